@@ -1,0 +1,148 @@
+"""`haowu import`: sheets into the database, with a summary per file."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from haowu_cli.commands.common import app_context
+from haowu_cli.errors import ExitCode, UsageError
+from haowu_cli.render import Output
+
+SHOWN_REJECTIONS = 5
+
+
+class ImportFormat(StrEnum):
+    text = "text"
+    json = "json"
+
+
+def import_command(
+    ctx: typer.Context,
+    files: Annotated[list[Path], typer.Argument(help="CSV or XLSX sheets.", show_default=False)],
+    kind: Annotated[str, typer.Option("--kind", help="What the sheets hold.")] = "products",
+    merchant: Annotated[
+        str | None,
+        typer.Option(
+            "--merchant",
+            help="Import for this merchant only: rows of other merchants are rejected, "
+            "and a sheet without a merchant column is taken as this merchant's.",
+        ),
+    ] = None,
+    encoding: Annotated[
+        str | None,
+        typer.Option("--encoding", help="CSV encoding (utf-8, gb18030 …) [default: detected]."),
+    ] = None,
+    sheet: Annotated[
+        str | None, typer.Option("--sheet", help="Excel sheet name [default: the first sheet].")
+    ] = None,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Import nothing from a file with any rejected row.")
+    ] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Check and report; write nothing to the database.")
+    ] = False,
+    rejects: Annotated[
+        Path | None,
+        typer.Option(
+            "--rejects",
+            help="Where to write rejected rows (CSV for Excel) [default: FILE.rejects.csv "
+            "next to each input; with several inputs, a folder].",
+        ),
+    ] = None,
+    fmt: Annotated[
+        ImportFormat, typer.Option("--format", "-f", help="text for people; json for machines.")
+    ] = ImportFormat.text,
+) -> int:
+    """Import merchant sheets (CSV in UTF-8, UTF-8 with BOM or GBK; XLSX) into the database.
+
+    Each file is one transaction: it is either fully in or fully out. Bad rows are rejected
+    with file, row, column, value and reason, and the rest of the file is imported.
+    """
+    from haowu_cli.ingest.columns import load_kind
+    from haowu_cli.ingest.pipeline import ImportOptions, import_files
+
+    app = app_context(ctx)
+    if rejects is not None and len(files) > 1 and not rejects.is_dir():
+        raise UsageError(
+            "--rejects must name an existing folder when importing several files",
+            hint=f"mkdir {rejects}, or import the files one at a time",
+        )
+    spec = load_kind(kind, app.config_dir)
+    options = ImportOptions(
+        merchant=merchant,
+        encoding=encoding,
+        sheet=sheet,
+        strict=strict,
+        dry_run=dry_run,
+        rejects_path=rejects,
+    )
+    with app.out.progress(len(files), "importing") as on_stage:
+        reports = import_files(app.store(), files, spec, options, lambda p, s: on_stage(str(p), s))
+    if fmt is ImportFormat.json:
+        app.out.write_json([_report_json(r) for r in reports])
+    else:
+        for report in reports:
+            _print_report(app.out, report)
+    if any(r.status == "failed" for r in reports):
+        if len(reports) > 1:
+            failed = sum(r.status == "failed" for r in reports)
+            app.out.warn(
+                f"{failed} of {len(reports)} files failed and nothing from them was written; "
+                "the others were imported"
+            )
+        return ExitCode.FAILED
+    if any(r.rejected for r in reports):
+        return ExitCode.REJECTED_ROWS
+    return ExitCode.OK
+
+
+def _print_report(out: Output, report) -> None:
+    name = str(report.path)
+    if report.status == "failed":
+        out.error(report.error.message, report.error.hint)
+        return
+    verb = "would import" if report.status == "dry-run" else "imported"
+    out.info(
+        f"{name}: {verb} {report.rows_read} rows read as {report.encoding}: "
+        f"{report.inserted} new, {report.updated} updated, {report.unchanged} unchanged, "
+        f"{report.rejected} rejected, {report.skipped} skipped (blank or repeated header) "
+        f"in {report.seconds:.2f} s"
+    )
+    if report.status == "imported" and not report.changed and report.unchanged:
+        out.info(f"{name}: no changes: everything in it is already in the database")
+    if report.unknown_columns:
+        out.info(
+            f"{name}: columns kept aside with each row (not haowu fields): "
+            + ", ".join(report.unknown_columns)
+        )
+    if report.rejected:
+        where = f"; all of them in {report.rejects_file}" if report.rejects_file else ""
+        out.warn(f"{name}: {report.rejected} rows rejected{where}")
+        for row in report.rejections.head(SHOWN_REJECTIONS).iter_rows(named=True):
+            out.note(f"  row {row['row']}, {row['column']} {row['value']!r}: {row['reason']}")
+        more = report.rejections.height - SHOWN_REJECTIONS
+        if more > 0:
+            out.note(f"  … and {more} more problems")
+
+
+def _report_json(report) -> dict:
+    return {
+        "file": str(report.path),
+        "status": report.status,
+        "encoding": report.encoding,
+        "rows_read": report.rows_read,
+        "inserted": report.inserted,
+        "updated": report.updated,
+        "unchanged": report.unchanged,
+        "rejected": report.rejected,
+        "skipped": report.skipped,
+        "unknown_columns": report.unknown_columns,
+        "rejects_file": str(report.rejects_file) if report.rejects_file else None,
+        "import_id": report.import_id,
+        "seconds": round(report.seconds, 3),
+        "error": report.error.message if report.error else None,
+    }

@@ -1,0 +1,94 @@
+"""`haowu products` and `haowu export products`: what is in the database, for people and files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from haowu_cli.commands.common import FormatOption, app_context
+from haowu_cli.render import Column, OutputFormat
+
+TABLE_ROWS = 50
+
+TABLE_COLUMNS = [
+    Column("product_id", "product"),
+    Column("merchant_id", "merchant"),
+    Column("title", "title", max_width=30),
+    Column("category_l1", "category"),
+    Column("live_price", "live price", "right"),
+    Column("commission_rate", "commission", "right"),
+    Column("service_fee_rate", "service fee", "right"),
+    Column("stock", "stock", "right"),
+]
+
+export_app = typer.Typer(help="Write data as CSV for finance and Excel.", no_args_is_help=True)
+
+
+def products_command(
+    ctx: typer.Context,
+    merchant: Annotated[str | None, typer.Option("--merchant", help="Only this merchant.")] = None,
+    category: Annotated[
+        str | None, typer.Option("--category", help="Only this category (一级 or 二级类目).")
+    ] = None,
+    search: Annotated[
+        str | None, typer.Option("--search", help="Text in the title or brand, or a product ID.")
+    ] = None,
+    limit: Annotated[
+        int | None,
+        typer.Option(
+            "--limit",
+            min=1,
+            help=f"At most this many [default: {TABLE_ROWS} in a table, all in csv/json].",
+        ),
+    ] = None,
+    fmt: FormatOption = OutputFormat.table,
+) -> None:
+    """List products: a table for people, or every field as CSV or JSON."""
+    from haowu_cli.products import export_frame, find_products, listing_frame
+
+    app = app_context(ctx)
+    shown = limit or (TABLE_ROWS if fmt is OutputFormat.table else None)
+    found = find_products(
+        app.store(),
+        merchant=merchant,
+        category=category,
+        search=search,
+        limit=shown + 1 if shown else None,
+    )
+    more = shown is not None and found.height > shown
+    found = found.head(shown) if shown else found
+    if fmt is OutputFormat.table:
+        footer = f"{found.height} products" + (
+            " shown; more match (--limit N, or --format csv for all)" if more else ""
+        )
+        app.out.emit(listing_frame(found), fmt, TABLE_COLUMNS, footer=footer)
+    else:
+        app.out.emit(export_frame(found), fmt)
+
+
+@export_app.command("products")
+def export_products_command(
+    ctx: typer.Context,
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="File to write [default: stdout].")
+    ] = None,
+    excel: Annotated[
+        bool,
+        typer.Option(
+            "--excel", help="For Excel: add a BOM and neutralise cells Excel would run as formulas."
+        ),
+    ] = False,
+) -> None:
+    """Every product as CSV: canonical column names, money in yuan, rates as fractions."""
+    from haowu_cli.exporting import write_csv
+    from haowu_cli.ingest.columns import PRODUCTS
+    from haowu_cli.products import export_frame, find_products
+
+    app = app_context(ctx)
+    frame = export_frame(find_products(app.store()))
+    text_columns = [f.name for f in PRODUCTS.fields if f.type.name in ("text", "id")] + ["extra"]
+    write_csv(frame, out, excel=excel, text_columns=text_columns)
+    if out is not None:
+        app.out.info(f"wrote {frame.height} products to {out}")

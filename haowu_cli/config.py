@@ -1,0 +1,97 @@
+"""YAML configuration: where it lives, and loading it with file, key and line in every error.
+
+Configuration files live in a config directory (`--config`, env `HAOWU_CONFIG`, else
+`./configs` when present, else the defaults packaged with haowu). A file missing from the
+chosen directory falls back to the packaged default, so a team leader can override one file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from haowu_cli.errors import ConfigError
+
+_PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def packaged_path(name: str) -> Path:
+    """Path of a data folder shipped with haowu (`configs`, `sample_data`).
+
+    A wheel carries them under `haowu_cli/_data/`; a source checkout (editable install) has
+    them at the top of the repository.
+    """
+    inside = _PACKAGE_DIR / "_data" / name
+    return inside if inside.exists() else _PACKAGE_DIR.parent / name
+
+
+def resolve_config_dir(explicit: Path | None) -> Path:
+    if explicit is not None:
+        return explicit
+    local = Path("configs")
+    return local if local.is_dir() else packaged_path("configs")
+
+
+@dataclass(frozen=True)
+class ConfigDoc:
+    """A loaded YAML file that remembers the line of every key, for error messages."""
+
+    path: Path
+    data: Any
+    _lines: dict[tuple[str, ...], int]
+
+    def line(self, *keys: str) -> int | None:
+        """Line (1-based) where the value at this key path starts, or of its nearest parent."""
+        path = tuple(keys)
+        while path:
+            if path in self._lines:
+                return self._lines[path]
+            path = path[:-1]
+        return None
+
+    def where(self, *keys: str) -> str:
+        """`file:line key.path` for a problem at this key path."""
+        line = self.line(*keys)
+        location = f"{self.path}:{line}" if line else str(self.path)
+        return f"{location} {'.'.join(keys)}" if keys else location
+
+
+def load_config_file(config_dir: Path, name: str) -> ConfigDoc:
+    """Load `name` from `config_dir`, falling back to the packaged default of that file."""
+    path = config_dir / name
+    if not path.exists():
+        path = packaged_path("configs") / name
+    if not path.exists():
+        raise ConfigError([f"{config_dir / name}: file not found (and no packaged default)"])
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError([f"{path}: cannot read: {exc}"]) from exc
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark else str(path)
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError([f"{where}: not valid YAML: {problem}"]) from exc
+    lines: dict[tuple[str, ...], int] = {}
+    if node is not None:
+        _record_lines(node, (), lines)
+    return ConfigDoc(path=path, data=data, _lines=lines)
+
+
+def _record_lines(node: yaml.Node, prefix: tuple[str, ...], lines: dict) -> None:
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            key = prefix + (str(key_node.value),)
+            lines[key] = key_node.start_mark.line + 1
+            _record_lines(value_node, key, lines)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            key = prefix + (str(index),)
+            lines[key] = item.start_mark.line + 1
+            _record_lines(item, key, lines)

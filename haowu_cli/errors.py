@@ -1,0 +1,55 @@
+"""Errors a user can act on, and the exit codes every command shares.
+
+The core raises `HaowuError` (or a subclass) with a one-line message and, where it helps, a
+hint; `cli.main` turns it into a message on stderr and the error's exit code. Anything else
+is a bug and is shown as one (with the traceback only under `--traceback`).
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    """Exit codes, documented in the README; they hold for every command."""
+
+    OK = 0
+    FAILED = 1  # failure, nothing changed
+    USAGE = 2  # usage or configuration error
+    REJECTED_ROWS = 3  # done, but some input rows were rejected
+    INTERRUPTED = 130
+
+
+class HaowuError(Exception):
+    """An error with a message for the user and an optional hint on what to do next."""
+
+    exit_code: ExitCode = ExitCode.FAILED
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+
+class ConfigError(HaowuError):
+    """A configuration file is missing, unreadable or wrong. Lists every problem found."""
+
+    exit_code = ExitCode.USAGE
+
+    def __init__(self, problems: list[str], hint: str | None = None) -> None:
+        self.problems = problems
+        super().__init__("configuration error:\n" + "\n".join(f"  {p}" for p in problems), hint)
+
+
+class UsageError(HaowuError):
+    """The command was given options that cannot work together or a value it cannot use."""
+
+    exit_code = ExitCode.USAGE
+
+
+class InputFileError(HaowuError):
+    """A whole input file cannot be imported (unreadable, wrong encoding, missing columns)."""
+
+
+class LockTimeout(HaowuError):
+    """Another haowu process kept the database busy for longer than --lock-timeout."""

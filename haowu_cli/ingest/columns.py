@@ -1,0 +1,196 @@
+"""Column specs: what each kind of sheet holds, and how its headers are recognised.
+
+A `Kind` lists its fields, each with a value type. Types say how a cell is parsed, which
+bounds it must respect, and how it is stored; header aliases come from `configs/columns.yaml`.
+Later kinds (anchors, orders) are added here and go through the same pipeline.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import polars as pl
+
+from haowu_cli.config import load_config_file
+from haowu_cli.errors import ConfigError
+from haowu_cli.ingest import values
+
+COLUMNS_FILE = "columns.yaml"
+
+
+@dataclass(frozen=True)
+class ValueType:
+    """How one type of cell is parsed, checked and stored.
+
+    `parse(source_column, name, **context)` gives the parser (see `values`); `context`, if
+    set, reads what the parser needs to know about the whole column first (how a rate
+    column writes its rates). `stored` turns the staged integer into the database value in
+    SQL (rates are staged as parts per million and stored as exact DECIMAL fractions).
+    """
+
+    name: str
+    parse: Callable[..., values.Parser]
+    sql_type: str
+    stored: str = "{}"
+    suffix: str = ""  # appended to the database column name: money is `live_price_fen`
+    context: Callable[[pl.DataFrame, str], dict] | None = None
+
+    def parser(self, frame: pl.DataFrame, source: str, name: str) -> values.Parser:
+        context = self.context(frame, source) if self.context else {}
+        return self.parse(source, name, **context)
+
+
+TEXT = ValueType("text", values.text, "VARCHAR")
+ID = ValueType("id", values.identifier, "VARCHAR")
+MONEY = ValueType("money", values.money, "BIGINT", suffix="_fen")
+COUNT = ValueType("count", values.count, "BIGINT")
+HOURS = ValueType("hours", values.hours, "INTEGER")
+DATE = ValueType("date", values.date, "DATE")
+BOOL = ValueType("bool", values.boolean, "BOOLEAN")
+RATE = ValueType(
+    "rate",
+    values.rate,
+    "DECIMAL(9,6)",
+    stored="CAST(CAST({} AS DECIMAL(18,0)) * 0.000001 AS DECIMAL(9,6))",
+    context=lambda frame, source: {"style": values.rate_style(frame, source)},
+)
+SCORE = ValueType(
+    "score",
+    values.score,
+    "DECIMAL(4,2)",
+    stored="CAST(CAST({} AS DECIMAL(18,0)) * 0.01 AS DECIMAL(4,2))",
+)
+
+
+@dataclass(frozen=True)
+class Field:
+    """One canonical field of a kind, with the bounds a valid value respects.
+
+    Bounds are in staged units: fen for money, parts per million for rates, hundredths for
+    scores. `above` is exclusive, `minimum` and `maximum` inclusive.
+    """
+
+    name: str
+    type: ValueType
+    required: bool = False
+    above: int | None = None
+    minimum: int | None = None
+    maximum: int | None = None
+    rule: str = ""  # the bound in words, for the rejection reason
+
+    @property
+    def column(self) -> str:
+        """The database column: money is stored in fen and says so."""
+        return self.name + self.type.suffix
+
+
+@dataclass(frozen=True)
+class Kind:
+    """A kind of sheet: its fields, its key, the table it lands in, what history it keeps."""
+
+    name: str
+    table: str
+    key: str
+    fields: tuple[Field, ...]
+    owner: str | None = None  # the field that says which merchant a row belongs to
+    tracked: tuple[str, ...] = ()  # fields whose changes are kept in history
+    history_table: str = ""  # where those changes go
+    aliases: dict[str, str] = field(default_factory=dict)  # normalised header -> field name
+
+    def get(self, name: str) -> Field:
+        return next(f for f in self.fields if f.name == name)
+
+
+_RATE_0_90 = dict(minimum=0, maximum=900_000, rule="between 0% and 90%")
+_RATE_0_100 = dict(minimum=0, maximum=1_000_000, rule="between 0% and 100%")
+_NOT_NEGATIVE = dict(minimum=0, rule="zero or more")
+
+PRODUCTS = Kind(
+    name="products",
+    table="products",
+    key="product_id",
+    owner="merchant_id",
+    tracked=("list_price", "live_price", "commission_rate", "service_fee_rate", "stock"),
+    history_table="product_changes",
+    fields=(
+        Field("product_id", ID, required=True),
+        Field("merchant_id", ID, required=True),
+        Field("merchant_name", TEXT),
+        Field("title", TEXT, required=True),
+        Field("brand", TEXT),
+        Field("category_l1", TEXT, required=True),
+        Field("category_l2", TEXT),
+        Field("list_price", MONEY, above=0, rule="more than 0"),
+        Field("live_price", MONEY, required=True, above=0, rule="more than 0"),
+        Field("commission_rate", RATE, required=True, **_RATE_0_90),
+        Field("service_fee_rate", RATE, **_RATE_0_90),
+        Field("stock", COUNT, **_NOT_NEGATIVE),
+        Field("sales_30d", COUNT, **_NOT_NEGATIVE),
+        Field("gmv_30d", MONEY, **_NOT_NEGATIVE),
+        Field("good_rate", RATE, **_RATE_0_100),
+        Field("refund_rate", RATE, **_RATE_0_100),
+        Field("shop_score", SCORE, minimum=0, maximum=500, rule="between 0 and 5"),
+        Field("ship_hours", HOURS, minimum=0, maximum=24 * 90, rule="between 0 and 2160 hours"),
+        Field("listed_at", DATE),
+        Field("sample", BOOL),
+        Field("mechanism", TEXT),
+    ),
+)
+
+KINDS: dict[str, Kind] = {PRODUCTS.name: PRODUCTS}
+
+
+def normalise_header(header: str) -> str:
+    """The form headers are compared in: NFKC, lower case, no spaces, `_`, `-` or `*`."""
+    text = unicodedata.normalize("NFKC", str(header)).lower()
+    return re.sub(r"[\s_\-*]", "", text)
+
+
+def load_kind(name: str, config_dir: Path) -> Kind:
+    """The kind `name` with its header aliases from `columns.yaml`, checked.
+
+    Every problem in the file is reported at once, with file, key and line.
+    """
+    if name not in KINDS:
+        raise ConfigError([f"unknown kind {name!r}; known kinds: {', '.join(KINDS)}"])
+    kind = KINDS[name]
+    doc = load_config_file(config_dir, COLUMNS_FILE)
+    section = (doc.data or {}).get(name) if isinstance(doc.data, dict) else None
+    problems: list[str] = []
+    if not isinstance(doc.data, dict):
+        problems.append(f"{doc.where()}: expected a mapping of kinds to fields")
+    elif section is None:
+        section = {}
+    elif not isinstance(section, dict):
+        problems.append(f"{doc.where(name)}: expected a mapping of fields to lists of headers")
+        section = {}
+    known = {f.name for f in kind.fields}
+    aliases: dict[str, str] = {normalise_header(f.name): f.name for f in kind.fields}
+    for field_name, headers in (section or {}).items():
+        if field_name not in known:
+            problems.append(
+                f"{doc.where(name, str(field_name))}: unknown field {field_name!r} for {name}; "
+                f"known: {', '.join(sorted(known))}"
+            )
+            continue
+        if not isinstance(headers, list) or not all(isinstance(h, str | int) for h in headers):
+            problems.append(
+                f"{doc.where(name, field_name)}: expected a list of header names, got {headers!r}"
+            )
+            continue
+        for index, header in enumerate(headers):
+            norm = normalise_header(str(header))
+            taken = aliases.get(norm)
+            if taken is not None and taken != field_name:
+                problems.append(
+                    f"{doc.where(name, field_name, str(index))}: header {header!r} already "
+                    f"means {taken}"
+                )
+            aliases[norm] = field_name
+    if problems:
+        raise ConfigError(problems)
+    return replace(kind, aliases=aliases)

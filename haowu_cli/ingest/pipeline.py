@@ -1,0 +1,406 @@
+"""The import pipeline: read a sheet, map its headers, parse and check every cell, write.
+
+One piece of code for every kind of sheet, driven by the kind's column spec. Each file is
+written in one transaction: after an error, Ctrl-C or a kill the database is exactly as it
+was before that file. Bad rows do not stop a file; they are collected with their row,
+column, value and reason, and written to a rejects CSV that opens in Excel.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import polars as pl
+
+from haowu_cli import store as db
+from haowu_cli.errors import HaowuError, InputFileError
+from haowu_cli.formats import excel_safe
+from haowu_cli.ingest import values
+from haowu_cli.ingest.columns import Field, Kind, normalise_header
+from haowu_cli.ingest.sources import RawTable, read_table
+
+REJECT_COLUMNS = ["file", "row", "column", "value", "reason"]
+_REJECT_SCHEMA = {"row": pl.Int64, "column": pl.String, "value": pl.String, "reason": pl.String}
+
+
+@dataclass(frozen=True)
+class ImportOptions:
+    merchant: str | None = None
+    encoding: str | None = None
+    sheet: str | None = None
+    strict: bool = False
+    dry_run: bool = False
+    rejects_path: Path | None = None  # None: next to the input file
+
+
+@dataclass
+class ParsedSheet:
+    """A sheet after parsing: the rows to write and the rows refused, with reasons."""
+
+    valid: pl.DataFrame  # `_row`, one staged column per field present, `extra` if any
+    rejections: pl.DataFrame  # row, column, value, reason: one line per problem
+    rows_read: int
+    skipped: int  # blank rows and repeated header rows
+    unknown_columns: list[str]
+    duplicates: int
+
+
+@dataclass
+class FileReport:
+    """What happened to one file, for the summary line and for `--format json`."""
+
+    path: Path
+    status: str  # imported | dry-run | failed
+    encoding: str | None = None
+    rows_read: int = 0
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    skipped: int = 0
+    unknown_columns: list[str] = field(default_factory=list)
+    rejects_file: Path | None = None
+    rejections: pl.DataFrame | None = None
+    seconds: float = 0.0
+    import_id: int | None = None
+    error: HaowuError | None = None
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.inserted or self.updated)
+
+
+class _Rollback(Exception):
+    """Raised inside the transaction to undo it (dry run, or --strict with rejections)."""
+
+
+Stage = Callable[[Path, str], None]
+
+
+def import_files(
+    store: db.Store,
+    paths: Sequence[Path],
+    kind: Kind,
+    options: ImportOptions,
+    on_stage: Stage | None = None,
+) -> list[FileReport]:
+    """Import each file in its own transaction. A file that fails does not stop the others."""
+    reports = []
+    for path in paths:
+        started = time.perf_counter()
+        try:
+            report = import_file(store, path, kind, options, on_stage)
+        except HaowuError as exc:
+            report = FileReport(path=path, status="failed", error=exc)
+        report.seconds = time.perf_counter() - started
+        reports.append(report)
+    return reports
+
+
+def import_file(
+    store: db.Store,
+    path: Path,
+    kind: Kind,
+    options: ImportOptions,
+    on_stage: Stage | None = None,
+) -> FileReport:
+    stage = on_stage or (lambda _path, _stage: None)
+    started_at = datetime.now()
+    stage(path, "reading")
+    raw = read_table(
+        path, kind.aliases.__contains__, encoding=options.encoding, sheet=options.sheet
+    )
+    stage(path, "checking")
+    sheet = parse_sheet(raw, kind, merchant=options.merchant)
+    report = FileReport(
+        path=path,
+        status="dry-run" if options.dry_run else "imported",
+        encoding=raw.encoding,
+        rows_read=sheet.rows_read,
+        skipped=sheet.skipped,
+        unknown_columns=sheet.unknown_columns,
+    )
+    if options.strict and sheet.rejections.height:
+        report.rejections = sheet.rejections
+        report.rejected = sheet.rejections["row"].n_unique()
+        _write_rejects(report, options)
+        raise InputFileError(
+            f"{path}: {report.rejected} rows rejected and --strict is on: nothing imported",
+            hint=f"see {report.rejects_file}" if report.rejects_file else None,
+        )
+    stage(path, "writing")
+    rejections = sheet.rejections
+    with store.write(scratch=options.dry_run) as con:
+        try:
+            with db.transaction(con):
+                import_id = db.next_import_id(con)
+                counts = db.apply_rows(con, kind, sheet.valid, import_id=import_id)
+                if counts.conflicts:
+                    rejections = pl.concat(
+                        [rejections, _conflict_rejections(counts.conflicts, kind)]
+                    )
+                if options.strict and counts.conflicts:
+                    raise _Rollback
+                report.inserted, report.updated = counts.inserted, counts.updated
+                report.unchanged = counts.unchanged
+                report.rejected = rejections["row"].n_unique()
+                db.record_import(
+                    con,
+                    {
+                        "import_id": import_id,
+                        "kind": kind.name,
+                        "file_name": str(path),
+                        "file_bytes": path.stat().st_size,
+                        "encoding": raw.encoding,
+                        "merchant_id": options.merchant,
+                        "started_at": started_at,
+                        "finished_at": datetime.now(),
+                        "rows_read": report.rows_read,
+                        "inserted": report.inserted,
+                        "updated": report.updated,
+                        "unchanged": report.unchanged,
+                        "rejected": report.rejected,
+                        "skipped": report.skipped,
+                    },
+                )
+                report.import_id = import_id
+                if options.dry_run:
+                    raise _Rollback
+        except _Rollback:
+            pass
+    report.rejections = rejections.sort("row", maintain_order=True)
+    report.rejected = rejections["row"].n_unique()
+    _write_rejects(report, options)
+    if options.strict and report.rejected:
+        raise InputFileError(
+            f"{path}: {report.rejected} rows rejected and --strict is on: nothing imported",
+            hint=f"see {report.rejects_file}" if report.rejects_file else None,
+        )
+    stage(path, "done")
+    return report
+
+
+# --- parsing ---------------------------------------------------------------------------------
+
+
+def map_headers(raw: RawTable, kind: Kind) -> tuple[dict[str, int], list[tuple[int, str]]]:
+    """Which column holds each field, and the columns that mean nothing to this kind."""
+    fields: dict[str, int] = {}
+    unknown: list[tuple[int, str]] = []
+    for index, header in enumerate(raw.headers):
+        name = kind.aliases.get(normalise_header(header)) if header else None
+        if name is None:
+            unknown.append((index, header or f"column {index + 1}"))
+        elif name in fields:
+            first = raw.headers[fields[name]]
+            raise InputFileError(
+                f"{raw.path}: columns {first!r} and {header!r} both mean {name}",
+                hint="delete or rename one of them",
+            )
+        else:
+            fields[name] = index
+    return fields, unknown
+
+
+def parse_sheet(raw: RawTable, kind: Kind, *, merchant: str | None = None) -> ParsedSheet:
+    """Parse every cell of the sheet, column by column; collect every problem."""
+    columns, unknown = map_headers(raw, kind)
+    _check_required_columns(raw, kind, columns, merchant)
+    frame = raw.frame.with_row_index("_row", offset=raw.first_row).with_columns(
+        pl.col("_row").cast(pl.Int64)
+    )
+    rows_read = frame.height
+    frame = _drop_blank_and_header_rows(frame, raw, kind, columns)
+    skipped = rows_read - frame.height
+
+    present = [f for f in kind.fields if f.name in columns]
+    parsers = [f.type.parser(frame, f"c{columns[f.name]}", f.name) for f in present]
+    parsed = values.run_parsers(frame, parsers)
+    parsed = parsed.with_columns(_field_error(f) for f in present)
+    if unknown:
+        extra = pl.struct([values.tidy(pl.col(f"c{i}")).alias(h) for i, h in unknown])
+        parsed = parsed.with_columns(extra.struct.json_encode().alias("extra"))
+    if kind.owner and merchant is not None:
+        parsed = _apply_merchant(parsed, kind.owner, merchant)
+
+    problems = [
+        parsed.filter(pl.col(values.error_column(f.name)).is_not_null()).select(
+            pl.col("_row").alias("row"),
+            pl.lit(raw.headers[columns[f.name]]).alias("column"),
+            pl.col(f"c{columns[f.name]}").alias("value"),
+            pl.col(values.error_column(f.name)).alias("reason"),
+        )
+        for f in present
+    ]
+    if kind.owner and merchant is not None and kind.owner in columns:
+        problems.append(_merchant_problems(parsed, raw, kind.owner, columns, merchant))
+    duplicates = _duplicate_problems(parsed, raw, kind, columns)
+    rejections = pl.concat(
+        [pl.DataFrame(schema=_REJECT_SCHEMA)]
+        + [p.cast(_REJECT_SCHEMA) for p in [*problems, duplicates]]
+    )
+    keep = ["_row"] + [f.name for f in present] + (["extra"] if unknown else [])
+    if kind.owner and kind.owner not in keep:
+        keep.append(kind.owner)
+    valid = parsed.filter(~pl.col("_row").is_in(rejections["row"].unique().implode())).select(keep)
+    return ParsedSheet(
+        valid=valid,
+        rejections=rejections,
+        rows_read=rows_read,
+        skipped=skipped,
+        unknown_columns=[h for _, h in unknown],
+        duplicates=duplicates.height,
+    )
+
+
+def _check_required_columns(
+    raw: RawTable, kind: Kind, columns: dict[str, int], merchant: str | None
+) -> None:
+    missing = [
+        f.name
+        for f in kind.fields
+        if f.required and f.name not in columns and not (f.name == kind.owner and merchant)
+    ]
+    if not missing:
+        return
+    found = ", ".join(h for h in raw.headers if h) or "(none)"
+    hint = "add the columns, or teach haowu your header names in configs/columns.yaml"
+    if not columns and raw.encoding not in ("utf-8", "utf-8-sig", "xlsx"):
+        hint = f"the file was read as {raw.encoding}: if that is wrong, name it with --encoding"
+    if kind.owner in missing:
+        hint += "; or give --merchant ID when every row is one merchant's"
+    raise InputFileError(
+        f"{raw.path}: missing required columns: {', '.join(missing)}. Columns found: {found}",
+        hint=hint,
+    )
+
+
+def _drop_blank_and_header_rows(
+    frame: pl.DataFrame, raw: RawTable, kind: Kind, columns: dict[str, int]
+) -> pl.DataFrame:
+    key = values.tidy(pl.col(f"c{columns[kind.key]}"))
+    # Only rows without a key can be blank: look at every cell of those few alone.
+    keyless = frame.filter(key.is_null() | (key == ""))
+    cells = [c for c in frame.columns if c != "_row"]
+    blank_rows = keyless.filter(
+        pl.all_horizontal(values.tidy(pl.col(c)).fill_null("") == "" for c in cells)
+    )["_row"]
+    repeated_header = key == raw.headers[columns[kind.key]]
+    return frame.filter(~(pl.col("_row").is_in(blank_rows.implode()) | repeated_header))
+
+
+def _field_error(f: Field) -> pl.Expr:
+    """The parse error, else a missing required value, else a value out of bounds."""
+    value, error = pl.col(f.name), pl.col(values.error_column(f.name))
+    checks = [error]
+    if f.required:
+        checks.append(pl.when(value.is_null()).then(pl.lit("required value is missing")))
+    out_of_bounds = pl.lit(False)
+    if f.above is not None:
+        out_of_bounds = out_of_bounds | (value <= f.above)
+    if f.minimum is not None:
+        out_of_bounds = out_of_bounds | (value < f.minimum)
+    if f.maximum is not None:
+        out_of_bounds = out_of_bounds | (value > f.maximum)
+    checks.append(pl.when(out_of_bounds).then(pl.lit(f"must be {f.rule}")))
+    return values.first_error(*checks).alias(values.error_column(f.name))
+
+
+def _apply_merchant(frame: pl.DataFrame, owner: str, merchant: str) -> pl.DataFrame:
+    """`--merchant`: fill the merchant where the sheet has none."""
+    if owner not in frame.columns:
+        return frame.with_columns(pl.lit(merchant).alias(owner))
+    return frame.with_columns(
+        pl.col(owner).fill_null(merchant),
+        pl.when(pl.col(values.error_column(owner)) == "required value is missing")
+        .then(None)
+        .otherwise(pl.col(values.error_column(owner)))
+        .alias(values.error_column(owner)),
+    )
+
+
+def _merchant_problems(
+    frame: pl.DataFrame, raw: RawTable, owner: str, columns: dict[str, int], merchant: str
+) -> pl.DataFrame:
+    """`--merchant`: rows of another merchant are refused; one merchant's import never
+    touches another merchant's products."""
+    ok = pl.col(values.error_column(owner)).is_null()
+    return frame.filter(ok & (pl.col(owner) != merchant)).select(
+        pl.col("_row").alias("row"),
+        pl.lit(raw.headers[columns[owner]]).alias("column"),
+        pl.col(owner).alias("value"),
+        pl.format(
+            "belongs to {} {}, but this import is for {} (--merchant)",
+            pl.lit(owner),
+            pl.col(owner),
+            pl.lit(merchant),
+        ).alias("reason"),
+    )
+
+
+def _duplicate_problems(
+    frame: pl.DataFrame, raw: RawTable, kind: Kind, columns: dict[str, int]
+) -> pl.DataFrame:
+    """Earlier rows with the same key: the last row of the sheet wins."""
+    key = kind.key
+    repeated = frame.filter(pl.col(key).is_not_null() & pl.col(key).is_duplicated())
+    ranked = repeated.with_columns(pl.col("_row").max().over(key).alias("_winner"))
+    return ranked.filter(pl.col("_row") != pl.col("_winner")).select(
+        pl.col("_row").alias("row"),
+        pl.lit(raw.headers[columns[key]]).alias("column"),
+        pl.col(key).alias("value"),
+        pl.format(
+            "duplicate {}: row {} has the same ID and wins", pl.lit(key), pl.col("_winner")
+        ).alias("reason"),
+    )
+
+
+def _conflict_rejections(conflicts: list[tuple[int, str, str]], kind: Kind) -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "row": [row for row, _, _ in conflicts],
+            "column": [kind.key] * len(conflicts),
+            "value": [key for _, key, _ in conflicts],
+            "reason": [
+                f"{kind.key} already belongs to {kind.owner} {owner}; an import cannot move it"
+                for _, _, owner in conflicts
+            ],
+        },
+        schema=_REJECT_SCHEMA,
+    )
+
+
+# --- rejects file ----------------------------------------------------------------------------
+
+
+def default_rejects_path(path: Path) -> Path:
+    return path.with_name(f"{path.stem}.rejects.csv")
+
+
+def _write_rejects(report: FileReport, options: ImportOptions) -> None:
+    """Write the rejects CSV (UTF-8 with BOM, so Excel shows Chinese). A dry run writes it
+    only where `--rejects` names a path."""
+    if report.rejections is None or report.rejections.is_empty():
+        return
+    if options.dry_run and options.rejects_path is None:
+        return
+    target = options.rejects_path or default_rejects_path(report.path)
+    if target.is_dir():
+        target = target / default_rejects_path(report.path).name
+    frame = report.rejections.with_columns(pl.lit(str(report.path)).alias("file")).select(
+        REJECT_COLUMNS
+    )
+    try:
+        frame.with_columns(excel_safe("value"), excel_safe("reason")).write_csv(
+            target, include_bom=True
+        )
+    except OSError as exc:
+        raise HaowuError(
+            f"cannot write the rejects file {target}: {exc.strerror}",
+            hint="name another place with --rejects PATH",
+        ) from exc
+    report.rejects_file = target

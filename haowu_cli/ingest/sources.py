@@ -1,0 +1,247 @@
+"""Reading a sheet file into a table of text cells: CSV in any encoding Excel writes, or XLSX.
+
+Everything comes out as text; values are parsed afterwards, column by column (`values`).
+Row numbers are the ones Excel shows (the header is row 1 unless a title sits above it), so
+that a merchant can find a rejected row in the sheet they sent.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime as dt
+import io
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from haowu_cli.errors import InputFileError
+
+HEADER_SEARCH_ROWS = 30  # a title or notes above the header are common in merchant templates
+EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"}
+_DELIMITERS = [",", "\t", ";", "|"]
+
+
+@dataclass(frozen=True)
+class RawTable:
+    """A sheet as text: `frame` has one String column `c0..cN` per header cell."""
+
+    path: Path
+    frame: pl.DataFrame
+    headers: list[str]
+    first_row: int  # the row number (as Excel shows it) of the frame's first row
+    encoding: str  # how the file was read: utf-8, utf-8-sig, gb18030, utf-16, xlsx
+
+
+def read_table(
+    path: Path,
+    is_known_header: Callable[[str], bool],
+    *,
+    encoding: str | None = None,
+    sheet: str | None = None,
+) -> RawTable:
+    """Read `path` as text cells. `is_known_header` finds the header row below any title."""
+    if not path.exists():
+        raise InputFileError(f"{path}: file not found")
+    if path.is_dir():
+        raise InputFileError(f"{path}: is a folder, not a sheet file")
+    if path.suffix.lower() in EXCEL_SUFFIXES or _looks_like_zip(path):
+        if encoding:
+            raise InputFileError(f"{path}: --encoding applies to CSV files, not Excel workbooks")
+        return _read_excel(path, is_known_header, sheet)
+    if sheet:
+        raise InputFileError(f"{path}: --sheet applies to Excel workbooks, not CSV files")
+    return _read_csv(path, is_known_header, encoding)
+
+
+def _looks_like_zip(path: Path) -> bool:
+    with path.open("rb") as handle:
+        return handle.read(4) == b"PK\x03\x04"
+
+
+# --- CSV -------------------------------------------------------------------------------------
+
+
+def decode(data: bytes, path: Path, encoding: str | None) -> tuple[str, str]:
+    """The file's text and the encoding used: BOM, then strict UTF-8, then GB18030."""
+    if encoding:
+        try:
+            codec = codecs.lookup(encoding).name
+        except LookupError as exc:
+            raise InputFileError(f"{path}: unknown encoding {encoding!r}") from exc
+        try:
+            return data.decode(codec), codec
+        except UnicodeDecodeError as exc:
+            raise InputFileError(
+                f"{path}: is not valid {encoding} (byte {exc.start})",
+                hint="leave out --encoding to let haowu detect it",
+            ) from exc
+    if data.startswith(codecs.BOM_UTF8):
+        return _decode_strict(data[3:], "utf-8", path), "utf-8-sig"
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return _decode_strict(data, "utf-16", path), "utf-16"
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    # Excel on Chinese Windows writes GBK; GB18030 is its superset and decodes it all.
+    return _decode_strict(data, "gb18030", path), "gb18030"
+
+
+def _decode_strict(data: bytes, codec: str, path: Path) -> str:
+    try:
+        return data.decode(codec)
+    except UnicodeDecodeError as exc:
+        raise InputFileError(
+            f"{path}: cannot be read as {codec} (byte {exc.start}); "
+            "it is not a text sheet, or mixes encodings",
+            hint="save it from Excel as CSV UTF-8, or name the encoding with --encoding",
+        ) from exc
+
+
+def _read_csv(path: Path, is_known_header: Callable[[str], bool], encoding: str | None) -> RawTable:
+    data = path.read_bytes()
+    if not data.strip():
+        raise InputFileError(f"{path}: the file is empty")
+    text, used = decode(data, path, encoding)
+    if "\x00" in text:
+        raise InputFileError(
+            f"{path}: contains NUL bytes: it is not a CSV sheet (or is saved as UTF-16 "
+            "without a byte-order mark)",
+            hint="save it from Excel as CSV UTF-8",
+        )
+    # Polars reads UTF-8 bytes; a file that already was UTF-8 is handed over as it is.
+    del data
+    head_rows = _head_rows(text)
+    delimiter = _sniff_delimiter(head_rows)
+    rows = list(csv.reader(io.StringIO("\n".join(head_rows)), delimiter=delimiter))
+    header_index = _find_header(rows, is_known_header)
+    headers = [cell.strip() for cell in rows[header_index]] if rows else []
+    while headers and not headers[-1]:
+        headers.pop()  # trailing empty header cells are Excel's ragged edge
+    if not headers:
+        raise InputFileError(f"{path}: has no header row")
+    utf8 = text.encode("utf-8")
+    del text
+    schema = {f"c{i}": pl.String for i in range(len(headers))}
+    try:
+        frame = pl.read_csv(
+            io.BytesIO(utf8),
+            has_header=False,
+            skip_rows=header_index + 1,
+            schema=schema,
+            separator=delimiter,
+            raise_if_empty=False,
+            truncate_ragged_lines=False,
+        )
+    except pl.exceptions.ComputeError as exc:
+        raise _ragged_row_error(
+            path, utf8, delimiter, header_index, len(headers)
+        ) or InputFileError(f"{path}: cannot be read as CSV: {str(exc).splitlines()[0]}") from exc
+    return RawTable(path, frame, headers, first_row=header_index + 2, encoding=used)
+
+
+def _head_rows(text: str) -> list[str]:
+    lines = []
+    for line in io.StringIO(text):
+        lines.append(line.rstrip("\r\n"))
+        if len(lines) >= HEADER_SEARCH_ROWS:
+            break
+    return lines
+
+
+def _sniff_delimiter(lines: list[str]) -> str:
+    sample = "\n".join(lines[:HEADER_SEARCH_ROWS])
+    return max(_DELIMITERS, key=lambda d: (sample.count(d), d == ","))
+
+
+def _find_header(rows: list[list], is_known_header: Callable[[str], bool]) -> int:
+    """The first row with at least two known column names; else the first non-empty row."""
+    for index, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
+        if sum(1 for cell in row if cell and is_known_header(str(cell))) >= 2:
+            return index
+    for index, row in enumerate(rows):
+        if any(str(cell).strip() for cell in row if cell is not None):
+            return index
+    return 0
+
+
+def _ragged_row_error(
+    path: Path, utf8: bytes, delimiter: str, header_index: int, width: int
+) -> InputFileError | None:
+    """Find the first row with more cells than the header: only on the error path."""
+    reader = csv.reader(io.StringIO(utf8.decode("utf-8")), delimiter=delimiter)
+    for number, row in enumerate(reader, start=1):
+        if number > header_index + 1 and len(row) > width and any(c.strip() for c in row[width:]):
+            return InputFileError(
+                f"{path}: row {number} has {len(row)} cells but the header has {width}",
+                hint="a value with a comma that is not quoted (1,299)? Quote it or remove the comma",
+            )
+    return None
+
+
+# --- Excel -----------------------------------------------------------------------------------
+
+
+def _read_excel(path: Path, is_known_header: Callable[[str], bool], sheet: str | None) -> RawTable:
+    from python_calamine import CalamineWorkbook
+
+    try:
+        workbook = CalamineWorkbook.from_path(str(path))
+    except Exception as exc:  # calamine raises its own types for every kind of bad file
+        raise InputFileError(
+            f"{path}: is not a readable Excel workbook ({type(exc).__name__}: {exc})",
+            hint="open it in Excel and save it again as .xlsx, or export it as CSV",
+        ) from exc
+    names = workbook.sheet_names
+    if sheet is not None and sheet not in names:
+        raise InputFileError(f"{path}: has no sheet {sheet!r}; its sheets: {', '.join(names)}")
+    if not names:
+        raise InputFileError(f"{path}: the workbook has no sheets")
+    try:
+        cells = workbook.get_sheet_by_name(sheet or names[0]).to_python(skip_empty_area=False)
+    except Exception as exc:
+        raise InputFileError(f"{path}: cannot read sheet {sheet or names[0]!r}: {exc}") from exc
+    rows = [[_excel_text(cell) for cell in row] for row in cells]
+    if not any(any(row) for row in rows):
+        raise InputFileError(f"{path}: sheet {sheet or names[0]!r} is empty")
+    header_index = _find_header(rows, is_known_header)
+    headers = [(cell or "").strip() for cell in rows[header_index]]
+    body = rows[header_index + 1 :]
+    width = max([len(headers)] + [len(r) for r in body])
+    while len(headers) < width:
+        headers.append("")
+    # Columns to the right of the header that hold nothing are Excel's used-range noise.
+    while (
+        headers
+        and not headers[-1]
+        and not any(len(r) >= len(headers) and r[len(headers) - 1] for r in body)
+    ):
+        headers.pop()
+    width = len(headers)
+    columns = {f"c{i}": [r[i] if i < len(r) else None for r in body] for i in range(width)}
+    frame = pl.DataFrame(columns, schema={name: pl.String for name in columns})
+    return RawTable(path, frame, headers, first_row=header_index + 2, encoding="xlsx")
+
+
+def _excel_text(cell: object) -> str | None:
+    """A cell as the text Excel would show: numbers to 15 significant digits, like Excel.
+
+    So an 18-digit ID stored as a number reads `1.23456789012346e+18`, which the ID check
+    rejects, instead of a made-up integer.
+    """
+    if cell is None or cell == "":
+        return None
+    if isinstance(cell, bool):
+        return "true" if cell else "false"
+    if isinstance(cell, float):
+        if cell.is_integer() and abs(cell) < 2**53:
+            return str(int(cell))
+        return format(cell, ".15g")
+    if isinstance(cell, dt.datetime):
+        return cell.isoformat(sep=" ")
+    if isinstance(cell, dt.date | dt.time):
+        return cell.isoformat()
+    return str(cell)

@@ -1,0 +1,56 @@
+"""Products as people and machines see them: listing filters and the canonical export shape."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from haowu_cli import formats
+from haowu_cli import store as db
+from haowu_cli.ingest.columns import PRODUCTS
+
+
+def find_products(
+    store: db.Store,
+    *,
+    merchant: str | None = None,
+    category: str | None = None,
+    search: str | None = None,
+    limit: int | None = None,
+) -> pl.DataFrame:
+    """Stored products (money in fen, rates as DECIMAL fractions) matching the filters."""
+    with store.read() as con:
+        return db.query_products(
+            con, merchant=merchant, category=category, search=search, limit=limit
+        )
+
+
+def export_frame(products: pl.DataFrame) -> pl.DataFrame:
+    """The canonical export: field names as in `configs/columns.yaml`, money in yuan with two
+    decimals, rates as fractions (0.2), scores as decimals, dates ISO, yes/no as true/false,
+    then `extra` (the sheet's own columns haowu does not know, as JSON)."""
+    columns = []
+    for f in PRODUCTS.fields:
+        value = pl.col(f.column)
+        if f.type.name == "money":
+            value = formats.yuan(value)
+        elif f.type.name in ("rate", "score"):
+            value = formats.decimal_text(value)
+        elif f.type.name == "date":
+            value = value.cast(pl.String)
+        columns.append(value.alias(f.name))
+    columns.append(pl.col("extra"))
+    return products.select(columns)
+
+
+def listing_frame(products: pl.DataFrame) -> pl.DataFrame:
+    """The columns of the terminal table, formatted for people (¥59.90, 20%)."""
+    return products.select(
+        "product_id",
+        "merchant_id",
+        "title",
+        "category_l1",
+        (pl.lit("¥") + formats.yuan(pl.col("live_price_fen"))).alias("live_price"),
+        formats.percent(pl.col("commission_rate")).alias("commission_rate"),
+        formats.percent(pl.col("service_fee_rate")).alias("service_fee_rate"),
+        pl.col("stock"),
+    )

@@ -1,0 +1,155 @@
+"""Everything haowu shows a person or a machine: tables, CSV/JSON, progress, messages.
+
+The only module that imports Rich, lazily, so `haowu --help` stays instant. stdout carries
+data (tables, CSV, JSON); messages, progress and errors go to stderr. Outside a terminal, or
+with `--quiet`, there is no colour and no progress bar.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import polars as pl
+
+
+class OutputFormat(StrEnum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+@dataclass(frozen=True)
+class Column:
+    """A column of a terminal table: the frame's column, its heading, how it is aligned."""
+
+    name: str
+    heading: str
+    justify: str = "left"
+    max_width: int | None = None
+
+
+class Output:
+    """Where and how output goes; tests hand in their own streams."""
+
+    def __init__(
+        self,
+        *,
+        stdout: IO[str] | None = None,
+        stderr: IO[str] | None = None,
+        quiet: bool = False,
+    ) -> None:
+        self.stdout = stdout or sys.stdout
+        self.stderr = stderr or sys.stderr
+        self.quiet = quiet
+
+    @property
+    def interactive(self) -> bool:
+        """Progress bars only for a person at a terminal."""
+        return not self.quiet and _isatty(self.stderr)
+
+    def _console(self, stream: IO[str]):
+        from rich.console import Console
+
+        return Console(file=stream, highlight=False, soft_wrap=True, force_terminal=None)
+
+    # --- messages (stderr) ---
+
+    def info(self, message: str) -> None:
+        """A message about what was done; silent with --quiet."""
+        if not self.quiet:
+            self._console(self.stderr).print(message, markup=False)
+
+    def note(self, message: str, style: str = "") -> None:
+        """A message for a person at a terminal, styled there; silent with --quiet."""
+        if not self.quiet:
+            self._console(self.stderr).print(message, style=style or None, markup=False)
+
+    def warn(self, message: str) -> None:
+        """A problem someone should see, even in cron."""
+        self._console(self.stderr).print(f"warning: {message}", style="yellow", markup=False)
+
+    def error(self, message: str, hint: str | None = None) -> None:
+        console = self._console(self.stderr)
+        console.print(f"error: {message}", style="bold red", markup=False)
+        if hint:
+            console.print(f"hint: {hint}", style="cyan", markup=False)
+
+    # --- data (stdout) ---
+
+    def emit(
+        self,
+        frame: pl.DataFrame,
+        fmt: OutputFormat,
+        columns: Sequence[Column] = (),
+        *,
+        title: str | None = None,
+        footer: str | None = None,
+    ) -> None:
+        """Print rows as a terminal table, CSV (header, UTF-8) or JSON (an array of objects)."""
+        if fmt is OutputFormat.csv:
+            self.stdout.write(frame.write_csv())
+        elif fmt is OutputFormat.json:
+            self.stdout.write(to_json(frame.to_dicts()) + "\n")
+        else:
+            self.table(frame, columns, title=title)
+            if footer:
+                self.info(footer)
+
+    def table(self, frame: pl.DataFrame, columns: Sequence[Column], *, title: str | None) -> None:
+        from rich.table import Table
+
+        table = Table(title=title, title_justify="left", header_style="bold")
+        for column in columns:
+            table.add_column(column.heading, justify=column.justify, max_width=column.max_width)
+        for row in frame.select([c.name for c in columns]).iter_rows():
+            table.add_row(*("" if v is None else str(v) for v in row))
+        self._console(self.stdout).print(table)
+
+    def write_json(self, value: Any) -> None:
+        self.stdout.write(to_json(value) + "\n")
+
+    @contextmanager
+    def progress(self, total: int, label: str) -> Iterator[Callable[[str, str], None]]:
+        """A progress bar on a terminal; outside one, a callback that does nothing.
+
+        The callback takes (item, stage) and advances when an item reaches 'done'.
+        """
+        if not self.interactive:
+            yield lambda _item, _stage: None
+            return
+        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+        columns = (
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TextColumn("{task.completed}/{task.total}"),
+            TimeElapsedColumn(),
+        )
+        with Progress(*columns, console=self._console(self.stderr), transient=True) as bar:
+            task = bar.add_task(label, total=total)
+
+            def advance(item: str, stage: str) -> None:
+                bar.update(task, description=f"{label} {Path(item).name}: {stage}")
+                if stage == "done":
+                    bar.advance(task)
+
+            yield advance
+
+
+def to_json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, indent=2, default=str)
+
+
+def _isatty(stream: IO[str]) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False

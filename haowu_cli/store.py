@@ -1,0 +1,368 @@
+"""The only module that talks to DuckDB: connections, schema, migrations, locking, writes.
+
+DuckDB lets one process hold a database file for writing, and while it does, every other open
+fails at once. So haowu opens late and closes early; writers queue behind a lock file
+(`<db>.lock`) for up to `lock_timeout` seconds, and every open retries while another process
+holds the file. A user sees a wait, then success, or after the timeout a clear message.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from haowu_cli.errors import HaowuError, LockTimeout
+
+if TYPE_CHECKING:
+    import duckdb
+    import polars as pl
+
+    from haowu_cli.ingest.columns import Kind
+
+DEFAULT_LOCK_TIMEOUT = 120.0
+
+# Each entry moves the schema one version up. Released entries are never edited: a change
+# is a new entry, so every database ever written can be brought up to date.
+MIGRATIONS: list[str] = [
+    """
+    CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR);
+    CREATE SEQUENCE import_id_seq START 1;
+    CREATE TABLE imports (
+        import_id BIGINT PRIMARY KEY,
+        kind VARCHAR NOT NULL,
+        file_name VARCHAR NOT NULL,
+        file_bytes BIGINT,
+        encoding VARCHAR,
+        merchant_id VARCHAR,
+        started_at TIMESTAMP NOT NULL,
+        finished_at TIMESTAMP NOT NULL,
+        rows_read BIGINT,
+        inserted BIGINT,
+        updated BIGINT,
+        unchanged BIGINT,
+        rejected BIGINT,
+        skipped BIGINT
+    );
+    CREATE TABLE products (
+        product_id VARCHAR NOT NULL,
+        merchant_id VARCHAR NOT NULL,
+        merchant_name VARCHAR,
+        title VARCHAR,
+        brand VARCHAR,
+        category_l1 VARCHAR,
+        category_l2 VARCHAR,
+        list_price_fen BIGINT,
+        live_price_fen BIGINT,
+        commission_rate DECIMAL(9,6),
+        service_fee_rate DECIMAL(9,6),
+        stock BIGINT,
+        sales_30d BIGINT,
+        gmv_30d_fen BIGINT,
+        good_rate DECIMAL(9,6),
+        refund_rate DECIMAL(9,6),
+        shop_score DECIMAL(4,2),
+        ship_hours INTEGER,
+        listed_at DATE,
+        sample BOOLEAN,
+        mechanism VARCHAR,
+        extra VARCHAR,               -- JSON object of the sheet's columns haowu does not know
+        created_import_id BIGINT NOT NULL,
+        updated_import_id BIGINT NOT NULL
+    );
+    CREATE TABLE product_changes (
+        import_id BIGINT NOT NULL,
+        product_id VARCHAR NOT NULL,
+        field VARCHAR NOT NULL,
+        old_value VARCHAR,
+        new_value VARCHAR
+    );
+    """,
+]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def _is_lock_conflict(exc: Exception) -> bool:
+    text = str(exc)
+    return "Could not set lock" in text or "Conflicting lock" in text
+
+
+class Store:
+    """A haowu database file. Use `write()` or `read()`; both close the file when done."""
+
+    def __init__(self, path: Path, *, lock_timeout: float = DEFAULT_LOCK_TIMEOUT) -> None:
+        self.path = Path(path)
+        self.lock_timeout = lock_timeout
+
+    @property
+    def lock_path(self) -> Path:
+        return self.path.with_name(self.path.name + ".lock")
+
+    def exists(self) -> bool:
+        return self.path.exists()
+
+    @contextmanager
+    def write(self, *, scratch: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A read-write connection, schema up to date; other writers wait for it.
+
+        `scratch` is for dry runs, which roll back what they do: where the database does
+        not exist yet, they get an empty one in memory instead of creating the file.
+        """
+        from filelock import FileLock, Timeout
+
+        if scratch and not self.path.exists():
+            import duckdb
+
+            con = duckdb.connect(":memory:")
+            try:
+                migrate(con)
+                yield con
+            finally:
+                con.close()
+            return
+        if not self.path.parent.exists():
+            raise HaowuError(f"{self.path}: folder {self.path.parent} does not exist")
+        deadline = time.monotonic() + self.lock_timeout
+        lock = FileLock(str(self.lock_path))
+        try:
+            lock.acquire(timeout=self.lock_timeout)
+        except Timeout as exc:
+            raise self._timeout_error() from exc
+        try:
+            con = self._connect(read_only=False, deadline=deadline)
+            try:
+                migrate(con)
+                yield con
+            finally:
+                con.close()
+        finally:
+            lock.release()
+
+    @contextmanager
+    def read(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A read-only connection. Waits while a writer holds the file."""
+        if not self.path.exists():
+            raise HaowuError(
+                f"no haowu database at {self.path}",
+                hint="import a sheet first (haowu import FILE), or point --db at your database",
+            )
+        deadline = time.monotonic() + self.lock_timeout
+        con = self._connect(read_only=True, deadline=deadline)
+        try:
+            if schema_version(con) < SCHEMA_VERSION:
+                con.close()
+                with self.write():  # brings the schema up to date
+                    pass
+                con = self._connect(read_only=True, deadline=deadline)
+            yield con
+        finally:
+            con.close()
+
+    def _connect(self, *, read_only: bool, deadline: float) -> duckdb.DuckDBPyConnection:
+        import duckdb
+
+        pause = 0.02
+        while True:
+            try:
+                return duckdb.connect(str(self.path), read_only=read_only)
+            except duckdb.IOException as exc:
+                if not _is_lock_conflict(exc):
+                    raise HaowuError(f"cannot open database {self.path}: {exc}") from exc
+                if time.monotonic() + pause > deadline:
+                    raise self._timeout_error() from exc
+                time.sleep(pause)
+                pause = min(pause * 2, 0.5)
+
+    def _timeout_error(self) -> LockTimeout:
+        return LockTimeout(
+            f"database {self.path} stayed busy for {self.lock_timeout:g} s "
+            "(another haowu command is writing to it)",
+            hint="try again when it has finished, or wait longer with --lock-timeout SECONDS",
+        )
+
+
+def schema_version(con: duckdb.DuckDBPyConnection) -> int:
+    has_meta = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'meta'"
+    ).fetchone()[0]
+    if not has_meta:
+        return 0
+    row = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    return int(row[0]) if row else 0
+
+
+def migrate(con: duckdb.DuckDBPyConnection) -> None:
+    """Create or upgrade the schema in one transaction; record its version."""
+    current = schema_version(con)
+    if current > SCHEMA_VERSION:
+        raise HaowuError(
+            f"this database has schema version {current}, newer than this haowu knows "
+            f"({SCHEMA_VERSION})",
+            hint="upgrade haowu (pip install -U haowu)",
+        )
+    if current == SCHEMA_VERSION:
+        return
+    with transaction(con):
+        for script in MIGRATIONS[current:]:
+            con.execute(script)
+        con.execute(
+            "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)]
+        )
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """BEGIN … COMMIT, or ROLLBACK on any exception (Ctrl-C included)."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")
+
+
+# --- writing an import -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ImportCounts:
+    inserted: int
+    updated: int
+    unchanged: int
+    conflicts: list[tuple[int, str, str]]  # (row, key, owner in the database)
+
+
+def apply_rows(
+    con: duckdb.DuckDBPyConnection,
+    kind: Kind,
+    rows: pl.DataFrame,
+    *,
+    import_id: int,
+) -> ImportCounts:
+    """Upsert parsed rows into the kind's table by its key; keep history of tracked fields.
+
+    `rows` holds `_row`, the key, and the staged values of the fields the sheet had. Fields
+    the sheet did not have keep their stored values. A row whose key belongs to another owner
+    (merchant) in the database is not applied: it comes back in `conflicts`, since a product
+    never changes merchant through an import. Call inside a transaction.
+    """
+    present = [f for f in kind.fields if f.name in rows.columns]
+    has_extra = "extra" in rows.columns
+    con.register("incoming", rows)
+    try:
+        select = ", ".join(
+            f"{f.type.stored.format(_quote(f.name))} AS {_quote(f.column)}" for f in present
+        )
+        extra = ", extra" if has_extra else ""
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE staged AS SELECT _row, {select}{extra} FROM incoming"
+        )
+    finally:
+        con.unregister("incoming")
+
+    table, key = kind.table, _quote(kind.key)
+    conflicts: list[tuple[int, str, str]] = []
+    if kind.owner and kind.owner in rows.columns:
+        owner = _quote(kind.owner)
+        conflicts = con.execute(
+            f"SELECT s._row, s.{key}, t.{owner} FROM staged s JOIN {table} t USING ({key}) "
+            f"WHERE t.{owner} <> s.{owner} ORDER BY s._row"
+        ).fetchall()
+        if conflicts:
+            con.execute(
+                f"DELETE FROM staged WHERE {key} IN "
+                f"(SELECT s.{key} FROM staged s JOIN {table} t USING ({key}) "
+                f"WHERE t.{owner} <> s.{owner})"
+            )
+    value_columns = [_quote(f.column) for f in present if f.name != kind.key]
+    if has_extra:
+        value_columns.append("extra")
+    differs = " OR ".join(f"s.{c} IS DISTINCT FROM t.{c}" for c in value_columns) or "FALSE"
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE changed AS SELECT s.{key} FROM staged s "
+        f"JOIN {table} t USING ({key}) WHERE {differs}"
+    )
+    updated = con.execute("SELECT count(*) FROM changed").fetchone()[0]
+
+    tracked = [kind.get(name) for name in kind.tracked if name in rows.columns]
+    if tracked and updated:
+        history = " UNION ALL ".join(
+            f"SELECT {import_id}, s.{key}, '{f.name}', CAST(t.{_quote(f.column)} AS VARCHAR), "
+            f"CAST(s.{_quote(f.column)} AS VARCHAR) FROM staged s JOIN {table} t USING ({key}) "
+            f"WHERE s.{_quote(f.column)} IS DISTINCT FROM t.{_quote(f.column)}"
+            for f in tracked
+        )
+        con.execute(f"INSERT INTO {kind.history_table} {history}")
+    if updated:
+        assignments = ", ".join(f"{c} = s.{c}" for c in value_columns)
+        con.execute(
+            f"UPDATE {table} t SET {assignments}, updated_import_id = {import_id} "
+            f"FROM staged s WHERE t.{key} = s.{key} AND s.{key} IN (SELECT {key} FROM changed)"
+        )
+
+    columns = [_quote(f.column) for f in present] + (["extra"] if has_extra else [])
+    listed = ", ".join(columns)
+    inserted = con.execute(
+        f"INSERT INTO {table} ({listed}, created_import_id, updated_import_id) "
+        f"SELECT {', '.join('s.' + c for c in columns)}, {import_id}, {import_id} FROM staged s "
+        f"WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE t.{key} = s.{key})"
+    ).fetchone()[0]
+    staged = con.execute("SELECT count(*) FROM staged").fetchone()[0]
+    con.execute("DROP TABLE staged")
+    con.execute("DROP TABLE changed")
+    return ImportCounts(
+        inserted=inserted,
+        updated=updated,
+        unchanged=staged - inserted - updated,
+        conflicts=conflicts,
+    )
+
+
+def next_import_id(con: duckdb.DuckDBPyConnection) -> int:
+    return con.execute("SELECT nextval('import_id_seq')").fetchone()[0]
+
+
+def record_import(con: duckdb.DuckDBPyConnection, record: dict) -> None:
+    names = ", ".join(record)
+    marks = ", ".join("?" for _ in record)
+    con.execute(f"INSERT INTO imports ({names}) VALUES ({marks})", list(record.values()))
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+
+def query_products(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    merchant: str | None = None,
+    category: str | None = None,
+    search: str | None = None,
+    limit: int | None = None,
+) -> pl.DataFrame:
+    """Products matching the filters, in a stable order (merchant, product)."""
+    where, params = ["TRUE"], []
+    if merchant:
+        where.append("merchant_id = ?")
+        params.append(merchant)
+    if category:
+        where.append("(category_l1 = ? OR category_l2 = ?)")
+        params += [category, category]
+    if search:
+        where.append("(title ILIKE ? OR brand ILIKE ? OR product_id = ?)")
+        params += [f"%{search}%", f"%{search}%", search]
+    sql = f"SELECT * FROM products WHERE {' AND '.join(where)} ORDER BY merchant_id, product_id"
+    if limit is not None:
+        sql += f" LIMIT {int(limit)}"
+    return con.execute(sql, params).pl()
+
+
+def count_products(con: duckdb.DuckDBPyConnection) -> int:
+    return con.execute("SELECT count(*) FROM products").fetchone()[0]
