@@ -6,6 +6,7 @@ code (`errors.ExitCode`); the commands themselves only parse, call the core and 
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -83,6 +84,9 @@ app.command("demo")(demo.demo_command)
 
 def main(argv: list[str] | None = None) -> int:
     """Run haowu; return (and exit with) its exit code."""
+    # Polars' allocator keeps freed memory for seconds by default; a one-shot command would
+    # rather hand it back at once, so a million-row import stays well under 1 GB.
+    os.environ.setdefault("_RJEM_MALLOC_CONF", "dirty_decay_ms:0,muzzy_decay_ms:0")
     code = run(argv)
     sys.exit(code)
 

@@ -117,6 +117,7 @@ class Store:
             import duckdb
 
             con = duckdb.connect(":memory:")
+            con.execute("SET enable_progress_bar = false")
             try:
                 migrate(con)
                 yield con
@@ -167,7 +168,9 @@ class Store:
         pause = 0.02
         while True:
             try:
-                return duckdb.connect(str(self.path), read_only=read_only)
+                con = duckdb.connect(str(self.path), read_only=read_only)
+                con.execute("SET enable_progress_bar = false")  # haowu draws its own
+                return con
             except duckdb.IOException as exc:
                 if not _is_lock_conflict(exc):
                     raise HaowuError(f"cannot open database {self.path}: {exc}") from exc
@@ -251,73 +254,76 @@ def apply_rows(
     never changes merchant through an import. Call inside a transaction.
     """
     present = [f for f in kind.fields if f.name in rows.columns]
-    has_extra = "extra" in rows.columns
-    con.register("incoming", rows)
+    # The sheet's values as they are stored, read straight from the Polars frame (Arrow).
+    stored = [f"{f.type.stored.format(_quote(f.name))} AS {_quote(f.column)}" for f in present]
+    if "extra" in rows.columns:
+        stored.append("extra")
+    con.register("incoming_frame", rows)
+    con.execute(
+        f"CREATE OR REPLACE TEMP VIEW incoming AS SELECT _row, {', '.join(stored)} "
+        "FROM incoming_frame"
+    )
     try:
-        select = ", ".join(
-            f"{f.type.stored.format(_quote(f.name))} AS {_quote(f.column)}" for f in present
-        )
-        extra = ", extra" if has_extra else ""
-        con.execute(
-            f"CREATE OR REPLACE TEMP TABLE staged AS SELECT _row, {select}{extra} FROM incoming"
-        )
+        return _apply_incoming(con, kind, present, import_id, "extra" in rows.columns)
     finally:
-        con.unregister("incoming")
+        con.execute("DROP VIEW IF EXISTS incoming")
+        con.unregister("incoming_frame")
 
+
+def _apply_incoming(
+    con: duckdb.DuckDBPyConnection, kind: Kind, present: list, import_id: int, has_extra: bool
+) -> ImportCounts:
     table, key = kind.table, _quote(kind.key)
     conflicts: list[tuple[int, str, str]] = []
-    if kind.owner and kind.owner in rows.columns:
+    if kind.owner and any(f.name == kind.owner for f in present):
         owner = _quote(kind.owner)
         conflicts = con.execute(
-            f"SELECT s._row, s.{key}, t.{owner} FROM staged s JOIN {table} t USING ({key}) "
+            f"SELECT s._row, s.{key}, t.{owner} FROM incoming s JOIN {table} t USING ({key}) "
             f"WHERE t.{owner} <> s.{owner} ORDER BY s._row"
         ).fetchall()
-        if conflicts:
-            con.execute(
-                f"DELETE FROM staged WHERE {key} IN "
-                f"(SELECT s.{key} FROM staged s JOIN {table} t USING ({key}) "
-                f"WHERE t.{owner} <> s.{owner})"
-            )
+    con.execute(f"CREATE OR REPLACE TEMP TABLE conflicting ({key} VARCHAR)")
+    if conflicts:
+        con.executemany("INSERT INTO conflicting VALUES (?)", [[k] for _, k, _ in conflicts])
+    applicable = f"s.{key} NOT IN (SELECT {key} FROM conflicting)"
+
     value_columns = [_quote(f.column) for f in present if f.name != kind.key]
     if has_extra:
         value_columns.append("extra")
     differs = " OR ".join(f"s.{c} IS DISTINCT FROM t.{c}" for c in value_columns) or "FALSE"
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE changed AS SELECT s.{key} FROM staged s "
-        f"JOIN {table} t USING ({key}) WHERE {differs}"
+        f"CREATE OR REPLACE TEMP TABLE changed AS SELECT s.* FROM incoming s "
+        f"JOIN {table} t USING ({key}) WHERE ({differs}) AND {applicable}"
     )
     updated = con.execute("SELECT count(*) FROM changed").fetchone()[0]
-
-    tracked = [kind.get(name) for name in kind.tracked if name in rows.columns]
-    if tracked and updated:
-        history = " UNION ALL ".join(
-            f"SELECT {import_id}, s.{key}, '{f.name}', CAST(t.{_quote(f.column)} AS VARCHAR), "
-            f"CAST(s.{_quote(f.column)} AS VARCHAR) FROM staged s JOIN {table} t USING ({key}) "
-            f"WHERE s.{_quote(f.column)} IS DISTINCT FROM t.{_quote(f.column)}"
-            for f in tracked
-        )
-        con.execute(f"INSERT INTO {kind.history_table} {history}")
     if updated:
+        tracked = [kind.get(name) for name in kind.tracked if any(f.name == name for f in present)]
+        if tracked:
+            history = " UNION ALL ".join(
+                f"SELECT {import_id}, s.{key}, '{f.name}', CAST(t.{_quote(f.column)} AS VARCHAR), "
+                f"CAST(s.{_quote(f.column)} AS VARCHAR) FROM changed s JOIN {table} t "
+                f"USING ({key}) WHERE s.{_quote(f.column)} IS DISTINCT FROM t.{_quote(f.column)}"
+                for f in tracked
+            )
+            con.execute(f"INSERT INTO {kind.history_table} {history}")
         assignments = ", ".join(f"{c} = s.{c}" for c in value_columns)
         con.execute(
             f"UPDATE {table} t SET {assignments}, updated_import_id = {import_id} "
-            f"FROM staged s WHERE t.{key} = s.{key} AND s.{key} IN (SELECT {key} FROM changed)"
+            f"FROM changed s WHERE t.{key} = s.{key}"
         )
 
     columns = [_quote(f.column) for f in present] + (["extra"] if has_extra else [])
-    listed = ", ".join(columns)
     inserted = con.execute(
-        f"INSERT INTO {table} ({listed}, created_import_id, updated_import_id) "
-        f"SELECT {', '.join('s.' + c for c in columns)}, {import_id}, {import_id} FROM staged s "
-        f"WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE t.{key} = s.{key})"
+        f"INSERT INTO {table} ({', '.join(columns)}, created_import_id, updated_import_id) "
+        f"SELECT {', '.join('s.' + c for c in columns)}, {import_id}, {import_id} "
+        f"FROM incoming s ANTI JOIN {table} t USING ({key})"
     ).fetchone()[0]
-    staged = con.execute("SELECT count(*) FROM staged").fetchone()[0]
-    con.execute("DROP TABLE staged")
+    total = con.execute("SELECT count(*) FROM incoming").fetchone()[0]
     con.execute("DROP TABLE changed")
+    con.execute("DROP TABLE conflicting")
     return ImportCounts(
         inserted=inserted,
         updated=updated,
-        unchanged=staged - inserted - updated,
+        unchanged=total - inserted - updated - len(conflicts),
         conflicts=conflicts,
     )
 

@@ -38,15 +38,36 @@ class ImportOptions:
 
 
 @dataclass
-class ParsedSheet:
-    """A sheet after parsing: the rows to write and the rows refused, with reasons."""
+class SheetPlan:
+    """A sheet ready to parse: which column holds what, and the rows worth reading.
+
+    File-wide decisions are made here, once: blank and repeated header rows are skipped,
+    earlier rows of a duplicated key are refused (the last row wins), rate columns are
+    classified. Then the rows can be parsed and written in chunks of any size.
+    """
+
+    raw: RawTable
+    kind: Kind
+    merchant: str | None
+    columns: dict[str, int]  # field -> index of the sheet column holding it
+    unknown: list[tuple[int, str]]  # sheet columns that are no field: (index, header)
+    rows: pl.DataFrame  # `_row` and the text cells of the rows to parse
+    parsers: list[values.Parser]
+    rows_read: int
+    skipped: int  # blank rows and repeated header rows
+    duplicates: pl.DataFrame  # rejections of the rows another row with the same key replaces
+
+    @property
+    def unknown_columns(self) -> list[str]:
+        return [header for _, header in self.unknown]
+
+
+@dataclass
+class ParsedRows:
+    """Rows after parsing: the ones to write, and the problems of the others."""
 
     valid: pl.DataFrame  # `_row`, one staged column per field present, `extra` if any
     rejections: pl.DataFrame  # row, column, value, reason: one line per problem
-    rows_read: int
-    skipped: int  # blank rows and repeated header rows
-    unknown_columns: list[str]
-    duplicates: int
 
 
 @dataclass
@@ -108,6 +129,7 @@ def import_file(
     options: ImportOptions,
     on_stage: Stage | None = None,
 ) -> FileReport:
+    """Import one file in one transaction; `on_stage(path, stage)` hears how far it got."""
     stage = on_stage or (lambda _path, _stage: None)
     started_at = datetime.now()
     stage(path, "reading")
@@ -115,65 +137,39 @@ def import_file(
         path, kind.aliases.__contains__, encoding=options.encoding, sheet=options.sheet
     )
     stage(path, "checking")
-    sheet = parse_sheet(raw, kind, merchant=options.merchant)
+    plan = plan_sheet(raw, kind, merchant=options.merchant)
+    duplicates = plan.duplicates
     report = FileReport(
         path=path,
         status="dry-run" if options.dry_run else "imported",
         encoding=raw.encoding,
-        rows_read=sheet.rows_read,
-        skipped=sheet.skipped,
-        unknown_columns=sheet.unknown_columns,
+        rows_read=plan.rows_read,
+        skipped=plan.skipped,
+        unknown_columns=plan.unknown_columns,
     )
-    if options.strict and sheet.rejections.height:
-        report.rejections = sheet.rejections
-        report.rejected = sheet.rejections["row"].n_unique()
-        _write_rejects(report, options)
-        raise InputFileError(
-            f"{path}: {report.rejected} rows rejected and --strict is on: nothing imported",
-            hint=f"see {report.rejects_file}" if report.rejects_file else None,
-        )
+    parsed = parse_rows(plan, plan.rows)
+    del raw, plan  # the sheet's text cells: free them before the database takes its share
     stage(path, "writing")
-    rejections = sheet.rejections
     with store.write(scratch=options.dry_run) as con:
         try:
             with db.transaction(con):
                 import_id = db.next_import_id(con)
-                counts = db.apply_rows(con, kind, sheet.valid, import_id=import_id)
-                if counts.conflicts:
-                    rejections = pl.concat(
-                        [rejections, _conflict_rejections(counts.conflicts, kind)]
-                    )
-                if options.strict and counts.conflicts:
-                    raise _Rollback
+                counts = db.apply_rows(con, kind, parsed.valid, import_id=import_id)
                 report.inserted, report.updated = counts.inserted, counts.updated
                 report.unchanged = counts.unchanged
-                report.rejected = rejections["row"].n_unique()
-                db.record_import(
-                    con,
-                    {
-                        "import_id": import_id,
-                        "kind": kind.name,
-                        "file_name": str(path),
-                        "file_bytes": path.stat().st_size,
-                        "encoding": raw.encoding,
-                        "merchant_id": options.merchant,
-                        "started_at": started_at,
-                        "finished_at": datetime.now(),
-                        "rows_read": report.rows_read,
-                        "inserted": report.inserted,
-                        "updated": report.updated,
-                        "unchanged": report.unchanged,
-                        "rejected": report.rejected,
-                        "skipped": report.skipped,
-                    },
+                conflicts = _conflict_rejections(counts.conflicts, kind)
+                report.rejections = pl.concat([duplicates, parsed.rejections, conflicts]).sort(
+                    "row", maintain_order=True
                 )
+                report.rejected = report.rejections["row"].n_unique()
+                if options.strict and report.rejected:
+                    raise _Rollback
+                db.record_import(con, _import_record(report, kind, options, import_id, started_at))
                 report.import_id = import_id
                 if options.dry_run:
                     raise _Rollback
         except _Rollback:
             pass
-    report.rejections = rejections.sort("row", maintain_order=True)
-    report.rejected = rejections["row"].n_unique()
     _write_rejects(report, options)
     if options.strict and report.rejected:
         raise InputFileError(
@@ -182,6 +178,27 @@ def import_file(
         )
     stage(path, "done")
     return report
+
+
+def _import_record(
+    report: FileReport, kind: Kind, options: ImportOptions, import_id: int, started_at: datetime
+) -> dict:
+    return {
+        "import_id": import_id,
+        "kind": kind.name,
+        "file_name": str(report.path),
+        "file_bytes": report.path.stat().st_size,
+        "encoding": report.encoding,
+        "merchant_id": options.merchant,
+        "started_at": started_at,
+        "finished_at": datetime.now(),
+        "rows_read": report.rows_read,
+        "inserted": report.inserted,
+        "updated": report.updated,
+        "unchanged": report.unchanged,
+        "rejected": report.rejected,
+        "skipped": report.skipped,
+    }
 
 
 # --- parsing ---------------------------------------------------------------------------------
@@ -206,8 +223,8 @@ def map_headers(raw: RawTable, kind: Kind) -> tuple[dict[str, int], list[tuple[i
     return fields, unknown
 
 
-def parse_sheet(raw: RawTable, kind: Kind, *, merchant: str | None = None) -> ParsedSheet:
-    """Parse every cell of the sheet, column by column; collect every problem."""
+def plan_sheet(raw: RawTable, kind: Kind, *, merchant: str | None = None) -> SheetPlan:
+    """Map the headers, check the required columns are there, and make the file-wide calls."""
     columns, unknown = map_headers(raw, kind)
     _check_required_columns(raw, kind, columns, merchant)
     frame = raw.frame.with_row_index("_row", offset=raw.first_row).with_columns(
@@ -216,13 +233,31 @@ def parse_sheet(raw: RawTable, kind: Kind, *, merchant: str | None = None) -> Pa
     rows_read = frame.height
     frame = _drop_blank_and_header_rows(frame, raw, kind, columns)
     skipped = rows_read - frame.height
-
+    frame, duplicates = _drop_superseded_rows(frame, raw, kind, columns)
     present = [f for f in kind.fields if f.name in columns]
     parsers = [f.type.parser(frame, f"c{columns[f.name]}", f.name) for f in present]
-    parsed = values.run_parsers(frame, parsers)
+    return SheetPlan(
+        raw=raw,
+        kind=kind,
+        merchant=merchant,
+        columns=columns,
+        unknown=unknown,
+        rows=frame,
+        parsers=parsers,
+        rows_read=rows_read,
+        skipped=skipped,
+        duplicates=duplicates,
+    )
+
+
+def parse_rows(plan: SheetPlan, rows: pl.DataFrame) -> ParsedRows:
+    """Parse some of the plan's rows, column by column; collect every problem."""
+    kind, columns, merchant, headers = plan.kind, plan.columns, plan.merchant, plan.raw.headers
+    present = [f for f in kind.fields if f.name in columns]
+    parsed = values.run_parsers(rows, plan.parsers)
     parsed = parsed.with_columns(_field_error(f) for f in present)
-    if unknown:
-        extra = pl.struct([values.tidy(pl.col(f"c{i}")).alias(h) for i, h in unknown])
+    if plan.unknown:
+        extra = pl.struct([values.tidy(pl.col(f"c{i}")).alias(h) for i, h in plan.unknown])
         parsed = parsed.with_columns(extra.struct.json_encode().alias("extra"))
     if kind.owner and merchant is not None:
         parsed = _apply_merchant(parsed, kind.owner, merchant)
@@ -230,31 +265,34 @@ def parse_sheet(raw: RawTable, kind: Kind, *, merchant: str | None = None) -> Pa
     problems = [
         parsed.filter(pl.col(values.error_column(f.name)).is_not_null()).select(
             pl.col("_row").alias("row"),
-            pl.lit(raw.headers[columns[f.name]]).alias("column"),
+            pl.lit(headers[columns[f.name]]).alias("column"),
             pl.col(f"c{columns[f.name]}").alias("value"),
             pl.col(values.error_column(f.name)).alias("reason"),
         )
         for f in present
     ]
     if kind.owner and merchant is not None and kind.owner in columns:
-        problems.append(_merchant_problems(parsed, raw, kind.owner, columns, merchant))
-    duplicates = _duplicate_problems(parsed, raw, kind, columns)
+        problems.append(
+            _merchant_problems(parsed, headers[columns[kind.owner]], kind.owner, merchant)
+        )
     rejections = pl.concat(
-        [pl.DataFrame(schema=_REJECT_SCHEMA)]
-        + [p.cast(_REJECT_SCHEMA) for p in [*problems, duplicates]]
+        [pl.DataFrame(schema=_REJECT_SCHEMA)] + [p.cast(_REJECT_SCHEMA) for p in problems]
     )
-    keep = ["_row"] + [f.name for f in present] + (["extra"] if unknown else [])
+    keep = ["_row"] + [f.name for f in present] + (["extra"] if plan.unknown else [])
     if kind.owner and kind.owner not in keep:
         keep.append(kind.owner)
-    valid = parsed.filter(~pl.col("_row").is_in(rejections["row"].unique().implode())).select(keep)
-    return ParsedSheet(
-        valid=valid,
-        rejections=rejections,
-        rows_read=rows_read,
-        skipped=skipped,
-        unknown_columns=[h for _, h in unknown],
-        duplicates=duplicates.height,
-    )
+    valid = parsed.select(keep)
+    if rejections.height:
+        valid = valid.filter(~pl.col("_row").is_in(rejections["row"].unique().implode()))
+    return ParsedRows(valid=valid, rejections=rejections)
+
+
+def parse_sheet(raw: RawTable, kind: Kind, *, merchant: str | None = None) -> ParsedRows:
+    """The whole sheet parsed at once: its valid rows and every rejection, duplicates too."""
+    plan = plan_sheet(raw, kind, merchant=merchant)
+    parsed = parse_rows(plan, plan.rows)
+    rejections = pl.concat([plan.duplicates, parsed.rejections]).sort("row", maintain_order=True)
+    return ParsedRows(valid=parsed.valid, rejections=rejections)
 
 
 def _check_required_columns(
@@ -289,8 +327,10 @@ def _drop_blank_and_header_rows(
     blank_rows = keyless.filter(
         pl.all_horizontal(values.tidy(pl.col(c)).fill_null("") == "" for c in cells)
     )["_row"]
-    repeated_header = key == raw.headers[columns[kind.key]]
-    return frame.filter(~(pl.col("_row").is_in(blank_rows.implode()) | repeated_header))
+    drop = pl.col("_row").is_in(blank_rows.implode()) | (key == raw.headers[columns[kind.key]])
+    if not frame.select(drop.any()).item():
+        return frame  # nothing to skip: no copy of the whole sheet
+    return frame.filter(~drop)
 
 
 def _field_error(f: Field) -> pl.Expr:
@@ -323,15 +363,13 @@ def _apply_merchant(frame: pl.DataFrame, owner: str, merchant: str) -> pl.DataFr
     )
 
 
-def _merchant_problems(
-    frame: pl.DataFrame, raw: RawTable, owner: str, columns: dict[str, int], merchant: str
-) -> pl.DataFrame:
+def _merchant_problems(frame: pl.DataFrame, header: str, owner: str, merchant: str) -> pl.DataFrame:
     """`--merchant`: rows of another merchant are refused; one merchant's import never
     touches another merchant's products."""
     ok = pl.col(values.error_column(owner)).is_null()
     return frame.filter(ok & (pl.col(owner) != merchant)).select(
         pl.col("_row").alias("row"),
-        pl.lit(raw.headers[columns[owner]]).alias("column"),
+        pl.lit(header).alias("column"),
         pl.col(owner).alias("value"),
         pl.format(
             "belongs to {} {}, but this import is for {} (--merchant)",
@@ -342,24 +380,32 @@ def _merchant_problems(
     )
 
 
-def _duplicate_problems(
+def _drop_superseded_rows(
     frame: pl.DataFrame, raw: RawTable, kind: Kind, columns: dict[str, int]
-) -> pl.DataFrame:
-    """Earlier rows with the same key: the last row of the sheet wins."""
-    key = kind.key
-    repeated = frame.filter(pl.col(key).is_not_null() & pl.col(key).is_duplicated())
-    ranked = repeated.with_columns(pl.col("_row").max().over(key).alias("_winner"))
-    return ranked.filter(pl.col("_row") != pl.col("_winner")).select(
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Rows whose key a later row repeats: the last row of the sheet wins, the earlier ones
+    are refused. Keys are compared as they will be stored (trimmed, full-width folded)."""
+    source = f"c{columns[kind.key]}"
+    key = values.ascii_fold(pl.col(source))
+    keyed = frame.select("_row", key.alias("_key"), pl.col(source))
+    repeated = keyed.filter(pl.col("_key").is_not_null() & pl.col("_key").is_duplicated())
+    ranked = repeated.with_columns(pl.col("_row").max().over("_key").alias("_winner"))
+    losers = ranked.filter(pl.col("_row") != pl.col("_winner"))
+    duplicates = losers.select(
         pl.col("_row").alias("row"),
-        pl.lit(raw.headers[columns[key]]).alias("column"),
-        pl.col(key).alias("value"),
+        pl.lit(raw.headers[columns[kind.key]]).alias("column"),
+        pl.col(source).alias("value"),
         pl.format(
-            "duplicate {}: row {} has the same ID and wins", pl.lit(key), pl.col("_winner")
+            "duplicate {}: row {} has the same ID and wins", pl.lit(kind.key), pl.col("_winner")
         ).alias("reason"),
-    )
+    ).cast(_REJECT_SCHEMA)
+    if losers.height:
+        frame = frame.filter(~pl.col("_row").is_in(losers["_row"].implode()))
+    return frame, duplicates
 
 
 def _conflict_rejections(conflicts: list[tuple[int, str, str]], kind: Kind) -> pl.DataFrame:
+    """Rows whose key the database holds for another owner (merchant)."""
     return pl.DataFrame(
         {
             "row": [row for row, _, _ in conflicts],

@@ -64,6 +64,9 @@ def _looks_like_zip(path: Path) -> bool:
 # --- CSV -------------------------------------------------------------------------------------
 
 
+HEAD_BYTES = 256 * 1024  # enough for the header search, a title row and notes above it
+
+
 def decode(data: bytes, path: Path, encoding: str | None) -> tuple[str, str]:
     """The file's text and the encoding used: BOM, then strict UTF-8, then GB18030."""
     if encoding:
@@ -71,13 +74,7 @@ def decode(data: bytes, path: Path, encoding: str | None) -> tuple[str, str]:
             codec = codecs.lookup(encoding).name
         except LookupError as exc:
             raise InputFileError(f"{path}: unknown encoding {encoding!r}") from exc
-        try:
-            return data.decode(codec), codec
-        except UnicodeDecodeError as exc:
-            raise InputFileError(
-                f"{path}: is not valid {encoding} (byte {exc.start})",
-                hint="leave out --encoding to let haowu detect it",
-            ) from exc
+        return _decode_strict(data, codec, path), codec
     if data.startswith(codecs.BOM_UTF8):
         return _decode_strict(data[3:], "utf-8", path), "utf-8-sig"
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
@@ -101,20 +98,43 @@ def _decode_strict(data: bytes, codec: str, path: Path) -> str:
         ) from exc
 
 
+def _utf8_body(data: bytes, path: Path, encoding: str | None) -> tuple[bytes, str, str]:
+    """UTF-8 bytes for Polars, the text of the file's head, and the encoding used.
+
+    A UTF-8 file is handed over as it is (Polars checks every byte of it); only other
+    encodings are decoded in Python. The head is decoded on its own for the header search.
+    """
+    utf8 = encoding is None or codecs.lookup(encoding).name == "utf-8"
+    if utf8 and not data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        body = data[3:] if data.startswith(codecs.BOM_UTF8) else data
+        head_decoder = codecs.getincrementaldecoder("utf-8")()
+        try:
+            head = head_decoder.decode(body[:HEAD_BYTES], final=len(body) <= HEAD_BYTES)
+            used = "utf-8-sig" if body is not data else "utf-8"
+            return body, head, used
+        except UnicodeDecodeError:
+            if encoding:
+                raise InputFileError(
+                    f"{path}: is not valid {encoding}",
+                    hint="leave out --encoding to let haowu detect it",
+                ) from None
+    text, used = decode(data, path, encoding)
+    return text.encode("utf-8"), text[: HEAD_BYTES // 2], used
+
+
 def _read_csv(path: Path, is_known_header: Callable[[str], bool], encoding: str | None) -> RawTable:
     data = path.read_bytes()
     if not data.strip():
         raise InputFileError(f"{path}: the file is empty")
-    text, used = decode(data, path, encoding)
-    if "\x00" in text:
+    body, head, used = _utf8_body(data, path, encoding)
+    del data
+    if "\x00" in head or b"\x00" in body:
         raise InputFileError(
             f"{path}: contains NUL bytes: it is not a CSV sheet (or is saved as UTF-16 "
             "without a byte-order mark)",
             hint="save it from Excel as CSV UTF-8",
         )
-    # Polars reads UTF-8 bytes; a file that already was UTF-8 is handed over as it is.
-    del data
-    head_rows = _head_rows(text)
+    head_rows = _head_rows(head)
     delimiter = _sniff_delimiter(head_rows)
     rows = list(csv.reader(io.StringIO("\n".join(head_rows)), delimiter=delimiter))
     header_index = _find_header(rows, is_known_header)
@@ -123,33 +143,48 @@ def _read_csv(path: Path, is_known_header: Callable[[str], bool], encoding: str 
         headers.pop()  # trailing empty header cells are Excel's ragged edge
     if not headers:
         raise InputFileError(f"{path}: has no header row")
-    utf8 = text.encode("utf-8")
-    del text
     schema = {f"c{i}": pl.String for i in range(len(headers))}
     try:
-        frame = pl.read_csv(
-            io.BytesIO(utf8),
-            has_header=False,
-            skip_rows=header_index + 1,
-            schema=schema,
-            separator=delimiter,
-            raise_if_empty=False,
-            truncate_ragged_lines=False,
-        )
+        frame = _polars_csv(body, header_index, schema, delimiter)
     except pl.exceptions.ComputeError as exc:
-        raise _ragged_row_error(
-            path, utf8, delimiter, header_index, len(headers)
-        ) or InputFileError(f"{path}: cannot be read as CSV: {str(exc).splitlines()[0]}") from exc
+        if "utf-8" in str(exc) and used == "utf-8" and encoding is None:
+            # Valid UTF-8 at the head, not further on: GBK text after an ASCII head.
+            text, used = decode(body, path, None)
+            body = text.encode("utf-8")
+            del text
+            try:
+                frame = _polars_csv(body, header_index, schema, delimiter)
+            except pl.exceptions.ComputeError as again:
+                raise _csv_error(
+                    path, body, delimiter, header_index, len(headers), again
+                ) from again
+        else:
+            raise _csv_error(path, body, delimiter, header_index, len(headers), exc) from exc
     return RawTable(path, frame, headers, first_row=header_index + 2, encoding=used)
 
 
+def _polars_csv(body: bytes, header_index: int, schema: dict, delimiter: str) -> pl.DataFrame:
+    return pl.read_csv(
+        io.BytesIO(body),
+        has_header=False,
+        skip_rows=header_index + 1,
+        schema=schema,
+        separator=delimiter,
+        raise_if_empty=False,
+        truncate_ragged_lines=False,
+    )
+
+
+def _csv_error(
+    path: Path, body: bytes, delimiter: str, header_index: int, width: int, exc: Exception
+) -> InputFileError:
+    return _ragged_row_error(path, body, delimiter, header_index, width) or InputFileError(
+        f"{path}: cannot be read as CSV: {str(exc).splitlines()[0]}"
+    )
+
+
 def _head_rows(text: str) -> list[str]:
-    lines = []
-    for line in io.StringIO(text):
-        lines.append(line.rstrip("\r\n"))
-        if len(lines) >= HEADER_SEARCH_ROWS:
-            break
-    return lines
+    return text.splitlines()[:HEADER_SEARCH_ROWS]
 
 
 def _sniff_delimiter(lines: list[str]) -> str:
@@ -172,7 +207,7 @@ def _ragged_row_error(
     path: Path, utf8: bytes, delimiter: str, header_index: int, width: int
 ) -> InputFileError | None:
     """Find the first row with more cells than the header: only on the error path."""
-    reader = csv.reader(io.StringIO(utf8.decode("utf-8")), delimiter=delimiter)
+    reader = csv.reader(io.StringIO(utf8.decode("utf-8", errors="replace")), delimiter=delimiter)
     for number, row in enumerate(reader, start=1):
         if number > header_index + 1 and len(row) > width and any(c.strip() for c in row[width:]):
             return InputFileError(

@@ -1,0 +1,3 @@
+from haowu_cli.cli import main
+
+main()
