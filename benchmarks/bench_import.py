@@ -77,7 +77,9 @@ def main() -> None:
             "bare-file": median_run(
                 lambda: [python, "-c", BARE_READ, fresh(folder, "bare.duckdb"), utf8], args.repeat
             ),
-            "bare-memory": median_run(lambda: [python, "-c", BARE_READ, ":memory:", utf8], args.repeat),
+            "bare-memory": median_run(
+                lambda: [python, "-c", BARE_READ, ":memory:", utf8], args.repeat
+            ),
         }
         for enc, sheet in sheets.items():
             results[f"haowu {enc}"] = median_run(
@@ -86,7 +88,9 @@ def main() -> None:
             )
         db = fresh(folder, "again.duckdb")
         timed(haowu + ["--db", db, "import", utf8])
-        results["re-import utf-8"] = median_run(lambda: haowu + ["--db", db, "import", utf8], args.repeat)
+        results["re-import utf-8"] = median_run(
+            lambda: haowu + ["--db", db, "import", utf8], args.repeat
+        )
 
     file_base, memory_base = results["bare-file"][0], results["bare-memory"][0]
     print(f"{args.rows:,} rows, median of {args.repeat} runs, {os.cpu_count()} cores")

@@ -15,13 +15,27 @@ from pathlib import Path
 import polars as pl
 
 HEADERS = {
-    "product_id": "商品ID", "merchant_id": "商家ID", "merchant_name": "商家名称",
-    "title": "商品名称", "brand": "品牌", "category_l1": "一级类目", "category_l2": "二级类目",
-    "list_price": "售价", "live_price": "直播价", "commission_rate": "佣金率",
-    "service_fee_rate": "团长服务费率", "stock": "库存", "sales_30d": "近30天销量",
-    "gmv_30d": "近30天GMV", "good_rate": "好评率", "refund_rate": "退货率",
-    "shop_score": "店铺评分", "ship_hours": "发货时效(小时)", "listed_at": "上架日期",
-    "sample": "样品", "mechanism": "机制",
+    "product_id": "商品ID",
+    "merchant_id": "商家ID",
+    "merchant_name": "商家名称",
+    "title": "商品名称",
+    "brand": "品牌",
+    "category_l1": "一级类目",
+    "category_l2": "二级类目",
+    "list_price": "售价",
+    "live_price": "直播价",
+    "commission_rate": "佣金率",
+    "service_fee_rate": "团长服务费率",
+    "stock": "库存",
+    "sales_30d": "近30天销量",
+    "gmv_30d": "近30天GMV",
+    "good_rate": "好评率",
+    "refund_rate": "退货率",
+    "shop_score": "店铺评分",
+    "ship_hours": "发货时效(小时)",
+    "listed_at": "上架日期",
+    "sample": "样品",
+    "mechanism": "机制",
 }
 CATEGORIES = ["美妆", "食品", "日百", "服饰", "母婴", "家居", "珠宝玉石", "酒水", "厨房家电"]
 WORDS = ["保湿", "补水", "礼盒", "家用", "加厚", "大容量", "便携", "儿童", "冬季", "经典", "升级款"]
@@ -59,18 +73,24 @@ def product_frame(rows: int, seed: int = 7) -> pl.DataFrame:
         (pl.col("i") + 10_000_000_000_000).cast(pl.String).alias("product_id"),
         pl.format("M{}", pl.col("merchant")).alias("merchant_id"),
         pl.format("商家{}", pl.col("merchant")).alias("merchant_name"),
-        pl.format("{}{}{}号", _choose(WORDS, seed, 7), _choose(NOUNS, seed, 8), pl.col("i") % 997)
-        .alias("title"),
+        pl.format(
+            "{}{}{}号", _choose(WORDS, seed, 7), _choose(NOUNS, seed, 8), pl.col("i") % 997
+        ).alias("title"),
         pl.format("品牌{}", pl.col("merchant") % 500).alias("brand"),
         _choose(CATEGORIES, seed, 9).alias("category_l1"),
         _choose(WORDS, seed, 10).alias("category_l2"),
         _yuan(pl.col("live_fen") + pl.col("markup")).alias("list_price"),
-        pl.when(m < 2).then(pl.lit("¥") + _yuan(pl.col("live_fen")))
-        .when(m < 4).then(_yuan(pl.col("live_fen")) + pl.lit("元"))
-        .otherwise(_yuan(pl.col("live_fen"))).alias("live_price"),
+        pl.when(m < 2)
+        .then(pl.lit("¥") + _yuan(pl.col("live_fen")))
+        .when(m < 4)
+        .then(_yuan(pl.col("live_fen")) + pl.lit("元"))
+        .otherwise(_yuan(pl.col("live_fen")))
+        .alias("live_price"),
         pl.format("{}%", _pick(seed, 11, 5, 45)).alias("commission_rate"),
         pl.format("{}%", _pick(seed, 12, 1, 10)).alias("service_fee_rate"),
-        pl.when(m > 97).then(pl.lit("1.2万")).otherwise(_pick(seed, 13, 0, 50_000).cast(pl.String))
+        pl.when(m > 97)
+        .then(pl.lit("1.2万"))
+        .otherwise(_pick(seed, 13, 0, 50_000).cast(pl.String))
         .alias("stock"),
         pl.col("sales").cast(pl.String).alias("sales_30d"),
         _yuan(pl.col("sales") * pl.col("live_fen")).alias("gmv_30d"),
@@ -78,7 +98,9 @@ def product_frame(rows: int, seed: int = 7) -> pl.DataFrame:
         pl.format("{}.{}%", _pick(seed, 16, 0, 30), _pick(seed, 17, 0, 10)).alias("refund_rate"),
         pl.format("4.{}", _pick(seed, 18, 40, 100)).alias("shop_score"),
         _choose(["24", "48", "72"], seed, 19).alias("ship_hours"),
-        pl.when(m < 97).then(listed.cast(pl.String)).otherwise(listed.dt.strftime("%Y/%-m/%-d"))
+        pl.when(m < 97)
+        .then(listed.cast(pl.String))
+        .otherwise(listed.dt.strftime("%Y/%-m/%-d"))
         .alias("listed_at"),
         _choose(["有", "无", "是", "否"], seed, 20).alias("sample"),
         _choose(MECHANISMS, seed, 21).alias("mechanism"),

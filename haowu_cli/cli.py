@@ -23,7 +23,8 @@ from haowu_cli.store import DEFAULT_LOCK_TIMEOUT
 
 app = typer.Typer(
     name="haowu",
-    help="Tools for 快分销 team leaders and merchants: import product sheets, list and export them.",
+    help="Tools for 快分销 team leaders and merchants: import product sheets, list and "
+    "export them.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
@@ -46,7 +47,8 @@ def root(
         typer.Option(
             "--config",
             envvar="HAOWU_CONFIG",
-            help="Folder of YAML settings [default: ./configs when present, else the packaged defaults].",
+            help="Folder of YAML settings [default: ./configs when present, else the "
+            "packaged defaults].",
         ),
     ] = None,
     quiet: Annotated[

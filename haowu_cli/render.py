@@ -58,7 +58,9 @@ class Output:
     def _console(self, stream: IO[str]):
         from rich.console import Console
 
-        return Console(file=stream, highlight=False, soft_wrap=True, force_terminal=None)
+        # Outside a terminal nothing wraps lines: tables keep their full width.
+        width = None if _isatty(stream) else 200
+        return Console(file=stream, highlight=False, soft_wrap=True, width=width)
 
     # --- messages (stderr) ---
 
@@ -108,7 +110,13 @@ class Output:
 
         table = Table(title=title, title_justify="left", header_style="bold")
         for column in columns:
-            table.add_column(column.heading, justify=column.justify, max_width=column.max_width)
+            table.add_column(
+                column.heading,
+                justify=column.justify,
+                max_width=column.max_width,
+                no_wrap=column.max_width is None,
+                overflow="fold",
+            )
         for row in frame.select([c.name for c in columns]).iter_rows():
             table.add_row(*("" if v is None else str(v) for v in row))
         self._console(self.stdout).print(table)

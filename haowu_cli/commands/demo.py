@@ -47,7 +47,7 @@ def demo_command(
     )
     out = app.out
 
-    out.note(f"1. import: {len(samples)} sample sheets from {len(samples)} files", style="bold")
+    out.note(f"1. import: {len(samples)} sample sheets from 7 merchants", style="bold")
     reports = import_files(
         store, samples, load_kind("products", app.config_dir), ImportOptions(rejects_path=work)
     )

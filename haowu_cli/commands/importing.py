@@ -105,12 +105,11 @@ def _print_report(out: Output, report) -> None:
     if report.status == "failed":
         out.error(report.error.message, report.error.hint)
         return
-    verb = "would import" if report.status == "dry-run" else "imported"
+    dry = "dry run, nothing written: " if report.status == "dry-run" else ""
     out.info(
-        f"{name}: {verb} {report.rows_read} rows read as {report.encoding}: "
-        f"{report.inserted} new, {report.updated} updated, {report.unchanged} unchanged, "
-        f"{report.rejected} rejected, {report.skipped} skipped (blank or repeated header) "
-        f"in {report.seconds:.2f} s"
+        f"{name} ({report.encoding}): {dry}{report.rows_read} rows: {report.inserted} new, "
+        f"{report.updated} updated, {report.unchanged} unchanged, {report.rejected} rejected, "
+        f"{report.skipped} skipped (blank or repeated header), {report.seconds:.2f} s"
     )
     if report.status == "imported" and not report.changed and report.unchanged:
         out.info(f"{name}: no changes: everything in it is already in the database")

@@ -386,7 +386,7 @@ def _drop_superseded_rows(
     """Rows whose key a later row repeats: the last row of the sheet wins, the earlier ones
     are refused. Keys are compared as they will be stored (trimmed, full-width folded)."""
     source = f"c{columns[kind.key]}"
-    key = values.ascii_fold(pl.col(source))
+    key = values.id_text(pl.col(source))
     keyed = frame.select("_row", key.alias("_key"), pl.col(source))
     repeated = keyed.filter(pl.col("_key").is_not_null() & pl.col("_key").is_duplicated())
     ranked = repeated.with_columns(pl.col("_row").max().over("_key").alias("_winner"))

@@ -104,6 +104,11 @@ def _utf8_body(data: bytes, path: Path, encoding: str | None) -> tuple[bytes, st
     A UTF-8 file is handed over as it is (Polars checks every byte of it); only other
     encodings are decoded in Python. The head is decoded on its own for the header search.
     """
+    if encoding:
+        try:
+            codecs.lookup(encoding)
+        except LookupError as exc:
+            raise InputFileError(f"{path}: unknown encoding {encoding!r}") from exc
     utf8 = encoding is None or codecs.lookup(encoding).name == "utf-8"
     if utf8 and not data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         body = data[3:] if data.startswith(codecs.BOM_UTF8) else data
@@ -212,7 +217,8 @@ def _ragged_row_error(
         if number > header_index + 1 and len(row) > width and any(c.strip() for c in row[width:]):
             return InputFileError(
                 f"{path}: row {number} has {len(row)} cells but the header has {width}",
-                hint="a value with a comma that is not quoted (1,299)? Quote it or remove the comma",
+                hint="a value with a comma that is not quoted (1,299)? "
+                "Quote it or remove the comma",
             )
     return None
 

@@ -71,7 +71,7 @@ _FULL_WIDTH = {chr(0xFF10 + i): str(i) for i in range(10)} | {
     "\u00a0": " ",
 }
 _NUMBER_NOISE = r"[¥$,\s元]|(?i:rmb|cny)|人民币"
-_SCIENTIFIC = r"(?i)^[+-]?\d+(\.\d+)?e[+-]?\d+$"
+_SCIENTIFIC = r"(?i)^[+-]?[0-9]+(\.[0-9]+)?e[+-]?[0-9]+$"
 _EXCEL_EPOCH_OFFSET = 25569  # Excel's serial day of 1970-01-01 (its day 0 is 1899-12-30)
 _MAX_DIGITS = 18  # Int64 holds any 18-digit number
 
@@ -130,6 +130,11 @@ def ascii_fold(raw: pl.Expr) -> pl.Expr:
     return tidy(raw.str.replace_many(list(_FULL_WIDTH), list(_FULL_WIDTH.values())))
 
 
+def id_text(raw: pl.Expr) -> pl.Expr:
+    """An ID as stored: NFKC-folded (full-width `ＡＢ１` is `AB1`) and trimmed."""
+    return tidy(raw.str.normalize("NFKC"))
+
+
 def _missing(cell: pl.Expr, tokens: Sequence[str] = MISSING_TOKENS) -> pl.Expr:
     return cell.is_null() | cell.is_in(list(tokens))
 
@@ -166,7 +171,7 @@ def identifier(source: str, name: str) -> Parser:
     cell = _temp(name, "cell")
     scientific = pl.col(cell).str.contains(_SCIENTIFIC)
     full = [
-        [ascii_fold(pl.col(source)).alias(cell)],
+        [id_text(pl.col(source)).alias(cell)],
         [
             pl.when(_missing(pl.col(cell)) | scientific)
             .then(None)
@@ -195,18 +200,20 @@ def _number_stages(
     units: dict[str, tuple[int, int]],
     bare_exponent: int,
     ambiguous: bool = False,
+    too_precise: str | None = None,
 ) -> list[Stage]:
     """Read any decimal as typed into an exact integer in units of 10^-scale.
 
     `units` maps a suffix to (power of ten, factor): `万` is (4, 1), `天` (0, 24), `%` for
     rates (4, 1). `bare_exponent` is the power of ten of a number with no unit. With
     `ambiguous`, a number with no unit is refused (a rate column that mixes 0.2 and 20).
+    `too_precise` is the reason given for digits beyond the scale.
     """
     cell, parts = _temp(name, "cell"), _temp(name, "parts")
     sign, whole, fraction, unit = (_temp(name, p) for p in ("sign", "whole", "fraction", "unit"))
     shift, digits = _temp(name, "shift"), _temp(name, "digits")
     suffixes = "|".join(sorted(units, key=len, reverse=True))
-    pattern = rf"(?i)^([+-]?)(\d*)(?:\.(\d*))?({suffixes})?$"
+    pattern = rf"(?i)^([+-]?)([0-9]*)(?:\.([0-9]*))?({suffixes})?$"
     exponent = pl.col(unit).replace_strict(
         {u: e for u, (e, _) in units.items()} | {"": bare_exponent},
         default=0,
@@ -216,7 +223,8 @@ def _number_stages(
         {u: f for u, (_, f) in units.items()}, default=1, return_dtype=pl.Int64
     )
     missing = _missing(pl.col(cell))
-    well_formed = pl.col(parts).is_not_null() & pl.col(cell).str.contains(r"\d")
+    # A cell the pattern does not match has a null sign (an empty match when it does).
+    well_formed = pl.col(sign).is_not_null() & pl.col(cell).str.contains(r"[0-9]")
     whole_number = pl.col(shift) >= 0
     fits = pl.col(digits).str.len_chars() + pl.col(shift).clip(0) <= _MAX_DIGITS
     magnitude = (
@@ -230,10 +238,7 @@ def _number_stages(
             ~missing & pl.lit(ambiguous) & (pl.col(unit) == ""),
             "ambiguous rate: this column mixes fractions (0.2) and percents (20); write 20%",
         ),
-        _reason(
-            ~missing & ~whole_number,
-            f"too many decimal places for {what}" if scale else f"not {what}",
-        ),
+        _reason(~missing & ~whole_number, too_precise or f"too many decimal places for {what}"),
         _reason(~missing & ~fits, f"too large for {what}"),
     )
     return [
@@ -279,17 +284,23 @@ def money(source: str, name: str) -> Parser:
     """Yuan as typed (`¥59.9`, `￥59.90`, `59.90元`, `1,299`, `1.2万`) to integer fen."""
     what = "an amount in yuan (at most 2 decimals)"
     full = _number_stages(source, name, scale=2, what=what, units=_BIG_UNITS, bare_exponent=0)
-    clean = _clean_where(source, r"^\d{1,13}(\.\d{1,2})?$")
+    clean = _clean_where(source, r"^[0-9]{1,13}(\.[0-9]{1,2})?$")
     return Parser(name, full, clean, [_fast_decimal(source, name, 2, 2)])
 
 
 def count(source: str, name: str) -> Parser:
     """Whole numbers as typed (`1,299`, `1.2万`, `１２３`)."""
     full = _number_stages(
-        source, name, scale=0, what="a whole number", units=_BIG_UNITS, bare_exponent=0
+        source,
+        name,
+        scale=0,
+        what="a whole number",
+        units=_BIG_UNITS,
+        bare_exponent=0,
+        too_precise="not a whole number",
     )
     return Parser(
-        name, full, _clean_where(source, r"^\d{1,15}$"), [_fast_decimal(source, name, 0, 0)]
+        name, full, _clean_where(source, r"^[0-9]{1,15}$"), [_fast_decimal(source, name, 0, 0)]
     )
 
 
@@ -297,9 +308,11 @@ def hours(source: str, name: str) -> Parser:
     """Hours as typed: `48`, `48小时`, `48h`, or days `2天`."""
     units = {"小时": (0, 1), "hours": (0, 1), "hrs": (0, 1), "h": (0, 1), "天": (0, 24)}
     what = "a whole number of hours (48, 48小时, 2天)"
-    full = _number_stages(source, name, scale=0, what=what, units=units, bare_exponent=0)
+    full = _number_stages(
+        source, name, scale=0, what=what, units=units, bare_exponent=0, too_precise=f"not {what}"
+    )
     return Parser(
-        name, full, _clean_where(source, r"^\d{1,4}$"), [_fast_decimal(source, name, 0, 0)]
+        name, full, _clean_where(source, r"^[0-9]{1,4}$"), [_fast_decimal(source, name, 0, 0)]
     )
 
 
@@ -307,7 +320,7 @@ def score(source: str, name: str) -> Parser:
     """A score with up to two decimals (`4.85`) in hundredths."""
     what = "a score (at most 2 decimals)"
     full = _number_stages(source, name, scale=2, what=what, units={}, bare_exponent=0)
-    clean = _clean_where(source, r"^\d{1,3}(\.\d{1,2})?$")
+    clean = _clean_where(source, r"^[0-9]{1,3}(\.[0-9]{1,2})?$")
     return Parser(name, full, clean, [_fast_decimal(source, name, 2, 2)])
 
 
@@ -346,7 +359,7 @@ def rate(source: str, name: str, style: str = "fraction") -> Parser:
         bare_exponent=percent if style == "percent" else fraction,
         ambiguous=style == "ambiguous",
     )
-    clean = _clean_where(source, r"^\d{1,3}(\.\d{1,4})?%$")
+    clean = _clean_where(source, r"^[0-9]{1,3}(\.[0-9]{1,4})?%$")
     return Parser(name, full, clean, [_fast_decimal(source, name, 4, percent, suffix="%")])
 
 
@@ -381,7 +394,7 @@ def date(source: str, name: str) -> Parser:
     """`2026-10-01`, `2026/10/1`, `2026年10月1日`, `20261001`, a time after the date, or an
     Excel serial day number (`45931`)."""
     cell, day = _temp(name, "cell"), _temp(name, "day")
-    serial = pl.col(cell).str.contains(r"^\d{1,5}(\.\d+)?$")
+    serial = pl.col(cell).str.contains(r"^[0-9]{1,5}(\.[0-9]+)?$")
     from_serial = (
         pl.col(cell).str.replace(r"\..*$", "").cast(pl.Int32, strict=False) - _EXCEL_EPOCH_OFFSET
     ).cast(pl.Date)
@@ -390,7 +403,7 @@ def date(source: str, name: str) -> Parser:
         .str.replace(r"[ T].*$", "")
         .str.replace_all(r"[年月/.]", "-")
         .str.replace(r"日$", "")
-        .str.replace(r"^(\d{4})(\d{2})(\d{2})$", "$1-$2-$3")
+        .str.replace(r"^([0-9]{4})([0-9]{2})([0-9]{2})$", "$1-$2-$3")
     )
     value = (
         pl.when(serial)
@@ -407,7 +420,7 @@ def date(source: str, name: str) -> Parser:
         [pl.col(source).str.to_date("%Y-%m-%d", strict=False).alias(name)],
         *_date_checks(name, pl.col(source).is_not_null()),
     ]
-    return Parser(name, full, _clean_where(source, r"^\d{4}-\d{2}-\d{2}$"), fast)
+    return Parser(name, full, _clean_where(source, r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"), fast)
 
 
 def _date_checks(name: str, present: pl.Expr) -> list[Stage]:
