@@ -100,16 +100,16 @@ def run(argv: list[str] | None = None) -> int:
     out = Output(quiet=False)
     try:
         result = app(args=argv, prog_name="haowu", standalone_mode=False)
-        return int(result) if isinstance(result, int) else ExitCode.OK
+        code = int(result) if isinstance(result, int) else ExitCode.OK
+        if code == ExitCode.INTERRUPTED:  # Typer hands Ctrl-C back as this code
+            out.error(_INTERRUPTED)
+        return code
     except HaowuError as exc:
         out.error(exc.message, exc.hint)
         return exc.exit_code
     except Exit as exc:
         return exc.exit_code
-    except Abort as exc:
-        if isinstance(exc.__cause__, KeyboardInterrupt):
-            out.error(_INTERRUPTED)
-            return ExitCode.INTERRUPTED
+    except Abort:
         out.error("aborted")
         return ExitCode.FAILED
     except KeyboardInterrupt:

@@ -269,11 +269,10 @@ def test_a_failure_mid_file_leaves_the_database_as_it_was(
     def crash(*args, **kwargs):
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(db, "record_import", crash)  # after products were updated and inserted
     rows = [HEADER, product_row("P1", price="1"), product_row("P2")]
-    with pytest.raises(RuntimeError):
+    with monkeypatch.context() as patch, pytest.raises(RuntimeError):
+        patch.setattr(db, "record_import", crash)  # after products were updated and inserted
         run(store, products_kind, write_csv(tmp_path / "b.csv", rows))
-    monkeypatch.undo()
     with store.read() as con:
         assert con.execute("SELECT * FROM products").fetchall() == before
         assert con.execute("SELECT count(*) FROM imports").fetchone() == (1,)

@@ -118,6 +118,8 @@ def _print_report(out: Output, report) -> None:
             f"{name}: columns kept aside with each row (not haowu fields): "
             + ", ".join(report.unknown_columns)
         )
+    for note in report.notes:
+        out.warn(f"{name}: {note}")
     if report.rejected:
         where = f"; all of them in {report.rejects_file}" if report.rejects_file else ""
         out.warn(f"{name}: {report.rejected} rows rejected{where}")

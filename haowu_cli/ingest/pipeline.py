@@ -89,6 +89,7 @@ class FileReport:
     seconds: float = 0.0
     import_id: int | None = None
     error: HaowuError | None = None
+    notes: list[str] = field(default_factory=list)  # warnings a person should see
 
     @property
     def changed(self) -> bool:
@@ -429,7 +430,8 @@ def default_rejects_path(path: Path) -> Path:
 
 def _write_rejects(report: FileReport, options: ImportOptions) -> None:
     """Write the rejects CSV (UTF-8 with BOM, so Excel shows Chinese). A dry run writes it
-    only where `--rejects` names a path."""
+    only where `--rejects` names a path. The import has been committed by now: a place that
+    cannot be written does not undo it, the rejects go to the current folder instead."""
     if report.rejections is None or report.rejections.is_empty():
         return
     if options.dry_run and options.rejects_path is None:
@@ -440,13 +442,12 @@ def _write_rejects(report: FileReport, options: ImportOptions) -> None:
     frame = report.rejections.with_columns(pl.lit(str(report.path)).alias("file")).select(
         REJECT_COLUMNS
     )
-    try:
-        frame.with_columns(excel_safe("value"), excel_safe("reason")).write_csv(
-            target, include_bom=True
-        )
-    except OSError as exc:
-        raise HaowuError(
-            f"cannot write the rejects file {target}: {exc.strerror}",
-            hint="name another place with --rejects PATH",
-        ) from exc
-    report.rejects_file = target
+    frame = frame.with_columns(excel_safe("value"), excel_safe("reason"))
+    for place in (target, Path.cwd() / target.name):
+        try:
+            frame.write_csv(place, include_bom=True)
+        except OSError as exc:
+            report.notes.append(f"cannot write rejected rows to {place}: {exc.strerror}")
+            continue
+        report.rejects_file = place
+        return

@@ -127,3 +127,31 @@ def test_the_console_script_runs(tmp_path):
     )
     assert done.returncode == 0, done.stderr
     assert "1 new" in done.stderr
+
+
+def test_ctrl_c_mid_file_exits_130_and_keeps_the_database_as_it_was(cli, tmp_path, monkeypatch):
+    from haowu_cli import store as db
+
+    first = write_csv(tmp_path / "a.csv", [HEADER, product_row("P1")])
+    cli("--db", "h.duckdb", "import", first)
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    second = write_csv(
+        tmp_path / "b.csv", [HEADER, product_row("P1", price="1"), product_row("P2")]
+    )
+    with monkeypatch.context() as patch:
+        patch.setattr(db, "record_import", interrupted)  # products already written by then
+        result = cli("--db", "h.duckdb", "import", second)
+    assert result.code == 130 and "interrupted" in result.err
+    listed = cli("--db", "h.duckdb", "products", "--format", "csv").out.splitlines()
+    assert len(listed) == 2 and ",59.90," in listed[1]
+
+
+def test_rejects_go_to_the_current_folder_when_their_place_cannot_be_written(cli, tmp_path):
+    sheet = write_csv(tmp_path / "s.csv", [HEADER, product_row("P1"), product_row("P2", price="x")])
+    result = cli("--db", "h.duckdb", "import", sheet, "--rejects", tmp_path / "gone" / "r.csv")
+    assert result.code == 3  # the import itself stands
+    assert "cannot write rejected rows to" in result.err
+    assert (tmp_path / "r.csv").exists()  # the test runs in tmp_path
