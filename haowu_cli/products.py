@@ -42,6 +42,11 @@ def export_frame(products: pl.DataFrame) -> pl.DataFrame:
     return products.select(columns)
 
 
+def export_text_columns() -> list[str]:
+    """The export's free-text columns: the ones `--excel` neutralises."""
+    return [f.name for f in PRODUCTS.fields if f.type.name in ("text", "id")] + ["extra"]
+
+
 def listing_frame(products: pl.DataFrame) -> pl.DataFrame:
     """The columns of the terminal table, formatted for people (¥59.90, 20%)."""
     return products.select(

@@ -368,7 +368,3 @@ def query_products(
     if limit is not None:
         sql += f" LIMIT {int(limit)}"
     return con.execute(sql, params).pl()
-
-
-def count_products(con: duckdb.DuckDBPyConnection) -> int:
-    return con.execute("SELECT count(*) FROM products").fetchone()[0]

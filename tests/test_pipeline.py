@@ -283,3 +283,72 @@ def test_rejects_file_neutralises_formulas(store, products_kind, tmp_path):
     path = write_csv(tmp_path / "s.csv", [HEADER, product_row("P1", price="=HYPERLINK(1)")])
     report = run(store, products_kind, path)
     assert rejects(report.rejects_file)[0]["value"] == "'=HYPERLINK(1)"
+
+
+def test_a_row_shifted_by_an_unquoted_comma_is_refused_and_the_file_goes_on(
+    store, products_kind, tmp_path
+):
+    path = tmp_path / "s.csv"
+    lines = [",".join(HEADER) + ",", ",".join(product_row("P1")) + ",", "P2,M1,t,美妆,1,299,20%"]
+    path.write_text("\n".join(lines), encoding="utf-8")
+    report = run(store, products_kind, path)
+    assert (report.inserted, report.rejected) == (1, 1)
+    [line] = rejects(report.rejects_file)
+    assert line["row"] == "3" and line["value"] == "20%" and "not quoted" in line["reason"]
+
+
+def test_unknown_columns_with_the_same_or_no_name_are_all_kept(store, products_kind, tmp_path):
+    path = tmp_path / "s.csv"
+    path.write_text(
+        ",".join(HEADER + ["备注", "", "备注"])
+        + "\n"
+        + ",".join(product_row("P1") + ["a", "c", "b"]),
+        encoding="utf-8",
+    )
+    report = run(store, products_kind, path)
+    assert report.unknown_columns == ["备注", "column H", "备注 (2)"]
+    assert products(store)["P1"]["extra"] == '{"备注":"a","column H":"c","备注 (2)":"b"}'
+
+
+def test_when_the_winning_duplicate_is_rejected_both_rows_say_so(store, products_kind, tmp_path):
+    rows = [HEADER, product_row("P1"), product_row("P1", price="abc")]
+    report = run(store, products_kind, write_csv(tmp_path / "s.csv", rows))
+    reasons = dict(zip(report.rejections["row"], report.rejections["reason"], strict=True))
+    assert "row 3 has the same ID and wins, but was rejected too" in reasons[2]
+    assert "not an amount" in reasons[3]
+
+
+def test_a_clean_reimport_removes_the_old_rejects_file(store, products_kind, tmp_path):
+    bad = write_csv(tmp_path / "s.csv", [HEADER, product_row("P1", price="x")])
+    assert run(store, products_kind, bad).rejects_file.exists()
+    fixed = write_csv(tmp_path / "s.csv", [HEADER, product_row("P1")])
+    report = run(store, products_kind, fixed)
+    assert not (tmp_path / "s.rejects.csv").exists()
+    assert "no row was rejected" in report.notes[0]
+
+
+def test_ownership_conflicts_name_the_sheets_own_column(store, products_kind, tmp_path):
+    run(store, products_kind, write_csv(tmp_path / "a.csv", [HEADER, product_row("P1", "M1")]))
+    report = run(
+        store, products_kind, write_csv(tmp_path / "b.csv", [HEADER, product_row("P1", "M2")])
+    )
+    assert report.rejections["column"].to_list() == ["商品ID"]
+
+
+def test_an_unexpected_error_fails_only_its_file(store, products_kind, tmp_path, monkeypatch):
+    from haowu_cli.ingest import pipeline
+
+    good = write_csv(tmp_path / "good.csv", [HEADER, product_row("P1")])
+    cursed = write_csv(tmp_path / "cursed.csv", [HEADER, product_row("P2")])
+    real = pipeline.read_table
+
+    def flaky(path, *args, **kwargs):
+        if path.name == "cursed.csv":
+            raise ValueError("a bug")
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "read_table", flaky)
+    reports = pipeline.import_files(store, [cursed, good], products_kind, ImportOptions())
+    assert [r.status for r in reports] == ["failed", "imported"]
+    assert "unexpected ValueError: a bug" in reports[0].error.message
+    assert set(products(store)) == {"P1"}

@@ -8,7 +8,7 @@ import zipfile
 import pytest
 
 from haowu_cli.errors import InputFileError
-from haowu_cli.ingest.sources import read_table
+from haowu_cli.ingest.sources import OVERFLOW, read_table
 from tests.conftest import HEADER, product_row, write_csv, write_xlsx
 
 ROWS = [HEADER, product_row("P1"), product_row("P2", price="￥12.50")]
@@ -71,12 +71,20 @@ def test_semicolon_and_tab_separated_sheets(tmp_path, products_kind):
         assert read(path, products_kind).headers == HEADER
 
 
-def test_a_row_wider_than_the_header_names_its_row(tmp_path, products_kind):
+def test_cells_past_the_header_are_set_aside_and_trailing_commas_ignored(tmp_path, products_kind):
     path = tmp_path / "s.csv"
-    path.write_text(
-        "\n".join([",".join(HEADER), ",".join(product_row("P1")), "P2,M1,t,美妆,1,299,20%"])
-    )
-    with pytest.raises(InputFileError, match="row 3 has 7 cells but the header has 6"):
+    lines = [",".join(HEADER) + ",,", ",".join(product_row("P1")) + ",,", "P2,M1,t,美妆,1,299,20%"]
+    path.write_text("\n".join(lines))
+    table = read(path, products_kind)
+    assert table.headers == HEADER
+    assert table.frame.columns == [f"c{i}" for i in range(6)] + [OVERFLOW]
+    assert table.frame[OVERFLOW].to_list() == [None, "20%"]
+
+
+def test_a_row_far_wider_than_the_header_fails_the_file_naming_the_row(tmp_path, products_kind):
+    path = tmp_path / "s.csv"
+    path.write_text("\n".join([",".join(HEADER), ",".join(product_row("P1")), "x," * 40]))
+    with pytest.raises(InputFileError, match="row 3 has 41 cells, far more than its header"):
         read(path, products_kind)
 
 
@@ -119,6 +127,23 @@ def test_xlsx_cells_read_as_excel_shows_them(tmp_path, products_kind):
     assert first[4] == "59.9" and second[4] == "0.3"  # Excel's 15 significant digits
     assert first[6] == "2026-10-01" and second[6] == "46296"
     assert first[7] == "100"
+
+
+def test_xlsx_numbers_beyond_excels_15_digits_are_not_taken_as_ids(tmp_path, products_kind):
+    rows = [
+        HEADER,
+        [1234567890123456, "M1", "t", "美妆", 1, "20%"],
+        [123456789012345, "M1", "t", "美妆", 1, "20%"],
+    ]
+    table = read(write_xlsx(tmp_path / "s.xlsx", rows), products_kind)
+    assert table.frame["c0"].to_list() == ["1.23456789012346e+15", "123456789012345"]
+
+
+def test_xlsx_columns_without_a_header_keep_their_data(tmp_path, products_kind):
+    rows = [HEADER + [None, None], product_row("P1") + [None, "看这里"]]
+    table = read(write_xlsx(tmp_path / "s.xlsx", rows), products_kind)
+    assert table.headers == HEADER + ["", ""]
+    assert table.frame.row(0)[-1] == "看这里"
 
 
 def test_xlsx_sheet_choice(tmp_path, products_kind):

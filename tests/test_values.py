@@ -203,3 +203,74 @@ def test_fast_path_gives_the_same_result_as_the_full_path(cells):
 def test_money_round_trips_exactly(fen):
     text = f"{fen // 100}.{fen % 100:02d}"
     assert parse(values.money, [text]) == [(fen, None)]
+
+
+@pytest.mark.parametrize("cell", ["59,90", "1,29", "59 90", "1,2345"])
+def test_a_comma_or_space_inside_a_number_is_refused_not_glued(cell):
+    [(value, error)] = parse(values.money, [cell])
+    assert value is None and error.startswith("not an amount")
+
+
+@pytest.mark.parametrize(
+    ("cell", "fen"), [("¥ 59.9", 5990), ("1,299.50", 129950), ("12,345,678", 1234567800)]
+)
+def test_thousands_separators_and_spaced_currency_are_fine(cell, fen):
+    assert parse(values.money, [cell]) == [(fen, None)]
+
+
+def test_a_decimal_comma_rate_is_refused():
+    [(value, error)] = parse(values.rate, ["0,2"], style="fraction")
+    assert value is None and "comma" in error
+
+
+@pytest.mark.parametrize(
+    ("cells", "style"),
+    [
+        (["1", "0"], "ambiguous"),
+        (["1", "0.5"], "fraction"),
+        (["1", "20"], "percent"),
+        (["0", "0"], "fraction"),
+    ],
+)
+def test_a_rate_column_of_ones_and_zeros_is_not_guessed(cells, style):
+    assert values.rate_style(pl.DataFrame({"raw": cells}), "raw") == style
+
+
+@pytest.mark.parametrize("cell", ["-", "NA", "null", "N/A", "—"])
+def test_missing_tokens_are_never_ids(cell):
+    assert parse(values.identifier, [cell]) == [(None, None)]
+
+
+def test_na_is_missing_for_yes_no_too():
+    assert parse(values.boolean, ["NA", "n/a"]) == [(None, None), (None, None)]
+
+
+@pytest.mark.parametrize(("cell", "hours"), [("1.5天", 36), ("0.5天", 12), ("1.25天", 30)])
+def test_fractional_days_that_make_whole_hours(cell, hours):
+    assert parse(values.hours, [cell]) == [(hours, None)]
+
+
+id_cells = st.one_of(
+    st.from_regex(r"\A[0-9A-Za-z_\-]{1,10}\Z", fullmatch=True),
+    st.sampled_from(["-", "NA", "null", " x ", "ＡＢ１", "1.2E+18", ""]),
+)
+date_cells = st.one_of(
+    st.dates().map(lambda d: d.isoformat()),
+    st.from_regex(r"\A[0-9]{4}-[0-9]{2}-[0-9]{2}\Z", fullmatch=True),
+    st.sampled_from(["2026/1/2", "46000", "", "x"]),
+)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(id_cells, min_size=1, max_size=10), st.lists(date_cells, min_size=1, max_size=10))
+def test_fast_path_equals_full_path_for_ids_dates_and_percent_columns(ids, dates):
+    assert parse(values.identifier, ids) == full_path(values.identifier, ids)
+    assert parse(values.date, dates) == full_path(values.date, dates)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(decimal_cells, min_size=1, max_size=10))
+def test_fast_path_equals_full_path_for_percent_columns(cells):
+    assert parse(values.rate, cells, style="percent") == full_path(
+        values.rate, cells, style="percent"
+    )

@@ -30,11 +30,19 @@ def demo_command(
 ) -> None:
     """Run import, list and export on the bundled sample sheets, into a fresh database."""
     from haowu_cli.exporting import write_csv
-    from haowu_cli.ingest.columns import PRODUCTS, load_kind
+    from haowu_cli.ingest.columns import load_kind
     from haowu_cli.ingest.pipeline import ImportOptions, import_files
-    from haowu_cli.products import export_frame, find_products, listing_frame
+    from haowu_cli.products import (
+        export_frame,
+        export_text_columns,
+        find_products,
+        listing_frame,
+    )
 
     app = app_context(ctx)
+    if db is None and ctx.find_root().get_parameter_source("db").name == "COMMANDLINE":
+        db = app.db  # `haowu --db X demo` means X too (but never $HAOWU_DB: the demo
+        # must not fill someone's real database by accident)
     if db is not None and db.exists():
         raise UsageError(
             f"{db} already exists; the demo fills a fresh database",
@@ -63,8 +71,7 @@ def demo_command(
 
     export_path = work / "products.csv"
     exported = export_frame(find_products(store))
-    text_columns = [f.name for f in PRODUCTS.fields if f.type.name in ("text", "id")] + ["extra"]
-    write_csv(exported, export_path, excel=True, text_columns=text_columns)
+    write_csv(exported, export_path, excel=True, text_columns=export_text_columns())
     out.note(
         f"\n3. export: {exported.height} products written for Excel to {export_path}", style="bold"
     )

@@ -83,12 +83,10 @@ def export_products_command(
 ) -> None:
     """Every product as CSV: canonical column names, money in yuan, rates as fractions."""
     from haowu_cli.exporting import write_csv
-    from haowu_cli.ingest.columns import PRODUCTS
-    from haowu_cli.products import export_frame, find_products
+    from haowu_cli.products import export_frame, export_text_columns, find_products
 
     app = app_context(ctx)
     frame = export_frame(find_products(app.store()))
-    text_columns = [f.name for f in PRODUCTS.fields if f.type.name in ("text", "id")] + ["extra"]
-    write_csv(frame, out, excel=excel, text_columns=text_columns)
+    write_csv(frame, out, excel=excel, text_columns=export_text_columns())
     if out is not None:
         app.out.info(f"wrote {frame.height} products to {out}")

@@ -21,7 +21,7 @@ from haowu_cli.errors import HaowuError, InputFileError
 from haowu_cli.formats import excel_safe
 from haowu_cli.ingest import values
 from haowu_cli.ingest.columns import Field, Kind, normalise_header
-from haowu_cli.ingest.sources import RawTable, read_table
+from haowu_cli.ingest.sources import OVERFLOW, RawTable, read_table
 
 REJECT_COLUMNS = ["file", "row", "column", "value", "reason"]
 _REJECT_SCHEMA = {"row": pl.Int64, "column": pl.String, "value": pl.String, "reason": pl.String}
@@ -42,8 +42,8 @@ class SheetPlan:
     """A sheet ready to parse: which column holds what, and the rows worth reading.
 
     File-wide decisions are made here, once: blank and repeated header rows are skipped,
-    earlier rows of a duplicated key are refused (the last row wins), rate columns are
-    classified. Then the rows can be parsed and written in chunks of any size.
+    rows with cells past the header and earlier rows of a duplicated key are refused (the
+    last row wins), rate columns are classified.
     """
 
     raw: RawTable
@@ -55,7 +55,7 @@ class SheetPlan:
     parsers: list[values.Parser]
     rows_read: int
     skipped: int  # blank rows and repeated header rows
-    duplicates: pl.DataFrame  # rejections of the rows another row with the same key replaces
+    duplicates: pl.DataFrame  # rows refused before parsing: repeated keys, cells past the header
 
     @property
     def unknown_columns(self) -> list[str]:
@@ -118,6 +118,13 @@ def import_files(
             report = import_file(store, path, kind, options, on_stage)
         except HaowuError as exc:
             report = FileReport(path=path, status="failed", error=exc)
+        except Exception as exc:  # a bug: this file failed (rolled back); the others go on
+            error = HaowuError(
+                f"{path}: unexpected {type(exc).__name__}: {exc}",
+                hint="this is a bug in haowu; run again with --traceback and report what it prints",
+            )
+            error.__cause__ = exc
+            report = FileReport(path=path, status="failed", error=error)
         report.seconds = time.perf_counter() - started
         reports.append(report)
     return reports
@@ -140,6 +147,7 @@ def import_file(
     stage(path, "checking")
     plan = plan_sheet(raw, kind, merchant=options.merchant)
     duplicates = plan.duplicates
+    key_header = raw.headers[plan.columns[kind.key]]
     report = FileReport(
         path=path,
         status="dry-run" if options.dry_run else "imported",
@@ -150,6 +158,7 @@ def import_file(
     )
     parsed = parse_rows(plan, plan.rows)
     del raw, plan  # the sheet's text cells: free them before the database takes its share
+    duplicates = _note_rejected_winners(duplicates, parsed.rejections)
     stage(path, "writing")
     with store.write(scratch=options.dry_run) as con:
         try:
@@ -158,7 +167,7 @@ def import_file(
                 counts = db.apply_rows(con, kind, parsed.valid, import_id=import_id)
                 report.inserted, report.updated = counts.inserted, counts.updated
                 report.unchanged = counts.unchanged
-                conflicts = _conflict_rejections(counts.conflicts, kind)
+                conflicts = _conflict_rejections(counts.conflicts, kind, key_header)
                 report.rejections = pl.concat([duplicates, parsed.rejections, conflicts]).sort(
                     "row", maintain_order=True
                 )
@@ -206,13 +215,19 @@ def _import_record(
 
 
 def map_headers(raw: RawTable, kind: Kind) -> tuple[dict[str, int], list[tuple[int, str]]]:
-    """Which column holds each field, and the columns that mean nothing to this kind."""
+    """Which column holds each field, and the columns that mean nothing to this kind (with
+    a name each: their header, `column H` when they have none, `备注 (2)` when repeated)."""
     fields: dict[str, int] = {}
     unknown: list[tuple[int, str]] = []
     for index, header in enumerate(raw.headers):
         name = kind.aliases.get(normalise_header(header)) if header else None
         if name is None:
-            unknown.append((index, header or f"column {index + 1}"))
+            label = header or f"column {column_letter(index)}"
+            taken = {u for _, u in unknown}
+            copy = 2
+            while label in taken:
+                label, copy = f"{header or label} ({copy})", copy + 1
+            unknown.append((index, label))
         elif name in fields:
             first = raw.headers[fields[name]]
             raise InputFileError(
@@ -224,6 +239,16 @@ def map_headers(raw: RawTable, kind: Kind) -> tuple[dict[str, int], list[tuple[i
     return fields, unknown
 
 
+def column_letter(index: int) -> str:
+    """Excel's name of a column: 0 is A, 25 is Z, 26 is AA."""
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(ord("A") + rest) + letters
+    return letters
+
+
 def plan_sheet(raw: RawTable, kind: Kind, *, merchant: str | None = None) -> SheetPlan:
     """Map the headers, check the required columns are there, and make the file-wide calls."""
     columns, unknown = map_headers(raw, kind)
@@ -232,9 +257,12 @@ def plan_sheet(raw: RawTable, kind: Kind, *, merchant: str | None = None) -> She
         pl.col("_row").cast(pl.Int64)
     )
     rows_read = frame.height
+    frame, overflow = _set_aside_overflowing_rows(frame)
+    rows_after_overflow = frame.height
     frame = _drop_blank_and_header_rows(frame, raw, kind, columns)
-    skipped = rows_read - frame.height
+    skipped = rows_after_overflow - frame.height
     frame, duplicates = _drop_superseded_rows(frame, raw, kind, columns)
+    duplicates = pl.concat([overflow, duplicates], how="diagonal_relaxed")
     present = [f for f in kind.fields if f.name in columns]
     parsers = [f.type.parser(frame, f"c{columns[f.name]}", f.name) for f in present]
     return SheetPlan(
@@ -286,14 +314,6 @@ def parse_rows(plan: SheetPlan, rows: pl.DataFrame) -> ParsedRows:
     if rejections.height:
         valid = valid.filter(~pl.col("_row").is_in(rejections["row"].unique().implode()))
     return ParsedRows(valid=valid, rejections=rejections)
-
-
-def parse_sheet(raw: RawTable, kind: Kind, *, merchant: str | None = None) -> ParsedRows:
-    """The whole sheet parsed at once: its valid rows and every rejection, duplicates too."""
-    plan = plan_sheet(raw, kind, merchant=merchant)
-    parsed = parse_rows(plan, plan.rows)
-    rejections = pl.concat([plan.duplicates, parsed.rejections]).sort("row", maintain_order=True)
-    return ParsedRows(valid=parsed.valid, rejections=rejections)
 
 
 def _check_required_columns(
@@ -381,6 +401,36 @@ def _merchant_problems(frame: pl.DataFrame, header: str, owner: str, merchant: s
     )
 
 
+def _note_rejected_winners(duplicates: pl.DataFrame, rejections: pl.DataFrame) -> pl.DataFrame:
+    """A duplicate whose winning row was itself rejected: say so, or the product seems lost."""
+    if "winner" not in duplicates.columns:
+        return duplicates
+    winner_rejected = pl.col("winner").is_in(rejections["row"].unique().implode())
+    return duplicates.with_columns(
+        pl.when(winner_rejected)
+        .then(pl.col("reason") + pl.lit(", but was rejected too: fix it and import again"))
+        .otherwise(pl.col("reason"))
+        .alias("reason")
+    ).drop("winner")
+
+
+def _set_aside_overflowing_rows(frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """CSV rows with values past the header's last column: refused, the file goes on."""
+    if OVERFLOW not in frame.columns:
+        return frame, pl.DataFrame(schema=_REJECT_SCHEMA)
+    over = pl.col(OVERFLOW).is_not_null()
+    refused = frame.filter(over).select(
+        pl.col("_row").alias("row"),
+        pl.lit("(past the last column)").alias("column"),
+        pl.col(OVERFLOW).alias("value"),
+        pl.lit(
+            "more cells than the header has: a value with a comma that is not quoted (1,299)?"
+        ).alias("reason"),
+    )
+    kept = frame.filter(~over) if refused.height else frame
+    return kept.drop(OVERFLOW), refused.cast(_REJECT_SCHEMA)
+
+
 def _drop_superseded_rows(
     frame: pl.DataFrame, raw: RawTable, kind: Kind, columns: dict[str, int]
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -399,18 +449,21 @@ def _drop_superseded_rows(
         pl.format(
             "duplicate {}: row {} has the same ID and wins", pl.lit(kind.key), pl.col("_winner")
         ).alias("reason"),
+        pl.col("_winner").alias("winner"),
     ).cast(_REJECT_SCHEMA)
     if losers.height:
         frame = frame.filter(~pl.col("_row").is_in(losers["_row"].implode()))
     return frame, duplicates
 
 
-def _conflict_rejections(conflicts: list[tuple[int, str, str]], kind: Kind) -> pl.DataFrame:
+def _conflict_rejections(
+    conflicts: list[tuple[int, str, str]], kind: Kind, key_header: str
+) -> pl.DataFrame:
     """Rows whose key the database holds for another owner (merchant)."""
     return pl.DataFrame(
         {
             "row": [row for row, _, _ in conflicts],
-            "column": [kind.key] * len(conflicts),
+            "column": [key_header] * len(conflicts),
             "value": [key for _, key, _ in conflicts],
             "reason": [
                 f"{kind.key} already belongs to {kind.owner} {owner}; an import cannot move it"
@@ -432,11 +485,15 @@ def _write_rejects(report: FileReport, options: ImportOptions) -> None:
     """Write the rejects CSV (UTF-8 with BOM, so Excel shows Chinese). A dry run writes it
     only where `--rejects` names a path. The import has been committed by now: a place that
     cannot be written does not undo it, the rejects go to the current folder instead."""
-    if report.rejections is None or report.rejections.is_empty():
-        return
     if options.dry_run and options.rejects_path is None:
         return
     target = options.rejects_path or default_rejects_path(report.path)
+    if report.rejections is None or report.rejections.is_empty():
+        stale = default_rejects_path(report.path)
+        if options.rejects_path is None and not options.dry_run and stale.exists():
+            stale.unlink()  # from an earlier import of this sheet: it would mislead now
+            report.notes.append(f"removed {stale}: this time no row was rejected")
+        return
     if target.is_dir():
         target = target / default_rejects_path(report.path).name
     frame = report.rejections.with_columns(pl.lit(str(report.path)).alias("file")).select(

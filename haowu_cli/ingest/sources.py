@@ -20,6 +20,8 @@ import polars as pl
 from haowu_cli.errors import InputFileError
 
 HEADER_SEARCH_ROWS = 30  # a title or notes above the header are common in merchant templates
+SPARE_COLUMNS = 16  # cells a row may have beyond its header before the file is refused
+OVERFLOW = "_overflow"  # a CSV row's cells beyond the header, joined: that row is refused
 EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"}
 _DELIMITERS = [",", "\t", ";", "|"]
 
@@ -145,13 +147,14 @@ def _read_csv(path: Path, is_known_header: Callable[[str], bool], encoding: str 
     header_index = _find_header(rows, is_known_header)
     headers = [cell.strip() for cell in rows[header_index]] if rows else []
     while headers and not headers[-1]:
-        headers.pop()  # trailing empty header cells are Excel's ragged edge
+        headers.pop()  # cells past the last named column are not the header's
     if not headers:
         raise InputFileError(f"{path}: has no header row")
-    schema = {f"c{i}": pl.String for i in range(len(headers))}
+    # Room for cells beyond the header: a trailing comma, or data in a column with no name.
+    schema = {f"c{i}": pl.String for i in range(len(headers) + SPARE_COLUMNS)}
     try:
         frame = _polars_csv(body, header_index, schema, delimiter)
-    except pl.exceptions.ComputeError as exc:
+    except pl.exceptions.PolarsError as exc:
         if "utf-8" in str(exc) and used == "utf-8" and encoding is None:
             # Valid UTF-8 at the head, not further on: GBK text after an ASCII head.
             text, used = decode(body, path, None)
@@ -159,12 +162,12 @@ def _read_csv(path: Path, is_known_header: Callable[[str], bool], encoding: str 
             del text
             try:
                 frame = _polars_csv(body, header_index, schema, delimiter)
-            except pl.exceptions.ComputeError as again:
-                raise _csv_error(
-                    path, body, delimiter, header_index, len(headers), again
-                ) from again
+            except pl.exceptions.PolarsError as again:
+                raise _csv_error(path, body, delimiter, header_index, len(schema), again) from again
         else:
-            raise _csv_error(path, body, delimiter, header_index, len(headers), exc) from exc
+            raise _csv_error(path, body, delimiter, header_index, len(schema), exc) from exc
+    frame = _set_aside_overflow(frame, len(headers), delimiter)
+    frame, headers = _drop_empty_edge(frame, headers)
     return RawTable(path, frame, headers, first_row=header_index + 2, encoding=used)
 
 
@@ -177,7 +180,31 @@ def _polars_csv(body: bytes, header_index: int, schema: dict, delimiter: str) ->
         separator=delimiter,
         raise_if_empty=False,
         truncate_ragged_lines=False,
+        missing_columns="insert",
     )
+
+
+def _set_aside_overflow(frame: pl.DataFrame, width: int, delimiter: str) -> pl.DataFrame:
+    """Cells beyond the header's width go, joined, into the `OVERFLOW` column.
+
+    Trailing empty cells (`…,20%,,`) are Excel's and mean nothing. Values there are a row's
+    problem, most often a number with an unquoted comma (`1,299`) that shifted its row.
+    """
+    spare = frame.columns[width:]
+    beyond = pl.any_horizontal(pl.col(spare).is_not_null())
+    joined = pl.concat_str(pl.col(spare), separator=delimiter, ignore_nulls=True)
+    return frame.with_columns(pl.when(beyond).then(joined).alias(OVERFLOW)).drop(spare)
+
+
+def _drop_empty_edge(frame: pl.DataFrame, headers: list[str]) -> tuple[pl.DataFrame, list[str]]:
+    """Drop the columns at the right edge that have neither a header nor a value."""
+    cells = [c for c in frame.columns if c != OVERFLOW]
+    has_value = frame.select(pl.col(cells).is_not_null().any()).row(0) if frame.height else ()
+    named = (headers + [""] * len(cells))[: len(cells)]
+    keep = len(cells)
+    while keep and not named[keep - 1] and not (has_value and has_value[keep - 1]):
+        keep -= 1
+    return frame.drop(cells[keep:]), named[:keep]
 
 
 def _csv_error(
@@ -216,7 +243,7 @@ def _ragged_row_error(
     for number, row in enumerate(reader, start=1):
         if number > header_index + 1 and len(row) > width and any(c.strip() for c in row[width:]):
             return InputFileError(
-                f"{path}: row {number} has {len(row)} cells but the header has {width}",
+                f"{path}: row {number} has {len(row)} cells, far more than its header",
                 hint="a value with a comma that is not quoted (1,299)? "
                 "Quote it or remove the comma",
             )
@@ -252,18 +279,9 @@ def _read_excel(path: Path, is_known_header: Callable[[str], bool], sheet: str |
     headers = [(cell or "").strip() for cell in rows[header_index]]
     body = rows[header_index + 1 :]
     width = max([len(headers)] + [len(r) for r in body])
-    while len(headers) < width:
-        headers.append("")
-    # Columns to the right of the header that hold nothing are Excel's used-range noise.
-    while (
-        headers
-        and not headers[-1]
-        and not any(len(r) >= len(headers) and r[len(headers) - 1] for r in body)
-    ):
-        headers.pop()
-    width = len(headers)
     columns = {f"c{i}": [r[i] if i < len(r) else None for r in body] for i in range(width)}
     frame = pl.DataFrame(columns, schema={name: pl.String for name in columns})
+    frame, headers = _drop_empty_edge(frame, headers)
     return RawTable(path, frame, headers, first_row=header_index + 2, encoding="xlsx")
 
 
@@ -278,7 +296,7 @@ def _excel_text(cell: object) -> str | None:
     if isinstance(cell, bool):
         return "true" if cell else "false"
     if isinstance(cell, float):
-        if cell.is_integer() and abs(cell) < 2**53:
+        if cell.is_integer() and abs(cell) < 1e15:  # Excel keeps 15 significant digits
             return str(int(cell))
         return format(cell, ".15g")
     if isinstance(cell, dt.datetime):

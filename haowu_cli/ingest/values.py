@@ -70,7 +70,8 @@ _FULL_WIDTH = {chr(0xFF10 + i): str(i) for i in range(10)} | {
     "\u3000": " ",
     "\u00a0": " ",
 }
-_NUMBER_NOISE = r"[¥$,\s元]|(?i:rmb|cny)|人民币"
+_CURRENCY = r"[¥$元]|(?i:rmb|cny)|人民币"
+_THOUSANDS = r"^[+-]?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]*)?[^0-9.,]*$"  # 1,299 and 1,299.50万
 _SCIENTIFIC = r"(?i)^[+-]?[0-9]+(\.[0-9]+)?e[+-]?[0-9]+$"
 _EXCEL_EPOCH_OFFSET = 25569  # Excel's serial day of 1970-01-01 (its day 0 is 1899-12-30)
 _MAX_DIGITS = 18  # Int64 holds any 18-digit number
@@ -185,7 +186,8 @@ def identifier(source: str, name: str) -> Parser:
         ],
     ]
     fast = [[pl.col(source).alias(name), _no_error(name)]]
-    return Parser(name, full, _clean_where(source, r"^[0-9A-Za-z_\-]{1,64}$"), fast)
+    clean = _clean_where(source, r"^[0-9A-Za-z_\-]{1,64}$") & ~pl.col(source).is_in(MISSING_TOKENS)
+    return Parser(name, full, clean, fast)
 
 
 # --- numbers ---------------------------------------------------------------------------------
@@ -207,11 +209,12 @@ def _number_stages(
     `units` maps a suffix to (power of ten, factor): `万` is (4, 1), `天` (0, 24), `%` for
     rates (4, 1). `bare_exponent` is the power of ten of a number with no unit. With
     `ambiguous`, a number with no unit is refused (a rate column that mixes 0.2 and 20).
-    `too_precise` is the reason given for digits beyond the scale.
+    `too_precise` is the reason given for digits beyond the scale. A comma is a thousands
+    separator only where one belongs (`1,299`); `59,90` is refused, not read as 5990.
     """
-    cell, parts = _temp(name, "cell"), _temp(name, "parts")
+    cell, bare, parts = _temp(name, "cell"), _temp(name, "bare"), _temp(name, "parts")
     sign, whole, fraction, unit = (_temp(name, p) for p in ("sign", "whole", "fraction", "unit"))
-    shift, digits = _temp(name, "shift"), _temp(name, "digits")
+    shift, digits, commas = _temp(name, "shift"), _temp(name, "digits"), _temp(name, "commas")
     suffixes = "|".join(sorted(units, key=len, reverse=True))
     pattern = rf"(?i)^([+-]?)([0-9]*)(?:\.([0-9]*))?({suffixes})?$"
     exponent = pl.col(unit).replace_strict(
@@ -222,28 +225,38 @@ def _number_stages(
     factor = pl.col(unit).replace_strict(
         {u: f for u, (_, f) in units.items()}, default=1, return_dtype=pl.Int64
     )
+    ten = pl.lit(10, dtype=pl.Int64)
+    # value = digits × factor × 10^shift, which must come out whole (1.5天 is 36 hours).
+    scaled = pl.col(digits).cast(pl.Int64, strict=False) * factor * ten.pow(pl.col(shift).clip(0))
+    divisor = ten.pow((-pl.col(shift)).clip(0, _MAX_DIGITS))
     missing = _missing(pl.col(cell))
     # A cell the pattern does not match has a null sign (an empty match when it does).
     well_formed = pl.col(sign).is_not_null() & pl.col(cell).str.contains(r"[0-9]")
-    whole_number = pl.col(shift) >= 0
-    fits = pl.col(digits).str.len_chars() + pl.col(shift).clip(0) <= _MAX_DIGITS
-    magnitude = (
-        pl.col(digits).cast(pl.Int64, strict=False)
-        * pl.lit(10, dtype=pl.Int64).pow(pl.col(shift).clip(0))
-        * factor
-    )
+    length = pl.col(digits).str.len_chars()
+    too_fine = (pl.col(shift) < 0) & ((length > _MAX_DIGITS - 1) | (scaled % divisor != 0))
+    too_large = ~too_fine & (length + pl.col(shift).clip(0) > _MAX_DIGITS - 1)
     error = first_error(
+        _reason(
+            ~missing & ~pl.col(commas),
+            f"not {what}: a comma that is not a thousands separator (write 59.90 or 1,299)",
+        ),
         _reason(~missing & ~well_formed, f"not {what}"),
         _reason(
             ~missing & pl.lit(ambiguous) & (pl.col(unit) == ""),
-            "ambiguous rate: this column mixes fractions (0.2) and percents (20); write 20%",
+            "ambiguous rate: this column's bare numbers could be fractions (0.2) or percents (20); "
+            "write 20%",
         ),
-        _reason(~missing & ~whole_number, too_precise or f"too many decimal places for {what}"),
-        _reason(~missing & ~fits, f"too large for {what}"),
+        _reason(~missing & too_fine, too_precise or f"too many decimal places for {what}"),
+        _reason(~missing & too_large, f"too large for {what}"),
     )
+    magnitude = scaled // divisor
     return [
         [ascii_fold(pl.col(source)).alias(cell)],
-        [pl.col(cell).str.replace_all(_NUMBER_NOISE, "").str.extract_groups(pattern).alias(parts)],
+        [pl.col(cell).str.replace_all(_CURRENCY, "").str.strip_chars().alias(bare)],
+        [
+            (~pl.col(bare).str.contains(",") | pl.col(bare).str.contains(_THOUSANDS)).alias(commas),
+            pl.col(bare).str.replace_all(",", "").str.extract_groups(pattern).alias(parts),
+        ],
         [
             pl.col(parts).struct.field("1").alias(sign),
             pl.col(parts).struct.field("2").fill_null("").str.strip_chars_start("0").alias(whole),
@@ -325,20 +338,26 @@ def score(source: str, name: str) -> Parser:
 
 
 def rate_style(frame: pl.DataFrame, source: str) -> str:
-    """How a rate column's bare numbers (no `%`) read: 'fraction' when none is above 1
-    (0.2), 'percent' when some are above 1 and none is a fraction (20), else 'ambiguous'."""
+    """How a rate column's bare numbers (no `%`) read: 'fraction' (0.2) or 'percent' (20).
+
+    Bare numbers between 0 and 1 make a column of fractions, numbers above 1 a column of
+    percents. A column with both, or whose only non-zero bare number is 1 (100%? 1%?), is
+    'ambiguous': its bare numbers are refused rather than guessed.
+    """
     bare_cells = frame.select(pl.col(source)).filter(~pl.col(source).str.ends_with("%"))
     if bare_cells.height == 0:
         return "fraction"  # every rate carries its `%`: the style does not matter
     cell = ascii_fold(pl.col(source))
     bare = pl.when(~cell.str.ends_with("%")).then(
-        cell.str.replace_all(_NUMBER_NOISE, "").cast(pl.Float64, strict=False)
+        cell.str.replace_all(_CURRENCY, "").str.strip_chars().cast(pl.Float64, strict=False)
     )
     # Floats only classify the column here; its values are read exactly by `rate`.
-    has_fraction, has_percent = bare_cells.select(
-        ((bare > 0) & (bare < 1)).any().alias("fraction"), (bare > 1).any().alias("percent")
+    has_fraction, has_percent, has_one = bare_cells.select(
+        ((bare > 0) & (bare < 1)).any().alias("fraction"),
+        (bare > 1).any().alias("percent"),
+        (bare == 1).any().alias("one"),
     ).row(0)
-    if has_fraction and has_percent:
+    if (has_fraction and has_percent) or (has_one and not has_fraction and not has_percent):
         return "ambiguous"
     return "percent" if has_percent else "fraction"
 
@@ -369,7 +388,7 @@ def rate(source: str, name: str, style: str = "fraction") -> Parser:
 def boolean(source: str, name: str) -> Parser:
     """`是/否`, `有/无`, `Y/N`, `true/false`, `1/0`, `√/×`."""
     cell = _temp(name, "cell")
-    missing = _missing(pl.col(cell), [t for t in MISSING_TOKENS if t not in FALSE_TOKENS])
+    missing = _missing(pl.col(cell), [t.lower() for t in MISSING_TOKENS if t not in FALSE_TOKENS])
     value = (
         pl.when(pl.col(cell).is_in(TRUE_TOKENS))
         .then(True)

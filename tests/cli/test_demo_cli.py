@@ -23,3 +23,11 @@ def test_demo_refuses_an_existing_database(cli, tmp_path):
     (tmp_path / "mine.duckdb").write_bytes(b"")
     result = cli("demo", "--db", tmp_path / "mine.duckdb")
     assert result.code == 2 and "fresh database" in result.err
+
+
+def test_demo_takes_the_global_db_option_but_not_the_environment(cli, tmp_path, monkeypatch):
+    assert cli("--db", tmp_path / "g.duckdb", "demo").code == 0
+    assert (tmp_path / "g.duckdb").exists()
+    monkeypatch.setenv("HAOWU_DB", str(tmp_path / "real.duckdb"))
+    assert cli("demo").code == 0
+    assert not (tmp_path / "real.duckdb").exists()
