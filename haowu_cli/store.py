@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from haowu_cli.ingest.columns import Kind
 
 DEFAULT_LOCK_TIMEOUT = 120.0
+UPSERT_SLICE_ROWS = 250_000  # rows compared with the stored ones at a time
 
 # Each entry moves the schema one version up. Released entries are never edited: a change
 # is a new entry, so every database ever written can be brought up to date.
@@ -289,36 +290,29 @@ def _apply_incoming(
     value_columns = [_quote(f.column) for f in present if f.name != kind.key]
     if has_extra:
         value_columns.append("extra")
-    differs = " OR ".join(f"s.{c} IS DISTINCT FROM t.{c}" for c in value_columns) or "FALSE"
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE changed AS SELECT s.* FROM incoming s "
-        f"JOIN {table} t USING ({key}) WHERE ({differs}) AND {applicable}"
-    )
-    updated = con.execute("SELECT count(*) FROM changed").fetchone()[0]
-    if updated:
-        tracked = [kind.get(name) for name in kind.tracked if any(f.name == name for f in present)]
-        if tracked:
-            history = " UNION ALL ".join(
-                f"SELECT {import_id}, s.{key}, '{f.name}', CAST(t.{_quote(f.column)} AS VARCHAR), "
-                f"CAST(s.{_quote(f.column)} AS VARCHAR) FROM changed s JOIN {table} t "
-                f"USING ({key}) WHERE s.{_quote(f.column)} IS DISTINCT FROM t.{_quote(f.column)}"
-                for f in tracked
-            )
-            con.execute(f"INSERT INTO {kind.history_table} {history}")
-        assignments = ", ".join(f"{c} = s.{c}" for c in value_columns)
-        con.execute(
-            f"UPDATE {table} t SET {assignments}, updated_import_id = {import_id} "
-            f"FROM changed s WHERE t.{key} = s.{key}"
-        )
-
-    columns = [_quote(f.column) for f in present] + (["extra"] if has_extra else [])
-    inserted = con.execute(
-        f"INSERT INTO {table} ({', '.join(columns)}, created_import_id, updated_import_id) "
-        f"SELECT {', '.join('s.' + c for c in columns)}, {import_id}, {import_id} "
-        f"FROM incoming s ANTI JOIN {table} t USING ({key})"
-    ).fetchone()[0]
+    tracked = [kind.get(name) for name in kind.tracked if any(f.name == name for f in present)]
     total = con.execute("SELECT count(*) FROM incoming").fetchone()[0]
-    con.execute("DROP TABLE changed")
+    # Comparing every column of a million stored rows at once holds them all in memory;
+    # slices by key hash keep that to a quarter million rows. New rows need no slicing.
+    matched = con.execute(
+        f"SELECT count(*) FROM incoming s SEMI JOIN {table} t USING ({key})"
+    ).fetchone()[0]
+    slices = max(1, -(-matched // UPSERT_SLICE_ROWS))
+    columns = [_quote(f.column) for f in present] + (["extra"] if has_extra else [])
+    updated = inserted = 0
+    for part in range(slices):
+        in_slice = f"hash(s.{key}) % {slices} = {part}"
+        stored = f"(SELECT * FROM {table} WHERE hash({key}) % {slices} = {part})"
+        if slices == 1:
+            in_slice, stored = "TRUE", table
+        updated += _update_changed(
+            con, kind, value_columns, tracked, import_id, stored, f"{in_slice} AND {applicable}"
+        )
+        inserted += con.execute(
+            f"INSERT INTO {table} ({', '.join(columns)}, created_import_id, updated_import_id) "
+            f"SELECT {', '.join('s.' + c for c in columns)}, {import_id}, {import_id} "
+            f"FROM incoming s ANTI JOIN {stored} t USING ({key}) WHERE {in_slice}"
+        ).fetchone()[0]
     con.execute("DROP TABLE conflicting")
     return ImportCounts(
         inserted=inserted,
@@ -326,6 +320,43 @@ def _apply_incoming(
         unchanged=total - inserted - updated - len(conflicts),
         conflicts=conflicts,
     )
+
+
+def _update_changed(
+    con: duckdb.DuckDBPyConnection,
+    kind: Kind,
+    value_columns: list[str],
+    tracked: list,
+    import_id: int,
+    stored: str,
+    where: str,
+) -> int:
+    """Update the stored rows (of the `stored` slice) whose values differ from the incoming
+    ones (among `where`), recording the changes of tracked fields first. Returns how many
+    rows changed."""
+    table, key = kind.table, _quote(kind.key)
+    differs = " OR ".join(f"s.{c} IS DISTINCT FROM t.{c}" for c in value_columns) or "FALSE"
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE changed AS SELECT s.* FROM incoming s "
+        f"JOIN {stored} t USING ({key}) WHERE ({differs}) AND {where}"
+    )
+    updated = con.execute("SELECT count(*) FROM changed").fetchone()[0]
+    if updated and tracked:
+        history = " UNION ALL ".join(
+            f"SELECT {import_id}, s.{key}, '{f.name}', CAST(t.{_quote(f.column)} AS VARCHAR), "
+            f"CAST(s.{_quote(f.column)} AS VARCHAR) FROM changed s JOIN {table} t "
+            f"USING ({key}) WHERE s.{_quote(f.column)} IS DISTINCT FROM t.{_quote(f.column)}"
+            for f in tracked
+        )
+        con.execute(f"INSERT INTO {kind.history_table} {history}")
+    if updated:
+        assignments = ", ".join(f"{c} = s.{c}" for c in value_columns)
+        con.execute(
+            f"UPDATE {table} t SET {assignments}, updated_import_id = {import_id} "
+            f"FROM changed s WHERE t.{key} = s.{key}"
+        )
+    con.execute("DROP TABLE changed")
+    return updated
 
 
 def next_import_id(con: duckdb.DuckDBPyConnection) -> int:

@@ -352,3 +352,18 @@ def test_an_unexpected_error_fails_only_its_file(store, products_kind, tmp_path,
     assert [r.status for r in reports] == ["failed", "imported"]
     assert "unexpected ValueError: a bug" in reports[0].error.message
     assert set(products(store)) == {"P1"}
+
+
+def test_large_upserts_compared_in_slices_give_the_same_result(
+    store, products_kind, tmp_path, monkeypatch
+):
+    monkeypatch.setattr(db, "UPSERT_SLICE_ROWS", 3)  # 10 stored rows: 4 slices
+    first = [HEADER] + [product_row(f"P{i}") for i in range(10)]
+    run(store, products_kind, write_csv(tmp_path / "a.csv", first))
+    second = [HEADER] + [product_row(f"P{i}", price="1" if i % 2 else "59.90") for i in range(14)]
+    report = run(store, products_kind, write_csv(tmp_path / "b.csv", second))
+    assert (report.inserted, report.updated, report.unchanged) == (4, 5, 5)
+    stored = products(store)
+    assert len(stored) == 14 and stored["P3"]["live_price_fen"] == 100
+    with store.read() as con:
+        assert con.execute("SELECT count(*) FROM product_changes").fetchone() == (5,)

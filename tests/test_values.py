@@ -188,7 +188,7 @@ decimal_cells = st.one_of(
 )
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(st.lists(decimal_cells, min_size=1, max_size=20))
 def test_fast_path_gives_the_same_result_as_the_full_path(cells):
     for factory in (values.money, values.count, values.score, values.hours):
