@@ -107,9 +107,10 @@ def _print_report(out: Output, report) -> None:
         return
     dry = "dry run, nothing written: " if report.status == "dry-run" else ""
     out.info(
-        f"{name} ({report.encoding}): {dry}{report.rows_read} rows: {report.inserted} new, "
-        f"{report.updated} updated, {report.unchanged} unchanged, {report.rejected} rejected, "
-        f"{report.skipped} skipped (blank or repeated header), {report.seconds:.2f} s"
+        f"{name} ({report.encoding}): {dry}{report.rows_read:,} rows: {report.inserted:,} new, "
+        f"{report.updated:,} updated, {report.unchanged:,} unchanged, "
+        f"{report.rejected:,} rejected, {report.skipped:,} skipped (blank or repeated header), "
+        f"{report.seconds:.2f} s"
     )
     if report.status == "imported" and not report.changed and report.unchanged:
         out.info(f"{name}: no changes: everything in it is already in the database")
