@@ -84,6 +84,12 @@ class Output:
         if hint:
             console.print(f"hint: {hint}", style="cyan", markup=False)
 
+    def traceback(self, exc: BaseException) -> None:
+        """The full traceback of an unexpected error (`--traceback`)."""
+        import traceback
+
+        self.stderr.write("".join(traceback.format_exception(exc)))
+
     # --- data (stdout) ---
 
     def emit(

@@ -86,7 +86,7 @@ def import_command(
         app.out.write_json([_report_json(r) for r in reports])
     else:
         for report in reports:
-            _print_report(app.out, report)
+            _print_report(app.out, report, traceback=app.traceback)
     if any(r.status == "failed" for r in reports):
         if len(reports) > 1:
             failed = sum(r.status == "failed" for r in reports)
@@ -100,9 +100,11 @@ def import_command(
     return ExitCode.OK
 
 
-def _print_report(out: Output, report) -> None:
+def _print_report(out: Output, report, *, traceback: bool = False) -> None:
     name = str(report.path)
     if report.status == "failed":
+        if traceback and report.error.__cause__ is not None:
+            out.traceback(report.error.__cause__)
         out.error(report.error.message, report.error.hint)
         return
     dry = "dry run, nothing written: " if report.status == "dry-run" else ""

@@ -55,7 +55,7 @@ class SheetPlan:
     parsers: list[values.Parser]
     rows_read: int
     skipped: int  # blank rows and repeated header rows
-    duplicates: pl.DataFrame  # rows refused before parsing: repeated keys, cells past the header
+    refused: pl.DataFrame  # rows refused before parsing: repeated keys, cells past the header
 
     @property
     def unknown_columns(self) -> list[str]:
@@ -146,7 +146,7 @@ def import_file(
     )
     stage(path, "checking")
     plan = plan_sheet(raw, kind, merchant=options.merchant)
-    duplicates = plan.duplicates
+    refused = plan.refused
     key_header = raw.headers[plan.columns[kind.key]]
     report = FileReport(
         path=path,
@@ -158,7 +158,7 @@ def import_file(
     )
     parsed = parse_rows(plan, plan.rows)
     del raw, plan  # the sheet's text cells: free them before the database takes its share
-    duplicates = _note_rejected_winners(duplicates, parsed.rejections)
+    refused = _note_rejected_winners(refused, parsed.rejections)
     stage(path, "writing")
     with store.write(scratch=options.dry_run) as con:
         try:
@@ -168,7 +168,7 @@ def import_file(
                 report.inserted, report.updated = counts.inserted, counts.updated
                 report.unchanged = counts.unchanged
                 conflicts = _conflict_rejections(counts.conflicts, kind, key_header)
-                report.rejections = pl.concat([duplicates, parsed.rejections, conflicts]).sort(
+                report.rejections = pl.concat([refused, parsed.rejections, conflicts]).sort(
                     "row", maintain_order=True
                 )
                 report.rejected = report.rejections["row"].n_unique()
@@ -262,7 +262,7 @@ def plan_sheet(raw: RawTable, kind: Kind, *, merchant: str | None = None) -> She
     frame = _drop_blank_and_header_rows(frame, raw, kind, columns)
     skipped = rows_after_overflow - frame.height
     frame, duplicates = _drop_superseded_rows(frame, raw, kind, columns)
-    duplicates = pl.concat([overflow, duplicates], how="diagonal_relaxed")
+    refused = pl.concat([overflow, duplicates], how="diagonal_relaxed")
     present = [f for f in kind.fields if f.name in columns]
     parsers = [f.type.parser(frame, f"c{columns[f.name]}", f.name) for f in present]
     return SheetPlan(
@@ -275,7 +275,7 @@ def plan_sheet(raw: RawTable, kind: Kind, *, merchant: str | None = None) -> She
         parsers=parsers,
         rows_read=rows_read,
         skipped=skipped,
-        duplicates=duplicates,
+        refused=refused,
     )
 
 
