@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 from typer.exceptions import Abort, Exit, TyperException
 
-from haowu_cli.commands import demo, importing, products
+from haowu_cli.commands import demo, grading, importing, products
 from haowu_cli.commands.common import AppContext
 from haowu_cli.config import resolve_config_dir
 from haowu_cli.errors import ExitCode, HaowuError
@@ -23,8 +23,8 @@ from haowu_cli.store import DEFAULT_LOCK_TIMEOUT
 
 app = typer.Typer(
     name="haowu",
-    help="Tools for 快分销 team leaders and merchants: import product sheets, list and "
-    "export them.",
+    help="Tools for 快分销 team leaders and merchants: import product sheets, grade "
+    "products L0–L5, list and export them.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
@@ -80,6 +80,7 @@ def root(
 
 app.command("import")(importing.import_command)
 app.command("products")(products.products_command)
+app.add_typer(grading.grade_app, name="grade")
 app.add_typer(products.export_app, name="export")
 app.command("demo")(demo.demo_command)
 

@@ -27,7 +27,8 @@ def find_products(
 def export_frame(products: pl.DataFrame) -> pl.DataFrame:
     """The canonical export: field names as in `configs/columns.yaml`, money in yuan with two
     decimals, rates as fractions (0.2), scores as decimals, dates ISO, yes/no as true/false,
-    then `extra` (the sheet's own columns haowu does not know, as JSON)."""
+    then `extra` (the sheet's own columns haowu does not know, as JSON), then the latest
+    grade: `level` and `total_score`."""
     columns = []
     for f in PRODUCTS.fields:
         value = pl.col(f.column)
@@ -39,6 +40,7 @@ def export_frame(products: pl.DataFrame) -> pl.DataFrame:
             value = value.cast(pl.String)
         columns.append(value.alias(f.name))
     columns.append(pl.col("extra"))
+    columns += [pl.col("level"), formats.decimal_text(pl.col("total_score")).alias("total_score")]
     return products.select(columns)
 
 
@@ -58,4 +60,5 @@ def listing_frame(products: pl.DataFrame) -> pl.DataFrame:
         formats.percent(pl.col("commission_rate")).alias("commission_rate"),
         formats.percent(pl.col("service_fee_rate")).alias("service_fee_rate"),
         pl.col("stock"),
+        pl.col("level"),
     )

@@ -127,6 +127,10 @@ class Output:
             table.add_row(*("" if v is None else str(v) for v in row))
         self._console(self.stdout).print(table)
 
+    def print_line(self, text: str) -> None:
+        """A line of a command's result (stdout), shown even with --quiet."""
+        self.stdout.write(text + "\n")
+
     def write_json(self, value: Any) -> None:
         self.stdout.write(to_json(value) + "\n")
 

@@ -82,6 +82,33 @@ MIGRATIONS: list[str] = [
         new_value VARCHAR
     );
     """,
+    """
+    CREATE SEQUENCE grade_run_seq START 1;
+    CREATE TABLE grade_runs (
+        run_id BIGINT PRIMARY KEY,
+        as_of DATE NOT NULL,
+        merchant_id VARCHAR,            -- the run graded this merchant's products only
+        config_fingerprint VARCHAR NOT NULL,
+        started_at TIMESTAMP NOT NULL,
+        finished_at TIMESTAMP NOT NULL,
+        products BIGINT NOT NULL,
+        level_counts VARCHAR NOT NULL,  -- JSON: {"L0": n, ..., "L5": n}
+        moved_up BIGINT NOT NULL,
+        moved_down BIGINT NOT NULL
+    );
+    CREATE TABLE grades (
+        as_of DATE NOT NULL,
+        product_id VARCHAR NOT NULL,
+        run_id BIGINT NOT NULL,
+        brand DECIMAL(4,1),
+        price DECIMAL(4,1),
+        distribution DECIMAL(4,1),
+        service DECIMAL(4,1),
+        sales DECIMAL(4,1),
+        total DECIMAL(4,1) NOT NULL,
+        level VARCHAR NOT NULL
+    );
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -387,15 +414,109 @@ def query_products(
     """Products matching the filters, in a stable order (merchant, product)."""
     where, params = ["TRUE"], []
     if merchant:
-        where.append("merchant_id = ?")
+        where.append("p.merchant_id = ?")
         params.append(merchant)
     if category:
-        where.append("(category_l1 = ? OR category_l2 = ?)")
+        where.append("(p.category_l1 = ? OR p.category_l2 = ?)")
         params += [category, category]
     if search:
-        where.append("(title ILIKE ? OR brand ILIKE ? OR product_id = ?)")
+        where.append("(p.title ILIKE ? OR p.brand ILIKE ? OR p.product_id = ?)")
         params += [f"%{search}%", f"%{search}%", search]
-    sql = f"SELECT * FROM products WHERE {' AND '.join(where)} ORDER BY merchant_id, product_id"
+    # The latest grade of each product rides along (level and total score).
+    sql = (
+        "SELECT p.*, g.level, g.total_score FROM products p LEFT JOIN ("
+        "SELECT product_id, arg_max(level, as_of) AS level, arg_max(total, as_of) AS total_score "
+        f"FROM grades GROUP BY product_id) g USING (product_id) WHERE {' AND '.join(where)} "
+        "ORDER BY p.merchant_id, p.product_id"
+    )
     if limit is not None:
         sql += f" LIMIT {int(limit)}"
     return con.execute(sql, params).pl()
+
+
+# --- grades ----------------------------------------------------------------------------------
+
+
+def next_grade_run_id(con: duckdb.DuckDBPyConnection) -> int:
+    return con.execute("SELECT nextval('grade_run_seq')").fetchone()[0]
+
+
+def stage_grades(con: duckdb.DuckDBPyConnection, grading_sql: str, merchant: str | None) -> int:
+    """Grade every product into the temp table `graded` (a merchant's products only, when
+    given: their percentiles are still taken among all products). Returns how many."""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE graded AS {grading_sql}")
+    if merchant is not None:
+        con.execute("DELETE FROM graded WHERE merchant_id IS DISTINCT FROM ?", [merchant])
+    return con.execute("SELECT count(*) FROM graded").fetchone()[0]
+
+
+def save_grades(
+    con: duckdb.DuckDBPyConnection, as_of, run_id: int, merchant: str | None
+) -> tuple[dict[str, int], int, int, object]:
+    """Replace the grades of `as_of` (of the graded products) with `graded`. Returns the count
+    per level, how many moved up and down since the previous date, and that date."""
+    if merchant is None:
+        con.execute("DELETE FROM grades WHERE as_of = ?", [as_of])
+    else:
+        con.execute(
+            "DELETE FROM grades WHERE as_of = ? AND product_id IN (SELECT product_id FROM graded)",
+            [as_of],
+        )
+    con.execute(
+        "INSERT INTO grades SELECT ?, product_id, ?, brand, price, distribution, service, sales, "
+        "total, level FROM graded",
+        [as_of, run_id],
+    )
+    counts = dict(con.execute("SELECT level, count(*) FROM graded GROUP BY level").fetchall())
+    previous = con.execute("SELECT max(as_of) FROM grades WHERE as_of < ?", [as_of]).fetchone()[0]
+    up = down = 0
+    if previous is not None:
+        up, down = con.execute(
+            "SELECT count(*) FILTER (WHERE g.level > p.level), "
+            "count(*) FILTER (WHERE g.level < p.level) "
+            "FROM graded g JOIN grades p ON p.product_id = g.product_id AND p.as_of = ?",
+            [previous],
+        ).fetchone()
+    return counts, up, down, previous
+
+
+def record_grade_run(con: duckdb.DuckDBPyConnection, record: dict) -> None:
+    names = ", ".join(record)
+    marks = ", ".join("?" for _ in record)
+    con.execute(f"INSERT INTO grade_runs ({names}) VALUES ({marks})", list(record.values()))
+
+
+def product_grade(con: duckdb.DuckDBPyConnection, product_id: str, as_of=None) -> dict | None:
+    """A product's stored grade on `as_of` (default: its latest), with its title and category."""
+    sql = (
+        "SELECT g.*, p.title, p.merchant_id, p.category_l1 FROM grades g "
+        "LEFT JOIN products p USING (product_id) WHERE g.product_id = ? "
+    )
+    params: list = [product_id]
+    if as_of is not None:
+        sql += "AND g.as_of = ? "
+        params.append(as_of)
+    row = con.execute(sql + "ORDER BY g.as_of DESC LIMIT 1", params)
+    found = row.fetchone()
+    return dict(zip([d[0] for d in row.description], found, strict=True)) if found else None
+
+
+def level_changes(con: duckdb.DuckDBPyConnection, since=None) -> pl.DataFrame:
+    """Products whose level changed from one grading date to the next, since `since`."""
+    return con.execute(
+        """
+        SELECT c.product_id, p.merchant_id, p.title, c.previous_as_of, c.previous_level,
+               c.as_of, c.level,
+               CASE WHEN c.level > c.previous_level THEN 'up' ELSE 'down' END AS direction
+        FROM (
+            SELECT product_id, as_of, level,
+                   lag(as_of) OVER (PARTITION BY product_id ORDER BY as_of) AS previous_as_of,
+                   lag(level) OVER (PARTITION BY product_id ORDER BY as_of) AS previous_level
+            FROM grades
+        ) c LEFT JOIN products p USING (product_id)
+        WHERE c.previous_level IS NOT NULL AND c.previous_level <> c.level
+          AND (? IS NULL OR c.as_of >= ?)
+        ORDER BY c.as_of, c.product_id
+        """,
+        [since, since],
+    ).pl()

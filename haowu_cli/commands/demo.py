@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import tempfile
 from pathlib import Path
 from typing import Annotated
@@ -9,6 +10,7 @@ from typing import Annotated
 import typer
 
 from haowu_cli.commands.common import app_context
+from haowu_cli.commands.grading import show_distribution, show_explanation
 from haowu_cli.commands.importing import _print_report
 from haowu_cli.commands.products import TABLE_COLUMNS
 from haowu_cli.config import packaged_path
@@ -17,6 +19,7 @@ from haowu_cli.render import OutputFormat
 from haowu_cli.store import Store
 
 SAMPLE_SUFFIXES = {".csv", ".xlsx"}
+SAMPLE_DATE = dt.date(2026, 11, 22)  # the day the sample sheets describe (make_samples.py)
 
 
 def demo_command(
@@ -28,8 +31,10 @@ def demo_command(
         ),
     ] = None,
 ) -> None:
-    """Run import, list and export on the bundled sample sheets, into a fresh database."""
+    """Run import, grade, explain, list and export on the bundled sample sheets, into a fresh
+    database."""
     from haowu_cli.exporting import write_csv
+    from haowu_cli.grading import explain, grade_products, load_model
     from haowu_cli.ingest.columns import load_kind
     from haowu_cli.ingest.pipeline import ImportOptions, import_files
     from haowu_cli.products import (
@@ -65,16 +70,39 @@ def demo_command(
         "   (the messy sheet's rejected rows are on purpose: each shows a mistake haowu catches)"
     )
 
+    model = load_model(app.config_dir)
+    run = grade_products(store, model, SAMPLE_DATE)
+    out.note(
+        f"\n2. grade: the five-dimension model of configs/grading.yaml, as of {SAMPLE_DATE} "
+        "(the sample sheets' date)",
+        style="bold",
+    )
+    show_distribution(out, run)
+
+    example = _product_near_next_level(store)
+    out.note(f"\n3. explain: why {example} has its level, and what gets it higher", style="bold")
+    show_explanation(out, model, explain(store, model, example))
+
     total = sum(r.inserted for r in reports)
-    out.note(f"\n2. list: {total} products imported; the first 10 by merchant", style="bold")
+    out.note(f"\n4. list: {total} products imported; the first 10 by merchant", style="bold")
     out.emit(listing_frame(find_products(store, limit=10)), OutputFormat.table, TABLE_COLUMNS)
 
     export_path = work / "products.csv"
     exported = export_frame(find_products(store))
     write_csv(exported, export_path, excel=True, text_columns=export_text_columns())
     out.note(
-        f"\n3. export: {exported.height} products written for Excel to {export_path}", style="bold"
+        f"\n5. export: {exported.height} products written for Excel to {export_path}", style="bold"
     )
 
     out.note(f"\ndemo database: {store.path}", style="bold")
     out.note(f"try: haowu --db {store.path} products --search 面霜")
+
+
+def _product_near_next_level(store: Store) -> str:
+    """A product worth explaining: the best-scored L3, whose advice shows the way to L4."""
+    with store.read() as con:
+        row = con.execute(
+            "SELECT product_id FROM grades "
+            "ORDER BY level = 'L3' DESC, total DESC, product_id LIMIT 1"
+        ).fetchone()
+    return row[0]

@@ -21,6 +21,7 @@ TABLE_COLUMNS = [
     Column("commission_rate", "commission", "right"),
     Column("service_fee_rate", "service fee", "right"),
     Column("stock", "stock", "right"),
+    Column("level", "level"),
 ]
 
 export_app = typer.Typer(help="Write data as CSV for finance and Excel.", no_args_is_help=True)

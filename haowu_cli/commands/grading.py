@@ -1,0 +1,225 @@
+"""`haowu grade`: nightly grading, `grade explain` and `grade changes`."""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from haowu_cli.commands.common import FormatOption, app_context
+from haowu_cli.errors import HaowuError
+from haowu_cli.render import Column, OutputFormat
+
+grade_app = typer.Typer(
+    help="Grade products L0–L5 by the five-dimension model in configs/grading.yaml.",
+    invoke_without_command=True,
+)
+
+DateOption = Annotated[
+    dt.datetime | None,
+    typer.Option("--as-of", formats=["%Y-%m-%d"], help="Grading date [default: today]."),
+]
+
+
+class RunFormat(StrEnum):
+    text = "text"
+    json = "json"
+
+
+@grade_app.callback()
+def grade_command(
+    ctx: typer.Context,
+    as_of: DateOption = None,
+    merchant: Annotated[
+        str | None, typer.Option("--merchant", help="Grade this merchant's products only.")
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Grade and report; keep nothing.")
+    ] = False,
+    log: Annotated[
+        Path | None,
+        typer.Option("--log", help="Run log file [default: haowu.log in the user log folder]."),
+    ] = None,
+    fmt: Annotated[
+        RunFormat, typer.Option("--format", "-f", help="text (on a terminal only) or json.")
+    ] = RunFormat.text,
+) -> None:
+    """Grade every product as of a date and keep the result as that date's history.
+
+    Running again for the same date replaces it; earlier dates stay. On a terminal it shows
+    the level distribution and the moves since the previous run; in cron (no terminal, or
+    --quiet) it prints nothing but errors and writes one line to the run log.
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    from haowu_cli.grading import grade_products, load_model
+    from haowu_cli.runlog import run_logger
+
+    app = app_context(ctx)
+    day = as_of.date() if as_of else dt.date.today()
+    logger = run_logger(log)
+    try:
+        model = load_model(app.config_dir)
+        run = grade_products(app.store(), model, day, merchant=merchant, dry_run=dry_run)
+    except HaowuError as exc:
+        logger.error("grade as of %s failed: %s", day, exc.message)
+        raise
+    logger.info(
+        "grade as of %s%s%s: %d products %s, %d up, %d down, config %s, %.2f s",
+        day,
+        f" merchant {merchant}" if merchant else "",
+        " (dry run)" if dry_run else "",
+        run.products,
+        " ".join(f"{k}={v}" for k, v in sorted(run.level_counts.items())),
+        run.moved_up,
+        run.moved_down,
+        run.fingerprint,
+        run.seconds,
+    )
+    if fmt is RunFormat.json:
+        app.out.write_json(run.as_json())
+    elif app.out.interactive:
+        show_distribution(app.out, run)
+
+
+def show_distribution(out, run) -> None:
+    """The level distribution as a small bar chart, and the moves since the previous run."""
+    import polars as pl
+
+    from haowu_cli.grading import LEVEL_RANK
+
+    levels = list(LEVEL_RANK)[::-1]
+    counts = [run.level_counts.get(level, 0) for level in levels]
+    widest = max(counts) or 1
+    frame = pl.DataFrame(
+        {
+            "level": levels,
+            "products": counts,
+            "share": [f"{c / run.products:.0%}" for c in counts],
+            "bar": ["█" * round(30 * c / widest) for c in counts],
+        }
+    )
+    what = "dry run: would grade" if run.dry_run else "graded"
+    title = f"{what} {run.products:,} products as of {run.as_of}"
+    columns = [
+        Column("level", "level"),
+        Column("products", "products", "right"),
+        Column("share", "share", "right"),
+        Column("bar", ""),
+    ]
+    out.emit(frame, OutputFormat.table, columns, title=title)
+    if run.previous_as_of:
+        out.info(f"since {run.previous_as_of}: {run.moved_up:,} moved up, {run.moved_down:,} down")
+    else:
+        out.info("no earlier grading to compare with")
+
+
+@grade_app.command("explain")
+def explain_command(
+    ctx: typer.Context,
+    product_id: Annotated[str, typer.Argument(help="The product to explain.")],
+    as_of: DateOption = None,
+    fmt: FormatOption = OutputFormat.table,
+) -> None:
+    """Why a product has its level, input by input, and what gets it to the next level."""
+    from haowu_cli.grading import explain, load_model
+
+    app = app_context(ctx)
+    model = load_model(app.config_dir)
+    found = explain(app.store(), model, product_id, as_of.date() if as_of else None)
+    if fmt is OutputFormat.table:
+        show_explanation(app.out, model, found)
+    else:
+        app.out.emit(explanation_frame(model, found), fmt)
+
+
+def explanation_frame(model, found):
+    """One row per input: dimension, its score and weight, the input's value, score, weight."""
+    import polars as pl
+
+    from haowu_cli.grading import INPUTS, format_input
+
+    rows = []
+    for d in model.dimensions:
+        dim_weight = d.weight / sum(x.weight for x in model.dimensions)
+        for r in d.inputs:
+            value, score = found.inputs[(d.name, r.name)]
+            rows.append(
+                {
+                    "product_id": found.grade["product_id"],
+                    "as_of": found.grade["as_of"].isoformat(),
+                    "level": found.grade["level"],
+                    "total": str(found.grade["total"]),
+                    "dimension": d.name,
+                    "dimension_label": d.label,
+                    "dimension_score": str(found.grade[d.name]),
+                    "dimension_weight": round(dim_weight, 4),
+                    "input": r.name,
+                    "input_label": INPUTS[r.name].label,
+                    "value": format_input(r.name, value) if value is not None else None,
+                    "input_score": round(score, 1),
+                    "input_weight": round(r.weight / sum(x.weight for x in d.inputs), 4),
+                }
+            )
+    return pl.DataFrame(rows)
+
+
+def show_explanation(out, model, found) -> None:
+    grade = found.grade
+    frame = explanation_frame(model, found)
+    title = (
+        f"{grade['product_id']} {grade.get('title') or ''} ({grade.get('category_l1') or '—'}): "
+        f"{grade['level']}, total {grade['total']} as of {grade['as_of']}"
+    )
+    import polars as pl
+
+    shown = frame.with_columns(
+        (pl.col("dimension_label") + " " + pl.col("dimension_score")).alias("dimension"),
+        (pl.col("dimension_weight") * 100).round(0).cast(pl.Int64).cast(pl.String) + "%",
+        (pl.col("input_weight") * 100).round(0).cast(pl.Int64).cast(pl.String) + "%",
+    )
+    columns = [
+        Column("dimension", "dimension (score)"),
+        Column("dimension_weight", "weight", "right"),
+        Column("input_label", "input"),
+        Column("value", "value", "right"),
+        Column("input_score", "score", "right"),
+        Column("input_weight", "weight", "right"),
+    ]
+    out.emit(shown, OutputFormat.table, columns, title=title)
+    out.print_line(f"level rule: {found.rule}")
+    for line in found.advice:
+        out.print_line(line)
+    if not found.current:
+        out.warn("the product's data changed since this grade; grade again to refresh it")
+
+
+@grade_app.command("changes")
+def changes_command(
+    ctx: typer.Context,
+    since: Annotated[
+        dt.datetime | None,
+        typer.Option("--since", formats=["%Y-%m-%d"], help="Changes on or after this date."),
+    ] = None,
+    fmt: FormatOption = OutputFormat.table,
+) -> None:
+    """Products whose level changed from one grading date to the next: old and new."""
+    from haowu_cli import store as db
+
+    app = app_context(ctx)
+    with app.store().read() as con:
+        changes = db.level_changes(con, since.date() if since else None)
+    columns = [
+        Column("product_id", "product"),
+        Column("merchant_id", "merchant"),
+        Column("title", "title", max_width=30),
+        Column("previous_as_of", "from date"),
+        Column("previous_level", "from"),
+        Column("as_of", "to date"),
+        Column("level", "to"),
+        Column("direction", "move"),
+    ]
+    app.out.emit(changes, fmt, columns, footer=f"{changes.height} level changes")

@@ -1,0 +1,482 @@
+"""Grading: each scoring rule, L0, level gates, history, explanations, config checks, and the
+two properties a merchant relies on: the same data gives the same grade, and a better input
+never gives a lower level."""
+
+from __future__ import annotations
+
+import datetime as dt
+import textwrap
+from decimal import Decimal
+
+import duckdb
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+from haowu_cli import store as db
+from haowu_cli.config import packaged_path
+from haowu_cli.errors import ConfigError, HaowuError
+from haowu_cli.grading import LEVEL_RANK, explain, grade_products, grading_sql, load_model
+
+AS_OF = dt.date(2026, 11, 22)
+COLUMNS = [
+    "product_id",
+    "merchant_id",
+    "title",
+    "brand",
+    "category_l1",
+    "category_l2",
+    "list_price_fen",
+    "live_price_fen",
+    "commission_rate",
+    "service_fee_rate",
+    "stock",
+    "sales_30d",
+    "gmv_30d_fen",
+    "good_rate",
+    "refund_rate",
+    "shop_score",
+    "ship_hours",
+    "listed_at",
+    "sample",
+]
+
+
+def product(pid: str, **values) -> dict:
+    """A typical, complete product; keyword arguments replace fields."""
+    row = dict(
+        product_id=pid,
+        merchant_id="M1",
+        title=f"商品{pid}",
+        brand="花漾",
+        category_l1="美妆",
+        category_l2="护肤",
+        list_price_fen=19900,
+        live_price_fen=8990,
+        commission_rate=Decimal("0.2"),
+        service_fee_rate=Decimal("0.05"),
+        stock=100,
+        sales_30d=1000,
+        gmv_30d_fen=8990000,
+        good_rate=Decimal("0.97"),
+        refund_rate=Decimal("0.05"),
+        shop_score=Decimal("4.7"),
+        ship_hours=48,
+        listed_at=dt.date(2026, 1, 1),
+        sample=True,
+    )
+    row.update(values)
+    return row
+
+
+def insert(con, rows: list[dict]) -> None:
+    if not rows:
+        return
+    con.executemany(
+        f"INSERT INTO products ({', '.join(COLUMNS)}, created_import_id, updated_import_id) "
+        f"VALUES ({', '.join('?' for _ in COLUMNS)}, 0, 0)",
+        [[r[c] for c in COLUMNS] for r in rows],
+    )
+
+
+def fill(store, rows: list[dict]) -> None:
+    with store.write() as con:
+        insert(con, rows)
+
+
+def scores(con, model, as_of=AS_OF) -> dict[str, dict]:
+    cursor = con.execute(grading_sql(model, as_of, detail=True))
+    names = [d[0] for d in cursor.description]
+    return {row[0]: dict(zip(names, row, strict=True)) for row in cursor.fetchall()}
+
+
+@pytest.fixture(scope="module")
+def model():
+    return load_model(packaged_path("configs"))
+
+
+def memory_db(rows: list[dict]):
+    con = duckdb.connect()
+    db.migrate(con)
+    insert(con, rows)
+    return con
+
+
+def write_model(tmp_path, text: str):
+    folder = tmp_path / "cfg"
+    folder.mkdir(exist_ok=True)
+    (folder / "grading.yaml").write_text(textwrap.dedent(text), encoding="utf-8")
+    return folder
+
+
+SIMPLE = """
+    new_product_days: 14
+    dimensions:
+      brand: {label: 品牌力, weight: 1, inputs: {has_brand: {weight: 1, curve: [[0, 0], [1, 100]]}}}
+      price:
+        label: 价格力
+        weight: 1
+        inputs: {discount: {weight: 1, curve: [[0, 0], [1, 100]], missing: 100}}
+      distribution:
+        label: 分销力
+        weight: 1
+        inputs: {commission_rate: {weight: 1, curve: [[0, 0], [0.5, 100]], missing: 10}}
+      service:
+        label: 服务力
+        weight: 1
+        inputs: {shop_score: {weight: 1, curve: [[4, 0], [5, 100]]}}
+      sales:
+        label: 销售力
+        weight: 1
+        inputs: {sales_30d: {weight: 1, percentile: {within: category_l1, better: higher}}}
+    levels:
+      L5: {min_total: 80, min_scores: {service: 90}}
+      L4: {min_total: 70}
+      L3: {min_total: 60}
+      L2: {min_total: 40}
+      L1: {min_total: 0}
+"""
+
+
+# --- scoring -----------------------------------------------------------------------------------
+
+
+def test_percentile_within_category_with_ties_and_single_products(model):
+    rows = [
+        product("A", sales_30d=10),
+        product("B", sales_30d=20),
+        product("C", sales_30d=30),
+        product("D", sales_30d=30),
+        product("E", category_l1="食品", sales_30d=5),
+    ]
+    with memory_db(rows) as con:
+        got = scores(con, model)
+    sales = {pid: round(got[pid]["sc_sales_sales_30d"], 2) for pid in got}
+    # Mid-rank: (values worse × 2 + ties incl. itself) / (2 × values), in percent.
+    assert sales == {"A": 12.5, "B": 37.5, "C": 75.0, "D": 75.0, "E": 50.0}
+
+
+def test_lower_is_better_percentile(model):
+    rows = [product("A", live_price_fen=1000), product("B", live_price_fen=2000)]
+    with memory_db(rows) as con:
+        got = scores(con, model)
+    assert got["A"]["sc_price_live_price"] > got["B"]["sc_price_live_price"]
+
+
+def test_curves_interpolate_and_clamp(model):
+    rows = [
+        product(
+            "A",
+            shop_score=Decimal("4.65"),
+            refund_rate=Decimal("0.05"),
+            ship_hours=36,
+            good_rate=Decimal("0.97"),
+        ),
+        product(
+            "B",
+            shop_score=Decimal("3.2"),
+            refund_rate=Decimal("0.5"),
+            ship_hours=400,
+            good_rate=Decimal("1"),
+        ),
+    ]
+    with memory_db(rows) as con:
+        a, b = (scores(con, model)[p] for p in "AB")
+    assert round(a["sc_service_shop_score"], 6) == 75  # between 4.5 → 60 and 4.8 → 90
+    assert round(a["sc_service_refund_rate"], 6) == 80  # between 2% → 100 and 8% → 60
+    assert round(a["sc_service_ship_hours"], 6) == 90  # between 24 h → 100 and 48 h → 80
+    assert round(a["sc_service_good_rate"], 6) == 85
+    assert (b["sc_service_shop_score"], b["sc_service_refund_rate"]) == (0, 0)  # clamped
+    assert (b["sc_service_ship_hours"], b["sc_service_good_rate"]) == (0, 100)
+    # service = 40% shop score + 30% refund + 15% shipping + 15% good reviews
+    assert a["service"] == Decimal("80.3")
+
+
+def test_missing_values_score_their_configured_score(model):
+    rows = [product("A", shop_score=None, refund_rate=None, commission_rate=None, brand=None)]
+    with memory_db(rows) as con:
+        a = scores(con, model)["A"]
+    assert a["sc_service_shop_score"] == 40 and a["sc_service_refund_rate"] == 50
+    assert a["sc_distribution_commission_rate"] == 0
+    assert a["sc_brand_brand_gmv_30d"] == 20 and a["sc_brand_has_brand"] == 30
+
+
+# --- levels ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("listed_days_ago", "sales", "is_new"),
+    [(0, 0, True), (13, 0, True), (14, 0, False), (13, 5, False), (13, None, True), (-3, 0, True)],
+)
+def test_l0_is_a_new_product_without_sales(model, listed_days_ago, sales, is_new):
+    listed = AS_OF - dt.timedelta(days=listed_days_ago)
+    with memory_db([product("A", listed_at=listed, sales_30d=sales)]) as con:
+        level = scores(con, model)["A"]["level"]
+    assert (level == "L0") is is_new
+
+
+def test_level_gates(tmp_path):
+    simple = load_model(write_model(tmp_path, SIMPLE))
+    rows = [
+        # service 80, sales 50 (a tie), the rest 100: total 86, kept below L5 by its gate
+        product(
+            "gated",
+            list_price_fen=None,
+            commission_rate=Decimal("0.5"),
+            shop_score=Decimal("4.8"),
+        ),
+        product(
+            "top", list_price_fen=None, commission_rate=Decimal("0.5"), shop_score=Decimal("5")
+        ),
+    ]
+    with memory_db(rows) as con:
+        got = scores(con, simple)
+    assert got["gated"]["service"] == Decimal("80.0") and got["gated"]["level"] == "L4"
+    assert got["top"]["level"] == "L5"
+
+
+# --- runs and history --------------------------------------------------------------------------
+
+
+def test_a_run_is_recorded_and_rerunning_a_date_replaces_it(store, model):
+    fill(store, [product("A"), product("B", sales_30d=5)])
+    first = grade_products(store, model, AS_OF)
+    with store.write() as con:
+        con.execute(
+            "UPDATE products SET sales_30d = 50000, gmv_30d_fen = 10^10 WHERE product_id = 'B'"
+        )
+    again = grade_products(store, model, AS_OF)
+    with store.read() as con:
+        assert con.execute("SELECT count(*) FROM grades").fetchone() == (2,)
+        runs = con.execute(
+            "SELECT run_id, as_of, products, config_fingerprint FROM grade_runs"
+        ).fetchall()
+    assert runs == [
+        (first.run_id, AS_OF, 2, model.fingerprint),
+        (again.run_id, AS_OF, 2, model.fingerprint),
+    ]
+    assert again.previous_as_of is None
+
+
+def test_history_across_dates_and_moves(store, model):
+    fill(store, [product("A", sales_30d=10), product("B", sales_30d=10000)])
+    grade_products(store, model, AS_OF)
+    with store.write() as con:  # A and B swap places
+        con.execute(
+            "UPDATE products SET sales_30d = 20000, gmv_30d_fen = 10^11 WHERE product_id = 'A'"
+        )
+        con.execute("UPDATE products SET sales_30d = 1, gmv_30d_fen = 100 WHERE product_id = 'B'")
+    run = grade_products(store, model, AS_OF + dt.timedelta(days=1))
+    assert run.previous_as_of == AS_OF and (run.moved_up, run.moved_down) == (1, 1)
+    with store.read() as con:
+        assert con.execute("SELECT count(DISTINCT as_of) FROM grades").fetchone() == (2,)
+        changes = db.level_changes(con)
+    assert sorted(changes["direction"].to_list()) == ["down", "up"]
+
+
+def test_dry_run_keeps_nothing(store, model):
+    fill(store, [product("A")])
+    run = grade_products(store, model, AS_OF, dry_run=True)
+    assert run.products == 1 and run.run_id is None
+    with store.read() as con:
+        assert con.execute("SELECT count(*) FROM grades").fetchone() == (0,)
+
+
+def test_one_merchants_grading_keeps_the_others(store, model):
+    fill(store, [product("A"), product("B", merchant_id="M2")])
+    grade_products(store, model, AS_OF)
+    run = grade_products(store, model, AS_OF, merchant="M2")
+    assert run.products == 1
+    with store.read() as con:
+        assert con.execute("SELECT count(*) FROM grades WHERE as_of = ?", [AS_OF]).fetchone() == (
+            2,
+        )
+
+
+def test_a_failed_run_leaves_the_previous_grades(store, model, monkeypatch):
+    fill(store, [product("A")])
+    grade_products(store, model, AS_OF)
+    with store.read() as con:
+        before = con.execute("SELECT * FROM grades").fetchall()
+
+    def crash(*args, **kwargs):
+        raise RuntimeError("power cut")
+
+    with monkeypatch.context() as patch, pytest.raises(RuntimeError):
+        patch.setattr(db, "record_grade_run", crash)
+        grade_products(store, model, AS_OF)
+    with store.read() as con:
+        assert con.execute("SELECT * FROM grades").fetchall() == before
+
+
+def test_nothing_to_grade(store, model):
+    fill(store, [product("A")])
+    with pytest.raises(HaowuError, match="merchant M9 has no products"):
+        grade_products(store, model, AS_OF, merchant="M9")
+
+
+# --- explaining --------------------------------------------------------------------------------
+
+
+def test_explain_names_the_rule_and_the_way_up(store, model):
+    fill(
+        store,
+        [product(str(i), sales_30d=100 * i, gmv_30d_fen=100_000 * i) for i in range(1, 6)]
+        + [
+            product(
+                "weak",
+                refund_rate=Decimal("0.19"),
+                good_rate=Decimal("0.88"),
+                sales_30d=600,
+                gmv_30d_fen=600_000,
+            )
+        ],
+    )
+    grade_products(store, model, AS_OF)
+    found = explain(store, model, "weak")
+    level = found.grade["level"]
+    assert found.rule.startswith(f"{level}:") and found.current
+    nxt = f"L{LEVEL_RANK[level] + 1}"
+    assert found.advice[0].startswith(f"to reach {nxt}: ")
+    if model.rule(nxt).min_scores.get("service", 0) > float(found.grade["service"]):
+        assert "raise 服务力 from" in found.advice[0]
+        assert "退货率 refund rate 19.0% is the weakest input" in found.advice[0]
+    assert found.inputs[("service", "refund_rate")][0] == pytest.approx(0.19)
+
+
+def test_explain_an_ungraded_product(store, model):
+    fill(store, [product("A")])
+    with pytest.raises(HaowuError, match="has no grade"):
+        explain(store, model, "A")
+
+
+def test_explain_for_l0_and_l5(tmp_path, store):
+    simple = load_model(write_model(tmp_path, SIMPLE))
+    fill(
+        store,
+        [
+            product(
+                "top", list_price_fen=None, commission_rate=Decimal("0.5"), shop_score=Decimal("5")
+            ),
+            product("new", listed_at=AS_OF, sales_30d=0),
+        ],
+    )
+    grade_products(store, simple, AS_OF)
+    assert "top level" in explain(store, simple, "top").advice[0]
+    assert "first sales" in explain(store, simple, "new").advice[0]
+
+
+# --- the model file ----------------------------------------------------------------------------
+
+
+def test_every_model_problem_is_listed_with_file_key_and_line(tmp_path):
+    broken = (
+        SIMPLE.replace("has_brand: {weight: 1", "fame: {weight: 1")
+        .replace("[[4, 0], [5, 100]]", "[[4, 0], [4.5, 100], [5, 20]]")
+        .replace("L4: {min_total: 70}", "L4: {min_total: 90}")
+        .replace("价格力\n        weight: 1", "价格力\n        weight: -1")
+    )
+    folder = write_model(tmp_path, broken + "    colour: blue\n")
+    with pytest.raises(ConfigError) as error:
+        load_model(folder)
+    text = "\n".join(error.value.problems)
+    path = folder / "grading.yaml"
+    assert f"{path}:4 dimensions.brand.inputs.fame: unknown input 'fame'" in text
+    assert f"{path}:7 dimensions.price.weight: -1 is not a weight ≥ 0" in text
+    assert (
+        f"{path}:16 dimensions.service.inputs.shop_score.curve: "
+        "the scores must only rise or only fall" in text
+    )
+    assert "levels.L5.min_total: L5 asks less (80) than L4 (90)" in text
+    assert f"{path}:27 colour: unknown key 'colour'" in text
+    assert error.value.exit_code == 2
+
+
+def test_a_missing_dimension_and_level(tmp_path):
+    text = SIMPLE.replace("      L3: {min_total: 60}\n", "")
+    text = text[: text.index("      sales:")] + text[text.index("    levels:") :]
+    with pytest.raises(ConfigError) as error:
+        load_model(write_model(tmp_path, text))
+    assert any("dimension 'sales' is missing" in p for p in error.value.problems)
+    assert any("level L3 needs min_total" in p for p in error.value.problems)
+
+
+def test_the_fingerprint_follows_the_settings(tmp_path):
+    a = load_model(write_model(tmp_path, SIMPLE))
+    b = load_model(write_model(tmp_path, SIMPLE.replace("min_total: 60", "min_total: 61")))
+    assert a.fingerprint != b.fingerprint
+
+
+# --- properties --------------------------------------------------------------------------------
+
+categories = st.sampled_from(["美妆", "食品", "日百"])
+rates = st.one_of(st.none(), st.decimals(min_value=0, max_value=Decimal("0.9"), places=3))
+products = st.lists(
+    st.fixed_dictionaries(
+        {
+            "category_l1": categories,
+            "sales_30d": st.one_of(st.none(), st.integers(0, 5000)),
+            "gmv_30d_fen": st.one_of(st.none(), st.integers(0, 10**9)),
+            "commission_rate": rates,
+            "refund_rate": rates,
+            "shop_score": st.one_of(st.none(), st.decimals(min_value=3, max_value=5, places=2)),
+            "live_price_fen": st.integers(100, 100_000),
+            "listed_at": st.dates(dt.date(2026, 10, 1), dt.date(2026, 11, 30)),
+            "brand": st.sampled_from([None, "花漾", "川味坊"]),
+        }
+    ),
+    min_size=1,
+    max_size=12,
+)
+
+
+def rows_of(specs: list[dict]) -> list[dict]:
+    return [product(f"P{i}", **spec) for i, spec in enumerate(specs)]
+
+
+_SHARED = {}
+
+
+def grades_of(rows, model) -> dict[str, tuple]:
+    """Grades of these rows, in one in-memory database reused across examples (fast)."""
+    con = _SHARED.get("con")
+    if con is None:
+        con = _SHARED["con"] = memory_db([])
+    con.execute("DELETE FROM products")
+    insert(con, rows)
+    return {p: (g["level"], g["total"]) for p, g in scores(con, model).items()}
+
+
+@settings(max_examples=30, deadline=None)
+@given(products, st.randoms(use_true_random=False))
+def test_same_data_same_grades_whatever_the_order(model, specs, rng):
+    rows = rows_of(specs)
+    shuffled = rows[:]
+    rng.shuffle(shuffled)
+    assert grades_of(rows, model) == grades_of(shuffled, model) == grades_of(rows, model)
+
+
+IMPROVEMENTS = {
+    "sales_30d": lambda v: (v or 0) + 100,
+    "gmv_30d_fen": lambda v: (v or 0) + 10**6,
+    "commission_rate": lambda v: min((v or Decimal(0)) + Decimal("0.05"), Decimal("0.9")),
+    "refund_rate": lambda v: max(
+        (v if v is not None else Decimal("0.3")) - Decimal("0.02"), Decimal(0)
+    ),
+    "shop_score": lambda v: min((v or Decimal(3)) + Decimal("0.1"), Decimal(5)),
+    "live_price_fen": lambda v: max(v - 50, 1),
+}
+
+
+@settings(max_examples=50, deadline=None)
+@given(products, st.data())
+def test_a_better_input_never_lowers_the_level(model, specs, data):
+    rows = rows_of(specs)
+    target = data.draw(st.integers(0, len(rows) - 1))
+    field = data.draw(st.sampled_from(sorted(IMPROVEMENTS)))
+    assume(rows[target][field] is not None)
+    before = grades_of(rows, model)[f"P{target}"]
+    rows[target] = {**rows[target], field: IMPROVEMENTS[field](rows[target][field])}
+    after = grades_of(rows, model)[f"P{target}"]
+    assert LEVEL_RANK[after[0]] >= LEVEL_RANK[before[0]]
+    assert after[1] >= before[1]
