@@ -336,22 +336,28 @@ def _score_column(dimension: str, name: str) -> str:
 
 
 def _score_sql(rule: InputRule) -> str:
+    """A curve input's score; percentile inputs are scored in their own query (below)."""
     value = _input_column(rule.name)
-    if rule.curve:
-        curve = _curve_sql(value, rule.curve)
-        return f"CASE WHEN {value} IS NULL THEN {rule.missing} ELSE {curve} END"
-    if rule.within == "all":
-        partition, ties = "", f"PARTITION BY {value}"
-    else:
-        partition, ties = f"PARTITION BY {rule.within}", f"PARTITION BY {rule.within}, {value}"
+    return f"CASE WHEN {value} IS NULL THEN {rule.missing} ELSE {_curve_sql(value, rule.curve)} END"
+
+
+def _percentile_sql(rule: InputRule) -> str:
+    """A percentile input's score per product (`rid`): the mid-rank percentile, that is
+    (values worse × 2 + ties, itself included) / (values × 2), in percent.
+
+    It reads only the row id, the partition and the value, so its sort stays narrow; rank
+    and cume_dist share one sort, the two counts one partitioning. Counts are whole numbers:
+    the result does not depend on the order of rows.
+    """
+    value = _input_column(rule.name)
+    part = "" if rule.within == "all" else f"PARTITION BY {rule.within}"
     order = "ASC" if rule.better == "higher" else "DESC"
-    # Mid-rank percentile: (values worse + half the ties, itself included) / values.
-    worse = f"rank() OVER ({partition} ORDER BY {value} {order} NULLS LAST) - 1"
-    ties = f"count(*) OVER ({ties})"
-    present = f"count({value}) OVER ({partition})"
+    worse_and_ties = "round(cume_dist() OVER w * count(*) OVER p)"  # nulls sort last
     return (
-        f"CASE WHEN {value} IS NULL THEN {rule.missing} "
-        f"ELSE 100.0 * (2 * ({worse}) + {ties}) / (2.0 * {present}) END"
+        f"SELECT rid, CASE WHEN {value} IS NULL THEN {rule.missing} "
+        f"ELSE 100.0 * (rank() OVER w - 1 + {worse_and_ties}) / (2.0 * count({value}) OVER p) "
+        f"END AS score FROM base "
+        f"WINDOW w AS ({part} ORDER BY {value} {order} NULLS LAST), p AS ({part})"
     )
 
 
@@ -375,11 +381,15 @@ def grading_sql(model: GradingModel, as_of: date, *, detail: bool = False) -> st
     that set it. With `detail`, also every input's value and score (for `explain`)."""
     inputs = sorted({r.name for d in model.dimensions for r in d.inputs})
     base = ", ".join(f"{INPUTS[n].sql} AS {_input_column(n)}" for n in inputs)
+    rules = [(d, r) for d in model.dimensions for r in d.inputs]
+    ranked = [(d, r) for d, r in rules if not r.curve]
+    percentiles = "".join(f", pct{i} AS ({_percentile_sql(r)})" for i, (_, r) in enumerate(ranked))
     scores = ", ".join(
-        f"{_score_sql(r)} AS {_score_column(d.name, r.name)}"
-        for d in model.dimensions
-        for r in d.inputs
+        (f"pct{ranked.index((d, r))}.score" if not r.curve else _score_sql(r))
+        + f" AS {_score_column(d.name, r.name)}"
+        for d, r in rules
     )
+    joins = " ".join(f"JOIN pct{i} USING (rid)" for i in range(len(ranked)))
     dims = ", ".join(
         f"round({_weighted([(r.weight, _score_column(d.name, r.name)) for r in d.inputs])}, 1)"
         f'::DECIMAL(4,1) AS "{d.name}"'
@@ -388,34 +398,33 @@ def grading_sql(model: GradingModel, as_of: date, *, detail: bool = False) -> st
     weighted_total = _weighted([(d.weight, f'"{d.name}"') for d in model.dimensions])
     total = f"round({weighted_total}, 1)::DECIMAL(4,1)"
     new = (
-        f"listed_at > DATE '{as_of.isoformat()}' - INTERVAL {model.new_product_days} DAY "
-        "AND coalesce(sales_30d, 0) = 0"
+        f"p.listed_at > DATE '{as_of.isoformat()}' - INTERVAL {model.new_product_days} DAY "
+        "AND coalesce(p.sales_30d, 0) = 0"
     )
     level_cases = [f"WHEN {new} THEN 'L0'"]
     for rule in model.levels:
         gates = " AND ".join(
-            [f"total >= {rule.min_total}"] + [f'"{d}" >= {s}' for d, s in rule.min_scores.items()]
+            [f"t.total >= {rule.min_total}"]
+            + [f't."{d}" >= {s}' for d, s in rule.min_scores.items()]
         )
         level_cases.append(f"WHEN {gates} THEN '{rule.level}'")
     extra = ""
     if detail:
         extra = ", " + ", ".join(
-            [_input_column(n) for n in inputs]
-            + [_score_column(d.name, r.name) for d in model.dimensions for r in d.inputs]
+            [f"t.{_input_column(n)}" for n in inputs]
+            + [f"t.{_score_column(d.name, r.name)}" for d in model.dimensions for r in d.inputs]
         )
     return f"""
-        WITH base AS (
-            SELECT p.product_id, p.merchant_id, p.category_l1, p.category_l2, p.listed_at,
-                   p.sales_30d, {base}
-            FROM products p
-        ),
-        scored AS (SELECT *, {scores} FROM base),
+        WITH base AS MATERIALIZED (
+            SELECT p.rowid AS rid, p.category_l1, p.category_l2, {base} FROM products p
+        ){percentiles},
+        scored AS (SELECT base.*, {scores} FROM base {joins}),
         dimensioned AS (SELECT *, {dims} FROM scored),
         totalled AS (SELECT *, {total} AS total FROM dimensioned)
-        SELECT product_id, merchant_id,
-               {", ".join(f'"{d}"' for d in DIMENSIONS)}, total,
+        SELECT p.product_id, p.merchant_id,
+               {", ".join(f't."{d}"' for d in DIMENSIONS)}, t.total,
                CASE {" ".join(level_cases)} ELSE 'L1' END AS level{extra}
-        FROM totalled
+        FROM totalled t JOIN products p ON p.rowid = t.rid
     """
 
 
@@ -558,15 +567,17 @@ def grade_products(
     with store.write() as con:
         try:
             with db.transaction(con):
-                graded = db.stage_grades(con, grading_sql(model, as_of), merchant)
+                run_id = db.next_grade_run_id(con)
+                counts, up, down, previous = db.save_grades(
+                    con, grading_sql(model, as_of), as_of, run_id, merchant
+                )
+                graded = sum(counts.values())
                 if graded == 0:
                     whose = f"merchant {merchant} has" if merchant else "the database has"
                     raise HaowuError(
                         f"nothing to grade: {whose} no products",
                         hint="import product sheets first (haowu import FILE)",
                     )
-                run_id = db.next_grade_run_id(con)
-                counts, up, down, previous = db.save_grades(con, as_of, run_id, merchant)
                 run = GradeRun(
                     run_id=None if dry_run else run_id,
                     as_of=as_of,

@@ -441,41 +441,44 @@ def next_grade_run_id(con: duckdb.DuckDBPyConnection) -> int:
     return con.execute("SELECT nextval('grade_run_seq')").fetchone()[0]
 
 
-def stage_grades(con: duckdb.DuckDBPyConnection, grading_sql: str, merchant: str | None) -> int:
-    """Grade every product into the temp table `graded` (a merchant's products only, when
-    given: their percentiles are still taken among all products). Returns how many."""
-    con.execute(f"CREATE OR REPLACE TEMP TABLE graded AS {grading_sql}")
-    if merchant is not None:
-        con.execute("DELETE FROM graded WHERE merchant_id IS DISTINCT FROM ?", [merchant])
-    return con.execute("SELECT count(*) FROM graded").fetchone()[0]
-
-
 def save_grades(
-    con: duckdb.DuckDBPyConnection, as_of, run_id: int, merchant: str | None
+    con: duckdb.DuckDBPyConnection, grading_sql: str, as_of, run_id: int, merchant: str | None
 ) -> tuple[dict[str, int], int, int, object]:
-    """Replace the grades of `as_of` (of the graded products) with `graded`. Returns the count
-    per level, how many moved up and down since the previous date, and that date."""
+    """Grade every product (a merchant's only, when given: their percentiles are still taken
+    among all products) and put the grades in place of that date's earlier ones. Returns the
+    count per level, how many moved up and down since the previous date, and that date."""
     if merchant is None:
         con.execute("DELETE FROM grades WHERE as_of = ?", [as_of])
+        con.execute(
+            "INSERT INTO grades SELECT ?, product_id, ?, brand, price, distribution, service, "
+            f"sales, total, level FROM ({grading_sql})",
+            [as_of, run_id],
+        )
     else:
         con.execute(
-            "DELETE FROM grades WHERE as_of = ? AND product_id IN (SELECT product_id FROM graded)",
-            [as_of],
+            "DELETE FROM grades WHERE as_of = ? AND product_id IN "
+            "(SELECT product_id FROM products WHERE merchant_id = ?)",
+            [as_of, merchant],
         )
-    con.execute(
-        "INSERT INTO grades SELECT ?, product_id, ?, brand, price, distribution, service, sales, "
-        "total, level FROM graded",
-        [as_of, run_id],
+        con.execute(
+            "INSERT INTO grades SELECT ?, product_id, ?, brand, price, distribution, service, "
+            f"sales, total, level FROM ({grading_sql}) WHERE merchant_id = ?",
+            [as_of, run_id, merchant],
+        )
+    counts = dict(
+        con.execute(
+            "SELECT level, count(*) FROM grades WHERE run_id = ? GROUP BY level", [run_id]
+        ).fetchall()
     )
-    counts = dict(con.execute("SELECT level, count(*) FROM graded GROUP BY level").fetchall())
     previous = con.execute("SELECT max(as_of) FROM grades WHERE as_of < ?", [as_of]).fetchone()[0]
     up = down = 0
     if previous is not None:
         up, down = con.execute(
             "SELECT count(*) FILTER (WHERE g.level > p.level), "
             "count(*) FILTER (WHERE g.level < p.level) "
-            "FROM graded g JOIN grades p ON p.product_id = g.product_id AND p.as_of = ?",
-            [previous],
+            "FROM grades g JOIN grades p ON p.product_id = g.product_id AND p.as_of = ? "
+            "WHERE g.run_id = ?",
+            [previous, run_id],
         ).fetchone()
     return counts, up, down, previous
 
