@@ -156,3 +156,19 @@ def test_two_concurrent_imports_into_one_database_both_succeed(tmp_path):
             "SELECT merchant_id, count(*) FROM products GROUP BY ALL ORDER BY 1"
         ).fetchall() == [("M1", 2000), ("M2", 2000)]
         assert con.execute("SELECT count(*) FROM imports").fetchone() == (2,)
+
+
+def test_a_database_of_an_earlier_schema_is_migrated_without_losing_rows(tmp_path):
+    path = tmp_path / "old.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute(db.MIGRATIONS[0])  # as the first release of haowu left it
+    con.execute("INSERT INTO meta VALUES ('schema_version', '1')")
+    con.execute(
+        "INSERT INTO products (product_id, merchant_id, title, created_import_id, "
+        "updated_import_id) VALUES ('P1', 'M1', '面霜', 1, 1)"
+    )
+    con.close()
+    with Store(path).read() as con:  # a reader brings it up to date first
+        assert db.schema_version(con) == SCHEMA_VERSION
+        assert con.execute("SELECT product_id, title FROM products").fetchall() == [("P1", "面霜")]
+        assert con.execute("SELECT count(*) FROM grades").fetchone() == (0,)
