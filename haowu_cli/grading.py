@@ -492,7 +492,7 @@ def _weakest_input_words(dimension: Dimension, inputs: dict) -> str:
     shown = "missing" if value is None else format_input(weakest.name, value)
     direction = "higher" if weakest.rises else "lower"
     return (
-        f"{INPUTS[weakest.name].label} {shown} is the weakest input (score {score:.0f}; "
+        f"{INPUTS[weakest.name].label} {shown} is the weakest input (score {round(score, 1):g}; "
         f"{direction} is better)"
     )
 
