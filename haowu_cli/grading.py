@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -129,8 +130,10 @@ def load_model(config_dir: Path) -> GradingModel:
         )
     _unknown_keys(doc, data, (), {"new_product_days", "dimensions", "levels"}, problems)
     days = data.get("new_product_days", 14)
-    if not isinstance(days, int) or isinstance(days, bool) or days < 0:
-        problems.append(f"{doc.where('new_product_days')}: expected a whole number of days ≥ 0")
+    if not isinstance(days, int) or isinstance(days, bool) or not 0 <= days <= 3650:
+        problems.append(
+            f"{doc.where('new_product_days')}: expected a whole number of days from 0 to 3650"
+        )
     dimensions = _dimensions(doc, data.get("dimensions"), problems)
     levels = _levels(doc, data.get("levels"), problems)
     if problems:
@@ -150,7 +153,7 @@ def _unknown_keys(doc: ConfigDoc, data: dict, path: tuple, known: set, problems:
 
 
 def _number(value, doc, path, problems, *, low=None, high=None, what="a number") -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         problems.append(f"{doc.where(*path)}: expected {what}, got {value!r}")
         return 0.0
     if (low is not None and value < low) or (high is not None and value > high):
@@ -315,6 +318,12 @@ def _levels(doc: ConfigDoc, section, problems: list) -> tuple[LevelRule, ...]:
                 what="a score from 0 to 100",
             )
         rules.append(LevelRule(level, total, checked))
+    last = rules[-1] if rules and rules[-1].level == "L1" else None
+    if last is not None and (last.min_total or last.min_scores):
+        problems.append(
+            f"{doc.where('levels', 'L1')}: L1 takes every product no higher level takes; "
+            "give it min_total: 0 and no min_scores"
+        )
     for higher, lower in zip(rules, rules[1:], strict=False):
         if higher.min_total < lower.min_total:
             problems.append(
@@ -350,7 +359,12 @@ def _percentile_sql(rule: InputRule) -> str:
     the result does not depend on the order of rows.
     """
     value = _input_column(rule.name)
-    part = "" if rule.within == "all" else f"PARTITION BY {rule.within}"
+    # A second-level category is only meaningful inside its first-level one.
+    part = {
+        "all": "",
+        "category_l1": "PARTITION BY category_l1",
+        "category_l2": "PARTITION BY category_l1, category_l2",
+    }[rule.within]
     order = "ASC" if rule.better == "higher" else "DESC"
     worse_and_ties = "round(cume_dist() OVER w * count(*) OVER p)"  # nulls sort last
     return (
@@ -435,6 +449,8 @@ def level_rule_text(model: GradingModel, level: str) -> str:
     """The rule behind a level, in words."""
     if level == "L0":
         return f"L0: listed within the last {model.new_product_days} days and no sales yet"
+    if level == "L1":
+        return "L1: every product that no higher level takes"
     rule = model.rule(level)
     parts = [f"total ≥ {rule.min_total:g}"] + [
         f"{model.dimension(d).label} ≥ {s:g}" for d, s in rule.min_scores.items()
@@ -458,26 +474,43 @@ def next_level_advice(model: GradingModel, grade: dict, inputs: dict) -> list[st
         return ["L5 is the top level: keep every dimension above its gate"]
     target = model.rule(f"L{LEVEL_RANK[level] + 1}")
     advice = []
+    scores = {d.name: float(grade[d.name]) for d in model.dimensions}
     for dim_name, needed in target.min_scores.items():
-        have = float(grade[dim_name])
-        if have < needed:
-            advice.append(_raise_dimension(model, model.dimension(dim_name), have, needed, inputs))
-    total = float(grade["total"])
+        if scores[dim_name] < needed:
+            dimension = model.dimension(dim_name)
+            advice.append(_raise_dimension(model, dimension, scores[dim_name], needed, inputs))
+            scores[dim_name] = needed  # meeting the gate lifts the total too
+    all_weight = sum(d.weight for d in model.dimensions)
+    total = round(sum(scores[d.name] * d.weight for d in model.dimensions) / all_weight, 1)
     if total < target.min_total:
-        gaps = sorted(
-            model.dimensions,
-            key=lambda d: -(100 - float(grade[d.name])) * d.weight,
-        )
-        best = gaps[0]
-        share = best.weight / sum(d.weight for d in model.dimensions)
-        advice.append(
-            f"raise the total from {total:g} to {target.min_total:g}: the most room is in "
-            f"{best.label} (score {float(grade[best.name]):g}, {share:.0%} of the total); "
-            + _weakest_input_words(best, inputs)
-        )
+        advice.append(_raise_total(model, scores, total, target.min_total, inputs, bool(advice)))
     if not advice:
         advice.append(f"meets {target.level} already; grade again to see it")
     return [f"to reach {target.level}: {a}" for a in advice]
+
+
+def _raise_total(
+    model: GradingModel, scores: dict, total: float, needed: float, inputs, after_gates: bool
+) -> str:
+    """Which dimensions to raise, and to what, to lift the total by the gap: the ones with
+    the most weighted room first, as many as it takes."""
+    all_weight = sum(d.weight for d in model.dimensions)
+    gap = (needed - total) * all_weight  # in weight × score points
+    steps = []
+    by_room = sorted(model.dimensions, key=lambda d: (-(100 - scores[d.name]) * d.weight, d.name))
+    for d in by_room:
+        have = scores[d.name]
+        if gap <= 0 or d.weight == 0 or have >= 100:
+            continue
+        target = min(100.0, have + gap / d.weight)
+        gap -= (target - have) * d.weight
+        steps.append((d, have, math.ceil(target * 10) / 10))
+    words = " and ".join(f"{d.label} from {have:g} to {to:g}" for d, have, to in steps)
+    then = "then " if after_gates else ""
+    return (
+        f"{then}raise the total from {total:g} to {needed:g}, e.g. by raising {words}; "
+        + _weakest_input_words(steps[0][0], inputs)
+    )
 
 
 def _raise_dimension(model, dimension: Dimension, have: float, needed: float, inputs) -> str:
@@ -487,13 +520,18 @@ def _raise_dimension(model, dimension: Dimension, have: float, needed: float, in
 
 
 def _weakest_input_words(dimension: Dimension, inputs: dict) -> str:
-    weakest = min(dimension.inputs, key=lambda r: (inputs[(dimension.name, r.name)][1], r.name))
-    value, score = inputs[(dimension.name, weakest.name)]
-    shown = "missing" if value is None else format_input(weakest.name, value)
-    direction = "higher" if weakest.rises else "lower"
+    """The input of a dimension with the most room: the most weighted points to gain."""
+    best = max(
+        dimension.inputs,
+        key=lambda r: ((100 - inputs[(dimension.name, r.name)][1]) * r.weight, r.name),
+    )
+    value, score = inputs[(dimension.name, best.name)]
+    shown = "missing" if value is None else format_input(best.name, value)
+    direction = "higher" if best.rises else "lower"
+    share = best.weight / sum(r.weight for r in dimension.inputs)
     return (
-        f"{INPUTS[weakest.name].label} {shown} is the weakest input (score {round(score, 1):g}; "
-        f"{direction} is better)"
+        f"{INPUTS[best.name].label} {shown} has the most room (score {round(score, 1):g}, "
+        f"{share:.0%} of {dimension.label}; {direction} is better)"
     )
 
 
@@ -564,7 +602,7 @@ def grade_products(
 
     started, clock = datetime.now(), time.perf_counter()
     run = None
-    with store.write() as con:
+    with store.write(scratch=dry_run) as con:
         try:
             with db.transaction(con):
                 run_id = db.next_grade_run_id(con)

@@ -470,16 +470,16 @@ def save_grades(
             "SELECT level, count(*) FROM grades WHERE run_id = ? GROUP BY level", [run_id]
         ).fetchall()
     )
+    # Each product against its own previous grade (a merchant-only run may have graded some
+    # products on a date and not others).
     previous = con.execute("SELECT max(as_of) FROM grades WHERE as_of < ?", [as_of]).fetchone()[0]
-    up = down = 0
-    if previous is not None:
-        up, down = con.execute(
-            "SELECT count(*) FILTER (WHERE g.level > p.level), "
-            "count(*) FILTER (WHERE g.level < p.level) "
-            "FROM grades g JOIN grades p ON p.product_id = g.product_id AND p.as_of = ? "
-            "WHERE g.run_id = ?",
-            [previous, run_id],
-        ).fetchone()
+    up, down = con.execute(
+        "SELECT count(*) FILTER (WHERE g.level > p.level), "
+        "count(*) FILTER (WHERE g.level < p.level) "
+        "FROM grades g ASOF JOIN grades p ON p.product_id = g.product_id AND g.as_of > p.as_of "
+        "WHERE g.run_id = ?",
+        [run_id],
+    ).fetchone()
     return counts, up, down, previous
 
 

@@ -193,12 +193,55 @@ def test_curves_interpolate_and_clamp(model):
 
 
 def test_missing_values_score_their_configured_score(model):
-    rows = [product("A", shop_score=None, refund_rate=None, commission_rate=None, brand=None)]
+    rows = [
+        product("A", shop_score=None, refund_rate=None, commission_rate=None, brand=None),
+        product("B", commission_rate=Decimal("0.1")),
+    ]
     with memory_db(rows) as con:
         a = scores(con, model)["A"]
-    assert a["sc_service_shop_score"] == 40 and a["sc_service_refund_rate"] == 50
-    assert a["sc_distribution_commission_rate"] == 0
-    assert a["sc_brand_brand_gmv_30d"] == 20 and a["sc_brand_has_brand"] == 30
+    assert a["in_shop_score"] is None and a["sc_service_shop_score"] == 40
+    assert a["sc_service_refund_rate"] == 50
+    assert a["in_commission_rate"] is None and a["sc_distribution_commission_rate"] == 0
+    assert a["in_brand_gmv_30d"] is None and a["sc_brand_brand_gmv_30d"] == 20
+    assert a["in_has_brand"] == 0 and a["sc_brand_has_brand"] == 30
+
+
+def test_brand_gmv_adds_up_the_brand_and_discount_compares_prices(model):
+    rows = [
+        product(
+            "A", brand="花漾", gmv_30d_fen=30_000_000, list_price_fen=20000, live_price_fen=15000
+        ),
+        product("B", brand="花漾", gmv_30d_fen=70_000_000),
+        product("C", brand="川味坊", gmv_30d_fen=5_000_000, list_price_fen=None),
+    ]
+    with memory_db(rows) as con:
+        got = scores(con, model)
+    assert got["A"]["in_brand_gmv_30d"] == got["B"]["in_brand_gmv_30d"] == 1_000_000
+    assert got["A"]["sc_brand_brand_gmv_30d"] == 75  # the curve's ¥1M point
+    assert got["A"]["in_discount"] == pytest.approx(0.25)
+    assert got["C"]["in_discount"] is None and got["C"]["sc_price_discount"] == 40
+
+
+def test_second_level_categories_are_compared_inside_their_first_level(model):
+    rows = [
+        product("A", category_l1="美妆", category_l2=None, live_price_fen=5990),
+        product("B", category_l1="美妆", category_l2=None, live_price_fen=9990),
+        product("F", category_l1="食品", category_l2=None, live_price_fen=1990),
+    ]
+    with memory_db(rows) as con:
+        got = scores(con, model)
+    assert (got["A"]["sc_price_live_price"], got["B"]["sc_price_live_price"]) == (75, 25)
+    assert got["F"]["sc_price_live_price"] == 50  # alone in its group, not ranked with 美妆
+
+
+def test_percentile_over_all_products(tmp_path):
+    everything = load_model(
+        write_model(tmp_path, SIMPLE.replace("within: category_l1", "within: all"))
+    )
+    rows = [product("A", sales_30d=1), product("B", category_l1="食品", sales_30d=2)]
+    with memory_db(rows) as con:
+        got = scores(con, everything)
+    assert (got["A"]["sc_sales_sales_30d"], got["B"]["sc_sales_sales_30d"]) == (25, 75)
 
 
 # --- levels ------------------------------------------------------------------------------------
@@ -284,13 +327,42 @@ def test_dry_run_keeps_nothing(store, model):
 
 def test_one_merchants_grading_keeps_the_others(store, model):
     fill(store, [product("A"), product("B", merchant_id="M2")])
-    grade_products(store, model, AS_OF)
+    first = grade_products(store, model, AS_OF)
     run = grade_products(store, model, AS_OF, merchant="M2")
     assert run.products == 1
     with store.read() as con:
-        assert con.execute("SELECT count(*) FROM grades WHERE as_of = ?", [AS_OF]).fetchone() == (
-            2,
+        runs = dict(
+            con.execute("SELECT product_id, run_id FROM grades WHERE as_of = ?", [AS_OF]).fetchall()
         )
+    assert runs == {"A": first.run_id, "B": run.run_id}
+
+
+def test_moves_compare_each_product_with_its_own_previous_grade(store, model):
+    fill(
+        store,
+        [
+            product("A", sales_30d=10, gmv_30d_fen=1000),
+            product("B", merchant_id="M2", sales_30d=20, gmv_30d_fen=2000),
+        ],
+    )
+    grade_products(store, model, AS_OF)
+    grade_products(store, model, AS_OF + dt.timedelta(days=1), merchant="M2")  # A not graded
+    with store.write() as con:
+        con.execute(
+            "UPDATE products SET sales_30d = 9999, gmv_30d_fen = 10^10, "
+            "refund_rate = 0.01, shop_score = 5 WHERE product_id = 'A'"
+        )
+    run = grade_products(store, model, AS_OF + dt.timedelta(days=2))
+    with store.read() as con:
+        assert db.level_changes(con)["product_id"].to_list() == ["A", "B"]
+    assert (run.moved_up, run.moved_down) == (1, 1)
+
+
+def test_dry_run_on_a_new_database_creates_no_file(tmp_path, model):
+    missing = db.Store(tmp_path / "new.duckdb")
+    with pytest.raises(HaowuError, match="nothing to grade"):
+        grade_products(missing, model, AS_OF, dry_run=True)
+    assert not missing.exists()
 
 
 def test_a_failed_run_leaves_the_previous_grades(store, model, monkeypatch):
@@ -334,14 +406,37 @@ def test_explain_names_the_rule_and_the_way_up(store, model):
     )
     grade_products(store, model, AS_OF)
     found = explain(store, model, "weak")
-    level = found.grade["level"]
-    assert found.rule.startswith(f"{level}:") and found.current
-    nxt = f"L{LEVEL_RANK[level] + 1}"
-    assert found.advice[0].startswith(f"to reach {nxt}: ")
-    if model.rule(nxt).min_scores.get("service", 0) > float(found.grade["service"]):
-        assert "raise 服务力 from" in found.advice[0]
-        assert "退货率 refund rate 19.0% is the weakest input" in found.advice[0]
+    assert found.grade["level"] == "L3" and float(found.grade["service"]) < 65
+    assert found.rule == "L3: total ≥ 60" and found.current
+    assert found.advice == [
+        f"to reach L4: raise 服务力 from {found.grade['service']} to 65: 退货率 refund rate 19.0% "
+        "has the most room (score 5, 30% of 服务力; lower is better)"
+    ]
     assert found.inputs[("service", "refund_rate")][0] == pytest.approx(0.19)
+
+
+def test_advice_to_raise_the_total_says_by_how_much(tmp_path, store):
+    simple = load_model(write_model(tmp_path, SIMPLE))
+    # brand 0, price 100 (missing), distribution 10 (missing), service 0, sales 50: total 32
+    fill(
+        store,
+        [
+            product(
+                "low",
+                brand=None,
+                list_price_fen=None,
+                commission_rate=None,
+                shop_score=Decimal("3"),
+            )
+        ],
+    )
+    grade_products(store, simple, AS_OF)
+    found = explain(store, simple, "low")
+    assert found.grade["level"] == "L1" and found.grade["total"] == Decimal("32.0")
+    # 8 points of total = 40 points of one dimension (five equal weights)
+    assert found.advice[0].startswith(
+        "to reach L2: raise the total from 32 to 40, e.g. by raising 品牌力 from 0 to 40; "
+    )
 
 
 def test_explain_an_ungraded_product(store, model):
@@ -392,6 +487,26 @@ def test_every_model_problem_is_listed_with_file_key_and_line(tmp_path):
     assert error.value.exit_code == 2
 
 
+@pytest.mark.parametrize(
+    ("old", "new", "complaint"),
+    [
+        ("missing: 10", "missing: .nan", "distribution.inputs.commission_rate.missing: expected"),
+        ("{has_brand: {weight: 1,", "{has_brand: {weight: .inf,", "brand.inputs.has_brand.weight"),
+        ("new_product_days: 14", "new_product_days: 100000000000", "new_product_days: expected"),
+        (
+            "L1: {min_total: 0}",
+            "L1: {min_total: 40, min_scores: {service: 70}}",
+            "L1 takes every product no higher level takes",
+        ),
+    ],
+)
+def test_values_grading_cannot_use_are_refused(tmp_path, old, new, complaint):
+    assert old in SIMPLE
+    with pytest.raises(ConfigError) as error:
+        load_model(write_model(tmp_path, SIMPLE.replace(old, new)))
+    assert any(complaint in p for p in error.value.problems), error.value.problems
+
+
 def test_a_missing_dimension_and_level(tmp_path):
     text = SIMPLE.replace("      L3: {min_total: 60}\n", "")
     text = text[: text.index("      sales:")] + text[text.index("    levels:") :]
@@ -423,6 +538,11 @@ products = st.lists(
             "live_price_fen": st.integers(100, 100_000),
             "listed_at": st.dates(dt.date(2026, 10, 1), dt.date(2026, 11, 30)),
             "brand": st.sampled_from([None, "花漾", "川味坊"]),
+            "service_fee_rate": rates,
+            "good_rate": rates,
+            "ship_hours": st.one_of(st.none(), st.integers(0, 200)),
+            "list_price_fen": st.integers(100, 200_000),
+            "sample": st.one_of(st.none(), st.booleans()),
         }
     ),
     min_size=1,
@@ -456,15 +576,21 @@ def test_same_data_same_grades_whatever_the_order(model, specs, rng):
     assert grades_of(rows, model) == grades_of(shuffled, model) == grades_of(rows, model)
 
 
+# A better value of an input a product has (a missing value scores the configured `missing`,
+# and filling it in may move the score either way: that is not an improvement of a value).
 IMPROVEMENTS = {
-    "sales_30d": lambda v: (v or 0) + 100,
-    "gmv_30d_fen": lambda v: (v or 0) + 10**6,
-    "commission_rate": lambda v: min((v or Decimal(0)) + Decimal("0.05"), Decimal("0.9")),
-    "refund_rate": lambda v: max(
-        (v if v is not None else Decimal("0.3")) - Decimal("0.02"), Decimal(0)
-    ),
-    "shop_score": lambda v: min((v or Decimal(3)) + Decimal("0.1"), Decimal(5)),
+    "sales_30d": lambda v: v + 100,
+    "gmv_30d_fen": lambda v: v + 10**6,
+    "commission_rate": lambda v: min(v + Decimal("0.05"), Decimal("0.9")),
+    "service_fee_rate": lambda v: min(v + Decimal("0.02"), Decimal("0.9")),
+    "refund_rate": lambda v: max(v - Decimal("0.02"), Decimal(0)),
+    "good_rate": lambda v: min(v + Decimal("0.02"), Decimal(1)),
+    "shop_score": lambda v: min(v + Decimal("0.1"), Decimal(5)),
+    "ship_hours": lambda v: max(v - 12, 0),
     "live_price_fen": lambda v: max(v - 50, 1),
+    "list_price_fen": lambda v: v + 1000,
+    "sample": lambda v: True,
+    "brand": lambda v: "花漾",
 }
 
 
@@ -474,7 +600,8 @@ def test_a_better_input_never_lowers_the_level(model, specs, data):
     rows = rows_of(specs)
     target = data.draw(st.integers(0, len(rows) - 1))
     field = data.draw(st.sampled_from(sorted(IMPROVEMENTS)))
-    assume(rows[target][field] is not None)
+    # Naming a brand is better than none; one brand is not better than another.
+    assume(rows[target][field] is None if field == "brand" else rows[target][field] is not None)
     before = grades_of(rows, model)[f"P{target}"]
     rows[target] = {**rows[target], field: IMPROVEMENTS[field](rows[target][field])}
     after = grades_of(rows, model)[f"P{target}"]

@@ -67,6 +67,9 @@ def grade_command(
     except HaowuError as exc:
         logger.error("grade as of %s failed: %s", day, exc.message)
         raise
+    except BaseException as exc:  # a crash or Ctrl-C: cron's log must say so too
+        logger.error("grade as of %s failed: %s: %s", day, type(exc).__name__, exc)
+        raise
     logger.info(
         "grade as of %s%s%s: %d products %s, %d up, %d down, config %s, %.2f s",
         day,
@@ -112,7 +115,10 @@ def show_distribution(out, run) -> None:
     ]
     out.emit(frame, OutputFormat.table, columns, title=title)
     if run.previous_as_of:
-        out.info(f"since {run.previous_as_of}: {run.moved_up:,} moved up, {run.moved_down:,} down")
+        out.info(
+            f"against each product's previous grade (latest {run.previous_as_of}): "
+            f"{run.moved_up:,} moved up, {run.moved_down:,} down"
+        )
     else:
         out.info("no earlier grading to compare with")
 
