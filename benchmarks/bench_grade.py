@@ -7,6 +7,7 @@ Imports a generated product sheet once (`generate.py`), then times, in the same 
               (`CREATE TABLE … AS SELECT …`): the least any grading has to do
   haowu       the whole `haowu grade` command (process start to exit), which scores every
               input of configs/grading.yaml, writes that date's grades and records the run
+  next day    the same the day after, comparing every product with its previous grade
 and prints each median with its ratio to the bare pass and haowu's peak memory.
 """
 
@@ -69,17 +70,15 @@ def main() -> None:
             [sys.executable, str(HERE / "generate.py"), str(args.rows), str(sheet)], check=True
         )
         subprocess.run([*haowu, "--db", str(base), "import", str(sheet)], check=True)
-        results: dict[str, list] = {"bare": [], "haowu grade": []}
+        results: dict[str, list] = {"bare": [], "haowu grade": [], "next day": []}
         for run in range(args.repeat):
             copy = folder / f"run{run}.duckdb"
             shutil.copy(base, copy)
             results["bare"].append(timed([sys.executable, "-c", BARE_PASS, str(copy)]))
             log = folder / "grade.log"
-            results["haowu grade"].append(
-                timed(
-                    [*haowu, "--db", str(copy), "grade", "--as-of", "2026-11-22", "--log", str(log)]
-                )
-            )
+            grade = [*haowu, "--db", str(copy), "grade", "--log", str(log), "--as-of"]
+            results["haowu grade"].append(timed([*grade, "2026-11-22"]))
+            results["next day"].append(timed([*grade, "2026-11-23"]))  # with a day of history
             copy.unlink()
     base_seconds = statistics.median(s for s, _ in results["bare"])
     print(f"{args.rows:,} products, median of {args.repeat} runs, {os.cpu_count()} cores")

@@ -476,9 +476,9 @@ def save_grades(
     up, down = con.execute(
         "SELECT count(*) FILTER (WHERE g.level > p.level), "
         "count(*) FILTER (WHERE g.level < p.level) "
-        "FROM grades g ASOF JOIN grades p ON p.product_id = g.product_id AND g.as_of > p.as_of "
-        "WHERE g.run_id = ?",
-        [run_id],
+        "FROM grades g JOIN (SELECT product_id, arg_max(level, as_of) AS level FROM grades "
+        "WHERE as_of < ? GROUP BY product_id) p USING (product_id) WHERE g.run_id = ?",
+        [as_of, run_id],
     ).fetchone()
     return counts, up, down, previous
 
