@@ -20,10 +20,12 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from harness import timed  # noqa: E402
 
 BARE_PASS = """
 import duckdb, sys
@@ -46,15 +48,6 @@ con.execute('''
 ''')
 con.close()
 """
-
-
-def timed(command: list[str]) -> tuple[float, int]:
-    started = time.perf_counter()
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL)
-    _, status, usage = os.wait4(process.pid, 0)
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"failed: {' '.join(command)}")
-    return time.perf_counter() - started, usage.ru_maxrss // 1024
 
 
 def main() -> None:

@@ -20,10 +20,12 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from harness import timed  # noqa: E402
 
 BARE_READ = """
 import duckdb, sys
@@ -34,17 +36,6 @@ con.close()
 """
 
 
-def timed(command: list[str]) -> tuple[float, int]:
-    """Wall seconds and peak resident memory (MiB) of a command run to its end."""
-    started = time.perf_counter()
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL)
-    _, status, usage = os.wait4(process.pid, 0)
-    seconds = time.perf_counter() - started
-    if os.waitstatus_to_exitcode(status) not in (0, 3):
-        raise SystemExit(f"failed: {' '.join(command)}")
-    return seconds, usage.ru_maxrss // 1024
-
-
 def fresh(folder: Path, name: str) -> str:
     for leftover in folder.glob(name + "*"):
         leftover.unlink()
@@ -52,7 +43,7 @@ def fresh(folder: Path, name: str) -> str:
 
 
 def median_run(make: callable, repeat: int) -> tuple[float, int]:
-    runs = [timed(make()) for _ in range(repeat)]
+    runs = [timed(make(), ok_codes=(0, 3)) for _ in range(repeat)]
     return statistics.median(s for s, _ in runs), max(m for _, m in runs)
 
 
