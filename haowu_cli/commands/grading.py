@@ -20,7 +20,9 @@ grade_app = typer.Typer(
 
 DateOption = Annotated[
     dt.datetime | None,
-    typer.Option("--as-of", formats=["%Y-%m-%d"], help="Grading date [default: today]."),
+    typer.Option(
+        "--as-of", formats=["%Y-%m-%d"], metavar="YYYY-MM-DD", help="Grading date [default: today]."
+    ),
 ]
 
 
@@ -208,7 +210,12 @@ def changes_command(
     ctx: typer.Context,
     since: Annotated[
         dt.datetime | None,
-        typer.Option("--since", formats=["%Y-%m-%d"], help="Changes on or after this date."),
+        typer.Option(
+            "--since",
+            formats=["%Y-%m-%d"],
+            metavar="YYYY-MM-DD",
+            help="Changes on or after this date.",
+        ),
     ] = None,
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
