@@ -675,8 +675,9 @@ def explain(store, model: GradingModel, product_id: str, as_of: date | None = No
                 hint="run haowu grade first (and check the ID with haowu products --search)",
             )
         sql = grading_sql(model, stored["as_of"], detail=True)
-        row = con.execute(f"SELECT * FROM ({sql}) WHERE product_id = ?", [product_id])
-        found, names = row.fetchone(), [d[0] for d in row.description]
+        result = con.execute(f"SELECT * FROM ({sql}) WHERE product_id = ?", [product_id])
+        names, rows = [d[0] for d in result.description], result.fetchall()
+    found = rows[0] if rows else None
     if found is None:
         raise HaowuError(f"product {product_id} is no longer in the database")
     detail = dict(zip(names, found, strict=True))

@@ -145,7 +145,7 @@ class Store:
             import duckdb
 
             con = duckdb.connect(":memory:")
-            con.execute("SET enable_progress_bar = false")
+            run(con, "SET enable_progress_bar = false")
             try:
                 migrate(con)
                 yield con
@@ -197,7 +197,7 @@ class Store:
         while True:
             try:
                 con = duckdb.connect(str(self.path), read_only=read_only)
-                con.execute("SET enable_progress_bar = false")  # haowu draws its own
+                run(con, "SET enable_progress_bar = false")  # haowu draws its own
                 return con
             except duckdb.IOException as exc:
                 if not _is_lock_conflict(exc):
@@ -215,14 +215,27 @@ class Store:
         )
 
 
+def run(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> None:
+    """Execute a statement whose result is not needed, and finish it: DuckDB 2 refuses the
+    next statement on a connection while a result is unread."""
+    (con.execute(sql) if params is None else con.execute(sql, params)).fetchall()
+
+
+def _frame(con: duckdb.DuckDBPyConnection, sql: str, params: list) -> pl.DataFrame:
+    """A query's whole result as a Polars frame (the same call on DuckDB 1.5 and 2.x)."""
+    import polars as pl
+
+    return pl.from_arrow(con.execute(sql, params).to_arrow_table())
+
+
 def schema_version(con: duckdb.DuckDBPyConnection) -> int:
     has_meta = con.execute(
         "SELECT count(*) FROM information_schema.tables WHERE table_name = 'meta'"
-    ).fetchone()[0]
+    ).fetchall()[0][0]
     if not has_meta:
         return 0
-    row = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-    return int(row[0]) if row else 0
+    rows = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchall()
+    return int(rows[0][0]) if rows else 0
 
 
 def migrate(con: duckdb.DuckDBPyConnection) -> None:
@@ -238,22 +251,20 @@ def migrate(con: duckdb.DuckDBPyConnection) -> None:
         return
     with transaction(con):
         for script in MIGRATIONS[current:]:
-            con.execute(script)
-        con.execute(
-            "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)]
-        )
+            run(con, script)
+        run(con, "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
 
 
 @contextmanager
 def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
     """BEGIN … COMMIT, or ROLLBACK on any exception (Ctrl-C included)."""
-    con.execute("BEGIN TRANSACTION")
+    run(con, "BEGIN TRANSACTION")
     try:
         yield
     except BaseException:
-        con.execute("ROLLBACK")
+        run(con, "ROLLBACK")
         raise
-    con.execute("COMMIT")
+    run(con, "COMMIT")
 
 
 # --- writing an import -----------------------------------------------------------------------
@@ -287,14 +298,15 @@ def apply_rows(
     if "extra" in rows.columns:
         stored.append("extra")
     con.register("incoming_frame", rows)
-    con.execute(
+    run(
+        con,
         f"CREATE OR REPLACE TEMP VIEW incoming AS SELECT _row, {', '.join(stored)} "
-        "FROM incoming_frame"
+        "FROM incoming_frame",
     )
     try:
         return _apply_incoming(con, kind, present, import_id, "extra" in rows.columns)
     finally:
-        con.execute("DROP VIEW IF EXISTS incoming")
+        run(con, "DROP VIEW IF EXISTS incoming")
         con.unregister("incoming_frame")
 
 
@@ -309,7 +321,7 @@ def _apply_incoming(
             f"SELECT s._row, s.{key}, t.{owner} FROM incoming s JOIN {table} t USING ({key}) "
             f"WHERE t.{owner} <> s.{owner} ORDER BY s._row"
         ).fetchall()
-    con.execute(f"CREATE OR REPLACE TEMP TABLE conflicting ({key} VARCHAR)")
+    run(con, f"CREATE OR REPLACE TEMP TABLE conflicting ({key} VARCHAR)")
     if conflicts:
         con.executemany("INSERT INTO conflicting VALUES (?)", [[k] for _, k, _ in conflicts])
     applicable = f"s.{key} NOT IN (SELECT {key} FROM conflicting)"
@@ -318,12 +330,12 @@ def _apply_incoming(
     if has_extra:
         value_columns.append("extra")
     tracked = [kind.get(name) for name in kind.tracked if any(f.name == name for f in present)]
-    total = con.execute("SELECT count(*) FROM incoming").fetchone()[0]
+    total = con.execute("SELECT count(*) FROM incoming").fetchall()[0][0]
     # Comparing every column of a million stored rows at once holds them all in memory;
     # slices by key hash keep that to a quarter million rows. New rows need no slicing.
     matched = con.execute(
         f"SELECT count(*) FROM incoming s SEMI JOIN {table} t USING ({key})"
-    ).fetchone()[0]
+    ).fetchall()[0][0]
     slices = max(1, -(-matched // UPSERT_SLICE_ROWS))
     columns = [_quote(f.column) for f in present] + (["extra"] if has_extra else [])
     updated = inserted = 0
@@ -339,8 +351,8 @@ def _apply_incoming(
             f"INSERT INTO {table} ({', '.join(columns)}, created_import_id, updated_import_id) "
             f"SELECT {', '.join('s.' + c for c in columns)}, {import_id}, {import_id} "
             f"FROM incoming s ANTI JOIN {stored} t USING ({key}) WHERE {in_slice}"
-        ).fetchone()[0]
-    con.execute("DROP TABLE conflicting")
+        ).fetchall()[0][0]
+    run(con, "DROP TABLE conflicting")
     return ImportCounts(
         inserted=inserted,
         updated=updated,
@@ -363,11 +375,12 @@ def _update_changed(
     rows changed."""
     table, key = kind.table, _quote(kind.key)
     differs = " OR ".join(f"s.{c} IS DISTINCT FROM t.{c}" for c in value_columns) or "FALSE"
-    con.execute(
+    run(
+        con,
         f"CREATE OR REPLACE TEMP TABLE changed AS SELECT s.* FROM incoming s "
-        f"JOIN {stored} t USING ({key}) WHERE ({differs}) AND {where}"
+        f"JOIN {stored} t USING ({key}) WHERE ({differs}) AND {where}",
     )
-    updated = con.execute("SELECT count(*) FROM changed").fetchone()[0]
+    updated = con.execute("SELECT count(*) FROM changed").fetchall()[0][0]
     if updated and tracked:
         history = " UNION ALL ".join(
             f"SELECT {import_id}, s.{key}, '{f.name}', CAST(t.{_quote(f.column)} AS VARCHAR), "
@@ -375,25 +388,26 @@ def _update_changed(
             f"USING ({key}) WHERE s.{_quote(f.column)} IS DISTINCT FROM t.{_quote(f.column)}"
             for f in tracked
         )
-        con.execute(f"INSERT INTO {kind.history_table} {history}")
+        run(con, f"INSERT INTO {kind.history_table} {history}")
     if updated:
         assignments = ", ".join(f"{c} = s.{c}" for c in value_columns)
-        con.execute(
+        run(
+            con,
             f"UPDATE {table} t SET {assignments}, updated_import_id = {import_id} "
-            f"FROM changed s WHERE t.{key} = s.{key}"
+            f"FROM changed s WHERE t.{key} = s.{key}",
         )
-    con.execute("DROP TABLE changed")
+    run(con, "DROP TABLE changed")
     return updated
 
 
 def next_import_id(con: duckdb.DuckDBPyConnection) -> int:
-    return con.execute("SELECT nextval('import_id_seq')").fetchone()[0]
+    return con.execute("SELECT nextval('import_id_seq')").fetchall()[0][0]
 
 
 def record_import(con: duckdb.DuckDBPyConnection, record: dict) -> None:
     names = ", ".join(record)
     marks = ", ".join("?" for _ in record)
-    con.execute(f"INSERT INTO imports ({names}) VALUES ({marks})", list(record.values()))
+    run(con, f"INSERT INTO imports ({names}) VALUES ({marks})", list(record.values()))
 
 
 def _quote(name: str) -> str:
@@ -431,14 +445,14 @@ def query_products(
     )
     if limit is not None:
         sql += f" LIMIT {int(limit)}"
-    return con.execute(sql, params).pl()
+    return _frame(con, sql, params)
 
 
 # --- grades ----------------------------------------------------------------------------------
 
 
 def next_grade_run_id(con: duckdb.DuckDBPyConnection) -> int:
-    return con.execute("SELECT nextval('grade_run_seq')").fetchone()[0]
+    return con.execute("SELECT nextval('grade_run_seq')").fetchall()[0][0]
 
 
 def save_grades(
@@ -448,19 +462,22 @@ def save_grades(
     among all products) and put the grades in place of that date's earlier ones. Returns the
     count per level, how many moved up and down since the previous date, and that date."""
     if merchant is None:
-        con.execute("DELETE FROM grades WHERE as_of = ?", [as_of])
-        con.execute(
+        run(con, "DELETE FROM grades WHERE as_of = ?", [as_of])
+        run(
+            con,
             "INSERT INTO grades SELECT ?, product_id, ?, brand, price, distribution, service, "
             f"sales, total, level FROM ({grading_sql})",
             [as_of, run_id],
         )
     else:
-        con.execute(
+        run(
+            con,
             "DELETE FROM grades WHERE as_of = ? AND product_id IN "
             "(SELECT product_id FROM products WHERE merchant_id = ?)",
             [as_of, merchant],
         )
-        con.execute(
+        run(
+            con,
             "INSERT INTO grades SELECT ?, product_id, ?, brand, price, distribution, service, "
             f"sales, total, level FROM ({grading_sql}) WHERE merchant_id = ?",
             [as_of, run_id, merchant],
@@ -472,21 +489,23 @@ def save_grades(
     )
     # Each product against its own previous grade (a merchant-only run may have graded some
     # products on a date and not others).
-    previous = con.execute("SELECT max(as_of) FROM grades WHERE as_of < ?", [as_of]).fetchone()[0]
+    previous = con.execute("SELECT max(as_of) FROM grades WHERE as_of < ?", [as_of]).fetchall()[0][
+        0
+    ]
     up, down = con.execute(
         "SELECT count(*) FILTER (WHERE g.level > p.level), "
         "count(*) FILTER (WHERE g.level < p.level) "
         "FROM grades g JOIN (SELECT product_id, arg_max(level, as_of) AS level FROM grades "
         "WHERE as_of < ? GROUP BY product_id) p USING (product_id) WHERE g.run_id = ?",
         [as_of, run_id],
-    ).fetchone()
+    ).fetchall()[0]
     return counts, up, down, previous
 
 
 def record_grade_run(con: duckdb.DuckDBPyConnection, record: dict) -> None:
     names = ", ".join(record)
     marks = ", ".join("?" for _ in record)
-    con.execute(f"INSERT INTO grade_runs ({names}) VALUES ({marks})", list(record.values()))
+    run(con, f"INSERT INTO grade_runs ({names}) VALUES ({marks})", list(record.values()))
 
 
 def product_grade(con: duckdb.DuckDBPyConnection, product_id: str, as_of=None) -> dict | None:
@@ -499,14 +518,15 @@ def product_grade(con: duckdb.DuckDBPyConnection, product_id: str, as_of=None) -
     if as_of is not None:
         sql += "AND g.as_of = ? "
         params.append(as_of)
-    row = con.execute(sql + "ORDER BY g.as_of DESC LIMIT 1", params)
-    found = row.fetchone()
-    return dict(zip([d[0] for d in row.description], found, strict=True)) if found else None
+    result = con.execute(sql + "ORDER BY g.as_of DESC LIMIT 1", params)
+    names, rows = [d[0] for d in result.description], result.fetchall()
+    return dict(zip(names, rows[0], strict=True)) if rows else None
 
 
 def level_changes(con: duckdb.DuckDBPyConnection, since=None) -> pl.DataFrame:
     """Products whose level changed from one grading date to the next, since `since`."""
-    return con.execute(
+    return _frame(
+        con,
         """
         SELECT c.product_id, p.merchant_id, p.title, c.previous_as_of, c.previous_level,
                c.as_of, c.level,
@@ -522,4 +542,4 @@ def level_changes(con: duckdb.DuckDBPyConnection, since=None) -> pl.DataFrame:
         ORDER BY c.as_of, c.product_id
         """,
         [since, since],
-    ).pl()
+    )

@@ -104,5 +104,5 @@ def _product_near_next_level(store: Store) -> str:
         row = con.execute(
             "SELECT product_id FROM grades "
             "ORDER BY level = 'L3' DESC, total DESC, product_id LIMIT 1"
-        ).fetchone()
+        ).fetchall()[0]
     return row[0]
