@@ -223,9 +223,7 @@ def run(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) ->
 
 def _frame(con: duckdb.DuckDBPyConnection, sql: str, params: list) -> pl.DataFrame:
     """A query's whole result as a Polars frame (the same call on DuckDB 1.5 and 2.x)."""
-    import polars as pl
-
-    return pl.from_arrow(con.execute(sql, params).to_arrow_table())
+    return con.sql(sql, params=params).pl()
 
 
 def schema_version(con: duckdb.DuckDBPyConnection) -> int:

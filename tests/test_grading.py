@@ -312,7 +312,7 @@ def test_history_across_dates_and_moves(store, model):
     run = grade_products(store, model, AS_OF + dt.timedelta(days=1))
     assert run.previous_as_of == AS_OF and (run.moved_up, run.moved_down) == (1, 1)
     with store.read() as con:
-        assert con.execute("SELECT count(DISTINCT as_of) FROM grades").fetchone() == (2,)
+        assert con.execute("SELECT count(DISTINCT as_of) FROM grades").fetchall() == [(2,)]
         changes = db.level_changes(con)
     assert sorted(changes["direction"].to_list()) == ["down", "up"]
 

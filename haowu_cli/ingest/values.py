@@ -186,7 +186,12 @@ def identifier(source: str, name: str) -> Parser:
         ],
     ]
     fast = [[pl.col(source).alias(name), _no_error(name)]]
-    clean = _clean_where(source, r"^[0-9A-Za-z_\-]{1,64}$") & ~pl.col(source).is_in(MISSING_TOKENS)
+    raw = pl.col(source)
+    clean = (
+        _clean_where(source, r"^[0-9A-Za-z_\-]{1,64}$")
+        & ~raw.is_in(MISSING_TOKENS)
+        & ~raw.str.contains(_SCIENTIFIC).fill_null(False)
+    )
     return Parser(name, full, clean, fast)
 
 
