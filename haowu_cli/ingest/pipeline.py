@@ -95,6 +95,17 @@ class FileReport:
     def changed(self) -> bool:
         return bool(self.inserted or self.updated)
 
+    def counts(self) -> dict[str, int]:
+        """What became of the rows: they add up to `rows_read`."""
+        return {
+            "rows_read": self.rows_read,
+            "inserted": self.inserted,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "rejected": self.rejected,
+            "skipped": self.skipped,
+        }
+
 
 class _Rollback(Exception):
     """Raised inside the transaction to undo it (dry run, or --strict with rejections)."""
@@ -202,12 +213,7 @@ def _import_record(
         "merchant_id": options.merchant,
         "started_at": started_at,
         "finished_at": datetime.now(),
-        "rows_read": report.rows_read,
-        "inserted": report.inserted,
-        "updated": report.updated,
-        "unchanged": report.unchanged,
-        "rejected": report.rejected,
-        "skipped": report.skipped,
+        **report.counts(),
     }
 
 
