@@ -80,6 +80,7 @@ def root(
 
 app.command("import")(importing.import_command)
 app.command("products")(products.products_command)
+app.command("anchors")(products.anchors_command)
 app.add_typer(grading.grade_app, name="grade")
 app.add_typer(products.export_app, name="export")
 app.command("demo")(demo.demo_command)

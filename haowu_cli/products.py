@@ -62,3 +62,26 @@ def listing_frame(products: pl.DataFrame) -> pl.DataFrame:
         pl.col("stock"),
         pl.col("level"),
     )
+
+
+def find_anchors(store: db.Store) -> pl.DataFrame:
+    """Every anchor (达人) as stored."""
+    with store.read() as con:
+        return db.query_anchors(con)
+
+
+def anchors_frame(anchors: pl.DataFrame) -> pl.DataFrame:
+    """Anchors for people and machines: money in yuan, shares as fractions, categories
+    joined with 、 (a list in JSON)."""
+    return anchors.select(
+        "anchor_id",
+        "name",
+        "fans",
+        formats.decimal_text(pl.col("female_share")).alias("female_share"),
+        "age_band",
+        formats.yuan(pl.col("avg_ticket_fen")).alias("avg_ticket"),
+        "categories",
+        formats.yuan(pl.col("gmv_per_hour_fen")).alias("gmv_per_hour"),
+        "mcn",
+        formats.decimal_text(pl.col("mcn_share")).alias("mcn_share"),
+    )

@@ -109,6 +109,23 @@ MIGRATIONS: list[str] = [
         level VARCHAR NOT NULL
     );
     """,
+    """
+    CREATE TABLE anchors (
+        anchor_id VARCHAR NOT NULL,
+        name VARCHAR,
+        fans BIGINT,
+        female_share DECIMAL(9,6),
+        age_band VARCHAR,
+        avg_ticket_fen BIGINT,
+        categories VARCHAR[],
+        gmv_per_hour_fen BIGINT,
+        mcn VARCHAR,
+        mcn_share DECIMAL(9,6),
+        extra VARCHAR,
+        created_import_id BIGINT NOT NULL,
+        updated_import_id BIGINT NOT NULL
+    );
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -541,3 +558,8 @@ def level_changes(con: duckdb.DuckDBPyConnection, since=None) -> pl.DataFrame:
         """,
         [since, since],
     )
+
+
+def query_anchors(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """Every anchor (达人), by ID."""
+    return _frame(con, "SELECT * FROM anchors ORDER BY anchor_id", [])

@@ -91,3 +91,30 @@ def export_products_command(
     write_csv(frame, out, excel=excel, text_columns=export_text_columns())
     if out is not None:
         app.out.info(f"wrote {frame.height} products to {out}")
+
+
+ANCHOR_COLUMNS = [
+    Column("anchor_id", "anchor"),
+    Column("name", "name"),
+    Column("fans", "fans", "right"),
+    Column("female_share", "female", "right"),
+    Column("age_band", "age"),
+    Column("avg_ticket", "avg ticket", "right"),
+    Column("categories", "categories"),
+    Column("gmv_per_hour", "GMV / hour", "right"),
+    Column("mcn", "MCN"),
+    Column("mcn_share", "MCN share", "right"),
+]
+
+
+def anchors_command(ctx: typer.Context, fmt: FormatOption = OutputFormat.table) -> None:
+    """List anchors (达人) imported with `haowu import --kind anchors`."""
+    import polars as pl
+
+    from haowu_cli.products import anchors_frame, find_anchors
+
+    app = app_context(ctx)
+    frame = anchors_frame(find_anchors(app.store()))
+    if fmt is not OutputFormat.json:  # CSV and tables hold text: one cell, 、-separated
+        frame = frame.with_columns(pl.col("categories").list.join("、"))
+    app.out.emit(frame, fmt, ANCHOR_COLUMNS, footer=f"{frame.height} anchors")

@@ -51,6 +51,7 @@ COUNT = ValueType("count", values.count, "BIGINT")
 HOURS = ValueType("hours", values.hours, "INTEGER")
 DATE = ValueType("date", values.date, "DATE")
 BOOL = ValueType("bool", values.boolean, "BOOLEAN")
+LIST = ValueType("list", values.text_list, "VARCHAR[]")
 RATE = ValueType(
     "rate",
     values.rate,
@@ -141,7 +142,25 @@ PRODUCTS = Kind(
     ),
 )
 
-KINDS: dict[str, Kind] = {PRODUCTS.name: PRODUCTS}
+ANCHORS = Kind(
+    name="anchors",
+    table="anchors",
+    key="anchor_id",
+    fields=(
+        Field("anchor_id", ID, required=True),
+        Field("name", TEXT, required=True),
+        Field("fans", COUNT, **_NOT_NEGATIVE),
+        Field("female_share", RATE, **_RATE_0_100),
+        Field("age_band", TEXT),
+        Field("avg_ticket", MONEY, **_NOT_NEGATIVE),
+        Field("categories", LIST),
+        Field("gmv_per_hour", MONEY, **_NOT_NEGATIVE),
+        Field("mcn", TEXT),
+        Field("mcn_share", RATE, **_RATE_0_100),
+    ),
+)
+
+KINDS: dict[str, Kind] = {kind.name: kind for kind in (PRODUCTS, ANCHORS)}
 
 
 def normalise_header(header: str) -> str:

@@ -167,6 +167,23 @@ def text(source: str, name: str) -> Parser:
     return Parser(name, [[value.alias(name), _no_error(name)]])
 
 
+def text_list(source: str, name: str) -> Parser:
+    """A list typed in one cell: `美妆、食品,日百` (commas, 、, slashes, semicolons)."""
+    items = (
+        tidy(pl.col(source))
+        .str.replace_all(r"[、，,/;；|]", ",")
+        .str.split(",")
+        .list.eval(pl.element().str.strip_chars())
+        .list.filter(pl.element() != "")
+    )
+    value = (
+        pl.when(_missing(tidy(pl.col(source))) | (items.list.len() == 0))
+        .then(None)
+        .otherwise(items)
+    )
+    return Parser(name, [[value.alias(name), _no_error(name)]])
+
+
 def identifier(source: str, name: str) -> Parser:
     """IDs stay text. An ID Excel turned into `1.23457E+18` has lost digits: reject it."""
     cell = _temp(name, "cell")
