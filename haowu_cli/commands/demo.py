@@ -55,15 +55,19 @@ def demo_command(
         )
     work = Path(tempfile.mkdtemp(prefix="haowu-demo-"))
     store = Store(db or work / "demo.duckdb", lock_timeout=app.lock_timeout)
-    samples = sorted(
+    sheets = sorted(
         p for p in packaged_path("sample_data").iterdir() if p.suffix in SAMPLE_SUFFIXES
     )
+    anchors = [p for p in sheets if p.stem.startswith("anchors")]
+    samples = [p for p in sheets if p not in anchors]
     out = app.out
 
-    out.note(f"1. import: {len(samples)} sample sheets from 7 merchants", style="bold")
-    reports = import_files(
-        store, samples, load_kind("products", app.config_dir), ImportOptions(rejects_path=work)
+    out.note(
+        f"1. import: {len(samples)} product sheets from 7 merchants, and the anchors", style="bold"
     )
+    options = ImportOptions(rejects_path=work)
+    reports = import_files(store, samples, load_kind("products", app.config_dir), options)
+    reports += import_files(store, anchors, load_kind("anchors", app.config_dir), options)
     for report in reports:
         _print_report(out, report)
     out.note(
@@ -83,7 +87,7 @@ def demo_command(
     out.note(f"\n3. explain: why {example} has its level, and what gets it higher", style="bold")
     show_explanation(out, model, explain(store, model, example))
 
-    total = sum(r.inserted for r in reports)
+    total = sum(r.inserted for r in reports if r.path not in anchors)
     out.note(f"\n4. list: {total} products imported; the first 10 by merchant", style="bold")
     out.emit(listing_frame(find_products(store, limit=10)), OutputFormat.table, TABLE_COLUMNS)
 

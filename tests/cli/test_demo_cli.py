@@ -13,6 +13,7 @@ def test_demo_runs_every_step_into_a_fresh_database(cli, tmp_path):
     assert "m1001_beauty_gbk.csv (gb18030): 10 rows: 10 new" in result.err
     assert "m1002_food_utf8bom.csv (utf-8-sig): 10 rows: 10 new" in result.err
     assert "m1006_jewelry.xlsx (xlsx): 6 rows: 6 new" in result.err
+    assert "anchors.csv (utf-8-sig): 5 rows: 5 new" in result.err
     assert "Excel turned this ID into a number" in result.err  # the messy sheet's mistakes
     assert "graded 49 products as of 2026-11-22" in result.out
     assert "level rule: L" in result.out and "to reach L" in result.out
