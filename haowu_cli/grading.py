@@ -696,3 +696,32 @@ def explain(store, model: GradingModel, product_id: str, as_of: date | None = No
         advice=next_level_advice(model, stored, inputs),
         current=current,
     )
+
+
+def explanation_rows(model: GradingModel, found: Explanation):
+    """One row per input: dimension, its score and weight, the input's value, score, weight."""
+    import polars as pl
+
+    rows = []
+    for d in model.dimensions:
+        dim_weight = d.weight / sum(x.weight for x in model.dimensions)
+        for r in d.inputs:
+            value, score = found.inputs[(d.name, r.name)]
+            rows.append(
+                {
+                    "product_id": found.grade["product_id"],
+                    "as_of": found.grade["as_of"].isoformat(),
+                    "level": found.grade["level"],
+                    "total": str(found.grade["total"]),
+                    "dimension": d.name,
+                    "dimension_label": d.label,
+                    "dimension_score": str(found.grade[d.name]),
+                    "dimension_weight": round(dim_weight, 4),
+                    "input": r.name,
+                    "input_label": INPUTS[r.name].label,
+                    "value": format_input(r.name, value) if value is not None else None,
+                    "input_score": round(score, 1),
+                    "input_weight": round(r.weight / sum(x.weight for x in d.inputs), 4),
+                }
+            )
+    return pl.DataFrame(rows)

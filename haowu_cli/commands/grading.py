@@ -133,7 +133,7 @@ def explain_command(
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """Why a product has its level, input by input, and what gets it to the next level."""
-    from haowu_cli.grading import explain, load_model
+    from haowu_cli.grading import explain, explanation_rows, load_model
 
     app = app_context(ctx)
     model = load_model(app.config_dir)
@@ -141,49 +141,20 @@ def explain_command(
     if fmt is OutputFormat.table:
         show_explanation(app.out, model, found)
     else:
-        app.out.emit(explanation_frame(model, found), fmt)
-
-
-def explanation_frame(model, found):
-    """One row per input: dimension, its score and weight, the input's value, score, weight."""
-    import polars as pl
-
-    from haowu_cli.grading import INPUTS, format_input
-
-    rows = []
-    for d in model.dimensions:
-        dim_weight = d.weight / sum(x.weight for x in model.dimensions)
-        for r in d.inputs:
-            value, score = found.inputs[(d.name, r.name)]
-            rows.append(
-                {
-                    "product_id": found.grade["product_id"],
-                    "as_of": found.grade["as_of"].isoformat(),
-                    "level": found.grade["level"],
-                    "total": str(found.grade["total"]),
-                    "dimension": d.name,
-                    "dimension_label": d.label,
-                    "dimension_score": str(found.grade[d.name]),
-                    "dimension_weight": round(dim_weight, 4),
-                    "input": r.name,
-                    "input_label": INPUTS[r.name].label,
-                    "value": format_input(r.name, value) if value is not None else None,
-                    "input_score": round(score, 1),
-                    "input_weight": round(r.weight / sum(x.weight for x in d.inputs), 4),
-                }
-            )
-    return pl.DataFrame(rows)
+        app.out.emit(explanation_rows(model, found), fmt)
 
 
 def show_explanation(out, model, found) -> None:
+    import polars as pl
+
+    from haowu_cli.grading import explanation_rows
+
     grade = found.grade
-    frame = explanation_frame(model, found)
+    frame = explanation_rows(model, found)
     title = (
         f"{grade['product_id']} {grade.get('title') or ''} ({grade.get('category_l1') or '—'}): "
         f"{grade['level']}, total {grade['total']} as of {grade['as_of']}"
     )
-    import polars as pl
-
     shown = frame.with_columns(
         (pl.col("dimension_label") + " " + pl.col("dimension_score")).alias("dimension"),
         (pl.col("dimension_weight") * 100).round(0).cast(pl.Int64).cast(pl.String) + "%",
