@@ -11,7 +11,7 @@ import typer
 
 from haowu_cli.commands.common import app_context
 from haowu_cli.commands.grading import show_distribution, show_explanation
-from haowu_cli.commands.importing import _print_report
+from haowu_cli.commands.importing import print_report
 from haowu_cli.commands.products import TABLE_COLUMNS
 from haowu_cli.config import packaged_path
 from haowu_cli.errors import UsageError
@@ -69,7 +69,7 @@ def demo_command(
     reports = import_files(store, samples, load_kind("products", app.config_dir), options)
     reports += import_files(store, anchors, load_kind("anchors", app.config_dir), options)
     for report in reports:
-        _print_report(out, report)
+        print_report(out, report)
     out.note(
         "   (the messy sheet's rejected rows are on purpose: each shows a mistake haowu catches)"
     )

@@ -88,7 +88,7 @@ def import_command(
         app.out.write_json([_report_json(r) for r in reports])
     else:
         for report in reports:
-            _print_report(app.out, report, traceback=app.traceback)
+            print_report(app.out, report, traceback=app.traceback)
     if any(r.status == "failed" for r in reports):
         if len(reports) > 1:
             failed = sum(r.status == "failed" for r in reports)
@@ -102,7 +102,7 @@ def import_command(
     return ExitCode.OK
 
 
-def _print_report(out: Output, report, *, traceback: bool = False) -> None:
+def print_report(out: Output, report, *, traceback: bool = False) -> None:
     name = str(report.path)
     if report.status == "failed":
         if traceback and report.error.__cause__ is not None:

@@ -34,7 +34,6 @@ class ValueType:
 
     name: str
     parse: Callable[..., values.Parser]
-    sql_type: str
     stored: str = "{}"
     suffix: str = ""  # appended to the database column name: money is `live_price_fen`
     context: Callable[[pl.DataFrame, str], dict] | None = None
@@ -44,25 +43,23 @@ class ValueType:
         return self.parse(source, name, **context)
 
 
-TEXT = ValueType("text", values.text, "VARCHAR")
-ID = ValueType("id", values.identifier, "VARCHAR")
-MONEY = ValueType("money", values.money, "BIGINT", suffix="_fen")
-COUNT = ValueType("count", values.count, "BIGINT")
-HOURS = ValueType("hours", values.hours, "INTEGER")
-DATE = ValueType("date", values.date, "DATE")
-BOOL = ValueType("bool", values.boolean, "BOOLEAN")
-LIST = ValueType("list", values.text_list, "VARCHAR[]")
+TEXT = ValueType("text", values.text)
+ID = ValueType("id", values.identifier)
+MONEY = ValueType("money", values.money, suffix="_fen")
+COUNT = ValueType("count", values.count)
+HOURS = ValueType("hours", values.hours)
+DATE = ValueType("date", values.date)
+BOOL = ValueType("bool", values.boolean)
+LIST = ValueType("list", values.text_list)
 RATE = ValueType(
     "rate",
     values.rate,
-    "DECIMAL(9,6)",
     stored="CAST(CAST({} AS DECIMAL(18,0)) * 0.000001 AS DECIMAL(9,6))",
     context=lambda frame, source: {"style": values.rate_style(frame, source)},
 )
 SCORE = ValueType(
     "score",
     values.score,
-    "DECIMAL(4,2)",
     stored="CAST(CAST({} AS DECIMAL(18,0)) * 0.01 AS DECIMAL(4,2))",
 )
 

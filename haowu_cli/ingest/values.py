@@ -35,8 +35,6 @@ class Parser:
     fast: list[Stage] | None = None
 
 
-PPM = 1_000_000  # rates are stored as parts per million of the base: 0.2 = 200_000
-
 MISSING_TOKENS = [
     "",
     "-",
