@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import yaml
+from typing import TYPE_CHECKING, Any
 
 from haowu_cli.errors import ConfigError
+
+if TYPE_CHECKING:
+    import yaml
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -61,6 +62,8 @@ class ConfigDoc:
 
 def load_config_file(config_dir: Path, name: str) -> ConfigDoc:
     """Load `name` from `config_dir`, falling back to the packaged default of that file."""
+    import yaml
+
     path = config_dir / name
     if not path.exists():
         path = packaged_path("configs") / name
@@ -85,6 +88,8 @@ def load_config_file(config_dir: Path, name: str) -> ConfigDoc:
 
 
 def _record_lines(node: yaml.Node, prefix: tuple[str, ...], lines: dict) -> None:
+    import yaml
+
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
             key = prefix + (str(key_node.value),)

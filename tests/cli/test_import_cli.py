@@ -102,7 +102,7 @@ def test_db_from_environment(cli, tmp_path, monkeypatch):
 def test_help_does_not_load_the_heavy_libraries():
     code = (
         "import sys; from haowu_cli.cli import app; "
-        "heavy = {'polars', 'duckdb', 'pyarrow', 'python_calamine'} & set(sys.modules); "
+        "heavy = {'polars', 'duckdb', 'pyarrow', 'python_calamine', 'yaml'} & set(sys.modules); "
         "print(sorted(heavy))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO)
