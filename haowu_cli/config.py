@@ -62,13 +62,20 @@ class ConfigDoc:
 
 def load_config_file(config_dir: Path, name: str) -> ConfigDoc:
     """Load `name` from `config_dir`, falling back to the packaged default of that file."""
-    import yaml
-
     path = config_dir / name
     if not path.exists():
         path = packaged_path("configs") / name
     if not path.exists():
         raise ConfigError([f"{config_dir / name}: file not found (and no packaged default)"])
+    return load_yaml_file(path)
+
+
+def load_yaml_file(path: Path) -> ConfigDoc:
+    """Load any YAML file (a config, a session brief), remembering where each key is."""
+    import yaml
+
+    if not path.is_file():
+        raise ConfigError([f"{path}: file not found"])
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:

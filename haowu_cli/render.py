@@ -135,6 +135,15 @@ class Output:
         self.stdout.write(to_json(value) + "\n")
 
     @contextmanager
+    def spinner(self, label: str) -> Iterator[None]:
+        """A spinner with a label on a terminal while something runs; nothing outside one."""
+        if not self.interactive:
+            yield
+            return
+        with self._console(self.stderr).status(label):
+            yield
+
+    @contextmanager
     def progress(self, total: int, label: str) -> Iterator[Callable[[str, str], None]]:
         """A progress bar on a terminal; outside one, a callback that does nothing.
 

@@ -126,6 +126,48 @@ MIGRATIONS: list[str] = [
         updated_import_id BIGINT NOT NULL
     );
     """,
+    """
+    CREATE SEQUENCE plan_id_seq START 1;
+    CREATE TABLE plans (
+        plan_id BIGINT PRIMARY KEY,
+        created_at TIMESTAMP NOT NULL,
+        status VARCHAR NOT NULL,          -- optimal | feasible (a time limit cut the proof)
+        objective VARCHAR NOT NULL,       -- gmv | commission | team_income
+        objective_fen BIGINT NOT NULL,
+        bound_fen BIGINT NOT NULL,
+        brief VARCHAR NOT NULL,           -- the resolved brief, JSON
+        config_fingerprint VARCHAR NOT NULL,
+        candidates BIGINT NOT NULL,
+        eligible BIGINT NOT NULL,
+        variables BIGINT NOT NULL         -- after pruning
+    );
+    CREATE TABLE plan_items (             -- the run sheets, as planned (a snapshot)
+        plan_id BIGINT NOT NULL,
+        session INTEGER NOT NULL,         -- 1, 2 … in the brief's order
+        anchor_id VARCHAR NOT NULL,
+        session_date DATE NOT NULL,
+        position INTEGER NOT NULL,
+        start_minute INTEGER NOT NULL,
+        start VARCHAR NOT NULL,           -- HH:MM
+        product_id VARCHAR NOT NULL,
+        merchant_id VARCHAR NOT NULL,
+        title VARCHAR,
+        category_l1 VARCHAR,
+        role VARCHAR NOT NULL,
+        live_price_fen BIGINT NOT NULL,
+        mechanism VARCHAR,
+        commission_rate DECIMAL(9,6),
+        service_fee_rate DECIMAL(9,6),
+        stock BIGINT,
+        minutes INTEGER NOT NULL,
+        expected_units BIGINT NOT NULL,
+        expected_gmv_fen BIGINT NOT NULL,
+        commission_fen BIGINT NOT NULL,
+        team_income_fen BIGINT NOT NULL,
+        objective_fen BIGINT NOT NULL,
+        note VARCHAR                      -- for the host: 开场, 收尾, 高峰
+    );
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -563,3 +605,90 @@ def level_changes(con: duckdb.DuckDBPyConnection, since=None) -> pl.DataFrame:
 def query_anchors(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     """Every anchor (达人), by ID."""
     return _frame(con, "SELECT * FROM anchors ORDER BY anchor_id", [])
+
+
+# --- session plans ---------------------------------------------------------------------------
+
+PLAN_ITEM_COLUMNS = (
+    "plan_id, session, anchor_id, session_date, position, start_minute, start, product_id, "
+    "merchant_id, title, category_l1, role, live_price_fen, mechanism, commission_rate, "
+    "service_fee_rate, stock, minutes, expected_units, expected_gmv_fen, commission_fen, "
+    "team_income_fen, objective_fen, note"
+)
+
+
+def planning_products(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """What the planner reads of every product: its latest level, and its sales strength,
+    the share of products of its category_l1 that sold no more in 30 days (0–1]."""
+    return _frame(
+        con,
+        """
+        SELECT p.product_id, p.merchant_id, p.title, p.category_l1, p.category_l2,
+               p.live_price_fen, p.commission_rate, p.service_fee_rate, p.stock, p.sample,
+               p.mechanism, g.level,
+               cume_dist() OVER (PARTITION BY p.category_l1
+                                 ORDER BY coalesce(p.sales_30d, 0)) AS sales_strength
+        FROM products p LEFT JOIN (
+            SELECT product_id, arg_max(level, as_of) AS level FROM grades GROUP BY product_id
+        ) g USING (product_id)
+        ORDER BY p.product_id
+        """,
+        [],
+    )
+
+
+def anchor_row(con: duckdb.DuckDBPyConnection, anchor_id: str) -> dict | None:
+    result = con.execute("SELECT * FROM anchors WHERE anchor_id = ?", [anchor_id])
+    names, rows = [d[0] for d in result.description], result.fetchall()
+    return dict(zip(names, rows[0], strict=True)) if rows else None
+
+
+def save_plan(con: duckdb.DuckDBPyConnection, record: dict, items: pl.DataFrame) -> int:
+    """Store a plan and its run sheets in one transaction; returns the new plan ID."""
+    with transaction(con):
+        plan_id = con.execute("SELECT nextval('plan_id_seq')").fetchall()[0][0]
+        record = {"plan_id": plan_id} | record
+        names = ", ".join(record)
+        marks = ", ".join("?" for _ in record)
+        run(con, f"INSERT INTO plans ({names}) VALUES ({marks})", list(record.values()))
+        con.register("plan_items_frame", items)
+        try:
+            columns = PLAN_ITEM_COLUMNS.replace("plan_id, ", "")
+            run(
+                con,
+                f"INSERT INTO plan_items ({PLAN_ITEM_COLUMNS}) "
+                f"SELECT {plan_id}, {columns} FROM plan_items_frame",
+            )
+        finally:
+            con.unregister("plan_items_frame")
+    return plan_id
+
+
+def query_plans(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """Every saved plan, newest first, with its sessions' anchors and dates."""
+    return _frame(
+        con,
+        """
+        SELECT p.plan_id, p.created_at, p.status, p.objective, p.objective_fen,
+               string_agg(DISTINCT i.anchor_id, ', ' ORDER BY i.anchor_id) AS anchors,
+               min(i.session_date) AS first_date, count(DISTINCT i.session) AS sessions,
+               count(i.product_id) AS products
+        FROM plans p LEFT JOIN plan_items i USING (plan_id)
+        GROUP BY ALL ORDER BY p.plan_id DESC
+        """,
+        [],
+    )
+
+
+def plan_record(con: duckdb.DuckDBPyConnection, plan_id: int) -> dict | None:
+    result = con.execute("SELECT * FROM plans WHERE plan_id = ?", [plan_id])
+    names, rows = [d[0] for d in result.description], result.fetchall()
+    return dict(zip(names, rows[0], strict=True)) if rows else None
+
+
+def plan_items(con: duckdb.DuckDBPyConnection, plan_id: int) -> pl.DataFrame:
+    return _frame(
+        con,
+        f"SELECT {PLAN_ITEM_COLUMNS} FROM plan_items WHERE plan_id = ? ORDER BY session, position",
+        [plan_id],
+    )

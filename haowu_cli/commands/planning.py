@@ -1,0 +1,314 @@
+"""`haowu plan-session`, `haowu sessions [show ID]` and `haowu export run-sheet ID`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from haowu_cli.commands.common import FormatOption, app_context
+from haowu_cli.errors import ExitCode, HaowuError
+from haowu_cli.render import Column, OutputFormat
+
+RUN_SHEET_COLUMNS = [
+    Column("position", "#", "right"),
+    Column("start", "start"),
+    Column("product_id", "product"),
+    Column("merchant_id", "merchant"),
+    Column("title", "title", max_width=24),
+    Column("category_l1", "category"),
+    Column("role", "role"),
+    Column("live_price", "live price", "right"),
+    Column("mechanism", "mechanism", max_width=10),
+    Column("commission_rate", "commission", "right"),
+    Column("stock", "stock", "right"),
+    Column("minutes", "min", "right"),
+    Column("expected_units", "units", "right"),
+    Column("expected_gmv", "GMV", "right"),
+    Column("note", "note"),
+]
+
+
+def plan_session_command(
+    ctx: typer.Context,
+    brief_file: Annotated[
+        Path | None, typer.Option("--brief", help="The brief, a YAML file (README: Sessions).")
+    ] = None,
+    anchor: Annotated[str | None, typer.Option("--anchor", help="Anchor ID (达人ID).")] = None,
+    date: Annotated[
+        dt.datetime | None,
+        typer.Option("--date", formats=["%Y-%m-%d"], metavar="YYYY-MM-DD", help="Session date."),
+    ] = None,
+    start: Annotated[
+        str | None, typer.Option("--start", metavar="HH:MM", help="Start time.")
+    ] = None,
+    minutes: Annotated[
+        int | None, typer.Option("--minutes", help="Session length in minutes.")
+    ] = None,
+    min_products: Annotated[
+        int | None, typer.Option("--min-products", help="At least this many products.")
+    ] = None,
+    max_products: Annotated[
+        int | None, typer.Option("--max-products", help="At most this many products.")
+    ] = None,
+    min_level: Annotated[
+        str | None, typer.Option("--min-level", help="Latest grade at least this (L0–L5).")
+    ] = None,
+    min_commission_rate: Annotated[
+        str | None,
+        typer.Option("--min-commission-rate", help="Commission at least this (0.15 or 15%)."),
+    ] = None,
+    max_per_merchant: Annotated[
+        int | None, typer.Option("--max-per-merchant", help="At most this many per merchant.")
+    ] = None,
+    require_sample: Annotated[
+        bool | None,
+        typer.Option(
+            "--require-sample/--no-require-sample", help="Only products with a sample (样品)."
+        ),
+    ] = None,
+    pin: Annotated[
+        list[str] | None, typer.Option("--pin", help="A product that must be in (repeatable).")
+    ] = None,
+    exclude_product: Annotated[
+        list[str] | None, typer.Option("--exclude-product", help="Leave this product out.")
+    ] = None,
+    exclude_merchant: Annotated[
+        list[str] | None, typer.Option("--exclude-merchant", help="Leave this merchant out.")
+    ] = None,
+    objective: Annotated[
+        str | None, typer.Option("--objective", help="gmv, commission or team_income.")
+    ] = None,
+    time_limit: Annotated[
+        float,
+        typer.Option("--time-limit", min=0.1, help="Seconds the solver may take to prove."),
+    ] = 10.0,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Plan and show; do not save the plan.")
+    ] = False,
+    fmt: FormatOption = OutputFormat.table,
+) -> int:
+    """Plan a live session (组货专场) for an anchor: the products, their roles and order,
+    chosen to maximise the objective under the brief, proven optimal by a MILP solver.
+
+    The brief (--brief FILE) may be overridden option by option; what it leaves out comes
+    from configs/session.yaml. The plan is saved: haowu sessions lists plans.
+    """
+    from haowu_cli.planner import plan_sessions
+    from haowu_cli.planner.brief import resolve_brief
+    from haowu_cli.planner.rules import load_rules
+
+    app = app_context(ctx)
+    overrides = {
+        "anchor": anchor,
+        "date": date.date() if date else None,
+        "start": start,
+        "minutes": minutes,
+        "min_level": min_level,
+        "min_commission_rate": min_commission_rate,
+        "max_per_merchant": max_per_merchant,
+        "require_sample": require_sample,
+        "pinned": pin or None,
+        "exclude_products": exclude_product or None,
+        "exclude_merchants": exclude_merchant or None,
+        "objective": objective,
+    }
+    overrides = {k: v for k, v in overrides.items() if v is not None}
+    if min_products is not None or max_products is not None:
+        overrides["products"] = _products_override(min_products, max_products)
+    rules = load_rules(app.config_dir)
+    brief = resolve_brief(rules, brief_file, overrides)
+    with app.out.spinner("planning"):
+        plan = plan_sessions(app.store(), brief, rules, time_limit=time_limit, save=not dry_run)
+    if fmt is OutputFormat.json:
+        app.out.write_json(_plan_json(plan))
+    elif fmt is OutputFormat.csv and plan.items is not None:
+        from haowu_cli.planner.output import run_sheet_export
+
+        app.out.emit(run_sheet_export(plan.items), fmt)
+    for warning in plan.warnings:
+        app.out.warn(warning)
+    if plan.status == "infeasible":
+        lines = "\n".join(f"  {p}" for p in plan.problems)
+        app.out.error(
+            f"no plan meets the brief:\n{lines}",
+            hint="relax the constraints named above in the brief or on the command line",
+        )
+        return ExitCode.FAILED
+    if fmt is OutputFormat.table:
+        show_plan(app.out, plan.plan_id, plan.brief.as_json(), plan.items, plan.status)
+    if plan.status == "feasible":
+        app.out.warn(
+            f"the time limit ran out before the plan was proven optimal: it is within "
+            f"{plan.gap:.2%} of the best possible (more time: --time-limit)"
+        )
+    saved = f"saved as plan {plan.plan_id}" if plan.plan_id else "not saved (--dry-run)"
+    app.out.info(
+        f"{plan.status}: {plan.variables:,} candidates solved in {plan.seconds:.2f} s; {saved}"
+    )
+    return ExitCode.OK
+
+
+def _products_override(low: int | None, high: int | None) -> dict:
+    """--min-products/--max-products set one end of `products`; the other end stays as the
+    brief (or the defaults) has it."""
+    return {end: value for end, value in (("min", low), ("max", high)) if value is not None}
+
+
+def _plan_json(plan) -> dict:
+    from haowu_cli.planner.output import plan_json
+
+    return plan_json(
+        plan_id=plan.plan_id,
+        status=plan.status,
+        brief_json=plan.brief.as_json(),
+        objective_fen=plan.objective_fen,
+        bound_fen=plan.bound_fen,
+        gap=plan.gap,
+        items=plan.items,
+        candidates=plan.candidates,
+        problems=plan.problems,
+        warnings=plan.warnings,
+        extra={"solver": {"name": "HiGHS", "variables": plan.variables}},
+    )
+
+
+def show_plan(out, plan_id, brief_json: dict, items, status: str) -> None:
+    """Each session's run sheet as a table, with its totals."""
+    import polars as pl
+
+    from haowu_cli.planner.output import run_sheet_table, session_totals
+
+    objective = brief_json["objective"]
+    for totals in session_totals(items, brief_json):
+        part = items.filter(pl.col("session") == totals["session"])
+        name = f"plan {plan_id}" if plan_id else "plan (not saved)"
+        title = (
+            f"{name}, session {totals['session']}: anchor {totals['anchor_id']} on "
+            f"{totals['date']} from {totals['start']}, {totals['minutes']} minutes"
+        )
+        out.emit(run_sheet_table(part), OutputFormat.table, RUN_SHEET_COLUMNS, title=title)
+        out.print_line(
+            f"{totals['products']} products, {totals['used_minutes']} of {totals['minutes']} "
+            f"minutes; expected GMV ¥{totals['expected_gmv']}, commission "
+            f"¥{totals['expected_commission']}, team income ¥{totals['expected_team_income']}"
+        )
+    grand = sum(int(v) for v in items["objective_fen"].to_list())
+    out.print_line(f"objective {objective}: ¥{grand // 100:,}.{grand % 100:02d} ({status})")
+
+
+sessions_app = typer.Typer(
+    help="Saved session plans: list them, show one.", invoke_without_command=True
+)
+
+
+@sessions_app.callback()
+def sessions_command(ctx: typer.Context, fmt: FormatOption = OutputFormat.table) -> None:
+    """List saved plans, newest first."""
+    if ctx.invoked_subcommand is not None:
+        return
+    import polars as pl
+
+    from haowu_cli import formats
+    from haowu_cli import store as db
+
+    app = app_context(ctx)
+    with app.store().read() as con:
+        plans = db.query_plans(con)
+    frame = plans.select(
+        "plan_id",
+        pl.col("created_at").dt.strftime("%Y-%m-%d %H:%M").alias("created_at"),
+        "status",
+        "objective",
+        formats.yuan(pl.col("objective_fen")).alias("objective_value"),
+        "anchors",
+        pl.col("first_date").cast(pl.String).alias("date"),
+        "sessions",
+        "products",
+    )
+    columns = [
+        Column("plan_id", "plan", "right"),
+        Column("created_at", "created"),
+        Column("status", "status"),
+        Column("anchors", "anchors"),
+        Column("date", "date"),
+        Column("sessions", "sessions", "right"),
+        Column("products", "products", "right"),
+        Column("objective", "objective"),
+        Column("objective_value", "value (¥)", "right"),
+    ]
+    app.out.emit(frame, fmt, columns, footer=f"{frame.height} plans")
+
+
+@sessions_app.command("show")
+def show_command(
+    ctx: typer.Context,
+    plan_id: Annotated[int, typer.Argument(help="The plan's ID (haowu sessions lists them).")],
+    fmt: FormatOption = OutputFormat.table,
+) -> None:
+    """A saved plan's run sheets, as planned."""
+    from haowu_cli.planner.output import plan_json, run_sheet_export
+
+    app = app_context(ctx)
+    record, items = load_plan(app.store(), plan_id)
+    brief_json = json.loads(record["brief"])
+    if fmt is OutputFormat.table:
+        show_plan(app.out, plan_id, brief_json, items, record["status"])
+    elif fmt is OutputFormat.csv:
+        app.out.emit(run_sheet_export(items), fmt)
+    else:
+        app.out.write_json(
+            plan_json(
+                plan_id=plan_id,
+                status=record["status"],
+                brief_json=brief_json,
+                objective_fen=record["objective_fen"],
+                bound_fen=record["bound_fen"],
+                gap=0.0
+                if record["status"] == "optimal"
+                else (record["bound_fen"] - record["objective_fen"]) / max(record["bound_fen"], 1),
+                items=items,
+                candidates=None,
+                problems=[],
+                warnings=[],
+                extra={"created_at": record["created_at"].isoformat(timespec="seconds")},
+            )
+        )
+
+
+def load_plan(store, plan_id: int):
+    from haowu_cli import store as db
+
+    with store.read() as con:
+        record = db.plan_record(con, plan_id)
+        if record is None:
+            raise HaowuError(f"no plan {plan_id}", hint="haowu sessions lists the saved plans")
+        return record, db.plan_items(con, plan_id)
+
+
+def export_run_sheet_command(
+    ctx: typer.Context,
+    plan_id: Annotated[int, typer.Argument(help="The plan's ID (haowu sessions lists them).")],
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="File to write [default: stdout].")
+    ] = None,
+    excel: Annotated[
+        bool,
+        typer.Option(
+            "--excel", help="For Excel: add a BOM and neutralise cells Excel would run as formulas."
+        ),
+    ] = False,
+) -> None:
+    """A plan's run sheet (排品表) as CSV for the host and the merchants."""
+    from haowu_cli.exporting import write_csv
+    from haowu_cli.planner.output import RUN_SHEET_TEXT_COLUMNS, run_sheet_export
+
+    app = app_context(ctx)
+    _, items = load_plan(app.store(), plan_id)
+    frame = run_sheet_export(items)
+    write_csv(frame, out, excel=excel, text_columns=RUN_SHEET_TEXT_COLUMNS)
+    if out is not None:
+        app.out.info(f"wrote the run sheet of plan {plan_id} ({frame.height} products) to {out}")

@@ -1,0 +1,180 @@
+"""Planning live sessions (组货专场): from a brief to a proven-optimal plan and its run sheet.
+
+`plan_sessions` reads the products and anchors, works out every candidate (eligible or why
+not, role, minutes, expected sales), checks the brief can be met, solves the selection as a
+MILP with HiGHS, orders each session's run sheet, and saves the plan.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+from dataclasses import dataclass, field
+
+import polars as pl
+
+from haowu_cli import store as db
+from haowu_cli.errors import HaowuError
+from haowu_cli.planner.brief import Brief
+from haowu_cli.planner.candidates import candidate_frame, objective_column
+from haowu_cli.planner.explain import obvious_problems, relaxation_problems
+from haowu_cli.planner.model import prune, solve
+from haowu_cli.planner.output import ITEM_COLUMNS
+from haowu_cli.planner.rules import SessionRules
+from haowu_cli.planner.run_sheet import order_items, rule_breaks
+
+DEFAULT_TIME_LIMIT = 10.0
+
+
+@dataclass
+class Plan:
+    """What `plan-session` found. `items` are the run sheets (column `session` 1, 2 …);
+    `candidates` every product considered, per session."""
+
+    status: str  # optimal | feasible | infeasible
+    brief: Brief
+    objective_fen: int | None = None
+    bound_fen: int | None = None
+    gap: float = 0.0
+    items: pl.DataFrame | None = None
+    candidates: pl.DataFrame | None = None
+    problems: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    variables: int = 0
+    seconds: float = 0.0
+    plan_id: int | None = None
+
+
+def plan_sessions(
+    store: db.Store,
+    brief: Brief,
+    rules: SessionRules,
+    *,
+    time_limit: float = DEFAULT_TIME_LIMIT,
+    save: bool = True,
+) -> Plan:
+    """Plan the brief's sessions. An infeasible brief comes back with `problems` (nothing
+    is saved); a plan is saved (unless `save` is false) and gets its `plan_id`."""
+    clock = time.perf_counter()
+    with store.read() as con:
+        products = db.planning_products(con)
+        anchors = [db.anchor_row(con, s.anchor) for s in brief.sessions]
+    _check_inputs(brief, products, anchors)
+    plan = Plan(status="infeasible", brief=brief)
+    plan.warnings = _anchor_warnings(anchors, rules)
+    plan.candidates = _candidates(products, anchors, brief, rules)
+    plan.problems = obvious_problems(plan.candidates, brief, rules, anchors)
+    if plan.problems:
+        plan.seconds = time.perf_counter() - clock
+        return plan
+    pool = prune(plan.candidates.filter(pl.col("eligible")), brief, rules)
+    solution, rows, slack = solve(pool, brief, rules, time_limit=time_limit)
+    plan.variables = pool.height
+    if solution is None:
+        plan.problems = relaxation_problems(rows, slack)
+        plan.seconds = time.perf_counter() - clock
+        return plan
+    plan.status = solution.status
+    plan.objective_fen, plan.bound_fen, plan.gap = (
+        solution.objective_fen,
+        solution.bound_fen,
+        solution.gap,
+    )
+    plan.items = _run_sheets(solution.chosen, brief, rules, plan.warnings)
+    chosen = solution.chosen.select("session", "product_id").with_columns(
+        pl.lit(True).alias("chosen")
+    )
+    plan.candidates = plan.candidates.join(
+        chosen, on=["session", "product_id"], how="left"
+    ).with_columns(pl.col("chosen").fill_null(False))
+    if save:
+        plan.plan_id = _save(store, plan, rules)
+    plan.seconds = time.perf_counter() - clock
+    return plan
+
+
+def _check_inputs(brief: Brief, products: pl.DataFrame, anchors: list) -> None:
+    for session, anchor in zip(brief.sessions, anchors, strict=True):
+        if anchor is None:
+            raise HaowuError(
+                f"anchor {session.anchor} is not in the database",
+                hint="import the anchors sheet (haowu import --kind anchors FILE); "
+                "haowu anchors lists them",
+            )
+    if products.is_empty():
+        raise HaowuError("the database has no products", hint="import product sheets first")
+    if products["level"].is_null().all():
+        raise HaowuError("no product has a grade yet", hint="run haowu grade first")
+
+
+def _anchor_warnings(anchors: list[dict], rules: SessionRules) -> list[str]:
+    warnings = []
+    for anchor in dict((a["anchor_id"], a) for a in anchors).values():
+        if not anchor.get("gmv_per_hour_fen"):
+            warnings.append(
+                f"anchor {anchor['anchor_id']} has no GMV per hour: expected sales use "
+                f"¥{rules.sales.default_gmv_per_hour_fen / 100:,.0f} per hour "
+                "(expected_sales.default_gmv_per_hour in session.yaml)"
+            )
+        if not anchor.get("avg_ticket_fen"):
+            warnings.append(
+                f"anchor {anchor['anchor_id']} has no average ticket: roles by price to "
+                "ticket do not apply and price fit counts as 1"
+            )
+    return warnings
+
+
+def _candidates(
+    products: pl.DataFrame, anchors: list[dict], brief: Brief, rules: SessionRules
+) -> pl.DataFrame:
+    value = objective_column(brief.objective)
+    frames = []
+    for index, (session, anchor) in enumerate(zip(brief.sessions, anchors, strict=True)):
+        frame = candidate_frame(products, anchor, session, rules)
+        frames.append(
+            frame.with_columns(
+                pl.lit(index, dtype=pl.Int64).alias("session"),
+                pl.col(value).alias("value"),
+                (pl.col("product_id").is_in(list(session.pinned)) & pl.col("eligible")).alias(
+                    "pinned"
+                ),
+            )
+        )
+    return pl.concat(frames)
+
+
+def _run_sheets(
+    chosen: pl.DataFrame, brief: Brief, rules: SessionRules, warnings: list[str]
+) -> pl.DataFrame:
+    sheets = []
+    for index, session in enumerate(brief.sessions):
+        ordered = order_items(chosen.filter(pl.col("session") == index), session, rules.sequence)
+        for problem in rule_breaks(ordered, rules.sequence):
+            warnings.append(f"session {index + 1}: the run sheet {problem}")
+        sheets.append(
+            ordered.with_columns(
+                (pl.col("session") + 1).alias("session"),
+                pl.lit(session.anchor).alias("anchor_id"),
+                pl.lit(session.date).alias("session_date"),
+                pl.col("value").alias("objective_fen"),
+            ).select(ITEM_COLUMNS)
+        )
+    return pl.concat(sheets, how="vertical_relaxed")
+
+
+def _save(store: db.Store, plan: Plan, rules: SessionRules) -> int:
+    record = {
+        "created_at": dt.datetime.now(),
+        "status": plan.status,
+        "objective": plan.brief.objective,
+        "objective_fen": plan.objective_fen,
+        "bound_fen": plan.bound_fen,
+        "brief": json.dumps(plan.brief.as_json(), ensure_ascii=False),
+        "config_fingerprint": rules.fingerprint,
+        "candidates": plan.candidates.height,
+        "eligible": int(plan.candidates["eligible"].sum()),
+        "variables": plan.variables,
+    }
+    with store.write() as con:
+        return db.save_plan(con, record, plan.items)

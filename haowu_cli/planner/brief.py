@@ -1,0 +1,369 @@
+"""The brief of a session plan: what a team leader asks for, resolved from three layers.
+
+`configs/session.yaml` `defaults` < the brief file (`--brief FILE`) < command-line options.
+A brief may list several `sessions:` planned together; each takes the brief's keys and may
+override any of them. Every problem is reported at once, with where it came from (file:line
+key, or the option).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+from haowu_cli.config import ConfigDoc, load_yaml_file
+from haowu_cli.errors import ConfigError
+from haowu_cli.grading import LEVEL_RANK
+from haowu_cli.planner.rules import SessionRules
+
+OBJECTIVES = ("gmv", "commission", "team_income")
+SESSION_KEYS = (
+    "anchor",
+    "date",
+    "start",
+    "minutes",
+    "products",
+    "min_level",
+    "min_commission_rate",
+    "max_per_merchant",
+    "require_sample",
+    "categories",
+    "roles",
+    "pinned",
+    "exclude_products",
+    "exclude_merchants",
+)
+PLAN_KEYS = ("objective", "allow_repeat", "sessions")
+
+
+@dataclass(frozen=True)
+class Bounds:
+    min: int | None = None
+    max: int | None = None
+
+    def as_json(self) -> dict:
+        return {k: v for k, v in (("min", self.min), ("max", self.max)) if v is not None}
+
+
+@dataclass(frozen=True)
+class SessionBrief:
+    anchor: str
+    date: dt.date
+    start: dt.time
+    minutes: int
+    products: Bounds
+    min_level: str
+    min_commission_rate: Decimal
+    max_per_merchant: int
+    require_sample: bool
+    categories: dict[str, Bounds] = field(default_factory=dict)
+    roles: dict[str, Bounds] = field(default_factory=dict)
+    pinned: tuple[str, ...] = ()
+    exclude_products: tuple[str, ...] = ()
+    exclude_merchants: tuple[str, ...] = ()
+
+    def as_json(self) -> dict:
+        return {
+            "anchor": self.anchor,
+            "date": self.date.isoformat(),
+            "start": self.start.strftime("%H:%M"),
+            "minutes": self.minutes,
+            "products": self.products.as_json(),
+            "min_level": self.min_level,
+            "min_commission_rate": str(self.min_commission_rate),
+            "max_per_merchant": self.max_per_merchant,
+            "require_sample": self.require_sample,
+            "categories": {k: b.as_json() for k, b in self.categories.items()},
+            "roles": {k: b.as_json() for k, b in self.roles.items()},
+            "pinned": list(self.pinned),
+            "exclude_products": list(self.exclude_products),
+            "exclude_merchants": list(self.exclude_merchants),
+        }
+
+
+@dataclass(frozen=True)
+class Brief:
+    sessions: tuple[SessionBrief, ...]
+    objective: str
+    allow_repeat: bool
+    pinned: tuple[str, ...] = ()  # several sessions: in one of them, whichever is best
+
+    def as_json(self) -> dict:
+        return {
+            "objective": self.objective,
+            "allow_repeat": self.allow_repeat,
+            "pinned": list(self.pinned),
+            "sessions": [s.as_json() for s in self.sessions],
+        }
+
+
+# A raw value and where it came from, for messages: "file:line key" or "--option".
+Located = tuple[object, Callable[[], str]]
+
+
+def _layer(doc: ConfigDoc, data: dict, prefix: tuple[str, ...] = ()) -> dict[str, Located]:
+    return {
+        str(k): (v, lambda k=k: doc.where(*prefix, str(k)))
+        for k, v in data.items()
+        if k != "sessions"
+    }
+
+
+def resolve_brief(
+    rules: SessionRules, brief_path: Path | None, overrides: dict[str, object]
+) -> Brief:
+    """The brief from the defaults, the brief file and the command line (`overrides`: brief
+    key -> value, only for options given)."""
+    problems: list[str] = []
+    base = _layer(rules.doc, rules.defaults, ("defaults",))
+    sessions_raw: list[tuple[dict[str, Located], str]] = []
+    if brief_path is not None:
+        doc = load_yaml_file(brief_path)
+        data = doc.data
+        if data is None:
+            data = {}
+        if not isinstance(data, dict):
+            raise ConfigError([f"{doc.where()}: expected a mapping of brief keys"])
+        known = set(SESSION_KEYS) | set(PLAN_KEYS)
+        for key in data:
+            if key not in known:
+                problems.append(f"{doc.where(str(key))}: {_unknown_key(key, known)}")
+        base |= _layer(doc, {k: v for k, v in data.items() if k in known})
+        listed = data.get("sessions")
+        if listed is not None:
+            if not isinstance(listed, list) or not listed:
+                problems.append(f"{doc.where('sessions')}: expected a list of sessions")
+            else:
+                for index, entry in enumerate(listed):
+                    path = ("sessions", str(index))
+                    if not isinstance(entry, dict):
+                        problems.append(f"{doc.where(*path)}: expected a mapping of brief keys")
+                        continue
+                    for key in entry:
+                        if key not in SESSION_KEYS:
+                            problems.append(
+                                f"{doc.where(*path, str(key))}: "
+                                f"{_unknown_key(key, set(SESSION_KEYS))}"
+                            )
+                    own = {k: v for k, v in entry.items() if k in SESSION_KEYS}
+                    sessions_raw.append((_layer(doc, own, path), f"session {index + 1}"))
+    several = bool(sessions_raw)
+    cli = {key: (value, lambda key=key: _option(key)) for key, value in overrides.items()}
+    if several:
+        for key in ("anchor", "date", "start"):
+            if key in cli:
+                problems.append(
+                    f"{_option(key)}: the brief lists sessions, each with its own {key}; "
+                    "set it in the brief"
+                )
+                del cli[key]
+    plan_pinned: tuple[str, ...] = ()
+    if several and "pinned" in base:
+        plan_pinned = _ids(base.pop("pinned"), problems)
+    if not sessions_raw:
+        sessions_raw = [({}, "the session")]
+    sessions = tuple(
+        _session(rules, _merge(base | own, cli), label, problems) for own, label in sessions_raw
+    )
+    objective, where = base.get("objective", ("team_income", lambda: "objective"))
+    if "objective" in cli:
+        objective, where = cli["objective"]
+    if objective not in OBJECTIVES:
+        problems.append(f"{where()}: expected one of {', '.join(OBJECTIVES)}, got {objective!r}")
+    allow_repeat = _flag(cli.get("allow_repeat") or base.get("allow_repeat"), False, problems)
+    if problems:
+        raise ConfigError(problems, hint="the brief's keys are listed in the README (Sessions)")
+    return Brief(sessions, str(objective), allow_repeat, plan_pinned)
+
+
+def _merge(brief: dict[str, Located], cli: dict[str, Located]) -> dict[str, Located]:
+    """The command line over the brief; `products` from the command line may give one end
+    only (--min-products), the other end stays as the brief has it."""
+    merged = brief | cli
+    if "products" in cli and isinstance(brief.get("products", (None,))[0], dict):
+        value, where = cli["products"]
+        merged["products"] = ({**brief["products"][0], **value}, where)
+    return merged
+
+
+_OPTIONS = {
+    "products": "--min-products/--max-products",
+    "pinned": "--pin",
+    "exclude_products": "--exclude-product",
+    "exclude_merchants": "--exclude-merchant",
+}
+
+
+def _option(key: str) -> str:
+    return "command line " + _OPTIONS.get(key, "--" + key.replace("_", "-"))
+
+
+def _unknown_key(key, known: set) -> str:
+    return f"unknown key {key!r}; expected one of {', '.join(sorted(known))}"
+
+
+def _session(rules: SessionRules, raw: dict[str, Located], label: str, problems) -> SessionBrief:
+    def missing(key: str) -> str:
+        return f"{label} has no {key}: give it in the brief or with --{key}"
+
+    anchor = raw.get("anchor")
+    if anchor is None or anchor[0] in (None, ""):
+        problems.append(missing("anchor"))
+    day = raw.get("date")
+    if day is None:
+        problems.append(missing("date"))
+    start_time = _time(raw.get("start"), problems)
+    products = _bounds(raw.get("products"), problems, required=True)
+    level, where = raw.get("min_level", ("L1", lambda: "min_level"))
+    if level not in LEVEL_RANK:
+        problems.append(f"{where()}: expected a level L0–L5, got {level!r}")
+    categories = _bounds_by_name(raw.get("categories"), problems)
+    roles = _bounds_by_name(raw.get("roles"), problems)
+    if "roles" in raw:
+        for role in roles:
+            if role not in rules.role_names:
+                problems.append(
+                    f"{raw['roles'][1]()}: {role!r} is not a role in session.yaml; roles: "
+                    f"{', '.join(rules.role_names)}"
+                )
+    return SessionBrief(
+        anchor=str(anchor[0]) if anchor and anchor[0] is not None else "",
+        date=_date(day, problems) if day else dt.date.min,
+        start=start_time,
+        minutes=_whole(raw.get("minutes"), problems, low=1, high=1440, what="minutes 1–1440"),
+        products=products,
+        min_level=str(level),
+        min_commission_rate=_rate(raw.get("min_commission_rate"), problems),
+        max_per_merchant=_whole(
+            raw.get("max_per_merchant"), problems, low=1, high=10_000, what="a count ≥ 1"
+        ),
+        require_sample=_flag(raw.get("require_sample"), False, problems),
+        categories=categories,
+        roles=roles,
+        pinned=_ids(raw.get("pinned"), problems),
+        exclude_products=_ids(raw.get("exclude_products"), problems),
+        exclude_merchants=_ids(raw.get("exclude_merchants"), problems),
+    )
+
+
+def _whole(located: Located | None, problems, *, low: int, high: int, what: str) -> int:
+    if located is None:
+        return low
+    value, where = located
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        problems.append(f"{where()}: expected {what}, got {value!r}")
+        return low
+    return value
+
+
+def _flag(located: Located | None, default: bool, problems) -> bool:
+    if located is None:
+        return default
+    value, where = located
+    if not isinstance(value, bool):
+        problems.append(f"{where()}: expected true or false, got {value!r}")
+        return default
+    return value
+
+
+def _date(located: Located, problems) -> dt.date:
+    value, where = located
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        problems.append(f"{where()}: expected a date YYYY-MM-DD, got {value!r}")
+        return dt.date.min
+
+
+def _time(located: Located | None, problems) -> dt.time:
+    if located is None:
+        return dt.time(19, 0)
+    value, where = located
+    if isinstance(value, int) and not isinstance(value, bool):
+        # YAML 1.1 reads an unquoted 19:00 as the number 1140 (base 60).
+        problems.append(f'{where()}: write the time in quotes, e.g. start: "19:00"')
+        return dt.time(19, 0)
+    match = re.fullmatch(r"([01]?\d|2[0-3]):([0-5]\d)", str(value).strip())
+    if not match:
+        problems.append(f"{where()}: expected a time HH:MM, got {value!r}")
+        return dt.time(19, 0)
+    return dt.time(int(match[1]), int(match[2]))
+
+
+def _rate(located: Located | None, problems) -> Decimal:
+    if located is None:
+        return Decimal(0)
+    value, where = located
+    text = str(value).strip()
+    try:
+        if isinstance(value, bool):
+            raise InvalidOperation
+        rate = Decimal(text[:-1]) / 100 if text.endswith("%") else Decimal(text)
+    except InvalidOperation:
+        problems.append(f"{where()}: expected a rate such as 0.15 or 15%, got {value!r}")
+        return Decimal(0)
+    if not (rate.is_finite() and 0 <= rate <= 1):
+        problems.append(f"{where()}: expected a rate from 0 to 1 (or 0% to 100%), got {value!r}")
+        return Decimal(0)
+    return rate
+
+
+def _bounds(located: Located | None, problems, *, required: bool = False) -> Bounds:
+    if located is None:
+        return Bounds()
+    value, where = located
+    if not isinstance(value, dict) or not value or set(value) - {"min", "max"}:
+        problems.append(f"{where()}: expected {{min: N, max: N}} (either may be left out)")
+        return Bounds()
+    ends = {}
+    for end in ("min", "max"):
+        count = value.get(end)
+        if count is not None and (
+            isinstance(count, bool) or not isinstance(count, int) or count < 0
+        ):
+            problems.append(f"{where()}.{end}: expected a whole count ≥ 0, got {count!r}")
+            count = None
+        ends[end] = count
+    if ends["min"] is not None and ends["max"] is not None and ends["min"] > ends["max"]:
+        problems.append(f"{where()}: min {ends['min']} is above max {ends['max']}")
+    return Bounds(ends["min"], ends["max"])
+
+
+def _bounds_by_name(located: Located | None, problems) -> dict[str, Bounds]:
+    if located is None or located[0] is None:
+        return {}
+    value, where = located
+    if not isinstance(value, dict):
+        problems.append(f"{where()}: expected name: {{min: N, max: N}}")
+        return {}
+    return {
+        str(name): _bounds((spec, lambda name=name: f"{where()}.{name}"), problems)
+        for name, spec in value.items()
+    }
+
+
+def _ids(located: Located | None, problems) -> tuple[str, ...]:
+    if located is None or located[0] is None:
+        return ()
+    value, where = located
+    if isinstance(value, str | int) and not isinstance(value, bool):
+        value = [value]
+    if not isinstance(value, list):
+        problems.append(f"{where()}: expected a list of IDs")
+        return ()
+    ids = []
+    for item in value:
+        if isinstance(item, bool) or not isinstance(item, str | int):
+            # A float here is an ID YAML read as a number and may have rounded: refuse it.
+            problems.append(f"{where()}: {item!r} is not an ID; write IDs in quotes")
+            continue
+        ids.append(str(item).strip())
+    return tuple(dict.fromkeys(ids))

@@ -1,0 +1,181 @@
+"""Candidates for a session: every product, eligible or why not, with its role, slot minutes
+and expected sales for this anchor (all from `configs/session.yaml`).
+
+Money stays integer fen: the model estimates whole units (a float estimate, rounded down and
+capped by stock); GMV is units × live price in fen, and commission and the team leader's
+income are that times an exact rate, rounded half up to the fen.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import polars as pl
+
+from haowu_cli.grading import LEVEL_RANK
+from haowu_cli.planner.brief import SessionBrief
+from haowu_cli.planner.rules import SessionRules
+
+PPM = 1_000_000  # rates are DECIMAL(9,6): whole millionths
+
+
+def candidate_frame(
+    products: pl.DataFrame, anchor: dict, session: SessionBrief, rules: SessionRules
+) -> pl.DataFrame:
+    """One row per product: `eligible`, `reason` (why not), `role`, `minutes`,
+    `expected_units`, `expected_gmv_fen`, `commission_fen`, `team_income_fen`.
+
+    `products` are stored products with their latest `level` and `sales_strength`
+    (`store.planning_products`); `anchor` a stored anchor row.
+    """
+    frame = products.with_columns(
+        _price_to_ticket(anchor.get("avg_ticket_fen")).alias("price_to_ticket"),
+        (pl.col("commission_rate") * PPM).cast(pl.Int64).alias("commission_ppm"),
+        (pl.col("service_fee_rate") * PPM).cast(pl.Int64).alias("service_fee_ppm"),
+    )
+    frame = frame.with_columns(
+        _reason(session).alias("reason"),
+        _role(rules).alias("role"),
+    )
+    frame = frame.with_columns(
+        pl.col("reason").is_null().alias("eligible"),
+        pl.col("role")
+        .replace_strict(_minutes_by_role(rules), return_dtype=pl.Int64)
+        .alias("minutes"),
+    )
+    gmv_per_hour = anchor.get("gmv_per_hour_fen") or rules.sales.default_gmv_per_hour_fen
+    units = _expected_units(rules, anchor, gmv_per_hour)
+    frame = frame.with_columns(units.alias("expected_units"))
+    frame = frame.with_columns(
+        (pl.col("expected_units") * pl.col("live_price_fen")).alias("expected_gmv_fen")
+    )
+    cut_ppm = int(rules.sales.platform_cut * PPM)
+    gmv = pl.col("expected_gmv_fen").cast(pl.Int128)
+    return frame.with_columns(
+        ((gmv * pl.col("commission_ppm") + PPM // 2) // PPM).cast(pl.Int64).alias("commission_fen"),
+        ((gmv * pl.col("service_fee_ppm") * (PPM - cut_ppm) + PPM * PPM // 2) // (PPM * PPM))
+        .cast(pl.Int64)
+        .alias("team_income_fen"),
+    )
+
+
+def objective_column(objective: str) -> str:
+    return {"gmv": "expected_gmv_fen", "commission": "commission_fen"}.get(
+        objective, "team_income_fen"
+    )
+
+
+def _price_to_ticket(avg_ticket_fen) -> pl.Expr:
+    if not avg_ticket_fen:
+        return pl.lit(None, dtype=pl.Float64)
+    return pl.col("live_price_fen") / float(avg_ticket_fen)
+
+
+def _reason(session: SessionBrief) -> pl.Expr:
+    """Why a product is not eligible (the first filter it fails), or null."""
+    level_rank = pl.col("level").replace_strict(LEVEL_RANK, default=None, return_dtype=pl.Int64)
+    min_rate = session.min_commission_rate
+    checks = [
+        (
+            pl.col("product_id").is_in(list(session.exclude_products)),
+            pl.lit("excluded by exclude_products"),
+        ),
+        (
+            pl.col("merchant_id").is_in(list(session.exclude_merchants)),
+            pl.lit("merchant ") + pl.col("merchant_id") + pl.lit(" excluded by exclude_merchants"),
+        ),
+        (pl.col("level").is_null(), pl.lit("not graded yet (run haowu grade)")),
+        (
+            level_rank < LEVEL_RANK[session.min_level],
+            pl.lit("level ") + pl.col("level") + pl.lit(f" is below min_level {session.min_level}"),
+        ),
+        (pl.col("commission_rate").is_null(), pl.lit("no commission rate")),
+        (
+            pl.col("commission_ppm") < int(min_rate * PPM),
+            pl.lit("commission ")
+            + _percent(pl.col("commission_ppm"))
+            + pl.lit(f" is below min_commission_rate {percent_text(min_rate)}"),
+        ),
+        (
+            pl.lit(session.require_sample) & ~pl.col("sample").fill_null(False),
+            pl.lit("no sample (require_sample)"),
+        ),
+        (
+            pl.col("live_price_fen").is_null() | (pl.col("live_price_fen") <= 0),
+            pl.lit("no live price"),
+        ),
+        (pl.col("stock").is_null() | (pl.col("stock") <= 0), pl.lit("out of stock")),
+    ]
+    expr = pl.when(checks[0][0]).then(checks[0][1])
+    for condition, reason in checks[1:]:
+        expr = expr.when(condition.fill_null(False)).then(reason)
+    return expr.otherwise(pl.lit(None, dtype=pl.String))
+
+
+def _percent(ppm: pl.Expr) -> pl.Expr:
+    """Whole millionths as a percentage: 150000 -> "15%", 125000 -> "12.5%"."""
+    text = (ppm.cast(pl.Decimal(18, 6)) / 10_000).cast(pl.Decimal(18, 4)).cast(pl.String)
+    return text.str.strip_chars_end("0").str.strip_chars_end(".") + pl.lit("%")
+
+
+def percent_text(rate: Decimal) -> str:
+    text = format((rate * 100).normalize(), "f")
+    return f"{text}%"
+
+
+def _role(rules: SessionRules) -> pl.Expr:
+    values = {
+        "price_to_ticket": pl.col("price_to_ticket"),
+        "live_price": pl.col("live_price_fen") / 100,
+        "commission_rate": pl.col("commission_ppm") / PPM,
+        "sales_strength": pl.col("sales_strength"),
+    }
+    expr = None
+    for rule in rules.roles:
+        condition = pl.lit(True)
+        for name, (low, high) in rule.conditions.items():
+            if low is not None:
+                condition = condition & (values[name] >= low).fill_null(False)
+            if high is not None:
+                condition = condition & (values[name] <= high).fill_null(False)
+        expr = (pl.when(condition) if expr is None else expr.when(condition)).then(
+            pl.lit(rule.role)
+        )
+    return expr.otherwise(pl.lit(None, dtype=pl.String))
+
+
+def _minutes_by_role(rules: SessionRules) -> dict[str, int]:
+    minutes: dict[str, int] = {}
+    for rule in rules.roles:
+        minutes.setdefault(rule.role, rule.minutes)
+    return minutes
+
+
+def _expected_units(rules: SessionRules, anchor: dict, gmv_per_hour_fen: int) -> pl.Expr:
+    model = rules.sales
+    strength = model.strength_low + (model.strength_high - model.strength_low) * pl.col(
+        "sales_strength"
+    ).fill_null(0.0)
+    categories = list(anchor.get("categories") or [])
+    matches = pl.col("category_l1").is_in(categories).fill_null(False) | pl.col(
+        "category_l2"
+    ).is_in(categories).fill_null(False)
+    affinity = pl.when(matches).then(model.affinity_match).otherwise(model.affinity_other)
+    fit = _curve(pl.col("price_to_ticket"), model.price_fit).fill_null(1.0)
+    gmv_fen = pl.col("minutes") * (gmv_per_hour_fen / 60) * strength * affinity * fit
+    units = (gmv_fen / pl.col("live_price_fen")).floor().cast(pl.Int64)
+    return (
+        pl.when(pl.col("live_price_fen") > 0)
+        .then(pl.min_horizontal(units, pl.col("stock").clip(lower_bound=0)))
+        .otherwise(0)
+        .fill_null(0)
+    )
+
+
+def _curve(value: pl.Expr, points: tuple[tuple[float, float], ...]) -> pl.Expr:
+    """Straight lines between points; flat before the first and after the last."""
+    (x0, y0) = points[0]
+    expr = pl.when(value <= x0).then(pl.lit(y0))
+    for (xa, ya), (xb, yb) in zip(points, points[1:], strict=False):
+        expr = expr.when(value <= xb).then(ya + (value - xa) * ((yb - ya) / (xb - xa)))
+    return expr.otherwise(pl.lit(points[-1][1]))

@@ -1,0 +1,218 @@
+"""Why a brief cannot be met, in words a team leader can act on, with the numbers behind it.
+
+First the direct checks (a minimum above what the eligible products can give, a pinned
+product that fails a filter, slots that cannot fit the session); when those all pass and
+the solver still finds no plan, the constraints HiGHS' feasibility relaxation has to bend,
+and by how much.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from haowu_cli.planner.brief import Brief, SessionBrief
+from haowu_cli.planner.candidates import percent_text
+from haowu_cli.planner.model import Row, deal_class
+from haowu_cli.planner.rules import RoleRule, SessionRules
+
+
+def filters_text(session: SessionBrief) -> str:
+    """The brief's filters, as a clause: "min_level L2, min_commission_rate 15% …"."""
+    parts = [f"min_level {session.min_level}"]
+    if session.min_commission_rate:
+        parts.append(f"min_commission_rate {percent_text(session.min_commission_rate)}")
+    if session.require_sample:
+        parts.append("require_sample")
+    if session.exclude_products or session.exclude_merchants:
+        parts.append("the exclusions")
+    parts.append("stock above zero")
+    return ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+def role_text(rule: RoleRule, anchor: dict) -> str:
+    words = {
+        "price_to_ticket": "live price {op} {x:g} × the anchor's average ticket",
+        "live_price": "live price {op} ¥{x:g}",
+        "commission_rate": "commission {op} {x:.0%}",
+        "sales_strength": "30-day sales ahead of {x:.0%} of the category",
+    }
+    parts = []
+    for name, (low, high) in rule.conditions.items():
+        for op, x in ((">=", low), ("<=", high)):
+            if x is not None:
+                shown_op = "≥" if op == ">=" else "≤"
+                if name == "sales_strength" and op == "<=":
+                    parts.append(f"30-day sales behind {1 - x:.0%} of the category")
+                else:
+                    parts.append(words[name].format(op=shown_op, x=x))
+    ticket = anchor.get("avg_ticket_fen")
+    if ticket and "price_to_ticket" in rule.conditions:
+        parts.append(f"average ticket ¥{ticket / 100:,.2f}")
+    return "; ".join(parts) if parts else "every other product"
+
+
+def obvious_problems(
+    candidates: pl.DataFrame, brief: Brief, rules: SessionRules, anchors: list[dict]
+) -> list[str]:
+    """Constraints that cannot hold, each checked on its own against the candidates."""
+    problems: list[str] = []
+    several = len(brief.sessions) > 1
+    for index, session in enumerate(brief.sessions):
+        part = candidates.filter(pl.col("session") == index)
+        label = f"session {index + 1} ({session.anchor}): " if several else ""
+        for problem in _session_problems(part, session, rules, anchors[index]):
+            problems.append(label + problem)
+    for product in brief.pinned:
+        rows = candidates.filter(pl.col("product_id") == product)
+        if rows.is_empty():
+            problems.append(f"pinned {product} is not a product in the database")
+        elif not rows["eligible"].any():
+            problems.append(f"pinned {product} is not eligible: {rows['reason'][0]}")
+    return problems
+
+
+def _session_problems(
+    part: pl.DataFrame, session: SessionBrief, rules: SessionRules, anchor: dict
+) -> list[str]:
+    problems = []
+    eligible = part.filter(pl.col("eligible"))
+    passing = f"pass {filters_text(session)}"
+    cap = session.max_per_merchant
+
+    def most_from(frame: pl.DataFrame) -> int:
+        """The most products a set can give under max_per_merchant."""
+        counts = frame.group_by("merchant_id").len()["len"]
+        return int(counts.clip(upper_bound=cap).sum()) if frame.height else 0
+
+    for product in session.pinned:
+        rows = part.filter(pl.col("product_id") == product)
+        if rows.is_empty():
+            problems.append(f"pinned {product} is not a product in the database")
+        elif not rows["eligible"][0]:
+            problems.append(f"pinned {product} is not eligible: {rows['reason'][0]}")
+
+    wanted = session.products.min or 0
+    if wanted > eligible.height:
+        problems.append(f"products.min = {wanted}, but only {eligible.height} products {passing}")
+    elif wanted > most_from(eligible):
+        merchants = eligible["merchant_id"].n_unique()
+        problems.append(
+            f"products.min = {wanted}, but the {merchants} merchants with eligible products "
+            f"give at most {most_from(eligible)} at max_per_merchant {cap}"
+        )
+    for name, bounds in session.categories.items():
+        members = eligible.filter(pl.col("category_l1") == name)
+        if bounds.min and bounds.min > members.height:
+            known = "" if part["category_l1"].eq(name).any() else " (no product has it)"
+            problems.append(
+                f"categories.{name}.min = {bounds.min}, but only {members.height} {name} "
+                f"products{known} {passing}"
+            )
+        elif bounds.min and bounds.min > most_from(members):
+            problems.append(
+                f"categories.{name}.min = {bounds.min}, but the {name} products come from "
+                f"{members['merchant_id'].n_unique()} merchants: at most {most_from(members)} "
+                f"at max_per_merchant {cap}"
+            )
+    by_role = {r.role: r for r in reversed(rules.roles)}
+    for name, bounds in session.roles.items():
+        members = eligible.filter(pl.col("role") == name)
+        if bounds.min and bounds.min > members.height:
+            problems.append(
+                f"roles.{name}.min = {bounds.min}, but only {members.height} eligible products "
+                f"are {name} ({role_text(by_role[name], anchor)})"
+            )
+    limit = session.products.max
+    for key, mins in (
+        ("categories", {k: b.min for k, b in session.categories.items() if b.min}),
+        ("roles", {k: b.min for k, b in session.roles.items() if b.min}),
+    ):
+        if limit is not None and sum(mins.values()) > limit:
+            listed = " + ".join(f"{k} {v}" for k, v in mins.items())
+            problems.append(
+                f"the {key} minimums add up to {sum(mins.values())} ({listed}), "
+                f"above products.max = {limit}"
+            )
+    shortest = eligible["minutes"].sort().head(wanted).sum() if wanted else 0
+    if wanted and wanted <= eligible.height and shortest > session.minutes:
+        problems.append(
+            f"products.min = {wanted} needs at least {shortest} minutes of slots, "
+            f"but minutes = {session.minutes}"
+        )
+    problems += _sequence_problems(eligible, session, rules)
+    problems += _pinned_problems(part, session)
+    return problems
+
+
+def _sequence_problems(eligible: pl.DataFrame, session: SessionBrief, rules) -> list[str]:
+    sequence = rules.sequence
+    deals = eligible.filter(deal_class(rules) == "deal")
+    needed = sequence.deal_slots_needed
+    if needed and deals.height < needed:
+        roles = "/".join(sequence.deal_roles)
+        return [
+            f"the run sheet opens and closes with a deal ({roles}; sequence in session.yaml), "
+            f"but only {deals.height} eligible products are deals"
+        ]
+    wanted = session.products.min or 0
+    if sequence.deal_every and wanted:
+        # With d deals, at most deal_every × (d + 1 − open − close) other items fit.
+        runs = deals.height + 1 - needed
+        most = min(wanted, deals.height + sequence.deal_every * runs)
+        if most < wanted:
+            return [
+                f"products.min = {wanted}, but with {deals.height} eligible deals and a deal "
+                f"every {sequence.deal_every} items (sequence.deal_every in session.yaml) "
+                f"at most {deals.height + sequence.deal_every * runs} products can be ordered"
+            ]
+    return []
+
+
+def _pinned_problems(part: pl.DataFrame, session: SessionBrief) -> list[str]:
+    pinned = part.filter(pl.col("product_id").is_in(list(session.pinned)) & pl.col("eligible"))
+    problems = []
+    if session.products.max is not None and pinned.height > session.products.max:
+        problems.append(
+            f"{pinned.height} pinned products, above products.max = {session.products.max}"
+        )
+    if pinned["minutes"].sum() > session.minutes:
+        problems.append(
+            f"the pinned products' slots take {pinned['minutes'].sum()} minutes, "
+            f"above minutes = {session.minutes}"
+        )
+    for merchant, count in pinned.group_by("merchant_id").len().sort("merchant_id").iter_rows():
+        if count > session.max_per_merchant:
+            problems.append(
+                f"{count} pinned products of merchant {merchant}, above max_per_merchant = "
+                f"{session.max_per_merchant}"
+            )
+    for name, bounds in session.categories.items():
+        count = pinned.filter(pl.col("category_l1") == name).height
+        if bounds.max is not None and count > bounds.max:
+            problems.append(
+                f"{count} pinned {name} products, above categories.{name}.max = {bounds.max}"
+            )
+    return problems
+
+
+def relaxation_problems(rows: list[Row], slack: list[float] | None) -> list[str]:
+    """The constraints the smallest relaxation bends, and by how much."""
+    if slack is None:
+        return ["the constraints cannot all hold together (the solver found no plan)"]
+    bent = [(row, amount) for row, amount in zip(rows, slack, strict=True) if amount > 1e-6]
+    if not bent:
+        return ["the constraints cannot all hold together (the solver found no plan)"]
+    names = ", ".join(_bound_text(row) for row, _ in bent)
+    lines = [f"these constraints cannot all hold together: {names}"]
+    for row, amount in bent:
+        lines.append(f"  {row.name} would have to give by {amount:g}")
+    return lines
+
+
+def _bound_text(row: Row) -> str:
+    ends = []
+    if row.lower != float("-inf"):
+        ends.append(f"min {row.lower:g}")
+    if row.upper != float("inf"):
+        ends.append(f"max {row.upper:g}")
+    return f"{row.name} ({', '.join(ends)})"

@@ -1,0 +1,323 @@
+"""Choosing the products: a mixed-integer program solved by HiGHS, proven optimal.
+
+One binary variable per (session, eligible product): in the plan or not. The objective is
+the sum of the chosen products' objective values (integer fen), so a solution within less
+than one fen of the bound is optimal. Constraints, each named after the brief key it comes
+from: products.min/max, minutes, categories.X, roles.X, max_per_merchant, the sequencing
+rules (enough deals to open, close and break up the run), pinned products; across sessions
+a product appears at most once (unless allow_repeat) and never sells more than its stock.
+
+Before solving, candidates that enough others dominate are dropped (`prune`): that keeps a
+pool of 100,000 products to a few thousand variables without changing the optimum.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import polars as pl
+
+from haowu_cli.errors import HaowuError
+from haowu_cli.planner.brief import Brief, SessionBrief
+from haowu_cli.planner.rules import SessionRules
+
+
+class PlanInfeasible(HaowuError):
+    """The brief cannot be met; `problems` says which constraints clash, with numbers."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        lines = "\n".join(f"  {p}" for p in problems)
+        super().__init__(
+            f"no plan meets the brief:\n{lines}",
+            hint="relax the constraints named above in the brief (or on the command line)",
+        )
+
+
+class PlanNotFound(HaowuError):
+    """The time limit ran out before any plan was found."""
+
+
+@dataclass(frozen=True)
+class Row:
+    """A constraint: lower ≤ Σ coefficient × x ≤ upper over some variables."""
+
+    name: str  # the brief key it comes from, e.g. "categories.美妆" (session-qualified)
+    lower: float
+    upper: float
+    columns: list[int]
+    coefficients: list[float]
+
+
+@dataclass
+class Solution:
+    status: str  # optimal | feasible
+    chosen: pl.DataFrame  # the chosen candidate rows
+    objective_fen: int
+    bound_fen: int
+    gap: float
+    variables: int
+    seconds: float
+
+
+INF = float("inf")
+
+
+def deal_class(rules: SessionRules) -> pl.Expr:
+    """ "deal" for a deal role, else the role (the sequencing rules count deals)."""
+    return (
+        pl.when(pl.col("role").is_in(list(rules.sequence.deal_roles)))
+        .then(pl.lit("deal"))
+        .otherwise(pl.lit("other"))
+    )
+
+
+def prune(candidates: pl.DataFrame, brief: Brief, rules: SessionRules) -> pl.DataFrame:
+    """Drop each (session, product) that P others dominate, P being the most products the
+    whole plan may hold, from P different merchants.
+
+    j dominates i in a session when both count the same under every constraint of that
+    session (same category_l1 where the brief bounds categories, same role where it bounds
+    roles, both deals or both not), j's slot is no longer and j is worth at least as much
+    (ties by product ID). Any plan with i can then swap i for one of those dominators that
+    is unused and whose merchant has room (at most P − 1 products are in use, so one is):
+    the swap keeps every count, uses no more minutes and loses nothing. Pinned products
+    are always kept. Not used with allow_repeat, where stock links sessions.
+    """
+    if brief.allow_repeat:
+        return candidates
+    total_max = sum(
+        s.products.max if s.products.max is not None else candidates.height for s in brief.sessions
+    )
+    parts = []
+    for index, session in enumerate(brief.sessions):
+        part = candidates.filter(pl.col("session") == index)
+        parts.append(_prune_session(part, session, rules, total_max, set(brief.pinned)))
+    return pl.concat(parts) if parts else candidates
+
+
+def _prune_session(
+    part: pl.DataFrame, session: SessionBrief, rules: SessionRules, keep_best: int, pinned: set
+) -> pl.DataFrame:
+    if part.height <= keep_best:
+        return part
+    category = (
+        pl.when(pl.col("category_l1").is_in(list(session.categories)))
+        .then(pl.col("category_l1"))
+        .otherwise(pl.lit(""))
+    )
+    role = (
+        pl.when(pl.col("role").is_in(list(session.roles)))
+        .then(pl.col("role"))
+        .otherwise(pl.lit(""))
+    )
+    ordered = part.with_columns(
+        pl.concat_str([category.fill_null(""), role, deal_class(rules)], separator="\x1f").alias(
+            "_group"
+        )
+    ).sort(["_group", "value", "minutes", "product_id"], descending=[False, True, False, False])
+    ordered = ordered.with_row_index("_order")
+    keep = pl.Series("_keep", [True] * ordered.height)
+    for level in ordered["minutes"].unique().sort():
+        # Among the items of at most this slot length, in order: where the keep_best-th
+        # different merchant first appears, per group. Items of this length after it have
+        # keep_best dominators from different merchants.
+        shorter = ordered.filter(pl.col("minutes") <= level)
+        firsts = shorter.with_columns(
+            pl.struct("_group", "merchant_id").is_first_distinct().cast(pl.Int64).alias("_new")
+        ).with_columns(pl.col("_new").cum_sum().over("_group").alias("_merchants"))
+        thresholds = (
+            firsts.filter(pl.col("_merchants") >= keep_best)
+            .group_by("_group")
+            .agg(pl.col("_order").min().alias("_threshold"))
+        )
+        dominated = (
+            ordered.join(thresholds, on="_group", how="inner")
+            .filter((pl.col("minutes") == level) & (pl.col("_order") > pl.col("_threshold")))
+            .get_column("_order")
+        )
+        keep = keep.scatter(dominated, False)
+    never_drop = pl.col("pinned") | pl.col("product_id").is_in(list(pinned))
+    return ordered.filter(keep | never_drop).drop("_group", "_order")
+
+
+def build_rows(candidates: pl.DataFrame, brief: Brief, rules: SessionRules) -> list[Row]:
+    """Every constraint of the plan over the candidates' variables (row i = variable i)."""
+    rows: list[Row] = []
+    frame = candidates.with_row_index("_var").with_columns(deal_class(rules).alias("_class"))
+    several = len(brief.sessions) > 1
+    for index, session in enumerate(brief.sessions):
+        prefix = f"sessions.{index}." if several else ""
+        part = frame.filter(pl.col("session") == index)
+        every = part["_var"].to_list()
+
+        def add(name, lower, upper, columns, coefficients=None, prefix=prefix):
+            rows.append(
+                Row(
+                    prefix + name,
+                    -INF if lower is None else lower,
+                    INF if upper is None else upper,
+                    columns,
+                    coefficients or [1.0] * len(columns),
+                )
+            )
+
+        add("products", session.products.min, session.products.max, every)
+        add("minutes", None, session.minutes, every, part["minutes"].cast(pl.Float64).to_list())
+        for name, bounds in session.categories.items():
+            members = part.filter(pl.col("category_l1") == name)["_var"].to_list()
+            add(f"categories.{name}", bounds.min, bounds.max, members)
+        for name, bounds in session.roles.items():
+            members = part.filter(pl.col("role") == name)["_var"].to_list()
+            add(f"roles.{name}", bounds.min, bounds.max, members)
+        cap = session.max_per_merchant
+        for merchant, members in (
+            part.group_by("merchant_id", maintain_order=True)
+            .agg("_var")
+            .filter(pl.col("_var").list.len() > cap)
+            .iter_rows()
+        ):
+            add(f"max_per_merchant.{merchant}", None, cap, members)
+        _sequence_rows(part, rules, add)
+    _shared_rows(frame, brief, rows)
+    return rows
+
+
+def _sequence_rows(part: pl.DataFrame, rules: SessionRules, add) -> None:
+    """Enough deals for the run sheet: one to open and one to close the session, and one
+    after every `deal_every` other items: others ≤ deal_every × (deals + 1 − open − close)."""
+    sequence = rules.sequence
+    deals = part.filter(pl.col("_class") == "deal")["_var"].to_list()
+    others = part.filter(pl.col("_class") != "deal")["_var"].to_list()
+    if sequence.deal_slots_needed:
+        add("sequence.deals", sequence.deal_slots_needed, None, deals)
+    if sequence.deal_every:
+        k = float(sequence.deal_every)
+        add(
+            "sequence.deal_every",
+            None,
+            k * (1 - sequence.deal_slots_needed),
+            others + deals,
+            [1.0] * len(others) + [-k] * len(deals),
+        )
+
+
+def _shared_rows(frame: pl.DataFrame, brief: Brief, rows: list[Row]) -> None:
+    """Across sessions: at most once per product (unless allow_repeat), stock shared, and
+    plan-level pinned products in one of the sessions."""
+    if len(brief.sessions) < 2:
+        return
+    grouped = (
+        frame.group_by("product_id", maintain_order=True)
+        .agg("_var", "expected_units", pl.col("stock").first())
+        .filter(pl.col("_var").list.len() > 1)
+    )
+    for product, variables, units, stock in grouped.iter_rows():
+        if not brief.allow_repeat:
+            rows.append(Row(f"once.{product}", -INF, 1, variables, [1.0] * len(variables)))
+        elif sum(units) > stock:
+            rows.append(Row(f"stock.{product}", -INF, stock, variables, [float(u) for u in units]))
+    for product in brief.pinned:
+        variables = frame.filter(pl.col("product_id") == product)["_var"].to_list()
+        rows.append(Row(f"pinned.{product}", 1, INF, variables, [1.0] * len(variables)))
+
+
+def solve(
+    candidates: pl.DataFrame, brief: Brief, rules: SessionRules, *, time_limit: float
+) -> tuple[Solution | None, list[Row], list[float] | None]:
+    """Maximise the sum of `value` over the candidates under the brief's constraints.
+
+    Returns the solution (None when the model is infeasible), the rows, and on infeasibility
+    how far each row would have to give (for the explanation)."""
+    import highspy
+    import numpy as np
+
+    clock = time.perf_counter()
+    rows = build_rows(candidates, brief, rules)
+    count = candidates.height
+    highs = highspy.Highs()
+    highs.setOptionValue("output_flag", False)
+    highs.setOptionValue("time_limit", float(time_limit))
+    highs.setOptionValue("mip_rel_gap", 0.0)
+    highs.setOptionValue("mip_abs_gap", 0.999)  # the objective is whole fen
+    highs.setOptionValue("random_seed", 0)
+    lower = candidates["pinned"].cast(pl.Float64).to_numpy()
+    highs.addVars(count, lower, np.ones(count))
+    highs.changeColsIntegrality(
+        count,
+        np.arange(count, dtype=np.int32),
+        np.full(count, highspy.HighsVarType.kInteger, dtype=np.uint8),
+    )
+    highs.changeColsCost(
+        count, np.arange(count, dtype=np.int32), candidates["value"].cast(pl.Float64).to_numpy()
+    )
+    highs.changeObjectiveSense(highspy.ObjSense.kMaximize)
+    _add_rows(highs, rows)
+    highs.run()
+    status = highs.getModelStatus()
+    info = highs.getInfo()
+    kinds = highspy.HighsModelStatus
+    if status == kinds.kInfeasible:
+        return None, rows, _relaxation(highs, rows)
+    has_solution = info.primal_solution_status == highspy.SolutionStatus.kSolutionStatusFeasible
+    if status not in (kinds.kOptimal, kinds.kTimeLimit) or not has_solution:
+        if status == kinds.kTimeLimit:
+            raise PlanNotFound(
+                f"no plan found within the time limit of {time_limit:g} s",
+                hint="allow more time with --time-limit SECONDS",
+            )
+        raise HaowuError(f"the solver stopped: {highs.modelStatusToString(status)}")
+    values = np.asarray(highs.getSolution().col_value)
+    chosen = candidates.filter(pl.Series(values > 0.5))
+    objective = int(chosen["value"].sum())
+    optimal = status == kinds.kOptimal
+    bound = objective if optimal else int(np.floor(info.mip_dual_bound + 1e-6))
+    gap = 0.0 if optimal else max(0.0, (bound - objective) / max(bound, 1))
+    return (
+        Solution(
+            status="optimal" if optimal else "feasible",
+            chosen=chosen,
+            objective_fen=objective,
+            bound_fen=bound,
+            gap=gap,
+            variables=count,
+            seconds=time.perf_counter() - clock,
+        ),
+        rows,
+        None,
+    )
+
+
+def _add_rows(highs, rows: list[Row]) -> None:
+    import numpy as np
+
+    starts, indices, values = [], [], []
+    for row in rows:
+        starts.append(len(indices))
+        indices += row.columns
+        values += row.coefficients
+    highs.addRows(
+        len(rows),
+        np.array([r.lower for r in rows], dtype=np.float64),
+        np.array([r.upper for r in rows], dtype=np.float64),
+        len(indices),
+        np.array(starts, dtype=np.int32),
+        np.array(indices, dtype=np.int32),
+        np.array(values, dtype=np.float64),
+    )
+
+
+def _relaxation(highs, rows: list[Row]) -> list[float] | None:
+    """How far each constraint must give for some plan to exist, violating as little as
+    possible in total (HiGHS' feasibility relaxation); variables keep their bounds."""
+    import highspy
+
+    status = highs.feasibilityRelaxation(-1.0, -1.0, 1.0)
+    if status == highspy.HighsStatus.kError:
+        return None
+    activity = highs.getSolution().row_value
+    return [
+        max(row.lower - value, value - row.upper, 0.0)
+        for row, value in zip(rows, activity, strict=True)
+    ]

@@ -1,0 +1,313 @@
+"""`configs/session.yaml`: brief defaults, role and minute rules, the expected-sales model and
+the run sheet's sequencing rules, checked with every problem reported as file:line key."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+from haowu_cli.config import ConfigDoc, load_config_file
+from haowu_cli.errors import ConfigError
+
+SESSION_FILE = "session.yaml"
+CONDITIONS = ("price_to_ticket", "live_price", "commission_rate", "sales_strength")
+
+
+@dataclass(frozen=True)
+class RoleRule:
+    """A product meeting every condition (name -> (low, high), either may be None) gets this
+    role and slot minutes."""
+
+    role: str
+    conditions: dict[str, tuple[float | None, float | None]]
+    minutes: int
+
+
+@dataclass(frozen=True)
+class SalesModel:
+    default_gmv_per_hour_fen: int
+    strength_low: float
+    strength_high: float
+    affinity_match: float
+    affinity_other: float
+    price_fit: tuple[tuple[float, float], ...]
+    platform_cut: Decimal
+
+
+@dataclass(frozen=True)
+class SequenceRules:
+    deal_roles: tuple[str, ...]
+    open_with_deal: bool
+    close_with_deal: bool
+    deal_every: int
+    peak_roles: tuple[str, ...]
+    peak_from: int
+    peak_to: int
+
+    @property
+    def deal_slots_needed(self) -> int:
+        """Deals the opening and the close need."""
+        return int(self.open_with_deal) + int(self.close_with_deal)
+
+
+@dataclass(frozen=True)
+class SessionRules:
+    doc: ConfigDoc  # for the defaults' line numbers
+    defaults: dict
+    roles: tuple[RoleRule, ...]
+    sales: SalesModel
+    sequence: SequenceRules
+    fingerprint: str
+
+    @property
+    def role_names(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(r.role for r in self.roles))
+
+
+def load_rules(config_dir: Path) -> SessionRules:
+    doc = load_config_file(config_dir, SESSION_FILE)
+    problems: list[str] = []
+    data = doc.data if isinstance(doc.data, dict) else {}
+    known = {"defaults", "roles", "expected_sales", "sequence"}
+    if not isinstance(doc.data, dict):
+        problems.append(f"{doc.where()}: expected a mapping with {', '.join(sorted(known))}")
+    _unknown(doc, data, (), known, problems)
+    defaults = data.get("defaults") or {}
+    if not isinstance(defaults, dict):
+        problems.append(f"{doc.where('defaults')}: expected a mapping of brief keys")
+        defaults = {}
+    roles = _roles(doc, data.get("roles"), problems)
+    sales = _sales(doc, data.get("expected_sales"), problems)
+    sequence = _sequence(doc, data.get("sequence"), {r.role for r in roles}, problems)
+    if problems:
+        raise ConfigError(problems)
+    canonical = json.dumps(data, sort_keys=True, ensure_ascii=False, default=str)
+    fingerprint = hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:12]
+    return SessionRules(doc, defaults, roles, sales, sequence, fingerprint)
+
+
+def _unknown(doc: ConfigDoc, data: dict, path: tuple, known: set, problems: list) -> None:
+    for key in data:
+        if key not in known:
+            problems.append(
+                f"{doc.where(*path, str(key))}: unknown key {key!r}; expected one of "
+                f"{', '.join(sorted(known))}"
+            )
+
+
+def _number(doc, path, value, problems, *, low=None, high=None, what="a number") -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        problems.append(f"{doc.where(*path)}: expected {what}, got {value!r}")
+        return 0.0
+    if (low is not None and value < low) or (high is not None and value > high):
+        problems.append(f"{doc.where(*path)}: {value} is not {what}")
+    return float(value)
+
+
+def _whole(doc, path, value, problems, *, low, high, what) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        problems.append(f"{doc.where(*path)}: expected {what}, got {value!r}")
+        return low
+    return value
+
+
+def _roles(doc: ConfigDoc, section, problems: list) -> tuple[RoleRule, ...]:
+    if not isinstance(section, list) or not section:
+        problems.append(f"{doc.where('roles')}: expected a list of rules (role, when, minutes)")
+        return ()
+    rules = []
+    for index, spec in enumerate(section):
+        path = ("roles", str(index))
+        if not isinstance(spec, dict) or not isinstance(spec.get("role"), str):
+            problems.append(f"{doc.where(*path)}: expected role, when and minutes")
+            continue
+        _unknown(doc, spec, path, {"role", "when", "minutes"}, problems)
+        minutes = _whole(
+            doc,
+            (*path, "minutes"),
+            spec.get("minutes"),
+            problems,
+            low=1,
+            high=600,
+            what="whole minutes from 1 to 600",
+        )
+        when = spec.get("when") or {}
+        if not isinstance(when, dict):
+            problems.append(f"{doc.where(*path, 'when')}: expected conditions by name")
+            when = {}
+        conditions = {}
+        for name, bounds in when.items():
+            here = (*path, "when", str(name))
+            if name not in CONDITIONS:
+                problems.append(
+                    f"{doc.where(*here)}: unknown condition {name!r}; known: "
+                    f"{', '.join(CONDITIONS)}"
+                )
+                continue
+            if not isinstance(bounds, dict) or not bounds or set(bounds) - {"min", "max"}:
+                problems.append(f"{doc.where(*here)}: expected {{min: …, max: …}}")
+                continue
+            low, high = (
+                None
+                if bounds.get(end) is None
+                else _number(doc, (*here, end), bounds[end], problems)
+                for end in ("min", "max")
+            )
+            if low is not None and high is not None and low > high:
+                problems.append(f"{doc.where(*here)}: min {low:g} is above max {high:g}")
+            conditions[str(name)] = (low, high)
+        rules.append(RoleRule(spec["role"], conditions, minutes))
+    if rules and rules[-1].conditions:
+        problems.append(
+            f"{doc.where('roles', str(len(section) - 1))}: the last rule takes every product "
+            "no rule above takes; give it no conditions (no `when`)"
+        )
+    return tuple(rules)
+
+
+def _sales(doc: ConfigDoc, section, problems: list) -> SalesModel:
+    path = ("expected_sales",)
+    if not isinstance(section, dict):
+        problems.append(f"{doc.where(*path)}: expected the expected-sales model")
+        section = {}
+    known = {"default_gmv_per_hour", "strength", "affinity", "price_fit", "platform_cut"}
+    _unknown(doc, section, path, known, problems)
+
+    def pair(key: str, names: tuple[str, str]) -> tuple[float, float]:
+        spec = section.get(key)
+        if not isinstance(spec, dict) or set(spec) != set(names):
+            problems.append(f"{doc.where(*path, key)}: expected {{{names[0]}: …, {names[1]}: …}}")
+            return (1.0, 1.0)
+        return tuple(
+            _number(doc, (*path, key, n), spec[n], problems, low=0, what="a multiplier ≥ 0")
+            for n in names
+        )
+
+    gmv = _number(
+        doc,
+        (*path, "default_gmv_per_hour"),
+        section.get("default_gmv_per_hour"),
+        problems,
+        low=0,
+        what="yuan ≥ 0",
+    )
+    strength = pair("strength", ("low", "high"))
+    affinity = pair("affinity", ("match", "other"))
+    points = section.get("price_fit")
+    fit: list[tuple[float, float]] = []
+    if not isinstance(points, list) or len(points) < 2:
+        problems.append(f"{doc.where(*path, 'price_fit')}: expected two or more points [ratio, x]")
+    else:
+        for index, point in enumerate(points):
+            here = (*path, "price_fit", str(index))
+            if not (isinstance(point, list) and len(point) == 2):
+                problems.append(f"{doc.where(*here)}: expected [ratio, multiplier]")
+                continue
+            fit.append(
+                (
+                    _number(doc, here, point[0], problems, low=0, what="a ratio ≥ 0"),
+                    _number(doc, here, point[1], problems, low=0, what="a multiplier ≥ 0"),
+                )
+            )
+        if any(b[0] <= a[0] for a, b in zip(fit, fit[1:], strict=False)):
+            problems.append(f"{doc.where(*path, 'price_fit')}: the ratios must increase")
+    cut = _number(
+        doc,
+        (*path, "platform_cut"),
+        section.get("platform_cut", 0),
+        problems,
+        low=0,
+        high=1,
+        what="a fraction from 0 to 1",
+    )
+    return SalesModel(
+        default_gmv_per_hour_fen=round(gmv * 100),
+        strength_low=strength[0],
+        strength_high=strength[1],
+        affinity_match=affinity[0],
+        affinity_other=affinity[1],
+        price_fit=tuple(fit),
+        platform_cut=Decimal(str(cut)),
+    )
+
+
+def _sequence(doc: ConfigDoc, section, roles: set, problems: list) -> SequenceRules:
+    path = ("sequence",)
+    if not isinstance(section, dict):
+        problems.append(f"{doc.where(*path)}: expected the sequencing rules")
+        section = {}
+    known = {
+        "deal_roles",
+        "open_with_deal",
+        "close_with_deal",
+        "deal_every",
+        "peak_roles",
+        "peak",
+    }
+    _unknown(doc, section, path, known, problems)
+
+    def role_list(key: str) -> tuple[str, ...]:
+        value = section.get(key) or []
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            problems.append(f"{doc.where(*path, key)}: expected a list of roles")
+            return ()
+        for role in value:
+            if role not in roles:
+                problems.append(
+                    f"{doc.where(*path, key)}: {role!r} is not a role of the rules above; "
+                    f"roles: {', '.join(sorted(roles))}"
+                )
+        return tuple(value)
+
+    def flag(key: str) -> bool:
+        value = section.get(key, False)
+        if not isinstance(value, bool):
+            problems.append(f"{doc.where(*path, key)}: expected true or false")
+            return False
+        return value
+
+    peak = section.get("peak") or {}
+    if not isinstance(peak, dict) or set(peak) - {"from_minute", "to_minute"}:
+        problems.append(f"{doc.where(*path, 'peak')}: expected {{from_minute: …, to_minute: …}}")
+        peak = {}
+    peak_from, peak_to = (
+        _whole(
+            doc,
+            (*path, "peak", key),
+            peak.get(key, default),
+            problems,
+            low=0,
+            high=1440,
+            what="a minute from 0 to 1440",
+        )
+        for key, default in (("from_minute", 0), ("to_minute", 0))
+    )
+    if peak_to < peak_from:
+        problems.append(f"{doc.where(*path, 'peak')}: to_minute is before from_minute")
+    deal_roles = role_list("deal_roles")
+    rules = SequenceRules(
+        deal_roles=deal_roles,
+        open_with_deal=flag("open_with_deal"),
+        close_with_deal=flag("close_with_deal"),
+        deal_every=_whole(
+            doc,
+            (*path, "deal_every"),
+            section.get("deal_every", 0),
+            problems,
+            low=0,
+            high=1000,
+            what="a whole number of items (0: no rule)",
+        ),
+        peak_roles=role_list("peak_roles"),
+        peak_from=peak_from,
+        peak_to=peak_to,
+    )
+    if (rules.deal_slots_needed or rules.deal_every) and not deal_roles:
+        problems.append(f"{doc.where(*path, 'deal_roles')}: the deal rules need deal roles")
+    if set(rules.peak_roles) & set(deal_roles):
+        problems.append(f"{doc.where(*path, 'peak_roles')}: a role cannot be both deal and peak")
+    return rules
