@@ -88,6 +88,8 @@ def load_yaml_file(path: Path) -> ConfigDoc:
         where = f"{path}:{mark.line + 1}" if mark else str(path)
         problem = getattr(exc, "problem", None) or str(exc)
         raise ConfigError([f"{where}: not valid YAML: {problem}"]) from exc
+    except ValueError as exc:  # a value YAML recognises but cannot build, e.g. 2026-13-01
+        raise ConfigError([f"{path}: not a valid value: {exc}"]) from exc
     lines: dict[tuple[str, ...], int] = {}
     if node is not None:
         _record_lines(node, (), lines)

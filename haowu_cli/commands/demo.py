@@ -12,6 +12,7 @@ import typer
 from haowu_cli.commands.common import app_context
 from haowu_cli.commands.grading import show_distribution, show_explanation
 from haowu_cli.commands.importing import print_report
+from haowu_cli.commands.planning import show_plan
 from haowu_cli.commands.products import TABLE_COLUMNS
 from haowu_cli.config import packaged_path
 from haowu_cli.errors import UsageError
@@ -31,12 +32,15 @@ def demo_command(
         ),
     ] = None,
 ) -> None:
-    """Run import, grade, explain, list and export on the bundled sample sheets, into a fresh
-    database."""
+    """Run import, grade, explain, list, export and plan-session on the bundled sample sheets,
+    into a fresh database."""
     from haowu_cli.exporting import write_csv
     from haowu_cli.grading import explain, grade_products, load_model
     from haowu_cli.ingest.columns import load_kind
     from haowu_cli.ingest.pipeline import ImportOptions, import_files
+    from haowu_cli.planner import plan_sessions
+    from haowu_cli.planner.brief import resolve_brief
+    from haowu_cli.planner.rules import load_rules
     from haowu_cli.products import (
         export_frame,
         export_text_columns,
@@ -98,8 +102,19 @@ def demo_command(
         f"\n5. export: {exported.height} products written for Excel to {export_path}", style="bold"
     )
 
+    brief_path = packaged_path("sample_data") / "brief_a005.yaml"
+    rules = load_rules(app.config_dir)
+    plan = plan_sessions(store, resolve_brief(rules, brief_path, {}), rules)
+    out.note(
+        f"\n6. plan: a live session for anchor A005 from {brief_path.name}, "
+        f"{plan.status} for {plan.brief.objective} among {plan.variables} candidates",
+        style="bold",
+    )
+    show_plan(out, plan.plan_id, plan.brief.as_json(), plan.items, plan.status)
+
     out.note(f"\ndemo database: {store.path}", style="bold")
     out.note(f"try: haowu --db {store.path} products --search 面霜")
+    out.note(f"     haowu --db {store.path} export run-sheet {plan.plan_id} --excel -o 排品表.csv")
 
 
 def _product_near_next_level(store: Store) -> str:

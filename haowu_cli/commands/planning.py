@@ -182,7 +182,10 @@ def show_plan(out, plan_id, brief_json: dict, items, status: str) -> None:
 
     from haowu_cli.planner.output import run_sheet_table, session_totals
 
-    objective = brief_json["objective"]
+    def money(column: str, part=items) -> str:
+        fen = int(part[column].sum())
+        return f"¥{fen // 100:,}.{fen % 100:02d}"
+
     for totals in session_totals(items, brief_json):
         part = items.filter(pl.col("session") == totals["session"])
         name = f"plan {plan_id}" if plan_id else "plan (not saved)"
@@ -193,11 +196,10 @@ def show_plan(out, plan_id, brief_json: dict, items, status: str) -> None:
         out.emit(run_sheet_table(part), OutputFormat.table, RUN_SHEET_COLUMNS, title=title)
         out.print_line(
             f"{totals['products']} products, {totals['used_minutes']} of {totals['minutes']} "
-            f"minutes; expected GMV ¥{totals['expected_gmv']}, commission "
-            f"¥{totals['expected_commission']}, team income ¥{totals['expected_team_income']}"
+            f"minutes; expected GMV {money('expected_gmv_fen', part)}, commission "
+            f"{money('commission_fen', part)}, team income {money('team_income_fen', part)}"
         )
-    grand = sum(int(v) for v in items["objective_fen"].to_list())
-    out.print_line(f"objective {objective}: ¥{grand // 100:,}.{grand % 100:02d} ({status})")
+    out.print_line(f"objective {brief_json['objective']}: {money('objective_fen')} ({status})")
 
 
 sessions_app = typer.Typer(

@@ -16,6 +16,11 @@ from haowu_cli.planner.model import Row, deal_class
 from haowu_cli.planner.rules import RoleRule, SessionRules
 
 
+def _n(count: int, noun: str) -> str:
+    """ "1 product", "3 products"."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
 def filters_text(session: SessionBrief) -> str:
     """The brief's filters, as a clause: "min_level L2, min_commission_rate 15% …"."""
     parts = [f"min_level {session.min_level}"]
@@ -93,11 +98,13 @@ def _session_problems(
 
     wanted = session.products.min or 0
     if wanted > eligible.height:
-        problems.append(f"products.min = {wanted}, but only {eligible.height} products {passing}")
+        problems.append(
+            f"products.min = {wanted}, but only {_n(eligible.height, 'product')} {passing}"
+        )
     elif wanted > most_from(eligible):
         merchants = eligible["merchant_id"].n_unique()
         problems.append(
-            f"products.min = {wanted}, but the {merchants} merchants with eligible products "
+            f"products.min = {wanted}, but the {_n(merchants, 'merchant')} with eligible products "
             f"give at most {most_from(eligible)} at max_per_merchant {cap}"
         )
     for name, bounds in session.categories.items():
@@ -118,9 +125,11 @@ def _session_problems(
     for name, bounds in session.roles.items():
         members = eligible.filter(pl.col("role") == name)
         if bounds.min and bounds.min > members.height:
+            verb = "is" if members.height == 1 else "are"
             problems.append(
-                f"roles.{name}.min = {bounds.min}, but only {members.height} eligible products "
-                f"are {name} ({role_text(by_role[name], anchor)})"
+                f"roles.{name}.min = {bounds.min}, but only "
+                f"{_n(members.height, 'eligible product')} {verb} {name} "
+                f"({role_text(by_role[name], anchor)})"
             )
     limit = session.products.max
     for key, mins in (
@@ -152,7 +161,8 @@ def _sequence_problems(eligible: pl.DataFrame, session: SessionBrief, rules) -> 
         roles = "/".join(sequence.deal_roles)
         return [
             f"the run sheet opens and closes with a deal ({roles}; sequence in session.yaml), "
-            f"but only {deals.height} eligible products are deals"
+            f"but only {_n(deals.height, 'eligible product')} "
+            f"{'is a deal' if deals.height == 1 else 'are deals'}"
         ]
     wanted = session.products.min or 0
     if sequence.deal_every and wanted:

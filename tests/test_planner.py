@@ -1,0 +1,550 @@
+"""The session planner's core: candidates, the MILP against brute force, pruning, the run
+sheet's order, infeasibility explanations, several sessions."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import itertools
+from decimal import Decimal
+
+import polars as pl
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from haowu_cli.config import packaged_path
+from haowu_cli.planner.brief import Brief, resolve_brief
+from haowu_cli.planner.candidates import candidate_frame
+from haowu_cli.planner.explain import obvious_problems, relaxation_problems
+from haowu_cli.planner.model import prune, solve
+from haowu_cli.planner.rules import SequenceRules, load_rules
+from haowu_cli.planner.run_sheet import order_items, rule_breaks
+
+RULES = load_rules(packaged_path("configs"))
+NO_SEQUENCE = SequenceRules((), False, False, 0, (), 0, 0)
+DEALS = ("引流款",)
+
+
+def rules_with(sequence: SequenceRules = NO_SEQUENCE):
+    return dataclasses.replace(RULES, sequence=sequence)
+
+
+def brief(rules=RULES, **overrides):
+    products = {"min": 0, "max": 40} | overrides.pop("products", {})
+    base = {"anchor": "A1", "date": dt.date(2026, 12, 1), "products": products}
+    return resolve_brief(rules, None, base | overrides)
+
+
+def candidates(rows: list[dict], session: int = 0) -> pl.DataFrame:
+    """Candidate rows as the model reads them; keys left out take plain values."""
+    filled = [
+        {
+            "session": session,
+            "product_id": f"P{i}",
+            "merchant_id": f"M{i}",
+            "category_l1": "美妆",
+            "role": "利润款",
+            "minutes": 5,
+            "expected_units": 10,
+            "stock": 100,
+            "value": 100,
+            "pinned": False,
+            "eligible": True,
+            "reason": None,
+        }
+        | row
+        for i, row in enumerate(rows)
+    ]
+    return pl.DataFrame(filled, schema_overrides={"reason": pl.String})
+
+
+def chosen_ids(solution) -> set[str]:
+    return set(solution.chosen["product_id"])
+
+
+# --- candidates: eligibility, roles, minutes, expected sales --------------------------------
+
+
+def products(rows: list[dict]) -> pl.DataFrame:
+    base = {
+        "merchant_id": "M1",
+        "title": "t",
+        "category_l1": "美妆",
+        "category_l2": "护肤",
+        "live_price_fen": 5000,
+        "commission_rate": Decimal("0.2"),
+        "service_fee_rate": Decimal("0.05"),
+        "stock": 1000,
+        "sample": True,
+        "mechanism": None,
+        "level": "L3",
+        "sales_strength": 0.5,
+    }
+    frame = [base | {"product_id": f"P{i}"} | row for i, row in enumerate(rows)]
+    return pl.DataFrame(
+        frame,
+        schema_overrides={
+            "commission_rate": pl.Decimal(9, 6),
+            "service_fee_rate": pl.Decimal(9, 6),
+            "mechanism": pl.String,
+            "level": pl.String,
+        },
+    )
+
+
+ANCHOR = {
+    "anchor_id": "A1",
+    "avg_ticket_fen": 10000,
+    "gmv_per_hour_fen": 6_000_000,
+    "categories": ["美妆"],
+}
+
+
+def test_each_filter_gives_its_reason():
+    session = brief(
+        min_level="L2",
+        min_commission_rate="15%",
+        require_sample=True,
+        exclude_products=["P0"],
+        exclude_merchants=["M9"],
+    ).sessions[0]
+    frame = candidate_frame(
+        products(
+            [
+                {},
+                {"merchant_id": "M9"},
+                {"level": None},
+                {"level": "L1"},
+                {"commission_rate": Decimal("0.12")},
+                {"sample": False},
+                {"live_price_fen": 0},
+                {"stock": 0},
+                {},
+            ]
+        ),
+        ANCHOR,
+        session,
+        RULES,
+    )
+    assert frame["reason"].to_list() == [
+        "excluded by exclude_products",
+        "merchant M9 excluded by exclude_merchants",
+        "not graded yet (run haowu grade)",
+        "level L1 is below min_level L2",
+        "commission 12% is below min_commission_rate 15%",
+        "no sample (require_sample)",
+        "no live price",
+        "out of stock",
+        None,
+    ]
+    assert frame["eligible"].to_list() == [False] * 8 + [True]
+
+
+def test_roles_and_minutes_follow_the_rules_in_order():
+    # The anchor's average ticket is ¥100: ≤ ¥40 is a deal, ≥ ¥300 an image item, strong
+    # sellers heroes, the rest margin items (configs/session.yaml).
+    frame = candidate_frame(
+        products(
+            [
+                {"live_price_fen": 3990, "sales_strength": 1.0},
+                {"live_price_fen": 30000},
+                {"live_price_fen": 8000, "sales_strength": 0.7},
+                {"live_price_fen": 8000, "sales_strength": 0.69},
+            ]
+        ),
+        ANCHOR,
+        brief().sessions[0],
+        RULES,
+    )
+    assert frame["role"].to_list() == ["引流款", "形象款", "主推款", "利润款"]
+    assert frame["minutes"].to_list() == [3, 8, 10, 6]
+
+
+def test_an_anchor_without_average_ticket_gets_no_price_roles():
+    anchor = ANCHOR | {"avg_ticket_fen": None}
+    frame = candidate_frame(products([{"live_price_fen": 990}]), anchor, brief().sessions[0], RULES)
+    assert frame["role"].to_list() == ["利润款"]
+
+
+def test_expected_sales_follow_the_model_and_money_is_exact():
+    # ¥60,000 an hour × 6 min / 60 × strength (0.5 + 1 × 0.5) × affinity 1.2 (美妆 is the
+    # anchor's) × price fit 1.0 (price = ticket) = ¥7,200 → 72 units of ¥100.
+    frame = candidate_frame(
+        products(
+            [
+                {"live_price_fen": 10000, "commission_rate": Decimal("0.123456")},
+                {"live_price_fen": 10000, "category_l1": "食品", "category_l2": "零食"},
+                {"live_price_fen": 10000, "stock": 30},
+            ]
+        ),
+        ANCHOR,
+        brief().sessions[0],
+        RULES,
+    )
+    assert frame["expected_units"].to_list() == [72, 36, 30]  # other category: × 0.6; stock
+    assert frame["expected_gmv_fen"].to_list() == [720000, 360000, 300000]
+    # 720000 × 0.123456 = 88888.32 → 88888; 720000 × 0.05 × 0.9 = 32400
+    assert frame["commission_fen"][0] == 88888
+    assert frame["team_income_fen"].to_list() == [32400, 16200, 13500]
+
+
+def test_commission_rounds_half_up_to_the_fen():
+    frame = candidate_frame(
+        products([{"live_price_fen": 1001, "stock": 1, "commission_rate": Decimal("0.5")}]),
+        ANCHOR,
+        brief().sessions[0],
+        RULES,
+    )
+    assert frame["expected_gmv_fen"][0] == 1001
+    assert frame["commission_fen"][0] == 501  # 500.5 fen
+
+
+# --- the MILP against brute force -------------------------------------------------------------
+
+
+def brute_force(frame: pl.DataFrame, plan_brief, rules) -> int | None:
+    """The best objective over every subset that meets the brief and can be ordered by the
+    sequencing rules (checked by ordering it), or None when none can."""
+    session = plan_brief.sessions[0]
+    rows = frame.to_dicts()
+    best = None
+    for size in range(len(rows) + 1):
+        for subset in itertools.combinations(rows, size):
+            if not _meets(subset, session, rows):
+                continue
+            if subset:
+                ordered = order_items(pl.DataFrame(list(subset)), session, rules.sequence)
+                if rule_breaks(ordered, rules.sequence):
+                    continue
+            value = sum(r["value"] for r in subset)
+            best = value if best is None else max(best, value)
+    return best
+
+
+def _meets(subset, session, rows) -> bool:
+    count = len(subset)
+    if session.products.min is not None and count < session.products.min:
+        return False
+    if session.products.max is not None and count > session.products.max:
+        return False
+    if sum(r["minutes"] for r in subset) > session.minutes:
+        return False
+    if not all(
+        any(s["product_id"] == r["product_id"] for s in subset) for r in rows if r["pinned"]
+    ):
+        return False
+    for key, bounds in (("category_l1", session.categories), ("role", session.roles)):
+        for name, bound in bounds.items():
+            n = sum(1 for r in subset if r[key] == name)
+            if (bound.min is not None and n < bound.min) or (
+                bound.max is not None and n > bound.max
+            ):
+                return False
+    merchants = [r["merchant_id"] for r in subset]
+    return all(merchants.count(m) <= session.max_per_merchant for m in merchants)
+
+
+@st.composite
+def instances(draw):
+    n = draw(st.integers(3, 8))
+    rows = [
+        {
+            "merchant_id": draw(st.sampled_from(["M1", "M2", "M3"])),
+            "category_l1": draw(st.sampled_from(["美妆", "食品", "日百"])),
+            "role": draw(st.sampled_from(["引流款", "引流款", "主推款", "利润款"])),
+            "minutes": draw(st.integers(1, 10)),
+            "value": draw(st.integers(0, 1000)),
+            "expected_units": draw(st.integers(0, 50)),
+        }
+        for _ in range(n)
+    ]
+    pinned = draw(st.sets(st.integers(0, n - 1), max_size=1))
+    for i in pinned:
+        rows[i]["pinned"] = True
+    low = draw(st.integers(2, 3))
+    overrides = {
+        "products": {"min": low, "max": draw(st.integers(low, 6))},
+        "minutes": draw(st.integers(8, 50)),
+        "max_per_merchant": draw(st.integers(1, 3)),
+        "categories": {"美妆": {"min": draw(st.integers(0, 1)), "max": draw(st.integers(1, 4))}},
+        "roles": {"主推款": {"min": draw(st.integers(0, 1))}},
+    }
+    sequence = SequenceRules(
+        DEALS,
+        draw(st.booleans()),
+        draw(st.booleans()),
+        draw(st.integers(0, 3)),
+        ("主推款",),
+        0,
+        30,
+    )
+    return candidates(rows), overrides, sequence
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(instances())
+def test_the_plan_is_as_good_as_brute_force(instance):
+    frame, overrides, sequence = instance
+    rules = rules_with(sequence)
+    plan_brief = brief(rules, **overrides)
+    expected = brute_force(frame, plan_brief, rules)
+    for pool in (frame, prune(frame, plan_brief, rules)):
+        solution, _, _ = solve(pool, plan_brief, rules, time_limit=10)
+        if expected is None:
+            assert solution is None
+        else:
+            assert solution is not None and solution.status == "optimal"
+            assert solution.objective_fen == expected
+            ordered = order_items(solution.chosen, plan_brief.sessions[0], rules.sequence)
+            assert rule_breaks(ordered, rules.sequence) == []
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 5), st.integers(0, 2), st.integers(1, 3), st.integers(0, 99)),
+        min_size=10,
+        max_size=60,
+    ),
+    st.integers(1, 6),
+    st.integers(1, 2),
+)
+def test_pruning_keeps_the_optimum_and_drops_dominated_candidates(rows, most, cap):
+    frame = candidates(
+        [
+            {
+                "merchant_id": f"M{m}",
+                "category_l1": ["美妆", "食品", "日百"][c],
+                "minutes": minutes,
+                "value": value,
+            }
+            for m, c, minutes, value in rows
+        ]
+    )
+    plan_brief = brief(
+        rules_with(),
+        products={"min": 1, "max": most},
+        max_per_merchant=cap,
+        categories={"美妆": {"max": 2}},
+        minutes=10,
+    )
+    rules = rules_with()
+    pool = prune(frame, plan_brief, rules)
+    full, _, _ = solve(frame, plan_brief, rules, time_limit=10)
+    pruned, _, _ = solve(pool, plan_brief, rules, time_limit=10)
+    assert (full is None) == (pruned is None)
+    if full is not None:
+        assert pruned.objective_fen == full.objective_fen
+    # Nothing survives that `most` better, no longer candidates of other merchants beat.
+    assert pool.height <= frame.height
+
+
+def test_pruning_shrinks_a_large_pool():
+    frame = candidates(
+        [
+            {"merchant_id": f"M{i % 50}", "value": (i * 7919) % 10_000, "minutes": 3 + i % 3}
+            for i in range(5000)
+        ]
+    )
+    plan_brief = brief(rules_with(), products={"min": 5, "max": 10})
+    pool = prune(frame, plan_brief, rules_with())
+    assert pool.height < 200
+    full, _, _ = solve(frame, plan_brief, rules_with(), time_limit=30)
+    pruned, _, _ = solve(pool, plan_brief, rules_with(), time_limit=30)
+    assert pruned.objective_fen == full.objective_fen
+
+
+def test_pinned_products_are_in_and_excluded_ones_never_are():
+    frame = candidates([{"value": 1}, {"value": 500}, {"value": 400, "pinned": True}])
+    plan_brief = brief(rules_with(), products={"max": 1}, pinned=["P2"])
+    solution, _, _ = solve(frame, plan_brief, rules_with(), time_limit=10)
+    assert chosen_ids(solution) == {"P2"}
+
+
+def test_same_inputs_give_the_same_plan():
+    frame = candidates([{"value": 100, "merchant_id": f"M{i % 3}"} for i in range(30)])
+    plan_brief = brief(rules_with(), products={"min": 4, "max": 6}, max_per_merchant=2)
+    first = solve(frame, plan_brief, rules_with(), time_limit=10)[0]
+    again = solve(frame, plan_brief, rules_with(), time_limit=10)[0]
+    assert first.chosen["product_id"].to_list() == again.chosen["product_id"].to_list()
+
+
+# --- several sessions ------------------------------------------------------------------------
+
+
+def two_sessions(rules, *, allow_repeat: bool = False, pinned: tuple = ()) -> Brief:
+    one = brief(rules, products={"min": 1, "max": 2}).sessions[0]
+    return Brief(
+        sessions=(one, dataclasses.replace(one, anchor="A2")),
+        objective="team_income",
+        allow_repeat=allow_repeat,
+        pinned=pinned,
+    )
+
+
+def test_a_product_appears_in_one_session_unless_repeats_are_allowed():
+    rows = [{"product_id": "STAR", "value": 1000}, {"product_id": "B", "value": 10}]
+    frame = pl.concat([candidates(rows, 0), candidates(rows, 1)])
+    solution, _, _ = solve(frame, two_sessions(rules_with()), rules_with(), time_limit=10)
+    assert solution.chosen.filter(pl.col("product_id") == "STAR").height == 1
+    repeat = two_sessions(rules_with(), allow_repeat=True)
+    solution, _, _ = solve(frame, repeat, rules_with(), time_limit=10)
+    assert solution.chosen.filter(pl.col("product_id") == "STAR").height == 2
+
+
+def test_stock_is_shared_between_sessions():
+    # 80 expected units in each session, 100 in stock: both sessions would sell 160.
+    rows = [
+        {"product_id": "STAR", "value": 1000, "expected_units": 80, "stock": 100},
+        {"product_id": "B", "value": 10},
+    ]
+    frame = pl.concat([candidates(rows, 0), candidates(rows, 1)])
+    repeat = two_sessions(rules_with(), allow_repeat=True)
+    solution, _, _ = solve(frame, repeat, rules_with(), time_limit=10)
+    assert solution.chosen.filter(pl.col("product_id") == "STAR").height == 1
+    assert solution.objective_fen == 1000 + 10 + 10  # B, with stock to spare, sells in both
+
+
+def test_a_plan_level_pinned_product_lands_in_one_session():
+    rows = [{"product_id": "MUST", "value": 0}, {"product_id": "B", "value": 10}]
+    frame = pl.concat([candidates(rows, 0), candidates(rows, 1)])
+    plan_brief = two_sessions(rules_with(), pinned=("MUST",))
+    solution, _, _ = solve(frame, plan_brief, rules_with(), time_limit=10)
+    assert solution.chosen.filter(pl.col("product_id") == "MUST").height == 1
+
+
+# --- the run sheet's order -------------------------------------------------------------------
+
+
+def test_run_sheet_opens_and_closes_on_deals_with_heroes_in_the_peak():
+    sequence = SequenceRules(DEALS, True, True, 2, ("主推款",), 20, 60)
+    rows = (
+        [{"role": "引流款", "minutes": 3, "expected_units": 100 - i} for i in range(4)]
+        + [{"role": "主推款", "minutes": 10, "value": 500 - i} for i in range(2)]
+        + [{"role": "利润款", "minutes": 6, "value": 200 - i} for i in range(3)]
+    )
+    session = brief(start="23:30").sessions[0]
+    ordered = order_items(candidates(rows), session, sequence)
+    assert rule_breaks(ordered, sequence) == []
+    assert ordered["product_id"][0] == "P0" and ordered["product_id"][-1] == "P1"  # strongest
+    assert ordered["role"].to_list() == [
+        "引流款",
+        "利润款",
+        "利润款",
+        "引流款",
+        "利润款",
+        "主推款",
+        "引流款",
+        "主推款",
+        "引流款",
+    ]
+    starts = ordered["start_minute"].to_list()
+    assert starts == list(itertools.accumulate([0] + ordered["minutes"].to_list()[:-1]))
+    heroes = ordered.filter(pl.col("role") == "主推款")
+    assert all(20 <= m < 60 for m in heroes["start_minute"])
+    assert heroes["note"].to_list() == ["高峰", "高峰"]
+    assert ordered["note"][0] == "开场" and ordered["note"][-1] == "收尾"
+    assert ordered["start"][0] == "23:30" and ordered["start"][-1] < "23:30"  # past midnight
+
+
+def test_rule_breaks_finds_a_long_run_without_a_deal():
+    sequence = SequenceRules(DEALS, True, False, 2, (), 0, 0)
+    frame = candidates([{"role": "引流款"}] + [{"role": "利润款"}] * 3)
+    assert rule_breaks(frame, sequence) == ["3 items without a deal up to position 4"]
+
+
+# --- infeasibility ---------------------------------------------------------------------------
+
+
+def test_a_category_minimum_too_high_is_explained_with_its_numbers():
+    frame = candidates(
+        [{"category_l1": "美妆"}] * 3
+        + [{"category_l1": "美妆", "eligible": False, "reason": "x"}]
+        + [{"category_l1": "食品"}] * 5
+    )
+    plan_brief = brief(
+        rules_with(),
+        categories={"美妆": {"min": 5}},
+        min_level="L2",
+        min_commission_rate=0.15,
+    )
+    problems = obvious_problems(frame, plan_brief, rules_with(), [ANCHOR])
+    assert problems == [
+        "categories.美妆.min = 5, but only 3 美妆 products pass min_level L2, "
+        "min_commission_rate 15% and stock above zero"
+    ]
+
+
+def test_direct_checks_name_each_impossible_constraint():
+    frame = candidates(
+        [{"role": "引流款", "merchant_id": "M1", "minutes": 3}] * 2
+        + [{"merchant_id": "M1", "pinned": True, "product_id": "PIN"}]
+        + [{"product_id": "BAD", "eligible": False, "reason": "out of stock"}]
+    )
+    plan_brief = brief(
+        rules_with(),
+        products={"min": 3, "max": 4},
+        max_per_merchant=2,
+        roles={"主推款": {"min": 1}},
+        categories={"食品": {"min": 1}},
+        pinned=["PIN", "BAD", "NOPE"],
+    )
+    problems = obvious_problems(frame, plan_brief, rules_with(), [ANCHOR])
+    assert "pinned BAD is not eligible: out of stock" in problems
+    assert "pinned NOPE is not a product in the database" in problems
+    assert (
+        "products.min = 3, but the 1 merchant with eligible products give at most 2 at "
+        "max_per_merchant 2" in problems
+    )
+    assert any(p.startswith("roles.主推款.min = 1, but only 0 eligible products") for p in problems)
+    assert any(
+        p.startswith("categories.食品.min = 1, but only 0 食品 products (no product")
+        for p in problems
+    )
+
+
+def test_constraints_that_clash_only_together_are_named_by_the_relaxation():
+    # 3 美妆 and 3 heroes fit each on their own, not both within 4 products: no hero is 美妆.
+    frame = candidates(
+        [{"category_l1": "美妆", "merchant_id": f"A{i}"} for i in range(3)]
+        + [{"category_l1": "食品", "role": "主推款", "merchant_id": f"B{i}"} for i in range(3)]
+    )
+    plan_brief = brief(
+        rules_with(),
+        products={"min": 1, "max": 4},
+        categories={"美妆": {"min": 3}},
+        roles={"主推款": {"min": 3}},
+    )
+    assert obvious_problems(frame, plan_brief, rules_with(), [ANCHOR]) == []
+    solution, rows, slack = solve(frame, plan_brief, rules_with(), time_limit=10)
+    assert solution is None
+    text = "\n".join(relaxation_problems(rows, slack))
+    assert "cannot all hold together" in text
+    assert any(name in text for name in ("categories.美妆", "roles.主推款", "products"))
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"products": {"min": 5, "max": 5}, "minutes": 20}, "needs at least 25 minutes"),
+        (
+            {"categories": {"美妆": {"min": 3}, "食品": {"min": 3}}, "products": {"max": 5}},
+            "the categories minimums add up to 6 (美妆 3 + 食品 3), above products.max = 5",
+        ),
+    ],
+)
+def test_more_direct_checks(overrides, message):
+    frame = candidates([{"category_l1": c} for c in ["美妆"] * 5 + ["食品"] * 5])
+    problems = obvious_problems(frame, brief(rules_with(), **overrides), rules_with(), [ANCHOR])
+    assert any(message in p for p in problems), problems
+
+
+def test_too_few_deals_for_the_sequence_is_explained():
+    sequence = SequenceRules(DEALS, True, True, 4, (), 0, 0)
+    frame = candidates([{"role": "引流款"}] + [{}] * 9)
+    problems = obvious_problems(frame, brief(rules_with(sequence)), rules_with(sequence), [ANCHOR])
+    assert problems == [
+        "the run sheet opens and closes with a deal (引流款; sequence in session.yaml), "
+        "but only 1 eligible product is a deal"
+    ]
