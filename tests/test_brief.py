@@ -110,12 +110,13 @@ def test_several_sessions_take_the_brief_keys_and_their_own(tmp_path):
         "  - {anchor: A001, date: 2026-12-01}\n"
         "  - {anchor: A002, date: 2026-12-02, max_per_merchant: 4, pinned: [P2]}\n",
     )
-    brief = resolve_brief(RULES, path, {"minutes": 90})
+    brief = resolve_brief(RULES, path, {"minutes": 90, "pinned": ["P3"]})
     first, second = brief.sessions
     assert (first.anchor, second.anchor) == ("A001", "A002")
     assert (first.max_per_merchant, second.max_per_merchant) == (2, 4)
     assert (first.minutes, second.minutes) == (90, 90)
-    assert brief.pinned == ("P1",) and first.pinned == () and second.pinned == ("P2",)
+    # Top-level and --pin products go to whichever session is best; a session's own to it.
+    assert brief.pinned == ("P1", "P3") and first.pinned == () and second.pinned == ("P2",)
     assert brief.allow_repeat is True
     with pytest.raises(ConfigError, match="--anchor: the brief lists sessions"):
         resolve_brief(RULES, path, {"anchor": "A003"})

@@ -548,3 +548,34 @@ def test_too_few_deals_for_the_sequence_is_explained():
         "the run sheet opens and closes with a deal (引流款; sequence in session.yaml), "
         "but only 1 eligible product is a deal"
     ]
+
+
+def test_ctrl_c_stops_the_solver_at_once():
+    """HiGHS runs in C++; haowu must not make a user wait for the time limit after Ctrl-C."""
+    import _thread
+    import threading
+    import time
+
+    import highspy
+    import numpy as np
+
+    from haowu_cli.planner.model import _run_interruptibly
+
+    rng = np.random.default_rng(1)
+    n = 3000
+    highs = highspy.Highs()
+    highs.setOptionValue("output_flag", False)
+    highs.setOptionValue("time_limit", 60.0)
+    highs.addVars(n, np.zeros(n), np.ones(n))
+    every = np.arange(n, dtype=np.int32)
+    highs.changeColsIntegrality(n, every, np.full(n, 1, dtype=np.uint8))
+    highs.changeColsCost(n, every, rng.integers(1, 1000, n).astype(float))
+    highs.changeObjectiveSense(highspy.ObjSense.kMaximize)
+    for _ in range(30):  # a hard multi-dimensional knapsack
+        weights = rng.integers(1, 1000, n).astype(float)
+        highs.addRow(-highspy.kHighsInf, weights.sum() / 7, n, every, weights)
+    threading.Timer(0.5, _thread.interrupt_main).start()
+    started = time.monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        _run_interruptibly(highs)
+    assert time.monotonic() - started < 10

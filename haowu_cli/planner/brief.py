@@ -162,8 +162,10 @@ def resolve_brief(
                 )
                 del cli[key]
     plan_pinned: tuple[str, ...] = ()
-    if several and "pinned" in base:
-        plan_pinned = _ids(base.pop("pinned"), problems)
+    if several:  # a top-level or --pin product: in whichever session is best
+        for layer in (base, cli):
+            if "pinned" in layer:
+                plan_pinned += _ids(layer.pop("pinned"), problems)
     if not sessions_raw:
         sessions_raw = [({}, "the session")]
     sessions = tuple(
@@ -177,7 +179,7 @@ def resolve_brief(
     allow_repeat = _flag(cli.get("allow_repeat") or base.get("allow_repeat"), False, problems)
     if problems:
         raise ConfigError(problems, hint="the brief's keys are listed in the README (Sessions)")
-    return Brief(sessions, str(objective), allow_repeat, plan_pinned)
+    return Brief(sessions, str(objective), allow_repeat, tuple(dict.fromkeys(plan_pinned)))
 
 
 def _merge(brief: dict[str, Located], cli: dict[str, Located]) -> dict[str, Located]:
@@ -216,6 +218,9 @@ def _session(rules: SessionRules, raw: dict[str, Located], label: str, problems)
     day = raw.get("date")
     if day is None:
         problems.append(missing("date"))
+    for key in ("minutes", "max_per_merchant"):
+        if key not in raw:
+            problems.append(missing(key.replace("_", "-")))
     start_time = _time(raw.get("start"), problems)
     products = _bounds(raw.get("products"), problems, required=True)
     level, where = raw.get("min_level", ("L1", lambda: "min_level"))

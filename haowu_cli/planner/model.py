@@ -254,7 +254,7 @@ def solve(
     )
     highs.changeObjectiveSense(highspy.ObjSense.kMaximize)
     _add_rows(highs, rows)
-    highs.run()
+    _run_interruptibly(highs)
     status = highs.getModelStatus()
     info = highs.getInfo()
     kinds = highspy.HighsModelStatus
@@ -287,6 +287,39 @@ def solve(
         rows,
         None,
     )
+
+
+def _run_interruptibly(highs) -> None:
+    """Solve, and stop at once on Ctrl-C. While HiGHS runs, Python only sees a Ctrl-C when
+    HiGHS calls back into it; so a Ctrl-C sets a flag, and HiGHS' interrupt callback asks it
+    to stop. The KeyboardInterrupt is raised when it has."""
+    import signal
+    import threading
+
+    import highspy
+
+    interrupted = False
+
+    def on_ctrl_c(_signum, _frame) -> None:
+        nonlocal interrupted
+        interrupted = True
+
+    def interrupt(_kind, _message, _data_out, data_in, _user_data) -> None:
+        if interrupted:
+            data_in.user_interrupt = True
+
+    if threading.current_thread() is not threading.main_thread():
+        highs.run()  # signals reach the main thread only
+        return
+    highs.setCallback(interrupt, None)
+    highs.startCallback(highspy.cb.HighsCallbackType.kCallbackMipInterrupt)
+    previous = signal.signal(signal.SIGINT, on_ctrl_c)
+    try:
+        highs.run()
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if interrupted:
+        raise KeyboardInterrupt
 
 
 def _add_rows(highs, rows: list[Row]) -> None:

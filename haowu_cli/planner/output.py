@@ -133,7 +133,8 @@ def _yuan_text(fen: int | None) -> str | None:
     return f"{sign}{abs(fen) // 100}.{abs(fen) % 100:02d}"
 
 
-def candidates_json(candidates: pl.DataFrame) -> list[dict]:
+def candidates_json(candidates: pl.DataFrame) -> pl.DataFrame:
+    """The candidates as the JSON output lists them (a frame: `render.to_json` writes it)."""
     shown = candidates.select(
         (pl.col("session") + 1).alias("session"),
         "product_id",
@@ -150,7 +151,7 @@ def candidates_json(candidates: pl.DataFrame) -> list[dict]:
         _money("value", "objective_value"),
         (pl.col("chosen") if "chosen" in candidates.columns else pl.lit(False)).alias("chosen"),
     )
-    return shown.to_dicts()
+    return shown
 
 
 def plan_json(
