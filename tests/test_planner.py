@@ -308,7 +308,7 @@ def test_the_plan_is_as_good_as_brute_force(instance):
         max_size=60,
     ),
     st.integers(1, 6),
-    st.integers(1, 2),
+    st.integers(1, 3),
 )
 def test_pruning_keeps_the_optimum_and_drops_dominated_candidates(rows, most, cap):
     frame = candidates(
@@ -579,3 +579,38 @@ def test_ctrl_c_stops_the_solver_at_once():
     with pytest.raises(KeyboardInterrupt):
         _run_interruptibly(highs)
     assert time.monotonic() - started < 10
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 3), st.integers(1, 3), st.integers(0, 99), st.integers(0, 99)),
+        min_size=6,
+        max_size=40,
+    ),
+    st.integers(1, 3),
+)
+def test_pruning_keeps_the_optimum_of_two_sessions(rows, cap):
+    def session(index: int) -> pl.DataFrame:
+        return candidates(
+            [
+                {
+                    "product_id": f"P{i}",
+                    "merchant_id": f"M{m}",
+                    "minutes": minutes,
+                    "value": values[index],
+                }
+                for i, (m, minutes, *values) in enumerate(rows)
+            ],
+            index,
+        )
+
+    frame = pl.concat([session(0), session(1)])
+    one = brief(rules_with(), products={"min": 1, "max": 3}, max_per_merchant=cap).sessions[0]
+    plan_brief = Brief((one, dataclasses.replace(one, anchor="A2")), "team_income", False)
+    full, _, _ = solve(frame, plan_brief, rules_with(), time_limit=10)
+    pool = prune(frame, plan_brief, rules_with())
+    pruned, _, _ = solve(pool, plan_brief, rules_with(), time_limit=10)
+    assert (full is None) == (pruned is None)
+    if full is not None:
+        assert pruned.objective_fen == full.objective_fen

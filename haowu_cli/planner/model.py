@@ -75,15 +75,17 @@ def deal_class(rules: SessionRules) -> pl.Expr:
 
 def prune(candidates: pl.DataFrame, brief: Brief, rules: SessionRules) -> pl.DataFrame:
     """Drop each (session, product) that P others dominate, P being the most products the
-    whole plan may hold, from P different merchants.
+    whole plan may hold, counting at most max_per_merchant dominators of one merchant.
 
     j dominates i in a session when both count the same under every constraint of that
     session (same category_l1 where the brief bounds categories, same role where it bounds
     roles, both deals or both not), j's slot is no longer and j is worth at least as much
-    (ties by product ID). Any plan with i can then swap i for one of those dominators that
-    is unused and whose merchant has room (at most P − 1 products are in use, so one is):
-    the swap keeps every count, uses no more minutes and loses nothing. Pinned products
-    are always kept. Not used with allow_repeat, where stock links sessions.
+    (ties by product ID). Any plan with i can then swap i for a dominator that is unused
+    and whose merchant has room: at most P − 1 other products are in use, and a merchant
+    without room has max_per_merchant of them in use, so fewer than P of the counted
+    dominators can be unusable. The swap keeps every count, uses no more minutes and loses
+    nothing, so the optimum survives. Pinned products are always kept. Not used with
+    allow_repeat, where stock links sessions.
     """
     if brief.allow_repeat:
         return candidates
@@ -102,6 +104,7 @@ def _prune_session(
 ) -> pl.DataFrame:
     if part.height <= keep_best:
         return part
+    cap = session.max_per_merchant
     category = (
         pl.when(pl.col("category_l1").is_in(list(session.categories)))
         .then(pl.col("category_l1"))
@@ -120,15 +123,19 @@ def _prune_session(
     ordered = ordered.with_row_index("_order")
     keep = pl.Series("_keep", [True] * ordered.height)
     for level in ordered["minutes"].unique().sort():
-        # Among the items of at most this slot length, in order: where the keep_best-th
-        # different merchant first appears, per group. Items of this length after it have
-        # keep_best dominators from different merchants.
+        # Among the items of at most this slot length, in order, per group: where the
+        # keep_best-th counted dominator (at most `cap` per merchant) appears. Items of this
+        # length after it have keep_best counted dominators.
         shorter = ordered.filter(pl.col("minutes") <= level)
-        firsts = shorter.with_columns(
-            pl.struct("_group", "merchant_id").is_first_distinct().cast(pl.Int64).alias("_new")
-        ).with_columns(pl.col("_new").cum_sum().over("_group").alias("_merchants"))
+        counted = shorter.with_columns(
+            (pl.int_range(pl.len()).over("_group", "merchant_id") < cap)
+            .cast(pl.Int64)
+            .cum_sum()
+            .over("_group")
+            .alias("_counted")
+        )
         thresholds = (
-            firsts.filter(pl.col("_merchants") >= keep_best)
+            counted.filter(pl.col("_counted") >= keep_best)
             .group_by("_group")
             .agg(pl.col("_order").min().alias("_threshold"))
         )
