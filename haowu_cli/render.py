@@ -132,7 +132,9 @@ class Output:
         self.stdout.write(text + "\n")
 
     def write_json(self, value: Any) -> None:
-        self.stdout.write(to_json(value) + "\n")
+        for piece in json_pieces(value):
+            self.stdout.write(piece)
+        self.stdout.write("\n")
 
     @contextmanager
     def spinner(self, label: str) -> Iterator[None]:
@@ -179,8 +181,13 @@ class Output:
 
 
 def to_json(value: Any) -> str:
-    """Indented JSON. A Polars frame inside `value` becomes an array of row objects, one a
-    line, written by Polars: Python's indenting encoder would take seconds over 100,000 rows."""
+    return "".join(json_pieces(value))
+
+
+def json_pieces(value: Any) -> Iterator[str]:
+    """Indented JSON, in pieces. A Polars frame inside `value` becomes an array of row
+    objects, one a line, written by Polars: Python's indenting encoder would take seconds
+    over 100,000 rows."""
     frames: dict[str, pl.DataFrame] = {}
 
     def default(item: Any) -> Any:
@@ -192,10 +199,11 @@ def to_json(value: Any) -> str:
 
     text = json.dumps(value, ensure_ascii=False, indent=2, default=default)
     for key, frame in frames.items():
-        rows = frame.write_ndjson().splitlines()
-        array = "[\n" + ",\n".join(rows) + "\n]" if rows else "[]"
-        text = text.replace(json.dumps(key), array, 1)
-    return text
+        before, text = text.split(json.dumps(key), 1)
+        yield before
+        rows = frame.write_ndjson().rstrip("\n")
+        yield "[\n" + rows.replace("\n", ",\n") + "\n]" if rows else "[]"
+    yield text
 
 
 def _isatty(stream: IO[str]) -> bool:
