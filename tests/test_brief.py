@@ -161,3 +161,15 @@ def test_an_impossible_date_is_refused(tmp_path):
     path = write(tmp_path, "anchor: A001\ndate: 2026-13-01\n")
     with pytest.raises(ConfigError, match="brief.yaml: not a valid value: month must be in 1..12"):
         resolve_brief(RULES, path, {})
+
+
+def test_one_end_of_products_keeps_the_other_from_the_layer_below(tmp_path):
+    path = write(
+        tmp_path,
+        "products: {min: 5}\nsessions:\n"
+        "  - {anchor: A1, date: 2026-12-01}\n"
+        "  - {anchor: A2, date: 2026-12-02, products: {max: 9}}\n",
+    )
+    first, second = resolve_brief(RULES, path, {}).sessions
+    assert first.products == Bounds(5, 40)  # max from session.yaml
+    assert second.products == Bounds(5, 9)

@@ -99,6 +99,7 @@ def plan_session_command(
     """
     from haowu_cli.planner import plan_sessions
     from haowu_cli.planner.brief import resolve_brief
+    from haowu_cli.planner.model import PlanNotFound
     from haowu_cli.planner.rules import load_rules
 
     app = app_context(ctx)
@@ -121,8 +122,13 @@ def plan_session_command(
         overrides["products"] = _products_override(min_products, max_products)
     rules = load_rules(app.config_dir)
     brief = resolve_brief(rules, brief_file, overrides)
-    with app.out.spinner("planning"):
-        plan = plan_sessions(app.store(), brief, rules, time_limit=time_limit, save=not dry_run)
+    try:
+        with app.out.spinner("planning"):
+            plan = plan_sessions(app.store(), brief, rules, time_limit=time_limit, save=not dry_run)
+    except PlanNotFound as exc:
+        if fmt is OutputFormat.json:  # machines still get the one object
+            app.out.write_json(_no_plan_json(brief, exc.message))
+        raise
     if fmt is OutputFormat.json:
         app.out.write_json(_plan_json(plan))
     elif fmt is OutputFormat.csv and plan.items is not None:
@@ -173,6 +179,23 @@ def _plan_json(plan) -> dict:
         problems=plan.problems,
         warnings=plan.warnings,
         extra={"solver": {"name": "HiGHS", "variables": plan.variables}},
+    )
+
+
+def _no_plan_json(brief, message: str) -> dict:
+    from haowu_cli.planner.output import plan_json
+
+    return plan_json(
+        plan_id=None,
+        status="time_limit",
+        brief_json=brief.as_json(),
+        objective_fen=None,
+        bound_fen=None,
+        gap=0.0,
+        items=None,
+        candidates=None,
+        problems=[message],
+        warnings=[],
     )
 
 

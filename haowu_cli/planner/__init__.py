@@ -135,7 +135,7 @@ def _candidates(
         frames.append(
             frame.with_columns(
                 pl.lit(index, dtype=pl.Int64).alias("session"),
-                pl.col(value).alias("value"),
+                pl.col(value).fill_null(0).alias("value"),
                 (pl.col("product_id").is_in(list(session.pinned)) & pl.col("eligible")).alias(
                     "pinned"
                 ),

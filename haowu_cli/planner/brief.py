@@ -132,7 +132,7 @@ def resolve_brief(
         for key in data:
             if key not in known:
                 problems.append(f"{doc.where(str(key))}: {_unknown_key(key, known)}")
-        base |= _layer(doc, {k: v for k, v in data.items() if k in known})
+        base = _overlay(base, _layer(doc, {k: v for k, v in data.items() if k in known}))
         listed = data.get("sessions")
         if listed is not None:
             if not isinstance(listed, list) or not listed:
@@ -169,7 +169,8 @@ def resolve_brief(
     if not sessions_raw:
         sessions_raw = [({}, "the session")]
     sessions = tuple(
-        _session(rules, _merge(base | own, cli), label, problems) for own, label in sessions_raw
+        _session(rules, _overlay(_overlay(base, own), cli), label, problems)
+        for own, label in sessions_raw
     )
     objective, where = base.get("objective", ("team_income", lambda: "objective"))
     if "objective" in cli:
@@ -182,13 +183,13 @@ def resolve_brief(
     return Brief(sessions, str(objective), allow_repeat, tuple(dict.fromkeys(plan_pinned)))
 
 
-def _merge(brief: dict[str, Located], cli: dict[str, Located]) -> dict[str, Located]:
-    """The command line over the brief; `products` from the command line may give one end
-    only (--min-products), the other end stays as the brief has it."""
-    merged = brief | cli
-    if "products" in cli and isinstance(brief.get("products", (None,))[0], dict):
-        value, where = cli["products"]
-        merged["products"] = ({**brief["products"][0], **value}, where)
+def _overlay(lower: dict[str, Located], upper: dict[str, Located]) -> dict[str, Located]:
+    """`upper`'s keys over `lower`'s. `products` may give one end only (`{min: 5}`,
+    --min-products): the other end stays as the layer below has it."""
+    merged = lower | upper
+    below, above = lower.get("products"), upper.get("products")
+    if below and above and isinstance(below[0], dict) and isinstance(above[0], dict):
+        merged["products"] = ({**below[0], **above[0]}, above[1])
     return merged
 
 

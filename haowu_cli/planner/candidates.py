@@ -31,18 +31,19 @@ def candidate_frame(
     frame = products.with_columns(
         _price_to_ticket(anchor.get("avg_ticket_fen")).alias("price_to_ticket"),
         (pl.col("commission_rate") * PPM).cast(pl.Int64).alias("commission_ppm"),
-        (pl.col("service_fee_rate") * PPM).cast(pl.Int64).alias("service_fee_ppm"),
+        # No service fee set: the team leader earns nothing on the product.
+        (pl.col("service_fee_rate") * PPM).cast(pl.Int64).fill_null(0).alias("service_fee_ppm"),
     )
-    frame = frame.with_columns(
-        _reason(session).alias("reason"),
-        _role(rules).alias("role"),
-    )
+    frame = frame.with_columns(_reason(session).alias("reason"), _rule_index(rules).alias("_rule"))
     frame = frame.with_columns(
         pl.col("reason").is_null().alias("eligible"),
-        pl.col("role")
-        .replace_strict(_minutes_by_role(rules), return_dtype=pl.Int64)
+        pl.col("_rule")
+        .replace_strict({i: r.role for i, r in enumerate(rules.roles)}, return_dtype=pl.String)
+        .alias("role"),
+        pl.col("_rule")
+        .replace_strict({i: r.minutes for i, r in enumerate(rules.roles)}, return_dtype=pl.Int64)
         .alias("minutes"),
-    )
+    ).drop("_rule")
     gmv_per_hour = anchor.get("gmv_per_hour_fen") or rules.sales.default_gmv_per_hour_fen
     units = _expected_units(rules, anchor, gmv_per_hour)
     frame = frame.with_columns(units.alias("expected_units"))
@@ -123,7 +124,8 @@ def percent_text(rate: Decimal) -> str:
     return f"{text}%"
 
 
-def _role(rules: SessionRules) -> pl.Expr:
+def _rule_index(rules: SessionRules) -> pl.Expr:
+    """The index of the first role rule a product meets (the last rule meets every one)."""
     values = {
         "price_to_ticket": pl.col("price_to_ticket"),
         "live_price": pl.col("live_price_fen") / 100,
@@ -131,24 +133,15 @@ def _role(rules: SessionRules) -> pl.Expr:
         "sales_strength": pl.col("sales_strength"),
     }
     expr = None
-    for rule in rules.roles:
+    for index, rule in enumerate(rules.roles):
         condition = pl.lit(True)
         for name, (low, high) in rule.conditions.items():
             if low is not None:
                 condition = condition & (values[name] >= low).fill_null(False)
             if high is not None:
                 condition = condition & (values[name] <= high).fill_null(False)
-        expr = (pl.when(condition) if expr is None else expr.when(condition)).then(
-            pl.lit(rule.role)
-        )
-    return expr.otherwise(pl.lit(None, dtype=pl.String))
-
-
-def _minutes_by_role(rules: SessionRules) -> dict[str, int]:
-    minutes: dict[str, int] = {}
-    for rule in rules.roles:
-        minutes.setdefault(rule.role, rule.minutes)
-    return minutes
+        expr = (pl.when(condition) if expr is None else expr.when(condition)).then(index)
+    return expr.otherwise(len(rules.roles) - 1)
 
 
 def _expected_units(rules: SessionRules, anchor: dict, gmv_per_hour_fen: int) -> pl.Expr:

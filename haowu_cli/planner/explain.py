@@ -8,6 +8,8 @@ and by how much.
 
 from __future__ import annotations
 
+import math
+
 import polars as pl
 
 from haowu_cli.planner.brief import Brief, SessionBrief
@@ -54,6 +56,11 @@ def role_text(rule: RoleRule, anchor: dict) -> str:
     if ticket and "price_to_ticket" in rule.conditions:
         parts.append(f"average ticket ¥{ticket / 100:,.2f}")
     return "; ".join(parts) if parts else "every other product"
+
+
+def roles_text(rules: SessionRules, role: str, anchor: dict) -> str:
+    """What makes a product this role, from every rule that gives it."""
+    return " or ".join(role_text(r, anchor) for r in rules.roles if r.role == role)
 
 
 def obvious_problems(
@@ -116,12 +123,11 @@ def _session_problems(
                 f"products{known} {passing}"
             )
         elif bounds.min and bounds.min > most_from(members):
+            merchants = _n(members["merchant_id"].n_unique(), "merchant")
             problems.append(
                 f"categories.{name}.min = {bounds.min}, but the {name} products come from "
-                f"{members['merchant_id'].n_unique()} merchants: at most {most_from(members)} "
-                f"at max_per_merchant {cap}"
+                f"{merchants}: at most {most_from(members)} at max_per_merchant {cap}"
             )
-    by_role = {r.role: r for r in reversed(rules.roles)}
     for name, bounds in session.roles.items():
         members = eligible.filter(pl.col("role") == name)
         if bounds.min and bounds.min > members.height:
@@ -129,7 +135,7 @@ def _session_problems(
             problems.append(
                 f"roles.{name}.min = {bounds.min}, but only "
                 f"{_n(members.height, 'eligible product')} {verb} {name} "
-                f"({role_text(by_role[name], anchor)})"
+                f"({roles_text(rules, name, anchor)})"
             )
     limit = session.products.max
     for key, mins in (
@@ -148,22 +154,30 @@ def _session_problems(
             f"products.min = {wanted} needs at least {shortest} minutes of slots, "
             f"but minutes = {session.minutes}"
         )
-    problems += _sequence_problems(eligible, session, rules)
+    problems += _sequence_problems(eligible, session, rules, anchor)
     problems += _pinned_problems(part, session)
     return problems
 
 
-def _sequence_problems(eligible: pl.DataFrame, session: SessionBrief, rules) -> list[str]:
+def _sequence_problems(
+    eligible: pl.DataFrame, session: SessionBrief, rules: SessionRules, anchor: dict
+) -> list[str]:
     sequence = rules.sequence
     deals = eligible.filter(deal_class(rules) == "deal")
     needed = sequence.deal_slots_needed
     if needed and deals.height < needed:
         roles = "/".join(sequence.deal_roles)
-        return [
+        problem = (
             f"the run sheet opens and closes with a deal ({roles}; sequence in session.yaml), "
             f"but only {_n(deals.height, 'eligible product')} "
             f"{'is a deal' if deals.height == 1 else 'are deals'}"
-        ]
+        )
+        if not anchor.get("avg_ticket_fen"):
+            problem += (
+                f": anchor {anchor['anchor_id']} has no average ticket (客单价), which deals are "
+                "priced against; add it to the anchors sheet and import it again"
+            )
+        return [problem]
     wanted = session.products.min or 0
     if sequence.deal_every and wanted:
         # With d deals, at most deal_every × (d + 1 − open − close) other items fit.
@@ -196,33 +210,60 @@ def _pinned_problems(part: pl.DataFrame, session: SessionBrief) -> list[str]:
                 f"{count} pinned products of merchant {merchant}, above max_per_merchant = "
                 f"{session.max_per_merchant}"
             )
-    for name, bounds in session.categories.items():
-        count = pinned.filter(pl.col("category_l1") == name).height
-        if bounds.max is not None and count > bounds.max:
-            problems.append(
-                f"{count} pinned {name} products, above categories.{name}.max = {bounds.max}"
-            )
+    for key, column, limits in (
+        ("categories", "category_l1", session.categories),
+        ("roles", "role", session.roles),
+    ):
+        for name, bounds in limits.items():
+            count = pinned.filter(pl.col(column) == name).height
+            if bounds.max is not None and count > bounds.max:
+                problems.append(
+                    f"{count} pinned {name} products, above {key}.{name}.max = {bounds.max}"
+                )
     return problems
 
 
-def relaxation_problems(rows: list[Row], slack: list[float] | None) -> list[str]:
-    """The constraints the smallest relaxation bends, and by how much."""
-    if slack is None:
-        return ["the constraints cannot all hold together (the solver found no plan)"]
-    bent = [(row, amount) for row, amount in zip(rows, slack, strict=True) if amount > 1e-6]
+def relaxation_problems(rows: list[Row], bends: list[tuple[float, float]] | None) -> list[str]:
+    """The constraints the least bending has to bend, and how, in the brief's words."""
+    bent = [(row, below, above) for row, (below, above) in zip(rows, bends or [], strict=False)]
+    bent = [(row, below, above) for row, below, above in bent if below > 1e-6 or above > 1e-6]
     if not bent:
         return ["the constraints cannot all hold together (the solver found no plan)"]
-    names = ", ".join(_bound_text(row) for row, _ in bent)
-    lines = [f"these constraints cannot all hold together: {names}"]
-    for row, amount in bent:
-        lines.append(f"  {row.name} would have to give by {amount:g}")
-    return lines
+    return [
+        "these constraints cannot all hold together; the least change that makes a plan possible:"
+    ] + [f"  {_bend_text(row, below, above)}" for row, below, above in bent]
 
 
-def _bound_text(row: Row) -> str:
-    ends = []
-    if row.lower != float("-inf"):
-        ends.append(f"min {row.lower:g}")
-    if row.upper != float("inf"):
-        ends.append(f"max {row.upper:g}")
-    return f"{row.name} ({', '.join(ends)})"
+def _bend_text(row: Row, below: float, above: float) -> str:
+    label, key = "", row.name
+    if key.startswith("sessions."):
+        _, number, key = key.split(".", 2)
+        label = f"session {int(number) + 1}: "
+    name = key.split(".", 1)[1] if "." in key else key
+    if key == "sequence.deals":
+        return (
+            f"{label}the run sheet opens and closes with a deal (sequence in session.yaml): "
+            f"{row.lower:g} deals, but only {row.lower - below:g} fit this brief"
+        )
+    if key == "sequence.deal_every":
+        every = -min(row.coefficients)
+        return (
+            f"{label}a deal after every {every:g} other items (sequence.deal_every in "
+            f"session.yaml) would need {math.ceil(above / every)} more deals"
+        )
+    if key.startswith("pinned."):
+        return f"{label}pinned {name} would have to be left out"
+    if key.startswith("once."):
+        return f"{name} would have to be in more than one session (allow_repeat is false)"
+    if key.startswith("stock."):
+        return f"{name} would have to sell {above:g} more than its stock"
+    if key.startswith("max_per_merchant."):
+        return (
+            f"{label}max_per_merchant = {row.upper:g} would have to be {row.upper + above:g} "
+            f"for merchant {name}"
+        )
+    if key == "minutes":
+        return f"{label}minutes = {row.upper:g} would have to be {row.upper + above:g}"
+    if below > 1e-6:
+        return f"{label}{key}.min = {row.lower:g} would have to come down to {row.lower - below:g}"
+    return f"{label}{key}.max = {row.upper:g} would have to go up to {row.upper + above:g}"

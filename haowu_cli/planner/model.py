@@ -187,6 +187,8 @@ def build_rows(candidates: pl.DataFrame, brief: Brief, rules: SessionRules) -> l
         ):
             add(f"max_per_merchant.{merchant}", None, cap, members)
         _sequence_rows(part, rules, add)
+        for product, variable in part.filter(pl.col("pinned")).select("product_id", "_var").rows():
+            add(f"pinned.{product}", 1, None, [variable])
     _shared_rows(frame, brief, rows)
     return rows
 
@@ -232,33 +234,28 @@ def _shared_rows(frame: pl.DataFrame, brief: Brief, rows: list[Row]) -> None:
 
 def solve(
     candidates: pl.DataFrame, brief: Brief, rules: SessionRules, *, time_limit: float
-) -> tuple[Solution | None, list[Row], list[float] | None]:
+) -> tuple[Solution | None, list[Row], list[tuple[float, float]] | None]:
     """Maximise the sum of `value` over the candidates under the brief's constraints.
 
-    Returns the solution (None when the model is infeasible), the rows, and on infeasibility
-    how far each row would have to give (for the explanation)."""
+    Returns the solution (None when no plan meets the brief), the rows, and when none does,
+    how far each row would have to give (`bends`: below its min, above its max)."""
     import highspy
     import numpy as np
 
     clock = time.perf_counter()
     rows = build_rows(candidates, brief, rules)
     count = candidates.height
-    highs = highspy.Highs()
-    highs.setOptionValue("output_flag", False)
-    highs.setOptionValue("time_limit", float(time_limit))
-    highs.setOptionValue("mip_rel_gap", 0.0)
-    highs.setOptionValue("mip_abs_gap", 0.999)  # the objective is whole fen
-    highs.setOptionValue("random_seed", 0)
-    lower = candidates["pinned"].cast(pl.Float64).to_numpy()
-    highs.addVars(count, lower, np.ones(count))
-    highs.changeColsIntegrality(
-        count,
-        np.arange(count, dtype=np.int32),
-        np.full(count, highspy.HighsVarType.kInteger, dtype=np.uint8),
-    )
-    highs.changeColsCost(
-        count, np.arange(count, dtype=np.int32), candidates["value"].cast(pl.Float64).to_numpy()
-    )
+    if count == 0:  # nothing eligible: the empty plan, if the brief allows it
+        bends = [(max(r.lower, 0.0), max(-r.upper, 0.0)) for r in rows]
+        if any(below or above for below, above in bends):
+            return None, rows, bends
+        return (
+            Solution("optimal", candidates, 0, 0, 0.0, 0, time.perf_counter() - clock),
+            rows,
+            None,
+        )
+    highs = _highs(time_limit)
+    _add_binaries(highs, count, candidates["value"].cast(pl.Float64).to_numpy())
     highs.changeObjectiveSense(highspy.ObjSense.kMaximize)
     _add_rows(highs, rows)
     _run_interruptibly(highs)
@@ -266,7 +263,7 @@ def solve(
     info = highs.getInfo()
     kinds = highspy.HighsModelStatus
     if status == kinds.kInfeasible:
-        return None, rows, _relaxation(highs, rows)
+        return None, rows, _bends(count, rows, time_limit)
     has_solution = info.primal_solution_status == highspy.SolutionStatus.kSolutionStatusFeasible
     if status not in (kinds.kOptimal, kinds.kTimeLimit) or not has_solution:
         if status == kinds.kTimeLimit:
@@ -294,6 +291,69 @@ def solve(
         rows,
         None,
     )
+
+
+def _highs(time_limit: float):
+    import highspy
+
+    highs = highspy.Highs()
+    highs.setOptionValue("output_flag", False)
+    highs.setOptionValue("time_limit", float(time_limit))
+    highs.setOptionValue("mip_rel_gap", 0.0)
+    highs.setOptionValue("mip_abs_gap", 0.999)  # the objective is whole fen
+    highs.setOptionValue("random_seed", 0)
+    return highs
+
+
+def _add_binaries(highs, count: int, costs) -> None:
+    import highspy
+    import numpy as np
+
+    every = np.arange(count, dtype=np.int32)
+    highs.addVars(count, np.zeros(count), np.ones(count))
+    highs.changeColsIntegrality(
+        count, every, np.full(count, highspy.HighsVarType.kInteger, dtype=np.uint8)
+    )
+    highs.changeColsCost(count, every, costs)
+
+
+def _bends(count: int, rows: list[Row], time_limit: float) -> list[tuple[float, float]] | None:
+    """The least bending of the constraints that lets some plan exist: the same model, each
+    row with two slacks (below its min, above its max), minimising their weighted sum. The
+    brief's own keys weigh less than session.yaml's sequencing rules, so the bends name what
+    a team leader can change first; a minute counts a fifth of a product."""
+    import highspy
+    import numpy as np
+
+    highs = _highs(time_limit)
+    _add_binaries(highs, count, np.zeros(count))
+    weights = []
+    for row in rows:
+        weight = 0.2 if row.name.endswith("minutes") else 1.0
+        weight = 2.0 if ".sequence." in f".{row.name}" else weight
+        weight = 0.01 if row.name.startswith("stock.") else weight
+        weights += [weight, weight]
+    slack_count = 2 * len(rows)
+    highs.addVars(slack_count, np.zeros(slack_count), np.full(slack_count, highspy.kHighsInf))
+    highs.changeColsCost(
+        slack_count, np.arange(count, count + slack_count, dtype=np.int32), np.array(weights)
+    )
+    elastic = [
+        Row(
+            row.name,
+            row.lower,
+            row.upper,
+            [*row.columns, count + 2 * i, count + 2 * i + 1],
+            [*row.coefficients, 1.0, -1.0],
+        )
+        for i, row in enumerate(rows)
+    ]
+    _add_rows(highs, elastic)
+    _run_interruptibly(highs)
+    if highs.getInfo().primal_solution_status != highspy.SolutionStatus.kSolutionStatusFeasible:
+        return None
+    values = np.asarray(highs.getSolution().col_value)[count:]
+    return [(float(values[2 * i]), float(values[2 * i + 1])) for i in range(len(rows))]
 
 
 def _run_interruptibly(highs) -> None:
@@ -346,18 +406,3 @@ def _add_rows(highs, rows: list[Row]) -> None:
         np.array(indices, dtype=np.int32),
         np.array(values, dtype=np.float64),
     )
-
-
-def _relaxation(highs, rows: list[Row]) -> list[float] | None:
-    """How far each constraint must give for some plan to exist, violating as little as
-    possible in total (HiGHS' feasibility relaxation); variables keep their bounds."""
-    import highspy
-
-    status = highs.feasibilityRelaxation(-1.0, -1.0, 1.0)
-    if status == highspy.HighsStatus.kError:
-        return None
-    activity = highs.getSolution().row_value
-    return [
-        max(row.lower - value, value - row.upper, 0.0)
-        for row, value in zip(rows, activity, strict=True)
-    ]

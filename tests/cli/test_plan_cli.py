@@ -183,3 +183,25 @@ def test_two_sessions_share_the_products(planner, tmp_path):
     rows = con.execute("SELECT count(*), count(DISTINCT session) FROM plan_items").fetchone()
     con.close()
     assert rows == (len(ids), 2)
+
+
+def test_the_same_brief_gives_the_same_plan(planner):
+    _, first = plan_json(planner)
+    _, again = plan_json(planner)
+    assert (first["plan_id"], again["plan_id"]) == (1, 2)
+    assert again["items"] == first["items"] and again["objective"] == first["objective"]
+
+
+def test_a_product_without_service_fee_still_plans(planner, tmp_path):
+    # A merchant's sheet with the 团长服务费率 column left blank: no team income from it.
+    sheet = tmp_path / "nofee.csv"
+    sheet.write_text(
+        "商品ID,商家ID,商品名称,一级类目,直播价,佣金率,团长服务费率\n"
+        "1007020037265,M1007,泰国乳胶枕一对,家居,129,40%,\n",
+        encoding="utf-8",
+    )
+    assert planner("import", sheet).code == 0
+    result, plan = plan_json(planner, "--dry-run")
+    assert result.code == 0 and plan["status"] == "optimal", result.err
+    [pillow] = [c for c in plan["candidates"] if c["product_id"] == "1007020037265"]
+    assert pillow["objective_value"] == "0.00"
