@@ -721,3 +721,89 @@ def test_nothing_eligible_gives_the_empty_plan_when_the_brief_allows_it():
     assert "products.min = 2 would have to come down to 0" in "\n".join(
         relaxation_problems(rows, bends)
     )
+
+
+@st.composite
+def two_session_instances(draw):
+    n = draw(st.integers(2, 5))
+    products = [
+        {
+            "product_id": f"P{i}",
+            "merchant_id": draw(st.sampled_from(["M1", "M2"])),
+            "category_l1": draw(st.sampled_from(["美妆", "食品"])),
+            "minutes": draw(st.integers(1, 6)),
+            "stock": draw(st.integers(1, 60)),
+        }
+        for i in range(n)
+    ]
+    sessions = [
+        candidates(
+            [
+                p
+                | {
+                    "value": draw(st.integers(0, 500)),
+                    # capped by stock, as candidate_frame caps it
+                    "expected_units": min(p["stock"], draw(st.integers(0, 40))),
+                }
+                for p in products
+            ],
+            index,
+        )
+        for index in (0, 1)
+    ]
+    low = draw(st.integers(0, 2))
+    one = brief(
+        rules_with(),
+        products={"min": low, "max": draw(st.integers(max(low, 1), 4))},
+        minutes=draw(st.integers(3, 15)),
+        max_per_merchant=draw(st.integers(1, 2)),
+        categories={"美妆": {"max": draw(st.integers(0, 2))}},
+    ).sessions[0]
+    pinned = tuple(draw(st.sets(st.sampled_from([p["product_id"] for p in products]), max_size=1)))
+    plan_brief = Brief(
+        (one, dataclasses.replace(one, anchor="A2")), "team_income", draw(st.booleans()), pinned
+    )
+    return pl.concat(sessions), plan_brief
+
+
+def brute_force_two(frame: pl.DataFrame, plan_brief: Brief) -> int | None:
+    rows = {(r["session"], r["product_id"]): r for r in frame.to_dicts()}
+    ids = sorted({pid for _, pid in rows})
+    choices = [(), (0,), (1,)] + ([(0, 1)] if plan_brief.allow_repeat else [])
+    best = None
+    for assignment in itertools.product(choices, repeat=len(ids)):
+        chosen = {
+            s: [rows[(s, pid)] for pid, a in zip(ids, assignment, strict=False) if s in a]
+            for s in (0, 1)
+        }
+        if not all(
+            _meets(
+                chosen[s], plan_brief.sessions[s], frame.filter(pl.col("session") == s).to_dicts()
+            )
+            for s in (0, 1)
+        ):
+            continue
+        if any(
+            sum(rows[(s, pid)]["expected_units"] for s in a) > rows[(0, pid)]["stock"]
+            for pid, a in zip(ids, assignment, strict=False)
+            if len(a) > 1
+        ):
+            continue
+        if any(not a for pid, a in zip(ids, assignment, strict=False) if pid in plan_brief.pinned):
+            continue
+        value = sum(r["value"] for s in (0, 1) for r in chosen[s])
+        best = value if best is None else max(best, value)
+    return best
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(two_session_instances())
+def test_two_sessions_are_as_good_as_brute_force(instance):
+    """Shared stock, at most once unless allow_repeat, plan-level pins."""
+    frame, plan_brief = instance
+    expected = brute_force_two(frame, plan_brief)
+    for pool in (frame, prune(frame, plan_brief, rules_with())):
+        solution, _, _ = solve(pool, plan_brief, rules_with(), time_limit=10)
+        assert (solution is None) == (expected is None)
+        if expected is not None:
+            assert solution.objective_fen == expected
