@@ -23,18 +23,6 @@ from haowu_cli.planner.brief import Brief, SessionBrief
 from haowu_cli.planner.rules import SessionRules
 
 
-class PlanInfeasible(HaowuError):
-    """The brief cannot be met; `problems` says which constraints clash, with numbers."""
-
-    def __init__(self, problems: list[str]) -> None:
-        self.problems = problems
-        lines = "\n".join(f"  {p}" for p in problems)
-        super().__init__(
-            f"no plan meets the brief:\n{lines}",
-            hint="relax the constraints named above in the brief (or on the command line)",
-        )
-
-
 class PlanNotFound(HaowuError):
     """The time limit ran out before any plan was found."""
 
