@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 from typer.exceptions import Abort, Exit, TyperException
 
-from haowu_cli.commands import demo, grading, importing, planning, products
+from haowu_cli.commands import commission, demo, grading, importing, planning, products
 from haowu_cli.commands.common import AppContext
 from haowu_cli.config import resolve_config_dir
 from haowu_cli.errors import ExitCode, HaowuError
@@ -24,7 +24,7 @@ from haowu_cli.store import DEFAULT_LOCK_TIMEOUT
 app = typer.Typer(
     name="haowu",
     help="Tools for 快分销 team leaders and merchants: import product sheets, grade "
-    "products L0–L5, plan live sessions, list and export them.",
+    "products L0–L5, plan live sessions, split commissions, list and export them.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
@@ -86,6 +86,9 @@ app.command("plan-session")(planning.plan_session_command)
 app.add_typer(planning.sessions_app, name="sessions")
 app.add_typer(products.export_app, name="export")
 products.export_app.command("run-sheet")(planning.export_run_sheet_command)
+app.command("commission")(commission.commission_command)
+products.export_app.command("ledger")(commission.export_ledger_command)
+products.export_app.command("orders")(commission.export_orders_command)
 app.command("demo")(demo.demo_command)
 
 

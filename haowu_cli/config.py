@@ -7,6 +7,7 @@ chosen directory falls back to the packaged default, so a team leader can overri
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -109,3 +110,44 @@ def _record_lines(node: yaml.Node, prefix: tuple[str, ...], lines: dict) -> None
             key = prefix + (str(index),)
             lines[key] = item.start_mark.line + 1
             _record_lines(item, key, lines)
+
+
+# --- checking a loaded file: each helper appends "file:line key: problem" to `problems` -------
+
+
+def unknown_keys(doc: ConfigDoc, data: dict, path: tuple, known: set, problems: list) -> None:
+    for key in data:
+        if key not in known:
+            problems.append(
+                f"{doc.where(*path, str(key))}: unknown key {key!r}; expected one of "
+                f"{', '.join(sorted(known))}"
+            )
+
+
+def number(
+    doc: ConfigDoc,
+    path: tuple,
+    value,
+    problems: list,
+    *,
+    low=None,
+    high=None,
+    what: str = "a number",
+) -> float:
+    """A finite number within [low, high]; 0.0 (and a problem) otherwise."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        problems.append(f"{doc.where(*path)}: expected {what}, got {value!r}")
+        return 0.0
+    if (low is not None and value < low) or (high is not None and value > high):
+        problems.append(f"{doc.where(*path)}: {value} is not {what}")
+    return float(value)
+
+
+def whole(
+    doc: ConfigDoc, path: tuple, value, problems: list, *, low: int, high: int, what: str
+) -> int:
+    """A whole number within [low, high]; `low` (and a problem) otherwise."""
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        problems.append(f"{doc.where(*path)}: expected {what}, got {value!r}")
+        return low
+    return value

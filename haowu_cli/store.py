@@ -168,6 +168,50 @@ MIGRATIONS: list[str] = [
         note VARCHAR                      -- for the host: 开场, 收尾, 高峰
     );
     """,
+    """
+    CREATE TABLE orders (
+        order_id VARCHAR NOT NULL,
+        product_id VARCHAR NOT NULL,
+        merchant_id VARCHAR,              -- the product's, when the sheet has none
+        category_l1 VARCHAR,              -- likewise
+        anchor_id VARCHAR,
+        session_id VARCHAR,
+        quantity BIGINT,
+        paid_amount_fen BIGINT NOT NULL,
+        paid_at DATE,
+        status VARCHAR NOT NULL,          -- paid | shipped | received | settled | invalid
+        refund_amount_fen BIGINT,
+        received_at DATE,
+        commission_rate DECIMAL(9,6),     -- in force when paid
+        service_fee_rate DECIMAL(9,6),
+        second_leader_id VARCHAR,
+        second_leader_rate DECIMAL(9,6),
+        pay_later BOOLEAN,
+        extra VARCHAR,
+        created_import_id BIGINT NOT NULL,
+        updated_import_id BIGINT NOT NULL
+    );
+    CREATE TABLE order_changes (
+        import_id BIGINT NOT NULL,
+        order_id VARCHAR NOT NULL,
+        field VARCHAR NOT NULL,
+        old_value VARCHAR,
+        new_value VARCHAR
+    );
+    CREATE TABLE ledger (                 -- append-only: rows are added, never changed
+        import_id BIGINT NOT NULL,        -- the import that posted it
+        posted_at TIMESTAMP NOT NULL,
+        order_id VARCHAR NOT NULL,
+        entry VARCHAR NOT NULL,           -- post | reverse (undoes an earlier post)
+        account VARCHAR NOT NULL,         -- base | merchant | anchor | agency | leader |
+                                          -- second_leader | platform
+        item VARCHAR NOT NULL,            -- base | net | commission_cut | service_fee_cut |
+                                          -- technical_fee
+        party_id VARCHAR,                 -- the merchant, anchor, agency, second leader
+        settles_on DATE,                  -- null: not received yet
+        amount_fen BIGINT NOT NULL
+    );
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -692,3 +736,151 @@ def plan_items(con: duckdb.DuckDBPyConnection, plan_id: int) -> pl.DataFrame:
         f"SELECT {PLAN_ITEM_COLUMNS} FROM plan_items WHERE plan_id = ? ORDER BY session, position",
         [plan_id],
     )
+
+
+# --- orders and the ledger -------------------------------------------------------------------
+
+
+def order_terms(con: duckdb.DuckDBPyConnection, incoming: pl.DataFrame) -> pl.DataFrame:
+    """For each incoming order (`order_id`, `product_id`): what the database knows of it:
+    its stored rates, its merchant and category (stored, else its product's), and its
+    product's current rates. Rates in parts per million."""
+    con.register("incoming_orders", incoming.select("order_id", "product_id"))
+    try:
+        return _frame(
+            con,
+            """
+            SELECT i.order_id,
+                   coalesce(o.merchant_id, p.merchant_id) AS merchant_known,
+                   coalesce(o.category_l1, p.category_l1) AS category_known,
+                   CAST(o.commission_rate * 1000000 AS BIGINT) AS commission_stored,
+                   CAST(o.service_fee_rate * 1000000 AS BIGINT) AS service_fee_stored,
+                   CAST(p.commission_rate * 1000000 AS BIGINT) AS commission_product,
+                   CAST(p.service_fee_rate * 1000000 AS BIGINT) AS service_fee_product
+            FROM incoming_orders i LEFT JOIN orders o USING (order_id)
+            LEFT JOIN products p ON p.product_id = i.product_id
+            """,
+            [],
+        )
+    finally:
+        con.unregister("incoming_orders")
+
+
+LEDGER_KEY = "order_id, account, item, party_id, settles_on"
+
+
+def post_ledger(
+    con: duckdb.DuckDBPyConnection, split_sql: str, touched_sql: str, import_id: int, posted_at
+) -> tuple[int, int]:
+    """Post the split (`split_sql`) of the orders `touched_sql` selects where it differs from
+    what the ledger holds for them: reversing entries for the old, entries for the new (none
+    for an invalid order). Returns how many orders were posted and how many of them reversed
+    earlier entries. Call inside a transaction."""
+    run(con, f"CREATE OR REPLACE TEMP TABLE split_new AS {split_sql}")
+    run(
+        con,
+        "CREATE OR REPLACE TEMP TABLE posted AS "
+        f"SELECT {LEDGER_KEY}, sum(amount_fen) AS amount_fen FROM ledger "
+        f"SEMI JOIN ({touched_sql}) t USING (order_id) "
+        "GROUP BY ALL HAVING sum(amount_fen) <> 0",
+    )
+    reposted = con.execute("SELECT count(DISTINCT order_id) FROM posted").fetchall()[0][0]
+    if reposted:
+        # Orders whose new split differs from the one posted, either way round.
+        run(
+            con,
+            "CREATE OR REPLACE TEMP TABLE changed AS SELECT DISTINCT order_id FROM ("
+            f"(SELECT {LEDGER_KEY}, amount_fen FROM split_new EXCEPT "
+            f"SELECT {LEDGER_KEY}, amount_fen FROM posted) UNION ALL "
+            f"(SELECT {LEDGER_KEY}, amount_fen FROM posted EXCEPT "
+            f"SELECT {LEDGER_KEY}, amount_fen FROM split_new))",
+        )
+    else:
+        run(con, "CREATE OR REPLACE TEMP TABLE changed AS SELECT DISTINCT order_id FROM split_new")
+    reversed_orders = con.execute(
+        "SELECT count(DISTINCT order_id) FROM posted SEMI JOIN changed USING (order_id)"
+    ).fetchall()[0][0]
+    columns = f"import_id, posted_at, entry, {LEDGER_KEY}, amount_fen"
+    run(
+        con,
+        f"INSERT INTO ledger ({columns}) SELECT ?, ?, 'reverse', {LEDGER_KEY}, -amount_fen "
+        "FROM posted SEMI JOIN changed USING (order_id)",
+        [import_id, posted_at],
+    )
+    run(
+        con,
+        f"INSERT INTO ledger ({columns}) SELECT ?, ?, 'post', {LEDGER_KEY}, amount_fen "
+        "FROM split_new SEMI JOIN changed USING (order_id)",
+        [import_id, posted_at],
+    )
+    posted = con.execute("SELECT count(*) FROM changed").fetchall()[0][0]
+    run(con, "DROP TABLE split_new; DROP TABLE posted; DROP TABLE changed")
+    return posted, reversed_orders
+
+
+def _order_filters(filters: dict) -> tuple[str, list]:
+    where, params = ["TRUE"], []
+    for key, column in (
+        ("session", "o.session_id"),
+        ("anchor", "o.anchor_id"),
+        ("merchant", "o.merchant_id"),
+    ):
+        if filters.get(key):
+            where.append(f"{column} = ?")
+            params.append(filters[key])
+    if filters.get("start"):
+        where.append("o.paid_at >= ?")
+        params.append(filters["start"])
+    if filters.get("end"):
+        where.append("o.paid_at <= ?")
+        params.append(filters["end"])
+    return " AND ".join(where), params
+
+
+GROUPS = {
+    "merchant": "o.merchant_id",
+    "anchor": "o.anchor_id",
+    "session": "o.session_id",
+    "day": "CAST(o.paid_at AS VARCHAR)",
+}
+
+
+def commission_totals(
+    con: duckdb.DuckDBPyConnection, *, by: str, as_of, filters: dict
+) -> pl.DataFrame:
+    """Ledger totals as of a date (entries posted on or before it), per account (and item)
+    or per group and account: `estimated_fen` (every valid order) and `settled_fen` (entries
+    whose settlement date has come), plus the orders counted."""
+    where, params = _order_filters(filters)
+    group = "NULL" if by == "party" else GROUPS[by]
+    return _frame(
+        con,
+        f"""
+        SELECT {group} AS "group", l.account, l.item,
+               sum(l.amount_fen) AS estimated_fen,
+               coalesce(sum(l.amount_fen) FILTER (WHERE l.settles_on <= ?), 0) AS settled_fen,
+               count(DISTINCT l.order_id) FILTER (WHERE l.account = 'base') AS orders
+        FROM ledger l JOIN orders o USING (order_id)
+        WHERE CAST(l.posted_at AS DATE) <= ? AND {where}
+        GROUP BY ALL ORDER BY ALL
+        """,
+        [as_of, as_of, *params],
+    )
+
+
+def ledger_entries(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """Every ledger entry in posting order, with its order's merchant, anchor and session."""
+    return _frame(
+        con,
+        """
+        SELECT l.import_id, l.posted_at, l.order_id, o.merchant_id, o.anchor_id, o.session_id,
+               l.entry, l.account, l.item, l.party_id, l.settles_on, l.amount_fen
+        FROM ledger l LEFT JOIN orders o USING (order_id)
+        ORDER BY l.import_id, l.order_id, l.entry DESC, l.account, l.item
+        """,
+        [],
+    )
+
+
+def query_orders(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    return _frame(con, "SELECT * FROM orders ORDER BY order_id", [])

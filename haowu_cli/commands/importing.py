@@ -81,6 +81,7 @@ def import_command(
         strict=strict,
         dry_run=dry_run,
         rejects_path=rejects,
+        config_dir=app.config_dir,
     )
     with app.out.progress(len(files), "importing") as on_stage:
         reports = import_files(app.store(), files, spec, options, lambda p, s: on_stage(str(p), s))
@@ -125,6 +126,12 @@ def print_report(out: Output, report, *, traceback: bool = False) -> None:
         )
     for note in report.notes:
         out.warn(f"{name}: {note}")
+    if report.ledger and report.ledger[0]:
+        posted, reversed_ = report.ledger
+        out.info(
+            f"{name}: ledger: posted the split of {posted:,} orders"
+            + (f", {reversed_:,} of them reversing earlier entries" if reversed_ else "")
+        )
     if report.rejected:
         where = f"; all of them in {report.rejects_file}" if report.rejects_file else ""
         out.warn(f"{name}: {report.rejected} rows rejected{where}")
@@ -146,4 +153,6 @@ def _report_json(report) -> dict:
         "import_id": report.import_id,
         "seconds": round(report.seconds, 3),
         "error": report.error.message if report.error else None,
+        "ledger_posted": report.ledger[0] if report.ledger else None,
+        "ledger_reversed": report.ledger[1] if report.ledger else None,
     }

@@ -157,7 +157,44 @@ ANCHORS = Kind(
     ),
 )
 
-KINDS: dict[str, Kind] = {kind.name: kind for kind in (PRODUCTS, ANCHORS)}
+STATUS = ValueType("status", values.order_status)
+
+ORDERS = Kind(
+    name="orders",
+    table="orders",
+    key="order_id",
+    tracked=(
+        "status",
+        "paid_amount",
+        "refund_amount",
+        "received_at",
+        "commission_rate",
+        "service_fee_rate",
+        "second_leader_rate",
+    ),
+    history_table="order_changes",
+    fields=(
+        Field("order_id", ID, required=True),
+        Field("product_id", ID, required=True),
+        Field("merchant_id", ID),  # from the product when the sheet has none
+        Field("category_l1", TEXT),  # likewise
+        Field("anchor_id", ID),
+        Field("session_id", ID),
+        Field("quantity", COUNT, minimum=1, rule="1 or more"),
+        Field("paid_amount", MONEY, required=True, **_NOT_NEGATIVE),
+        Field("paid_at", DATE),
+        Field("status", STATUS, required=True),
+        Field("refund_amount", MONEY, **_NOT_NEGATIVE),
+        Field("received_at", DATE),
+        Field("commission_rate", RATE, **_RATE_0_90),
+        Field("service_fee_rate", RATE, **_RATE_0_90),
+        Field("second_leader_id", ID),
+        Field("second_leader_rate", RATE, **_RATE_0_90),
+        Field("pay_later", BOOL),
+    ),
+)
+
+KINDS: dict[str, Kind] = {kind.name: kind for kind in (PRODUCTS, ANCHORS, ORDERS)}
 
 
 def normalise_header(header: str) -> str:

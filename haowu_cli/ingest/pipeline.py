@@ -16,6 +16,7 @@ from pathlib import Path
 
 import polars as pl
 
+from haowu_cli import commission
 from haowu_cli import store as db
 from haowu_cli.errors import HaowuError, InputFileError
 from haowu_cli.formats import excel_safe
@@ -35,6 +36,7 @@ class ImportOptions:
     strict: bool = False
     dry_run: bool = False
     rejects_path: Path | None = None  # None: next to the input file
+    config_dir: Path | None = None  # orders: where commission.yaml is (None: packaged)
 
 
 @dataclass
@@ -90,6 +92,7 @@ class FileReport:
     import_id: int | None = None
     error: HaowuError | None = None
     notes: list[str] = field(default_factory=list)  # warnings a person should see
+    ledger: tuple[int, int] | None = None  # orders: (orders posted, of which reversed)
 
     @property
     def changed(self) -> bool:
@@ -151,6 +154,7 @@ def import_file(
     """Import one file in one transaction; `on_stage(path, stage)` hears how far it got."""
     stage = on_stage or (lambda _path, _stage: None)
     started_at = datetime.now()
+    rules = _commission_rules(options) if kind.name == "orders" else None
     stage(path, "reading")
     raw = read_table(
         path, kind.aliases.__contains__, encoding=options.encoding, sheet=options.sheet
@@ -175,13 +179,24 @@ def import_file(
         try:
             with db.transaction(con):
                 import_id = db.next_import_id(con)
-                counts = db.apply_rows(con, kind, parsed.valid, import_id=import_id)
+                valid, more_refused = parsed.valid, parsed.rejections.clear()
+                if rules is not None:
+                    valid, more_refused, notes = commission.complete_orders(con, valid, rules)
+                    report.notes += notes
+                counts = db.apply_rows(con, kind, valid, import_id=import_id)
+                if rules is not None:
+                    report.ledger = commission.post_import(con, rules, import_id)
                 report.inserted, report.updated = counts.inserted, counts.updated
                 report.unchanged = counts.unchanged
                 conflicts = _conflict_rejections(counts.conflicts, kind, key_header)
-                report.rejections = pl.concat([refused, parsed.rejections, conflicts]).sort(
-                    "row", maintain_order=True
-                )
+                report.rejections = pl.concat(
+                    [
+                        refused,
+                        parsed.rejections,
+                        more_refused.cast(parsed.rejections.schema),
+                        conflicts,
+                    ]
+                ).sort("row", maintain_order=True)
                 report.rejected = report.rejections["row"].n_unique()
                 if options.strict and report.rejected:
                     raise _Rollback
@@ -199,6 +214,12 @@ def import_file(
         )
     stage(path, "done")
     return report
+
+
+def _commission_rules(options: ImportOptions):
+    from haowu_cli.config import packaged_path
+
+    return commission.load_rules(options.config_dir or packaged_path("configs"))
 
 
 def _import_record(

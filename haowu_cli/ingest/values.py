@@ -429,6 +429,46 @@ def boolean(source: str, name: str) -> Parser:
     )
 
 
+# Order states as the platform's exports write them (订单状态), and their English forms.
+ORDER_STATUSES = {
+    "paid": ["已付款", "已支付", "待发货", "paid"],
+    "shipped": ["已发货", "待收货", "shipped"],
+    "received": ["已收货", "交易成功", "已完成", "received", "completed"],
+    "settled": ["已结算", "settled"],
+    "invalid": [
+        "已失效",
+        "已退款",
+        "已取消",
+        "已关闭",
+        "退款成功",
+        "invalid",
+        "refunded",
+        "cancelled",
+    ],
+}
+
+
+def order_status(source: str, name: str) -> Parser:
+    """`已付款` paid, `已发货` shipped, `已收货` received, `已结算` settled, `已失效` invalid
+    (refunded or cancelled), in Chinese or English."""
+    cell = _temp(name, "cell")
+    words = {word.lower(): status for status, forms in ORDER_STATUSES.items() for word in forms}
+    value = pl.col(cell).replace_strict(words, default=None, return_dtype=pl.String)
+    return Parser(
+        name,
+        [
+            [ascii_fold(pl.col(source)).str.to_lowercase().alias(cell)],
+            [
+                value.alias(name),
+                _reason(
+                    ~_missing(pl.col(cell)) & value.is_null(),
+                    "not an order status (已付款, 已发货, 已收货, 已结算, 已失效)",
+                ).alias(error_column(name)),
+            ],
+        ],
+    )
+
+
 def date(source: str, name: str) -> Parser:
     """`2026-10-01`, `2026/10/1`, `2026年10月1日`, `20261001`, a time after the date, or an
     Excel serial day number (`45931`)."""

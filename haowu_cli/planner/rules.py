@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
-from haowu_cli.config import ConfigDoc, load_config_file
+from haowu_cli.config import ConfigDoc, load_config_file, number, unknown_keys, whole
 from haowu_cli.errors import ConfigError
 
 SESSION_FILE = "session.yaml"
@@ -75,7 +74,7 @@ def load_rules(config_dir: Path) -> SessionRules:
     known = {"defaults", "roles", "expected_sales", "sequence"}
     if not isinstance(doc.data, dict):
         problems.append(f"{doc.where()}: expected a mapping with {', '.join(sorted(known))}")
-    _unknown(doc, data, (), known, problems)
+    unknown_keys(doc, data, (), known, problems)
     defaults = data.get("defaults") or {}
     if not isinstance(defaults, dict):
         problems.append(f"{doc.where('defaults')}: expected a mapping of brief keys")
@@ -90,31 +89,6 @@ def load_rules(config_dir: Path) -> SessionRules:
     return SessionRules(doc, defaults, roles, sales, sequence, fingerprint)
 
 
-def _unknown(doc: ConfigDoc, data: dict, path: tuple, known: set, problems: list) -> None:
-    for key in data:
-        if key not in known:
-            problems.append(
-                f"{doc.where(*path, str(key))}: unknown key {key!r}; expected one of "
-                f"{', '.join(sorted(known))}"
-            )
-
-
-def _number(doc, path, value, problems, *, low=None, high=None, what="a number") -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        problems.append(f"{doc.where(*path)}: expected {what}, got {value!r}")
-        return 0.0
-    if (low is not None and value < low) or (high is not None and value > high):
-        problems.append(f"{doc.where(*path)}: {value} is not {what}")
-    return float(value)
-
-
-def _whole(doc, path, value, problems, *, low, high, what) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        problems.append(f"{doc.where(*path)}: expected {what}, got {value!r}")
-        return low
-    return value
-
-
 def _roles(doc: ConfigDoc, section, problems: list) -> tuple[RoleRule, ...]:
     if not isinstance(section, list) or not section:
         problems.append(f"{doc.where('roles')}: expected a list of rules (role, when, minutes)")
@@ -125,8 +99,8 @@ def _roles(doc: ConfigDoc, section, problems: list) -> tuple[RoleRule, ...]:
         if not isinstance(spec, dict) or not isinstance(spec.get("role"), str):
             problems.append(f"{doc.where(*path)}: expected role, when and minutes")
             continue
-        _unknown(doc, spec, path, {"role", "when", "minutes"}, problems)
-        minutes = _whole(
+        unknown_keys(doc, spec, path, {"role", "when", "minutes"}, problems)
+        minutes = whole(
             doc,
             (*path, "minutes"),
             spec.get("minutes"),
@@ -154,7 +128,7 @@ def _roles(doc: ConfigDoc, section, problems: list) -> tuple[RoleRule, ...]:
             low, high = (
                 None
                 if bounds.get(end) is None
-                else _number(doc, (*here, end), bounds[end], problems)
+                else number(doc, (*here, end), bounds[end], problems)
                 for end in ("min", "max")
             )
             if low is not None and high is not None and low > high:
@@ -175,7 +149,7 @@ def _sales(doc: ConfigDoc, section, problems: list) -> SalesModel:
         problems.append(f"{doc.where(*path)}: expected the expected-sales model")
         section = {}
     known = {"default_gmv_per_hour", "strength", "affinity", "price_fit", "platform_cut"}
-    _unknown(doc, section, path, known, problems)
+    unknown_keys(doc, section, path, known, problems)
 
     def pair(key: str, names: tuple[str, str]) -> tuple[float, float]:
         spec = section.get(key)
@@ -183,11 +157,11 @@ def _sales(doc: ConfigDoc, section, problems: list) -> SalesModel:
             problems.append(f"{doc.where(*path, key)}: expected {{{names[0]}: …, {names[1]}: …}}")
             return (1.0, 1.0)
         return tuple(
-            _number(doc, (*path, key, n), spec[n], problems, low=0, what="a multiplier ≥ 0")
+            number(doc, (*path, key, n), spec[n], problems, low=0, what="a multiplier ≥ 0")
             for n in names
         )
 
-    gmv = _number(
+    gmv = number(
         doc,
         (*path, "default_gmv_per_hour"),
         section.get("default_gmv_per_hour"),
@@ -209,13 +183,13 @@ def _sales(doc: ConfigDoc, section, problems: list) -> SalesModel:
                 continue
             fit.append(
                 (
-                    _number(doc, here, point[0], problems, low=0, what="a ratio ≥ 0"),
-                    _number(doc, here, point[1], problems, low=0, what="a multiplier ≥ 0"),
+                    number(doc, here, point[0], problems, low=0, what="a ratio ≥ 0"),
+                    number(doc, here, point[1], problems, low=0, what="a multiplier ≥ 0"),
                 )
             )
         if any(b[0] <= a[0] for a, b in zip(fit, fit[1:], strict=False)):
             problems.append(f"{doc.where(*path, 'price_fit')}: the ratios must increase")
-    cut = _number(
+    cut = number(
         doc,
         (*path, "platform_cut"),
         section.get("platform_cut", 0),
@@ -248,7 +222,7 @@ def _sequence(doc: ConfigDoc, section, roles: set, problems: list) -> SequenceRu
         "peak_roles",
         "peak",
     }
-    _unknown(doc, section, path, known, problems)
+    unknown_keys(doc, section, path, known, problems)
 
     def role_list(key: str) -> tuple[str, ...]:
         value = section.get(key) or []
@@ -275,7 +249,7 @@ def _sequence(doc: ConfigDoc, section, roles: set, problems: list) -> SequenceRu
         problems.append(f"{doc.where(*path, 'peak')}: expected {{from_minute: …, to_minute: …}}")
         peak = {}
     peak_from, peak_to = (
-        _whole(
+        whole(
             doc,
             (*path, "peak", key),
             peak.get(key, default),
@@ -293,7 +267,7 @@ def _sequence(doc: ConfigDoc, section, roles: set, problems: list) -> SequenceRu
         deal_roles=deal_roles,
         open_with_deal=flag("open_with_deal"),
         close_with_deal=flag("close_with_deal"),
-        deal_every=_whole(
+        deal_every=whole(
             doc,
             (*path, "deal_every"),
             section.get("deal_every", 0),

@@ -1,0 +1,124 @@
+"""`haowu commission`: who gets what, from the ledger; `haowu export ledger|orders`."""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from haowu_cli.commands.common import FormatOption, app_context
+from haowu_cli.errors import ExitCode
+from haowu_cli.render import Column, OutputFormat
+
+
+class By(StrEnum):
+    party = "party"
+    merchant = "merchant"
+    anchor = "anchor"
+    session = "session"
+    day = "day"
+
+
+DateOption = dict(formats=["%Y-%m-%d"], metavar="YYYY-MM-DD")
+
+
+def commission_command(
+    ctx: typer.Context,
+    session: Annotated[str | None, typer.Option("--session", help="Only this 专场ID.")] = None,
+    anchor: Annotated[str | None, typer.Option("--anchor", help="Only this anchor.")] = None,
+    merchant: Annotated[str | None, typer.Option("--merchant", help="Only this merchant.")] = None,
+    start: Annotated[
+        dt.datetime | None,
+        typer.Option("--from", help="Orders paid on or after this date.", **DateOption),
+    ] = None,
+    end: Annotated[
+        dt.datetime | None,
+        typer.Option("--to", help="Orders paid on or before this date.", **DateOption),
+    ] = None,
+    as_of: Annotated[
+        dt.datetime | None,
+        typer.Option(
+            "--as-of",
+            help="The ledger as it stood at the end of this day [default: today].",
+            **DateOption,
+        ),
+    ] = None,
+    by: Annotated[By, typer.Option("--by", help="Totals per party, or per group.")] = By.party,
+    fmt: FormatOption = OutputFormat.table,
+) -> int:
+    """Who gets what: the ledger's totals per party (estimated: every valid order; settled:
+    orders past their settlement date), with a check that the parts add up to the base."""
+    from haowu_cli.reports import commission_report
+
+    app = app_context(ctx)
+    report = commission_report(
+        app.store(),
+        by=by.value,
+        as_of=as_of.date() if as_of else dt.date.today(),
+        filters={
+            "session": session,
+            "anchor": anchor,
+            "merchant": merchant,
+            "start": start.date() if start else None,
+            "end": end.date() if end else None,
+        },
+    )
+    if fmt is OutputFormat.table:
+        columns = [
+            Column(c, c.replace("_", " "), "left" if i == 0 else "right")
+            for i, c in enumerate(report.table.columns)
+        ]
+        app.out.emit(report.table, fmt, columns, title=report.title)
+    else:
+        app.out.emit(report.frame, fmt)
+    app.out.info(report.check)
+    return ExitCode.OK if report.balanced else ExitCode.FAILED
+
+
+def export_ledger_command(
+    ctx: typer.Context,
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="File to write [default: stdout].")
+    ] = None,
+    excel: Annotated[
+        bool,
+        typer.Option(
+            "--excel", help="For Excel: add a BOM and neutralise cells Excel would run as formulas."
+        ),
+    ] = False,
+) -> None:
+    """Every ledger entry, in posting order: amounts in yuan, reversals negative."""
+    from haowu_cli.exporting import write_csv
+    from haowu_cli.reports import LEDGER_TEXT_COLUMNS, ledger_export
+
+    app = app_context(ctx)
+    frame = ledger_export(app.store())
+    write_csv(frame, out, excel=excel, text_columns=LEDGER_TEXT_COLUMNS)
+    if out is not None:
+        app.out.info(f"wrote {frame.height} ledger entries to {out}")
+
+
+def export_orders_command(
+    ctx: typer.Context,
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="File to write [default: stdout].")
+    ] = None,
+    excel: Annotated[
+        bool,
+        typer.Option(
+            "--excel", help="For Excel: add a BOM and neutralise cells Excel would run as formulas."
+        ),
+    ] = False,
+) -> None:
+    """Every order as imported: money in yuan, rates as fractions."""
+    from haowu_cli.exporting import write_csv
+    from haowu_cli.reports import ORDER_TEXT_COLUMNS, orders_export
+
+    app = app_context(ctx)
+    frame = orders_export(app.store())
+    write_csv(frame, out, excel=excel, text_columns=ORDER_TEXT_COLUMNS)
+    if out is not None:
+        app.out.info(f"wrote {frame.height} orders to {out}")

@@ -1,0 +1,358 @@
+"""Commission splits: who gets what from every order, exact to the fen, as an append-only
+ledger (`configs/commission.yaml` holds every rate).
+
+The split of an order is one SQL query over integer fen: each rounded term rounded half up,
+the merchant's share what is left, so the parties always add up to the base. An import of
+orders posts, in its own transaction, the split of every order it touched; when an order's
+split changed (a refund, a status, a rate correction) the ledger gets reversing entries for
+what was posted and entries for the new split. Nothing is ever rewritten, so a report as of
+any past date can be made again, and today's totals still reconcile.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+import polars as pl
+
+from haowu_cli.config import load_config_file, number, unknown_keys, whole
+from haowu_cli.errors import ConfigError
+
+COMMISSION_FILE = "commission.yaml"
+PPM = 1_000_000
+PARTIES = ("merchant", "anchor", "agency", "leader", "second_leader", "platform")
+# What each ledger account is, for people.
+PARTY_LABELS = {
+    "base": "base (paid − refunded)",
+    "merchant": "merchant 商家",
+    "anchor": "anchor 达人",
+    "agency": "agency 机构 (MCN)",
+    "leader": "team leader 团长",
+    "second_leader": "second-level leader 二级团长",
+    "platform": "platform 平台",
+}
+
+
+@dataclass(frozen=True)
+class CommissionRules:
+    commission_cut_ppm: int
+    service_fee_cut_ppm: int
+    technical_default_ppm: int
+    technical_by_category_ppm: dict[str, int]
+    pay_later_extra_ppm: int
+    settlement: tuple[tuple[Decimal | None, int], ...]  # (min shop score, days), in order
+    fingerprint: str
+
+    @property
+    def service_fee_keep(self) -> Decimal:
+        """The share of the service fee the first-level team leader keeps before any
+        second-level leader: 1 − the platform's cut."""
+        return Decimal(PPM - self.service_fee_cut_ppm) / PPM
+
+
+def load_rules(config_dir: Path) -> CommissionRules:
+    """`commission.yaml`, checked; every problem reported at once."""
+    doc = load_config_file(config_dir, COMMISSION_FILE)
+    problems: list[str] = []
+    data = doc.data if isinstance(doc.data, dict) else {}
+    if not isinstance(doc.data, dict):
+        problems.append(f"{doc.where()}: expected platform_cut, technical_fee, settlement")
+    unknown_keys(doc, data, (), {"platform_cut", "technical_fee", "settlement"}, problems)
+
+    def ppm(path: tuple, value) -> int:
+        rate = number(doc, path, value, problems, low=0, high=1, what="a fraction from 0 to 1")
+        return int(Decimal(str(rate)) * PPM)
+
+    cut = data.get("platform_cut")
+    if not isinstance(cut, dict):
+        problems.append(f"{doc.where('platform_cut')}: expected commission and service_fee")
+        cut = {}
+    unknown_keys(doc, cut, ("platform_cut",), {"commission", "service_fee"}, problems)
+    technical = data.get("technical_fee")
+    if not isinstance(technical, dict):
+        problems.append(f"{doc.where('technical_fee')}: expected default, categories, ...")
+        technical = {}
+    unknown_keys(
+        doc, technical, ("technical_fee",), {"default", "categories", "pay_later_extra"}, problems
+    )
+    categories = technical.get("categories") or {}
+    if not isinstance(categories, dict):
+        problems.append(f"{doc.where('technical_fee', 'categories')}: expected category: rate")
+        categories = {}
+    rules = CommissionRules(
+        commission_cut_ppm=ppm(("platform_cut", "commission"), cut.get("commission")),
+        service_fee_cut_ppm=ppm(("platform_cut", "service_fee"), cut.get("service_fee")),
+        technical_default_ppm=ppm(("technical_fee", "default"), technical.get("default")),
+        technical_by_category_ppm={
+            str(name): ppm(("technical_fee", "categories", str(name)), rate)
+            for name, rate in categories.items()
+        },
+        pay_later_extra_ppm=ppm(
+            ("technical_fee", "pay_later_extra"), technical.get("pay_later_extra", 0)
+        ),
+        settlement=_settlement(doc, data.get("settlement"), problems),
+        fingerprint=hashlib.sha256(
+            json.dumps(data, sort_keys=True, ensure_ascii=False, default=str).encode()
+        ).hexdigest()[:12],
+    )
+    if problems:
+        raise ConfigError(problems)
+    return rules
+
+
+def _settlement(doc, section, problems: list) -> tuple:
+    if not isinstance(section, list) or not section:
+        problems.append(f"{doc.where('settlement')}: expected a list of {{min_shop_score, days}}")
+        return ((None, 20),)
+    rules = []
+    for index, spec in enumerate(section):
+        path = ("settlement", str(index))
+        if not isinstance(spec, dict):
+            problems.append(f"{doc.where(*path)}: expected {{min_shop_score: …, days: …}}")
+            continue
+        unknown_keys(doc, spec, path, {"min_shop_score", "days"}, problems)
+        days = whole(
+            doc, (*path, "days"), spec.get("days"), problems, low=0, high=365, what="0–365 days"
+        )
+        score = spec.get("min_shop_score")
+        if score is not None:
+            value = number(
+                doc,
+                (*path, "min_shop_score"),
+                score,
+                problems,
+                low=0,
+                high=5,
+                what="a shop score from 0 to 5",
+            )
+            score = Decimal(str(value))
+        rules.append((score, days))
+    if rules and rules[-1][0] is not None:
+        problems.append(
+            f"{doc.where('settlement', str(len(section) - 1))}: the last rule takes every "
+            "other order; give it no min_shop_score"
+        )
+    return tuple(rules)
+
+
+# --- before the orders are written: their rates -----------------------------------------------
+
+
+def fill_rates(orders: pl.DataFrame, terms: pl.DataFrame, rules: CommissionRules):
+    """Orders completed where the sheet leaves a rate, merchant or category out, the rows
+    refused, and notes for the import summary.
+
+    `orders` holds staged values (rates in parts per million); `terms` (`store.order_terms`)
+    what the database knows of each: the order's stored values, then its product's current
+    ones. A stored order keeps its rates (they were in force when it was paid); a new one
+    takes its product's current rates, and the notes say how many did. Refused: an order
+    with no commission rate to be had, and one whose second-level rate is above what the
+    first level keeps of the service fee (1 − the platform's cut).
+    """
+    frame = orders
+    for name, dtype in (
+        ("merchant_id", pl.String),
+        ("category_l1", pl.String),
+        ("commission_rate", pl.Int64),
+        ("service_fee_rate", pl.Int64),
+        ("second_leader_rate", pl.Int64),
+    ):
+        if name not in frame.columns:
+            frame = frame.with_columns(pl.lit(None, dtype=dtype).alias(name))
+    frame = frame.join(terms, on="order_id", how="left")
+    notes = []
+    for rate, stored, product in (
+        ("commission_rate", "commission_stored", "commission_product"),
+        ("service_fee_rate", "service_fee_stored", "service_fee_product"),
+    ):
+        took = frame.filter(
+            pl.col(rate).is_null() & pl.col(stored).is_null() & pl.col(product).is_not_null()
+        ).height
+        if took:
+            notes.append(f"{took} orders had no {rate}: their product's current rate was used")
+        frame = frame.with_columns(pl.coalesce(rate, stored, product).alias(rate))
+    frame = frame.with_columns(
+        pl.coalesce("merchant_id", "merchant_known").alias("merchant_id"),
+        pl.coalesce("category_l1", "category_known").alias("category_l1"),
+    )
+    keeps = PPM - rules.service_fee_cut_ppm
+    first_level_net = pl.col("service_fee_rate").fill_null(0) * keeps // PPM
+    over = pl.col("second_leader_rate").is_not_null() & (
+        pl.col("second_leader_rate") * PPM > pl.col("service_fee_rate").fill_null(0) * keeps
+    )
+    no_rate = pl.col("commission_rate").is_null()
+    refusal = (
+        pl.when(no_rate)
+        .then(
+            pl.lit("no commission rate, and product ")
+            + pl.col("product_id")
+            + pl.lit(" is not in the database to take it from")
+        )
+        .when(over)
+        .then(
+            pl.lit("second-level rate ")
+            + _percent(pl.col("second_leader_rate"))
+            + pl.lit(" is above the first level's net rate ")
+            + _percent(first_level_net)
+            + pl.lit(" (the service fee less the platform's cut)")
+        )
+    )
+    frame = frame.with_columns(refusal.alias("_refusal"))
+    refused = frame.filter(pl.col("_refusal").is_not_null()).select(
+        pl.col("_row").alias("row"),
+        pl.when(no_rate)
+        .then(pl.lit("commission_rate"))
+        .otherwise(pl.lit("second_leader_rate"))
+        .alias("column"),
+        pl.when(no_rate)
+        .then(pl.col("product_id"))
+        .otherwise(_percent(pl.col("second_leader_rate")))
+        .alias("value"),
+        pl.col("_refusal").alias("reason"),
+    )
+    filled = ["merchant_id", "category_l1", "commission_rate", "service_fee_rate"]
+    kept = frame.filter(pl.col("_refusal").is_null()).select(
+        list(dict.fromkeys([*orders.columns, *filled]))
+    )
+    return kept, refused, notes
+
+
+def _percent(ppm: pl.Expr) -> pl.Expr:
+    text = (ppm.cast(pl.Decimal(18, 6)) / 10_000).cast(pl.Decimal(18, 4)).cast(pl.String)
+    return text.str.strip_chars_end("0").str.strip_chars_end(".") + pl.lit("%")
+
+
+# --- the split as SQL -------------------------------------------------------------------------
+
+
+def _round(amount: str, ppm: str) -> str:
+    """amount × rate, half up to the fen (amount ≥ 0, rate in parts per million)."""
+    return f"(({amount}) * ({ppm}) + {PPM // 2}) // {PPM}"
+
+
+def split_sql(rules: CommissionRules, where: str = "TRUE") -> str:
+    """One query: the ledger entries of every order matching `where` (over `orders o`):
+    order_id, account, item, party_id, settles_on, amount_fen. Zero amounts are left out."""
+    technical = " ".join(
+        f"WHEN {_quote(name)} THEN {rate}" for name, rate in rules.technical_by_category_ppm.items()
+    )
+    technical_ppm = (
+        f"CASE o.category_l1 {technical} ELSE {rules.technical_default_ppm} END"
+        if technical
+        else str(rules.technical_default_ppm)
+    )
+    settle_days = " ".join(
+        f"WHEN p.shop_score >= {score} THEN {days}" for score, days in rules.settlement if score
+    )
+    last_days = rules.settlement[-1][1]
+    days = f"CASE {settle_days} ELSE {last_days} END" if settle_days else str(last_days)
+    ppm = f"* {PPM} AS HUGEINT)"
+    return f"""
+        WITH o AS (
+            SELECT o.order_id, o.merchant_id, o.anchor_id, o.second_leader_id, a.mcn,
+                CAST(CASE WHEN o.status = 'invalid' THEN 0
+                     ELSE greatest(o.paid_amount_fen - coalesce(o.refund_amount_fen, 0), 0)
+                     END AS HUGEINT) AS base,
+                CAST(coalesce(o.commission_rate, 0) {ppm} AS c_ppm,
+                CAST(coalesce(o.service_fee_rate, 0) {ppm} AS s_ppm,
+                CAST(CASE WHEN o.second_leader_id IS NULL THEN 0
+                     ELSE coalesce(o.second_leader_rate, 0) END {ppm} AS q_ppm,
+                CAST(CASE WHEN a.mcn IS NULL THEN 0 ELSE coalesce(a.mcn_share, 0) END {ppm}
+                    AS m_ppm,
+                {technical_ppm}
+                    + CASE WHEN o.pay_later THEN {rules.pay_later_extra_ppm} ELSE 0 END AS t_ppm,
+                CASE WHEN o.status = 'invalid' THEN NULL
+                     WHEN o.received_at IS NOT NULL THEN o.received_at + {days}
+                     WHEN o.status = 'settled' THEN coalesce(o.paid_at, DATE '1970-01-01')
+                END AS settles_on
+            FROM orders o LEFT JOIN anchors a USING (anchor_id)
+            LEFT JOIN products p USING (product_id)
+            WHERE {where}
+        ), fees AS (
+            SELECT *, {_round("base", "c_ppm")} AS commission,
+                      {_round("base", "s_ppm")} AS service_fee,
+                      {_round("base", "t_ppm")} AS technical_fee,
+                      {_round("base", "q_ppm")} AS second_asked
+            FROM o
+        ), cuts AS (
+            SELECT *, {_round("commission", rules.commission_cut_ppm)} AS commission_cut,
+                      {_round("service_fee", rules.service_fee_cut_ppm)} AS service_fee_cut
+            FROM fees
+        ), nets AS (
+            SELECT *, commission - commission_cut AS anchor_net,
+                      service_fee - service_fee_cut AS leader_net
+            FROM cuts
+        ), split AS (
+            -- Half-fen rounding could let the second level ask a fen more than the first
+            -- level's net; it never gets more than that net.
+            SELECT *, {_round("anchor_net", "m_ppm")} AS agency,
+                      least(second_asked, leader_net) AS second_leader
+            FROM nets
+        )
+        SELECT order_id, account, item, party_id, settles_on, CAST(amount AS BIGINT) AS amount_fen
+        FROM (
+            SELECT order_id, 'base' AS account, 'base' AS item, NULL AS party_id, settles_on,
+                   base AS amount FROM split
+            UNION ALL SELECT order_id, 'merchant', 'net', merchant_id, settles_on,
+                   base - commission - service_fee - technical_fee FROM split
+            UNION ALL SELECT order_id, 'anchor', 'net', anchor_id, settles_on,
+                   anchor_net - agency FROM split
+            UNION ALL SELECT order_id, 'agency', 'net', mcn, settles_on, agency FROM split
+            UNION ALL SELECT order_id, 'leader', 'net', NULL, settles_on,
+                   leader_net - second_leader FROM split
+            UNION ALL SELECT order_id, 'second_leader', 'net', second_leader_id, settles_on,
+                   second_leader FROM split
+            UNION ALL SELECT order_id, 'platform', 'commission_cut', NULL, settles_on,
+                   commission_cut FROM split
+            UNION ALL SELECT order_id, 'platform', 'service_fee_cut', NULL, settles_on,
+                   service_fee_cut FROM split
+            UNION ALL SELECT order_id, 'platform', 'technical_fee', NULL, settles_on,
+                   technical_fee FROM split
+        ) WHERE amount <> 0
+    """
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+# --- an import of orders ----------------------------------------------------------------------
+
+
+def complete_orders(con, valid: pl.DataFrame, rules: CommissionRules):
+    """Before an import writes its orders: fill what they lack, refuse what cannot be split
+    (see `fill_rates`). Returns the rows to write, the refusals and notes."""
+    from haowu_cli import store as db
+
+    if valid.is_empty():
+        return (
+            valid,
+            valid.clear()
+            .select(pl.col("_row").alias("row"))
+            .with_columns(
+                pl.lit(None, dtype=pl.String).alias(c) for c in ("column", "value", "reason")
+            ),
+            [],
+        )
+    return fill_rates(valid, db.order_terms(con, valid), rules)
+
+
+def post_import(con, rules: CommissionRules, import_id: int) -> tuple[int, int]:
+    """After an import wrote its orders: post the splits of the orders it inserted or
+    changed. Returns (orders posted, of which reversed earlier entries)."""
+    from datetime import datetime
+
+    from haowu_cli import store as db
+
+    touched = f"o.updated_import_id = {int(import_id)}"
+    return db.post_ledger(
+        con,
+        split_sql(rules, touched),
+        f"SELECT order_id FROM orders o WHERE {touched}",
+        import_id,
+        datetime.now(),
+    )

@@ -1,0 +1,175 @@
+"""Report data for people and machines; nothing here prints.
+
+The commission report reads the ledger (`store.commission_totals`) and shapes it: totals per
+party, or per merchant, anchor, session or day, with a check that the parts add up to the
+base, to the fen.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+from haowu_cli import formats
+from haowu_cli import store as db
+from haowu_cli.commission import PARTIES, PARTY_LABELS
+
+
+@dataclass
+class CommissionReport:
+    frame: pl.DataFrame  # for machines: stable columns, money as yuan text
+    table: pl.DataFrame  # for people
+    title: str
+    check: str  # the line that says the parts add up (or by how much they do not)
+    balanced: bool
+
+
+def commission_report(store: db.Store, *, by: str, as_of, filters: dict) -> CommissionReport:
+    with store.read() as con:
+        totals = db.commission_totals(con, by=by, as_of=as_of, filters=filters)
+    shown = ", ".join(f"{k} {v}" for k, v in filters.items() if v)
+    title = f"commission as of {as_of}" + (f" ({shown})" if shown else "")
+    if by == "party":
+        return _by_party(totals, title)
+    return _by_group(totals, by, title)
+
+
+def _sum(totals: pl.DataFrame, column: str, accounts) -> int:
+    return int(totals.filter(pl.col("account").is_in(list(accounts)))[column].sum())
+
+
+def _check(totals: pl.DataFrame) -> tuple[str, bool]:
+    lines, balanced = [], True
+    for column, track in (("estimated_fen", "estimated"), ("settled_fen", "settled")):
+        base, parts = _sum(totals, column, ["base"]), _sum(totals, column, PARTIES)
+        balanced &= parts == base
+        state = "add up" if parts == base else f"are off by ¥{_yuan(parts - base)}"
+        lines.append(f"{track}: parts ¥{_yuan(parts)} {state} to the base ¥{_yuan(base)}")
+    return "check: " + "; ".join(lines), balanced
+
+
+def _yuan(fen: int) -> str:
+    sign = "-" if fen < 0 else ""
+    return f"{sign}{abs(fen) // 100:,}.{abs(fen) % 100:02d}"
+
+
+def _by_party(totals: pl.DataFrame, title: str) -> CommissionReport:
+    order = {name: i for i, name in enumerate(["base", *PARTIES])}
+    rows = (
+        totals.group_by("account", "item")
+        .agg(pl.col("estimated_fen").sum(), pl.col("settled_fen").sum())
+        .with_columns(pl.col("account").replace_strict(order, return_dtype=pl.Int64).alias("_o"))
+        .sort("_o", "item")
+        .drop("_o")
+    )
+    frame = rows.select(
+        pl.col("account").alias("party"),
+        "item",
+        formats.yuan(pl.col("estimated_fen")).alias("estimated"),
+        formats.yuan(pl.col("settled_fen")).alias("settled"),
+    )
+    parties = rows.group_by("account", maintain_order=True).agg(
+        pl.col("estimated_fen").sum(), pl.col("settled_fen").sum()
+    )
+    table = pl.concat(
+        [
+            parties.select(
+                pl.col("account")
+                .replace_strict(PARTY_LABELS, default=pl.col("account"))
+                .alias("party"),
+                "estimated_fen",
+                "settled_fen",
+            ),
+            rows.filter(pl.col("account") == "platform").select(
+                (pl.lit("  platform: ") + pl.col("item")).alias("party"),
+                "estimated_fen",
+                "settled_fen",
+            ),
+        ]
+    ).select(
+        "party",
+        (pl.lit("¥") + formats.yuan(pl.col("estimated_fen"))).alias("estimated"),
+        (pl.lit("¥") + formats.yuan(pl.col("settled_fen"))).alias("settled"),
+    )
+    check, balanced = _check(totals)
+    return CommissionReport(frame, table, title, check, balanced)
+
+
+GROUP_COLUMNS = {
+    "merchant": "merchant_id",
+    "anchor": "anchor_id",
+    "session": "session_id",
+    "day": "day",
+}
+
+
+def _by_group(totals: pl.DataFrame, by: str, title: str) -> CommissionReport:
+    wide = totals.group_by("group", maintain_order=True).agg(
+        pl.col("orders").filter(pl.col("account") == "base").sum().alias("orders"),
+        *[
+            pl.col("estimated_fen").filter(pl.col("account") == name).sum().alias(name)
+            for name in ("base", *PARTIES)
+        ],
+        pl.col("settled_fen").filter(pl.col("account") == "base").sum().alias("settled_base"),
+    )
+    wide = wide.with_columns(
+        (pl.sum_horizontal(list(PARTIES)) - pl.col("base")).alias("check")
+    ).sort("group", nulls_last=True)
+    money = ["base", *PARTIES, "settled_base", "check"]
+    name = GROUP_COLUMNS[by]
+    frame = wide.select(
+        pl.col("group").alias(name),
+        "orders",
+        *[formats.yuan(pl.col(c)).alias(c) for c in money],
+    )
+    table = wide.select(
+        pl.col("group").fill_null("—").alias(name),
+        "orders",
+        *[formats.yuan(pl.col(c)).alias(c) for c in money],
+    )
+    check, balanced = _check(totals)
+    return CommissionReport(frame, table, title, check, balanced)
+
+
+LEDGER_TEXT_COLUMNS = ["order_id", "merchant_id", "anchor_id", "session_id", "party_id"]
+
+
+def ledger_export(store: db.Store) -> pl.DataFrame:
+    with store.read() as con:
+        entries = db.ledger_entries(con)
+    return entries.with_columns(
+        pl.col("posted_at").dt.strftime("%Y-%m-%d %H:%M:%S"),
+        pl.col("settles_on").cast(pl.String),
+        formats.yuan(pl.col("amount_fen")).alias("amount"),
+    ).drop("amount_fen")
+
+
+ORDER_TEXT_COLUMNS = [
+    "order_id",
+    "product_id",
+    "merchant_id",
+    "category_l1",
+    "anchor_id",
+    "session_id",
+    "second_leader_id",
+    "extra",
+]
+
+
+def orders_export(store: db.Store) -> pl.DataFrame:
+    from haowu_cli.ingest.columns import ORDERS
+
+    with store.read() as con:
+        orders = db.query_orders(con)
+    columns = []
+    for f in ORDERS.fields:
+        value = pl.col(f.column)
+        if f.type.name == "money":
+            value = formats.yuan(value)
+        elif f.type.name == "rate":
+            value = formats.decimal_text(value)
+        elif f.type.name == "date":
+            value = value.cast(pl.String)
+        columns.append(value.alias(f.name))
+    return orders.select(*columns, "extra")

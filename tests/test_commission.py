@@ -1,0 +1,336 @@
+"""Orders and the commission ledger: the split to the fen, refunds and status changes as
+reversing entries, agencies, second-level leaders, pay-later, category rates, settlement."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from haowu_cli import store as db
+from haowu_cli.config import packaged_path
+from haowu_cli.ingest.columns import load_kind
+from haowu_cli.ingest.pipeline import ImportOptions, import_file
+from haowu_cli.reports import commission_report
+from tests.conftest import write_csv
+
+CONFIGS = packaged_path("configs")
+ORDER_HEADER = [
+    "订单号",
+    "商品ID",
+    "达人ID",
+    "专场ID",
+    "实付金额",
+    "支付时间",
+    "订单状态",
+    "退款金额",
+    "收货时间",
+    "佣金率",
+    "团长服务费率",
+    "二级团长ID",
+    "二级团长服务费率",
+    "先用后付",
+]
+LATER = dt.date(2027, 12, 31)
+
+
+def order(
+    oid,
+    *,
+    paid="100.00",
+    status="已付款",
+    refund="",
+    received="",
+    rate="20%",
+    fee="5%",
+    leader2="",
+    rate2="",
+    later="否",
+    product="P1",
+    anchor="A1",
+    session="S1",
+):
+    return [
+        oid,
+        product,
+        anchor,
+        session,
+        paid,
+        "2026-12-01 20:00",
+        status,
+        refund,
+        received,
+        rate,
+        fee,
+        leader2,
+        rate2,
+        later,
+    ]
+
+
+@pytest.fixture
+def world(store, tmp_path):
+    """Two products (美妆 at shop score 4.9, 食品 at 4.6) and two anchors, one with an MCN."""
+    write_csv(
+        tmp_path / "p.csv",
+        [
+            [
+                "商品ID",
+                "商家ID",
+                "商品名称",
+                "一级类目",
+                "直播价",
+                "佣金率",
+                "团长服务费率",
+                "店铺评分",
+            ],
+            ["P1", "M1", "面霜", "美妆", "100", "20%", "5%", "4.9"],
+            ["P2", "M2", "辣条", "食品", "10", "30%", "6%", "4.6"],
+            ["P3", "M3", "袜子", "日百", "10", "30%", "6%", "4.0"],
+        ],
+    )
+    write_csv(
+        tmp_path / "a.csv",
+        [
+            ["达人ID", "达人昵称", "机构", "机构分成比例"],
+            ["A1", "甲", "", ""],
+            ["A2", "乙", "星光", "30%"],
+        ],
+    )
+    assert import_file(store, tmp_path / "p.csv", load_kind("products", CONFIGS), ImportOptions())
+    import_file(store, tmp_path / "a.csv", load_kind("anchors", CONFIGS), ImportOptions())
+    return store
+
+
+def import_orders(store, tmp_path, rows, name="o.csv", config_dir=CONFIGS):
+    path = write_csv(tmp_path / name, [ORDER_HEADER, *rows])
+    return import_file(
+        store, path, load_kind("orders", CONFIGS), ImportOptions(config_dir=config_dir)
+    )
+
+
+def split(store, order_id) -> dict[str, int]:
+    """The net ledger amount per account (platform per item) of one order, in fen."""
+    with store.read() as con:
+        rows = con.execute(
+            "SELECT CASE WHEN account = 'platform' THEN item ELSE account END, sum(amount_fen) "
+            "FROM ledger WHERE order_id = ? GROUP BY 1 HAVING sum(amount_fen) <> 0",
+            [order_id],
+        ).fetchall()
+    return dict(rows)
+
+
+def test_the_worked_example(world, tmp_path):
+    report = import_orders(world, tmp_path, [order("O1", leader2="L2", rate2="3%")])
+    assert report.rejected == 0 and report.ledger == (1, 0)
+    assert split(world, "O1") == {
+        "base": 10000,
+        "anchor": 1800,
+        "leader": 150,
+        "second_leader": 300,
+        "commission_cut": 200,
+        "service_fee_cut": 50,
+        "technical_fee": 500,
+        "merchant": 7000,
+    }
+
+
+def test_a_partial_refund_lowers_the_base_and_a_full_one_leaves_nothing(world, tmp_path):
+    import_orders(world, tmp_path, [order("O1", refund="40"), order("O2", refund="100")])
+    parts = split(world, "O1")
+    assert parts["base"] == 6000
+    assert parts["anchor"] + parts["commission_cut"] == 1200  # commission ¥12.00
+    assert parts["leader"] + parts["service_fee_cut"] == 300  # service fee ¥3.00
+    assert split(world, "O2") == {}
+
+
+def test_a_status_change_adds_reversing_entries_and_keeps_history(world, tmp_path):
+    import_orders(world, tmp_path, [order("O1")])
+    with world.read() as con:
+        first = con.execute("SELECT * FROM ledger ORDER BY ALL").fetchall()
+    report = import_orders(world, tmp_path, [order("O1", status="已失效")], name="o2.csv")
+    assert report.updated == 1 and report.ledger == (1, 1)
+    with world.read() as con:
+        entries = con.execute("SELECT * FROM ledger ORDER BY ALL").fetchall()
+        reversed_ = con.execute(
+            "SELECT count(*), sum(amount_fen) FROM ledger WHERE entry = 'reverse'"
+        ).fetchone()
+        changes = con.execute("SELECT field, old_value, new_value FROM order_changes").fetchall()
+    assert all(row in entries for row in first)  # nothing rewritten
+    assert reversed_ == (len(first), -10000 * 2)  # every entry undone (parts and base)
+    assert split(world, "O1") == {}
+    assert changes == [("status", "paid", "invalid")]
+
+
+def test_reimporting_the_same_orders_posts_nothing(world, tmp_path):
+    rows = [order("O1"), order("O2", product="P2", paid="59.90", anchor="A2")]
+    import_orders(world, tmp_path, rows)
+    again = import_orders(world, tmp_path, rows)
+    assert (again.inserted, again.updated, again.unchanged) == (0, 0, 2)
+    assert again.ledger == (0, 0)
+
+
+def test_the_agency_takes_its_share_of_the_anchors_net(world, tmp_path):
+    import_orders(world, tmp_path, [order("O1", anchor="A2")])
+    parts = split(world, "O1")
+    # commission ¥20.00, platform ¥2.00, net ¥18.00: the agency 30% = ¥5.40, anchor ¥12.60
+    assert (parts["agency"], parts["anchor"]) == (540, 1260)
+
+
+def test_pay_later_adds_to_the_technical_fee(world, tmp_path):
+    import_orders(world, tmp_path, [order("O1", later="是")])
+    assert split(world, "O1")["technical_fee"] == 540  # 5% + 0.4 pt of ¥100
+
+
+def test_a_second_level_rate_above_the_first_levels_net_is_refused(world, tmp_path):
+    report = import_orders(world, tmp_path, [order("O1", leader2="L2", rate2="4.6%")])
+    assert report.rejected == 1 and report.inserted == 0
+    [reason] = report.rejections["reason"].to_list()
+    assert reason == (
+        "second-level rate 4.6% is above the first level's net rate 4.5% "
+        "(the service fee less the platform's cut)"
+    )
+
+
+def test_missing_rates_come_from_the_product_and_the_import_says_so(world, tmp_path):
+    report = import_orders(world, tmp_path, [order("O1", product="P2", rate="", fee="")])
+    assert "1 orders had no commission_rate: their product's current rate was used" in report.notes
+    with world.read() as con:
+        rates = con.execute(
+            "SELECT commission_rate, service_fee_rate, merchant_id, category_l1 FROM orders"
+        ).fetchone()
+    assert tuple(map(str, rates)) == ("0.300000", "0.060000", "M2", "食品")
+    unknown = import_orders(world, tmp_path, [order("O9", product="P9", rate="")], name="u.csv")
+    assert unknown.rejections["reason"].to_list() == [
+        "no commission rate, and product P9 is not in the database to take it from"
+    ]
+
+
+def test_category_rates_come_from_the_config(world, tmp_path):
+    configs = tmp_path / "configs"
+    configs.mkdir()
+    text = (CONFIGS / "commission.yaml").read_text(encoding="utf-8")
+    (configs / "commission.yaml").write_text(
+        text.replace("categories: {}  ", "categories: {食品: 0.02}"), encoding="utf-8"
+    )
+    import_orders(world, tmp_path, [order("O1"), order("O2", product="P2")], config_dir=configs)
+    assert split(world, "O1")["technical_fee"] == 500
+    assert split(world, "O2")["technical_fee"] == 200
+
+
+def test_half_a_fen_rounds_up(world, tmp_path):
+    # ¥0.05 at 10% commission: 0.5 fen -> 1 fen; the platform's 10% of it, 0.1 -> 0.
+    import_orders(world, tmp_path, [order("O1", paid="0.05", rate="10%", fee="0%")])
+    parts = split(world, "O1")
+    assert parts["anchor"] == 1 and "commission_cut" not in parts
+    assert sum(v for k, v in parts.items() if k != "base") == parts["base"] == 5
+
+
+def test_settlement_dates_follow_the_shop_score(world, tmp_path):
+    import_orders(
+        world,
+        tmp_path,
+        [
+            order("O1", status="已收货", received="2026-12-03"),  # score 4.9: 7 days
+            order("O2", product="P2", status="已收货", received="2026-12-03"),  # 4.6: 15
+            order("O3", product="P3", status="已收货", received="2026-12-03"),  # 4.0: 20
+            order("O4"),  # not received: not settled
+        ],
+    )
+    with world.read() as con:
+        dates = dict(
+            con.execute("SELECT DISTINCT order_id, settles_on FROM ledger ORDER BY 1").fetchall()
+        )
+    assert dates == {
+        "O1": dt.date(2026, 12, 10),
+        "O2": dt.date(2026, 12, 18),
+        "O3": dt.date(2026, 12, 23),
+        "O4": None,
+    }
+    on_the_10th = commission_report(world, by="party", as_of=dt.date(2026, 12, 10), filters={})
+    base = on_the_10th.frame.filter(on_the_10th.frame["party"] == "base").row(0, named=True)
+    assert (base["estimated"], base["settled"]) == ("400.00", "100.00")
+    assert on_the_10th.balanced
+
+
+def test_a_past_report_can_be_made_again(world, tmp_path):
+    import_orders(world, tmp_path, [order("O1")])
+    yesterday = dt.date.today() - dt.timedelta(days=1)
+    with world.write() as con:  # as if the first import had run two days ago
+        db.run(con, "UPDATE ledger SET posted_at = posted_at - INTERVAL 2 DAY")
+    before = commission_report(world, by="party", as_of=yesterday, filters={}).frame
+    import_orders(world, tmp_path, [order("O1", refund="50")], name="o2.csv")
+    again = commission_report(world, by="party", as_of=yesterday, filters={})
+    assert again.frame.equals(before)
+    today = commission_report(world, by="party", as_of=LATER, filters={})
+    base = today.frame.filter(today.frame["party"] == "base")["estimated"].item()
+    assert base == "50.00" and today.balanced
+
+
+def test_reports_by_group_add_up(world, tmp_path):
+    import_orders(
+        world,
+        tmp_path,
+        [order("O1"), order("O2", anchor="A2", product="P2"), order("O3", session="S2")],
+    )
+    report = commission_report(world, by="anchor", as_of=LATER, filters={"session": "S1"})
+    assert report.frame["anchor_id"].to_list() == ["A1", "A2"]
+    assert report.frame["check"].to_list() == ["0.00", "0.00"]
+    assert report.frame["orders"].to_list() == [1, 1]
+
+
+money = st.integers(0, 10_000_000).map(lambda fen: f"{fen // 100}.{fen % 100:02d}")
+rates = st.integers(0, 900).map(lambda permille: f"{permille / 10:g}%")
+
+
+@st.composite
+def order_rows(draw):
+    rows = []
+    for i in range(draw(st.integers(1, 12))):
+        paid = draw(money)
+        refund = draw(st.one_of(st.just(""), money))
+        rate2 = draw(st.one_of(st.just(""), st.integers(0, 40).map(lambda p: f"{p / 10:g}%")))
+        rows.append(
+            order(
+                f"O{i}",
+                paid=paid,
+                refund=refund,
+                rate=draw(rates),
+                fee=draw(st.sampled_from(["5%", "8%", "10%"])),
+                leader2="L2" if rate2 else "",
+                rate2=rate2,
+                later=draw(st.sampled_from(["是", "否"])),
+                anchor=draw(st.sampled_from(["A1", "A2", "A9"])),
+                status=draw(st.sampled_from(["已付款", "已收货", "已失效"])),
+                received="2026-12-02",
+                product=draw(st.sampled_from(["P1", "P2", "P3", "P9"])),
+            )
+        )
+    return rows
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(rows=order_rows())
+def test_the_parts_always_add_up_to_the_base_and_reimports_change_nothing(world, tmp_path, rows):
+    folder = tmp_path / f"run{len(list(tmp_path.iterdir()))}"
+    folder.mkdir()
+    store = db.Store(folder / "h.duckdb")
+    shutil.copy(world.path, store.path)
+    import_orders(store, folder, rows)
+    with store.read() as con:
+        unbalanced = con.execute(
+            "SELECT order_id FROM ledger GROUP BY order_id HAVING "
+            "sum(amount_fen) FILTER (WHERE account = 'base') <> "
+            "sum(amount_fen) FILTER (WHERE account <> 'base')"
+        ).fetchall()
+        count = con.execute("SELECT count(*) FROM ledger").fetchone()[0]
+    assert unbalanced == []
+    again = import_orders(store, folder, rows)
+    with store.read() as con:
+        assert con.execute("SELECT count(*) FROM ledger").fetchone()[0] == count
+    assert again.ledger == (0, 0) and again.inserted == again.updated == 0
