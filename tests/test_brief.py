@@ -138,7 +138,7 @@ def test_a_broken_session_yaml_lists_every_problem(tmp_path):
     )
     text = text.replace("{sales_strength: {min: 0.7}}", "{margin: {min: 0.7}}")
     text = text.replace("deal_roles: [引流款]", "deal_roles: [福利款]")
-    text = text.replace("platform_cut: 0.10", "platform_cut: 1.5")
+    text = text.replace("default_gmv_per_hour: 10000", "default_gmv_per_hour: -5")
     (folder / "session.yaml").write_text(text, encoding="utf-8")
     with pytest.raises(ConfigError) as caught:
         load_rules(folder)
@@ -146,7 +146,7 @@ def test_a_broken_session_yaml_lists_every_problem(tmp_path):
     assert "roles.2.when.margin: unknown condition 'margin'" in problems
     assert "roles.3: the last rule takes every product no rule above takes" in problems
     assert "sequence.deal_roles: '福利款' is not a role of the rules above" in problems
-    assert "expected_sales.platform_cut: 1.5 is not a fraction from 0 to 1" in problems
+    assert "expected_sales.default_gmv_per_hour: -5 is not yuan ≥ 0" in problems
     assert all(str(folder / "session.yaml") in p for p in caught.value.problems)
 
 

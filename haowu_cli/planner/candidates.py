@@ -50,7 +50,7 @@ def candidate_frame(
     frame = frame.with_columns(
         (pl.col("expected_units") * pl.col("live_price_fen")).alias("expected_gmv_fen")
     )
-    cut_ppm = int(rules.sales.platform_cut * PPM)
+    cut_ppm = rules.service_fee_cut_ppm
     gmv = pl.col("expected_gmv_fen").cast(pl.Int128)
     return frame.with_columns(
         ((gmv * pl.col("commission_ppm") + PPM // 2) // PPM).cast(pl.Int64).alias("commission_fen"),

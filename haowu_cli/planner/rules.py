@@ -6,9 +6,9 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from decimal import Decimal
 from pathlib import Path
 
+from haowu_cli.commission import load_rules as load_commission_rules
 from haowu_cli.config import ConfigDoc, load_config_file, number, unknown_keys, whole
 from haowu_cli.errors import ConfigError
 
@@ -34,7 +34,6 @@ class SalesModel:
     affinity_match: float
     affinity_other: float
     price_fit: tuple[tuple[float, float], ...]
-    platform_cut: Decimal
 
 
 @dataclass(frozen=True)
@@ -61,6 +60,7 @@ class SessionRules:
     sales: SalesModel
     sequence: SequenceRules
     fingerprint: str
+    service_fee_cut_ppm: int = 0  # the platform's cut of the service fee (commission.yaml)
 
     @property
     def role_names(self) -> tuple[str, ...]:
@@ -84,9 +84,11 @@ def load_rules(config_dir: Path) -> SessionRules:
     sequence = _sequence(doc, data.get("sequence"), {r.role for r in roles}, problems)
     if problems:
         raise ConfigError(problems)
-    canonical = json.dumps(data, sort_keys=True, ensure_ascii=False, default=str)
+    # The team leader's income is net of the platform's cut, set once for the ledger too.
+    cut_ppm = load_commission_rules(config_dir).service_fee_cut_ppm
+    canonical = json.dumps([data, cut_ppm], sort_keys=True, ensure_ascii=False, default=str)
     fingerprint = hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:12]
-    return SessionRules(doc, defaults, roles, sales, sequence, fingerprint)
+    return SessionRules(doc, defaults, roles, sales, sequence, fingerprint, cut_ppm)
 
 
 def _roles(doc: ConfigDoc, section, problems: list) -> tuple[RoleRule, ...]:
@@ -148,7 +150,7 @@ def _sales(doc: ConfigDoc, section, problems: list) -> SalesModel:
     if not isinstance(section, dict):
         problems.append(f"{doc.where(*path)}: expected the expected-sales model")
         section = {}
-    known = {"default_gmv_per_hour", "strength", "affinity", "price_fit", "platform_cut"}
+    known = {"default_gmv_per_hour", "strength", "affinity", "price_fit"}
     unknown_keys(doc, section, path, known, problems)
 
     def pair(key: str, names: tuple[str, str]) -> tuple[float, float]:
@@ -189,15 +191,6 @@ def _sales(doc: ConfigDoc, section, problems: list) -> SalesModel:
             )
         if any(b[0] <= a[0] for a, b in zip(fit, fit[1:], strict=False)):
             problems.append(f"{doc.where(*path, 'price_fit')}: the ratios must increase")
-    cut = number(
-        doc,
-        (*path, "platform_cut"),
-        section.get("platform_cut", 0),
-        problems,
-        low=0,
-        high=1,
-        what="a fraction from 0 to 1",
-    )
     return SalesModel(
         default_gmv_per_hour_fen=round(gmv * 100),
         strength_low=strength[0],
@@ -205,7 +198,6 @@ def _sales(doc: ConfigDoc, section, problems: list) -> SalesModel:
         affinity_match=affinity[0],
         affinity_other=affinity[1],
         price_fit=tuple(fit),
-        platform_cut=Decimal(str(cut)),
     )
 
 
