@@ -23,6 +23,11 @@ class By(StrEnum):
 
 
 DateOption = dict(formats=["%Y-%m-%d"], metavar="YYYY-MM-DD")
+COMMISSION_COLUMNS = [
+    Column("party", "party"),
+    Column("estimated", "estimated", "right"),
+    Column("settled", "settled", "right"),
+]
 
 
 def commission_command(

@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from haowu_cli.commands.commission import COMMISSION_COLUMNS
 from haowu_cli.commands.common import app_context
 from haowu_cli.commands.grading import show_distribution, show_explanation
 from haowu_cli.commands.importing import print_report
@@ -32,8 +33,8 @@ def demo_command(
         ),
     ] = None,
 ) -> None:
-    """Run import, grade, explain, list, export and plan-session on the bundled sample sheets,
-    into a fresh database."""
+    """Run import, grade, explain, list, export, plan-session and commission on the bundled
+    sample sheets, into a fresh database."""
     from haowu_cli.exporting import write_csv
     from haowu_cli.grading import explain, grade_products, load_model
     from haowu_cli.ingest.columns import load_kind
@@ -47,6 +48,7 @@ def demo_command(
         find_products,
         listing_frame,
     )
+    from haowu_cli.reports import commission_report
 
     app = app_context(ctx)
     if db is None and ctx.find_root().get_parameter_source("db").name == "COMMANDLINE":
@@ -63,7 +65,8 @@ def demo_command(
         p for p in packaged_path("sample_data").iterdir() if p.suffix in SAMPLE_SUFFIXES
     )
     anchors = [p for p in sheets if p.stem.startswith("anchors")]
-    samples = [p for p in sheets if p not in anchors]
+    orders = [p for p in sheets if p.stem.startswith("orders")]
+    samples = [p for p in sheets if p.stem.startswith("m")]
     out = app.out
 
     out.note(
@@ -112,9 +115,23 @@ def demo_command(
     )
     show_plan(out, plan.plan_id, plan.brief.as_json(), plan.items, plan.status)
 
+    out.note(
+        "\n7. commission: the session's orders (received, refunded, cancelled, pay-later, with "
+        "a second-level leader) split to the fen",
+        style="bold",
+    )
+    for report in import_files(store, orders, load_kind("orders", app.config_dir), options):
+        print_report(out, report)
+    # Past the settlement dates of the sample orders (received 3–5 December).
+    as_of = max(dt.date.today(), dt.date(2026, 12, 31))
+    split = commission_report(store, by="party", as_of=as_of, filters={})
+    out.emit(split.table, OutputFormat.table, COMMISSION_COLUMNS, title=split.title)
+    out.print_line(split.check)
+
     out.note(f"\ndemo database: {store.path}", style="bold")
     out.note(f"try: haowu --db {store.path} products --search 面霜")
     out.note(f"     haowu --db {store.path} export run-sheet {plan.plan_id} --excel -o 排品表.csv")
+    out.note(f"     haowu --db {store.path} commission --by merchant --as-of {as_of}")
 
 
 def _product_near_next_level(store: Store) -> str:

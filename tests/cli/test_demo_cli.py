@@ -8,7 +8,16 @@ import duckdb
 def test_demo_runs_every_step_into_a_fresh_database(cli, tmp_path):
     result = cli("demo", "--db", tmp_path / "demo.duckdb")
     assert result.code == 0, result.err
-    for step in ("1. import", "2. grade", "3. explain", "4. list", "5. export", "6. plan"):
+    steps = (
+        "1. import",
+        "2. grade",
+        "3. explain",
+        "4. list",
+        "5. export",
+        "6. plan",
+        "7. commission",
+    )
+    for step in steps:
         assert step in result.err
     assert "m1001_beauty_gbk.csv (gb18030): 10 rows: 10 new" in result.err
     assert "m1002_food_utf8bom.csv (utf-8-sig): 10 rows: 10 new" in result.err
@@ -19,6 +28,8 @@ def test_demo_runs_every_step_into_a_fresh_database(cli, tmp_path):
     assert "level rule: L" in result.out and "to reach L" in result.out
     assert "plan 1, session 1: anchor A005 on 2026-12-01 from 20:00" in result.out
     assert "objective team_income: ¥" in result.out and "(optimal)" in result.out
+    assert "orders_a005.csv (utf-8-sig): 80 rows: 80 new" in result.err
+    assert "check: estimated: parts ¥14,772.95 add up to the base ¥14,772.95" in result.out
     con = duckdb.connect(str(tmp_path / "demo.duckdb"), read_only=True)
     assert con.execute("SELECT count(DISTINCT merchant_id) FROM products").fetchone()[0] == 7
     con.close()
