@@ -143,82 +143,199 @@ def _settlement(doc, section, problems: list) -> tuple:
 
 
 def fill_rates(orders: pl.DataFrame, terms: pl.DataFrame, rules: CommissionRules):
-    """Orders completed where the sheet leaves a rate, merchant or category out, the rows
-    refused, and notes for the import summary.
+    """Orders completed where the sheet leaves something out, the rows refused, and notes
+    for the import summary.
 
-    `orders` holds staged values (rates in parts per million); `terms` (`store.order_terms`)
-    what the database knows of each: the order's stored values, then its product's current
-    ones. A stored order keeps its rates (they were in force when it was paid); a new one
-    takes its product's current rates, and the notes say how many did. Refused: an order
-    with no commission rate to be had, and one whose second-level rate is above what the
-    first level keeps of the service fee (1 − the platform's cut).
+    `orders` holds staged values (money in fen, rates in parts per million); `terms`
+    (`store.order_terms`) what the database knows of each order: its stored values, its
+    product's and its anchor's. An order keeps what it was paid under: its stored rates,
+    second-level leader and agency share; a new order takes its product's current rates
+    (the notes say how many did) and its anchor's agency share. Merchant and category follow
+    the product. Refused, with the reason: no commission rate to be had, a refund above the
+    amount paid, commission and service fee above 100%, a second-level rate without a
+    leader or a leader without a rate, and a second-level rate above what the first level
+    keeps of the service fee (1 − the platform's cut).
     """
     frame = orders
     for name, dtype in (
         ("merchant_id", pl.String),
         ("category_l1", pl.String),
+        ("anchor_id", pl.String),
         ("commission_rate", pl.Int64),
         ("service_fee_rate", pl.Int64),
+        ("second_leader_id", pl.String),
         ("second_leader_rate", pl.Int64),
+        ("refund_amount", pl.Int64),
+        ("received_at", pl.Date),
+        ("mcn", pl.String),
+        ("mcn_share", pl.Int64),
     ):
         if name not in frame.columns:
             frame = frame.with_columns(pl.lit(None, dtype=dtype).alias(name))
     frame = frame.join(terms, on="order_id", how="left")
     notes = []
-    for rate, stored, product in (
-        ("commission_rate", "commission_stored", "commission_product"),
-        ("service_fee_rate", "service_fee_stored", "service_fee_product"),
-    ):
+    new = ~pl.col("stored").fill_null(False)
+    for rate in ("commission_rate", "service_fee_rate"):
         took = frame.filter(
-            pl.col(rate).is_null() & pl.col(stored).is_null() & pl.col(product).is_not_null()
+            pl.col(rate).is_null()
+            & pl.col(f"{rate}_stored").is_null()
+            & pl.col(f"{rate}_product").is_not_null()
         ).height
         if took:
             notes.append(f"{took} orders had no {rate}: their product's current rate was used")
-        frame = frame.with_columns(pl.coalesce(rate, stored, product).alias(rate))
     frame = frame.with_columns(
-        pl.coalesce("merchant_id", "merchant_known").alias("merchant_id"),
-        pl.coalesce("category_l1", "category_known").alias("category_l1"),
+        pl.coalesce("commission_rate", "commission_rate_stored", "commission_rate_product"),
+        pl.coalesce("service_fee_rate", "service_fee_rate_stored", "service_fee_rate_product"),
+        pl.coalesce("second_leader_id", "second_leader_id_stored"),
+        pl.coalesce("second_leader_rate", "second_leader_rate_stored"),
+        pl.coalesce("merchant_id", "merchant_id_known"),
+        pl.coalesce("category_l1", "category_l1_known"),
+        pl.coalesce("anchor_id", "anchor_id_stored"),
     )
-    keeps = PPM - rules.service_fee_cut_ppm
-    first_level_net = pl.col("service_fee_rate").fill_null(0) * keeps // PPM
-    over = pl.col("second_leader_rate").is_not_null() & (
-        pl.col("second_leader_rate") * PPM > pl.col("service_fee_rate").fill_null(0) * keeps
+    # The agency's share as it stood when the order came in: the stored one while the
+    # anchor stays the same, else the anchor's today.
+    same_anchor = ~new & (pl.col("anchor_id") == pl.col("anchor_id_stored")).fill_null(False)
+    frame = frame.with_columns(
+        pl.coalesce(
+            "mcn", pl.when(same_anchor).then(pl.col("mcn_stored")).otherwise(pl.col("mcn_anchor"))
+        ).alias("mcn"),
+        pl.coalesce(
+            "mcn_share",
+            pl.when(same_anchor)
+            .then(pl.col("mcn_share_stored"))
+            .otherwise(pl.col("mcn_share_anchor")),
+        ).alias("mcn_share"),
     )
-    no_rate = pl.col("commission_rate").is_null()
-    refusal = (
-        pl.when(no_rate)
-        .then(
-            pl.lit("no commission rate, and product ")
-            + pl.col("product_id")
-            + pl.lit(" is not in the database to take it from")
+    no_fee = frame.filter(pl.col("service_fee_rate").is_null()).height
+    if no_fee:
+        notes.append(
+            f"{no_fee} orders have no service_fee_rate and no product to take it from: "
+            "the team leader earns nothing on them"
         )
-        .when(over)
-        .then(
-            pl.lit("second-level rate ")
-            + _percent(pl.col("second_leader_rate"))
-            + pl.lit(" is above the first level's net rate ")
-            + _percent(first_level_net)
-            + pl.lit(" (the service fee less the platform's cut)")
+    waiting = frame.filter(
+        pl.col("status").is_in(["received"]) & pl.col("received_at").is_null()
+    ).height
+    if waiting:
+        notes.append(
+            f"{waiting} orders are received but have no received date: they do not settle "
+            "until one is imported"
         )
-    )
-    frame = frame.with_columns(refusal.alias("_refusal"))
+    frame = frame.with_columns(_refusal(rules).alias("_refusal"))
     refused = frame.filter(pl.col("_refusal").is_not_null()).select(
         pl.col("_row").alias("row"),
-        pl.when(no_rate)
-        .then(pl.lit("commission_rate"))
-        .otherwise(pl.lit("second_leader_rate"))
-        .alias("column"),
-        pl.when(no_rate)
-        .then(pl.col("product_id"))
-        .otherwise(_percent(pl.col("second_leader_rate")))
-        .alias("value"),
-        pl.col("_refusal").alias("reason"),
+        pl.col("_refusal").struct.field("column"),
+        pl.col("_refusal").struct.field("value"),
+        pl.col("_refusal").struct.field("reason"),
     )
-    filled = ["merchant_id", "category_l1", "commission_rate", "service_fee_rate"]
+    filled = [
+        "merchant_id",
+        "category_l1",
+        "commission_rate",
+        "service_fee_rate",
+        "second_leader_id",
+        "second_leader_rate",
+        "mcn",
+        "mcn_share",
+    ]
     kept = frame.filter(pl.col("_refusal").is_null()).select(
         list(dict.fromkeys([*orders.columns, *filled]))
     )
     return kept, refused, notes
+
+
+def _refusal(rules: CommissionRules) -> pl.Expr:
+    """Why an order cannot be split (column, value, reason), or null."""
+    keeps = PPM - rules.service_fee_cut_ppm
+    fee = pl.col("service_fee_rate").fill_null(0)
+    second, leader = pl.col("second_leader_rate"), pl.col("second_leader_id")
+
+    def refuse(column: str, value: pl.Expr, reason: pl.Expr) -> pl.Expr:
+        return pl.struct(
+            pl.lit(column).alias("column"),
+            value.cast(pl.String).alias("value"),
+            reason.alias("reason"),
+        )
+
+    checks = [
+        (
+            pl.col("commission_rate").is_null(),
+            refuse(
+                "commission_rate",
+                pl.lit(None),
+                pl.lit("no commission rate, and product ")
+                + pl.col("product_id")
+                + pl.lit(" is not in the database to take it from"),
+            ),
+        ),
+        (
+            pl.col("refund_amount").fill_null(0) > pl.col("paid_amount"),
+            refuse(
+                "refund_amount",
+                _yuan(pl.col("refund_amount")),
+                pl.lit("the refund is more than the ")
+                + _yuan(pl.col("paid_amount"))
+                + pl.lit(" paid"),
+            ),
+        ),
+        (
+            pl.col("commission_rate") + fee > PPM,
+            refuse(
+                "service_fee_rate",
+                _percent(fee),
+                pl.lit("commission ")
+                + _percent(pl.col("commission_rate"))
+                + pl.lit(" and service fee ")
+                + _percent(fee)
+                + pl.lit(" add up to more than 100%"),
+            ),
+        ),
+        (
+            second.is_not_null() & leader.is_null(),
+            refuse(
+                "second_leader_id",
+                pl.lit(None),
+                pl.lit("a second-level rate needs the second-level leader's ID (二级团长ID)"),
+            ),
+        ),
+        (
+            leader.is_not_null() & second.is_null(),
+            refuse(
+                "second_leader_rate",
+                pl.lit(None),
+                pl.lit("second-level leader ") + leader + pl.lit(" has no rate (二级团长服务费率)"),
+            ),
+        ),
+        (
+            second.is_not_null() & pl.col("service_fee_rate").is_null(),
+            refuse(
+                "second_leader_rate",
+                _percent(second),
+                pl.lit("a second-level rate, but the order has no service-fee rate"),
+            ),
+        ),
+        (
+            second.is_not_null() & (second * PPM > fee * keeps),
+            refuse(
+                "second_leader_rate",
+                _percent(second),
+                pl.lit("second-level rate ")
+                + _percent(second)
+                + pl.lit(" is above the first level's net rate ")
+                + _percent(fee * keeps // PPM)
+                + pl.lit(" (the service fee less the platform's cut)"),
+            ),
+        ),
+    ]
+    expr = pl.when(checks[0][0]).then(checks[0][1])
+    for condition, reason in checks[1:]:
+        expr = expr.when(condition.fill_null(False)).then(reason)
+    return expr.otherwise(None)
+
+
+def _yuan(fen: pl.Expr) -> pl.Expr:
+    from haowu_cli.formats import yuan
+
+    return pl.lit("¥") + yuan(fen)
 
 
 def _percent(ppm: pl.Expr) -> pl.Expr:
@@ -236,7 +353,8 @@ def _round(amount: str, ppm: str) -> str:
 
 def split_sql(rules: CommissionRules, where: str = "TRUE") -> str:
     """One query: the ledger entries of every order matching `where` (over `orders o`):
-    order_id, account, item, party_id, settles_on, amount_fen. Zero amounts are left out."""
+    order_id, account, item, party_id, settles_on, the order's merchant, anchor, session and
+    paid date as posted, amount_fen. Zero amounts are left out."""
     technical = " ".join(
         f"WHEN {_quote(name)} THEN {rate}" for name, rate in rules.technical_by_category_ppm.items()
     )
@@ -246,14 +364,17 @@ def split_sql(rules: CommissionRules, where: str = "TRUE") -> str:
         else str(rules.technical_default_ppm)
     )
     settle_days = " ".join(
-        f"WHEN p.shop_score >= {score} THEN {days}" for score, days in rules.settlement if score
+        f"WHEN p.shop_score >= {score} THEN {days}"
+        for score, days in rules.settlement
+        if score is not None
     )
     last_days = rules.settlement[-1][1]
     days = f"CASE {settle_days} ELSE {last_days} END" if settle_days else str(last_days)
     ppm = f"* {PPM} AS HUGEINT)"
     return f"""
         WITH o AS (
-            SELECT o.order_id, o.merchant_id, o.anchor_id, o.second_leader_id, a.mcn,
+            SELECT o.order_id, o.merchant_id, o.anchor_id, o.session_id, o.paid_at AS paid_on,
+                o.second_leader_id, o.mcn,
                 CAST(CASE WHEN o.status = 'invalid' THEN 0
                      ELSE greatest(o.paid_amount_fen - coalesce(o.refund_amount_fen, 0), 0)
                      END AS HUGEINT) AS base,
@@ -261,7 +382,7 @@ def split_sql(rules: CommissionRules, where: str = "TRUE") -> str:
                 CAST(coalesce(o.service_fee_rate, 0) {ppm} AS s_ppm,
                 CAST(CASE WHEN o.second_leader_id IS NULL THEN 0
                      ELSE coalesce(o.second_leader_rate, 0) END {ppm} AS q_ppm,
-                CAST(CASE WHEN a.mcn IS NULL THEN 0 ELSE coalesce(a.mcn_share, 0) END {ppm}
+                CAST(CASE WHEN o.mcn IS NULL THEN 0 ELSE coalesce(o.mcn_share, 0) END {ppm}
                     AS m_ppm,
                 {technical_ppm}
                     + CASE WHEN o.pay_later THEN {rules.pay_later_extra_ppm} ELSE 0 END AS t_ppm,
@@ -269,8 +390,7 @@ def split_sql(rules: CommissionRules, where: str = "TRUE") -> str:
                      WHEN o.received_at IS NOT NULL THEN o.received_at + {days}
                      WHEN o.status = 'settled' THEN coalesce(o.paid_at, DATE '1970-01-01')
                 END AS settles_on
-            FROM orders o LEFT JOIN anchors a USING (anchor_id)
-            LEFT JOIN products p USING (product_id)
+            FROM orders o LEFT JOIN products p USING (product_id)
             WHERE {where}
         ), fees AS (
             SELECT *, {_round("base", "c_ppm")} AS commission,
@@ -293,25 +413,28 @@ def split_sql(rules: CommissionRules, where: str = "TRUE") -> str:
                       least(second_asked, leader_net) AS second_leader
             FROM nets
         )
-        SELECT order_id, account, item, party_id, settles_on, CAST(amount AS BIGINT) AS amount_fen
+        SELECT order_id, account, item, party_id, settles_on, merchant_id, anchor_id,
+               session_id, paid_on, CAST(amount AS BIGINT) AS amount_fen
         FROM (
-            SELECT order_id, 'base' AS account, 'base' AS item, NULL AS party_id, settles_on,
-                   base AS amount FROM split
-            UNION ALL SELECT order_id, 'merchant', 'net', merchant_id, settles_on,
-                   base - commission - service_fee - technical_fee FROM split
-            UNION ALL SELECT order_id, 'anchor', 'net', anchor_id, settles_on,
-                   anchor_net - agency FROM split
-            UNION ALL SELECT order_id, 'agency', 'net', mcn, settles_on, agency FROM split
-            UNION ALL SELECT order_id, 'leader', 'net', NULL, settles_on,
-                   leader_net - second_leader FROM split
-            UNION ALL SELECT order_id, 'second_leader', 'net', second_leader_id, settles_on,
-                   second_leader FROM split
-            UNION ALL SELECT order_id, 'platform', 'commission_cut', NULL, settles_on,
-                   commission_cut FROM split
-            UNION ALL SELECT order_id, 'platform', 'service_fee_cut', NULL, settles_on,
-                   service_fee_cut FROM split
-            UNION ALL SELECT order_id, 'platform', 'technical_fee', NULL, settles_on,
-                   technical_fee FROM split
+            SELECT *, 'base' AS account, 'base' AS item, NULL AS party_id, base AS amount
+                FROM split
+            UNION ALL BY NAME SELECT *, 'merchant' AS account, 'net' AS item,
+                merchant_id AS party_id, base - commission - service_fee - technical_fee AS amount
+                FROM split
+            UNION ALL BY NAME SELECT *, 'anchor' AS account, 'net' AS item,
+                anchor_id AS party_id, anchor_net - agency AS amount FROM split
+            UNION ALL BY NAME SELECT *, 'agency' AS account, 'net' AS item, mcn AS party_id,
+                agency AS amount FROM split
+            UNION ALL BY NAME SELECT *, 'leader' AS account, 'net' AS item, NULL AS party_id,
+                leader_net - second_leader AS amount FROM split
+            UNION ALL BY NAME SELECT *, 'second_leader' AS account, 'net' AS item,
+                second_leader_id AS party_id, second_leader AS amount FROM split
+            UNION ALL BY NAME SELECT *, 'platform' AS account, 'commission_cut' AS item,
+                NULL AS party_id, commission_cut AS amount FROM split
+            UNION ALL BY NAME SELECT *, 'platform' AS account, 'service_fee_cut' AS item,
+                NULL AS party_id, service_fee_cut AS amount FROM split
+            UNION ALL BY NAME SELECT *, 'platform' AS account, 'technical_fee' AS item,
+                NULL AS party_id, technical_fee AS amount FROM split
         ) WHERE amount <> 0
     """
 

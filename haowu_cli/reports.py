@@ -28,7 +28,8 @@ class CommissionReport:
 def commission_report(store: db.Store, *, by: str, as_of, filters: dict) -> CommissionReport:
     with store.read() as con:
         totals = db.commission_totals(con, by=by, as_of=as_of, filters=filters)
-    shown = ", ".join(f"{k} {v}" for k, v in filters.items() if v)
+    names = {"start": "from", "end": "to"}
+    shown = ", ".join(f"{names.get(k, k)} {v}" for k, v in filters.items() if v)
     title = f"commission as of {as_of}" + (f" ({shown})" if shown else "")
     if by == "party":
         return _by_party(totals, title)
@@ -141,6 +142,7 @@ def ledger_export(store: db.Store) -> pl.DataFrame:
     return entries.with_columns(
         pl.col("posted_at").dt.strftime("%Y-%m-%d %H:%M:%S"),
         pl.col("settles_on").cast(pl.String),
+        pl.col("paid_on").cast(pl.String),
         formats.yuan(pl.col("amount_fen")).alias("amount"),
     ).drop("amount_fen")
 

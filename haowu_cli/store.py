@@ -187,6 +187,8 @@ MIGRATIONS: list[str] = [
         second_leader_id VARCHAR,
         second_leader_rate DECIMAL(9,6),
         pay_later BOOLEAN,
+        mcn VARCHAR,                      -- the anchor's agency when the order came in
+        mcn_share DECIMAL(9,6),           -- and its share then
         extra VARCHAR,
         created_import_id BIGINT NOT NULL,
         updated_import_id BIGINT NOT NULL
@@ -209,6 +211,10 @@ MIGRATIONS: list[str] = [
                                           -- technical_fee
         party_id VARCHAR,                 -- the merchant, anchor, agency, second leader
         settles_on DATE,                  -- null: not received yet
+        merchant_id VARCHAR,              -- the order's, as posted (reports group by these)
+        anchor_id VARCHAR,
+        session_id VARCHAR,
+        paid_on DATE,
         amount_fen BIGINT NOT NULL
     );
     """,
@@ -742,31 +748,56 @@ def plan_items(con: duckdb.DuckDBPyConnection, plan_id: int) -> pl.DataFrame:
 
 
 def order_terms(con: duckdb.DuckDBPyConnection, incoming: pl.DataFrame) -> pl.DataFrame:
-    """For each incoming order (`order_id`, `product_id`): what the database knows of it:
-    its stored rates, its merchant and category (stored, else its product's), and its
-    product's current rates. Rates in parts per million."""
-    con.register("incoming_orders", incoming.select("order_id", "product_id"))
+    """What the database knows of each incoming order (`order_id`, `product_id`,
+    `anchor_id`): `stored` (whether it is), its stored rates, second-level leader, anchor and
+    agency share (`*_stored`); its merchant and category (`*_known`: the stored ones while
+    the product stays the same, else the product's); its product's current rates
+    (`*_product`); its anchor's agency and share (`*_anchor`). Rates in parts per million."""
+    import polars as pl
+
+    ids = incoming.select(
+        "order_id",
+        "product_id",
+        pl.col("anchor_id")
+        if "anchor_id" in incoming.columns
+        else pl.lit(None, pl.String).alias("anchor_id"),
+    )
+    con.register("incoming_orders", ids)
+    ppm = "* 1000000 AS BIGINT)"
     try:
         return _frame(
             con,
-            """
-            SELECT i.order_id,
-                   coalesce(o.merchant_id, p.merchant_id) AS merchant_known,
-                   coalesce(o.category_l1, p.category_l1) AS category_known,
-                   CAST(o.commission_rate * 1000000 AS BIGINT) AS commission_stored,
-                   CAST(o.service_fee_rate * 1000000 AS BIGINT) AS service_fee_stored,
-                   CAST(p.commission_rate * 1000000 AS BIGINT) AS commission_product,
-                   CAST(p.service_fee_rate * 1000000 AS BIGINT) AS service_fee_product
+            f"""
+            SELECT i.order_id, o.order_id IS NOT NULL AS stored,
+                   CASE WHEN o.product_id = i.product_id THEN o.merchant_id END
+                       AS merchant_stored_same,
+                   coalesce(CASE WHEN o.product_id = i.product_id THEN o.merchant_id END,
+                            p.merchant_id) AS merchant_id_known,
+                   coalesce(CASE WHEN o.product_id = i.product_id THEN o.category_l1 END,
+                            p.category_l1) AS category_l1_known,
+                   CAST(o.commission_rate {ppm} AS commission_rate_stored,
+                   CAST(o.service_fee_rate {ppm} AS service_fee_rate_stored,
+                   CAST(p.commission_rate {ppm} AS commission_rate_product,
+                   CAST(p.service_fee_rate {ppm} AS service_fee_rate_product,
+                   o.second_leader_id AS second_leader_id_stored,
+                   CAST(o.second_leader_rate {ppm} AS second_leader_rate_stored,
+                   o.anchor_id AS anchor_id_stored,
+                   o.mcn AS mcn_stored, CAST(o.mcn_share {ppm} AS mcn_share_stored,
+                   a.mcn AS mcn_anchor,
+                   CAST(CASE WHEN a.mcn IS NOT NULL THEN a.mcn_share END {ppm} AS mcn_share_anchor
             FROM incoming_orders i LEFT JOIN orders o USING (order_id)
             LEFT JOIN products p ON p.product_id = i.product_id
+            LEFT JOIN anchors a ON a.anchor_id = coalesce(i.anchor_id, o.anchor_id)
             """,
             [],
-        )
+        ).drop("merchant_stored_same")
     finally:
         con.unregister("incoming_orders")
 
 
-LEDGER_KEY = "order_id, account, item, party_id, settles_on"
+LEDGER_KEY = (
+    "order_id, account, item, party_id, settles_on, merchant_id, anchor_id, session_id, paid_on"
+)
 
 
 def post_ledger(
@@ -818,65 +849,72 @@ def post_ledger(
     return posted, reversed_orders
 
 
-def _order_filters(filters: dict) -> tuple[str, list]:
+def _ledger_filters(filters: dict) -> tuple[str, list]:
     where, params = ["TRUE"], []
     for key, column in (
-        ("session", "o.session_id"),
-        ("anchor", "o.anchor_id"),
-        ("merchant", "o.merchant_id"),
+        ("session", "session_id"),
+        ("anchor", "anchor_id"),
+        ("merchant", "merchant_id"),
     ):
         if filters.get(key):
             where.append(f"{column} = ?")
             params.append(filters[key])
     if filters.get("start"):
-        where.append("o.paid_at >= ?")
+        where.append("paid_on >= ?")
         params.append(filters["start"])
     if filters.get("end"):
-        where.append("o.paid_at <= ?")
+        where.append("paid_on <= ?")
         params.append(filters["end"])
     return " AND ".join(where), params
 
 
 GROUPS = {
-    "merchant": "o.merchant_id",
-    "anchor": "o.anchor_id",
-    "session": "o.session_id",
-    "day": "CAST(o.paid_at AS VARCHAR)",
+    "merchant": "merchant_id",
+    "anchor": "anchor_id",
+    "session": "session_id",
+    "day": "CAST(paid_on AS VARCHAR)",
 }
 
 
 def commission_totals(
     con: duckdb.DuckDBPyConnection, *, by: str, as_of, filters: dict
 ) -> pl.DataFrame:
-    """Ledger totals as of a date (entries posted on or before it), per account (and item)
-    or per group and account: `estimated_fen` (every valid order) and `settled_fen` (entries
-    whose settlement date has come), plus the orders counted."""
-    where, params = _order_filters(filters)
+    """Ledger totals as of a date (entries posted on or before it, with the merchant, anchor,
+    session and day they were posted under), per account and item or per group, account and
+    item: `estimated_fen` (every valid order), `settled_fen` (entries whose settlement date
+    has come) and `orders` (those with a base left, on the base rows)."""
+    where, params = _ledger_filters(filters)
     group = "NULL" if by == "party" else GROUPS[by]
     return _frame(
         con,
         f"""
-        SELECT {group} AS "group", l.account, l.item,
-               sum(l.amount_fen) AS estimated_fen,
-               coalesce(sum(l.amount_fen) FILTER (WHERE l.settles_on <= ?), 0) AS settled_fen,
-               count(DISTINCT l.order_id) FILTER (WHERE l.account = 'base') AS orders
-        FROM ledger l JOIN orders o USING (order_id)
-        WHERE CAST(l.posted_at AS DATE) <= ? AND {where}
-        GROUP BY ALL ORDER BY ALL
+        WITH entries AS (
+            SELECT {group} AS "group", order_id, account, item, amount_fen, settles_on
+            FROM ledger WHERE CAST(posted_at AS DATE) <= ? AND {where}
+        ), per_order AS (
+            SELECT "group", order_id, account, item,
+                   sum(amount_fen) AS estimated_fen,
+                   coalesce(sum(amount_fen) FILTER (WHERE settles_on <= ?), 0) AS settled_fen
+            FROM entries GROUP BY ALL
+        )
+        SELECT "group", account, item, sum(estimated_fen) AS estimated_fen,
+               sum(settled_fen) AS settled_fen,
+               count(*) FILTER (WHERE account = 'base' AND estimated_fen <> 0) AS orders
+        FROM per_order GROUP BY ALL ORDER BY ALL
         """,
-        [as_of, as_of, *params],
+        [as_of, *params, as_of],
     )
 
 
 def ledger_entries(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
-    """Every ledger entry in posting order, with its order's merchant, anchor and session."""
+    """Every ledger entry in posting order, with the merchant, anchor, session and paid date
+    it was posted under."""
     return _frame(
         con,
         """
-        SELECT l.import_id, l.posted_at, l.order_id, o.merchant_id, o.anchor_id, o.session_id,
-               l.entry, l.account, l.item, l.party_id, l.settles_on, l.amount_fen
-        FROM ledger l LEFT JOIN orders o USING (order_id)
-        ORDER BY l.import_id, l.order_id, l.entry DESC, l.account, l.item
+        SELECT import_id, posted_at, order_id, merchant_id, anchor_id, session_id, paid_on,
+               entry, account, item, party_id, settles_on, amount_fen
+        FROM ledger ORDER BY import_id, order_id, entry DESC, account, item
         """,
         [],
     )

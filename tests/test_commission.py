@@ -282,16 +282,21 @@ def test_reports_by_group_add_up(world, tmp_path):
     assert report.frame["orders"].to_list() == [1, 1]
 
 
-money = st.integers(0, 10_000_000).map(lambda fen: f"{fen // 100}.{fen % 100:02d}")
 rates = st.integers(0, 900).map(lambda permille: f"{permille / 10:g}%")
+
+
+def refunds(paid_fen: int):
+    """A refund of at most what was paid (more is refused, see the test above)."""
+    return st.integers(0, paid_fen).map(lambda fen: f"{fen // 100}.{fen % 100:02d}")
 
 
 @st.composite
 def order_rows(draw):
     rows = []
     for i in range(draw(st.integers(1, 12))):
-        paid = draw(money)
-        refund = draw(st.one_of(st.just(""), money))
+        paid_fen = draw(st.integers(0, 10_000_000))
+        paid = f"{paid_fen // 100}.{paid_fen % 100:02d}"
+        refund = draw(st.one_of(st.just(""), refunds(paid_fen)))
         rate2 = draw(st.one_of(st.just(""), st.integers(0, 40).map(lambda p: f"{p / 10:g}%")))
         rows.append(
             order(
@@ -334,3 +339,143 @@ def test_the_parts_always_add_up_to_the_base_and_reimports_change_nothing(world,
     with store.read() as con:
         assert con.execute("SELECT count(*) FROM ledger").fetchone()[0] == count
     assert again.ledger == (0, 0) and again.inserted == again.updated == 0
+
+
+# --- what a review found ----------------------------------------------------------------------
+
+
+def test_a_report_as_of_before_an_anchor_change_keeps_the_old_anchor(world, tmp_path):
+    import_orders(world, tmp_path, [order("O1", anchor="A1")])
+    yesterday = dt.date.today() - dt.timedelta(days=1)
+    with world.write() as con:
+        db.run(con, "UPDATE ledger SET posted_at = posted_at - INTERVAL 2 DAY")
+    before = commission_report(world, by="anchor", as_of=yesterday, filters={})
+    import_orders(world, tmp_path, [order("O1", anchor="A2")], name="o2.csv")
+    again = commission_report(world, by="anchor", as_of=yesterday, filters={})
+    assert again.frame.equals(before.frame)
+    assert again.frame["anchor_id"].to_list() == ["A1"]
+    today = commission_report(world, by="anchor", as_of=LATER, filters={}).frame
+    assert today.filter(today["anchor_id"] == "A1")["orders"].item() == 0  # moved away
+    assert today.filter(today["anchor_id"] == "A2")["orders"].item() == 1
+    with world.read() as con:
+        moved = con.execute("SELECT field, old_value, new_value FROM order_changes").fetchall()
+    assert ("anchor_id", "A1", "A2") in moved
+
+
+def test_a_rate_correction_cannot_slip_past_the_second_level_check(world, tmp_path):
+    import_orders(world, tmp_path, [order("O1", leader2="L2", rate2="3%")])
+    header = ["订单号", "商品ID", "实付金额", "订单状态", "团长服务费率"]
+    path = write_csv(tmp_path / "fix.csv", [header, ["O1", "P1", "100", "已付款", "2%"]])
+    report = import_file(
+        world, path, load_kind("orders", CONFIGS), ImportOptions(config_dir=CONFIGS)
+    )
+    assert report.rejected == 1
+    assert "second-level rate 3% is above the first level's net rate 1.8%" in (
+        report.rejections["reason"].item()
+    )
+    assert split(world, "O1")["second_leader"] == 300  # unchanged
+
+
+def test_the_agency_share_is_the_one_when_the_order_came_in(world, tmp_path):
+    import_orders(world, tmp_path, [order("O1", anchor="A2")])
+    write_csv(
+        tmp_path / "a2.csv",
+        [["达人ID", "达人昵称", "机构", "机构分成比例"], ["A2", "乙", "星光", "50%"]],
+    )
+    import_file(world, tmp_path / "a2.csv", load_kind("anchors", CONFIGS), ImportOptions())
+    import_orders(world, tmp_path, [order("O1", anchor="A2", refund="10")], name="o2.csv")
+    parts = split(world, "O1")
+    # base ¥90: commission ¥18.00, platform ¥1.80, net ¥16.20; the agency's 30% then: ¥4.86
+    assert (parts["agency"], parts["anchor"]) == (486, 1134)
+    import_orders(world, tmp_path, [order("O2", anchor="A2")], name="o3.csv")
+    assert split(world, "O2")["agency"] == 900  # a new order: today's 50% of ¥18.00
+
+
+@pytest.mark.parametrize(
+    ("row", "reason"),
+    [
+        (order("O1", rate2="3%"), "a second-level rate needs the second-level leader's ID"),
+        (order("O1", leader2="L2"), "second-level leader L2 has no rate (二级团长服务费率)"),
+        (order("O1", refund="150"), "the refund is more than the ¥100.00 paid"),
+        (order("O1", rate="90%", fee="20%"), "commission 90% and service fee 20% add up to"),
+        (
+            order("O1", product="P9", fee="", leader2="L2", rate2="1%"),
+            "a second-level rate, but the order has no service-fee rate",
+        ),
+    ],
+)
+def test_orders_that_cannot_be_split_are_refused(world, tmp_path, row, reason):
+    report = import_orders(world, tmp_path, [row])
+    assert report.rejected == 1 and report.inserted == 0
+    assert reason in report.rejections["reason"].item()
+
+
+def test_an_order_without_any_service_fee_is_noted(world, tmp_path):
+    report = import_orders(world, tmp_path, [order("O1", product="P9", fee="")])
+    assert report.inserted == 1
+    assert (
+        "1 orders have no service_fee_rate and no product to take it from: the team leader "
+        "earns nothing on them" in report.notes
+    )
+
+
+def test_a_settlement_rule_from_a_score_of_zero_counts(world, tmp_path):
+    configs = tmp_path / "configs"
+    configs.mkdir()
+    text = (CONFIGS / "commission.yaml").read_text(encoding="utf-8")
+    text = text.replace("  - {days: 20}", "  - {min_shop_score: 0, days: 9}\n  - {days: 20}")
+    (configs / "commission.yaml").write_text(text, encoding="utf-8")
+    import_orders(
+        world,
+        tmp_path,
+        [order("O1", product="P3", status="已收货", received="2026-12-03")],
+        config_dir=configs,
+    )
+    with world.read() as con:
+        [(settles,)] = con.execute("SELECT DISTINCT settles_on FROM ledger").fetchall()
+    assert settles == dt.date(2026, 12, 12)
+
+
+@st.composite
+def order_changes(draw):
+    """Orders as first imported, and the same orders later: refunds, statuses, rates."""
+    first = draw(order_rows())
+    later = []
+    for row in first:
+        row = list(row)
+        if draw(st.booleans()):
+            paid_fen = int(row[4].replace(".", ""))
+            row[7] = draw(st.one_of(st.just(""), refunds(paid_fen)))
+            row[6] = draw(st.sampled_from(["已付款", "已收货", "已结算", "已失效"]))
+            row[9] = draw(rates)
+        later.append(row)
+    return first, later
+
+
+@settings(
+    max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(changes=order_changes())
+def test_after_changes_the_ledger_nets_to_a_fresh_split(world, tmp_path, changes):
+    """Posting changes as reversals and new entries leaves exactly what importing the final
+    orders into an empty ledger would: per order and account, to the fen."""
+    first, later = changes
+    folder = tmp_path / f"run{len(list(tmp_path.iterdir()))}"
+    folder.mkdir()
+    changed, fresh = db.Store(folder / "changed.duckdb"), db.Store(folder / "fresh.duckdb")
+    shutil.copy(world.path, changed.path)
+    shutil.copy(world.path, fresh.path)
+    import_orders(changed, folder, first, name="first.csv")
+    import_orders(changed, folder, later, name="later.csv")
+    import_orders(fresh, folder, later, name="later.csv")
+
+    def net(store):
+        with store.read() as con:
+            return con.execute(
+                "SELECT order_id, account, item, sum(amount_fen) FROM ledger GROUP BY ALL "
+                "HAVING sum(amount_fen) <> 0 ORDER BY ALL"
+            ).fetchall()
+
+    assert net(changed) == net(fresh)
+    report = commission_report(changed, by="party", as_of=LATER, filters={})
+    assert report.balanced

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from haowu_cli.commands.common import FormatOption, app_context
-from haowu_cli.errors import ExitCode
+from haowu_cli.errors import ExitCode, UsageError
 from haowu_cli.render import Column, OutputFormat
 
 
@@ -59,6 +59,8 @@ def commission_command(
     from haowu_cli.reports import commission_report
 
     app = app_context(ctx)
+    if start and end and start > end:
+        raise UsageError(f"--from {start.date()} is after --to {end.date()}")
     report = commission_report(
         app.store(),
         by=by.value,

@@ -128,8 +128,9 @@ def print_report(out: Output, report, *, traceback: bool = False) -> None:
         out.warn(f"{name}: {note}")
     if report.ledger and report.ledger[0]:
         posted, reversed_ = report.ledger
+        verb = "would post" if report.status == "dry-run" else "posted"
         out.info(
-            f"{name}: ledger: posted the split of {posted:,} orders"
+            f"{name}: ledger: {verb} the split of {posted:,} orders"
             + (f", {reversed_:,} of them reversing earlier entries" if reversed_ else "")
         )
     if report.rejected:

@@ -165,12 +165,19 @@ ORDERS = Kind(
     key="order_id",
     tracked=(
         "status",
+        "product_id",
+        "anchor_id",
+        "session_id",
         "paid_amount",
+        "paid_at",
         "refund_amount",
         "received_at",
         "commission_rate",
         "service_fee_rate",
+        "second_leader_id",
         "second_leader_rate",
+        "pay_later",
+        "mcn_share",
     ),
     history_table="order_changes",
     fields=(
@@ -191,6 +198,8 @@ ORDERS = Kind(
         Field("second_leader_id", ID),
         Field("second_leader_rate", RATE, **_RATE_0_90),
         Field("pay_later", BOOL),
+        Field("mcn", TEXT),  # the anchor's agency and share when the order came in:
+        Field("mcn_share", RATE, **_RATE_0_100),  # from the anchors sheet when absent
     ),
 )
 

@@ -151,6 +151,12 @@ def _sales(doc: ConfigDoc, section, problems: list) -> SalesModel:
         problems.append(f"{doc.where(*path)}: expected the expected-sales model")
         section = {}
     known = {"default_gmv_per_hour", "strength", "affinity", "price_fit"}
+    if "platform_cut" in section:
+        problems.append(
+            f"{doc.where(*path, 'platform_cut')}: this setting moved to commission.yaml "
+            "(platform_cut.service_fee), where the ledger reads it too; remove it here"
+        )
+        section = {k: v for k, v in section.items() if k != "platform_cut"}
     unknown_keys(doc, section, path, known, problems)
 
     def pair(key: str, names: tuple[str, str]) -> tuple[float, float]:

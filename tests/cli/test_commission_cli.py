@@ -103,9 +103,26 @@ def test_export_ledger_and_orders_for_excel(ledger, tmp_path):
     assert ledger("export", "ledger", "--excel", "--out", "l.csv").code == 0
     lines = (tmp_path / "l.csv").read_text(encoding="utf-8-sig").splitlines()
     assert lines[0] == (
-        "import_id,posted_at,order_id,merchant_id,anchor_id,session_id,entry,account,item,"
+        "import_id,posted_at,order_id,merchant_id,anchor_id,session_id,paid_on,entry,account,item,"
         "party_id,settles_on,amount"
     )
-    assert any(",O1,M1,A1,S1,post,second_leader,net,L2,2026-12-10,3.00" in line for line in lines)
+    assert any(
+        ",O1,M1,A1,S1,2026-12-01,post,second_leader,net,L2,2026-12-10,3.00" in line
+        for line in lines
+    )
     result = ledger("export", "orders")
     assert result.out.splitlines()[1].startswith("O1,P1,M1,美妆,A1,S1,,100.00,2026-12-01,received")
+
+
+def test_from_after_to_is_a_usage_error(ledger):
+    result = ledger("commission", "--from", "2026-12-31", "--to", "2026-12-01")
+    assert result.code == 2 and "--from 2026-12-31 is after --to 2026-12-01" in result.err
+
+
+def test_a_dry_run_says_it_would_post(ledger, tmp_path):
+    rows = [
+        ORDERS[0],
+        ["O9", "P1", "A1", "S1", "10", "2026-12-02", "已付款", "", "20%", "5%", "", ""],
+    ]
+    result = ledger("import", "--kind", "orders", "--dry-run", write_csv(tmp_path / "d.csv", rows))
+    assert "ledger: would post the split of 1 orders" in result.err
