@@ -200,15 +200,18 @@ MIGRATIONS: list[str] = [
         old_value VARCHAR,
         new_value VARCHAR
     );
+    CREATE TYPE ledger_entry AS ENUM ('post', 'reverse');
+    CREATE TYPE ledger_account AS ENUM (
+        'base', 'merchant', 'anchor', 'agency', 'leader', 'second_leader', 'platform');
+    CREATE TYPE ledger_item AS ENUM (
+        'base', 'net', 'commission_cut', 'service_fee_cut', 'technical_fee');
     CREATE TABLE ledger (                 -- append-only: rows are added, never changed
         import_id BIGINT NOT NULL,        -- the import that posted it
         posted_at TIMESTAMP NOT NULL,
         order_id VARCHAR NOT NULL,
-        entry VARCHAR NOT NULL,           -- post | reverse (undoes an earlier post)
-        account VARCHAR NOT NULL,         -- base | merchant | anchor | agency | leader |
-                                          -- second_leader | platform
-        item VARCHAR NOT NULL,            -- base | net | commission_cut | service_fee_cut |
-                                          -- technical_fee
+        entry ledger_entry NOT NULL,      -- post, or reverse (undoes an earlier post)
+        account ledger_account NOT NULL,
+        item ledger_item NOT NULL,
         party_id VARCHAR,                 -- the merchant, anchor, agency, second leader
         settles_on DATE,                  -- null: not received yet
         merchant_id VARCHAR,              -- the order's, as posted (reports group by these)
@@ -841,7 +844,7 @@ def post_ledger(
     run(
         con,
         f"INSERT INTO ledger ({columns}) SELECT ?, ?, 'post', {LEDGER_KEY}, amount_fen "
-        "FROM split_new SEMI JOIN changed USING (order_id)",
+        "FROM split_new SEMI JOIN changed USING (order_id) ORDER BY order_id",
         [import_id, posted_at],
     )
     posted = con.execute("SELECT count(*) FROM changed").fetchall()[0][0]
@@ -891,16 +894,21 @@ def commission_totals(
         WITH entries AS (
             SELECT {group} AS "group", order_id, account, item, amount_fen, settles_on
             FROM ledger WHERE CAST(posted_at AS DATE) <= ? AND {where}
-        ), per_order AS (
-            SELECT "group", order_id, account, item,
-                   sum(amount_fen) AS estimated_fen,
+        ), totals AS (
+            SELECT "group", account, item, sum(amount_fen) AS estimated_fen,
                    coalesce(sum(amount_fen) FILTER (WHERE settles_on <= ?), 0) AS settled_fen
             FROM entries GROUP BY ALL
+        ), counted AS (  -- orders with a base left (an invalid one nets to 0)
+            SELECT "group", count(*) FILTER (WHERE base <> 0) AS orders
+            FROM (SELECT "group", order_id, sum(amount_fen) AS base FROM entries
+                  WHERE account = 'base' GROUP BY ALL)
+            GROUP BY ALL
         )
-        SELECT "group", account, item, sum(estimated_fen) AS estimated_fen,
-               sum(settled_fen) AS settled_fen,
-               count(*) FILTER (WHERE account = 'base' AND estimated_fen <> 0) AS orders
-        FROM per_order GROUP BY ALL ORDER BY ALL
+        SELECT t."group", CAST(t.account AS VARCHAR) AS account,
+               CAST(t.item AS VARCHAR) AS item, t.estimated_fen, t.settled_fen,
+               CASE WHEN t.account = 'base' THEN coalesce(c.orders, 0) ELSE 0 END AS orders
+        FROM totals t LEFT JOIN counted c ON c."group" IS NOT DISTINCT FROM t."group"
+        ORDER BY ALL
         """,
         [as_of, *params, as_of],
     )
@@ -913,7 +921,8 @@ def ledger_entries(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
         con,
         """
         SELECT import_id, posted_at, order_id, merchant_id, anchor_id, session_id, paid_on,
-               entry, account, item, party_id, settles_on, amount_fen
+               CAST(entry AS VARCHAR) AS entry, CAST(account AS VARCHAR) AS account,
+               CAST(item AS VARCHAR) AS item, party_id, settles_on, amount_fen
         FROM ledger ORDER BY import_id, order_id, entry DESC, account, item
         """,
         [],
