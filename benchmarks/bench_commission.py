@@ -23,7 +23,7 @@ Then it times, in the same run, each a whole process from start to exit:
 and prints each median with its ratio to its baseline (the import to the bare read, the
 reports to the bare aggregate) and its peak memory, the orders and ledger rows written. Then,
 as queries in one process (no start-up in either), it times the split of every order
-(haowu's `split_sql`, nine rounded terms an order, summed per merchant and party) against a
+(haowu's `split_orders_sql`: every share of every order, summed per merchant) against a
 bare aggregate of the same money (base and base × each rate per merchant, unrounded), and
 says whether the target is met: the split within 3× of the bare aggregate. The
 reports exit 0 only when the parts add up to the base, to the fen; the benchmark stops if
@@ -95,15 +95,18 @@ con.close()
 """
 # The split against a bare aggregate, as queries in one process (no start-up on either):
 # the bare aggregate sums the money a split is about per merchant (base, and base × each
-# rate, unrounded); the split computes every order's nine rounded terms (haowu's own
-# `split_sql`) and sums them per merchant and party. Medians of five, printed as JSON.
+# rate, unrounded); the split computes every order's shares, each rounded term rounded
+# (haowu's own `split_orders_sql`, the query the ledger's entries are made from), and sums
+# them per merchant. Medians of five, printed as JSON.
 QUERIES = """
 import duckdb, json, statistics, sys, time
 from pathlib import Path
-from haowu_cli.commission import load_rules, split_sql
+from haowu_cli.commission import load_rules, split_orders_sql
 con = duckdb.connect(sys.argv[1], read_only=True)
 con.execute("SET enable_progress_bar = false")
-split = split_sql(load_rules(Path(sys.argv[2])))
+split = split_orders_sql(load_rules(Path(sys.argv[2])))
+shares = ("base", "merchant", "anchor", "agency", "leader", "second_leader",
+          "commission_cut", "service_fee_cut", "technical_fee")
 base = "(paid_amount_fen - coalesce(refund_amount_fen, 0))"
 queries = {
     "bare aggregate query": (
@@ -111,7 +114,10 @@ queries = {
         f"sum({base} * service_fee_rate) FROM orders WHERE status <> 'invalid' "
         "GROUP BY merchant_id"
     ),
-    "split query": f"SELECT merchant_id, account, sum(amount_fen) FROM ({split}) GROUP BY ALL",
+    "split query": (
+        f"SELECT merchant_id, {', '.join(f'sum({c})' for c in shares)} FROM ({split}) "
+        "GROUP BY merchant_id"
+    ),
 }
 result = {}
 for name, sql in queries.items():

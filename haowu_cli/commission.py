@@ -351,10 +351,12 @@ def _round(amount: str, ppm: str) -> str:
     return f"(({amount}) * ({ppm}) + {PPM // 2}) // {PPM}"
 
 
-def split_sql(rules: CommissionRules, where: str = "TRUE") -> str:
-    """One query: the ledger entries of every order matching `where` (over `orders o`):
-    order_id, account, item, party_id, settles_on, the order's merchant, anchor, session and
-    paid date as posted, amount_fen. Zero amounts are left out."""
+def split_orders_sql(rules: CommissionRules, where: str = "TRUE") -> str:
+    """One query: the split of every order matching `where` (over `orders o`), a row an
+    order: order_id, merchant_id, anchor_id, session_id, paid_on, mcn, second_leader_id,
+    settles_on and, in fen, `base` and each share: merchant, anchor, agency, leader,
+    second_leader, commission_cut, service_fee_cut, technical_fee (the last three the
+    platform's). The shares add up to the base."""
     technical = " ".join(
         f"WHEN {_quote(name)} THEN {rate}" for name, rate in rules.technical_by_category_ppm.items()
     )
@@ -415,30 +417,40 @@ def split_sql(rules: CommissionRules, where: str = "TRUE") -> str:
                       least(second_asked, leader_net) AS second_leader
             FROM nets
         )
-        SELECT order_id, account, item, party_id, settles_on, merchant_id, anchor_id,
-               session_id, paid_on, amount AS amount_fen
-        FROM (
-            SELECT *, 'base' AS account, 'base' AS item, NULL AS party_id, base AS amount
-                FROM split
-            UNION ALL BY NAME SELECT *, 'merchant' AS account, 'net' AS item,
-                merchant_id AS party_id, base - commission - service_fee - technical_fee AS amount
-                FROM split
-            UNION ALL BY NAME SELECT *, 'anchor' AS account, 'net' AS item,
-                anchor_id AS party_id, anchor_net - agency AS amount FROM split
-            UNION ALL BY NAME SELECT *, 'agency' AS account, 'net' AS item, mcn AS party_id,
-                agency AS amount FROM split
-            UNION ALL BY NAME SELECT *, 'leader' AS account, 'net' AS item, NULL AS party_id,
-                leader_net - second_leader AS amount FROM split
-            UNION ALL BY NAME SELECT *, 'second_leader' AS account, 'net' AS item,
-                second_leader_id AS party_id, second_leader AS amount FROM split
-            UNION ALL BY NAME SELECT *, 'platform' AS account, 'commission_cut' AS item,
-                NULL AS party_id, commission_cut AS amount FROM split
-            UNION ALL BY NAME SELECT *, 'platform' AS account, 'service_fee_cut' AS item,
-                NULL AS party_id, service_fee_cut AS amount FROM split
-            UNION ALL BY NAME SELECT *, 'platform' AS account, 'technical_fee' AS item,
-                NULL AS party_id, technical_fee AS amount FROM split
-        ) WHERE amount <> 0
+        SELECT order_id, merchant_id, anchor_id, session_id, paid_on, mcn,
+               second_leader_id, settles_on, base,
+               base - commission - service_fee - technical_fee AS merchant,
+               anchor_net - agency AS anchor, agency, leader_net - second_leader AS leader,
+               second_leader, commission_cut, service_fee_cut, technical_fee
+        FROM split
     """
+
+
+# Each share as a ledger entry: (account, item, the column of split_orders_sql, party ID).
+ENTRIES = (
+    ("base", "base", "base", "NULL"),
+    ("merchant", "net", "merchant", "merchant_id"),
+    ("anchor", "net", "anchor", "anchor_id"),
+    ("agency", "net", "agency", "mcn"),
+    ("leader", "net", "leader", "NULL"),
+    ("second_leader", "net", "second_leader", "second_leader_id"),
+    ("platform", "commission_cut", "commission_cut", "NULL"),
+    ("platform", "service_fee_cut", "service_fee_cut", "NULL"),
+    ("platform", "technical_fee", "technical_fee", "NULL"),
+)
+
+
+def split_sql(rules: CommissionRules, where: str = "TRUE") -> str:
+    """The ledger entries of the split of every order matching `where`: order_id, account,
+    item, party_id, settles_on, the merchant, anchor, session and paid date they are posted
+    under, amount_fen. Zero amounts are left out."""
+    branches = " UNION ALL ".join(
+        f"SELECT order_id, '{account}' AS account, '{item}' AS item, {party} AS party_id, "
+        f"settles_on, merchant_id, anchor_id, session_id, paid_on, {column} AS amount_fen "
+        f"FROM split_orders WHERE {column} <> 0"
+        for account, item, column, party in ENTRIES
+    )
+    return f"WITH split_orders AS ({split_orders_sql(rules, where)}) {branches}"
 
 
 def _quote(text: str) -> str:
