@@ -810,7 +810,7 @@ def post_ledger(
     what the ledger holds for them: reversing entries for the old, entries for the new (none
     for an invalid order). Returns how many orders were posted and how many of them reversed
     earlier entries. Call inside a transaction."""
-    run(con, f"CREATE OR REPLACE TEMP TABLE split_new AS {split_sql}")
+    columns = f"import_id, posted_at, entry, {LEDGER_KEY}, amount_fen"
     run(
         con,
         "CREATE OR REPLACE TEMP TABLE posted AS "
@@ -818,23 +818,32 @@ def post_ledger(
         f"SEMI JOIN ({touched_sql}) t USING (order_id) "
         "GROUP BY ALL HAVING sum(amount_fen) <> 0",
     )
-    reposted = con.execute("SELECT count(DISTINCT order_id) FROM posted").fetchall()[0][0]
-    if reposted:
-        # Orders whose new split differs from the one posted, either way round.
+    if not con.execute("SELECT count(*) FROM posted").fetchall()[0][0]:
+        # Nothing posted for these orders yet (a first import): straight in, no comparing.
+        run(con, "DROP TABLE posted")
         run(
             con,
-            "CREATE OR REPLACE TEMP TABLE changed AS SELECT DISTINCT order_id FROM ("
-            f"(SELECT {LEDGER_KEY}, amount_fen FROM split_new EXCEPT "
-            f"SELECT {LEDGER_KEY}, amount_fen FROM posted) UNION ALL "
-            f"(SELECT {LEDGER_KEY}, amount_fen FROM posted EXCEPT "
-            f"SELECT {LEDGER_KEY}, amount_fen FROM split_new))",
+            f"INSERT INTO ledger ({columns}) SELECT ?, ?, 'post', {LEDGER_KEY}, amount_fen "
+            f"FROM ({split_sql}) ORDER BY order_id",
+            [import_id, posted_at],
         )
-    else:
-        run(con, "CREATE OR REPLACE TEMP TABLE changed AS SELECT DISTINCT order_id FROM split_new")
+        posted = con.execute(
+            "SELECT count(DISTINCT order_id) FROM ledger WHERE import_id = ?", [import_id]
+        ).fetchall()[0][0]
+        return posted, 0
+    run(con, f"CREATE OR REPLACE TEMP TABLE split_new AS {split_sql}")
+    # Orders whose new split differs from the one posted, either way round.
+    run(
+        con,
+        "CREATE OR REPLACE TEMP TABLE changed AS SELECT DISTINCT order_id FROM ("
+        f"(SELECT {LEDGER_KEY}, amount_fen FROM split_new EXCEPT "
+        f"SELECT {LEDGER_KEY}, amount_fen FROM posted) UNION ALL "
+        f"(SELECT {LEDGER_KEY}, amount_fen FROM posted EXCEPT "
+        f"SELECT {LEDGER_KEY}, amount_fen FROM split_new))",
+    )
     reversed_orders = con.execute(
         "SELECT count(DISTINCT order_id) FROM posted SEMI JOIN changed USING (order_id)"
     ).fetchall()[0][0]
-    columns = f"import_id, posted_at, entry, {LEDGER_KEY}, amount_fen"
     run(
         con,
         f"INSERT INTO ledger ({columns}) SELECT ?, ?, 'reverse', {LEDGER_KEY}, -amount_fen "
