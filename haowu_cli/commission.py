@@ -169,6 +169,7 @@ def fill_rates(orders: pl.DataFrame, terms: pl.DataFrame, rules: CommissionRules
         ("received_at", pl.Date),
         ("mcn", pl.String),
         ("mcn_share", pl.Int64),
+        ("shop_score", pl.Int64),
     ):
         if name not in frame.columns:
             frame = frame.with_columns(pl.lit(None, dtype=dtype).alias(name))
@@ -191,6 +192,7 @@ def fill_rates(orders: pl.DataFrame, terms: pl.DataFrame, rules: CommissionRules
         pl.coalesce("merchant_id", "merchant_id_known"),
         pl.coalesce("category_l1", "category_l1_known"),
         pl.coalesce("anchor_id", "anchor_id_stored"),
+        pl.coalesce("shop_score", "shop_score_known"),
     )
     # The agency's share as it stood when the order came in: the stored one while the
     # anchor stays the same, else the anchor's today.
@@ -236,6 +238,7 @@ def fill_rates(orders: pl.DataFrame, terms: pl.DataFrame, rules: CommissionRules
         "second_leader_rate",
         "mcn",
         "mcn_share",
+        "shop_score",
     ]
     kept = frame.filter(pl.col("_refusal").is_null()).select(
         list(dict.fromkeys([*orders.columns, *filled]))
@@ -366,7 +369,7 @@ def split_orders_sql(rules: CommissionRules, where: str = "TRUE") -> str:
         else str(rules.technical_default_ppm)
     )
     settle_days = " ".join(
-        f"WHEN p.shop_score >= {score} THEN {days}"
+        f"WHEN o.shop_score >= {score} THEN {days}"
         for score, days in rules.settlement
         if score is not None
     )
@@ -394,7 +397,7 @@ def split_orders_sql(rules: CommissionRules, where: str = "TRUE") -> str:
                      WHEN o.received_at IS NOT NULL THEN o.received_at + {days}
                      WHEN o.status = 'settled' THEN coalesce(o.paid_at, DATE '1970-01-01')
                 END AS settles_on
-            FROM orders o LEFT JOIN products p USING (product_id)
+            FROM orders o
             WHERE {where}
         ), fees AS (
             SELECT *, {_round("base", "c_ppm")} AS commission,

@@ -189,6 +189,7 @@ MIGRATIONS: list[str] = [
         pay_later BOOLEAN,
         mcn VARCHAR,                      -- the anchor's agency when the order came in
         mcn_share DECIMAL(9,6),           -- and its share then
+        shop_score DECIMAL(4,2),          -- the shop's score then (settlement days)
         extra VARCHAR,
         created_import_id BIGINT NOT NULL,
         updated_import_id BIGINT NOT NULL
@@ -785,6 +786,8 @@ def order_terms(con: duckdb.DuckDBPyConnection, incoming: pl.DataFrame) -> pl.Da
                    o.second_leader_id AS second_leader_id_stored,
                    CAST(o.second_leader_rate {ppm} AS second_leader_rate_stored,
                    o.anchor_id AS anchor_id_stored,
+                   CAST(coalesce(CASE WHEN o.product_id = i.product_id THEN o.shop_score END,
+                                 p.shop_score) * 100 AS BIGINT) AS shop_score_known,
                    o.mcn AS mcn_stored, CAST(o.mcn_share {ppm} AS mcn_share_stored,
                    a.mcn AS mcn_anchor,
                    CAST(CASE WHEN a.mcn IS NOT NULL THEN a.mcn_share END {ppm} AS mcn_share_anchor

@@ -200,6 +200,9 @@ ORDERS = Kind(
         Field("pay_later", BOOL),
         Field("mcn", TEXT),  # the anchor's agency and share when the order came in:
         Field("mcn_share", RATE, **_RATE_0_100),  # from the anchors sheet when absent
+        # The shop's score when the order came in (sets its settlement days): the product's
+        # when absent.
+        Field("shop_score", SCORE, minimum=0, maximum=500, rule="between 0 and 5"),
     ),
 )
 
