@@ -143,7 +143,10 @@ def _read_csv(path: Path, is_known_header: Callable[[str], bool], encoding: str 
         )
     head_rows = _head_rows(head)
     delimiter = _sniff_delimiter(head_rows)
-    rows = list(csv.reader(io.StringIO("\n".join(head_rows)), delimiter=delimiter))
+    try:
+        rows = list(csv.reader(io.StringIO("\n".join(head_rows)), delimiter=delimiter))
+    except csv.Error as exc:  # e.g. a cell of megabytes: no merchant's sheet has one
+        raise InputFileError(f"{path}: cannot be read as CSV near the top: {exc}") from exc
     header_index = _find_header(rows, is_known_header)
     headers = [cell.strip() for cell in rows[header_index]] if rows else []
     while headers and not headers[-1]:
@@ -240,13 +243,20 @@ def _ragged_row_error(
 ) -> InputFileError | None:
     """Find the first row with more cells than the header: only on the error path."""
     reader = csv.reader(io.StringIO(utf8.decode("utf-8", errors="replace")), delimiter=delimiter)
-    for number, row in enumerate(reader, start=1):
-        if number > header_index + 1 and len(row) > width and any(c.strip() for c in row[width:]):
-            return InputFileError(
-                f"{path}: row {number} has {len(row)} cells, far more than its header",
-                hint="a value with a comma that is not quoted (1,299)? "
-                "Quote it or remove the comma",
-            )
+    try:
+        for number, row in enumerate(reader, start=1):
+            if (
+                number > header_index + 1
+                and len(row) > width
+                and any(c.strip() for c in row[width:])
+            ):
+                return InputFileError(
+                    f"{path}: row {number} has {len(row)} cells, far more than its header",
+                    hint="a value with a comma that is not quoted (1,299)? "
+                    "Quote it or remove the comma",
+                )
+    except csv.Error:
+        return None  # the caller reports the reader's own error
     return None
 
 
