@@ -1,0 +1,77 @@
+"""Many users and cron at once on one database: eight merchants' imports, an orders import,
+a grading run and two readers, started together. Every command succeeds by queueing on the
+lock, every row is there, and no reader sees part of a file."""
+
+from __future__ import annotations
+
+import csv
+import io
+import subprocess
+import sys
+from pathlib import Path
+
+from haowu_cli.store import Store
+from tests.conftest import HEADER, product_row, write_csv
+
+REPO = Path(__file__).resolve().parents[1]
+ROWS = 400
+MERCHANTS = [f"M{i}" for i in range(1, 9)]
+
+
+def haowu(database: Path, *args: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "haowu_cli", "--db", str(database), "--lock-timeout", "300", *args],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def test_eight_imports_a_grading_run_and_readers_at_once(tmp_path):
+    database = tmp_path / "shared.duckdb"
+    # One merchant is there first, so the grading run always has products to grade.
+    base = write_csv(
+        tmp_path / "M0.csv", [HEADER] + [product_row(f"M0-{i}", "M0") for i in range(50)]
+    )
+    assert haowu(database, "import", str(base)).wait(timeout=120) == 0
+    sheets = {
+        m: write_csv(
+            tmp_path / f"{m}.csv", [HEADER] + [product_row(f"{m}-{i}", m) for i in range(ROWS)]
+        )
+        for m in MERCHANTS
+    }
+    orders = write_csv(
+        tmp_path / "orders.csv",
+        [["订单号", "商品ID", "实付金额", "订单状态"]]
+        + [[f"O{i}", f"M0-{i}", "59.90", "已收货"] for i in range(50)],
+    )
+    processes = [
+        haowu(database, "import", "--merchant", m, str(sheet)) for m, sheet in sheets.items()
+    ]
+    processes.append(haowu(database, "import", "--kind", "orders", str(orders)))
+    processes.append(haowu(database, "--quiet", "grade", "--as-of", "2026-11-22"))
+    readers = [haowu(database, "products", "--format", "csv") for _ in range(2)]
+    results = [(p.wait(timeout=600), p.stderr.read()) for p in processes + readers]
+    assert [code for code, _ in results] == [0] * len(results), results
+
+    for reader in readers:  # each file is one transaction: a reader sees all of it or none
+        seen = list(csv.DictReader(io.StringIO(reader.stdout.read())))
+        per_merchant = {m: sum(r["merchant_id"] == m for r in seen) for m in MERCHANTS}
+        assert set(per_merchant.values()) <= {0, ROWS}, per_merchant
+    with Store(database).read() as con:
+        counts = dict(
+            con.execute("SELECT merchant_id, count(*) FROM products GROUP BY 1").fetchall()
+        )
+        assert counts == {"M0": 50} | {m: ROWS for m in MERCHANTS}
+        assert con.execute("SELECT count(*) FROM imports").fetchone() == (len(MERCHANTS) + 2,)
+        graded = con.execute(
+            "SELECT count(*), count(p.product_id) FROM grades g "
+            "LEFT JOIN products p USING (product_id)"
+        ).fetchone()
+        assert graded[0] >= 50 and graded[0] == graded[1]  # every grade is of a real product
+        base, parts = con.execute(
+            "SELECT sum(amount_fen) FILTER (WHERE account = 'base'), "
+            "sum(amount_fen) FILTER (WHERE account <> 'base') FROM ledger"
+        ).fetchone()
+        assert base == parts == 50 * 5990
