@@ -147,16 +147,11 @@ def ledger_export(store: db.Store) -> pl.DataFrame:
     ).drop("amount_fen")
 
 
-ORDER_TEXT_COLUMNS = [
-    "order_id",
-    "product_id",
-    "merchant_id",
-    "category_l1",
-    "anchor_id",
-    "session_id",
-    "second_leader_id",
-    "extra",
-]
+def order_text_columns() -> list[str]:
+    """The orders export's free-text columns: the ones `--excel` neutralises."""
+    from haowu_cli.ingest.columns import ORDERS
+
+    return [f.name for f in ORDERS.fields if f.type.name in ("text", "id")] + ["extra"]
 
 
 def orders_export(store: db.Store) -> pl.DataFrame:

@@ -122,10 +122,10 @@ def export_orders_command(
 ) -> None:
     """Every order as imported: money in yuan, rates as fractions."""
     from haowu_cli.exporting import write_csv
-    from haowu_cli.reports import ORDER_TEXT_COLUMNS, orders_export
+    from haowu_cli.reports import order_text_columns, orders_export
 
     app = app_context(ctx)
     frame = orders_export(app.store())
-    write_csv(frame, out, excel=excel, text_columns=ORDER_TEXT_COLUMNS)
+    write_csv(frame, out, excel=excel, text_columns=order_text_columns())
     if out is not None:
         app.out.info(f"wrote {frame.height} orders to {out}")

@@ -72,6 +72,10 @@ def import_command(
             hint=f"mkdir {rejects}, or import the files one at a time",
         )
     spec = load_kind(kind, app.config_dir)
+    if spec.name == "orders":  # a broken commission.yaml stops the command before any file
+        from haowu_cli.commission import load_rules
+
+        load_rules(app.config_dir)
     if merchant is not None and spec.owner is None:
         raise UsageError(f"--merchant applies to products, not {kind}")
     options = ImportOptions(
