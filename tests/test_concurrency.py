@@ -50,10 +50,19 @@ def test_eight_imports_a_grading_run_and_readers_at_once(tmp_path):
         haowu(database, "import", "--merchant", m, str(sheet)) for m, sheet in sheets.items()
     ]
     processes.append(haowu(database, "import", "--kind", "orders", str(orders)))
+    # A merchant's sheet that also carries ten of M0's products, meddling in the middle.
+    meddler = write_csv(
+        tmp_path / "M9.csv",
+        [HEADER]
+        + [product_row(f"M0-{i}", "M9", 商品名称="改了") for i in range(10)]
+        + [product_row(f"M9-{i}", "M9") for i in range(10)],
+    )
+    meddling = haowu(database, "import", "--merchant", "M9", str(meddler))
     processes.append(haowu(database, "--quiet", "grade", "--as-of", "2026-11-22"))
     readers = [haowu(database, "products", "--format", "csv") for _ in range(2)]
     results = [(p.wait(timeout=600), p.stderr.read()) for p in processes + readers]
     assert [code for code, _ in results] == [0] * len(results), results
+    assert meddling.wait(timeout=600) == 3  # its rows of M0's products are refused
 
     for reader in readers:  # each file is one transaction: a reader sees all of it or none
         seen = list(csv.DictReader(io.StringIO(reader.stdout.read())))
@@ -63,8 +72,11 @@ def test_eight_imports_a_grading_run_and_readers_at_once(tmp_path):
         counts = dict(
             con.execute("SELECT merchant_id, count(*) FROM products GROUP BY 1").fetchall()
         )
-        assert counts == {"M0": 50} | {m: ROWS for m in MERCHANTS}
-        assert con.execute("SELECT count(*) FROM imports").fetchone() == (len(MERCHANTS) + 2,)
+        assert counts == {"M0": 50, "M9": 10} | {m: ROWS for m in MERCHANTS}
+        assert con.execute("SELECT count(*) FROM imports").fetchone() == (len(MERCHANTS) + 3,)
+        assert con.execute(
+            "SELECT count(*) FROM products WHERE merchant_id = 'M0' AND title <> '改了'"
+        ).fetchone() == (50,)  # M0's rows untouched
         graded = con.execute(
             "SELECT count(*), count(p.product_id) FROM grades g "
             "LEFT JOIN products p USING (product_id)"
