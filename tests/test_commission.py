@@ -318,7 +318,7 @@ def order_rows(draw):
 
 
 @settings(
-    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(rows=order_rows())
 def test_the_parts_always_add_up_to_the_base_and_reimports_change_nothing(world, tmp_path, rows):
@@ -453,7 +453,7 @@ def order_changes(draw):
 
 
 @settings(
-    max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(changes=order_changes())
 def test_after_changes_the_ledger_nets_to_a_fresh_split(world, tmp_path, changes):
