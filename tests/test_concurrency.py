@@ -1,6 +1,6 @@
 """Many users and cron at once on one database: eight merchants' imports, an orders import,
-a grading run and two readers, started together. Every command succeeds by queueing on the
-lock, every row is there, and no reader sees part of a file."""
+a grading run, two readers and a commission report, started together. Every command succeeds
+by queueing on the lock, every row is there, and no reader sees part of a file."""
 
 from __future__ import annotations
 
@@ -60,7 +60,9 @@ def test_eight_imports_a_grading_run_and_readers_at_once(tmp_path):
     meddling = haowu(database, "import", "--merchant", "M9", str(meddler))
     processes.append(haowu(database, "--quiet", "grade", "--as-of", "2026-11-22"))
     readers = [haowu(database, "products", "--format", "csv") for _ in range(2)]
-    results = [(p.wait(timeout=600), p.stderr.read()) for p in processes + readers]
+    # A commission report too: it exits 1 if it ever saw parts that do not add up.
+    reports = [haowu(database, "commission", "--by", "merchant", "--format", "csv")]
+    results = [(p.wait(timeout=600), p.stderr.read()) for p in processes + readers + reports]
     assert [code for code, _ in results] == [0] * len(results), results
     assert meddling.wait(timeout=600) == 3  # its rows of M0's products are refused
 
