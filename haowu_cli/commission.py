@@ -21,6 +21,7 @@ import polars as pl
 
 from haowu_cli.config import load_config_file, number, unknown_keys, whole
 from haowu_cli.errors import ConfigError
+from haowu_cli.formats import percent_ppm, yuan
 
 COMMISSION_FILE = "commission.yaml"
 PPM = 1_000_000
@@ -274,9 +275,10 @@ def _refusal(rules: CommissionRules) -> pl.Expr:
             pl.col("refund_amount").fill_null(0) > pl.col("paid_amount"),
             refuse(
                 "refund_amount",
-                _yuan(pl.col("refund_amount")),
+                (pl.lit("¥") + yuan(pl.col("refund_amount"))),
                 pl.lit("the refund is more than the ")
-                + _yuan(pl.col("paid_amount"))
+                + pl.lit("¥")
+                + yuan(pl.col("paid_amount"))
                 + pl.lit(" paid"),
             ),
         ),
@@ -284,11 +286,11 @@ def _refusal(rules: CommissionRules) -> pl.Expr:
             pl.col("commission_rate") + fee > PPM,
             refuse(
                 "service_fee_rate",
-                _percent(fee),
+                percent_ppm(fee),
                 pl.lit("commission ")
-                + _percent(pl.col("commission_rate"))
+                + percent_ppm(pl.col("commission_rate"))
                 + pl.lit(" and service fee ")
-                + _percent(fee)
+                + percent_ppm(fee)
                 + pl.lit(" add up to more than 100%"),
             ),
         ),
@@ -312,7 +314,7 @@ def _refusal(rules: CommissionRules) -> pl.Expr:
             second.is_not_null() & pl.col("service_fee_rate").is_null(),
             refuse(
                 "second_leader_rate",
-                _percent(second),
+                percent_ppm(second),
                 pl.lit("a second-level rate, but the order has no service-fee rate"),
             ),
         ),
@@ -320,11 +322,11 @@ def _refusal(rules: CommissionRules) -> pl.Expr:
             second.is_not_null() & (second * PPM > fee * keeps),
             refuse(
                 "second_leader_rate",
-                _percent(second),
+                percent_ppm(second),
                 pl.lit("second-level rate ")
-                + _percent(second)
+                + percent_ppm(second)
                 + pl.lit(" is above the first level's net rate ")
-                + _percent(fee * keeps // PPM)
+                + percent_ppm(fee * keeps // PPM)
                 + pl.lit(" (the service fee less the platform's cut)"),
             ),
         ),
@@ -333,17 +335,6 @@ def _refusal(rules: CommissionRules) -> pl.Expr:
     for condition, reason in checks[1:]:
         expr = expr.when(condition.fill_null(False)).then(reason)
     return expr.otherwise(None)
-
-
-def _yuan(fen: pl.Expr) -> pl.Expr:
-    from haowu_cli.formats import yuan
-
-    return pl.lit("¥") + yuan(fen)
-
-
-def _percent(ppm: pl.Expr) -> pl.Expr:
-    text = (ppm.cast(pl.Decimal(18, 6)) / 10_000).cast(pl.Decimal(18, 4)).cast(pl.String)
-    return text.str.strip_chars_end("0").str.strip_chars_end(".") + pl.lit("%")
 
 
 # --- the split as SQL -------------------------------------------------------------------------

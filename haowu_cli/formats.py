@@ -22,6 +22,20 @@ def yuan(fen: pl.Expr) -> pl.Expr:
     return pl.when(fen < 0).then(pl.lit("-") + text).otherwise(text)
 
 
+def fen_text(fen: int, *, grouped: bool = False) -> str:
+    """Integer fen as yuan text, outside a frame: 123456 -> "1234.56" ("1,234.56" grouped),
+    -5 -> "-0.05"."""
+    sign = "-" if fen < 0 else ""
+    whole = f"{abs(fen) // 100:,}" if grouped else str(abs(fen) // 100)
+    return f"{sign}{whole}.{abs(fen) % 100:02d}"
+
+
+def percent_ppm(ppm: pl.Expr) -> pl.Expr:
+    """Whole millionths as a percentage: 150000 -> "15%", 125000 -> "12.5%"."""
+    text = (ppm.cast(pl.Decimal(18, 6)) / 10_000).cast(pl.Decimal(18, 4)).cast(pl.String)
+    return text.str.strip_chars_end("0").str.strip_chars_end(".") + pl.lit("%")
+
+
 def decimal_text(value: pl.Expr) -> pl.Expr:
     """A DECIMAL without trailing zeros: 0.200000 -> "0.2", 5.00 -> "5"."""
     text = value.cast(pl.String)

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from haowu_cli.config import ConfigDoc, load_config_file
+from haowu_cli.config import ConfigDoc, load_config_file, number, unknown_keys
 from haowu_cli.errors import ConfigError
 
 GRADING_FILE = "grading.yaml"
@@ -128,7 +128,7 @@ def load_model(config_dir: Path) -> GradingModel:
         problems.append(
             f"{doc.where()}: expected a mapping with new_product_days, dimensions, levels"
         )
-    _unknown_keys(doc, data, (), {"new_product_days", "dimensions", "levels"}, problems)
+    unknown_keys(doc, data, (), {"new_product_days", "dimensions", "levels"}, problems)
     days = data.get("new_product_days", 14)
     if not isinstance(days, int) or isinstance(days, bool) or not 0 <= days <= 3650:
         problems.append(
@@ -143,24 +143,6 @@ def load_model(config_dir: Path) -> GradingModel:
     return GradingModel(days, dimensions, levels, fingerprint)
 
 
-def _unknown_keys(doc: ConfigDoc, data: dict, path: tuple, known: set, problems: list) -> None:
-    for key in data:
-        if key not in known:
-            problems.append(
-                f"{doc.where(*path, str(key))}: unknown key {key!r}; expected one of "
-                f"{', '.join(sorted(known))}"
-            )
-
-
-def _number(value, doc, path, problems, *, low=None, high=None, what="a number") -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        problems.append(f"{doc.where(*path)}: expected {what}, got {value!r}")
-        return 0.0
-    if (low is not None and value < low) or (high is not None and value > high):
-        problems.append(f"{doc.where(*path)}: {value} is not {what}")
-    return float(value)
-
-
 def _dimensions(doc: ConfigDoc, section, problems: list) -> tuple[Dimension, ...]:
     if not isinstance(section, dict):
         problems.append(
@@ -169,7 +151,7 @@ def _dimensions(doc: ConfigDoc, section, problems: list) -> tuple[Dimension, ...
         return ()
     for missing in [d for d in DIMENSIONS if d not in section]:
         problems.append(f"{doc.where('dimensions')}: dimension {missing!r} is missing")
-    _unknown_keys(doc, section, ("dimensions",), set(DIMENSIONS), problems)
+    unknown_keys(doc, section, ("dimensions",), set(DIMENSIONS), problems)
     dimensions = []
     for name in DIMENSIONS:
         spec = section.get(name)
@@ -179,9 +161,9 @@ def _dimensions(doc: ConfigDoc, section, problems: list) -> tuple[Dimension, ...
         if not isinstance(spec, dict):
             problems.append(f"{doc.where(*path)}: expected label, weight and inputs")
             continue
-        _unknown_keys(doc, spec, path, {"label", "weight", "inputs"}, problems)
-        weight = _number(
-            spec.get("weight"), doc, (*path, "weight"), problems, low=0, what="a weight ≥ 0"
+        unknown_keys(doc, spec, path, {"label", "weight", "inputs"}, problems)
+        weight = number(
+            doc, (*path, "weight"), spec.get("weight"), problems, low=0, what="a weight ≥ 0"
         )
         inputs = spec.get("inputs")
         if not isinstance(inputs, dict) or not inputs:
@@ -211,14 +193,14 @@ def _input_rule(doc: ConfigDoc, path: tuple, name, spec, problems: list) -> Inpu
     if not isinstance(spec, dict):
         problems.append(f"{doc.where(*path)}: expected weight, missing and a percentile or curve")
         return None
-    _unknown_keys(doc, spec, path, {"weight", "missing", "percentile", "curve"}, problems)
-    weight = _number(
-        spec.get("weight"), doc, (*path, "weight"), problems, low=0, what="a weight ≥ 0"
+    unknown_keys(doc, spec, path, {"weight", "missing", "percentile", "curve"}, problems)
+    weight = number(
+        doc, (*path, "weight"), spec.get("weight"), problems, low=0, what="a weight ≥ 0"
     )
-    missing = _number(
-        spec.get("missing", 0),
+    missing = number(
         doc,
         (*path, "missing"),
+        spec.get("missing", 0),
         problems,
         low=0,
         high=100,
@@ -232,7 +214,7 @@ def _input_rule(doc: ConfigDoc, path: tuple, name, spec, problems: list) -> Inpu
         if not isinstance(pct, dict):
             problems.append(f"{doc.where(*path, 'percentile')}: expected within and better")
             return None
-        _unknown_keys(doc, pct, (*path, "percentile"), {"within", "better"}, problems)
+        unknown_keys(doc, pct, (*path, "percentile"), {"within", "better"}, problems)
         within, better = pct.get("within", "category_l1"), pct.get("better", "higher")
         if within not in PARTITIONS:
             problems.append(
@@ -256,8 +238,8 @@ def _curve(doc: ConfigDoc, path: tuple, points, problems: list) -> tuple:
         if not (isinstance(point, list) and len(point) == 2):
             problems.append(f"{doc.where(*here)}: expected a point [value, score], got {point!r}")
             return ()
-        x = _number(point[0], doc, here, problems)
-        y = _number(point[1], doc, here, problems, low=0, high=100, what="a score from 0 to 100")
+        x = number(doc, here, point[0], problems)
+        y = number(doc, here, point[1], problems, low=0, high=100, what="a score from 0 to 100")
         parsed.append((x, y))
     xs, ys = [x for x, _ in parsed], [y for _, y in parsed]
     if any(b <= a for a, b in zip(xs, xs[1:], strict=False)):
@@ -276,7 +258,7 @@ def _levels(doc: ConfigDoc, section, problems: list) -> tuple[LevelRule, ...]:
     if not isinstance(section, dict):
         problems.append(f"{doc.where('levels')}: expected rules for {', '.join(LEVELS)}")
         return ()
-    _unknown_keys(doc, section, ("levels",), set(LEVELS), problems)
+    unknown_keys(doc, section, ("levels",), set(LEVELS), problems)
     rules = []
     for level in LEVELS:
         spec = section.get(level)
@@ -287,11 +269,11 @@ def _levels(doc: ConfigDoc, section, problems: list) -> tuple[LevelRule, ...]:
                 f"level {level} needs min_total (and may have min_scores)"
             )
             continue
-        _unknown_keys(doc, spec, path, {"min_total", "min_scores"}, problems)
-        total = _number(
-            spec.get("min_total"),
+        unknown_keys(doc, spec, path, {"min_total", "min_scores"}, problems)
+        total = number(
             doc,
             (*path, "min_total"),
+            spec.get("min_total"),
             problems,
             low=0,
             high=100,
@@ -308,10 +290,10 @@ def _levels(doc: ConfigDoc, section, problems: list) -> tuple[LevelRule, ...]:
                     f"{doc.where(*path, 'min_scores', str(dim))}: unknown dimension {dim!r}"
                 )
                 continue
-            checked[dim] = _number(
-                score,
+            checked[dim] = number(
                 doc,
                 (*path, "min_scores", dim),
+                score,
                 problems,
                 low=0,
                 high=100,

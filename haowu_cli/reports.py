@@ -45,14 +45,13 @@ def _check(totals: pl.DataFrame) -> tuple[str, bool]:
     for column, track in (("estimated_fen", "estimated"), ("settled_fen", "settled")):
         base, parts = _sum(totals, column, ["base"]), _sum(totals, column, PARTIES)
         balanced &= parts == base
-        state = "add up" if parts == base else f"are off by ¥{_yuan(parts - base)}"
-        lines.append(f"{track}: parts ¥{_yuan(parts)} {state} to the base ¥{_yuan(base)}")
+        shown = {
+            k: formats.fen_text(v, grouped=True)
+            for k, v in (("parts", parts), ("base", base), ("off", parts - base))
+        }
+        state = "add up" if parts == base else f"are off by ¥{shown['off']}"
+        lines.append(f"{track}: parts ¥{shown['parts']} {state} to the base ¥{shown['base']}")
     return "check: " + "; ".join(lines), balanced
-
-
-def _yuan(fen: int) -> str:
-    sign = "-" if fen < 0 else ""
-    return f"{sign}{abs(fen) // 100:,}.{abs(fen) % 100:02d}"
 
 
 def _by_party(totals: pl.DataFrame, title: str) -> CommissionReport:

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import StrEnum
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from haowu_cli.commands.common import FormatOption, app_context
+from haowu_cli.commands.common import (
+    ExcelOption,
+    FormatOption,
+    OutOption,
+    app_context,
+    write_export,
+)
 from haowu_cli.errors import ExitCode, UsageError
 from haowu_cli.render import Column, OutputFormat
 
@@ -87,45 +92,39 @@ def commission_command(
 
 def export_ledger_command(
     ctx: typer.Context,
-    out: Annotated[
-        Path | None, typer.Option("--out", "-o", help="File to write [default: stdout].")
-    ] = None,
-    excel: Annotated[
-        bool,
-        typer.Option(
-            "--excel", help="For Excel: add a BOM and neutralise cells Excel would run as formulas."
-        ),
-    ] = False,
+    out: OutOption = None,
+    excel: ExcelOption = False,
 ) -> None:
     """Every ledger entry, in posting order: amounts in yuan, reversals negative."""
-    from haowu_cli.exporting import write_csv
     from haowu_cli.reports import LEDGER_TEXT_COLUMNS, ledger_export
 
     app = app_context(ctx)
     frame = ledger_export(app.store())
-    write_csv(frame, out, excel=excel, text_columns=LEDGER_TEXT_COLUMNS)
-    if out is not None:
-        app.out.info(f"wrote {frame.height} ledger entries to {out}")
+    write_export(
+        app,
+        frame,
+        out,
+        excel=excel,
+        text_columns=LEDGER_TEXT_COLUMNS,
+        what=f"{frame.height} ledger entries",
+    )
 
 
 def export_orders_command(
     ctx: typer.Context,
-    out: Annotated[
-        Path | None, typer.Option("--out", "-o", help="File to write [default: stdout].")
-    ] = None,
-    excel: Annotated[
-        bool,
-        typer.Option(
-            "--excel", help="For Excel: add a BOM and neutralise cells Excel would run as formulas."
-        ),
-    ] = False,
+    out: OutOption = None,
+    excel: ExcelOption = False,
 ) -> None:
     """Every order as imported: money in yuan, rates as fractions."""
-    from haowu_cli.exporting import write_csv
     from haowu_cli.reports import order_text_columns, orders_export
 
     app = app_context(ctx)
     frame = orders_export(app.store())
-    write_csv(frame, out, excel=excel, text_columns=order_text_columns())
-    if out is not None:
-        app.out.info(f"wrote {frame.height} orders to {out}")
+    write_export(
+        app,
+        frame,
+        out,
+        excel=excel,
+        text_columns=order_text_columns(),
+        what=f"{frame.height} orders",
+    )

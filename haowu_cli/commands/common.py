@@ -35,3 +35,26 @@ FormatOption = Annotated[
     OutputFormat,
     typer.Option("--format", "-f", help="table for people; csv or json for machines."),
 ]
+
+
+OutOption = Annotated[
+    Path | None, typer.Option("--out", "-o", help="File to write [default: stdout].")
+]
+ExcelOption = Annotated[
+    bool,
+    typer.Option(
+        "--excel", help="For Excel: add a BOM and neutralise cells Excel would run as formulas."
+    ),
+]
+
+
+def write_export(
+    app: AppContext, frame, out: Path | None, *, excel: bool, text_columns, what: str
+) -> None:
+    """Write an export as CSV (`exporting.write_csv`) and say where it went: `what` is what
+    was written ("12 orders")."""
+    from haowu_cli.exporting import write_csv
+
+    write_csv(frame, out, excel=excel, text_columns=text_columns)
+    if out is not None:
+        app.out.info(f"wrote {what} to {out}")

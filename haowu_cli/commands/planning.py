@@ -9,7 +9,13 @@ from typing import Annotated
 
 import typer
 
-from haowu_cli.commands.common import FormatOption, app_context
+from haowu_cli.commands.common import (
+    ExcelOption,
+    FormatOption,
+    OutOption,
+    app_context,
+    write_export,
+)
 from haowu_cli.errors import ExitCode, HaowuError
 from haowu_cli.render import Column, OutputFormat
 
@@ -203,11 +209,11 @@ def show_plan(out, plan_id, brief_json: dict, items, status: str) -> None:
     """Each session's run sheet as a table, with its totals."""
     import polars as pl
 
+    from haowu_cli.formats import fen_text
     from haowu_cli.planner.output import run_sheet_table, session_totals
 
     def money(column: str, part=items) -> str:
-        fen = int(part[column].sum())
-        return f"¥{fen // 100:,}.{fen % 100:02d}"
+        return "¥" + fen_text(int(part[column].sum()), grouped=True)
 
     for totals in session_totals(items, brief_json):
         part = items.filter(pl.col("session") == totals["session"])
@@ -317,23 +323,20 @@ def load_plan(store, plan_id: int):
 def export_run_sheet_command(
     ctx: typer.Context,
     plan_id: Annotated[int, typer.Argument(help="The plan's ID (haowu sessions lists them).")],
-    out: Annotated[
-        Path | None, typer.Option("--out", "-o", help="File to write [default: stdout].")
-    ] = None,
-    excel: Annotated[
-        bool,
-        typer.Option(
-            "--excel", help="For Excel: add a BOM and neutralise cells Excel would run as formulas."
-        ),
-    ] = False,
+    out: OutOption = None,
+    excel: ExcelOption = False,
 ) -> None:
     """A plan's run sheet (排品表) as CSV for the host and the merchants."""
-    from haowu_cli.exporting import write_csv
     from haowu_cli.planner.output import RUN_SHEET_TEXT_COLUMNS, run_sheet_export
 
     app = app_context(ctx)
     _, items = load_plan(app.store(), plan_id)
     frame = run_sheet_export(items)
-    write_csv(frame, out, excel=excel, text_columns=RUN_SHEET_TEXT_COLUMNS)
-    if out is not None:
-        app.out.info(f"wrote the run sheet of plan {plan_id} ({frame.height} products) to {out}")
+    write_export(
+        app,
+        frame,
+        out,
+        excel=excel,
+        text_columns=RUN_SHEET_TEXT_COLUMNS,
+        what=f"the run sheet of plan {plan_id} ({frame.height} products)",
+    )

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from haowu_cli.commands.common import FormatOption, app_context
+from haowu_cli.commands.common import (
+    ExcelOption,
+    FormatOption,
+    OutOption,
+    app_context,
+    write_export,
+)
 from haowu_cli.render import Column, OutputFormat
 
 TABLE_ROWS = 50
@@ -72,25 +77,22 @@ def products_command(
 @export_app.command("products")
 def export_products_command(
     ctx: typer.Context,
-    out: Annotated[
-        Path | None, typer.Option("--out", "-o", help="File to write [default: stdout].")
-    ] = None,
-    excel: Annotated[
-        bool,
-        typer.Option(
-            "--excel", help="For Excel: add a BOM and neutralise cells Excel would run as formulas."
-        ),
-    ] = False,
+    out: OutOption = None,
+    excel: ExcelOption = False,
 ) -> None:
     """Every product as CSV: canonical column names, money in yuan, rates as fractions."""
-    from haowu_cli.exporting import write_csv
     from haowu_cli.products import export_frame, export_text_columns, find_products
 
     app = app_context(ctx)
     frame = export_frame(find_products(app.store()))
-    write_csv(frame, out, excel=excel, text_columns=export_text_columns())
-    if out is not None:
-        app.out.info(f"wrote {frame.height} products to {out}")
+    write_export(
+        app,
+        frame,
+        out,
+        excel=excel,
+        text_columns=export_text_columns(),
+        what=f"{frame.height} products",
+    )
 
 
 ANCHOR_COLUMNS = [

@@ -12,6 +12,7 @@ from decimal import Decimal
 
 import polars as pl
 
+from haowu_cli.formats import percent_ppm
 from haowu_cli.grading import LEVEL_RANK
 from haowu_cli.planner.brief import SessionBrief
 from haowu_cli.planner.rules import SessionRules
@@ -94,7 +95,7 @@ def _reason(session: SessionBrief) -> pl.Expr:
         (
             pl.col("commission_ppm") < int(min_rate * PPM),
             pl.lit("commission ")
-            + _percent(pl.col("commission_ppm"))
+            + percent_ppm(pl.col("commission_ppm"))
             + pl.lit(f" is below min_commission_rate {percent_text(min_rate)}"),
         ),
         (
@@ -111,12 +112,6 @@ def _reason(session: SessionBrief) -> pl.Expr:
     for condition, reason in checks[1:]:
         expr = expr.when(condition.fill_null(False)).then(reason)
     return expr.otherwise(pl.lit(None, dtype=pl.String))
-
-
-def _percent(ppm: pl.Expr) -> pl.Expr:
-    """Whole millionths as a percentage: 150000 -> "15%", 125000 -> "12.5%"."""
-    text = (ppm.cast(pl.Decimal(18, 6)) / 10_000).cast(pl.Decimal(18, 4)).cast(pl.String)
-    return text.str.strip_chars_end("0").str.strip_chars_end(".") + pl.lit("%")
 
 
 def percent_text(rate: Decimal) -> str:

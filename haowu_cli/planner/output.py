@@ -117,20 +117,17 @@ def session_totals(items: pl.DataFrame, brief_json: dict) -> list[dict]:
                 "used_minutes": int(part["minutes"].sum()),
                 "products": part.height,
                 "expected_units": int(part["expected_units"].sum()),
-                "expected_gmv": _yuan_text(int(part["expected_gmv_fen"].sum())),
-                "expected_commission": _yuan_text(int(part["commission_fen"].sum())),
-                "expected_team_income": _yuan_text(int(part["team_income_fen"].sum())),
-                "objective_value": _yuan_text(int(part["objective_fen"].sum())),
+                "expected_gmv": formats.fen_text(int(part["expected_gmv_fen"].sum())),
+                "expected_commission": formats.fen_text(int(part["commission_fen"].sum())),
+                "expected_team_income": formats.fen_text(int(part["team_income_fen"].sum())),
+                "objective_value": formats.fen_text(int(part["objective_fen"].sum())),
             }
         )
     return totals
 
 
-def _yuan_text(fen: int | None) -> str | None:
-    if fen is None:
-        return None
-    sign = "-" if fen < 0 else ""
-    return f"{sign}{abs(fen) // 100}.{abs(fen) % 100:02d}"
+def _maybe_yuan(fen: int | None) -> str | None:
+    return None if fen is None else formats.fen_text(fen)
 
 
 def candidates_json(candidates: pl.DataFrame) -> pl.DataFrame:
@@ -173,8 +170,8 @@ def plan_json(
     return {
         "plan_id": plan_id,
         "status": status,
-        "objective": {"name": brief_json["objective"], "value": _yuan_text(objective_fen)},
-        "bound": _yuan_text(bound_fen),
+        "objective": {"name": brief_json["objective"], "value": _maybe_yuan(objective_fen)},
+        "bound": _maybe_yuan(bound_fen),
         "gap": round(gap, 6),
         "brief": brief_json,
         "sessions": [] if empty else session_totals(items, brief_json),
