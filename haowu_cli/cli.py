@@ -14,7 +14,15 @@ from typing import Annotated
 import typer
 from typer.exceptions import Abort, Exit, TyperException
 
-from haowu_cli.commands import commission, demo, grading, importing, planning, products
+from haowu_cli.commands import (
+    commission,
+    demo,
+    grading,
+    importing,
+    planning,
+    products,
+    reports,
+)
 from haowu_cli.commands.common import AppContext
 from haowu_cli.config import resolve_config_dir
 from haowu_cli.errors import ExitCode, HaowuError
@@ -24,7 +32,7 @@ from haowu_cli.store import DEFAULT_LOCK_TIMEOUT
 app = typer.Typer(
     name="haowu",
     help="Tools for 快分销 team leaders and merchants: import product sheets, grade "
-    "products L0–L5, plan live sessions, split commissions, list and export them.",
+    "products L0–L5, plan live sessions, split commissions, report, list and export them.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
@@ -89,6 +97,7 @@ products.export_app.command("run-sheet")(planning.export_run_sheet_command)
 app.command("commission")(commission.commission_command)
 products.export_app.command("ledger")(commission.export_ledger_command)
 products.export_app.command("orders")(commission.export_orders_command)
+app.add_typer(reports.report_app, name="report")
 app.command("demo")(demo.demo_command)
 
 

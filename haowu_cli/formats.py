@@ -54,3 +54,42 @@ def excel_safe(column: str) -> pl.Expr:
     text = pl.col(column)
     risky = text.str.contains(r"^[=+\-@\t\r]")
     return pl.when(risky).then(pl.lit("'") + text).otherwise(text).alias(column)
+
+
+def ratio(numerator: pl.Expr, denominator: pl.Expr, places: int = 4) -> pl.Expr:
+    """Whole numbers' quotient as decimal text, rounded half up (away from zero) to `places`
+    with integer arithmetic: 3, 4 -> "0.75"; 2, 3 -> "0.6667"; -1, 8 -> "-0.125". Null when
+    the denominator is 0 or null."""
+    scale = 10**places
+    num, den = numerator.cast(pl.Int64), denominator.cast(pl.Int64)
+    scaled = (num.abs() * scale * 2 + den) // (den * 2)
+    text = pl.concat_str(
+        [
+            (scaled // scale).cast(pl.String),
+            pl.lit("."),
+            (scaled % scale).cast(pl.String).str.zfill(places),
+        ]
+    )
+    text = text.str.strip_chars_end("0").str.strip_chars_end(".")
+    signed = pl.when((num < 0) & (scaled > 0)).then(pl.lit("-") + text).otherwise(text)
+    return pl.when(den > 0).then(signed)
+
+
+def share(numerator: pl.Expr, denominator: pl.Expr, places: int = 1) -> pl.Expr:
+    """Whole numbers' quotient as a percentage for people: 1, 3 -> "33.3%"; 1, 2 -> "50%"."""
+    return ratio(numerator.cast(pl.Int64) * 100, denominator, places) + pl.lit("%")
+
+
+def fen_label(fen: int) -> str:
+    """Money for a chart or a headline: exact below ¥10,000 ("¥6,692.40"), in 万 with two
+    decimals from there, as Chinese sellers read amounts ("¥23.69万", "¥50万")."""
+    if abs(fen) < 1_000_000:
+        return f"¥{fen_text(fen, grouped=True)}"
+    hundredths = (abs(fen) * 2 + 10_000) // 20_000  # hundredths of 万, rounded half up
+    text = f"{hundredths // 100:,}.{hundredths % 100:02d}".rstrip("0").removesuffix(".")
+    return f"{'-' if fen < 0 else ''}¥{text}万"
+
+
+def yuan_label(fen: pl.Expr) -> pl.Expr:
+    """Integer fen as money for people, grouped: 123456 -> "¥1,234.56"; null stays null."""
+    return fen.map_elements(lambda v: f"¥{fen_text(v, grouped=True)}", return_dtype=pl.String)

@@ -943,3 +943,91 @@ def ledger_entries(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
 
 def query_orders(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     return _frame(con, "SELECT * FROM orders ORDER BY order_id", [])
+
+
+# --- reports ---------------------------------------------------------------------------------
+
+# Refunded fen of an order: all of an invalid (refunded, cancelled) one, else its refund.
+REFUNDED_FEN = (
+    "CASE WHEN status = 'invalid' THEN paid_amount_fen "
+    "ELSE least(coalesce(refund_amount_fen, 0), paid_amount_fen) END"
+)
+
+
+def session_orders(
+    con: duckdb.DuckDBPyConnection, *, session_id=None, anchor_id=None, start=None, end=None
+) -> pl.DataFrame:
+    """A session's orders per product: by 专场ID (`session_id`) when given, else the
+    anchor's orders paid from `start` to `end`. `orders` counts every order, `units` its
+    quantity (1 when the sheet gave none), `gmv_fen` the paid amounts, `refund_fen` what was
+    refunded; with the product's title, merchant and category, and the 专场IDs seen."""
+    if session_id is not None:
+        where, params = "o.session_id = ?", [session_id]
+    else:
+        where, params = "o.anchor_id = ? AND o.paid_at BETWEEN ? AND ?", [anchor_id, start, end]
+    return _frame(
+        con,
+        f"""
+        SELECT o.product_id, any_value(p.title) AS title,
+               coalesce(any_value(o.merchant_id), any_value(p.merchant_id)) AS merchant_id,
+               coalesce(any_value(o.category_l1), any_value(p.category_l1)) AS category_l1,
+               count(*) AS orders, CAST(sum(coalesce(o.quantity, 1)) AS BIGINT) AS units,
+               CAST(sum(o.paid_amount_fen) AS BIGINT) AS gmv_fen,
+               CAST(sum({REFUNDED_FEN}) AS BIGINT) AS refund_fen,
+               string_agg(DISTINCT o.session_id, ', ' ORDER BY o.session_id) AS session_ids
+        FROM orders o LEFT JOIN products p USING (product_id)
+        WHERE {where}
+        GROUP BY o.product_id ORDER BY o.product_id
+        """,
+        params,
+    )
+
+
+def merchant_names(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """Each merchant's name as its products give it (the most recent sheet's)."""
+    return _frame(
+        con,
+        "SELECT merchant_id, arg_max(merchant_name, updated_import_id) AS merchant_name "
+        "FROM products GROUP BY merchant_id ORDER BY merchant_id",
+        [],
+    )
+
+
+def monthly_gmv(con: duckdb.DuckDBPyConnection, *, net: bool) -> pl.DataFrame:
+    """GMV per merchant and month (`month`: the first day), from every order with a paid
+    date: paid amounts, or paid − refunded (`net`); with the orders counted."""
+    amount = f"paid_amount_fen - ({REFUNDED_FEN})" if net else "paid_amount_fen"
+    return _frame(
+        con,
+        f"""
+        SELECT merchant_id, CAST(date_trunc('month', paid_at) AS DATE) AS month,
+               count(*) AS orders, CAST(sum({amount}) AS BIGINT) AS gmv_fen
+        FROM orders WHERE paid_at IS NOT NULL AND merchant_id IS NOT NULL
+        GROUP BY ALL ORDER BY ALL
+        """,
+        [],
+    )
+
+
+def grades_on(con: duckdb.DuckDBPyConnection, as_of) -> pl.DataFrame:
+    """Every product's grade on a grading date, with its category and merchant, and its
+    own previous grade (its latest before that date; null for a first grade)."""
+    return _frame(
+        con,
+        """
+        SELECT g.product_id, p.merchant_id, p.title, p.category_l1, g.level, g.total,
+               prev.as_of AS previous_as_of, prev.level AS previous_level
+        FROM grades g LEFT JOIN products p USING (product_id)
+        LEFT JOIN (SELECT product_id, max(as_of) AS as_of, arg_max(level, as_of) AS level
+                   FROM grades WHERE as_of < ? GROUP BY product_id) prev USING (product_id)
+        WHERE g.as_of = ? ORDER BY g.product_id
+        """,
+        [as_of, as_of],
+    )
+
+
+def grading_dates(con: duckdb.DuckDBPyConnection) -> list:
+    """The dates with grades, from the newest."""
+    return [
+        r[0] for r in con.execute("SELECT DISTINCT as_of FROM grades ORDER BY 1 DESC").fetchall()
+    ]

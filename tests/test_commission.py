@@ -14,7 +14,7 @@ from haowu_cli import store as db
 from haowu_cli.config import packaged_path
 from haowu_cli.ingest.columns import load_kind
 from haowu_cli.ingest.pipeline import ImportOptions, import_file
-from haowu_cli.reports import commission_report
+from haowu_cli.reports.commission import commission_report
 from tests.conftest import write_csv
 
 CONFIGS = packaged_path("configs")

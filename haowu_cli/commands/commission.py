@@ -61,7 +61,7 @@ def commission_command(
 ) -> int:
     """Who gets what: the ledger's totals per party (estimated: every valid order; settled:
     orders past their settlement date), with a check that the parts add up to the base."""
-    from haowu_cli.reports import commission_report
+    from haowu_cli.reports.commission import commission_report
 
     app = app_context(ctx)
     if start and end and start > end:
@@ -96,7 +96,7 @@ def export_ledger_command(
     excel: ExcelOption = False,
 ) -> None:
     """Every ledger entry, in posting order: amounts in yuan, reversals negative."""
-    from haowu_cli.reports import LEDGER_TEXT_COLUMNS, ledger_export
+    from haowu_cli.reports.commission import LEDGER_TEXT_COLUMNS, ledger_export
 
     app = app_context(ctx)
     frame = ledger_export(app.store())
@@ -116,7 +116,7 @@ def export_orders_command(
     excel: ExcelOption = False,
 ) -> None:
     """Every order as imported: money in yuan, rates as fractions."""
-    from haowu_cli.reports import order_text_columns, orders_export
+    from haowu_cli.reports.commission import order_text_columns, orders_export
 
     app = app_context(ctx)
     frame = orders_export(app.store())

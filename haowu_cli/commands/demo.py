@@ -15,6 +15,7 @@ from haowu_cli.commands.grading import show_distribution, show_explanation
 from haowu_cli.commands.importing import print_report
 from haowu_cli.commands.planning import show_plan
 from haowu_cli.commands.products import TABLE_COLUMNS
+from haowu_cli.commands.reports import print_figures
 from haowu_cli.config import packaged_path
 from haowu_cli.errors import UsageError
 from haowu_cli.render import OutputFormat
@@ -33,8 +34,8 @@ def demo_command(
         ),
     ] = None,
 ) -> None:
-    """Run import, grade, explain, list, export, plan-session and commission on the bundled
-    sample sheets, into a fresh database."""
+    """Run import, grade, explain, list, export, plan-session, commission and the session
+    review on the bundled sample sheets, into a fresh database; ends with the review page."""
     from haowu_cli.exporting import write_csv
     from haowu_cli.grading import explain, grade_products, load_model
     from haowu_cli.ingest.columns import load_kind
@@ -48,7 +49,10 @@ def demo_command(
         find_products,
         listing_frame,
     )
-    from haowu_cli.reports import commission_report
+    from haowu_cli.reports.commission import commission_report
+    from haowu_cli.reports.page import write_page
+    from haowu_cli.reports.session import session_report
+    from haowu_cli.reports.settings import load_report_rules
 
     app = app_context(ctx)
     if db is None and ctx.find_root().get_parameter_source("db").name == "COMMANDLINE":
@@ -62,7 +66,9 @@ def demo_command(
     work = Path(tempfile.mkdtemp(prefix="haowu-demo-"))
     store = Store(db or work / "demo.duckdb", lock_timeout=app.lock_timeout)
     sheets = sorted(
-        p for p in packaged_path("sample_data").iterdir() if p.suffix in SAMPLE_SUFFIXES
+        p
+        for p in packaged_path("sample_data").iterdir()
+        if p.suffix in SAMPLE_SUFFIXES and ".rejects" not in p.name  # not a rejects file
     )
     anchors = [p for p in sheets if p.stem.startswith("anchors")]
     orders = [p for p in sheets if p.stem.startswith("orders")]
@@ -128,10 +134,22 @@ def demo_command(
     out.emit(split.table, OutputFormat.table, COMMISSION_COLUMNS, title=split.title)
     out.print_line(split.check)
 
+    review = session_report(store, load_report_rules(app.config_dir), plan.plan_id, as_of=as_of)
+    page = work / "session-review.html"
+    write_page(review, page)
+    out.note(
+        "\n8. report: the session reviewed against its plan (数据复盘), as a page to share",
+        style="bold",
+    )
+    print_figures(out, review)
+    out.print_line(f"session review page: {page}")
+
     out.note(f"\ndemo database: {store.path}", style="bold")
     out.note(f"try: haowu --db {store.path} products --search 面霜")
     out.note(f"     haowu --db {store.path} export run-sheet {plan.plan_id} --excel -o 排品表.csv")
     out.note(f"     haowu --db {store.path} commission --by merchant --as-of {as_of}")
+    out.note(f"     haowu --db {store.path} report session {plan.plan_id} --as-of {as_of}")
+    out.note(f"     haowu --db {store.path} report merchants --html merchants.html")
 
 
 def _product_near_next_level(store: Store) -> str:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import duckdb
 
 
@@ -16,6 +19,7 @@ def test_demo_runs_every_step_into_a_fresh_database(cli, tmp_path):
         "5. export",
         "6. plan",
         "7. commission",
+        "8. report",
     )
     for step in steps:
         assert step in result.err
@@ -28,8 +32,13 @@ def test_demo_runs_every_step_into_a_fresh_database(cli, tmp_path):
     assert "level rule: L" in result.out and "to reach L" in result.out
     assert "plan 1, session 1: anchor A005 on 2026-12-01 from 20:00" in result.out
     assert "objective team_income: ¥" in result.out and "(optimal)" in result.out
-    assert "orders_a005.csv (utf-8-sig): 80 rows: 80 new" in result.err
-    assert "check: estimated: parts ¥14,772.95 add up to the base ¥14,772.95" in result.out
+    assert "orders_a005.csv (utf-8-sig): 3,306 rows: 3,306 new" in result.err
+    assert "check: estimated: parts ¥219,667.50 add up to the base ¥219,667.50" in result.out
+    # It ends with the session review: its headline, and the page's path.
+    assert "GMV vs plan" in result.out and "110%" in result.out
+    page = Path(re.search(r"session review page: (.+)", result.out).group(1))
+    text = page.read_text(encoding="utf-8")
+    assert "Session review 数据复盘: plan 1" in text and "¥23.71万" in text
     con = duckdb.connect(str(tmp_path / "demo.duckdb"), read_only=True)
     assert con.execute("SELECT count(DISTINCT merchant_id) FROM products").fetchone()[0] == 7
     con.close()

@@ -1,0 +1,174 @@
+"""`haowu report session|merchants|grades`: reports to review and share, in the terminal, as
+CSV or JSON, and as one self-contained HTML page (`--html FILE`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from haowu_cli.commands.common import FormatOption, app_context
+from haowu_cli.errors import UsageError
+from haowu_cli.render import Column, OutputFormat
+
+report_app = typer.Typer(
+    help="Reports to review and share: a session against its plan, merchant growth, grades.",
+    no_args_is_help=True,
+)
+
+DateFormats = dict(formats=["%Y-%m-%d"], metavar="YYYY-MM-DD")
+HtmlOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--html",
+        help="Also write the report as one self-contained page (charts, tables) to this file.",
+    ),
+]
+TableOption = Annotated[
+    str | None,
+    typer.Option("--table", help="With --format csv: which of the report's tables to print."),
+]
+
+
+@report_app.command("session")
+def session_command(
+    ctx: typer.Context,
+    plan_id: Annotated[int, typer.Argument(help="The plan's ID (haowu sessions lists them).")],
+    session: Annotated[
+        int | None, typer.Option("--session", help="Which session of a multi-session plan.")
+    ] = None,
+    orders_session: Annotated[
+        str | None,
+        typer.Option(
+            "--orders-session",
+            help="The session's 专场ID in the orders [default: the anchor's orders paid on "
+            "the session's date].",
+        ),
+    ] = None,
+    as_of: Annotated[
+        dt.datetime | None,
+        typer.Option("--as-of", help="The ledger as of this day [default: today].", **DateFormats),
+    ] = None,
+    fmt: FormatOption = OutputFormat.table,
+    table: TableOption = None,
+    html: HtmlOption = None,
+) -> None:
+    """数据复盘: a planned session against its orders, per product, category and merchant;
+    what beat or missed the plan; regulars worth keeping (常播款); each party's income."""
+    from haowu_cli.reports.session import session_report
+    from haowu_cli.reports.settings import load_report_rules
+
+    app = app_context(ctx)
+    report = session_report(
+        app.store(),
+        load_report_rules(app.config_dir),
+        plan_id,
+        session=session,
+        orders_session=orders_session,
+        as_of=as_of.date() if as_of else dt.date.today(),
+    )
+    show_report(app, report, fmt, table, html)
+
+
+@report_app.command("merchants")
+def merchants_command(
+    ctx: typer.Context,
+    month: Annotated[
+        dt.datetime | None,
+        typer.Option(
+            "--month",
+            formats=["%Y-%m"],
+            metavar="YYYY-MM",
+            help="The month [default: the latest month with orders].",
+        ),
+    ] = None,
+    fmt: FormatOption = OutputFormat.table,
+    table: TableOption = None,
+    html: HtmlOption = None,
+) -> None:
+    """跃迁: each merchant's GMV this month against the last, the milestones crossed, and the
+    merchants closest to their next one, with the gap."""
+    from haowu_cli.reports.merchants import merchants_report
+    from haowu_cli.reports.settings import load_report_rules
+
+    app = app_context(ctx)
+    report = merchants_report(
+        app.store(), load_report_rules(app.config_dir), month.date() if month else None
+    )
+    show_report(app, report, fmt, table, html)
+
+
+@report_app.command("grades")
+def grades_command(
+    ctx: typer.Context,
+    as_of: Annotated[
+        dt.datetime | None,
+        typer.Option(
+            "--as-of", help="The grading date [default: the latest graded].", **DateFormats
+        ),
+    ] = None,
+    fmt: FormatOption = OutputFormat.table,
+    table: TableOption = None,
+    html: HtmlOption = None,
+) -> None:
+    """Level distribution, overall and by category, and the moves since each product's
+    previous grade."""
+    from haowu_cli.reports.grades import grades_report
+
+    app = app_context(ctx)
+    report = grades_report(app.store(), as_of.date() if as_of else None)
+    show_report(app, report, fmt, table, html)
+
+
+def show_report(app, report, fmt: OutputFormat, table: str | None, html: Path | None) -> None:
+    """Print a report as `fmt` says and write its page when asked."""
+    keys = [t.key for t in report.tables]
+    if table is not None and table not in keys:
+        raise UsageError(
+            f"the {report.kind} report has no table {table!r}; it has {', '.join(keys)}"
+        )
+    if table is not None and fmt is not OutputFormat.csv:
+        raise UsageError("--table picks the table --format csv prints; add --format csv")
+    if html is not None:
+        write_page(app, report, html)
+    if fmt is OutputFormat.csv:
+        app.out.emit(report.table(table or keys[0]).frame, fmt)
+    elif fmt is OutputFormat.json:
+        app.out.write_json(report.as_json())
+    else:
+        print_report(app.out, report)
+
+
+def print_report(out, report) -> None:
+    """The report for people: title, headline figures, each table, notes."""
+    out.print_line(report.title)
+    out.print_line(report.subtitle)
+    print_figures(out, report)
+    for table in report.tables:
+        if table.view.is_empty():
+            out.print_line(f"{table.title}: {table.empty}")
+        else:
+            out.emit(table.view, OutputFormat.table, table.columns, title=table.title)
+    for note in report.notes:
+        out.print_line(note)
+
+
+def print_figures(out, report) -> None:
+    """The headline figures as a two-column table."""
+    import polars as pl
+
+    figures = pl.DataFrame(
+        {"label": [f.label for f in report.figures], "text": [f.text for f in report.figures]}
+    )
+    out.emit(
+        figures, OutputFormat.table, [Column("label", "headline"), Column("text", "", "right")]
+    )
+
+
+def write_page(app, report, path: Path) -> None:
+    from haowu_cli.reports.page import write_page as write
+
+    write(report, path)
+    app.out.info(f"wrote the page to {path}")

@@ -1,0 +1,236 @@
+"""Grades: the level distribution on a grading date, overall and by category, and the moves
+since each product's previous grade (the same comparison `haowu grade` reports)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+
+from haowu_cli import formats
+from haowu_cli import store as db
+from haowu_cli.errors import HaowuError
+from haowu_cli.grading import LEVEL_RANK
+from haowu_cli.render import Column
+from haowu_cli.reports.document import Chart, Figure, Report, Series, Table, bar
+
+TOP_DOWN = sorted(LEVEL_RANK, key=LEVEL_RANK.get, reverse=True)  # L5 … L0
+
+
+def grades_report(store: db.Store, as_of: dt.date | None) -> Report:
+    with store.read() as con:
+        dates = db.grading_dates(con)
+        if not dates:
+            raise HaowuError("no grades yet", hint="grade the products first: haowu grade")
+        as_of = as_of or dates[0]
+        if as_of not in dates:
+            shown = ", ".join(str(d) for d in dates[:5])
+            raise HaowuError(f"no grades on {as_of}", hint=f"graded on: {shown}")
+        grades = db.grades_on(con, as_of)
+    rank = {level: r for level, r in LEVEL_RANK.items()}
+    grades = grades.with_columns(
+        pl.col("level").replace_strict(rank, return_dtype=pl.Int64).alias("rank"),
+        pl.col("previous_level")
+        .replace_strict(rank, default=None, return_dtype=pl.Int64)
+        .alias("previous_rank"),
+    )
+    moves = grades.filter(
+        pl.col("previous_level").is_not_null() & (pl.col("previous_level") != pl.col("level"))
+    ).with_columns(
+        pl.when(pl.col("rank") > pl.col("previous_rank"))
+        .then(pl.lit("up"))
+        .otherwise(pl.lit("down"))
+        .alias("direction")
+    )
+    up = moves.filter(pl.col("direction") == "up").height
+    down = moves.height - up
+    first = grades.filter(pl.col("previous_level").is_null()).height
+    previous = grades["previous_as_of"].max()
+    distribution = _distribution(grades)
+    by_category = _by_category(grades)
+    return Report(
+        kind="grades",
+        title=f"Grades: {grades.height:,} products as of {as_of}",
+        subtitle=(
+            f"levels L5 (精选好物) to L0 by configs/grading.yaml; moves against each product's "
+            f"previous grade (latest {previous})"
+            if previous
+            else "levels L5 (精选好物) to L0 by configs/grading.yaml; no earlier grades to compare"
+        ),
+        figures=[
+            Figure("as_of", "graded on", str(as_of), str(as_of)),
+            Figure("products", "products", grades.height, f"{grades.height:,}"),
+            *[
+                Figure(
+                    f"level_{level}",
+                    level,
+                    int(count),
+                    f"{count:,} ({share})",
+                )
+                for level, count, share in zip(
+                    distribution["level"],
+                    distribution["products"],
+                    distribution["share_text"],
+                    strict=True,
+                )
+                if level in ("L5", "L4")
+            ],
+            Figure("moved_up", "moved up", up, f"{up:,}"),
+            Figure("moved_down", "moved down", down, f"{down:,}"),
+            Figure("first_graded", "graded for the first time", first, f"{first:,}"),
+        ],
+        tables=[
+            _distribution_table(distribution),
+            _category_table(by_category),
+            _moves_table(moves),
+        ],
+        charts=_charts(distribution, by_category),
+    )
+
+
+def _distribution(grades: pl.DataFrame) -> pl.DataFrame:
+    counts = grades.group_by("level").len("products")
+    total = grades.height
+    return (
+        pl.DataFrame({"level": TOP_DOWN})
+        .join(counts, on="level", how="left")
+        .with_columns(pl.col("products").fill_null(0).cast(pl.Int64))
+        .with_columns(
+            formats.ratio(pl.col("products"), pl.lit(total)).alias("share"),
+            formats.share(pl.col("products"), pl.lit(total)).alias("share_text"),
+        )
+    )
+
+
+def _by_category(grades: pl.DataFrame) -> pl.DataFrame:
+    """Products per category and level, one column per level, L5 first."""
+    wide = (
+        grades.with_columns(pl.col("category_l1").fill_null("—"))
+        .group_by("category_l1", "level")
+        .len("n")
+        .pivot("level", index="category_l1", values="n")
+    )
+    for level in TOP_DOWN:
+        if level not in wide.columns:
+            wide = wide.with_columns(pl.lit(0, dtype=pl.UInt32).alias(level))
+    return (
+        wide.select("category_l1", *[pl.col(c).fill_null(0).cast(pl.Int64) for c in TOP_DOWN])
+        .with_columns(pl.sum_horizontal(TOP_DOWN).alias("products"))
+        .sort(["products", "category_l1"], descending=[True, False])
+    )
+
+
+def _distribution_table(distribution: pl.DataFrame) -> Table:
+    widest = int(distribution["products"].max() or 0)
+    view = distribution.select(
+        "level",
+        "products",
+        pl.col("share_text").alias("share"),
+        pl.col("products")
+        .map_elements(lambda v: bar(v, widest, 30), return_dtype=pl.String)
+        .alias("bar"),
+    )
+    columns = [
+        Column("level", "level"),
+        Column("products", "products", "right"),
+        Column("share", "share", "right"),
+        Column("bar", ""),
+    ]
+    frame = distribution.select("level", "products", "share")
+    return Table("levels", "level distribution", frame, view, columns)
+
+
+def _category_table(by_category: pl.DataFrame) -> Table:
+    top = pl.col("L5") + pl.col("L4")
+    frame = by_category.with_columns(formats.ratio(top, pl.col("products")).alias("l4_up_share"))
+    view = by_category.with_columns(
+        formats.share(top, pl.col("products"), 0).alias("l4_up_share")
+    ).with_columns(pl.col(TOP_DOWN).cast(pl.String))
+    columns = [
+        Column("category_l1", "category"),
+        *[Column(level, level, "right") for level in TOP_DOWN],
+        Column("products", "products", "right"),
+        Column("l4_up_share", "L4 and up", "right"),
+    ]
+    return Table("categories", "levels by category", frame, view, columns)
+
+
+def _moves_table(moves: pl.DataFrame) -> Table:
+    ordered = moves.sort(
+        ["direction", "rank", "product_id"], descending=[True, True, False]
+    )  # up first, highest new level first
+    frame = ordered.select(
+        "product_id",
+        "merchant_id",
+        "title",
+        "category_l1",
+        pl.col("previous_as_of").cast(pl.String),
+        "previous_level",
+        "level",
+        "direction",
+    )
+    view = ordered.select(
+        "product_id",
+        "merchant_id",
+        "title",
+        pl.col("category_l1").fill_null("—"),
+        pl.concat_str([pl.col("previous_level"), pl.lit(" → "), pl.col("level")]).alias("move"),
+        pl.when(pl.col("direction") == "up")
+        .then(pl.lit("▲ up"))
+        .otherwise(pl.lit("▼ down"))
+        .alias("direction"),
+        pl.col("previous_as_of").cast(pl.String),
+    )
+    columns = [
+        Column("product_id", "product"),
+        Column("merchant_id", "merchant"),
+        Column("title", "title", max_width=22),
+        Column("category_l1", "category"),
+        Column("move", "move"),
+        Column("direction", ""),
+        Column("previous_as_of", "previous grade"),
+    ]
+    return Table(
+        "moves",
+        f"moves since the previous grades ({moves.height:,})",
+        frame,
+        view,
+        columns,
+        empty="no product changed level",
+    )
+
+
+def _charts(distribution: pl.DataFrame, by_category: pl.DataFrame) -> list[Chart]:
+    counts = [int(v) for v in distribution["products"]]
+    return [
+        Chart(
+            "levels",
+            "level distribution",
+            "bars",
+            distribution["level"].to_list(),
+            [
+                Series(
+                    "products",
+                    counts,
+                    [
+                        f"{c:,} ({s})"
+                        for c, s in zip(counts, distribution["share_text"], strict=True)
+                    ],
+                )
+            ],
+        ),
+        Chart(
+            "levels_by_category",
+            "levels by category (share of each category's products)",
+            "stacked",
+            by_category["category_l1"].to_list(),
+            [
+                Series(
+                    level,
+                    [int(v) for v in by_category[level]],
+                    [str(v) for v in by_category[level]],
+                )
+                for level in TOP_DOWN
+            ],
+        ),
+    ]

@@ -1,0 +1,324 @@
+"""Merchant growth (跃迁): monthly GMV per merchant from the orders, the milestones crossed
+this month, and the merchants closest to their next one.
+
+A merchant crossed a milestone this month when its GMV reached it this month and had not the
+month before; `first_time` when no earlier month on record reached it either (the record
+starts with the first imported order). GMV is paid or net of refunds by
+`configs/reports.yaml`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+
+from haowu_cli import formats
+from haowu_cli import store as db
+from haowu_cli.errors import HaowuError
+from haowu_cli.render import Column
+from haowu_cli.reports.document import Chart, Figure, Report, Series, Table, bar
+from haowu_cli.reports.settings import PPM, Milestone, ReportRules
+
+
+def previous_month(month: dt.date) -> dt.date:
+    return (month.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
+
+
+def merchants_report(store: db.Store, rules: ReportRules, month: dt.date | None) -> Report:
+    with store.read() as con:
+        monthly = db.monthly_gmv(con, net=rules.merchant_gmv == "net")
+        names = db.merchant_names(con)
+    if monthly.is_empty():
+        raise HaowuError(
+            "no orders with a paid date yet",
+            hint="import orders first: haowu import --kind orders FILE",
+        )
+    month = (month or monthly["month"].max()).replace(day=1)
+    before = previous_month(month)
+    merchants = _merchants(monthly, month, before, rules.milestones).join(
+        names, on="merchant_id", how="left"
+    )
+    crossings = _crossings(merchants, rules.milestones)
+    closest = (
+        merchants.filter(pl.col("next_fen").is_not_null())
+        .with_columns((pl.col("gmv_fen") * PPM // pl.col("next_fen")).alias("_progress"))
+        .sort(["_progress", "gap_fen", "merchant_id"], descending=[True, False, False])
+        .head(rules.closest)
+        .drop("_progress")
+    )
+    gmv_word = "paid" if rules.merchant_gmv == "paid" else "net of refunds"
+    total, total_before = int(merchants["gmv_fen"].sum()), int(merchants["previous_fen"].sum())
+    growth = pl.select(formats.ratio(pl.lit(total - total_before), pl.lit(total_before))).item()
+    growth_text = (
+        pl.select(formats.share(pl.lit(total - total_before), pl.lit(total_before), 0)).item()
+        or "—"
+    )
+    label = f"{month:%Y-%m}"
+    active = merchants.filter(pl.col("orders") > 0).height
+    firsts = crossings.filter(pl.col("first_time")).height
+    return Report(
+        kind="merchants",
+        title=f"Merchant growth 跃迁: {label}",
+        subtitle=(
+            f"monthly GMV ({gmv_word}) per merchant against {before:%Y-%m}; milestones "
+            + ", ".join(
+                f"{m.name} (¥{formats.fen_text(m.gmv_fen, grouped=True).removesuffix('.00')})"
+                for m in rules.milestones
+            )
+        ),
+        figures=[
+            Figure("month", "month", label, label),
+            Figure("merchants", "merchants with orders", active, str(active)),
+            Figure("gmv", "GMV", formats.fen_text(total), formats.fen_label(total)),
+            Figure(
+                "previous_gmv",
+                f"GMV {before:%Y-%m}",
+                formats.fen_text(total_before),
+                formats.fen_label(total_before),
+            ),
+            Figure("growth", "growth", growth, growth_text),
+            Figure("crossed", "milestones crossed", crossings.height, str(crossings.height)),
+            Figure("first_time", "crossed for the first time", firsts, str(firsts)),
+        ],
+        tables=[
+            _merchants_table(merchants, label, before),
+            _crossings_table(crossings),
+            _closest_table(closest),
+        ],
+        charts=_charts(merchants, closest, label, before),
+        notes=[] if active else [f"no orders paid in {label}"],
+    )
+
+
+def _merchants(monthly: pl.DataFrame, month, before, milestones) -> pl.DataFrame:
+    """One row per merchant with orders this month or last: GMV both months, its best month
+    before this one, the highest milestone reached and the next, with the gap."""
+
+    def in_month(when) -> pl.DataFrame:
+        return monthly.filter(pl.col("month") == when).drop("month")
+
+    best_before = (
+        monthly.filter(pl.col("month") < month)
+        .group_by("merchant_id")
+        .agg(pl.col("gmv_fen").max().alias("best_before_fen"))
+    )
+    frame = (
+        in_month(month)
+        .join(
+            in_month(before).select("merchant_id", pl.col("gmv_fen").alias("previous_fen")),
+            on="merchant_id",
+            how="full",
+            coalesce=True,
+        )
+        .join(best_before, on="merchant_id", how="left")
+        .with_columns(pl.col("orders", "gmv_fen", "previous_fen", "best_before_fen").fill_null(0))
+    )
+    reached, following = [], []
+    for gmv in frame["gmv_fen"]:
+        done = [m for m in milestones if gmv >= m.gmv_fen]
+        ahead = [m for m in milestones if gmv < m.gmv_fen]
+        reached.append(done[-1].name if done else None)
+        following.append(ahead[0] if ahead else None)
+    return (
+        frame.with_columns(
+            pl.Series("reached", reached, dtype=pl.String),
+            pl.Series("next", [m.name if m else None for m in following], dtype=pl.String),
+            pl.Series("next_fen", [m.gmv_fen if m else None for m in following], dtype=pl.Int64),
+        )
+        .with_columns((pl.col("next_fen") - pl.col("gmv_fen")).alias("gap_fen"))
+        .sort(["gmv_fen", "merchant_id"], descending=[True, False])
+    )
+
+
+def _crossings(merchants: pl.DataFrame, milestones: tuple[Milestone, ...]) -> pl.DataFrame:
+    rows = []
+    for row in merchants.iter_rows(named=True):
+        for milestone in milestones:
+            if row["previous_fen"] < milestone.gmv_fen <= row["gmv_fen"]:
+                rows.append(
+                    {
+                        "merchant_id": row["merchant_id"],
+                        "merchant_name": row["merchant_name"],
+                        "milestone": milestone.name,
+                        "milestone_fen": milestone.gmv_fen,
+                        "gmv_fen": row["gmv_fen"],
+                        "previous_fen": row["previous_fen"],
+                        "first_time": row["best_before_fen"] < milestone.gmv_fen,
+                    }
+                )
+    schema = {
+        "merchant_id": pl.String,
+        "merchant_name": pl.String,
+        "milestone": pl.String,
+        "milestone_fen": pl.Int64,
+        "gmv_fen": pl.Int64,
+        "previous_fen": pl.Int64,
+        "first_time": pl.Boolean,
+    }
+    return pl.DataFrame(rows, schema=schema).sort(
+        ["milestone_fen", "gmv_fen"], descending=[True, True]
+    )
+
+
+def _merchants_table(merchants: pl.DataFrame, label: str, before) -> Table:
+    growth = pl.col("gmv_fen") - pl.col("previous_fen")
+    frame = merchants.select(
+        "merchant_id",
+        "merchant_name",
+        "orders",
+        formats.yuan(pl.col("gmv_fen")).alias("gmv"),
+        formats.yuan(pl.col("previous_fen")).alias("previous_gmv"),
+        formats.ratio(growth, pl.col("previous_fen")).alias("growth"),
+        "reached",
+        "next",
+        formats.yuan(pl.col("gap_fen")).alias("gap"),
+    )
+    widest = int(merchants["gmv_fen"].max() or 0)
+    view = merchants.select(
+        "merchant_id",
+        pl.col("merchant_name").fill_null(""),
+        "orders",
+        formats.yuan_label(pl.col("gmv_fen")).alias("gmv"),
+        formats.yuan_label(pl.col("previous_fen")).alias("previous_gmv"),
+        formats.share(growth, pl.col("previous_fen"), 0).fill_null("new").alias("growth"),
+        pl.col("reached").fill_null(""),
+        pl.col("next").fill_null("—"),
+        formats.yuan_label(pl.col("gap_fen")).fill_null("").alias("gap"),
+        pl.col("gmv_fen")
+        .map_elements(lambda v: bar(v, widest), return_dtype=pl.String)
+        .alias("bar"),
+    )
+    columns = [
+        Column("merchant_id", "merchant"),
+        Column("merchant_name", "name", max_width=16),
+        Column("orders", "orders", "right"),
+        Column("gmv", f"GMV {label}", "right"),
+        Column("previous_gmv", f"GMV {before:%Y-%m}", "right"),
+        Column("growth", "growth", "right"),
+        Column("reached", "reached"),
+        Column("next", "next"),
+        Column("gap", "gap", "right"),
+        Column("bar", "GMV"),
+    ]
+    return Table("merchants", f"GMV per merchant, {label}", frame, view, columns)
+
+
+def _crossings_table(crossings: pl.DataFrame) -> Table:
+    frame = crossings.select(
+        "merchant_id",
+        "merchant_name",
+        "milestone",
+        formats.yuan(pl.col("gmv_fen")).alias("gmv"),
+        formats.yuan(pl.col("previous_fen")).alias("previous_gmv"),
+        "first_time",
+    )
+    view = crossings.select(
+        "merchant_id",
+        pl.col("merchant_name").fill_null(""),
+        "milestone",
+        formats.yuan_label(pl.col("gmv_fen")).alias("gmv"),
+        formats.yuan_label(pl.col("previous_fen")).alias("previous_gmv"),
+        pl.when(pl.col("first_time"))
+        .then(pl.lit("首次 first"))
+        .otherwise(pl.lit("again"))
+        .alias("first_time"),
+    )
+    columns = [
+        Column("merchant_id", "merchant"),
+        Column("merchant_name", "name", max_width=16),
+        Column("milestone", "milestone"),
+        Column("gmv", "GMV", "right"),
+        Column("previous_gmv", "month before", "right"),
+        Column("first_time", "first time?"),
+    ]
+    return Table(
+        "crossed",
+        "milestones crossed this month",
+        frame,
+        view,
+        columns,
+        empty="no merchant crossed a milestone this month",
+    )
+
+
+def _closest_table(closest: pl.DataFrame) -> Table:
+    frame = closest.select(
+        "merchant_id",
+        "merchant_name",
+        formats.yuan(pl.col("gmv_fen")).alias("gmv"),
+        "next",
+        formats.yuan(pl.col("next_fen")).alias("next_gmv"),
+        formats.yuan(pl.col("gap_fen")).alias("gap"),
+        formats.ratio(pl.col("gmv_fen"), pl.col("next_fen")).alias("progress"),
+    )
+    view = closest.select(
+        "merchant_id",
+        pl.col("merchant_name").fill_null(""),
+        formats.yuan_label(pl.col("gmv_fen")).alias("gmv"),
+        "next",
+        formats.yuan_label(pl.col("gap_fen")).alias("gap"),
+        formats.share(pl.col("gmv_fen"), pl.col("next_fen"), 0).alias("progress"),
+        (pl.col("gmv_fen") * 100 // pl.col("next_fen"))
+        .map_elements(lambda v: bar(v, 100), return_dtype=pl.String)
+        .alias("bar"),
+    )
+    columns = [
+        Column("merchant_id", "merchant"),
+        Column("merchant_name", "name", max_width=16),
+        Column("gmv", "GMV", "right"),
+        Column("next", "next"),
+        Column("gap", "gap", "right"),
+        Column("progress", "reached", "right"),
+        Column("bar", "of the next milestone"),
+    ]
+    return Table(
+        "closest",
+        "closest to their next milestone",
+        frame,
+        view,
+        columns,
+        empty="every merchant is past the last milestone",
+    )
+
+
+def _charts(merchants: pl.DataFrame, closest: pl.DataFrame, label: str, before) -> list[Chart]:
+    top = merchants.head(20)
+
+    def series(name: str, frame: pl.DataFrame, column: str) -> Series:
+        values = [int(v) for v in frame[column]]
+        return Series(name, values, [formats.fen_label(v) for v in values])
+
+    def who(frame: pl.DataFrame) -> list[str]:
+        return [
+            f"{m} {n or ''}".strip()
+            for m, n in zip(frame["merchant_id"], frame["merchant_name"], strict=True)
+        ]
+
+    return [
+        Chart(
+            "gmv_by_merchant",
+            f"GMV per merchant: {label} against {before:%Y-%m}",
+            "bars",
+            who(top),
+            [series(f"{before:%Y-%m}", top, "previous_fen"), series(label, top, "gmv_fen")],
+            note="the 20 largest this month" if merchants.height > 20 else "",
+        ),
+        Chart(
+            "milestone_progress",
+            "closest to their next milestone",
+            "progress",
+            [f"{w} → {n}" for w, n in zip(who(closest), closest["next"], strict=True)],
+            [
+                Series(
+                    "GMV",
+                    [int(v) for v in closest["gmv_fen"]],
+                    [
+                        f"{formats.fen_label(g)}, gap {formats.fen_label(gap)}"
+                        for g, gap in zip(closest["gmv_fen"], closest["gap_fen"], strict=True)
+                    ],
+                ),
+                series("milestone", closest, "next_fen"),
+            ],
+        ),
+    ]

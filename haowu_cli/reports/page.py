@@ -1,0 +1,85 @@
+"""A report as one self-contained HTML page: headline figures, SVG charts and the tables.
+
+Nothing on the page is fetched: styles are inline, charts are inline SVG, there is no script
+and no external URL, so it opens offline, prints on A4 and can be sent as one file. Chinese
+text is drawn by the reader's system fonts (the font list covers macOS, Windows and Linux).
+The markup is well-formed XML as well as HTML.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from importlib import metadata
+from pathlib import Path
+
+from markupsafe import Markup
+
+from haowu_cli.errors import HaowuError
+from haowu_cli.reports import charts
+from haowu_cli.reports.document import Report
+
+TEMPLATE = "report.html.j2"
+
+
+def render_page(report: Report, *, now: dt.datetime | None = None) -> str:
+    from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+    env = Environment(
+        loader=PackageLoader("haowu_cli.reports", "templates"),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        undefined=StrictUndefined,
+        keep_trailing_newline=True,
+    )
+    now = now or dt.datetime.now()
+    tables = []
+    for table in report.tables:
+        columns = [c for c in table.columns if c.name != "bar"]  # the charts draw those
+        rows = [
+            [(c, "" if v is None else str(v)) for c, v in zip(columns, values, strict=True)]
+            for values in table.view.select([c.name for c in columns]).iter_rows()
+        ]
+        tables.append(
+            {
+                "key": table.key,
+                "title": table.title,
+                "columns": columns,
+                "rows": rows,
+                "empty": table.empty,
+            }
+        )
+    return env.get_template(TEMPLATE).render(
+        report={
+            "kind": report.kind,
+            "title": report.title,
+            "subtitle": report.subtitle,
+            "figures": report.figures,
+            "tables": tables,
+            "notes": report.notes,
+        },
+        charts=[(chart, Markup(charts.svg(chart))) for chart in report.charts if chart.labels],
+        stamp=f"made by haowu on {now:%Y-%m-%d %H:%M}",
+        version=_version(),
+    )
+
+
+def write_page(report: Report, path: Path) -> None:
+    """Write the page whole or not at all (a temporary file renamed into place)."""
+    text = render_page(report)
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise HaowuError(f"{path}: the folder {folder} does not exist")
+    temporary = folder / f".{path.name}.{os.getpid()}.tmp"
+    try:
+        temporary.write_text(text, encoding="utf-8")
+        os.replace(temporary, path)
+    except OSError as exc:
+        temporary.unlink(missing_ok=True)
+        raise HaowuError(f"{path}: cannot write the page: {exc.strerror or exc}") from exc
+
+
+def _version() -> str:
+    try:
+        return metadata.version("haowu")
+    except metadata.PackageNotFoundError:
+        return "dev"

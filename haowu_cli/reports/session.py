@@ -1,0 +1,478 @@
+"""Session review (数据复盘): a saved plan against the orders its session brought.
+
+The session's orders are those of its 专场ID when one is given, else the anchor's orders paid
+on the session's date (and the next, when the session runs past midnight). Per product: the
+planned slot, expected units and GMV, and the actual orders, units, GMV and refunds; the same
+per category and per merchant; which products beat or missed their expectation and which are
+worth keeping as regulars (常播款), by `configs/reports.yaml`; and each party's income from the
+ledger for the same orders.
+
+GMV is what was paid (支付GMV), cancelled orders included; refunds are what was refunded, all
+of a cancelled (invalid) order. Ratios are integer arithmetic on fen.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import polars as pl
+
+from haowu_cli import formats
+from haowu_cli import store as db
+from haowu_cli.commission import PARTY_LABELS
+from haowu_cli.errors import HaowuError, UsageError
+from haowu_cli.render import Column
+from haowu_cli.reports.commission import commission_report
+from haowu_cli.reports.document import Chart, Figure, Report, Series, Table, bar
+from haowu_cli.reports.settings import PPM, ReportRules
+
+VERDICT_TEXT = {
+    "beat": "▲ beat",
+    "missed": "▼ missed",
+    "on_plan": "on plan",
+    "not_planned": "not planned",
+}
+SALES = ["orders", "units", "gmv_fen", "refund_fen"]
+
+
+def session_report(
+    store: db.Store,
+    rules: ReportRules,
+    plan_id: int,
+    *,
+    session: int | None = None,
+    orders_session: str | None = None,
+    as_of: dt.date,
+) -> Report:
+    with store.read() as con:
+        record = db.plan_record(con, plan_id)
+        if record is None:
+            raise HaowuError(f"no plan {plan_id}", hint="haowu sessions lists the saved plans")
+        items = db.plan_items(con, plan_id)
+        number, spec = _pick_session(plan_id, items, json.loads(record["brief"]), session)
+        items = items.filter(pl.col("session") == number)
+        anchor_id, day = items["anchor_id"][0], items["session_date"][0]
+        hour, minute = (int(x) for x in spec["start"].split(":"))
+        last_day = day + dt.timedelta(days=(hour * 60 + minute + spec["minutes"] - 1) // 1440)
+        sales = db.session_orders(
+            con, session_id=orders_session, anchor_id=anchor_id, start=day, end=last_day
+        )
+        anchor = db.anchor_row(con, anchor_id) or {}
+        names = db.merchant_names(con)
+    ledger_filters = (
+        {"session": orders_session}
+        if orders_session
+        else {"anchor": anchor_id, "start": day, "end": last_day}
+    )
+    income = commission_report(store, by="party", as_of=as_of, filters=ledger_filters)
+
+    products = _products(items, sales, rules)
+    dates = str(day) if last_day == day else f"{day} to {last_day}"
+    matched = (
+        f"orders of 专场 {orders_session}"
+        if orders_session
+        else f"anchor {anchor_id}'s orders paid {dates}"
+        + (f" (专场 {', '.join(_session_ids(sales))})" if _session_ids(sales) else "")
+    )
+    notes = [f"matched: {matched}", f"income {income.check}"]
+    if sales.is_empty():
+        notes.append(
+            "no orders matched: import the session's orders (haowu import --kind orders FILE), "
+            "or name its 专场ID with --orders-session"
+        )
+    title = f"Session review 数据复盘: plan {plan_id}" + (
+        f", session {number}" if items["session"].n_unique() > 1 or number > 1 else ""
+    )
+    subtitle = (
+        f"{anchor_id} {anchor.get('name') or ''} on {day} from {spec['start']}, "
+        f"{spec['minutes']} minutes".replace("  ", " ")
+    )
+    groups = {
+        "categories": _groups(products, ["category_l1"]),
+        "merchants": _groups(products, ["merchant_id"]).join(names, on="merchant_id", how="left"),
+    }
+    return Report(
+        kind="session",
+        title=title,
+        subtitle=subtitle,
+        figures=_figures(products, income),
+        tables=[
+            _products_table(products),
+            _group_table("categories", "by category", groups["categories"], "category_l1"),
+            _group_table("merchants", "by merchant", groups["merchants"], "merchant_id"),
+            _regulars_table(products, rules),
+            Table(
+                key="income",
+                title=f"each party's income, from the ledger as of {as_of}",
+                frame=income.frame,
+                view=income.table,
+                columns=[
+                    Column("party", "party"),
+                    Column("estimated", "estimated", "right"),
+                    Column("settled", "settled", "right"),
+                ],
+                empty="no ledger entries for these orders",
+            ),
+        ],
+        charts=_charts(products, groups["categories"], income),
+        notes=notes,
+    )
+
+
+def _pick_session(plan_id: int, items: pl.DataFrame, brief: dict, session: int | None):
+    numbers = sorted(items["session"].unique().to_list())
+    if session is None and len(numbers) > 1:
+        listed = "; ".join(
+            f"{n}: {s['anchor']} on {s['date']}"
+            for n, s in enumerate(brief["sessions"], start=1)
+            if n in numbers
+        )
+        raise UsageError(
+            f"plan {plan_id} has {len(numbers)} sessions ({listed})",
+            hint="pick one with --session N",
+        )
+    number = numbers[0] if session is None else session
+    if number not in numbers:
+        raise UsageError(
+            f"plan {plan_id} has no session {number}",
+            hint=f"its sessions: {', '.join(map(str, numbers))}",
+        )
+    return number, brief["sessions"][number - 1]
+
+
+def _session_ids(sales: pl.DataFrame) -> list[str]:
+    found = set()
+    for ids in sales["session_ids"].drop_nulls():
+        found.update(ids.split(", "))
+    return sorted(found)
+
+
+def _products(items: pl.DataFrame, sales: pl.DataFrame, rules: ReportRules) -> pl.DataFrame:
+    """One row per product planned or sold: the plan's slot and expectation beside the sales,
+    the verdict and whether it is a regular (常播款)."""
+    planned = items.select(
+        "position",
+        "start",
+        "product_id",
+        "merchant_id",
+        "title",
+        "category_l1",
+        "role",
+        "minutes",
+        "expected_units",
+        "expected_gmv_fen",
+    )
+    sold = sales.select("product_id", "title", "merchant_id", "category_l1", *SALES)
+    frame = planned.join(sold, on="product_id", how="full", coalesce=True, suffix="_sold")
+    gmv, expected = pl.col("gmv_fen"), pl.col("expected_gmv_fen")
+    verdict = (
+        pl.when(expected.is_null())
+        .then(pl.lit("not_planned"))
+        .when(expected == 0)
+        .then(pl.when(gmv > 0).then(pl.lit("beat")).otherwise(pl.lit("on_plan")))
+        .when(gmv * PPM >= expected * rules.beat_ppm)
+        .then(pl.lit("beat"))
+        .when(gmv * PPM < expected * rules.missed_ppm)
+        .then(pl.lit("missed"))
+        .otherwise(pl.lit("on_plan"))
+    )
+    regular = (
+        expected.is_not_null()
+        & (gmv > 0)
+        & (pl.col("orders") >= rules.regular_min_orders)
+        & (gmv * PPM >= expected * rules.regular_min_achievement_ppm)
+        & (pl.col("refund_fen") * PPM <= gmv * rules.regular_max_refund_ppm)
+    )
+    return (
+        frame.with_columns(
+            *[
+                pl.coalesce(c, f"{c}_sold").alias(c)
+                for c in ("title", "merchant_id", "category_l1")
+            ],
+            *[pl.col(c).fill_null(0) for c in SALES],
+        )
+        .drop("title_sold", "merchant_id_sold", "category_l1_sold")
+        .with_columns(verdict.alias("verdict"))
+        .with_columns(regular.fill_null(False).alias("regular"))
+        .sort(
+            pl.col("position").is_null(),
+            "position",
+            pl.col("gmv_fen"),
+            descending=[False, False, True],
+        )
+    )
+
+
+def _groups(products: pl.DataFrame, by: list[str]) -> pl.DataFrame:
+    planned = pl.col("expected_gmv_fen").is_not_null()
+    return (
+        products.group_by(by)
+        .agg(
+            planned.sum().cast(pl.Int64).alias("planned_products"),
+            pl.col("expected_gmv_fen").sum().alias("expected_gmv_fen"),
+            (pl.col("orders") > 0).sum().cast(pl.Int64).alias("sold_products"),
+            *[pl.col(c).sum() for c in SALES],
+        )
+        .sort(["gmv_fen", *by], descending=[True] + [False] * len(by), nulls_last=True)
+    )
+
+
+def _rates(frame: pl.DataFrame) -> list[pl.Expr]:
+    """The machine columns every table shares: money as yuan, ratios as fractions."""
+    return [
+        pl.col("orders"),
+        pl.col("units"),
+        formats.yuan(pl.col("gmv_fen")).alias("gmv"),
+        formats.yuan(pl.col("refund_fen")).alias("refund"),
+        formats.ratio(pl.col("refund_fen"), pl.col("gmv_fen")).alias("refund_rate"),
+        formats.ratio(pl.col("gmv_fen"), pl.col("expected_gmv_fen")).alias("achievement"),
+    ]
+
+
+def _people(frame: pl.DataFrame) -> list[pl.Expr]:
+    return [
+        pl.col("orders"),
+        pl.col("units"),
+        _money("expected_gmv_fen", "expected"),
+        _money("gmv_fen", "gmv"),
+        formats.share(pl.col("gmv_fen"), pl.col("expected_gmv_fen"), 0).alias("vs_plan"),
+        formats.share(pl.col("refund_fen"), pl.col("gmv_fen")).alias("refunds"),
+    ]
+
+
+def _money(column: str, name: str) -> pl.Expr:
+    return formats.yuan_label(pl.col(column)).alias(name)
+
+
+SALES_COLUMNS = [
+    Column("orders", "orders", "right"),
+    Column("units", "units", "right"),
+    Column("expected", "expected GMV", "right"),
+    Column("gmv", "GMV", "right"),
+    Column("vs_plan", "vs plan", "right"),
+    Column("refunds", "refunds", "right"),
+]
+
+
+def _products_table(products: pl.DataFrame) -> Table:
+    frame = products.select(
+        "position",
+        "start",
+        "product_id",
+        "merchant_id",
+        "title",
+        "category_l1",
+        "role",
+        "minutes",
+        "expected_units",
+        formats.yuan(pl.col("expected_gmv_fen")).alias("expected_gmv"),
+        *_rates(products),
+        "verdict",
+        "regular",
+    )
+    view = products.select(
+        pl.col("position").cast(pl.String).fill_null("+"),
+        pl.col("start").fill_null(""),
+        "product_id",
+        "title",
+        pl.col("role").fill_null(""),
+        pl.col("expected_units").cast(pl.String).fill_null(""),
+        *_people(products),
+        pl.col("verdict").replace_strict(VERDICT_TEXT),
+        pl.when(pl.col("regular")).then(pl.lit("★")).otherwise(pl.lit("")).alias("regular"),
+    )
+    columns = [
+        Column("position", "#", "right"),
+        Column("start", "start"),
+        Column("product_id", "product"),
+        Column("title", "title", max_width=22),
+        Column("role", "role"),
+        Column("expected_units", "exp. units", "right"),
+        *SALES_COLUMNS,
+        Column("verdict", "verdict"),
+        Column("regular", "常播"),
+    ]
+    return Table("products", "per product (+: sold but not planned)", frame, view, columns)
+
+
+def _group_table(key: str, title: str, groups: pl.DataFrame, name: str) -> Table:
+    named = ["merchant_name"] if "merchant_name" in groups.columns else []
+    frame = groups.select(
+        name,
+        *named,
+        "planned_products",
+        formats.yuan(pl.col("expected_gmv_fen")).alias("expected_gmv"),
+        "sold_products",
+        *_rates(groups),
+    )
+    widest = int(groups["gmv_fen"].max() or 0)
+    view = groups.select(
+        pl.col(name).fill_null("—"),
+        *[pl.col(c).fill_null("") for c in named],
+        "planned_products",
+        "sold_products",
+        *_people(groups),
+        pl.col("gmv_fen")
+        .map_elements(lambda v: bar(v, widest), return_dtype=pl.String)
+        .alias("bar"),
+    )
+    heading = "category" if name == "category_l1" else "merchant"
+    columns = [
+        Column(name, heading),
+        *[Column(c, "name", max_width=16) for c in named],
+        Column("planned_products", "planned", "right"),
+        Column("sold_products", "sold", "right"),
+        *SALES_COLUMNS,
+        Column("bar", "GMV"),
+    ]
+    return Table(key, title, frame, view, columns)
+
+
+def _regulars_table(products: pl.DataFrame, rules: ReportRules) -> Table:
+    regulars = products.filter(pl.col("regular")).sort("gmv_fen", descending=True)
+    frame = regulars.select(
+        "product_id",
+        "title",
+        "merchant_id",
+        "category_l1",
+        "orders",
+        formats.yuan(pl.col("gmv_fen")).alias("gmv"),
+        formats.ratio(pl.col("gmv_fen"), pl.col("expected_gmv_fen")).alias("achievement"),
+        formats.ratio(pl.col("refund_fen"), pl.col("gmv_fen")).alias("refund_rate"),
+    )
+    view = regulars.select(
+        "product_id",
+        "title",
+        "merchant_id",
+        "orders",
+        _money("gmv_fen", "gmv"),
+        formats.share(pl.col("gmv_fen"), pl.col("expected_gmv_fen"), 0).alias("vs_plan"),
+        formats.share(pl.col("refund_fen"), pl.col("gmv_fen")).alias("refunds"),
+    )
+    rule = (
+        f"GMV ≥ {rules.regular_min_achievement_ppm / PPM:.0%} of plan, refunds ≤ "
+        f"{rules.regular_max_refund_ppm / PPM:.0%}, at least {rules.regular_min_orders} orders"
+    )
+    columns = [
+        Column("product_id", "product"),
+        Column("title", "title", max_width=22),
+        Column("merchant_id", "merchant"),
+        Column("orders", "orders", "right"),
+        Column("gmv", "GMV", "right"),
+        Column("vs_plan", "vs plan", "right"),
+        Column("refunds", "refunds", "right"),
+    ]
+    return Table(
+        "regulars",
+        f"worth keeping as regulars 常播款 ({rule})",
+        frame,
+        view,
+        columns,
+        empty="no product met the rule",
+    )
+
+
+def _figures(products: pl.DataFrame, income) -> list[Figure]:
+    planned = products.filter(pl.col("expected_gmv_fen").is_not_null())
+    expected = int(planned["expected_gmv_fen"].sum())
+    gmv, refund = int(products["gmv_fen"].sum()), int(products["refund_fen"].sum())
+    counts = products["verdict"].value_counts()
+    verdicts = dict(zip(counts["verdict"], counts["count"], strict=True))
+    leader = income.frame.filter(pl.col("party") == "leader")
+    leader_text = leader["estimated"][0] if leader.height else "0.00"
+
+    def fraction(num: int, den: int) -> str | None:
+        return pl.select(formats.ratio(pl.lit(num), pl.lit(den))).item()
+
+    def percent(num: int, den: int) -> str:
+        return pl.select(formats.share(pl.lit(num), pl.lit(den), 0)).item() or "—"
+
+    return [
+        Figure("gmv", "GMV", formats.fen_text(gmv), formats.fen_label(gmv)),
+        Figure(
+            "expected_gmv", "expected GMV", formats.fen_text(expected), formats.fen_label(expected)
+        ),
+        Figure("achievement", "GMV vs plan", fraction(gmv, expected), percent(gmv, expected)),
+        Figure("orders", "orders", int(products["orders"].sum()), f"{products['orders'].sum():,}"),
+        Figure("units", "units", int(products["units"].sum()), f"{products['units'].sum():,}"),
+        Figure("refund_rate", "refunds", fraction(refund, gmv), percent(refund, gmv)),
+        Figure(
+            "leader_income",
+            "team leader income (estimated)",
+            leader_text,
+            formats.fen_label(_fen(leader_text)),
+        ),
+        Figure(
+            "products_sold",
+            "products sold / planned",
+            {"sold": int((planned["orders"] > 0).sum()), "planned": planned.height},
+            f"{int((planned['orders'] > 0).sum())} / {planned.height}",
+        ),
+        Figure(
+            "verdicts",
+            "beat / to plan / missed",
+            {k: int(verdicts.get(k, 0)) for k in VERDICT_TEXT},
+            f"{verdicts.get('beat', 0)} / {verdicts.get('on_plan', 0)} / "
+            f"{verdicts.get('missed', 0)}",
+        ),
+        Figure(
+            "regulars",
+            "regulars 常播款",
+            int(products["regular"].sum()),
+            str(products["regular"].sum()),
+        ),
+    ]
+
+
+def _fen(yuan_text: str) -> int:
+    sign = -1 if yuan_text.startswith("-") else 1
+    whole, cents = yuan_text.lstrip("-").split(".")
+    return sign * (int(whole) * 100 + int(cents))
+
+
+def _label(position, title) -> str:
+    mark = f"{position}." if position is not None else "+"
+    return f"{mark} {title or ''}".strip()
+
+
+def _charts(products: pl.DataFrame, categories: pl.DataFrame, income) -> list[Chart]:
+    def series(name: str, frame: pl.DataFrame, column: str) -> Series:
+        values = [int(v or 0) for v in frame[column]]
+        texts = ["" if v is None else formats.fen_label(int(v)) for v in frame[column]]
+        return Series(name, values, texts)
+
+    labels = [_label(p, t) for p, t in zip(products["position"], products["title"], strict=True)]
+    parties = income.frame.group_by("party", maintain_order=True).agg(
+        pl.col("estimated").map_elements(_fen, return_dtype=pl.Int64).sum().alias("fen")
+    )
+    parties = parties.filter(pl.col("party") != "base").with_columns(
+        pl.col("party").replace_strict(PARTY_LABELS, default=pl.col("party"))
+    )
+    return [
+        Chart(
+            "gmv_by_product",
+            "GMV by product: plan against actual",
+            "bars",
+            labels,
+            [series("plan", products, "expected_gmv_fen"), series("actual", products, "gmv_fen")],
+            note="in run-sheet order; + marks a product sold but not planned",
+        ),
+        Chart(
+            "gmv_by_category",
+            "GMV by category: plan against actual",
+            "bars",
+            [c or "—" for c in categories["category_l1"]],
+            [
+                series("plan", categories, "expected_gmv_fen"),
+                series("actual", categories, "gmv_fen"),
+            ],
+        ),
+        Chart(
+            "income",
+            "who earns what (estimated, from the ledger)",
+            "bars",
+            parties["party"].to_list(),
+            [series("income", parties, "fen")],
+        ),
+    ]
