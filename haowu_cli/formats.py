@@ -93,3 +93,13 @@ def fen_label(fen: int) -> str:
 def yuan_label(fen: pl.Expr) -> pl.Expr:
     """Integer fen as money for people, grouped: 123456 -> "¥1,234.56"; null stays null."""
     return fen.map_elements(lambda v: f"¥{fen_text(v, grouped=True)}", return_dtype=pl.String)
+
+
+def ratio_of(numerator: int, denominator: int, places: int = 4) -> str | None:
+    """`ratio` of two whole numbers outside a frame (the same rounding)."""
+    return pl.select(ratio(pl.lit(numerator), pl.lit(denominator), places)).item()
+
+
+def share_of(numerator: int, denominator: int, places: int = 1) -> str:
+    """`share` of two whole numbers outside a frame; "—" when the denominator is 0."""
+    return pl.select(share(pl.lit(numerator), pl.lit(denominator), places)).item() or "—"

@@ -49,11 +49,8 @@ def merchants_report(store: db.Store, rules: ReportRules, month: dt.date | None)
     )
     gmv_word = "paid" if rules.merchant_gmv == "paid" else "net of refunds"
     total, total_before = int(merchants["gmv_fen"].sum()), int(merchants["previous_fen"].sum())
-    growth = pl.select(formats.ratio(pl.lit(total - total_before), pl.lit(total_before))).item()
-    growth_text = (
-        pl.select(formats.share(pl.lit(total - total_before), pl.lit(total_before), 0)).item()
-        or "—"
-    )
+    growth = formats.ratio_of(total - total_before, total_before)
+    growth_text = formats.share_of(total - total_before, total_before, 0)
     label = f"{month:%Y-%m}"
     active = merchants.filter(pl.col("orders") > 0).height
     firsts = crossings.filter(pl.col("first_time")).height

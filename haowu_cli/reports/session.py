@@ -382,21 +382,22 @@ def _figures(products: pl.DataFrame, income) -> list[Figure]:
     leader = income.frame.filter(pl.col("party") == "leader")
     leader_text = leader["estimated"][0] if leader.height else "0.00"
 
-    def fraction(num: int, den: int) -> str | None:
-        return pl.select(formats.ratio(pl.lit(num), pl.lit(den))).item()
-
-    def percent(num: int, den: int) -> str:
-        return pl.select(formats.share(pl.lit(num), pl.lit(den), 0)).item() or "—"
-
     return [
         Figure("gmv", "GMV", formats.fen_text(gmv), formats.fen_label(gmv)),
         Figure(
             "expected_gmv", "expected GMV", formats.fen_text(expected), formats.fen_label(expected)
         ),
-        Figure("achievement", "GMV vs plan", fraction(gmv, expected), percent(gmv, expected)),
+        Figure(
+            "achievement",
+            "GMV vs plan",
+            formats.ratio_of(gmv, expected),
+            formats.share_of(gmv, expected, 0),
+        ),
         Figure("orders", "orders", int(products["orders"].sum()), f"{products['orders'].sum():,}"),
         Figure("units", "units", int(products["units"].sum()), f"{products['units'].sum():,}"),
-        Figure("refund_rate", "refunds", fraction(refund, gmv), percent(refund, gmv)),
+        Figure(
+            "refund_rate", "refunds", formats.ratio_of(refund, gmv), formats.share_of(refund, gmv)
+        ),
         Figure(
             "leader_income",
             "team leader income (estimated)",
