@@ -61,7 +61,8 @@ def ratio(numerator: pl.Expr, denominator: pl.Expr, places: int = 4) -> pl.Expr:
     with integer arithmetic: 3, 4 -> "0.75"; 2, 3 -> "0.6667"; -1, 8 -> "-0.125". Null when
     the denominator is 0 or null."""
     scale = 10**places
-    num, den = numerator.cast(pl.Int64), denominator.cast(pl.Int64)
+    # In 128 bits, so that the scaled quotient of large sums cannot wrap around.
+    num, den = numerator.cast(pl.Int128), denominator.cast(pl.Int128)
     scaled = (num.abs() * scale * 2 + den) // (den * 2)
     text = pl.concat_str(
         [
@@ -77,7 +78,7 @@ def ratio(numerator: pl.Expr, denominator: pl.Expr, places: int = 4) -> pl.Expr:
 
 def share(numerator: pl.Expr, denominator: pl.Expr, places: int = 1) -> pl.Expr:
     """Whole numbers' quotient as a percentage for people: 1, 3 -> "33.3%"; 1, 2 -> "50%"."""
-    return ratio(numerator.cast(pl.Int64) * 100, denominator, places) + pl.lit("%")
+    return ratio(numerator.cast(pl.Int128) * 100, denominator, places) + pl.lit("%")
 
 
 def fen_label(fen: int) -> str:
@@ -92,7 +93,7 @@ def fen_label(fen: int) -> str:
 
 def yuan_label(fen: pl.Expr) -> pl.Expr:
     """Integer fen as money for people, grouped: 123456 -> "¥1,234.56"; null stays null."""
-    return fen.map_elements(lambda v: f"¥{fen_text(v, grouped=True)}", return_dtype=pl.String)
+    return fen.map_elements(lambda v: f"¥{fen_text(int(v), grouped=True)}", return_dtype=pl.String)
 
 
 def ratio_of(numerator: int, denominator: int, places: int = 4) -> str | None:

@@ -960,7 +960,7 @@ def session_orders(
     """A session's orders per product: by 专场ID (`session_id`) when given, else the
     anchor's orders paid from `start` to `end`. `orders` counts every order, `units` its
     quantity (1 when the sheet gave none), `gmv_fen` the paid amounts, `refund_fen` what was
-    refunded; with the product's title, merchant and category, and the 专场IDs seen."""
+    refunded; with the product's title, merchant and category."""
     if session_id is not None:
         where, params = "o.session_id = ?", [session_id]
     else:
@@ -973,14 +973,23 @@ def session_orders(
                coalesce(any_value(o.category_l1), any_value(p.category_l1)) AS category_l1,
                count(*) AS orders, CAST(sum(coalesce(o.quantity, 1)) AS BIGINT) AS units,
                CAST(sum(o.paid_amount_fen) AS BIGINT) AS gmv_fen,
-               CAST(sum({REFUNDED_FEN}) AS BIGINT) AS refund_fen,
-               string_agg(DISTINCT o.session_id, ', ' ORDER BY o.session_id) AS session_ids
+               CAST(sum({REFUNDED_FEN}) AS BIGINT) AS refund_fen
         FROM orders o LEFT JOIN products p USING (product_id)
         WHERE {where}
         GROUP BY o.product_id ORDER BY o.product_id
         """,
         params,
     )
+
+
+def session_ids(con: duckdb.DuckDBPyConnection, anchor_id, start, end) -> list[tuple]:
+    """The 专场IDs of an anchor's orders paid from `start` to `end`, with their orders (null
+    for orders without one), the most orders first."""
+    return con.execute(
+        "SELECT session_id, count(*) AS orders FROM orders "
+        "WHERE anchor_id = ? AND paid_at BETWEEN ? AND ? GROUP BY ALL ORDER BY 2 DESC, 1",
+        [anchor_id, start, end],
+    ).fetchall()
 
 
 def merchant_names(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
@@ -995,14 +1004,17 @@ def merchant_names(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
 
 def monthly_gmv(con: duckdb.DuckDBPyConnection, *, net: bool) -> pl.DataFrame:
     """GMV per merchant and month (`month`: the first day), from every order with a paid
-    date: paid amounts, or paid − refunded (`net`); with the orders counted."""
+    date: paid amounts, or paid − refunded (`net`); with the orders counted. An order
+    without a merchant takes its product's; those with neither have a null merchant."""
     amount = f"paid_amount_fen - ({REFUNDED_FEN})" if net else "paid_amount_fen"
     return _frame(
         con,
         f"""
-        SELECT merchant_id, CAST(date_trunc('month', paid_at) AS DATE) AS month,
+        SELECT coalesce(o.merchant_id, p.merchant_id) AS merchant_id,
+               CAST(date_trunc('month', o.paid_at) AS DATE) AS month,
                count(*) AS orders, CAST(sum({amount}) AS BIGINT) AS gmv_fen
-        FROM orders WHERE paid_at IS NOT NULL AND merchant_id IS NOT NULL
+        FROM orders o LEFT JOIN products p USING (product_id)
+        WHERE o.paid_at IS NOT NULL
         GROUP BY ALL ORDER BY ALL
         """,
         [],

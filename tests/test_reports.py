@@ -41,13 +41,15 @@ ORDER_HEADER = [
 AS_OF = dt.date(2027, 1, 31)
 
 
-def order(oid, product, paid, *, quantity="1", status="已收货", refund="", anchor="A1", day="01"):
+def order(
+    oid, product, paid, *, quantity="1", status="已收货", refund="", anchor="A1", day="01", zc="ZC1"
+):
     received = "" if status != "已收货" else f"2026-12-{int(day) + 2:02d}"
     return [
         oid,
         product,
         anchor,
-        "ZC1",
+        zc,
         quantity,
         paid,
         f"2026-12-{day} 20:{len(oid):02d}:00",
@@ -177,8 +179,8 @@ def session_world(store, tmp_path):
             order("O5", "P2", "10.00"),
             order("O6", "P2", "20.00", quantity="2"),
             order("O7", "P3", "10.00"),
-            order("X1", "P1", "100.00", anchor="A2"),  # another anchor
-            order("X2", "P1", "100.00", day="02"),  # the next day
+            order("X1", "P1", "100.00", anchor="A2", zc="ZC-A2"),  # another anchor's session
+            order("X2", "P1", "100.00", day="02", zc="ZC2"),  # A1's session the next day
         ],
     )
     assert plan_id == 1
@@ -219,18 +221,23 @@ def test_session_review_groups_figures_and_income(session_world):
         "orders": 4,
         "units": 6,
         "gmv": "600.00",
+        "off_sheet_gmv": "0.00",
         "refund": "140.00",
         "refund_rate": "0.2333",
         "achievement": "0.8571",
     }
+    # 日百 only sold P3, which was not planned: no expectation, nothing to measure.
     assert categories["日百"]["planned_products"] == 0
+    assert categories["日百"]["expected_gmv"] is None
+    assert (categories["日百"]["gmv"], categories["日百"]["off_sheet_gmv"]) == ("10.00", "10.00")
     assert categories["日百"]["achievement"] is None
     merchants = {r["merchant_id"]: r for r in report.table("merchants").frame.to_dicts()}
     assert merchants["M1"]["merchant_name"] == "花漾"
     assert (merchants["M2"]["gmv"], merchants["M3"]["gmv"]) == ("30.00", "10.00")
     figures = {f.key: f.value for f in report.figures}
     assert figures["gmv"] == "640.00" and figures["expected_gmv"] == "800.00"
-    assert figures["achievement"] == "0.8"
+    assert figures["achievement"] == "0.7875"  # the planned products' ¥630 against ¥800
+    assert figures["off_sheet_gmv"] == "10.00"
     assert (figures["orders"], figures["units"]) == (7, 10)
     assert figures["refund_rate"] == "0.2188"  # 140 / 640 = 0.21875, half up
     assert figures["verdicts"] == {"beat": 1, "missed": 2, "on_plan": 0, "not_planned": 1}
@@ -272,12 +279,41 @@ def test_beat_and_missed_thresholds_come_from_the_config(session_world, tmp_path
 def test_orders_session_picks_orders_by_their_session_id(session_world, tmp_path):
     load_orders(session_world, tmp_path, [order("Z9", "P2", "50.00", anchor="A9")], "z.csv")
     with session_world.write() as con:
-        con.execute("UPDATE orders SET session_id = 'ZC2' WHERE order_id = 'Z9'")
+        con.execute("UPDATE orders SET session_id = 'ZC7' WHERE order_id = 'Z9'")
     report = session_report(
-        session_world, load_report_rules(CONFIGS), 1, orders_session="ZC2", as_of=AS_OF
+        session_world, load_report_rules(CONFIGS), 1, orders_session="ZC7", as_of=AS_OF
     )
     sold = report.table("products").frame.filter(pl.col("orders") > 0)
     assert sold.select("product_id", "gmv").rows() == [("P2", "50.00")]
+
+
+def test_orders_of_several_sessions_in_the_window_are_not_guessed(session_world, tmp_path):
+    rows = [order("Y1", "P1", "100.00"), order("Y2", "P2", "10.00"), order("Y3", "P2", "10.00")]
+    load_orders(session_world, tmp_path, rows, "y.csv")
+    with session_world.write() as con:  # a second session of A1 the same day; one bare order
+        con.execute("UPDATE orders SET session_id = 'ZC9' WHERE order_id IN ('Y1', 'Y2')")
+        con.execute("UPDATE orders SET session_id = NULL WHERE order_id = 'Y3'")
+    rules = load_report_rules(CONFIGS)
+    with pytest.raises(UsageError, match=r"belong to 2 sessions: ZC1 \(7 orders\), ZC9 \(2"):
+        session_report(session_world, rules, 1, as_of=AS_OF)
+    named = session_report(session_world, rules, 1, orders_session="ZC1", as_of=AS_OF)
+    assert {f.key: f.value for f in named.figures}["orders"] == 7
+    with session_world.write() as con:  # now only ZC1 and the bare order
+        con.execute("DELETE FROM orders WHERE session_id = 'ZC9'")
+    found = session_report(session_world, rules, 1, as_of=AS_OF)
+    assert {f.key: f.value for f in found.figures}["orders"] == 7
+    assert "matched: the orders of 专场 ZC1, the 专场 of A1's orders paid 2026-12-01" in found.notes
+    assert "1 of A1's orders paid 2026-12-01 carry no 专场ID and are left out" in found.notes
+    with pytest.raises(UsageError, match="needs a 专场ID"):
+        session_report(session_world, rules, 1, orders_session=" ", as_of=AS_OF)
+
+
+def test_sums_too_large_for_64_bits_keep_their_verdict(session_world, tmp_path):
+    load_orders(session_world, tmp_path, [order("BIG", "P2", "100000000000.00")], "big.csv")
+    report = session_report(session_world, load_report_rules(CONFIGS), 1, as_of=AS_OF)
+    p2 = report.table("products").frame.row(0, named=True)
+    assert p2["gmv"] == "100000000030.00" and p2["verdict"] == "beat"
+    assert p2["achievement"] == "1000000000.3"  # ¥100,000,000,030 against ¥100
 
 
 def test_a_multi_session_plan_asks_which_session(session_world):
@@ -291,6 +327,8 @@ def test_a_multi_session_plan_asks_which_session(session_world):
     rules = load_report_rules(CONFIGS)
     with pytest.raises(UsageError, match="2 sessions.*1: A1 on 2026-12-01; 2: A2"):
         session_report(session_world, rules, 2, as_of=AS_OF)
+    first = session_report(session_world, rules, 2, session=1, as_of=AS_OF)
+    assert first.title == "Session review 数据复盘: plan 2, session 1"
     second = session_report(session_world, rules, 2, session=2, as_of=AS_OF)
     p1 = second.table("products").frame.row(0, named=True)
     assert (p1["orders"], p1["gmv"], p1["verdict"]) == (1, "100.00", "on_plan")  # X1, of A2
@@ -379,11 +417,10 @@ def test_merchant_growth_in_a_month(growth_world, tmp_path):
     assert (merchants["M4"]["gmv"], merchants["M4"]["growth"]) == ("0.00", "-1")
     crossed = report.table("crossed").frame.select("merchant_id", "milestone", "first_time")
     assert crossed.rows() == [("M2", "5千", True), ("M2", "1千", True), ("M1", "1千", False)]
-    closest = report.table("closest").frame
+    closest = report.table("closest").frame  # M4 sold nothing this month: not listed
     assert closest.select("merchant_id", "gap", "progress").rows() == [
         ("M3", "100.00", "0.9"),
         ("M1", "3500.00", "0.3"),
-        ("M4", "1000.00", "0"),
     ]
     figures = {f.key: f.value for f in report.figures}
     assert (figures["gmv"], figures["previous_gmv"]) == ("7600.00", "3300.00")
@@ -399,6 +436,20 @@ def test_merchant_growth_net_of_refunds_and_an_earlier_month(growth_world, tmp_p
     november = merchants_report(growth_world, rules, dt.date(2026, 11, 1))
     crossed = november.table("crossed").frame.select("merchant_id", "milestone", "first_time")
     assert crossed.rows() == [("M4", "1千", True)]  # M1 reached 1千 in October, not since
+
+
+def test_orders_without_a_merchant_are_counted_out_loud(growth_world, tmp_path):
+    load_orders(growth_world, tmp_path, [order("N1", "P1", "70.00")], "n.csv")
+    with growth_world.write() as con:  # imported before its product, its product gone since
+        con.execute("UPDATE orders SET merchant_id = NULL WHERE order_id IN ('N1', 'C')")
+        con.execute("UPDATE orders SET product_id = 'GONE' WHERE order_id = 'N1'")
+    rules = load_report_rules(config_with(tmp_path, MILESTONES.replace("GMV", "paid")))
+    report = merchants_report(growth_world, rules, None)
+    m1 = report.table("merchants").frame.filter(pl.col("merchant_id") == "M1").row(0, named=True)
+    assert m1["gmv"] == "1500.00"  # order C takes its product's merchant
+    assert any(n.startswith("1 orders of 2026-12 name no merchant") for n in report.notes)
+    with pytest.raises(UsageError, match="no month before 0001-01"):
+        merchants_report(growth_world, rules, dt.date(1, 1, 1))
 
 
 def test_merchant_growth_needs_orders(store, tmp_path):
@@ -418,6 +469,19 @@ def test_report_config_problems_name_file_line_and_key(tmp_path):
     assert "reports.yaml:10 merchants.gmv: expected paid or net, got 'gross'" in problems
     assert "merchants.milestones: list the milestones from the lowest" in problems
     assert "merchants.colour: unknown key" in problems
+    folder = config_with(tmp_path, MILESTONES.replace("GMV", "paid").replace("1.2", "abc"))
+    with pytest.raises(ConfigError) as caught:
+        load_report_rules(folder)
+    assert len(caught.value.problems) == 1 and "session.beat" in caught.value.problems[0]
+
+
+def test_a_milestone_without_a_name_is_named_by_its_amount(tmp_path):
+    folder = config_with(tmp_path, MILESTONES.replace("GMV", "paid").replace("name: 5千, ", ""))
+    rules = load_report_rules(folder)
+    assert [(m.name, m.gmv_fen) for m in rules.milestones] == [
+        ("1千", 100_000),
+        ("¥5,000", 500_000),
+    ]
 
 
 # --- grades ------------------------------------------------------------------------------------

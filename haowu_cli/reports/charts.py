@@ -18,7 +18,7 @@ VALUE_ROOM = 120  # for the text after a bar
 FONT = 12
 PALETTE = {
     "one": ["#e8590c"],  # Kuaishou orange
-    "two": ["#adb5bd", "#e8590c"],  # plan (grey) against actual (orange)
+    "two": ["#adb5bd", "#e8590c", "#4dabf7"],  # plan (grey), actual (orange), off the sheet
     "levels": ["#7f2704", "#c2410c", "#f97316", "#fdba74", "#fde2c5", "#e9ecef"],  # L5 … L0
 }
 

@@ -89,8 +89,8 @@ def _by_party(totals: pl.DataFrame, title: str) -> CommissionReport:
         ]
     ).select(
         "party",
-        (pl.lit("¥") + formats.yuan(pl.col("estimated_fen"))).alias("estimated"),
-        (pl.lit("¥") + formats.yuan(pl.col("settled_fen"))).alias("settled"),
+        formats.yuan_label(pl.col("estimated_fen")).alias("estimated"),
+        formats.yuan_label(pl.col("settled_fen")).alias("settled"),
     )
     check, balanced = _check(totals)
     return CommissionReport(frame, table, title, check, balanced)

@@ -15,13 +15,15 @@ import polars as pl
 
 from haowu_cli import formats
 from haowu_cli import store as db
-from haowu_cli.errors import HaowuError
+from haowu_cli.errors import HaowuError, UsageError
 from haowu_cli.render import Column
 from haowu_cli.reports.document import Chart, Figure, Report, Series, Table, bar
 from haowu_cli.reports.settings import PPM, Milestone, ReportRules
 
 
 def previous_month(month: dt.date) -> dt.date:
+    if (month.year, month.month) == (1, 1):
+        raise UsageError("there is no month before 0001-01")
     return (month.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
 
 
@@ -36,12 +38,14 @@ def merchants_report(store: db.Store, rules: ReportRules, month: dt.date | None)
         )
     month = (month or monthly["month"].max()).replace(day=1)
     before = previous_month(month)
+    unknown = monthly.filter(pl.col("merchant_id").is_null() & (pl.col("month") == month))
+    monthly = monthly.filter(pl.col("merchant_id").is_not_null())
     merchants = _merchants(monthly, month, before, rules.milestones).join(
-        names, on="merchant_id", how="left"
+        names, on="merchant_id", how="left", maintain_order="left"
     )
     crossings = _crossings(merchants, rules.milestones)
     closest = (
-        merchants.filter(pl.col("next_fen").is_not_null())
+        merchants.filter(pl.col("next_fen").is_not_null() & (pl.col("gmv_fen") > 0))
         .with_columns((pl.col("gmv_fen") * PPM // pl.col("next_fen")).alias("_progress"))
         .sort(["_progress", "gap_fen", "merchant_id"], descending=[True, False, False])
         .head(rules.closest)
@@ -84,7 +88,15 @@ def merchants_report(store: db.Store, rules: ReportRules, month: dt.date | None)
             _closest_table(closest),
         ],
         charts=_charts(merchants, closest, label, before),
-        notes=[] if active else [f"no orders paid in {label}"],
+        notes=([] if active else [f"no orders paid in {label}"])
+        + (
+            [
+                f"{unknown['orders'].sum():,} orders of {label} name no merchant, nor does their "
+                "product: left out (import the product sheet)"
+            ]
+            if unknown.height
+            else []
+        ),
     )
 
 
@@ -196,7 +208,7 @@ def _merchants_table(merchants: pl.DataFrame, label: str, before) -> Table:
         Column("reached", "reached"),
         Column("next", "next"),
         Column("gap", "gap", "right"),
-        Column("bar", "GMV"),
+        Column("bar", ""),
     ]
     return Table("merchants", f"GMV per merchant, {label}", frame, view, columns)
 
@@ -266,7 +278,7 @@ def _closest_table(closest: pl.DataFrame) -> Table:
         Column("gmv", "GMV", "right"),
         Column("next", "next"),
         Column("gap", "gap", "right"),
-        Column("progress", "reached", "right"),
+        Column("progress", "progress", "right"),
         Column("bar", "of the next milestone"),
     ]
     return Table(
@@ -275,7 +287,7 @@ def _closest_table(closest: pl.DataFrame) -> Table:
         frame,
         view,
         columns,
-        empty="every merchant is past the last milestone",
+        empty="no merchant with orders this month below the last milestone",
     )
 
 

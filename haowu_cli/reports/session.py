@@ -34,6 +34,18 @@ VERDICT_TEXT = {
     "not_planned": "not planned",
 }
 SALES = ["orders", "units", "gmv_fen", "refund_fen"]
+# What the plan said of each product (besides its expected GMV).
+SLOT_COLUMNS = (
+    "position",
+    "start",
+    "product_id",
+    "merchant_id",
+    "title",
+    "category_l1",
+    "role",
+    "minutes",
+    "expected_units",
+)
 
 
 def session_report(
@@ -45,16 +57,27 @@ def session_report(
     orders_session: str | None = None,
     as_of: dt.date,
 ) -> Report:
+    if orders_session is not None and not orders_session.strip():
+        raise UsageError("--orders-session needs a 专场ID")
     with store.read() as con:
         record = db.plan_record(con, plan_id)
         if record is None:
             raise HaowuError(f"no plan {plan_id}", hint="haowu sessions lists the saved plans")
         items = db.plan_items(con, plan_id)
+        sessions = items["session"].n_unique()
         number, spec = _pick_session(plan_id, items, json.loads(record["brief"]), session)
         items = items.filter(pl.col("session") == number)
         anchor_id, day = items["anchor_id"][0], items["session_date"][0]
         hour, minute = (int(x) for x in spec["start"].split(":"))
         last_day = day + dt.timedelta(days=(hour * 60 + minute + spec["minutes"] - 1) // 1440)
+        dates = str(day) if last_day == day else f"{day} to {last_day}"
+        notes = []
+        if orders_session is None:
+            orders_session, notes = _find_session_id(
+                db.session_ids(con, anchor_id, day, last_day), f"{anchor_id}'s orders paid {dates}"
+            )
+        else:
+            notes = [f"matched: the orders of 专场 {orders_session}"]
         sales = db.session_orders(
             con, session_id=orders_session, anchor_id=anchor_id, start=day, end=last_day
         )
@@ -68,21 +91,14 @@ def session_report(
     income = commission_report(store, by="party", as_of=as_of, filters=ledger_filters)
 
     products = _products(items, sales, rules)
-    dates = str(day) if last_day == day else f"{day} to {last_day}"
-    matched = (
-        f"orders of 专场 {orders_session}"
-        if orders_session
-        else f"anchor {anchor_id}'s orders paid {dates}"
-        + (f" (专场 {', '.join(_session_ids(sales))})" if _session_ids(sales) else "")
-    )
-    notes = [f"matched: {matched}", f"income {income.check}"]
+    notes.append(f"income {income.check}")
     if sales.is_empty():
         notes.append(
             "no orders matched: import the session's orders (haowu import --kind orders FILE), "
             "or name its 专场ID with --orders-session"
         )
     title = f"Session review 数据复盘: plan {plan_id}" + (
-        f", session {number}" if items["session"].n_unique() > 1 or number > 1 else ""
+        f", session {number}" if sessions > 1 else ""
     )
     subtitle = (
         f"{anchor_id} {anchor.get('name') or ''} on {day} from {spec['start']}, "
@@ -90,7 +106,9 @@ def session_report(
     )
     groups = {
         "categories": _groups(products, ["category_l1"]),
-        "merchants": _groups(products, ["merchant_id"]).join(names, on="merchant_id", how="left"),
+        "merchants": _groups(products, ["merchant_id"]).join(
+            names, on="merchant_id", how="left", maintain_order="left"
+        ),
     }
     return Report(
         kind="session",
@@ -141,31 +159,34 @@ def _pick_session(plan_id: int, items: pl.DataFrame, brief: dict, session: int |
     return number, brief["sessions"][number - 1]
 
 
-def _session_ids(sales: pl.DataFrame) -> list[str]:
-    found = set()
-    for ids in sales["session_ids"].drop_nulls():
-        found.update(ids.split(", "))
-    return sorted(found)
+def _find_session_id(found: list[tuple], window: str) -> tuple[str | None, list[str]]:
+    """Which 专场 the session's orders are: the one 专场ID among the anchor's orders in the
+    session's window (several: the team leader must say which), or none when they carry
+    none. With the notes that say what was matched."""
+    named = [(sid, n) for sid, n in found if sid is not None]
+    unnamed = sum(n for sid, n in found if sid is None)
+    if len(named) > 1:
+        listed = ", ".join(f"{sid} ({n:,} orders)" for sid, n in named)
+        raise UsageError(
+            f"{window} belong to {len(named)} sessions: {listed}",
+            hint="name this plan's session with --orders-session 专场ID",
+        )
+    if not named:
+        return None, [f"matched: {window} (they carry no 专场ID)"] if unnamed else []
+    notes = [f"matched: the orders of 专场 {named[0][0]}, the 专场 of {window}"]
+    if unnamed:
+        notes.append(f"{unnamed:,} of {window} carry no 专场ID and are left out")
+    return named[0][0], notes
 
 
 def _products(items: pl.DataFrame, sales: pl.DataFrame, rules: ReportRules) -> pl.DataFrame:
     """One row per product planned or sold: the plan's slot and expectation beside the sales,
     the verdict and whether it is a regular (常播款)."""
-    planned = items.select(
-        "position",
-        "start",
-        "product_id",
-        "merchant_id",
-        "title",
-        "category_l1",
-        "role",
-        "minutes",
-        "expected_units",
-        "expected_gmv_fen",
-    )
+    planned = items.select(*SLOT_COLUMNS, "expected_gmv_fen")
     sold = sales.select("product_id", "title", "merchant_id", "category_l1", *SALES)
     frame = planned.join(sold, on="product_id", how="full", coalesce=True, suffix="_sold")
-    gmv, expected = pl.col("gmv_fen"), pl.col("expected_gmv_fen")
+    # In 128 bits: fen × a million would overflow 64 for sums above ¥92 billion.
+    gmv, expected = pl.col("gmv_fen").cast(pl.Int128), pl.col("expected_gmv_fen").cast(pl.Int128)
     verdict = (
         pl.when(expected.is_null())
         .then(pl.lit("not_planned"))
@@ -182,7 +203,7 @@ def _products(items: pl.DataFrame, sales: pl.DataFrame, rules: ReportRules) -> p
         & (gmv > 0)
         & (pl.col("orders") >= rules.regular_min_orders)
         & (gmv * PPM >= expected * rules.regular_min_achievement_ppm)
-        & (pl.col("refund_fen") * PPM <= gmv * rules.regular_max_refund_ppm)
+        & (pl.col("refund_fen").cast(pl.Int128) * PPM <= gmv * rules.regular_max_refund_ppm)
     )
     return (
         frame.with_columns(
@@ -193,8 +214,14 @@ def _products(items: pl.DataFrame, sales: pl.DataFrame, rules: ReportRules) -> p
             *[pl.col(c).fill_null(0) for c in SALES],
         )
         .drop("title_sold", "merchant_id_sold", "category_l1_sold")
-        .with_columns(verdict.alias("verdict"))
-        .with_columns(regular.fill_null(False).alias("regular"))
+        .with_columns(
+            verdict.alias("verdict"),
+            regular.fill_null(False).alias("regular"),
+            # What the plan is measured by: the GMV of planned products; the rest sold off
+            # the sheet.
+            pl.when(expected.is_not_null()).then("gmv_fen").otherwise(0).alias("planned_gmv_fen"),
+            pl.when(expected.is_null()).then("gmv_fen").otherwise(0).alias("off_sheet_gmv_fen"),
+        )
         .sort(
             pl.col("position").is_null(),
             "position",
@@ -210,33 +237,36 @@ def _groups(products: pl.DataFrame, by: list[str]) -> pl.DataFrame:
         products.group_by(by)
         .agg(
             planned.sum().cast(pl.Int64).alias("planned_products"),
-            pl.col("expected_gmv_fen").sum().alias("expected_gmv_fen"),
+            pl.when(planned.any()).then(pl.col("expected_gmv_fen").sum()).alias("expected_gmv_fen"),
             (pl.col("orders") > 0).sum().cast(pl.Int64).alias("sold_products"),
-            *[pl.col(c).sum() for c in SALES],
+            *[pl.col(c).sum() for c in [*SALES, "planned_gmv_fen", "off_sheet_gmv_fen"]],
         )
         .sort(["gmv_fen", *by], descending=[True] + [False] * len(by), nulls_last=True)
     )
 
 
-def _rates(frame: pl.DataFrame) -> list[pl.Expr]:
-    """The machine columns every table shares: money as yuan, ratios as fractions."""
+def _rates(*, off_sheet: bool = False) -> list[pl.Expr]:
+    """The machine columns every table shares: money as yuan, ratios as fractions; the
+    achievement is the planned products' GMV against the plan."""
     return [
         pl.col("orders"),
         pl.col("units"),
         formats.yuan(pl.col("gmv_fen")).alias("gmv"),
+        *([formats.yuan(pl.col("off_sheet_gmv_fen")).alias("off_sheet_gmv")] if off_sheet else []),
         formats.yuan(pl.col("refund_fen")).alias("refund"),
         formats.ratio(pl.col("refund_fen"), pl.col("gmv_fen")).alias("refund_rate"),
-        formats.ratio(pl.col("gmv_fen"), pl.col("expected_gmv_fen")).alias("achievement"),
+        formats.ratio(pl.col("planned_gmv_fen"), pl.col("expected_gmv_fen")).alias("achievement"),
     ]
 
 
-def _people(frame: pl.DataFrame) -> list[pl.Expr]:
+def _people(*, off_sheet: bool = False) -> list[pl.Expr]:
     return [
         pl.col("orders"),
         pl.col("units"),
-        _money("expected_gmv_fen", "expected"),
+        _money("expected_gmv_fen", "expected").fill_null("—"),
         _money("gmv_fen", "gmv"),
-        formats.share(pl.col("gmv_fen"), pl.col("expected_gmv_fen"), 0).alias("vs_plan"),
+        *([_money("off_sheet_gmv_fen", "off_sheet")] if off_sheet else []),
+        formats.share(pl.col("planned_gmv_fen"), pl.col("expected_gmv_fen"), 0).alias("vs_plan"),
         formats.share(pl.col("refund_fen"), pl.col("gmv_fen")).alias("refunds"),
     ]
 
@@ -257,17 +287,9 @@ SALES_COLUMNS = [
 
 def _products_table(products: pl.DataFrame) -> Table:
     frame = products.select(
-        "position",
-        "start",
-        "product_id",
-        "merchant_id",
-        "title",
-        "category_l1",
-        "role",
-        "minutes",
-        "expected_units",
+        *SLOT_COLUMNS,
         formats.yuan(pl.col("expected_gmv_fen")).alias("expected_gmv"),
-        *_rates(products),
+        *_rates(),
         "verdict",
         "regular",
     )
@@ -278,7 +300,7 @@ def _products_table(products: pl.DataFrame) -> Table:
         "title",
         pl.col("role").fill_null(""),
         pl.col("expected_units").cast(pl.String).fill_null(""),
-        *_people(products),
+        *_people(),
         pl.col("verdict").replace_strict(VERDICT_TEXT),
         pl.when(pl.col("regular")).then(pl.lit("★")).otherwise(pl.lit("")).alias("regular"),
     )
@@ -304,7 +326,7 @@ def _group_table(key: str, title: str, groups: pl.DataFrame, name: str) -> Table
         "planned_products",
         formats.yuan(pl.col("expected_gmv_fen")).alias("expected_gmv"),
         "sold_products",
-        *_rates(groups),
+        *_rates(off_sheet=True),
     )
     widest = int(groups["gmv_fen"].max() or 0)
     view = groups.select(
@@ -312,7 +334,7 @@ def _group_table(key: str, title: str, groups: pl.DataFrame, name: str) -> Table
         *[pl.col(c).fill_null("") for c in named],
         "planned_products",
         "sold_products",
-        *_people(groups),
+        *_people(off_sheet=True),
         pl.col("gmv_fen")
         .map_elements(lambda v: bar(v, widest), return_dtype=pl.String)
         .alias("bar"),
@@ -323,8 +345,10 @@ def _group_table(key: str, title: str, groups: pl.DataFrame, name: str) -> Table
         *[Column(c, "name", max_width=16) for c in named],
         Column("planned_products", "planned", "right"),
         Column("sold_products", "sold", "right"),
-        *SALES_COLUMNS,
-        Column("bar", "GMV"),
+        *SALES_COLUMNS[:4],
+        Column("off_sheet", "off sheet", "right"),
+        *SALES_COLUMNS[4:],
+        Column("bar", ""),
     ]
     return Table(key, title, frame, view, columns)
 
@@ -350,9 +374,13 @@ def _regulars_table(products: pl.DataFrame, rules: ReportRules) -> Table:
         formats.share(pl.col("gmv_fen"), pl.col("expected_gmv_fen"), 0).alias("vs_plan"),
         formats.share(pl.col("refund_fen"), pl.col("gmv_fen")).alias("refunds"),
     )
+
+    def _percent(ppm: int) -> str:
+        return pl.select(formats.percent_ppm(pl.lit(ppm))).item()
+
     rule = (
-        f"GMV ≥ {rules.regular_min_achievement_ppm / PPM:.0%} of plan, refunds ≤ "
-        f"{rules.regular_max_refund_ppm / PPM:.0%}, at least {rules.regular_min_orders} orders"
+        f"GMV ≥ {_percent(rules.regular_min_achievement_ppm)} of plan, refunds ≤ "
+        f"{_percent(rules.regular_max_refund_ppm)}, at least {rules.regular_min_orders} orders"
     )
     columns = [
         Column("product_id", "product"),
@@ -377,6 +405,7 @@ def _figures(products: pl.DataFrame, income) -> list[Figure]:
     planned = products.filter(pl.col("expected_gmv_fen").is_not_null())
     expected = int(planned["expected_gmv_fen"].sum())
     gmv, refund = int(products["gmv_fen"].sum()), int(products["refund_fen"].sum())
+    planned_gmv, off_sheet = int(planned["gmv_fen"].sum()), gmv - int(planned["gmv_fen"].sum())
     counts = products["verdict"].value_counts()
     verdicts = dict(zip(counts["verdict"], counts["count"], strict=True))
     leader = income.frame.filter(pl.col("party") == "leader")
@@ -389,9 +418,15 @@ def _figures(products: pl.DataFrame, income) -> list[Figure]:
         ),
         Figure(
             "achievement",
-            "GMV vs plan",
-            formats.ratio_of(gmv, expected),
-            formats.share_of(gmv, expected, 0),
+            "planned products' GMV vs plan",
+            formats.ratio_of(planned_gmv, expected),
+            formats.share_of(planned_gmv, expected, 0),
+        ),
+        Figure(
+            "off_sheet_gmv",
+            "GMV off the sheet",
+            formats.fen_text(off_sheet),
+            formats.fen_label(off_sheet),
         ),
         Figure("orders", "orders", int(products["orders"].sum()), f"{products['orders'].sum():,}"),
         Figure("units", "units", int(products["units"].sum()), f"{products['units'].sum():,}"),
@@ -466,8 +501,14 @@ def _charts(products: pl.DataFrame, categories: pl.DataFrame, income) -> list[Ch
             [c or "—" for c in categories["category_l1"]],
             [
                 series("plan", categories, "expected_gmv_fen"),
-                series("actual", categories, "gmv_fen"),
+                series("actual", categories, "planned_gmv_fen"),
+                *(
+                    [series("off the sheet", categories, "off_sheet_gmv_fen")]
+                    if categories["off_sheet_gmv_fen"].sum()
+                    else []
+                ),
             ],
+            note="actual: the planned products' GMV",
         ),
         Chart(
             "income",

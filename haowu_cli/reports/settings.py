@@ -12,6 +12,7 @@ from pathlib import Path
 
 from haowu_cli.config import load_config_file, number, unknown_keys, whole
 from haowu_cli.errors import ConfigError
+from haowu_cli.formats import fen_text
 
 REPORTS_FILE = "reports.yaml"
 PPM = 1_000_000
@@ -65,9 +66,10 @@ def load_report_rules(config_dir: Path) -> ReportRules:
         {"min_achievement", "max_refund_rate", "min_orders"},
         problems,
     )
+    before = len(problems)
     beat = ppm(("session", "beat"), session.get("beat"))
     missed = ppm(("session", "missed"), session.get("missed"))
-    if missed > beat:
+    if len(problems) == before and missed > beat:
         problems.append(f"{doc.where('session', 'missed')}: missed is above beat")
 
     merchants = section("merchants")
@@ -121,11 +123,15 @@ def _milestones(doc, section, problems: list) -> tuple[Milestone, ...]:
             problems.append(f"{doc.where(*path)}: expected {{name: …, gmv: …}}")
             continue
         unknown_keys(doc, spec, path, {"name", "gmv"}, problems)
-        amount = number(doc, (*path, "gmv"), spec.get("gmv"), problems, low=0.01, what="yuan")
-        fen = Decimal(str(amount)) * 100
+        before = len(problems)
+        number(doc, (*path, "gmv"), spec.get("gmv"), problems, low=0.01, what="yuan")
+        if len(problems) > before:
+            continue
+        fen = Decimal(str(spec["gmv"])) * 100  # from the YAML's own digits, not a float
         if fen != fen.to_integral_value():
-            problems.append(f"{doc.where(*path, 'gmv')}: {amount} has more than two decimals")
-        found.append(Milestone(str(spec.get("name") or f"¥{amount:,}"), int(fen)))
+            problems.append(f"{doc.where(*path, 'gmv')}: {spec['gmv']} has more than two decimals")
+        yuan = fen_text(int(fen), grouped=True).removesuffix(".00")
+        found.append(Milestone(str(spec.get("name") or f"¥{yuan}"), int(fen)))
     amounts = [m.gmv_fen for m in found]
     if amounts != sorted(set(amounts)):
         problems.append(

@@ -35,7 +35,7 @@ def test_demo_runs_every_step_into_a_fresh_database(cli, tmp_path):
     assert "orders_a005.csv (utf-8-sig): 3,306 rows: 3,306 new" in result.err
     assert "check: estimated: parts ¥219,667.50 add up to the base ¥219,667.50" in result.out
     # It ends with the session review: its headline, and the page's path.
-    assert "GMV vs plan" in result.out and "110%" in result.out
+    assert "planned products' GMV vs plan" in result.out and "106%" in result.out
     page = Path(re.search(r"session review page: (.+)", result.out).group(1))
     text = page.read_text(encoding="utf-8")
     assert "Session review 数据复盘: plan 1" in text and "¥23.71万" in text

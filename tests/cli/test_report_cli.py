@@ -16,7 +16,8 @@ SESSION_PRODUCT_COLUMNS = (
     "expected_gmv,orders,units,gmv,refund,refund_rate,achievement,verdict,regular"
 )
 GROUP_COLUMNS = (
-    "planned_products,expected_gmv,sold_products,orders,units,gmv,refund,refund_rate,achievement"
+    "planned_products,expected_gmv,sold_products,orders,units,gmv,off_sheet_gmv,refund,"
+    "refund_rate,achievement"
 )
 MERCHANT_COLUMNS = "merchant_id,merchant_name,orders,gmv,previous_gmv,growth,reached,next,gap"
 CROSSED_COLUMNS = "merchant_id,merchant_name,milestone,gmv,previous_gmv,first_time"
@@ -49,7 +50,7 @@ def test_session_report_in_the_terminal(cli, demo_db):
         "by merchant",
         "常播款",
         "each party's income, from the ledger as of 2026-12-31",
-        "matched: anchor A005's orders paid 2026-12-01 (专场 ZC20261201A005)",
+        "matched: the orders of 专场 ZC20261201A005, the 专场 of A005's orders paid 2026-12-01",
         "add up to the base",
         "not planned",
     ):
