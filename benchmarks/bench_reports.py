@@ -9,6 +9,8 @@ session for anchor B0001 on 2026-11-15 (40 to 60 products, four hours). Then it 
 the same run, each a whole process from start to exit:
   bare aggregate   one read-only SQL aggregate: GMV per merchant and month over every order,
                    the least the merchants report does (and more than the others need)
+  haowu start-up   `haowu anchors --format csv`: haowu's start-up and opening the database,
+                   the least any haowu command costs
   merchants csv    `haowu report merchants --format csv` (November against October)
   merchants page   `haowu report merchants --html FILE`
   grades csv       `haowu report grades --format csv`
@@ -16,7 +18,8 @@ the same run, each a whole process from start to exit:
   session csv      `haowu report session 1 --format csv` (the anchor's orders that day, and
                    the ledger of those orders)
   session page     `haowu report session 1 --html FILE`
-and prints each median with its ratio to the bare aggregate and its peak memory.
+and prints each median with its ratio to the bare aggregate and to haowu's start-up, and its
+peak memory.
 """
 
 from __future__ import annotations
@@ -85,6 +88,7 @@ def main() -> None:
         page = str(folder / "page.html")
         commands = {
             "bare aggregate": [sys.executable, "-c", BARE_AGGREGATE, str(db)],
+            "haowu start-up": [*on, "anchors", "--format", "csv"],
             "merchants csv": [*on, "report", "merchants", "--format", "csv"],
             "merchants page": [*on, "report", "merchants", "--html", page, "-f", "csv"],
             "grades csv": [*on, "report", "grades", "--format", "csv"],
@@ -103,12 +107,17 @@ def main() -> None:
         f"40-60 products; median of {args.repeat} runs, {os.cpu_count()} cores; each a whole "
         "process"
     )
-    print("| run | seconds | ÷ bare aggregate | peak memory |\n|---|---|---|---|")
+    print("| run | seconds | ÷ bare aggregate | ÷ haowu start-up | peak memory |")
+    print("|---|---|---|---|---|")
     base = statistics.median(s for s, _ in runs["bare aggregate"])
+    start = statistics.median(s for s, _ in runs["haowu start-up"])
     for name, samples in runs.items():
         seconds = statistics.median(s for s, _ in samples)
         memory = max(m for _, m in samples)
-        print(f"| {name} | {seconds:.2f} | {seconds / base:.2f} | {memory} MiB |")
+        print(
+            f"| {name} | {seconds:.2f} | {seconds / base:.2f} | {seconds / start:.2f} "
+            f"| {memory} MiB |"
+        )
     took = time.perf_counter() - started
     print(f"last page written: {size / 1024:.0f} KiB; whole benchmark {took:.0f} s")
 

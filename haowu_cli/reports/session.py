@@ -1,7 +1,9 @@
 """Session review (数据复盘): a saved plan against the orders its session brought.
 
-The session's orders are those of its 专场ID when one is given, else the anchor's orders paid
-on the session's date (and the next, when the session runs past midnight). Per product: the
+The session's orders are those of its 专场ID: the one given, or the one the anchor's orders
+paid on the session's date (and the next, when the session runs past midnight) carry. Orders
+of several 专场 in that window are not guessed between; orders with no 专场ID at all are
+taken by the window. Per product: the
 planned slot, expected units and GMV, and the actual orders, units, GMV and refunds; the same
 per category and per merchant; which products beat or missed their expectation and which are
 worth keeping as regulars (常播款), by `configs/reports.yaml`; and each party's income from the
@@ -71,7 +73,6 @@ def session_report(
         hour, minute = (int(x) for x in spec["start"].split(":"))
         last_day = day + dt.timedelta(days=(hour * 60 + minute + spec["minutes"] - 1) // 1440)
         dates = str(day) if last_day == day else f"{day} to {last_day}"
-        notes = []
         if orders_session is None:
             orders_session, notes = _find_session_id(
                 db.session_ids(con, anchor_id, day, last_day), f"{anchor_id}'s orders paid {dates}"
