@@ -474,9 +474,12 @@ def _label(position, title) -> str:
 
 
 def _charts(products: pl.DataFrame, categories: pl.DataFrame, income) -> list[Chart]:
-    def series(name: str, frame: pl.DataFrame, column: str) -> Series:
+    def series(name: str, frame: pl.DataFrame, column: str, *, zero: bool = True) -> Series:
         values = [int(v or 0) for v in frame[column]]
-        texts = ["" if v is None else formats.fen_label(int(v)) for v in frame[column]]
+        texts = [
+            "" if v is None or (v == 0 and not zero) else formats.fen_label(int(v))
+            for v in frame[column]
+        ]
         return Series(name, values, texts)
 
     labels = [_label(p, t) for p, t in zip(products["position"], products["title"], strict=True)]
@@ -504,7 +507,7 @@ def _charts(products: pl.DataFrame, categories: pl.DataFrame, income) -> list[Ch
                 series("plan", categories, "expected_gmv_fen"),
                 series("actual", categories, "planned_gmv_fen"),
                 *(
-                    [series("off the sheet", categories, "off_sheet_gmv_fen")]
+                    [series("off the sheet", categories, "off_sheet_gmv_fen", zero=False)]
                     if categories["off_sheet_gmv_fen"].sum()
                     else []
                 ),
