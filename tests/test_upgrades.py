@@ -5,6 +5,7 @@ commands of this version work on it."""
 from __future__ import annotations
 
 import gzip
+import json
 import shutil
 from pathlib import Path
 
@@ -24,7 +25,9 @@ def unpack(fixture: Path, folder: Path) -> Path:
 
 
 def test_every_released_schema_has_a_fixture():
-    assert [p.name for p in RELEASED] == [f"schema_v{v}.duckdb.gz" for v in (1, 2, 3)]
+    assert [p.name for p in RELEASED] == [
+        f"schema_v{v}.duckdb.gz" for v in range(1, SCHEMA_VERSION + 1)
+    ]
 
 
 @pytest.mark.parametrize("fixture", RELEASED, ids=lambda p: p.name.split(".")[0])
@@ -39,8 +42,21 @@ def test_an_old_database_is_migrated_without_losing_rows(fixture, tmp_path, cli)
         grades = con.execute("SELECT count(*) FROM grades").fetchone()[0]
         anchors = con.execute("SELECT count(*) FROM anchors").fetchone()[0]
         assert (grades, anchors) == (3 if version >= 2 else 0, 1 if version >= 3 else 0)
-        assert con.execute("SELECT count(*) FROM ledger").fetchone() == (0,)
+        plans = con.execute("SELECT count(*) FROM plan_items").fetchone()[0]
+        ledger = con.execute("SELECT sum(amount_fen) FROM ledger WHERE account = 'base'")
+        assert (plans, ledger.fetchone()[0]) == (
+            2 if version >= 4 else 0,
+            10000 if version >= 5 else None,
+        )
     # This version's commands run on it.
     assert cli("--db", path, "products", "--format", "csv").code == 0
     assert cli("--db", path, "grade", "--as-of", "2026-11-22").code == 0
-    assert cli("--db", path, "commission", "--format", "csv").code == 0
+    commission = cli("--db", path, "commission", "--as-of", "2026-12-31", "--format", "csv")
+    assert commission.code == 0
+    assert ("merchant,net,70.00" in commission.out) is (version >= 5)
+    assert cli("--db", path, "report", "grades", "--format", "csv").code == 0
+    if version >= 4:
+        review = cli("--db", path, "report", "session", "1", "--as-of", "2026-12-31", "-f", "json")
+        assert review.code == 0, review.err
+        figures = json.loads(review.out)["figures"]
+        assert figures["gmv"] == ("100.00" if version >= 5 else "0.00")
