@@ -27,11 +27,10 @@ def grades_report(store: db.Store, as_of: dt.date | None) -> Report:
             shown = ", ".join(str(d) for d in dates[:5])
             raise HaowuError(f"no grades on {as_of}", hint=f"graded on: {shown}")
         grades = db.grades_on(con, as_of)
-    rank = {level: r for level, r in LEVEL_RANK.items()}
     grades = grades.with_columns(
-        pl.col("level").replace_strict(rank, return_dtype=pl.Int64).alias("rank"),
+        pl.col("level").replace_strict(LEVEL_RANK, return_dtype=pl.Int64).alias("rank"),
         pl.col("previous_level")
-        .replace_strict(rank, default=None, return_dtype=pl.Int64)
+        .replace_strict(LEVEL_RANK, default=None, return_dtype=pl.Int64)
         .alias("previous_rank"),
     )
     moves = grades.filter(

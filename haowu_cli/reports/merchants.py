@@ -46,7 +46,9 @@ def merchants_report(store: db.Store, rules: ReportRules, month: dt.date | None)
     crossings = _crossings(merchants, rules.milestones)
     closest = (
         merchants.filter(pl.col("next_fen").is_not_null() & (pl.col("gmv_fen") > 0))
-        .with_columns((pl.col("gmv_fen") * PPM // pl.col("next_fen")).alias("_progress"))
+        .with_columns(
+            (pl.col("gmv_fen").cast(pl.Int128) * PPM // pl.col("next_fen")).alias("_progress")
+        )
         .sort(["_progress", "gap_fen", "merchant_id"], descending=[True, False, False])
         .head(rules.closest)
         .drop("_progress")
@@ -58,6 +60,12 @@ def merchants_report(store: db.Store, rules: ReportRules, month: dt.date | None)
     label = f"{month:%Y-%m}"
     active = merchants.filter(pl.col("orders") > 0).height
     firsts = crossings.filter(pl.col("first_time")).height
+    notes = [] if active else [f"no orders paid in {label}"]
+    if unknown.height:
+        notes.append(
+            f"{unknown['orders'].sum():,} orders of {label} name no merchant, nor does their "
+            "product: left out (import the product sheet)"
+        )
     return Report(
         kind="merchants",
         title=f"Merchant growth 跃迁: {label}",
@@ -88,15 +96,7 @@ def merchants_report(store: db.Store, rules: ReportRules, month: dt.date | None)
             _closest_table(closest),
         ],
         charts=_charts(merchants, closest, label, before),
-        notes=([] if active else [f"no orders paid in {label}"])
-        + (
-            [
-                f"{unknown['orders'].sum():,} orders of {label} name no merchant, nor does their "
-                "product: left out (import the product sheet)"
-            ]
-            if unknown.height
-            else []
-        ),
+        notes=notes,
     )
 
 
