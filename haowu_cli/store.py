@@ -334,7 +334,7 @@ def run(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) ->
     (con.execute(sql) if params is None else con.execute(sql, params)).fetchall()
 
 
-def _frame(con: duckdb.DuckDBPyConnection, sql: str, params: list) -> pl.DataFrame:
+def _frame(con: duckdb.DuckDBPyConnection, sql: str, params: list | dict) -> pl.DataFrame:
     """A query's whole result as a Polars frame (the same call on DuckDB 1.5 and 2.x)."""
     return con.sql(sql, params=params).pl()
 
@@ -1021,20 +1021,39 @@ def monthly_gmv(con: duckdb.DuckDBPyConnection, *, net: bool) -> pl.DataFrame:
     )
 
 
-def grades_on(con: duckdb.DuckDBPyConnection, as_of) -> pl.DataFrame:
-    """Every product's grade on a grading date, with its category and merchant, and its
-    own previous grade (its latest before that date; null for a first grade)."""
+GRADES_WITH_PREVIOUS = """
+    SELECT g.product_id, p.merchant_id, p.title, p.category_l1, g.level,
+           prev.as_of AS previous_as_of, prev.level AS previous_level
+    FROM grades g LEFT JOIN products p USING (product_id)
+    LEFT JOIN (SELECT product_id, max(as_of) AS as_of, arg_max(level, as_of) AS level
+               FROM grades WHERE as_of < $as_of GROUP BY product_id) prev USING (product_id)
+    WHERE g.as_of = $as_of
+"""
+
+
+def grade_counts(con: duckdb.DuckDBPyConnection, as_of) -> pl.DataFrame:
+    """Products graded on a date per category, level and previous level (each product's
+    latest grade before that date; null for a first grade), with the latest earlier date."""
     return _frame(
         con,
-        """
-        SELECT g.product_id, p.merchant_id, p.title, p.category_l1, g.level, g.total,
-               prev.as_of AS previous_as_of, prev.level AS previous_level
-        FROM grades g LEFT JOIN products p USING (product_id)
-        LEFT JOIN (SELECT product_id, max(as_of) AS as_of, arg_max(level, as_of) AS level
-                   FROM grades WHERE as_of < ? GROUP BY product_id) prev USING (product_id)
-        WHERE g.as_of = ? ORDER BY g.product_id
+        f"""
+        SELECT category_l1, level, previous_level, count(*) AS products,
+               max(previous_as_of) AS previous_as_of
+        FROM ({GRADES_WITH_PREVIOUS}) GROUP BY ALL ORDER BY ALL
         """,
-        [as_of, as_of],
+        {"as_of": as_of},
+    )
+
+
+def grade_moves(con: duckdb.DuckDBPyConnection, as_of) -> pl.DataFrame:
+    """The products whose level on a date differs from their previous grade."""
+    return _frame(
+        con,
+        f"""
+        SELECT * FROM ({GRADES_WITH_PREVIOUS})
+        WHERE previous_level IS NOT NULL AND previous_level <> level ORDER BY product_id
+        """,
+        {"as_of": as_of},
     )
 
 

@@ -26,30 +26,24 @@ def grades_report(store: db.Store, as_of: dt.date | None) -> Report:
         if as_of not in dates:
             shown = ", ".join(str(d) for d in dates[:5])
             raise HaowuError(f"no grades on {as_of}", hint=f"graded on: {shown}")
-        grades = db.grades_on(con, as_of)
-    grades = grades.with_columns(
-        pl.col("level").replace_strict(LEVEL_RANK, return_dtype=pl.Int64).alias("rank"),
-        pl.col("previous_level")
-        .replace_strict(LEVEL_RANK, default=None, return_dtype=pl.Int64)
-        .alias("previous_rank"),
-    )
-    moves = grades.filter(
-        pl.col("previous_level").is_not_null() & (pl.col("previous_level") != pl.col("level"))
-    ).with_columns(
-        pl.when(pl.col("rank") > pl.col("previous_rank"))
-        .then(pl.lit("up"))
-        .otherwise(pl.lit("down"))
-        .alias("direction")
+        counts = db.grade_counts(con, as_of)  # per category, level and previous level
+        moves = db.grade_moves(con, as_of)
+    rank = pl.col("level").replace_strict(LEVEL_RANK, return_dtype=pl.Int64)
+    before = pl.col("previous_level").replace_strict(LEVEL_RANK, return_dtype=pl.Int64)
+    moves = moves.with_columns(
+        rank.alias("rank"),
+        pl.when(rank > before).then(pl.lit("up")).otherwise(pl.lit("down")).alias("direction"),
     )
     up = moves.filter(pl.col("direction") == "up").height
     down = moves.height - up
-    first = grades.filter(pl.col("previous_level").is_null()).height
-    previous = grades["previous_as_of"].max()
-    distribution = _distribution(grades)
-    by_category = _by_category(grades)
+    first = int(counts.filter(pl.col("previous_level").is_null())["products"].sum())
+    previous = counts["previous_as_of"].max()
+    graded = int(counts["products"].sum())
+    distribution = _distribution(counts)
+    by_category = _by_category(counts)
     return Report(
         kind="grades",
-        title=f"Grades: {grades.height:,} products as of {as_of}",
+        title=f"Grades: {graded:,} products as of {as_of}",
         subtitle=(
             f"levels L5 (精选好物) to L0 by configs/grading.yaml; moves against each product's "
             f"previous grade (latest {previous})"
@@ -58,7 +52,7 @@ def grades_report(store: db.Store, as_of: dt.date | None) -> Report:
         ),
         figures=[
             Figure("as_of", "graded on", str(as_of), str(as_of)),
-            Figure("products", "products", grades.height, f"{grades.height:,}"),
+            Figure("products", "products", graded, f"{graded:,}"),
             *[
                 Figure(
                     f"level_{level}",
@@ -87,12 +81,12 @@ def grades_report(store: db.Store, as_of: dt.date | None) -> Report:
     )
 
 
-def _distribution(grades: pl.DataFrame) -> pl.DataFrame:
-    counts = grades.group_by("level").len("products")
-    total = grades.height
+def _distribution(counts: pl.DataFrame) -> pl.DataFrame:
+    per_level = counts.group_by("level").agg(pl.col("products").sum())
+    total = int(counts["products"].sum())
     return (
         pl.DataFrame({"level": TOP_DOWN})
-        .join(counts, on="level", how="left")
+        .join(per_level, on="level", how="left", maintain_order="left")
         .with_columns(pl.col("products").fill_null(0).cast(pl.Int64))
         .with_columns(
             formats.ratio(pl.col("products"), pl.lit(total)).alias("share"),
@@ -101,17 +95,17 @@ def _distribution(grades: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _by_category(grades: pl.DataFrame) -> pl.DataFrame:
+def _by_category(counts: pl.DataFrame) -> pl.DataFrame:
     """Products per category and level, one column per level, L5 first."""
     wide = (
-        grades.with_columns(pl.col("category_l1").fill_null("—"))
+        counts.with_columns(pl.col("category_l1").fill_null("—"))
         .group_by("category_l1", "level")
-        .len("n")
-        .pivot("level", index="category_l1", values="n")
+        .agg(pl.col("products").sum())
+        .pivot("level", index="category_l1", values="products")
     )
     for level in TOP_DOWN:
         if level not in wide.columns:
-            wide = wide.with_columns(pl.lit(0, dtype=pl.UInt32).alias(level))
+            wide = wide.with_columns(pl.lit(0, dtype=pl.Int64).alias(level))
     return (
         wide.select("category_l1", *[pl.col(c).fill_null(0).cast(pl.Int64) for c in TOP_DOWN])
         .with_columns(pl.sum_horizontal(TOP_DOWN).alias("products"))
