@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from haowu_cli.commands.common import (
+    DATE_FORMAT,
     ExcelOption,
     FormatOption,
     OutOption,
@@ -27,14 +28,6 @@ class By(StrEnum):
     day = "day"
 
 
-DateOption = dict(formats=["%Y-%m-%d"], metavar="YYYY-MM-DD")
-COMMISSION_COLUMNS = [
-    Column("party", "party"),
-    Column("estimated", "estimated", "right"),
-    Column("settled", "settled", "right"),
-]
-
-
 def commission_command(
     ctx: typer.Context,
     session: Annotated[str | None, typer.Option("--session", help="Only this 专场ID.")] = None,
@@ -42,18 +35,18 @@ def commission_command(
     merchant: Annotated[str | None, typer.Option("--merchant", help="Only this merchant.")] = None,
     start: Annotated[
         dt.datetime | None,
-        typer.Option("--from", help="Orders paid on or after this date.", **DateOption),
+        typer.Option("--from", help="Orders paid on or after this date.", **DATE_FORMAT),
     ] = None,
     end: Annotated[
         dt.datetime | None,
-        typer.Option("--to", help="Orders paid on or before this date.", **DateOption),
+        typer.Option("--to", help="Orders paid on or before this date.", **DATE_FORMAT),
     ] = None,
     as_of: Annotated[
         dt.datetime | None,
         typer.Option(
             "--as-of",
             help="The ledger as it stood at the end of this day [default: today].",
-            **DateOption,
+            **DATE_FORMAT,
         ),
     ] = None,
     by: Annotated[By, typer.Option("--by", help="Totals per party, or per group.")] = By.party,

@@ -31,6 +31,9 @@ def app_context(ctx: typer.Context) -> AppContext:
     return ctx.find_root().obj
 
 
+# How every date option is written and shown.
+DATE_FORMAT = dict(formats=["%Y-%m-%d"], metavar="YYYY-MM-DD")
+
 FormatOption = Annotated[
     OutputFormat,
     typer.Option("--format", "-f", help="table for people; csv or json for machines."),

@@ -9,7 +9,6 @@ from typing import Annotated
 
 import typer
 
-from haowu_cli.commands.commission import COMMISSION_COLUMNS
 from haowu_cli.commands.common import app_context
 from haowu_cli.commands.grading import show_distribution, show_explanation
 from haowu_cli.commands.importing import print_report
@@ -49,7 +48,7 @@ def demo_command(
         find_products,
         listing_frame,
     )
-    from haowu_cli.reports.commission import commission_report
+    from haowu_cli.reports.commission import PARTY_COLUMNS, commission_report
     from haowu_cli.reports.page import write_page
     from haowu_cli.reports.session import session_report
     from haowu_cli.reports.settings import load_report_rules
@@ -131,7 +130,7 @@ def demo_command(
     # Past the settlement dates of the sample orders (received 3–5 December).
     as_of = max(dt.date.today(), dt.date(2026, 12, 31))
     split = commission_report(store, by="party", as_of=as_of, filters={})
-    out.emit(split.table, OutputFormat.table, COMMISSION_COLUMNS, title=split.title)
+    out.emit(split.table, OutputFormat.table, PARTY_COLUMNS, title=split.title)
     out.print_line(split.check)
 
     review = session_report(store, load_report_rules(app.config_dir), plan.plan_id, as_of=as_of)

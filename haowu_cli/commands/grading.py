@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from haowu_cli.commands.common import FormatOption, app_context
+from haowu_cli.commands.common import DATE_FORMAT, FormatOption, app_context
 from haowu_cli.errors import HaowuError
 from haowu_cli.render import Column, OutputFormat
 
@@ -20,9 +20,7 @@ grade_app = typer.Typer(
 
 DateOption = Annotated[
     dt.datetime | None,
-    typer.Option(
-        "--as-of", formats=["%Y-%m-%d"], metavar="YYYY-MM-DD", help="Grading date [default: today]."
-    ),
+    typer.Option("--as-of", help="Grading date [default: today].", **DATE_FORMAT),
 ]
 
 
@@ -181,12 +179,7 @@ def changes_command(
     ctx: typer.Context,
     since: Annotated[
         dt.datetime | None,
-        typer.Option(
-            "--since",
-            formats=["%Y-%m-%d"],
-            metavar="YYYY-MM-DD",
-            help="Changes on or after this date.",
-        ),
+        typer.Option("--since", help="Changes on or after this date.", **DATE_FORMAT),
     ] = None,
     fmt: FormatOption = OutputFormat.table,
 ) -> None:

@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from haowu_cli.commands.common import (
+    DATE_FORMAT,
     ExcelOption,
     FormatOption,
     OutOption,
@@ -46,7 +47,7 @@ def plan_session_command(
     anchor: Annotated[str | None, typer.Option("--anchor", help="Anchor ID (达人ID).")] = None,
     date: Annotated[
         dt.datetime | None,
-        typer.Option("--date", formats=["%Y-%m-%d"], metavar="YYYY-MM-DD", help="Session date."),
+        typer.Option("--date", help="Session date.", **DATE_FORMAT),
     ] = None,
     start: Annotated[
         str | None, typer.Option("--start", metavar="HH:MM", help="Start time.")

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from haowu_cli.commands.common import FormatOption, app_context
+from haowu_cli.commands.common import DATE_FORMAT, FormatOption, app_context
 from haowu_cli.errors import UsageError
 from haowu_cli.render import Column, OutputFormat
 
@@ -18,7 +18,6 @@ report_app = typer.Typer(
     no_args_is_help=True,
 )
 
-DateFormats = dict(formats=["%Y-%m-%d"], metavar="YYYY-MM-DD")
 HtmlOption = Annotated[
     Path | None,
     typer.Option(
@@ -49,7 +48,7 @@ def session_command(
     ] = None,
     as_of: Annotated[
         dt.datetime | None,
-        typer.Option("--as-of", help="The ledger as of this day [default: today].", **DateFormats),
+        typer.Option("--as-of", help="The ledger as of this day [default: today].", **DATE_FORMAT),
     ] = None,
     fmt: FormatOption = OutputFormat.table,
     table: TableOption = None,
@@ -106,7 +105,7 @@ def grades_command(
     as_of: Annotated[
         dt.datetime | None,
         typer.Option(
-            "--as-of", help="The grading date [default: the latest graded].", **DateFormats
+            "--as-of", help="The grading date [default: the latest graded].", **DATE_FORMAT
         ),
     ] = None,
     fmt: FormatOption = OutputFormat.table,

@@ -18,7 +18,7 @@ VALUE_ROOM = 120  # for the text after a bar
 FONT = 12
 PALETTE = {
     "one": ["#e8590c"],  # Kuaishou orange
-    "two": ["#adb5bd", "#e8590c", "#4dabf7"],  # plan (grey), actual (orange), off the sheet
+    "several": ["#adb5bd", "#e8590c", "#4dabf7"],  # plan (grey), actual (orange), off the sheet
     "levels": ["#7f2704", "#c2410c", "#f97316", "#fdba74", "#fde2c5", "#e9ecef"],  # L5 … L0
 }
 
@@ -70,7 +70,7 @@ def _legend(names: list[str], colours: list[str]) -> tuple[str, int]:
 
 def _bars(chart: Chart) -> tuple[str, int]:
     series = chart.series
-    colours = PALETTE["one"] if len(series) == 1 else PALETTE["two"]
+    colours = PALETTE["one"] if len(series) == 1 else PALETTE["several"]
     legend, top = _legend([s.name for s in series], colours)
     bar_height, gap = 12, 3
     row = len(series) * (bar_height + gap) + 9
@@ -79,7 +79,7 @@ def _bars(chart: Chart) -> tuple[str, int]:
     parts = [legend]
     for index, label in enumerate(chart.labels):
         y0 = top + index * row
-        parts.append(_label(y0 + row / 2 + 4 - 4, label))
+        parts.append(_label(y0 + row / 2, label))
         for number, (s, colour) in enumerate(zip(series, colours, strict=False)):
             value, text = s.values[index], s.texts[index]
             y = y0 + number * (bar_height + gap)

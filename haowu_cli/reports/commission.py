@@ -7,13 +7,14 @@ base, to the fen.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import polars as pl
 
 from haowu_cli import formats
 from haowu_cli import store as db
 from haowu_cli.commission import PARTIES, PARTY_LABELS
+from haowu_cli.render import Column
 
 
 @dataclass
@@ -23,6 +24,15 @@ class CommissionReport:
     title: str
     check: str  # the line that says the parts add up (or by how much they do not)
     balanced: bool
+    estimated_fen: dict[str, int] = field(default_factory=dict)  # per party (--by party)
+
+
+# The terminal columns of the report by party.
+PARTY_COLUMNS = [
+    Column("party", "party"),
+    Column("estimated", "estimated", "right"),
+    Column("settled", "settled", "right"),
+]
 
 
 def commission_report(store: db.Store, *, by: str, as_of, filters: dict) -> CommissionReport:
@@ -93,7 +103,10 @@ def _by_party(totals: pl.DataFrame, title: str) -> CommissionReport:
         formats.yuan_label(pl.col("settled_fen")).alias("settled"),
     )
     check, balanced = _check(totals)
-    return CommissionReport(frame, table, title, check, balanced)
+    estimated = {
+        a: int(f) for a, f in zip(parties["account"], parties["estimated_fen"], strict=True)
+    }
+    return CommissionReport(frame, table, title, check, balanced, estimated)
 
 
 GROUP_COLUMNS = {

@@ -15,10 +15,11 @@ import polars as pl
 
 from haowu_cli import formats
 from haowu_cli import store as db
+from haowu_cli.commission import PPM
 from haowu_cli.errors import HaowuError, UsageError
 from haowu_cli.render import Column
 from haowu_cli.reports.document import Chart, Figure, Report, Series, Table, bar
-from haowu_cli.reports.settings import PPM, Milestone, ReportRules
+from haowu_cli.reports.settings import Milestone, ReportRules
 
 
 def previous_month(month: dt.date) -> dt.date:

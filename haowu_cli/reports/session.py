@@ -22,12 +22,12 @@ import polars as pl
 
 from haowu_cli import formats
 from haowu_cli import store as db
-from haowu_cli.commission import PARTY_LABELS
+from haowu_cli.commission import PARTY_LABELS, PPM
 from haowu_cli.errors import HaowuError, UsageError
 from haowu_cli.render import Column
-from haowu_cli.reports.commission import commission_report
+from haowu_cli.reports.commission import PARTY_COLUMNS, commission_report
 from haowu_cli.reports.document import Chart, Figure, Report, Series, Table, bar
-from haowu_cli.reports.settings import PPM, ReportRules
+from haowu_cli.reports.settings import ReportRules
 
 VERDICT_TEXT = {
     "beat": "▲ beat",
@@ -126,11 +126,7 @@ def session_report(
                 title=f"each party's income, from the ledger as of {as_of}",
                 frame=income.frame,
                 view=income.table,
-                columns=[
-                    Column("party", "party"),
-                    Column("estimated", "estimated", "right"),
-                    Column("settled", "settled", "right"),
-                ],
+                columns=PARTY_COLUMNS,
                 empty="no ledger entries for these orders",
             ),
         ],
@@ -409,8 +405,7 @@ def _figures(products: pl.DataFrame, income) -> list[Figure]:
     planned_gmv, off_sheet = int(planned["gmv_fen"].sum()), gmv - int(planned["gmv_fen"].sum())
     counts = products["verdict"].value_counts()
     verdicts = dict(zip(counts["verdict"], counts["count"], strict=True))
-    leader = income.frame.filter(pl.col("party") == "leader")
-    leader_text = leader["estimated"][0] if leader.height else "0.00"
+    leader = income.estimated_fen.get("leader", 0)
 
     return [
         Figure("gmv", "GMV", formats.fen_text(gmv), formats.fen_label(gmv)),
@@ -437,8 +432,8 @@ def _figures(products: pl.DataFrame, income) -> list[Figure]:
         Figure(
             "leader_income",
             "team leader income (estimated)",
-            leader_text,
-            formats.fen_label(_fen(leader_text)),
+            formats.fen_text(leader),
+            formats.fen_label(leader),
         ),
         Figure(
             "products_sold",
@@ -462,12 +457,6 @@ def _figures(products: pl.DataFrame, income) -> list[Figure]:
     ]
 
 
-def _fen(yuan_text: str) -> int:
-    sign = -1 if yuan_text.startswith("-") else 1
-    whole, cents = yuan_text.lstrip("-").split(".")
-    return sign * (int(whole) * 100 + int(cents))
-
-
 def _label(position, title) -> str:
     mark = f"{position}." if position is not None else "+"
     return f"{mark} {title or ''}".strip()
@@ -483,12 +472,7 @@ def _charts(products: pl.DataFrame, categories: pl.DataFrame, income) -> list[Ch
         return Series(name, values, texts)
 
     labels = [_label(p, t) for p, t in zip(products["position"], products["title"], strict=True)]
-    parties = income.frame.group_by("party", maintain_order=True).agg(
-        pl.col("estimated").map_elements(_fen, return_dtype=pl.Int64).sum().alias("fen")
-    )
-    parties = parties.filter(pl.col("party") != "base").with_columns(
-        pl.col("party").replace_strict(PARTY_LABELS, default=pl.col("party"))
-    )
+    parties = [p for p in income.estimated_fen if p != "base"]
     return [
         Chart(
             "gmv_by_product",
@@ -518,7 +502,13 @@ def _charts(products: pl.DataFrame, categories: pl.DataFrame, income) -> list[Ch
             "income",
             "who earns what (estimated, from the ledger)",
             "bars",
-            parties["party"].to_list(),
-            [series("income", parties, "fen")],
+            [PARTY_LABELS.get(p, p) for p in parties],
+            [
+                Series(
+                    "income",
+                    [income.estimated_fen[p] for p in parties],
+                    [formats.fen_label(income.estimated_fen[p]) for p in parties],
+                )
+            ],
         ),
     ]

@@ -10,12 +10,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
+from haowu_cli.commission import PPM
 from haowu_cli.config import load_config_file, number, unknown_keys, whole
 from haowu_cli.errors import ConfigError
 from haowu_cli.formats import fen_text
 
 REPORTS_FILE = "reports.yaml"
-PPM = 1_000_000
 
 
 @dataclass(frozen=True)
