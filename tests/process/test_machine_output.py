@@ -1,0 +1,192 @@
+"""The machine-output contract, through the real process: for every command that takes
+`--format`, `json` prints exactly one JSON document on stdout and `csv` prints CSV whose header
+is the documented one (README, "Output for machines"). Nothing else reaches stdout: not a
+banner from a C library, not a message."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from haowu_cli.config import packaged_path
+
+BRIEF = packaged_path("sample_data") / "brief_a005.yaml"
+
+PRODUCT_COLUMNS = (
+    "product_id,merchant_id,merchant_name,title,brand,category_l1,category_l2,list_price,"
+    "live_price,commission_rate,service_fee_rate,stock,sales_30d,gmv_30d,good_rate,refund_rate,"
+    "shop_score,ship_hours,listed_at,sample,mechanism,extra,level,total_score"
+)
+RUN_SHEET_COLUMNS = (
+    "session,anchor_id,date,position,start,start_minute,product_id,merchant_id,title,"
+    "category_l1,role,live_price,mechanism,commission_rate,service_fee_rate,stock,minutes,"
+    "expected_units,expected_gmv,expected_commission,expected_team_income,objective_value,note"
+)
+PLAN_KEYS = {
+    "plan_id",
+    "status",
+    "objective",
+    "bound",
+    "gap",
+    "brief",
+    "problems",
+    "warnings",
+    "solver",
+    "sessions",
+    "items",
+    "candidates",
+}
+REPORT_KEYS = {"report", "title", "subtitle", "figures", "tables", "notes"}
+
+# command path -> (arguments after it, documented CSV header or None when the command has no
+# CSV, what its JSON is: "rows" (an array of objects with the CSV's keys) or a set of keys)
+CASES: dict[str, tuple[list[str], str | None, object]] = {
+    "products": ([], PRODUCT_COLUMNS, "rows"),
+    "anchors": (
+        [],
+        "anchor_id,name,fans,female_share,age_band,avg_ticket,categories,gmv_per_hour,mcn,"
+        "mcn_share",
+        "rows",
+    ),
+    "grade": (
+        ["--dry-run", "--as-of", "2026-11-22"],
+        None,
+        {
+            "run_id",
+            "as_of",
+            "merchant_id",
+            "products",
+            "levels",
+            "moved_up",
+            "moved_down",
+            "previous_as_of",
+            "config_fingerprint",
+            "seconds",
+            "dry_run",
+        },
+    ),
+    "grade explain": (
+        ["@product"],
+        "product_id,as_of,level,total,dimension,dimension_label,dimension_score,"
+        "dimension_weight,input,input_label,value,input_score,input_weight",
+        "rows",
+    ),
+    "grade changes": (
+        [],
+        "product_id,merchant_id,title,previous_as_of,previous_level,as_of,level,direction",
+        "rows",
+    ),
+    "plan-session": (["--brief", str(BRIEF), "--dry-run"], RUN_SHEET_COLUMNS, PLAN_KEYS),
+    "sessions": (
+        [],
+        "plan_id,created_at,status,objective,objective_value,anchors,date,sessions,products",
+        "rows",
+    ),
+    "sessions show": (["1"], RUN_SHEET_COLUMNS, PLAN_KEYS | {"created_at"}),
+    "commission": (["--as-of", "2026-12-31"], "party,item,estimated,settled", "rows"),
+    "report session": (
+        ["1", "--as-of", "2026-12-31"],
+        "position,start,product_id,merchant_id,title,category_l1,role,minutes,expected_units,"
+        "expected_gmv,orders,units,gmv,refund,refund_rate,achievement,verdict,regular",
+        REPORT_KEYS,
+    ),
+    "report merchants": (
+        [],
+        "merchant_id,merchant_name,orders,gmv,previous_gmv,growth,reached,next,gap",
+        REPORT_KEYS,
+    ),
+    "report grades": ([], "level,products,share", REPORT_KEYS),
+    "import": (
+        ["--dry-run", "@sheet"],
+        None,
+        "import",
+    ),
+}
+
+IMPORT_KEYS = {
+    "file",
+    "status",
+    "encoding",
+    "rows_read",
+    "inserted",
+    "updated",
+    "unchanged",
+    "rejected",
+    "skipped",
+    "unknown_columns",
+    "rejects_file",
+    "import_id",
+    "seconds",
+    "error",
+    "ledger_posted",
+    "ledger_reversed",
+}
+
+
+def commands_with_format() -> set[str]:
+    """Every command path of the real app that takes `--format`."""
+    import typer.main
+
+    from haowu_cli.cli import app
+
+    found: set[str] = set()
+
+    def walk(command, path: list[str]) -> None:
+        for sub_name, sub in getattr(command, "commands", {}).items():
+            walk(sub, [*path, sub_name])
+        if any("--format" in getattr(p, "opts", []) for p in command.params):
+            found.add(" ".join(path))
+
+    walk(typer.main.get_command(app), [])
+    return found
+
+
+def test_every_command_with_format_is_covered():
+    assert commands_with_format() == set(CASES)
+
+
+def _args(command: str, extra: list[str], db: Path, tmp_path: Path) -> list[str]:
+    args = ["--db", str(db), *command.split()]
+    for item in extra:
+        if item == "@product":
+            args.append("1001020000493")
+        elif item == "@sheet":
+            sheet = tmp_path / "sheet.csv"
+            shutil.copyfile(packaged_path("sample_data") / "m1001_beauty_gbk.csv", sheet)
+            args.append(str(sheet))
+        else:
+            args.append(item)
+    return args
+
+
+@pytest.mark.parametrize("command", sorted(CASES))
+def test_json_is_one_document(haowu, demo_copy, tmp_path, command):
+    extra, header, shape = CASES[command]
+    ran = haowu(*_args(command, extra, demo_copy, tmp_path), "--format", "json")
+    assert ran.code in (0, 3), ran
+    document = json.loads(ran.out)  # one document, nothing before or after it
+    if shape == "rows":
+        assert isinstance(document, list), ran
+        for row in document:
+            assert list(row) == header.split(","), ran
+    elif shape == "import":
+        assert isinstance(document, list) and document, ran
+        assert set(document[0]) == IMPORT_KEYS, ran
+    else:
+        assert isinstance(document, dict) and set(document) == shape, ran
+
+
+@pytest.mark.parametrize("command", sorted(c for c, case in CASES.items() if case[1]))
+def test_csv_has_the_documented_header(haowu, demo_copy, tmp_path, command):
+    extra, header, _shape = CASES[command]
+    ran = haowu(*_args(command, extra, demo_copy, tmp_path), "--format", "csv")
+    assert ran.code == 0, ran
+    rows = list(csv.reader(io.StringIO(ran.out)))
+    assert rows, ran
+    assert ",".join(rows[0]) == header, ran
+    assert all(len(row) == len(rows[0]) for row in rows), ran
