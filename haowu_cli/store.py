@@ -916,7 +916,8 @@ def commission_totals(
     """Ledger totals as of a date (entries posted on or before it, with the merchant, anchor,
     session and day they were posted under), per account and item or per group, account and
     item: `estimated_fen` (every valid order), `settled_fen` (entries whose settlement date
-    has come) and `orders` (those with a base left, on the base rows)."""
+    has come) and `orders` (those with a base left, on the base rows). The filters' `start`
+    and `end` are paid dates (`paid_on`), the business date; `as_of` is a posting date."""
     where, params = _ledger_filters(filters)
     group = "NULL" if by == "party" else GROUPS[by]
     return _frame(
@@ -943,6 +944,21 @@ def commission_totals(
         """,
         [as_of, *params, as_of],
     )
+
+
+def orders_posted_later(con: duckdb.DuckDBPyConnection, *, as_of, filters: dict) -> int:
+    """Orders paid on or before `as_of` (within the filters) that the ledger first heard of
+    after it (imported later): those a report as of that day cannot show."""
+    where, params = _ledger_filters(filters)
+    return con.execute(
+        f"""
+        SELECT count(*) FROM (
+            SELECT order_id FROM ledger WHERE paid_on <= ? AND {where}
+            GROUP BY order_id HAVING min(CAST(posted_at AS DATE)) > ?
+        )
+        """,
+        [as_of, *params, as_of],
+    ).fetchall()[0][0]
 
 
 def ledger_entries(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
