@@ -612,6 +612,25 @@ def test_a_better_input_never_lowers_the_level(model, specs, data):
 # --- grades dated in the future ----------------------------------------------------------------
 
 
+def test_today_is_beijings_or_haowu_today(monkeypatch):
+    from haowu_cli import dates
+    from haowu_cli.errors import UsageError
+
+    class Clock(dt.datetime):
+        @classmethod
+        def now(cls, tz=None):  # 17:30 UTC on 1 December is 01:30 on 2 December in Beijing
+            return dt.datetime(2026, 12, 1, 17, 30, tzinfo=dt.UTC).astimezone(tz)
+
+    monkeypatch.setattr(dates.dt, "datetime", Clock)
+    monkeypatch.delenv("HAOWU_TODAY", raising=False)
+    assert dates.today() == dt.date(2026, 12, 2)
+    monkeypatch.setenv("HAOWU_TODAY", "2027-01-01")
+    assert dates.today() == dt.date(2027, 1, 1)
+    monkeypatch.setenv("HAOWU_TODAY", "tomorrow")
+    with pytest.raises(UsageError, match="HAOWU_TODAY='tomorrow' is not a date"):
+        dates.today()
+
+
 def test_grading_after_today_needs_allow_future():
     from haowu_cli.errors import UsageError
     from haowu_cli.grading import check_grading_date
