@@ -571,6 +571,20 @@ class _Rollback(Exception):
     pass
 
 
+def check_grading_date(as_of: date, today: date, *, allow_future: bool = False) -> None:
+    """Refuse to grade as of a day after today unless asked to (`--allow-future`). A grade
+    dated ahead is kept, but listing, export, planning and reports go by each product's latest
+    grade that is not in the future, so it counts only once its day comes."""
+    from haowu_cli.errors import UsageError
+
+    if as_of > today and not allow_future:
+        raise UsageError(
+            f"--as-of {as_of} is in the future (today is {today})",
+            hint="grade as of today or earlier, or add --allow-future to keep a grade that "
+            "counts from that day on",
+        )
+
+
 def grade_products(
     store, model: GradingModel, as_of: date, *, merchant: str | None = None, dry_run: bool = False
 ) -> GradeRun:
@@ -651,7 +665,7 @@ def explain(store, model: GradingModel, product_id: str, as_of: date | None = No
     with store.read() as con:
         stored = db.product_grade(con, product_id, as_of)
         if stored is None:
-            when = f" on {as_of}" if as_of else ""
+            when = f" on {as_of}" if as_of else " dated today or earlier"
             raise HaowuError(
                 f"product {product_id} has no grade{when}",
                 hint="run haowu grade first (and check the ID with haowu products --search)",

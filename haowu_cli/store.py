@@ -535,8 +535,10 @@ def query_products(
     category: str | None = None,
     search: str | None = None,
     limit: int | None = None,
+    today=None,
 ) -> pl.DataFrame:
-    """Products matching the filters, in a stable order (merchant, product)."""
+    """Products matching the filters, in a stable order (merchant, product), with their
+    latest grade as of `today` (default: `dates.today()`)."""
     where, params = ["TRUE"], []
     if merchant:
         where.append("p.merchant_id = ?")
@@ -549,17 +551,29 @@ def query_products(
         params += [f"%{search}%", f"%{search}%", search]
     # The latest grade of each product rides along (level and total score).
     sql = (
-        "SELECT p.*, g.level, g.total_score FROM products p LEFT JOIN ("
-        "SELECT product_id, arg_max(level, as_of) AS level, arg_max(total, as_of) AS total_score "
-        f"FROM grades GROUP BY product_id) g USING (product_id) WHERE {' AND '.join(where)} "
-        "ORDER BY p.merchant_id, p.product_id"
+        f"SELECT p.*, g.level, g.total_score FROM products p LEFT JOIN ({LATEST_GRADES}) g "
+        f"USING (product_id) WHERE {' AND '.join(where)} ORDER BY p.merchant_id, p.product_id"
     )
     if limit is not None:
         sql += f" LIMIT {int(limit)}"
-    return _frame(con, sql, params)
+    return _frame(con, sql, [_grade_day(today), *params])
 
 
 # --- grades ----------------------------------------------------------------------------------
+
+# Each product's latest grade that is not in the future (`?`: today). A grade dated ahead
+# (`haowu grade --as-of` a later day with --allow-future) waits for its day, so a database
+# that holds one lists, exports, plans and reports by today's grades all the same.
+LATEST_GRADES = (
+    "SELECT product_id, arg_max(level, as_of) AS level, arg_max(total, as_of) AS total_score "
+    "FROM grades WHERE as_of <= ? GROUP BY product_id"
+)
+
+
+def _grade_day(today):
+    from haowu_cli import dates
+
+    return today if today is not None else dates.today()
 
 
 def next_grade_run_id(con: duckdb.DuckDBPyConnection) -> int:
@@ -619,8 +633,11 @@ def record_grade_run(con: duckdb.DuckDBPyConnection, record: dict) -> None:
     run(con, f"INSERT INTO grade_runs ({names}) VALUES ({marks})", list(record.values()))
 
 
-def product_grade(con: duckdb.DuckDBPyConnection, product_id: str, as_of=None) -> dict | None:
-    """A product's stored grade on `as_of` (default: its latest), with its title and category."""
+def product_grade(
+    con: duckdb.DuckDBPyConnection, product_id: str, as_of=None, *, today=None
+) -> dict | None:
+    """A product's stored grade on `as_of` (default: its latest not after `today`), with its
+    title and category."""
     sql = (
         "SELECT g.*, p.title, p.merchant_id, p.category_l1 FROM grades g "
         "LEFT JOIN products p USING (product_id) WHERE g.product_id = ? "
@@ -629,6 +646,9 @@ def product_grade(con: duckdb.DuckDBPyConnection, product_id: str, as_of=None) -
     if as_of is not None:
         sql += "AND g.as_of = ? "
         params.append(as_of)
+    else:
+        sql += "AND g.as_of <= ? "
+        params.append(_grade_day(today))
     result = con.execute(sql + "ORDER BY g.as_of DESC LIMIT 1", params)
     names, rows = [d[0] for d in result.description], result.fetchall()
     return dict(zip(names, rows[0], strict=True)) if rows else None
@@ -671,23 +691,22 @@ PLAN_ITEM_COLUMNS = (
 )
 
 
-def planning_products(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
-    """What the planner reads of every product: its latest level, and its sales strength,
-    the share of products of its category_l1 that sold no more in 30 days (0–1]."""
+def planning_products(con: duckdb.DuckDBPyConnection, *, today=None) -> pl.DataFrame:
+    """What the planner reads of every product: its latest level (not after `today`), and its
+    sales strength, the share of products of its category_l1 that sold no more in 30 days
+    (0–1]."""
     return _frame(
         con,
-        """
+        f"""
         SELECT p.product_id, p.merchant_id, p.title, p.category_l1, p.category_l2,
                p.live_price_fen, p.commission_rate, p.service_fee_rate, p.stock, p.sample,
                p.mechanism, g.level,
                cume_dist() OVER (PARTITION BY p.category_l1
                                  ORDER BY coalesce(p.sales_30d, 0)) AS sales_strength
-        FROM products p LEFT JOIN (
-            SELECT product_id, arg_max(level, as_of) AS level FROM grades GROUP BY product_id
-        ) g USING (product_id)
+        FROM products p LEFT JOIN ({LATEST_GRADES}) g USING (product_id)
         ORDER BY p.product_id
         """,
-        [],
+        [_grade_day(today)],
     )
 
 
@@ -897,7 +916,8 @@ def commission_totals(
     """Ledger totals as of a date (entries posted on or before it, with the merchant, anchor,
     session and day they were posted under), per account and item or per group, account and
     item: `estimated_fen` (every valid order), `settled_fen` (entries whose settlement date
-    has come) and `orders` (those with a base left, on the base rows)."""
+    has come) and `orders` (those with a base left, on the base rows). The filters' `start`
+    and `end` are paid dates (`paid_on`), the business date; `as_of` is a posting date."""
     where, params = _ledger_filters(filters)
     group = "NULL" if by == "party" else GROUPS[by]
     return _frame(
@@ -924,6 +944,21 @@ def commission_totals(
         """,
         [as_of, *params, as_of],
     )
+
+
+def orders_posted_later(con: duckdb.DuckDBPyConnection, *, as_of, filters: dict) -> int:
+    """Orders paid on or before `as_of` (within the filters) that the ledger first heard of
+    after it (imported later): those a report as of that day cannot show."""
+    where, params = _ledger_filters(filters)
+    return con.execute(
+        f"""
+        SELECT count(*) FROM (
+            SELECT order_id FROM ledger WHERE paid_on <= ? AND {where}
+            GROUP BY order_id HAVING min(CAST(posted_at AS DATE)) > ?
+        )
+        """,
+        [as_of, *params, as_of],
+    ).fetchall()[0][0]
 
 
 def ledger_entries(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
@@ -1058,7 +1093,7 @@ def grade_moves(con: duckdb.DuckDBPyConnection, as_of) -> pl.DataFrame:
 
 
 def grading_dates(con: duckdb.DuckDBPyConnection) -> list:
-    """The dates with grades, from the newest."""
+    """The dates with grades, from the newest (future ones included: callers pick)."""
     return [
         r[0] for r in con.execute("SELECT DISTINCT as_of FROM grades ORDER BY 1 DESC").fetchall()
     ]

@@ -479,3 +479,54 @@ def test_after_changes_the_ledger_nets_to_a_fresh_split(world, tmp_path, changes
     assert net(changed) == net(fresh)
     report = commission_report(changed, by="party", as_of=LATER, filters={})
     assert report.balanced
+
+
+# --- posting date and paid date ----------------------------------------------------------------
+
+
+def paid_on(row: list, when: str) -> list:
+    row[5] = when
+    return row
+
+
+def test_paid_dates_pick_orders_whenever_imported_and_as_of_is_the_posting_day(world, tmp_path):
+    """November's orders: N1 imported on 4 November, N2 and N3 (paid 3 and 20 November)
+    imported on 3 December. As of 5 November the ledger knew N1 only; the orders paid by
+    5 November, as known today, are N1 and N2."""
+    import_orders(world, tmp_path, [paid_on(order("N1"), "2026-11-02 10:00")], "early.csv")
+    with world.write() as con:
+        con.execute("UPDATE ledger SET posted_at = TIMESTAMP '2026-11-04 09:00'")
+    import_orders(
+        world,
+        tmp_path,
+        [
+            paid_on(order("N2", paid="50.00"), "2026-11-03 21:00"),
+            paid_on(order("N3", paid="20.00"), "2026-11-20 21:00"),
+        ],
+        "late.csv",
+    )
+    with world.write() as con:
+        con.execute(
+            "UPDATE ledger SET posted_at = TIMESTAMP '2026-12-03 09:00' "
+            "WHERE order_id IN ('N2', 'N3')"
+        )
+
+    def base(**kwargs) -> str:
+        report = commission_report(world, by="party", **kwargs)
+        return report.frame.filter(party="base")["estimated"].item()
+
+    november_5 = dt.date(2026, 11, 5)
+    posted = commission_report(world, by="party", as_of=november_5, filters={})
+    assert posted.frame.filter(party="base")["estimated"].item() == "100.00"  # N1 only
+    assert posted.posted_later == 1  # N2: paid by then, imported after
+    assert posted.later_note(november_5) == (
+        "1 orders paid on or before 2026-11-05 were imported after it and are not in the ledger "
+        "as of 2026-11-05; every order paid by then, as known today: --paid-to 2026-11-05 "
+        "(without --as-of)"
+    )
+    assert base(as_of=LATER, filters={"end": november_5}) == "150.00"  # N1 and N2
+    assert base(as_of=LATER, filters={"start": dt.date(2026, 11, 4)}) == "20.00"  # N3
+    # Both: November's orders as the books stood on 1 December (N1 only).
+    assert base(as_of=dt.date(2026, 12, 1), filters={"end": dt.date(2026, 11, 30)}) == "100.00"
+    later = commission_report(world, by="party", as_of=LATER, filters={"end": november_5})
+    assert later.posted_later == 0 and later.later_note(LATER) is None

@@ -607,3 +607,73 @@ def test_a_better_input_never_lowers_the_level(model, specs, data):
     after = grades_of(rows, model)[f"P{target}"]
     assert LEVEL_RANK[after[0]] >= LEVEL_RANK[before[0]]
     assert after[1] >= before[1]
+
+
+# --- grades dated in the future ----------------------------------------------------------------
+
+
+def test_today_is_beijings_or_haowu_today(monkeypatch):
+    from haowu_cli import dates
+    from haowu_cli.errors import UsageError
+
+    class Clock(dt.datetime):
+        @classmethod
+        def now(cls, tz=None):  # 17:30 UTC on 1 December is 01:30 on 2 December in Beijing
+            return dt.datetime(2026, 12, 1, 17, 30, tzinfo=dt.UTC).astimezone(tz)
+
+    monkeypatch.setattr(dates.dt, "datetime", Clock)
+    monkeypatch.delenv("HAOWU_TODAY", raising=False)
+    assert dates.today() == dt.date(2026, 12, 2)
+    monkeypatch.setenv("HAOWU_TODAY", "2027-01-01")
+    assert dates.today() == dt.date(2027, 1, 1)
+    monkeypatch.setenv("HAOWU_TODAY", "tomorrow")
+    with pytest.raises(UsageError, match="HAOWU_TODAY='tomorrow' is not a date"):
+        dates.today()
+
+
+def test_grading_after_today_needs_allow_future():
+    from haowu_cli.errors import UsageError
+    from haowu_cli.grading import check_grading_date
+
+    today = dt.date(2026, 12, 2)
+    check_grading_date(today, today)  # today and earlier are fine
+    check_grading_date(dt.date(2026, 1, 1), today)
+    with pytest.raises(
+        UsageError, match=r"--as-of 2027-01-01 is in the future \(today is 2026-12-02\)"
+    ):
+        check_grading_date(dt.date(2027, 1, 1), today)
+    check_grading_date(dt.date(2027, 1, 1), today, allow_future=True)
+
+
+def test_a_future_grade_is_not_the_latest_until_its_day(store, model):
+    from haowu_cli.reports.grades import grades_report
+
+    fill(store, [product("A", sales_30d=10, gmv_30d_fen=1000), product("B")])
+    grade_products(store, model, AS_OF)
+    with store.write() as con:  # A becomes the best seller: a better grade on the future date
+        con.execute(
+            "UPDATE products SET sales_30d = 99999, gmv_30d_fen = 10^11, refund_rate = 0.01, "
+            "shop_score = 5 WHERE product_id = 'A'"
+        )
+    future = dt.date(2027, 1, 1)
+    grade_products(store, model, future)
+    with store.read() as con:
+        levels = dict(
+            con.execute("SELECT as_of, level FROM grades WHERE product_id = 'A'").fetchall()
+        )
+        assert levels[AS_OF] != levels[future]
+        for today, want in ((AS_OF + dt.timedelta(days=10), AS_OF), (future, future)):
+            listed = db.query_products(con, today=today)
+            assert listed.filter(product_id="A")["level"].item() == levels[want]
+            planned = db.planning_products(con, today=today)
+            assert planned.filter(product_id="A")["level"].item() == levels[want]
+            assert db.product_grade(con, "A", today=today)["as_of"] == want
+        # Before any grade: no level at all, not the future one.
+        assert db.query_products(con, today=AS_OF - dt.timedelta(days=1))["level"].null_count() == 2
+        # A date named explicitly is still there to look at.
+        assert db.product_grade(con, "A", future, today=AS_OF)["as_of"] == future
+    report = grades_report(store, None, today=AS_OF + dt.timedelta(days=10))
+    assert report.as_json()["figures"]["as_of"] == str(AS_OF)
+    assert grades_report(store, future, today=AS_OF).as_json()["figures"]["as_of"] == str(future)
+    with pytest.raises(HaowuError, match=r"no grades dated today \(2026-11-01\) or earlier"):
+        grades_report(store, None, today=dt.date(2026, 11, 1))

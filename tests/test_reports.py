@@ -341,10 +341,49 @@ def test_a_multi_session_plan_asks_which_session(session_world):
 def test_a_session_without_orders_says_how_to_bring_them(store, tmp_path):
     load_products(store, tmp_path, [["P1", "M1", "花漾", "面霜", "美妆", "100", "20%"]])
     save_plan(store, [("A1", "2026-12-01", [("P1", "M1", "美妆", "主推款", 5, 50_000)])])
-    report = session_report(store, load_report_rules(CONFIGS), 1, as_of=AS_OF)
-    assert report.table("products").frame["verdict"].to_list() == ["missed"]
-    assert {f.key: f.value for f in report.figures}["refund_rate"] is None
-    assert any("haowu import --kind orders" in note for note in report.notes)
+    report = session_report(store, load_report_rules(CONFIGS), 1, as_of=AS_OF, today=AS_OF)
+    # Nothing to judge: no verdict, no achievement (not "missed", not 0%).
+    products = report.table("products").frame
+    assert products["verdict"].to_list() == [None] and products["achievement"].to_list() == [None]
+    assert report.table("products").view["vs_plan"].to_list() == ["—"]
+    assert report.table("categories").frame["achievement"].to_list() == [None]
+    figures = report.as_json()["figures"]
+    assert figures["refund_rate"] is None and figures["achievement"] is None
+    assert figures["verdicts"] is None and figures["regulars"] is None and figures["orders"] == 0
+    assert report.alert == (
+        "no orders matched A1's orders paid 2026-12-01: nothing to measure. Import the "
+        "session's orders (haowu import --kind orders FILE), or name its 专场ID with "
+        "--orders-session"
+    )
+    assert report.as_json()["notes"][0] == report.alert
+    assert {f.key: f.text for f in report.figures}["achievement"] == "no orders matched"
+
+
+def test_a_named_session_without_orders_says_none_matched(session_world):
+    rules = load_report_rules(CONFIGS)
+    report = session_report(session_world, rules, 1, orders_session="NOPE", as_of=AS_OF)
+    assert report.alert.startswith("no orders matched 专场 NOPE: nothing to measure")
+    assert not any(n.startswith("matched:") for n in report.notes)  # nothing was matched
+    assert report.as_json()["figures"]["achievement"] is None
+    assert report.as_json()["notes"][0] == report.alert
+
+
+@pytest.mark.parametrize(
+    ("today", "said"),
+    [
+        (dt.date(2026, 11, 30), "no orders yet: the session is on 2026-12-01, after today"),
+        (dt.date(2026, 12, 1), "no orders yet: the session is today (2026-12-01)"),
+    ],
+)
+def test_a_session_yet_to_come_has_no_orders_yet(store, tmp_path, today, said):
+    load_products(store, tmp_path, [["P1", "M1", "花漾", "面霜", "美妆", "100", "20%"]])
+    save_plan(store, [("A1", "2026-12-01", [("P1", "M1", "美妆", "主推款", 5, 50_000)])])
+    report = session_report(store, load_report_rules(CONFIGS), 1, as_of=today, today=today)
+    assert report.alert.startswith(said)
+    assert {f.key: f.text for f in report.figures}["achievement"] == "no orders yet"
+    assert report.as_json()["figures"]["achievement"] is None
+    page = render_page(report)
+    assert f'<p class="alert" role="status">{report.alert}</p>' in page
 
 
 # --- merchant growth ---------------------------------------------------------------------------
@@ -450,6 +489,27 @@ def test_orders_without_a_merchant_are_counted_out_loud(growth_world, tmp_path):
     assert any(n.startswith("1 orders of 2026-12 name no merchant") for n in report.notes)
     with pytest.raises(UsageError, match="no month before 0001-01"):
         merchants_report(growth_world, rules, dt.date(1, 1, 1))
+
+
+def test_the_default_month_is_not_in_the_future(growth_world, tmp_path):
+    """Orders in October to December; on 20 November the default month is November, and
+    December's orders are named as later, not reported as this month."""
+    rules = load_report_rules(config_with(tmp_path, MILESTONES.replace("GMV", "paid")))
+    report = merchants_report(growth_world, rules, None, today=dt.date(2026, 11, 20))
+    assert report.as_json()["figures"]["month"] == "2026-11"
+    assert report.notes == [
+        "4 orders are dated after this month (to 2026-12): see them with --month YYYY-MM"
+    ]
+    december = merchants_report(growth_world, rules, None, today=dt.date(2026, 12, 1))
+    assert december.as_json()["figures"]["month"] == "2026-12" and december.notes == []
+    named = merchants_report(growth_world, rules, dt.date(2026, 12, 1), today=dt.date(2026, 11, 1))
+    assert named.as_json()["figures"]["month"] == "2026-12"
+    with pytest.raises(
+        HaowuError,
+        match="no orders paid in 2026-09 or before: every order is dated 2026-10 or later",
+    ) as caught:
+        merchants_report(growth_world, rules, None, today=dt.date(2026, 9, 30))
+    assert caught.value.hint == "name the month with --month YYYY-MM"
 
 
 def test_merchant_growth_needs_orders(store, tmp_path):

@@ -35,17 +35,28 @@ def commission_command(
     merchant: Annotated[str | None, typer.Option("--merchant", help="Only this merchant.")] = None,
     start: Annotated[
         dt.datetime | None,
-        typer.Option("--from", help="Orders paid on or after this date.", **DATE_FORMAT),
+        typer.Option(
+            "--paid-from",
+            "--from",
+            help="Orders paid (支付时间) on or after this date, whenever imported.",
+            **DATE_FORMAT,
+        ),
     ] = None,
     end: Annotated[
         dt.datetime | None,
-        typer.Option("--to", help="Orders paid on or before this date.", **DATE_FORMAT),
+        typer.Option(
+            "--paid-to",
+            "--to",
+            help="Orders paid (支付时间) on or before this date, whenever imported.",
+            **DATE_FORMAT,
+        ),
     ] = None,
     as_of: Annotated[
         dt.datetime | None,
         typer.Option(
             "--as-of",
-            help="The ledger as it stood at the end of this day [default: today].",
+            help="The ledger as it stood at the end of this day: only what was imported by "
+            "then, settled by then [default: today].",
             **DATE_FORMAT,
         ),
     ] = None,
@@ -53,16 +64,23 @@ def commission_command(
     fmt: FormatOption = OutputFormat.table,
 ) -> int:
     """Who gets what: the ledger's totals per party (estimated: every valid order; settled:
-    orders past their settlement date), with a check that the parts add up to the base."""
+    orders past their settlement date), with a check that the parts add up to the base.
+
+    --paid-from/--paid-to pick orders by the day they were paid (the business date);
+    --as-of shows the ledger as it stood at the end of a day (what had been imported by
+    then): see the README.
+    """
+    from haowu_cli import dates
     from haowu_cli.reports.commission import commission_report
 
     app = app_context(ctx)
     if start and end and start > end:
-        raise UsageError(f"--from {start.date()} is after --to {end.date()}")
+        raise UsageError(f"--paid-from {start.date()} is after --paid-to {end.date()}")
+    day = as_of.date() if as_of else dates.today()
     report = commission_report(
         app.store(),
         by=by.value,
-        as_of=as_of.date() if as_of else dt.date.today(),
+        as_of=day,
         filters={
             "session": session,
             "anchor": anchor,
@@ -80,6 +98,9 @@ def commission_command(
     else:
         app.out.emit(report.frame, fmt)
     app.out.info(report.check)
+    later = report.later_note(day)
+    if later:
+        app.out.info(later)
     return ExitCode.OK if report.balanced else ExitCode.FAILED
 
 

@@ -46,6 +46,13 @@ def grade_command(
     fmt: Annotated[
         RunFormat, typer.Option("--format", "-f", help="text (on a terminal only) or json.")
     ] = RunFormat.text,
+    allow_future: Annotated[
+        bool,
+        typer.Option(
+            "--allow-future",
+            help="Accept an --as-of after today; the grade counts as the latest from that day.",
+        ),
+    ] = False,
 ) -> None:
     """Grade every product as of a date and keep the result as that date's history.
 
@@ -55,13 +62,16 @@ def grade_command(
     """
     if ctx.invoked_subcommand is not None:
         return
-    from haowu_cli.grading import grade_products, load_model
+    from haowu_cli import dates
+    from haowu_cli.grading import check_grading_date, grade_products, load_model
     from haowu_cli.runlog import run_logger
 
     app = app_context(ctx)
-    day = as_of.date() if as_of else dt.date.today()
+    today = dates.today()
+    day = as_of.date() if as_of else today
     logger = run_logger(log)
     try:
+        check_grading_date(day, today, allow_future=allow_future)
         model = load_model(app.config_dir)
         run = grade_products(app.store(), model, day, merchant=merchant, dry_run=dry_run)
     except HaowuError as exc:

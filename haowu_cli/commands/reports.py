@@ -56,6 +56,7 @@ def session_command(
 ) -> None:
     """数据复盘: a planned session against its orders, per product, category and merchant;
     what beat or missed the plan; regulars worth keeping (常播款); each party's income."""
+    from haowu_cli import dates
     from haowu_cli.reports.session import session_report
     from haowu_cli.reports.settings import load_report_rules
 
@@ -66,7 +67,7 @@ def session_command(
         plan_id,
         session=session,
         orders_session=orders_session,
-        as_of=as_of.date() if as_of else dt.date.today(),
+        as_of=as_of.date() if as_of else dates.today(),
     )
     show_report(app, report, fmt, table, html)
 
@@ -80,7 +81,7 @@ def merchants_command(
             "--month",
             formats=["%Y-%m"],
             metavar="YYYY-MM",
-            help="The month [default: the latest month with orders].",
+            help="The month [default: the latest month with orders, not after today's].",
         ),
     ] = None,
     fmt: FormatOption = OutputFormat.table,
@@ -144,6 +145,8 @@ def print_report(out, report) -> None:
     """The report for people: title, headline figures, each table, notes."""
     out.print_line(report.title)
     out.print_line(report.subtitle)
+    if report.alert:
+        out.print_line(report.alert)
     print_figures(out, report)
     for table in report.tables:
         if table.view.is_empty():

@@ -25,6 +25,18 @@ class CommissionReport:
     check: str  # the line that says the parts add up (or by how much they do not)
     balanced: bool
     estimated_fen: dict[str, int] = field(default_factory=dict)  # per party (--by party)
+    # Orders paid by `as_of` but imported after it: out of this view (README: commission).
+    posted_later: int = 0
+
+    def later_note(self, as_of) -> str | None:
+        """What the posting-date view leaves out, and the paid-date view that has it."""
+        if not self.posted_later:
+            return None
+        return (
+            f"{self.posted_later:,} orders paid on or before {as_of} were imported after it and "
+            f"are not in the ledger as of {as_of}; every order paid by then, as known today: "
+            f"--paid-to {as_of} (without --as-of)"
+        )
 
 
 # The terminal columns of the report by party.
@@ -36,14 +48,18 @@ PARTY_COLUMNS = [
 
 
 def commission_report(store: db.Store, *, by: str, as_of, filters: dict) -> CommissionReport:
+    """The ledger's totals as it stood at the end of `as_of` (entries posted, that is
+    imported, on or before it; settled: settlement date on or before it), for the orders the
+    filters pick; `start` and `end` are paid dates."""
     with store.read() as con:
         totals = db.commission_totals(con, by=by, as_of=as_of, filters=filters)
-    names = {"start": "from", "end": "to"}
+        later = db.orders_posted_later(con, as_of=as_of, filters=filters)
+    names = {"start": "paid from", "end": "paid to"}
     shown = ", ".join(f"{names.get(k, k)} {v}" for k, v in filters.items() if v)
     title = f"commission as of {as_of}" + (f" ({shown})" if shown else "")
-    if by == "party":
-        return _by_party(totals, title)
-    return _by_group(totals, by, title)
+    report = _by_party(totals, title) if by == "party" else _by_group(totals, by, title)
+    report.posted_later = later
+    return report
 
 
 def _sum(totals: pl.DataFrame, column: str, accounts) -> int:

@@ -65,6 +65,9 @@ class Report:
     tables: list[Table]
     charts: list[Chart] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # What a reader must see before any figure (no order matched, the session is ahead):
+    # under the title in the terminal and on the page, the first of the notes in JSON.
+    alert: str | None = None
 
     def table(self, key: str) -> Table:
         for table in self.tables:
@@ -80,7 +83,7 @@ class Report:
             "subtitle": self.subtitle,
             "figures": {f.key: f.value for f in self.figures},
             "tables": {t.key: t.frame for t in self.tables},
-            "notes": self.notes,
+            "notes": [self.alert, *self.notes] if self.alert else self.notes,
         }
 
 

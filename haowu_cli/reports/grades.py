@@ -9,6 +9,7 @@ import polars as pl
 
 from haowu_cli import formats
 from haowu_cli import store as db
+from haowu_cli.dates import today as dates_today
 from haowu_cli.errors import HaowuError
 from haowu_cli.grading import LEVEL_RANK
 from haowu_cli.render import Column
@@ -17,12 +18,25 @@ from haowu_cli.reports.document import Chart, Figure, Report, Series, Table, bar
 TOP_DOWN = sorted(LEVEL_RANK, key=LEVEL_RANK.get, reverse=True)  # L5 … L0
 
 
-def grades_report(store: db.Store, as_of: dt.date | None) -> Report:
+def grades_report(
+    store: db.Store, as_of: dt.date | None, *, today: dt.date | None = None
+) -> Report:
+    """The grades on `as_of`, by default on the latest grading date not after `today`
+    (default: `dates.today()`)."""
     with store.read() as con:
         dates = db.grading_dates(con)
         if not dates:
             raise HaowuError("no grades yet", hint="grade the products first: haowu grade")
-        as_of = as_of or dates[0]
+        if as_of is None:
+            # The latest grading that is not in the future, as everywhere (store.LATEST_GRADES).
+            today = today or dates_today()
+            as_of = next((d for d in dates if d <= today), None)
+            if as_of is None:
+                shown = ", ".join(str(d) for d in dates[-5:])
+                raise HaowuError(
+                    f"no grades dated today ({today}) or earlier; graded on: {shown}",
+                    hint="name a grading date with --as-of",
+                )
         if as_of not in dates:
             shown = ", ".join(str(d) for d in dates[:5])
             raise HaowuError(f"no grades on {as_of}", hint=f"graded on: {shown}")

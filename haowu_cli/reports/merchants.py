@@ -16,6 +16,7 @@ import polars as pl
 from haowu_cli import formats
 from haowu_cli import store as db
 from haowu_cli.commission import PPM
+from haowu_cli.dates import today as dates_today
 from haowu_cli.errors import HaowuError, UsageError
 from haowu_cli.render import Column
 from haowu_cli.reports.document import Chart, Figure, Report, Series, Table, bar
@@ -28,7 +29,12 @@ def previous_month(month: dt.date) -> dt.date:
     return (month.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
 
 
-def merchants_report(store: db.Store, rules: ReportRules, month: dt.date | None) -> Report:
+def merchants_report(
+    store: db.Store, rules: ReportRules, month: dt.date | None, *, today: dt.date | None = None
+) -> Report:
+    """The report for `month`, by default the latest month with orders that is not after
+    `today`'s (default: `dates.today()`): orders dated in a later month (a wrong clock, a
+    pre-sale) do not make a month that has not come the default."""
     with store.read() as con:
         monthly = db.monthly_gmv(con, net=rules.merchant_gmv == "net")
         names = db.merchant_names(con)
@@ -37,7 +43,23 @@ def merchants_report(store: db.Store, rules: ReportRules, month: dt.date | None)
             "no orders with a paid date yet",
             hint="import orders first: haowu import --kind orders FILE",
         )
-    month = (month or monthly["month"].max()).replace(day=1)
+    later_note = []
+    if month is None:
+        this_month = (today or dates_today()).replace(day=1)
+        month = monthly.filter(pl.col("month") <= this_month)["month"].max()
+        later = monthly.filter(pl.col("month") > this_month)
+        if month is None:
+            raise HaowuError(
+                f"no orders paid in {this_month:%Y-%m} or before: every order is dated "
+                f"{later['month'].min():%Y-%m} or later",
+                hint="name the month with --month YYYY-MM",
+            )
+        if later.height:
+            later_note.append(
+                f"{later['orders'].sum():,} orders are dated after this month (to "
+                f"{later['month'].max():%Y-%m}): see them with --month YYYY-MM"
+            )
+    month = month.replace(day=1)
     before = previous_month(month)
     unknown = monthly.filter(pl.col("merchant_id").is_null() & (pl.col("month") == month))
     monthly = monthly.filter(pl.col("merchant_id").is_not_null())
@@ -61,7 +83,7 @@ def merchants_report(store: db.Store, rules: ReportRules, month: dt.date | None)
     label = f"{month:%Y-%m}"
     active = merchants.filter(pl.col("orders") > 0).height
     firsts = crossings.filter(pl.col("first_time")).height
-    notes = [] if active else [f"no orders paid in {label}"]
+    notes = ([] if active else [f"no orders paid in {label}"]) + later_note
     if unknown.height:
         notes.append(
             f"{unknown['orders'].sum():,} orders of {label} name no merchant, nor does their "

@@ -56,6 +56,7 @@ def render_page(report: Report, *, now: dt.datetime | None = None) -> str:
             "figures": report.figures,
             "tables": tables,
             "notes": report.notes,
+            "alert": report.alert,
         },
         charts=[(chart, Markup(charts.svg(chart))) for chart in report.charts if chart.labels],
         stamp=f"made by haowu on {now:%Y-%m-%d %H:%M}",

@@ -23,6 +23,7 @@ import polars as pl
 from haowu_cli import formats
 from haowu_cli import store as db
 from haowu_cli.commission import PARTY_LABELS, PPM
+from haowu_cli.dates import today as dates_today
 from haowu_cli.errors import HaowuError, UsageError
 from haowu_cli.render import Column
 from haowu_cli.reports.commission import PARTY_COLUMNS, commission_report
@@ -58,7 +59,11 @@ def session_report(
     session: int | None = None,
     orders_session: str | None = None,
     as_of: dt.date,
+    today: dt.date | None = None,
 ) -> Report:
+    """The review of a plan's session as of `as_of` (the ledger's day). When no order
+    matched, it says so (a session after `today`, default `dates.today()`, has none yet) and
+    leaves what cannot be measured (achievement, verdicts, regulars) null, not 0%."""
     if orders_session is not None and not orders_session.strip():
         raise UsageError("--orders-session needs a 专场ID")
     with store.read() as con:
@@ -82,6 +87,8 @@ def session_report(
         sales = db.session_orders(
             con, session_id=orders_session, anchor_id=anchor_id, start=day, end=last_day
         )
+        if sales.is_empty():
+            notes = []  # nothing was matched: the alert says what was looked for
         anchor = db.anchor_row(con, anchor_id) or {}
         names = db.merchant_names(con)
     ledger_filters = (
@@ -93,10 +100,14 @@ def session_report(
 
     products = _products(items, sales, rules)
     notes.append(f"income {income.check}")
+    alert = headline = None
     if sales.is_empty():
-        notes.append(
-            "no orders matched: import the session's orders (haowu import --kind orders FILE), "
-            "or name its 专场ID with --orders-session"
+        headline, alert = _no_orders(
+            day,
+            last_day,
+            today or dates_today(),
+            orders_session,
+            f"{anchor_id}'s orders paid {dates}",
         )
     title = f"Session review 数据复盘: plan {plan_id}" + (
         f", session {number}" if sessions > 1 else ""
@@ -111,15 +122,24 @@ def session_report(
             names, on="merchant_id", how="left", maintain_order="left"
         ),
     }
+    measured = not sales.is_empty()
     return Report(
         kind="session",
         title=title,
         subtitle=subtitle,
-        figures=_figures(products, income),
+        figures=_figures(products, income, headline),
         tables=[
-            _products_table(products),
-            _group_table("categories", "by category", groups["categories"], "category_l1"),
-            _group_table("merchants", "by merchant", groups["merchants"], "merchant_id"),
+            _products_table(products, measured=measured),
+            _group_table(
+                "categories",
+                "by category",
+                groups["categories"],
+                "category_l1",
+                measured=measured,
+            ),
+            _group_table(
+                "merchants", "by merchant", groups["merchants"], "merchant_id", measured=measured
+            ),
             _regulars_table(products, rules),
             Table(
                 key="income",
@@ -132,6 +152,24 @@ def session_report(
         ],
         charts=_charts(products, groups["categories"], income),
         notes=notes,
+        alert=alert,
+    )
+
+
+def _no_orders(day, last_day, today, orders_session, window: str) -> tuple[str, str]:
+    """What to say when no order matched the session, as a headline and a sentence: it has
+    not happened yet, or where the orders were looked for and how to bring them."""
+    if day > today:
+        return "no orders yet", f"no orders yet: the session is on {day}, after today ({today})"
+    if last_day >= today:
+        return "no orders yet", (
+            f"no orders yet: the session is today ({today}); import its orders when it is over "
+            "(haowu import --kind orders FILE)"
+        )
+    looked = f"专场 {orders_session}" if orders_session else window
+    return "no orders matched", (
+        f"no orders matched {looked}: nothing to measure. Import the session's orders "
+        "(haowu import --kind orders FILE), or name its 专场ID with --orders-session"
     )
 
 
@@ -212,7 +250,8 @@ def _products(items: pl.DataFrame, sales: pl.DataFrame, rules: ReportRules) -> p
         )
         .drop("title_sold", "merchant_id_sold", "category_l1_sold")
         .with_columns(
-            verdict.alias("verdict"),
+            # With no order at all there is nothing to judge: no verdict, not "missed".
+            (verdict if not sales.is_empty() else pl.lit(None, pl.String)).alias("verdict"),
             regular.fill_null(False).alias("regular"),
             # What the plan is measured by: the GMV of planned products; the rest sold off
             # the sheet.
@@ -242,9 +281,11 @@ def _groups(products: pl.DataFrame, by: list[str]) -> pl.DataFrame:
     )
 
 
-def _rates(*, off_sheet: bool = False) -> list[pl.Expr]:
+def _rates(*, off_sheet: bool = False, measured: bool = True) -> list[pl.Expr]:
     """The machine columns every table shares: money as yuan, ratios as fractions; the
-    achievement is the planned products' GMV against the plan."""
+    achievement is the planned products' GMV against the plan (null when no order matched:
+    nothing was measured)."""
+    achievement = formats.ratio(pl.col("planned_gmv_fen"), pl.col("expected_gmv_fen"))
     return [
         pl.col("orders"),
         pl.col("units"),
@@ -252,18 +293,19 @@ def _rates(*, off_sheet: bool = False) -> list[pl.Expr]:
         *([formats.yuan(pl.col("off_sheet_gmv_fen")).alias("off_sheet_gmv")] if off_sheet else []),
         formats.yuan(pl.col("refund_fen")).alias("refund"),
         formats.ratio(pl.col("refund_fen"), pl.col("gmv_fen")).alias("refund_rate"),
-        formats.ratio(pl.col("planned_gmv_fen"), pl.col("expected_gmv_fen")).alias("achievement"),
+        (achievement if measured else pl.lit(None, pl.String)).alias("achievement"),
     ]
 
 
-def _people(*, off_sheet: bool = False) -> list[pl.Expr]:
+def _people(*, off_sheet: bool = False, measured: bool = True) -> list[pl.Expr]:
+    vs_plan = formats.share(pl.col("planned_gmv_fen"), pl.col("expected_gmv_fen"), 0)
     return [
         pl.col("orders"),
         pl.col("units"),
         _money("expected_gmv_fen", "expected").fill_null("—"),
         _money("gmv_fen", "gmv"),
         *([_money("off_sheet_gmv_fen", "off_sheet")] if off_sheet else []),
-        formats.share(pl.col("planned_gmv_fen"), pl.col("expected_gmv_fen"), 0).alias("vs_plan"),
+        (vs_plan if measured else pl.lit("—")).alias("vs_plan"),
         formats.share(pl.col("refund_fen"), pl.col("gmv_fen")).alias("refunds"),
     ]
 
@@ -282,11 +324,11 @@ SALES_COLUMNS = [
 ]
 
 
-def _products_table(products: pl.DataFrame) -> Table:
+def _products_table(products: pl.DataFrame, *, measured: bool) -> Table:
     frame = products.select(
         *SLOT_COLUMNS,
         formats.yuan(pl.col("expected_gmv_fen")).alias("expected_gmv"),
-        *_rates(),
+        *_rates(measured=measured),
         "verdict",
         "regular",
     )
@@ -297,8 +339,8 @@ def _products_table(products: pl.DataFrame) -> Table:
         "title",
         pl.col("role").fill_null(""),
         pl.col("expected_units").cast(pl.String).fill_null(""),
-        *_people(),
-        pl.col("verdict").replace_strict(VERDICT_TEXT),
+        *_people(measured=measured),
+        pl.col("verdict").replace_strict(VERDICT_TEXT, default=None).fill_null("—"),
         pl.when(pl.col("regular")).then(pl.lit("★")).otherwise(pl.lit("")).alias("regular"),
     )
     columns = [
@@ -315,7 +357,7 @@ def _products_table(products: pl.DataFrame) -> Table:
     return Table("products", "per product (+: sold but not planned)", frame, view, columns)
 
 
-def _group_table(key: str, title: str, groups: pl.DataFrame, name: str) -> Table:
+def _group_table(key: str, title: str, groups: pl.DataFrame, name: str, *, measured: bool) -> Table:
     named = ["merchant_name"] if "merchant_name" in groups.columns else []
     frame = groups.select(
         name,
@@ -323,7 +365,7 @@ def _group_table(key: str, title: str, groups: pl.DataFrame, name: str) -> Table
         "planned_products",
         formats.yuan(pl.col("expected_gmv_fen")).alias("expected_gmv"),
         "sold_products",
-        *_rates(off_sheet=True),
+        *_rates(off_sheet=True, measured=measured),
     )
     widest = int(groups["gmv_fen"].max() or 0)
     view = groups.select(
@@ -331,7 +373,7 @@ def _group_table(key: str, title: str, groups: pl.DataFrame, name: str) -> Table
         *[pl.col(c).fill_null("") for c in named],
         "planned_products",
         "sold_products",
-        *_people(off_sheet=True),
+        *_people(off_sheet=True, measured=measured),
         pl.col("gmv_fen")
         .map_elements(lambda v: bar(v, widest), return_dtype=pl.String)
         .alias("bar"),
@@ -398,7 +440,10 @@ def _regulars_table(products: pl.DataFrame, rules: ReportRules) -> Table:
     )
 
 
-def _figures(products: pl.DataFrame, income) -> list[Figure]:
+def _figures(products: pl.DataFrame, income, alert: str | None) -> list[Figure]:
+    """The headline figures; with no order matched (`alert` says so in a few words), the
+    achievement, verdicts and regulars are null: there is nothing to measure, which is not
+    0%."""
     planned = products.filter(pl.col("expected_gmv_fen").is_not_null())
     expected = int(planned["expected_gmv_fen"].sum())
     gmv, refund = int(products["gmv_fen"].sum()), int(products["refund_fen"].sum())
@@ -415,8 +460,8 @@ def _figures(products: pl.DataFrame, income) -> list[Figure]:
         Figure(
             "achievement",
             "planned products' GMV vs plan",
-            formats.ratio_of(planned_gmv, expected),
-            formats.share_of(planned_gmv, expected, 0),
+            None if alert else formats.ratio_of(planned_gmv, expected),
+            alert or formats.share_of(planned_gmv, expected, 0),
         ),
         Figure(
             "off_sheet_gmv",
@@ -444,15 +489,17 @@ def _figures(products: pl.DataFrame, income) -> list[Figure]:
         Figure(
             "verdicts",
             "beat / to plan / missed",
-            {k: int(verdicts.get(k, 0)) for k in VERDICT_TEXT},
-            f"{verdicts.get('beat', 0)} / {verdicts.get('on_plan', 0)} / "
+            None if alert else {k: int(verdicts.get(k, 0)) for k in VERDICT_TEXT},
+            "—"
+            if alert
+            else f"{verdicts.get('beat', 0)} / {verdicts.get('on_plan', 0)} / "
             f"{verdicts.get('missed', 0)}",
         ),
         Figure(
             "regulars",
             "regulars 常播款",
-            int(products["regular"].sum()),
-            str(products["regular"].sum()),
+            None if alert else int(products["regular"].sum()),
+            "—" if alert else str(products["regular"].sum()),
         ),
     ]
 

@@ -116,7 +116,7 @@ def test_export_ledger_and_orders_for_excel(ledger, tmp_path):
 
 def test_from_after_to_is_a_usage_error(ledger):
     result = ledger("commission", "--from", "2026-12-31", "--to", "2026-12-01")
-    assert result.code == 2 and "--from 2026-12-31 is after --to 2026-12-01" in result.err
+    assert result.code == 2 and "--paid-from 2026-12-31 is after --paid-to 2026-12-01" in result.err
 
 
 def test_a_dry_run_says_it_would_post(ledger, tmp_path):
