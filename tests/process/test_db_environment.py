@@ -314,8 +314,6 @@ def test_a_full_disk_stops_an_import_with_a_message_and_the_database_intact(
     ran = run(
         ["--db", disk / "haowu.duckdb", "import", big_sheet], cwd=tmp_path, home=home, wrap=wrap
     )
-    if "mount" in ran.err and ran.code != 1:
-        pytest.skip(f"cannot mount a small tmpfs here: {ran.err.strip()}")
     assert_environment_error(ran, "the disk is full", "nothing was changed", "free some space")
     assert product_count(after / "haowu.duckdb", tmp_path, home) == 10
 
