@@ -316,6 +316,7 @@ def _holder(exc: Exception) -> str:
         program = " ".join([Path(argv[0]).name, *argv[1:]])
     except (OSError, IndexError):
         pass
+    program = " ".join(program.split())  # one line, whatever the arguments hold
     if len(program) > 80:
         program = program[:77] + "..."
     return f"PID {pid}: {program}"
@@ -457,7 +458,7 @@ class Store:
                 if not _is_lock_conflict(exc):
                     raise self._open_error(exc, writing=not read_only) from exc
                 if time.monotonic() + pause > deadline:
-                    raise self._busy_error(exc) from exc
+                    raise self._busy_error(exc, locked=not read_only) from exc
                 time.sleep(pause)
                 pause = min(pause * 2, 0.5)
 
@@ -473,9 +474,10 @@ class Store:
             )
         return HaowuError(f"cannot open database {self.path}: {exc}")
 
-    def _busy_error(self, exc: Exception | None) -> LockTimeout:
+    def _busy_error(self, exc: Exception | None, *, locked: bool = False) -> LockTimeout:
         """Who kept the database busy: a haowu writer (the lock file, or DuckDB's lock while
-        the lock file is held), a process reading it, or another program writing to it."""
+        the lock file is held), a process reading it, or another program writing to it.
+        `locked`: this process holds the lock file, so no haowu writer is in the way."""
         busy = f"database {self.path} stayed busy for {self.lock_timeout:g} s"
         hint = "try again when it has finished, or wait longer with --lock-timeout SECONDS"
         if exc is None:
@@ -483,7 +485,7 @@ class Store:
         holder = _holder(exc)
         if "read-only mode" in str(exc):  # DuckDB's hint when the holder only reads
             return LockTimeout(f"{busy}: another process is reading it ({holder})", hint=hint)
-        if _writer_holds(self.lock_path):
+        if not locked and _writer_holds(self.lock_path):
             return LockTimeout(
                 f"{busy}: another haowu command is writing to it ({holder})", hint=hint
             )
