@@ -64,4 +64,9 @@ class UnusableDatabase(HaowuError):
 
 class StorageError(HaowuError):
     """The file system refused: permission denied, read-only, disk full, file too large. Not a
-    bug in haowu; the message says what happened and what to do."""
+    bug in haowu; the message says what happened and what to do. `reason` is the refusal
+    alone (`permission denied (/data/haowu.duckdb)`), for messages that explain its effect."""
+
+    def __init__(self, message: str, hint: str | None = None, *, reason: str = "") -> None:
+        super().__init__(message, hint)
+        self.reason = reason or message

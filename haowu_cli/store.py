@@ -265,11 +265,12 @@ def storage_error(exc: BaseException, path: Path, *, writing: bool) -> StorageEr
         file = str(exc.filename or path)  # type: ignore[union-attr]
     what, todo = _REFUSALS[code]
     where = Path(file).parent if code in (errno.EACCES, errno.EPERM) and writing else file
+    reason = f"{what} ({file})"
     if writing:
-        message = f"cannot write to database {path}: {what} ({file}); nothing was changed"
+        message = f"cannot write to database {path}: {reason}; nothing was changed"
     else:
-        message = f"cannot read database {path}: {what} ({file})"
-    return StorageError(message, hint=todo.format(where=where))
+        message = f"cannot read database {path}: {reason}"
+    return StorageError(message, hint=todo.format(where=where), reason=reason)
 
 
 def _is_lock_conflict(exc: Exception) -> bool:
@@ -440,7 +441,7 @@ class Store:
             raise StorageError(
                 f"database {self.path} has schema version {version}, older than this haowu's "
                 f"({SCHEMA_VERSION}); it must be upgraded before it can be read, and it cannot "
-                f"be written: {exc.message.split(': ', 1)[1]}",
+                f"be written: {exc.reason}; nothing was changed",
                 hint="any haowu command upgrades it when run by someone who may write it; or "
                 "copy it to a writable folder and read the copy with --db COPY",
             ) from exc
