@@ -53,3 +53,20 @@ class InputFileError(HaowuError):
 
 class LockTimeout(HaowuError):
     """Another haowu process kept the database busy for longer than --lock-timeout."""
+
+
+class UnusableDatabase(HaowuError):
+    """The --db file is not a database this haowu can use: not a haowu database at all (another
+    application's, an empty or a text file), or one written by a newer haowu."""
+
+    exit_code = ExitCode.USAGE
+
+
+class StorageError(HaowuError):
+    """The file system refused: permission denied, read-only, disk full, file too large. Not a
+    bug in haowu; the message says what happened and what to do. `reason` is the refusal
+    alone (`permission denied (/data/haowu.duckdb)`), for messages that explain its effect."""
+
+    def __init__(self, message: str, hint: str | None = None, *, reason: str = "") -> None:
+        super().__init__(message, hint)
+        self.reason = reason or message

@@ -8,6 +8,9 @@ holds the file. A user sees a wait, then success, or after the timeout a clear m
 
 from __future__ import annotations
 
+import errno
+import os
+import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from haowu_cli.errors import HaowuError, LockTimeout
+from haowu_cli.errors import HaowuError, LockTimeout, StorageError, UnusableDatabase
 
 if TYPE_CHECKING:
     import duckdb
@@ -226,13 +229,127 @@ MIGRATIONS: list[str] = [
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
+# Every connection: no extension is ever downloaded or loaded behind haowu's back (a SQLite
+# file would otherwise make DuckDB fetch its SQLite reader from the network).
+_CONNECTION_CONFIG = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
+
+# What the file system can refuse, as a user should hear it, and what to do about it.
+_REFUSALS = {
+    errno.EACCES: ("permission denied", "ask the owner of {where} for access, or work on a copy"),
+    errno.EPERM: ("permission denied", "ask the owner of {where} for access, or work on a copy"),
+    errno.EROFS: (
+        "the file system is read-only",
+        "copy the database to a writable folder and use --db COPY, or mount it read-write",
+    ),
+    errno.ENOSPC: ("the disk is full", "free some space on that disk, then run it again"),
+    errno.EDQUOT: ("the disk quota is used up", "free some space, then run it again"),
+    errno.EFBIG: (
+        "the size limit for files (ulimit -f) is reached",
+        "raise the limit, then run it again",
+    ),
+}
+
+
+def storage_error(exc: BaseException, path: Path, *, writing: bool) -> StorageError | None:
+    """The file system's refusal behind `exc` (an OSError, or DuckDB's error quoting one) as a
+    message saying what happened and what to do; None when `exc` is something else."""
+    code = exc.errno if isinstance(exc, OSError) else None
+    if code not in _REFUSALS:
+        text = str(exc)
+        code = next((c for c in _REFUSALS if os.strerror(c) in text), None)
+        if code is None:
+            return None
+        quoted = re.search(r'"([^"]+)"', text)
+        file = quoted.group(1) if quoted else str(path)
+    else:
+        file = str(exc.filename or path)  # type: ignore[union-attr]
+    what, todo = _REFUSALS[code]
+    where = Path(file).parent if code in (errno.EACCES, errno.EPERM) and writing else file
+    reason = f"{what} ({file})"
+    if writing:
+        message = f"cannot write to database {path}: {reason}; nothing was changed"
+    else:
+        message = f"cannot read database {path}: {reason}"
+    return StorageError(message, hint=todo.format(where=where), reason=reason)
+
+
 def _is_lock_conflict(exc: Exception) -> bool:
     text = str(exc)
     return "Could not set lock" in text or "Conflicting lock" in text
 
 
+def _what_file(path: Path) -> str | None:
+    """What `path` seems to be when DuckDB cannot open it; None when it looks like DuckDB's."""
+    if path.is_dir():
+        return "a folder"
+    try:
+        with path.open("rb") as file:
+            head = file.read(4096)
+    except OSError:
+        return None
+    if not head:
+        return "an empty file"
+    if head[8:12] == b"DUCK":
+        return None
+    if head.startswith(b"SQLite format 3\0"):
+        return "a SQLite database"
+    if head.startswith(b"PK\x03\x04"):
+        return "a zip file (an Excel workbook?)"
+    if head.startswith(b"PAR1"):
+        return "a Parquet file"
+    if b"\0" not in head:
+        return "a text file"
+    return "not a DuckDB database file"
+
+
+def _holder(exc: Exception) -> str:
+    """Who holds DuckDB's lock, from its message: `PID 123: haowu import a.csv` where the
+    process's command line can be read, else `PID 123: /usr/bin/python3`."""
+    found = re.search(r"Conflicting lock is held in (.*?) \(PID (\d+)\)", str(exc))
+    if not found:
+        return "another process"
+    program, pid = found.groups()
+    try:
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\0")
+        argv = [a for a in argv if a]
+        if len(argv) > 1 and Path(argv[1]).name == "haowu":
+            argv = argv[1:]  # the interpreter running the haowu script
+        program = " ".join([Path(argv[0]).name, *argv[1:]])
+    except (OSError, IndexError):
+        pass
+    program = " ".join(program.split())  # one line, whatever the arguments hold
+    if len(program) > 80:
+        program = program[:77] + "..."
+    return f"PID {pid}: {program}"
+
+
+def _writer_holds(lock_path: Path) -> bool:
+    """Whether a haowu writer holds the lock file now; asked without creating or writing it."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: unknown, say the likelier
+        return True
+    try:
+        fd = os.open(lock_path, os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except OSError:
+        return True
+    finally:
+        os.close(fd)  # also lets go of the shared lock this probe may have taken
+    return False
+
+
 class Store:
-    """A haowu database file. Use `write()` or `read()`; both close the file when done."""
+    """A haowu database file. Use `write()` or `read()`; both close the file when done.
+
+    A missing file is a fresh database for writers; readers say there is none. A file that is
+    not a haowu database (not DuckDB's, or another application's DuckDB file), or one written by
+    a newer haowu, is refused (`UnusableDatabase`, exit 2). What the file system refuses
+    (permissions, read-only, disk full) is a `StorageError` (exit 1), never a bug.
+    """
 
     def __init__(self, path: Path, *, lock_timeout: float = DEFAULT_LOCK_TIMEOUT) -> None:
         self.path = Path(path)
@@ -252,12 +369,11 @@ class Store:
         `scratch` is for dry runs, which roll back what they do: where the database does
         not exist yet, they get an empty one in memory instead of creating the file.
         """
+        import duckdb
         from filelock import FileLock, Timeout
 
         if scratch and not self.path.exists():
-            import duckdb
-
-            con = duckdb.connect(":memory:")
+            con = duckdb.connect(":memory:", config=_CONNECTION_CONFIG)
             run(con, "SET enable_progress_bar = false")
             try:
                 migrate(con)
@@ -272,12 +388,22 @@ class Store:
         try:
             lock.acquire(timeout=self.lock_timeout)
         except Timeout as exc:
-            raise self._timeout_error() from exc
+            raise self._busy_error(None) from exc
+        except OSError as exc:  # the lock file cannot be made: a read-only folder, say
+            refused = storage_error(exc, self.path, writing=True)
+            if refused is None:
+                raise
+            raise refused from exc
         try:
             con = self._connect(read_only=False, deadline=deadline)
             try:
                 migrate(con)
                 yield con
+            except duckdb.Error as exc:
+                refused = storage_error(exc, self.path, writing=True)
+                if refused is None:
+                    raise
+                raise refused from exc
             finally:
                 con.close()
         finally:
@@ -285,7 +411,11 @@ class Store:
 
     @contextmanager
     def read(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A read-only connection. Waits while a writer holds the file."""
+        """A read-only connection. Waits while a writer holds the file.
+
+        An older schema is brought up to date first when the file can be written; when it
+        cannot (a read-only file, folder or medium), the error says an upgrade is needed.
+        """
         if not self.path.exists():
             raise HaowuError(
                 f"no haowu database at {self.path}",
@@ -294,14 +424,27 @@ class Store:
         deadline = time.monotonic() + self.lock_timeout
         con = self._connect(read_only=True, deadline=deadline)
         try:
-            if schema_version(con) < SCHEMA_VERSION:
+            version = known_schema_version(con)
+            if version < SCHEMA_VERSION:
                 con.close()
-                with self.write():  # brings the schema up to date
-                    pass
+                self._upgrade(version)
                 con = self._connect(read_only=True, deadline=deadline)
             yield con
         finally:
             con.close()
+
+    def _upgrade(self, version: int) -> None:
+        try:
+            with self.write():  # brings the schema up to date
+                pass
+        except StorageError as exc:
+            raise StorageError(
+                f"database {self.path} has schema version {version}, older than this haowu's "
+                f"({SCHEMA_VERSION}); it must be upgraded before it can be read, and it cannot "
+                f"be written: {exc.reason}; nothing was changed",
+                hint="any haowu command upgrades it when run by someone who may write it; or "
+                "copy it to a writable folder and read the copy with --db COPY",
+            ) from exc
 
     def _connect(self, *, read_only: bool, deadline: float) -> duckdb.DuckDBPyConnection:
         import duckdb
@@ -309,22 +452,47 @@ class Store:
         pause = 0.02
         while True:
             try:
-                con = duckdb.connect(str(self.path), read_only=read_only)
+                con = duckdb.connect(str(self.path), read_only=read_only, config=_CONNECTION_CONFIG)
                 run(con, "SET enable_progress_bar = false")  # haowu draws its own
                 return con
-            except duckdb.IOException as exc:
+            except duckdb.Error as exc:
                 if not _is_lock_conflict(exc):
-                    raise HaowuError(f"cannot open database {self.path}: {exc}") from exc
+                    raise self._open_error(exc, writing=not read_only) from exc
                 if time.monotonic() + pause > deadline:
-                    raise self._timeout_error() from exc
+                    raise self._busy_error(exc, locked=not read_only) from exc
                 time.sleep(pause)
                 pause = min(pause * 2, 0.5)
 
-    def _timeout_error(self) -> LockTimeout:
+    def _open_error(self, exc: Exception, *, writing: bool) -> HaowuError:
+        refused = storage_error(exc, self.path, writing=writing)
+        if refused is not None:
+            return refused
+        what = _what_file(self.path)
+        if what is not None:
+            return UnusableDatabase(
+                f"{self.path} is {what}, not a haowu database",
+                hint="point --db at your haowu database; where no file exists, haowu creates one",
+            )
+        return HaowuError(f"cannot open database {self.path}: {exc}")
+
+    def _busy_error(self, exc: Exception | None, *, locked: bool = False) -> LockTimeout:
+        """Who kept the database busy: a haowu writer (the lock file, or DuckDB's lock while
+        the lock file is held), a process reading it, or another program writing to it.
+        `locked`: this process holds the lock file, so no haowu writer is in the way."""
+        busy = f"database {self.path} stayed busy for {self.lock_timeout:g} s"
+        hint = "try again when it has finished, or wait longer with --lock-timeout SECONDS"
+        if exc is None:
+            return LockTimeout(f"{busy}: another haowu command is writing to it", hint=hint)
+        holder = _holder(exc)
+        if "read-only mode" in str(exc):  # DuckDB's hint when the holder only reads
+            return LockTimeout(f"{busy}: another process is reading it ({holder})", hint=hint)
+        if not locked and _writer_holds(self.lock_path):
+            return LockTimeout(
+                f"{busy}: another haowu command is writing to it ({holder})", hint=hint
+            )
         return LockTimeout(
-            f"database {self.path} stayed busy for {self.lock_timeout:g} s "
-            "(another haowu command is writing to it)",
-            hint="try again when it has finished, or wait longer with --lock-timeout SECONDS",
+            f"{busy}: another program has it open for writing ({holder})",
+            hint="close that program (a DuckDB shell or a notebook?), then run this again",
         )
 
 
@@ -339,25 +507,70 @@ def _frame(con: duckdb.DuckDBPyConnection, sql: str, params: list | dict) -> pl.
     return con.sql(sql, params=params).pl()
 
 
+def _database_path(con: duckdb.DuckDBPyConnection) -> str:
+    """The file open on `con`, for messages (asked only when something went wrong)."""
+    import duckdb
+
+    try:
+        rows = con.execute(
+            "SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
+        ).fetchall()
+    except duckdb.Error:
+        return "the database"
+    return rows[0][0] if rows and rows[0][0] else "the database"
+
+
 def schema_version(con: duckdb.DuckDBPyConnection) -> int:
-    has_meta = con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'meta'"
-    ).fetchall()[0][0]
-    if not has_meta:
+    """The haowu schema version of the database on `con`; 0 when it has no tables yet.
+
+    Raises `UnusableDatabase` when it holds tables but no haowu version (another application's
+    DuckDB file) or a version haowu never writes.
+    """
+    import duckdb
+
+    tables = con.execute(
+        "SELECT table_name FROM information_schema.tables "
+        "WHERE table_catalog = current_database() ORDER BY 1"
+    ).fetchall()
+    names = [r[0] for r in tables]
+    if not names:
         return 0
-    rows = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchall()
-    return int(rows[0][0]) if rows else 0
+    try:
+        rows = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchall()
+    except duckdb.Error:  # no meta table, or not haowu's
+        rows = []
+    if not rows:
+        shown = ", ".join(names[:5]) + (", …" if len(names) > 5 else "")
+        raise UnusableDatabase(
+            f"{_database_path(con)} is a DuckDB database of another application (tables: "
+            f"{shown}), not a haowu database",
+            hint="point --db at your haowu database; where no file exists, haowu creates one",
+        )
+    value = rows[0][0]
+    if not re.fullmatch(r"[1-9][0-9]{0,5}", str(value)):
+        raise UnusableDatabase(
+            f"{_database_path(con)} has schema version {value!r}, which no haowu writes "
+            f"(this haowu writes version {SCHEMA_VERSION}): the file was changed outside haowu",
+            hint="restore the database from a backup, or point --db at another database",
+        )
+    return int(value)
+
+
+def known_schema_version(con: duckdb.DuckDBPyConnection) -> int:
+    """`schema_version`, refusing a version newer than this haowu knows."""
+    current = schema_version(con)
+    if current > SCHEMA_VERSION:
+        raise UnusableDatabase(
+            f"{_database_path(con)} has schema version {current}, newer than this haowu knows "
+            f"({SCHEMA_VERSION}): a newer haowu wrote it",
+            hint="upgrade haowu (pip install -U haowu) to use this database",
+        )
+    return current
 
 
 def migrate(con: duckdb.DuckDBPyConnection) -> None:
     """Create or upgrade the schema in one transaction; record its version."""
-    current = schema_version(con)
-    if current > SCHEMA_VERSION:
-        raise HaowuError(
-            f"this database has schema version {current}, newer than this haowu knows "
-            f"({SCHEMA_VERSION})",
-            hint="upgrade haowu (pip install -U haowu)",
-        )
+    current = known_schema_version(con)
     if current == SCHEMA_VERSION:
         return
     with transaction(con):
@@ -368,14 +581,32 @@ def migrate(con: duckdb.DuckDBPyConnection) -> None:
 
 @contextmanager
 def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
-    """BEGIN … COMMIT, or ROLLBACK on any exception (Ctrl-C included)."""
+    """BEGIN … COMMIT, or ROLLBACK on any exception (Ctrl-C included). The file system refusing
+    a write (disk full, read-only) becomes a `StorageError`; nothing was changed."""
+    import duckdb
+
     run(con, "BEGIN TRANSACTION")
     try:
         yield
-    except BaseException:
-        run(con, "ROLLBACK")
+    except BaseException as exc:
+        try:
+            run(con, "ROLLBACK")
+        except duckdb.Error:
+            if not isinstance(exc, duckdb.Error):
+                raise
+            # DuckDB gave up on the connection after a failed write: nothing was committed
+        if isinstance(exc, duckdb.Error):
+            refused = storage_error(exc, Path(_database_path(con)), writing=True)
+            if refused is not None:
+                raise refused from exc
         raise
-    run(con, "COMMIT")
+    try:
+        run(con, "COMMIT")
+    except duckdb.Error as exc:
+        refused = storage_error(exc, Path(_database_path(con)), writing=True)
+        if refused is None:
+            raise
+        raise refused from exc
 
 
 # --- writing an import -----------------------------------------------------------------------

@@ -12,7 +12,7 @@ import duckdb
 import pytest
 
 from haowu_cli import store as db
-from haowu_cli.errors import HaowuError, LockTimeout
+from haowu_cli.errors import HaowuError, LockTimeout, StorageError, UnusableDatabase
 from haowu_cli.store import SCHEMA_VERSION, Store
 from tests.conftest import HEADER, product_row, write_csv
 
@@ -172,3 +172,40 @@ def test_a_database_of_an_earlier_schema_is_migrated_without_losing_rows(tmp_pat
         assert db.schema_version(con) == SCHEMA_VERSION
         assert con.execute("SELECT product_id, title FROM products").fetchall() == [("P1", "面霜")]
         assert con.execute("SELECT count(*) FROM grades").fetchone() == (0,)
+
+
+def test_a_database_from_a_newer_haowu_is_refused_by_readers_too(store):
+    with store.write() as con:
+        con.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", [SCHEMA_VERSION + 1])
+    with (
+        pytest.raises(UnusableDatabase, match="newer than this haowu knows") as error,
+        store.read(),
+    ):
+        pass
+    assert error.value.exit_code == 2
+
+
+def test_an_old_schema_that_cannot_be_written_is_not_read_but_explained(tmp_path, monkeypatch):
+    """Without root tricks: the read-write open fails as DuckDB fails on a read-only file."""
+    path = tmp_path / "old.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute(db.MIGRATIONS[0])
+    con.execute("INSERT INTO meta VALUES ('schema_version', '1')")
+    con.close()
+    real_connect = duckdb.connect
+
+    def read_only_medium(database, read_only=False, **kw):
+        if not read_only:
+            raise duckdb.IOException(f'IO Error: Cannot open file "{database}": Permission denied')
+        return real_connect(database, read_only=read_only, **kw)
+
+    monkeypatch.setattr(duckdb, "connect", read_only_medium)
+    with pytest.raises(StorageError) as error, Store(path).read():
+        pass
+    assert "schema version 1" in error.value.message
+    assert "must be upgraded" in error.value.message
+    assert "permission denied" in error.value.message
+    assert "copy it" in error.value.hint
+    monkeypatch.setattr(duckdb, "connect", real_connect)
+    with Store(path).read() as con:  # where it can write, the reader upgrades it
+        assert db.schema_version(con) == SCHEMA_VERSION

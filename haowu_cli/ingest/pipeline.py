@@ -18,7 +18,7 @@ import polars as pl
 
 from haowu_cli import commission
 from haowu_cli import store as db
-from haowu_cli.errors import HaowuError, InputFileError
+from haowu_cli.errors import HaowuError, InputFileError, UnusableDatabase
 from haowu_cli.formats import excel_safe
 from haowu_cli.ingest import values
 from haowu_cli.ingest.columns import Field, Kind, normalise_header
@@ -130,6 +130,8 @@ def import_files(
         started = time.perf_counter()
         try:
             report = import_file(store, path, kind, options, on_stage)
+        except UnusableDatabase:  # the database, not this file: no file can go in
+            raise
         except HaowuError as exc:
             report = FileReport(path=path, status="failed", error=exc)
         except Exception as exc:  # a bug: this file failed (rolled back); the others go on
