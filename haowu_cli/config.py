@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from haowu_cli.errors import ConfigError
+from haowu_cli.errors import ConfigError, UsageError
 
 if TYPE_CHECKING:
     import yaml
@@ -30,8 +30,19 @@ def packaged_path(name: str) -> Path:
     return inside if inside.exists() else _PACKAGE_DIR.parent / name
 
 
-def resolve_config_dir(explicit: Path | None) -> Path:
+def resolve_config_dir(explicit: Path | None, *, given_by: str = "--config") -> Path:
+    """The config folder: `explicit` (from `given_by`, `--config` or `HAOWU_CONFIG`) when
+    given, which must be an existing folder (a typo must not grade with the packaged model);
+    else `./configs` when present, else the packaged defaults."""
     if explicit is not None:
+        if not explicit.is_dir():
+            problem = "is not a folder" if explicit.exists() else "no such folder"
+            sep = "=" if given_by.startswith("HAOWU_") else " "  # as the user wrote it
+            raise UsageError(
+                f"{given_by}{sep}{explicit}: {problem}",
+                hint="give the folder of haowu's YAML settings, or leave it out to use "
+                "./configs when present, else the packaged defaults",
+            )
         return explicit
     local = Path("configs")
     return local if local.is_dir() else packaged_path("configs")
