@@ -60,7 +60,7 @@ def grade_command(
 
     app = app_context(ctx)
     day = as_of.date() if as_of else dt.date.today()
-    logger = run_logger(log)
+    logger = run_logger(log, database=app.db)
     try:
         model = load_model(app.config_dir)
         run = grade_products(app.store(), model, day, merchant=merchant, dry_run=dry_run)
