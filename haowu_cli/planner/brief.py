@@ -185,9 +185,8 @@ def resolve_brief(
         problems.append(f"{where()}: expected one of {', '.join(OBJECTIVES)}, got {objective!r}")
     allow_repeat = _flag(cli.get("allow_repeat") or base.get("allow_repeat"), False, problems)
     if problems:  # each once, though several sessions may share the value
-        raise ConfigError(
-            list(dict.fromkeys(problems)), hint="the brief's keys are listed in the README (Sessions)"
-        )
+        hint = "the brief's keys are listed in the README (Sessions)"
+        raise ConfigError(list(dict.fromkeys(problems)), hint=hint)
     return Brief(sessions, str(objective), allow_repeat, tuple(dict.fromkeys(plan_pinned)))
 
 
