@@ -33,7 +33,8 @@ from haowu_cli.store import DEFAULT_LOCK_TIMEOUT
 app = typer.Typer(
     name="haowu",
     help="Tools for 快分销 team leaders and merchants: import product sheets, grade "
-    "products L0–L5, plan live sessions, split commissions, report, list and export them.",
+    "products L0–L5, plan live sessions, split commissions, report, list and export them. "
+    "The options below may also follow the command name: haowu grade --quiet.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
@@ -103,7 +104,6 @@ def root(
         ),
     ] = False,
 ) -> None:
-    """Global options may also follow the command name: `haowu grade --quiet`."""
     _state["traceback"] = traceback
     given_by = "HAOWU_CONFIG" if _from_env(ctx, "config") else "--config"
     ctx.obj = AppContext(
