@@ -186,7 +186,8 @@ def hoist_global_options(argv: list[str], root) -> list[str]:
             continue
         width = 2 if own.get(name, GLOBAL_OPTIONS.get(name)) and not attached else 1
         taken = argv[index : index + width]
-        if command is not root and name in GLOBAL_OPTIONS and name not in own:
+        complete = len(taken) == width  # `products --db` (no value): left for Click to refuse
+        if command is not root and name in GLOBAL_OPTIONS and name not in own and complete:
             hoisted.extend(taken)
         else:
             out.extend(taken)

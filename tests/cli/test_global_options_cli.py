@@ -36,6 +36,7 @@ ROOT = typer.main.get_command(app)
         # before the command name nothing moves; no command, nothing to do
         (["--quiet", "products"], ["--quiet", "products"]),
         (["--version"], ["--version"]),
+        (["products", "--db"], ["products", "--db"]),  # no value: Click says so
         ([], []),
     ],
 )
