@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+import typer.main
 from typer.exceptions import Abort, Exit, TyperException
 
 from haowu_cli.commands import (
@@ -32,7 +33,8 @@ from haowu_cli.store import DEFAULT_LOCK_TIMEOUT
 app = typer.Typer(
     name="haowu",
     help="Tools for 快分销 team leaders and merchants: import product sheets, grade "
-    "products L0–L5, plan live sessions, split commissions, report, list and export them.",
+    "products L0–L5, plan live sessions, split commissions, report, list and export them. "
+    "The options below may also follow the command name: haowu grade --quiet.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
@@ -42,6 +44,19 @@ app = typer.Typer(
 
 # Whether --traceback was given, for errors raised before or after the root callback runs.
 _state = {"traceback": "--traceback" in sys.argv}
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        sys.stdout.write(f"haowu {version('haowu')}\n")
+        raise Exit(ExitCode.OK)
+
+
+def _from_env(ctx: typer.Context, name: str) -> bool:
+    source = ctx.get_parameter_source(name)
+    return source is not None and source.name == "ENVIRONMENT"
 
 
 @app.callback()
@@ -61,7 +76,11 @@ def root(
     ] = None,
     quiet: Annotated[
         bool,
-        typer.Option("--quiet", "-q", help="Print nothing but errors and warnings (for cron)."),
+        typer.Option(
+            "--quiet",
+            "-q",
+            help="Print nothing but errors and the warnings that need a person (for cron).",
+        ),
     ] = False,
     traceback: Annotated[
         bool, typer.Option("--traceback", help="Show the full traceback of an unexpected error.")
@@ -74,11 +93,22 @@ def root(
             help="Seconds to wait while another haowu command is writing to the database.",
         ),
     ] = DEFAULT_LOCK_TIMEOUT,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            is_eager=True,
+            expose_value=False,
+            callback=_print_version,
+            help="Print haowu's version and exit.",
+        ),
+    ] = False,
 ) -> None:
     _state["traceback"] = traceback
+    given_by = "HAOWU_CONFIG" if _from_env(ctx, "config") else "--config"
     ctx.obj = AppContext(
         db=db,
-        config_dir=resolve_config_dir(config),
+        config_dir=resolve_config_dir(config, given_by=given_by),
         quiet=quiet,
         traceback=traceback,
         lock_timeout=lock_timeout,
@@ -107,16 +137,152 @@ def main(argv: list[str] | None = None) -> int:
     # rather hand it back at once, so a million-row import stays well under 1 GB.
     os.environ.setdefault("_RJEM_MALLOC_CONF", "dirty_decay_ms:0,muzzy_decay_ms:0")
     code = run(argv)
+    try:
+        sys.stdout.flush()  # here, not at exit: a reader gone by now is a normal end too
+    except BrokenPipeError:
+        _silence_stdout()
     sys.exit(code)
 
 
 _INTERRUPTED = "interrupted: what was being written was rolled back"
 
+# Options of the root command that may also be written after the command name, and whether
+# each takes a value.
+GLOBAL_OPTIONS = {
+    "--db": True,
+    "--config": True,
+    "--lock-timeout": True,
+    "--quiet": False,
+    "-q": False,
+    "--traceback": False,
+}
+
+
+def hoist_global_options(argv: list[str], root) -> list[str]:
+    """`argv` with the global options written after the command name (`haowu grade -q`)
+    moved to just before it (`haowu -q grade`), where the root command reads them.
+
+    Walks the command tree of `root` (a Click group) as Click will: each command's own
+    options keep their place, with their values (so `--search --quiet` searches for
+    "--quiet", and `demo --db` stays the demo's own option); everything after `--` stays.
+    A global option given both before and after the name: the later one wins, as usual."""
+    command, out, hoisted, insert_at = root, [], [], None
+    index = 0
+    while index < len(argv):
+        token = argv[index]
+        if token == "--":
+            out.extend(argv[index:])
+            break
+        own = _options_of(command)
+        name, attached = _option_name(token)
+        if name is None:  # an argument, or the name of a subcommand
+            subcommands = getattr(command, "commands", None)
+            if subcommands and token in subcommands:
+                if insert_at is None:
+                    insert_at = len(out)
+                command = subcommands[token]
+            out.append(token)
+            index += 1
+            continue
+        width = 2 if own.get(name, GLOBAL_OPTIONS.get(name)) and not attached else 1
+        taken = argv[index : index + width]
+        complete = len(taken) == width  # `products --db` (no value): left for Click to refuse
+        if command is not root and name in GLOBAL_OPTIONS and name not in own and complete:
+            hoisted.extend(taken)
+        else:
+            out.extend(taken)
+        index += width
+    if insert_at is None or not hoisted:
+        return list(argv)
+    return out[:insert_at] + hoisted + out[insert_at:]
+
+
+def _option_name(token: str) -> tuple[str | None, bool]:
+    """(the option `token` names, whether its value is attached: `--db=x`, `-fjson`), or
+    (None, False) when `token` is not an option."""
+    if token.startswith("--") and len(token) > 2:
+        name, equals, _ = token.partition("=")
+        return name, bool(equals)
+    if token.startswith("-") and len(token) > 1 and not token[1].isdigit():
+        return token[:2], len(token) > 2
+    return None, False
+
+
+def _options_of(command) -> dict[str, bool]:
+    """Every option name of `command` (a Click command), and whether it takes a value."""
+    names: dict[str, bool] = {}
+    for param in getattr(command, "params", []):
+        if getattr(param, "param_type_name", "") != "option":
+            continue
+        takes_value = not (getattr(param, "is_flag", False) or getattr(param, "count", False))
+        for name in [*param.opts, *param.secondary_opts]:
+            names[name] = takes_value
+    return names
+
+
+class OutputClosed(Exception):
+    """Whoever read stdout has gone (`haowu … | head`): a normal end, not an error."""
+
+
+class _ClosedPipeGuard:
+    """stdout, but a closed pipe raises `OutputClosed` rather than `BrokenPipeError`, which
+    Rich and Typer would each turn into exit 1 on their own."""
+
+    def __init__(self, stream) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return self._stream.write(text)
+        except BrokenPipeError as exc:
+            raise OutputClosed from exc
+
+    def writelines(self, lines) -> None:
+        for line in lines:
+            self.write(line)
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except BrokenPipeError as exc:
+            raise OutputClosed from exc
+
+    def __getattr__(self, name: str):
+        return getattr(self._stream, name)
+
+
+def _silence_stdout() -> None:
+    """Point file descriptor 1 at the null device, so that what is still buffered for a
+    reader who has gone is dropped quietly at exit (Python's documented way, "Note on
+    SIGPIPE")."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):  # no real file descriptor (a test's stream)
+        pass
+
 
 def run(argv: list[str] | None = None) -> int:
     out = Output(quiet=False)
+    stdout = sys.stdout
+    sys.stdout = _ClosedPipeGuard(stdout)
     try:
-        result = app(args=argv, prog_name="haowu", standalone_mode=False)
+        return _run(argv, out)
+    except OutputClosed:
+        sys.stdout = stdout
+        _silence_stdout()
+        return ExitCode.OK
+    finally:
+        sys.stdout = stdout
+
+
+def _run(argv: list[str] | None, out: Output) -> int:
+    try:
+        args = sys.argv[1:] if argv is None else list(argv)
+        command = typer.main.get_command(app)
+        args = hoist_global_options(args, command)
+        result = command.main(args=args, prog_name="haowu", standalone_mode=False)
         code = int(result) if isinstance(result, int) else ExitCode.OK
         if code == ExitCode.INTERRUPTED:  # Typer hands Ctrl-C back as this code
             out.error(_INTERRUPTED)
@@ -139,6 +305,8 @@ def run(argv: list[str] | None = None) -> int:
         else:
             out.error(exc.format_message())
         return getattr(exc, "exit_code", ExitCode.USAGE)
+    except OutputClosed:
+        raise
     except Exception as exc:
         if _state["traceback"]:
             raise

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from haowu_cli.errors import ConfigError
+from haowu_cli.errors import ConfigError, UsageError
 
 if TYPE_CHECKING:
     import yaml
@@ -30,8 +31,19 @@ def packaged_path(name: str) -> Path:
     return inside if inside.exists() else _PACKAGE_DIR.parent / name
 
 
-def resolve_config_dir(explicit: Path | None) -> Path:
+def resolve_config_dir(explicit: Path | None, *, given_by: str = "--config") -> Path:
+    """The config folder: `explicit` (from `given_by`, `--config` or `HAOWU_CONFIG`) when
+    given, which must be an existing folder (a typo must not grade with the packaged model);
+    else `./configs` when present, else the packaged defaults."""
     if explicit is not None:
+        if not explicit.is_dir():
+            problem = "is not a folder" if explicit.exists() else "no such folder"
+            sep = "=" if given_by.startswith("HAOWU_") else " "  # as the user wrote it
+            raise UsageError(
+                f"{given_by}{sep}{explicit}: {problem}",
+                hint="give the folder of haowu's YAML settings, or leave it out to use "
+                "./configs when present, else the packaged defaults",
+            )
         return explicit
     local = Path("configs")
     return local if local.is_dir() else packaged_path("configs")
@@ -72,29 +84,54 @@ def load_config_file(config_dir: Path, name: str) -> ConfigDoc:
 
 
 def load_yaml_file(path: Path) -> ConfigDoc:
-    """Load any YAML file (a config, a session brief), remembering where each key is."""
+    """Load any YAML file (a config, a session brief), remembering where each key is.
+
+    Dates and times stay text (`date: 2026-12-02` is the string "2026-12-02"): YAML would
+    build them itself and stop at the first impossible one (`2026-13-12`) without saying
+    where; the checks that read a date report it with file, line and key among the file's
+    other problems."""
     import yaml
 
+    if path.is_dir():
+        raise ConfigError([f"{path}: is a folder, not a YAML file"])
     if not path.is_file():
         raise ConfigError([f"{path}: file not found"])
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError([f"{path}: cannot read: {exc}"]) from exc
+    loader = _text_dates_loader()(text)
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark else str(path)
         problem = getattr(exc, "problem", None) or str(exc)
         raise ConfigError([f"{where}: not valid YAML: {problem}"]) from exc
-    except ValueError as exc:  # a value YAML recognises but cannot build, e.g. 2026-13-01
+    except ValueError as exc:  # a value an explicit tag asks for and YAML cannot build
         raise ConfigError([f"{path}: not a valid value: {exc}"]) from exc
+    finally:
+        loader.dispose()
     lines: dict[tuple[str, ...], int] = {}
     if node is not None:
         _record_lines(node, (), lines)
     return ConfigDoc(path=path, data=data, _lines=lines)
+
+
+@cache
+def _text_dates_loader() -> type:
+    """yaml's SafeLoader without the implicit timestamp resolver."""
+    import yaml
+
+    class TextDatesLoader(yaml.SafeLoader):
+        pass
+
+    TextDatesLoader.yaml_implicit_resolvers = {
+        first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+    return TextDatesLoader
 
 
 def _record_lines(node: yaml.Node, prefix: tuple[str, ...], lines: dict) -> None:

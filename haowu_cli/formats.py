@@ -104,3 +104,18 @@ def ratio_of(numerator: int, denominator: int, places: int = 4) -> str | None:
 def share_of(numerator: int, denominator: int, places: int = 1) -> str:
     """`share` of two whole numbers outside a frame; "—" when the denominator is 0."""
     return pl.select(share(pl.lit(numerator), pl.lit(denominator), places)).item() or "—"
+
+
+# Every date and time haowu writes for machines (JSON, CSV): ISO 8601 to the second, without
+# an offset, in the local time of the machine that recorded it (README, Output for machines).
+TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%S"
+
+
+def timestamp(value: pl.Expr) -> pl.Expr:
+    """A stored TIMESTAMP as machine text: "2026-12-02T13:11:21"."""
+    return value.dt.strftime(TIMESTAMP_FORMAT)
+
+
+def timestamp_text(value) -> str | None:
+    """A datetime outside a frame as machine text (`TIMESTAMP_FORMAT`); None stays None."""
+    return None if value is None else value.strftime(TIMESTAMP_FORMAT)

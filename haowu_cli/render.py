@@ -75,8 +75,15 @@ class Output:
             self._console(self.stderr).print(message, style=style or None, markup=False)
 
     def warn(self, message: str) -> None:
-        """A problem someone should see, even in cron."""
+        """A warning that needs a person, printed even with --quiet (cron mails it): the
+        result or the data may be wrong and nobody would otherwise notice (README, "Quiet")."""
         self._console(self.stderr).print(f"warning: {message}", style="yellow", markup=False)
+
+    def notice(self, message: str) -> None:
+        """Something unusual that needs no one to act (expected, or recorded anyway), as
+        `note: …`; silent with --quiet, so a nightly job does not mail it every night."""
+        if not self.quiet:
+            self._console(self.stderr).print(f"note: {message}", style="yellow", markup=False)
 
     def error(self, message: str, hint: str | None = None) -> None:
         console = self._console(self.stderr)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import shlex
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
 
@@ -15,8 +16,10 @@ def default_log_path() -> Path:
     return Path(user_log_dir("haowu", appauthor=False)) / "haowu.log"
 
 
-def run_logger(path: Path | None) -> logging.Logger:
-    """A logger writing to `path` (default: the user log folder), 1 MB a file, 5 kept."""
+def run_logger(path: Path | None, database: Path) -> logging.LoggerAdapter:
+    """A logger writing to `path` (default: the user log folder), 1 MB a file, 5 kept. Each
+    line ends with the database it is about (`db=/abs/path`): several databases may share
+    one log."""
     target = path or default_log_path()
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -26,9 +29,9 @@ def run_logger(path: Path | None) -> logging.Logger:
             f"cannot write the run log {target}: {exc.strerror}",
             hint="name another with --log FILE",
         ) from exc
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s db=%(database)s"))
     logger = logging.getLogger(f"haowu.run.{target}")
     logger.handlers[:] = [handler]
     logger.setLevel(logging.INFO)
     logger.propagate = False
-    return logger
+    return logging.LoggerAdapter(logger, {"database": shlex.quote(str(database.resolve()))})

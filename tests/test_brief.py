@@ -157,10 +157,60 @@ def test_the_packaged_session_yaml_is_valid(tmp_path):
     assert rules.sequence.deal_every == 4
 
 
-def test_an_impossible_date_is_refused(tmp_path):
-    path = write(tmp_path, "anchor: A001\ndate: 2026-13-01\n")
-    with pytest.raises(ConfigError, match="brief.yaml: not a valid value: month must be in 1..12"):
+def test_an_impossible_date_is_listed_with_every_other_problem(tmp_path):
+    path = write(
+        tmp_path, "anchor: A001\ndate: 2026-13-01\nminutes: 0\nmin_level: L9\nstart: '25:00'\n"
+    )
+    with pytest.raises(ConfigError) as caught:
         resolve_brief(RULES, path, {})
+    assert sorted(caught.value.problems) == sorted(
+        [
+            f"{path}:2 date: '2026-13-01' is not a real date: month must be in 1..12",
+            f"{path}:3 minutes: expected minutes 1–1440, got 0",
+            f"{path}:4 min_level: expected a level L0–L5, got 'L9'",
+            f"{path}:5 start: expected a time HH:MM, got '25:00'",
+        ]
+    )
+
+
+@pytest.mark.parametrize(
+    ("written", "problem"),
+    [
+        ("2026-02-30", "'2026-02-30' is not a real date: day is out of range for month"),
+        ("2026-12-1x", "expected a date YYYY-MM-DD, got '2026-12-1x'"),
+        ("tomorrow", "expected a date YYYY-MM-DD, got 'tomorrow'"),
+        ("2026-12-01 25:00:00", "expected a date YYYY-MM-DD, got '2026-12-01 25:00:00'"),
+    ],
+)
+def test_a_date_that_is_not_one_names_its_line_and_key(tmp_path, written, problem):
+    path = write(tmp_path, f"anchor: A001\nsessions:\n  - date: {written}\n")
+    with pytest.raises(ConfigError) as caught:
+        resolve_brief(RULES, path, {})
+    assert caught.value.problems == [f"{path}:3 sessions.0.date: {problem}"]
+
+
+def test_a_date_with_a_time_counts_by_its_date(tmp_path):
+    path = write(tmp_path, "anchor: A001\ndate: 2026-12-01 19:30:00\n")
+    assert resolve_brief(RULES, path, {}).sessions[0].date == dt.date(2026, 12, 1)
+
+
+def test_a_top_level_value_every_session_overrides_is_still_checked(tmp_path):
+    path = write(
+        tmp_path,
+        "date: 2026-13-12\nsessions:\n  - {anchor: A1, date: 2026-12-01}\n"
+        "  - {anchor: A2, date: 2026-12-02}\n",
+    )
+    with pytest.raises(ConfigError) as caught:
+        resolve_brief(RULES, path, {})
+    assert caught.value.problems == [
+        f"{path}:1 date: '2026-13-12' is not a real date: month must be in 1..12"
+    ]
+
+
+def test_a_folder_given_as_the_brief_is_named_a_folder(tmp_path):
+    with pytest.raises(ConfigError) as caught:
+        resolve_brief(RULES, tmp_path, {})
+    assert caught.value.problems == [f"{tmp_path}: is a folder, not a YAML file"]
 
 
 def test_one_end_of_products_keeps_the_other_from_the_layer_below(tmp_path):

@@ -82,3 +82,28 @@ def test_config_dir_defaults_to_local_configs_then_packaged(tmp_path, monkeypatc
     assert (
         load_kind("products", Path("configs")).aliases[normalise_header("商品ID")] == "product_id"
     )
+
+
+@pytest.mark.parametrize("given_by", ["--config", "HAOWU_CONFIG"])
+def test_a_config_folder_given_explicitly_must_exist(tmp_path, given_by):
+    from haowu_cli.errors import ExitCode, UsageError
+
+    sep = "=" if given_by == "HAOWU_CONFIG" else " "
+    with pytest.raises(UsageError, match=f"^{given_by}{sep}{tmp_path / 'nope'}: no such folder$"):
+        resolve_config_dir(tmp_path / "nope", given_by=given_by)
+    (tmp_path / "file").write_text("")
+    with pytest.raises(UsageError, match="file: is not a folder$") as caught:
+        resolve_config_dir(tmp_path / "file", given_by=given_by)
+    assert caught.value.exit_code == ExitCode.USAGE
+    assert resolve_config_dir(tmp_path, given_by=given_by) == tmp_path
+
+
+def test_config_files_read_dates_as_text_and_name_a_folder(tmp_path):
+    from haowu_cli.config import load_config_file, load_yaml_file
+
+    path = tmp_path / "any.yaml"
+    path.write_text("when: 2026-13-01\nat: 2026-12-01 19:00:00\n", encoding="utf-8")
+    assert load_yaml_file(path).data == {"when": "2026-13-01", "at": "2026-12-01 19:00:00"}
+    (tmp_path / "columns.yaml").mkdir()
+    with pytest.raises(ConfigError, match="columns.yaml: is a folder, not a YAML file"):
+        load_config_file(tmp_path, "columns.yaml")

@@ -69,7 +69,7 @@ def grade_command(
     app = app_context(ctx)
     today = dates.today()
     day = as_of.date() if as_of else today
-    logger = run_logger(log)
+    logger = run_logger(log, database=app.db)
     try:
         check_grading_date(day, today, allow_future=allow_future)
         model = load_model(app.config_dir)

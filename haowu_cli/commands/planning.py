@@ -20,6 +20,8 @@ from haowu_cli.commands.common import (
 from haowu_cli.errors import ExitCode, HaowuError
 from haowu_cli.render import Column, OutputFormat
 
+SOLVER = "HiGHS"  # the MILP solver every plan is solved by (planner.model)
+
 RUN_SHEET_COLUMNS = [
     Column("position", "#", "right"),
     Column("start", "start"),
@@ -185,7 +187,7 @@ def _plan_json(plan) -> dict:
         candidates=plan.candidates,
         problems=plan.problems,
         warnings=plan.warnings,
-        extra={"solver": {"name": "HiGHS", "variables": plan.variables}},
+        solver={"name": SOLVER, "variables": plan.variables},
     )
 
 
@@ -198,11 +200,12 @@ def _no_plan_json(brief, message: str) -> dict:
         brief_json=brief.as_json(),
         objective_fen=None,
         bound_fen=None,
-        gap=0.0,
+        gap=None,
         items=None,
         candidates=None,
         problems=[message],
         warnings=[],
+        solver={"name": SOLVER, "variables": None},
     )
 
 
@@ -252,7 +255,7 @@ def sessions_command(ctx: typer.Context, fmt: FormatOption = OutputFormat.table)
         plans = db.query_plans(con)
     frame = plans.select(
         "plan_id",
-        pl.col("created_at").dt.strftime("%Y-%m-%d %H:%M").alias("created_at"),
+        formats.timestamp(pl.col("created_at")).alias("created_at"),
         "status",
         "objective",
         formats.yuan(pl.col("objective_fen")).alias("objective_value"),
@@ -272,6 +275,8 @@ def sessions_command(ctx: typer.Context, fmt: FormatOption = OutputFormat.table)
         Column("objective", "objective"),
         Column("objective_value", "value (¥)", "right"),
     ]
+    if fmt is OutputFormat.table:  # people read minutes; machines get the ISO form
+        frame = frame.with_columns(pl.col("created_at").str.slice(0, 16).str.replace("T", " "))
     app.out.emit(frame, fmt, columns, footer=f"{frame.height} plans")
 
 
@@ -282,6 +287,7 @@ def show_command(
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """A saved plan's run sheets, as planned."""
+    from haowu_cli.formats import timestamp_text
     from haowu_cli.planner.output import plan_json, run_sheet_export
 
     app = app_context(ctx)
@@ -306,9 +312,17 @@ def show_command(
                 candidates=None,
                 problems=[],
                 warnings=[],
-                extra={"created_at": record["created_at"].isoformat(timespec="seconds")},
+                solver=_saved_solver(record),
+                extra={"created_at": timestamp_text(record["created_at"])},
             )
         )
+
+
+def _saved_solver(record: dict) -> dict | None:
+    """What is known of the solver of a saved plan: every saved plan was solved by HiGHS and
+    keeps its variable count; null if a record ever lacks it."""
+    variables = record.get("variables")
+    return None if variables is None else {"name": SOLVER, "variables": int(variables)}
 
 
 def load_plan(store, plan_id: int):

@@ -166,6 +166,12 @@ def resolve_brief(
         for layer in (base, cli):
             if "pinned" in layer:
                 plan_pinned += _ids(layer.pop("pinned"), problems)
+    if several and brief_path is not None:
+        # The brief's own top-level values are checked too where every session overrides
+        # them: a wrong value is a problem of the file even when unused.
+        scratch: list[str] = []
+        _session(rules, base, "the brief", scratch)
+        problems += [p for p in scratch if p.startswith(f"{brief_path}:")]
     if not sessions_raw:
         sessions_raw = [({}, "the session")]
     sessions = tuple(
@@ -178,8 +184,9 @@ def resolve_brief(
     if objective not in OBJECTIVES:
         problems.append(f"{where()}: expected one of {', '.join(OBJECTIVES)}, got {objective!r}")
     allow_repeat = _flag(cli.get("allow_repeat") or base.get("allow_repeat"), False, problems)
-    if problems:
-        raise ConfigError(problems, hint="the brief's keys are listed in the README (Sessions)")
+    if problems:  # each once, though several sessions may share the value
+        hint = "the brief's keys are listed in the README (Sessions)"
+        raise ConfigError(list(dict.fromkeys(problems)), hint=hint)
     return Brief(sessions, str(objective), allow_repeat, tuple(dict.fromkeys(plan_pinned)))
 
 
@@ -277,16 +284,35 @@ def _flag(located: Located | None, default: bool, problems) -> bool:
 
 
 def _date(located: Located, problems) -> dt.date:
+    """A date written YYYY-MM-DD (a brief's dates arrive as text, see `load_yaml_file`; a
+    command-line --date as a date). A date with a time, as YAML would read one, counts by
+    its date."""
     value, where = located
     if isinstance(value, dt.datetime):
         return value.date()
     if isinstance(value, dt.date):
         return value
-    try:
-        return dt.date.fromisoformat(str(value))
-    except ValueError:
+    text = str(value).strip()
+    match = re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[Tt ].*)?", text)
+    if not match or isinstance(value, bool):
         problems.append(f"{where()}: expected a date YYYY-MM-DD, got {value!r}")
         return dt.date.min
+    try:
+        day = dt.date(int(match[1]), int(match[2]), int(match[3]))
+    except ValueError as exc:  # 2026-13-12, 2026-02-30
+        problems.append(f"{where()}: {text!r} is not a real date: {exc}")
+        return dt.date.min
+    if len(text) > 10 and _datetime(text) is None:
+        problems.append(f"{where()}: expected a date YYYY-MM-DD, got {value!r}")
+        return dt.date.min
+    return day
+
+
+def _datetime(text: str) -> dt.datetime | None:
+    try:
+        return dt.datetime.fromisoformat(text)
+    except ValueError:
+        return None
 
 
 def _time(located: Located | None, problems) -> dt.time:

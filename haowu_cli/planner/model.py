@@ -13,7 +13,11 @@ pool of 100,000 products to a few thousand variables without changing the optimu
 
 from __future__ import annotations
 
+import os
+import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import polars as pl
@@ -284,13 +288,51 @@ def solve(
 def _highs(time_limit: float):
     import highspy
 
-    highs = highspy.Highs()
+    with _c_stdout_silenced():  # the banner HiGHS prints from C before any option is read
+        highs = highspy.Highs()
     highs.setOptionValue("output_flag", False)
     highs.setOptionValue("time_limit", float(time_limit))
     highs.setOptionValue("mip_rel_gap", 0.0)
     highs.setOptionValue("mip_abs_gap", 0.999)  # the objective is whole fen
     highs.setOptionValue("random_seed", 0)
     return highs
+
+
+@contextmanager
+def _c_stdout_silenced() -> Iterator[None]:
+    """Send what C code writes to the process's stdout (file descriptor 1) to the null device
+    while the block runs. `highspy.Highs()` prints a banner there before `output_flag` can be
+    turned off, and Python-level redirection (`sys.stdout`) does not see C's writes; stdout
+    carries haowu's data only. Python's and C's buffers are flushed on the way in (so nothing
+    of ours is lost) and on the way out (so nothing of theirs leaks later); fd 1 is restored
+    whatever happens."""
+    sys.stdout.flush()
+    _flush_c_stdio()
+    try:
+        saved = os.dup(1)
+    except OSError:  # no stdout at all: nothing to protect
+        yield
+        return
+    try:
+        null = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(null, 1)
+        finally:
+            os.close(null)
+        yield
+    finally:
+        _flush_c_stdio()
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
+def _flush_c_stdio() -> None:
+    """fflush(NULL): every C stdio stream of the process (POSIX; elsewhere nothing to do)."""
+    if os.name != "posix":
+        return
+    import ctypes
+
+    ctypes.CDLL(None).fflush(None)
 
 
 def _add_binaries(highs, count: int, costs) -> None:

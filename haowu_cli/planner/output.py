@@ -158,21 +158,26 @@ def plan_json(
     brief_json: dict,
     objective_fen: int | None,
     bound_fen: int | None,
-    gap: float,
+    gap: float | None,
     items: pl.DataFrame | None,
     candidates: pl.DataFrame | None,
     problems: list[str],
     warnings: list[str],
+    solver: dict | None,
     extra: dict | None = None,
 ) -> dict:
-    """The documented `--format json` object of a plan (README, Sessions)."""
+    """The documented `--format json` object of a plan (README, Sessions). Without a plan
+    (`objective_fen` None: infeasible, or the time ran out first) there is no bound and no
+    gap: both are null."""
     empty = items is None
+    no_plan = objective_fen is None
     return {
         "plan_id": plan_id,
         "status": status,
         "objective": {"name": brief_json["objective"], "value": _maybe_yuan(objective_fen)},
-        "bound": _maybe_yuan(bound_fen),
-        "gap": round(gap, 6),
+        "bound": None if no_plan else _maybe_yuan(bound_fen),
+        "gap": None if no_plan or gap is None else round(gap, 6),
+        "solver": solver,
         "brief": brief_json,
         "sessions": [] if empty else session_totals(items, brief_json),
         "items": [] if empty else run_sheet_export(items).to_dicts(),
