@@ -168,7 +168,7 @@ def ledger_export(store: db.Store) -> pl.DataFrame:
     with store.read() as con:
         entries = db.ledger_entries(con)
     return entries.with_columns(
-        pl.col("posted_at").dt.strftime("%Y-%m-%d %H:%M:%S"),
+        formats.timestamp(pl.col("posted_at")),
         pl.col("settles_on").cast(pl.String),
         pl.col("paid_on").cast(pl.String),
         formats.yuan(pl.col("amount_fen")).alias("amount"),

@@ -104,11 +104,6 @@ def test_sessions_csv_timestamp_is_iso_8601(haowu, demo_copy):
     assert ISO_SECONDS.fullmatch(created), ran
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="reports/commission.py ledger_export writes posted_at as '%Y-%m-%d %H:%M:%S'; "
-    "its owner switches it to formats.timestamp (one line) when the branches merge",
-)
 def test_ledger_export_timestamp_is_iso_8601(haowu, demo_copy):
     ran = haowu("--db", demo_copy, "export", "ledger")
     assert ran.code == 0, ran
