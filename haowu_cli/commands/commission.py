@@ -89,7 +89,7 @@ def export_ledger_command(
     excel: ExcelOption = False,
 ) -> None:
     """Every ledger entry, in posting order: amounts in yuan, reversals negative."""
-    from haowu_cli.reports.commission import LEDGER_TEXT_COLUMNS, ledger_export
+    from haowu_cli.reports.commission import LEDGER_KINDS, ledger_export
 
     app = app_context(ctx)
     frame = ledger_export(app.store())
@@ -98,8 +98,9 @@ def export_ledger_command(
         frame,
         out,
         excel=excel,
-        text_columns=LEDGER_TEXT_COLUMNS,
+        kinds=LEDGER_KINDS,
         what=f"{frame.height} ledger entries",
+        sheet="ledger",
     )
 
 
@@ -109,7 +110,7 @@ def export_orders_command(
     excel: ExcelOption = False,
 ) -> None:
     """Every order as imported: money in yuan, rates as fractions."""
-    from haowu_cli.reports.commission import order_text_columns, orders_export
+    from haowu_cli.reports.commission import order_kinds, orders_export
 
     app = app_context(ctx)
     frame = orders_export(app.store())
@@ -118,6 +119,7 @@ def export_orders_command(
         frame,
         out,
         excel=excel,
-        text_columns=order_text_columns(),
+        kinds=order_kinds(),
         what=f"{frame.height} orders",
+        sheet="orders",
     )
