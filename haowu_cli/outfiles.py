@@ -138,9 +138,11 @@ def folder_of(target: Path) -> Path:
 def _create_temp(target: Path) -> tuple[Path, int]:
     """A new, empty file next to `target`, open for writing; never an existing file or link."""
     folder = folder_of(target)
+    name = target.name
+    while len(os.fsencode(name)) > 200:  # a valid temporary name whenever the target's is
+        name = name[:-1]
     while True:
-        # Short enough to be a valid name whenever the target's name is.
-        temp = folder / f".{target.name[:200]}.{secrets.token_hex(6)}.tmp"
+        temp = folder / f".{name}.{secrets.token_hex(6)}.tmp"
         try:
             return temp, os.open(temp, _CREATE, 0o666)
         except FileExistsError:
