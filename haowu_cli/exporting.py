@@ -29,6 +29,7 @@ from haowu_cli.formats import excel_safe
 ColumnKinds = Mapping[str, str]
 TEXT_KINDS = {"id", "text"}
 EXCEL_CELL_LIMIT = 32_767  # characters in one cell
+EXCEL_ROW_LIMIT = 1_048_576  # rows in one sheet, the header's included
 # An ID Excel turns into a number when it opens a CSV: a leading zero is dropped (0012345 ->
 # 12345), digits past the 15th are lost, and from 12 digits it shows (and saves back as CSV)
 # 1.00102E+12.
@@ -118,6 +119,12 @@ def write_xlsx(
     percentages, dates as dates; a frozen header row with filters, and columns wide enough
     for their Chinese text."""
     outfiles.check_target(target, option="--out", protect=protect)
+    if frame.height >= EXCEL_ROW_LIMIT:
+        raise HaowuError(
+            f"cannot write {target}: {frame.height:,} rows, and an Excel sheet holds at most "
+            f"{EXCEL_ROW_LIMIT - 1:,} below its header",
+            hint="export it as CSV (--out FILE.csv) instead",
+        )
     for name, dtype in frame.schema.items():
         if dtype == pl.String:
             too_long = frame.select(pl.col(name).str.len_chars().arg_max()).item()
