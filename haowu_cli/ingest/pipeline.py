@@ -531,8 +531,8 @@ def check_rejects_targets(db: Path, paths: Sequence[Path], options: ImportOption
     protect = outfiles.protected(db, paths)
     for path in paths:
         target = rejects_target(path, options)
-        if target is None:
-            continue
+        if target is None or (options.rejects_path is None and not path.exists()):
+            continue  # a missing input fails on its own, with its own message
         option = "--rejects" if options.rejects_path is not None else "the rejects file"
         outfiles.check_target(target, option=option, protect=protect)
         if options.rejects_path is not None:
