@@ -117,7 +117,7 @@ def write_file(target: Path, write: Callable[[BinaryIO], None]) -> None:
         with os.fdopen(handle, "wb") as stream:
             write(stream)
             stream.flush()
-            if kept_mode is not None:
+            if kept_mode is not None and hasattr(os, "fchmod"):  # POSIX
                 os.fchmod(stream.fileno(), kept_mode)
             os.fsync(stream.fileno())
         os.replace(temp, target)
