@@ -48,11 +48,15 @@ def percent(rate: pl.Expr) -> pl.Expr:
     return decimal_text(scaled) + pl.lit("%")
 
 
-def excel_safe(column: str) -> pl.Expr:
+def excel_safe(column: str, *, numbers: bool = False) -> pl.Expr:
     """Neutralise a text cell Excel would run as a formula (leading `=`, `+`, `-`, `@`, tab,
-    CR) by prefixing `'`, which Excel shows as text."""
+    CR) by prefixing `'`, which Excel shows as text. `numbers`: the column holds numbers
+    haowu wrote (money, rates): a plain number such as `-12.50` is data and stays as it is;
+    anything else in it that starts like a formula is neutralised all the same."""
     text = pl.col(column)
     risky = text.str.contains(r"^[=+\-@\t\r]")
+    if numbers:
+        risky = risky & ~text.str.contains(r"^-[0-9]+(\.[0-9]+)?$")
     return pl.when(risky).then(pl.lit("'") + text).otherwise(text).alias(column)
 
 

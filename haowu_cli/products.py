@@ -44,9 +44,12 @@ def export_frame(products: pl.DataFrame) -> pl.DataFrame:
     return products.select(columns)
 
 
-def export_text_columns() -> list[str]:
-    """The export's free-text columns: the ones `--excel` neutralises."""
-    return [f.name for f in PRODUCTS.fields if f.type.name in ("text", "id")] + ["extra"]
+def export_kinds() -> dict[str, str]:
+    """What each column of the export holds (`exporting`): for Excel, text is neutralised
+    and IDs stay text."""
+    from haowu_cli.exporting import field_kinds
+
+    return field_kinds(PRODUCTS.fields) | {"total_score": "number"}
 
 
 def listing_frame(products: pl.DataFrame) -> pl.DataFrame:

@@ -110,7 +110,7 @@ def export_ledger_command(
     excel: ExcelOption = False,
 ) -> None:
     """Every ledger entry, in posting order: amounts in yuan, reversals negative."""
-    from haowu_cli.reports.commission import LEDGER_TEXT_COLUMNS, ledger_export
+    from haowu_cli.reports.commission import LEDGER_KINDS, ledger_export
 
     app = app_context(ctx)
     frame = ledger_export(app.store())
@@ -119,8 +119,9 @@ def export_ledger_command(
         frame,
         out,
         excel=excel,
-        text_columns=LEDGER_TEXT_COLUMNS,
+        kinds=LEDGER_KINDS,
         what=f"{frame.height} ledger entries",
+        sheet="ledger",
     )
 
 
@@ -130,7 +131,7 @@ def export_orders_command(
     excel: ExcelOption = False,
 ) -> None:
     """Every order as imported: money in yuan, rates as fractions."""
-    from haowu_cli.reports.commission import order_text_columns, orders_export
+    from haowu_cli.reports.commission import order_kinds, orders_export
 
     app = app_context(ctx)
     frame = orders_export(app.store())
@@ -139,6 +140,7 @@ def export_orders_command(
         frame,
         out,
         excel=excel,
-        text_columns=order_text_columns(),
+        kinds=order_kinds(),
         what=f"{frame.height} orders",
+        sheet="orders",
     )

@@ -41,23 +41,45 @@ FormatOption = Annotated[
 
 
 OutOption = Annotated[
-    Path | None, typer.Option("--out", "-o", help="File to write [default: stdout].")
+    Path | None,
+    typer.Option(
+        "--out",
+        "-o",
+        help="File to write: FILE.xlsx for an Excel workbook, any other name for CSV "
+        "[default: CSV on stdout; - is stdout too].",
+    ),
 ]
 ExcelOption = Annotated[
     bool,
     typer.Option(
-        "--excel", help="For Excel: add a BOM and neutralise cells Excel would run as formulas."
+        "--excel",
+        help="CSV for Excel: add a BOM and neutralise cells Excel would run as formulas "
+        "(a .xlsx --out is for Excel already).",
     ),
 ]
 
 
 def write_export(
-    app: AppContext, frame, out: Path | None, *, excel: bool, text_columns, what: str
+    app: AppContext, frame, out: Path | None, *, excel: bool, kinds, what: str, sheet: str
 ) -> None:
-    """Write an export as CSV (`exporting.write_csv`) and say where it went: `what` is what
-    was written ("12 orders")."""
-    from haowu_cli.exporting import write_csv
+    """Write an export (`exporting`): a workbook when `out` ends in .xlsx, else CSV; never
+    over the database. Say where it went: `what` is what was written ("12 orders")."""
+    from haowu_cli import exporting, outfiles
 
-    write_csv(frame, out, excel=excel, text_columns=text_columns)
+    if out is not None and str(out) == "-":
+        out = None
+    protect = outfiles.protected(app.db)
+    if exporting.is_xlsx(out):
+        exporting.write_xlsx(frame, out, kinds=kinds, sheet=sheet, protect=protect)
+    else:
+        exporting.write_csv(frame, out, excel=excel, kinds=kinds, protect=protect)
+        mangled = exporting.ids_excel_would_mangle(frame, kinds) if excel else []
+        if mangled:
+            app.out.warn(
+                f"Excel turns IDs such as those in {', '.join(mangled)} into numbers when it "
+                "opens a CSV (digits past the 15th and leading zeros are lost): open the file "
+                "with Data → From Text/CSV and set those columns to Text, or export to a "
+                "workbook with --out FILE.xlsx"
+            )
     if out is not None:
         app.out.info(f"wrote {what} to {out}")

@@ -44,7 +44,7 @@ def demo_command(
     from haowu_cli.planner.rules import load_rules
     from haowu_cli.products import (
         export_frame,
-        export_text_columns,
+        export_kinds,
         find_products,
         listing_frame,
     )
@@ -105,7 +105,7 @@ def demo_command(
 
     export_path = work / "products.csv"
     exported = export_frame(find_products(store))
-    write_csv(exported, export_path, excel=True, text_columns=export_text_columns())
+    write_csv(exported, export_path, excel=True, kinds=export_kinds())
     out.note(
         f"\n5. export: {exported.height} products written for Excel to {export_path}", style="bold"
     )

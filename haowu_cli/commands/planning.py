@@ -342,7 +342,7 @@ def export_run_sheet_command(
     excel: ExcelOption = False,
 ) -> None:
     """A plan's run sheet (排品表) as CSV for the host and the merchants."""
-    from haowu_cli.planner.output import RUN_SHEET_TEXT_COLUMNS, run_sheet_export
+    from haowu_cli.planner.output import RUN_SHEET_KINDS, run_sheet_export
 
     app = app_context(ctx)
     _, items = load_plan(app.store(), plan_id)
@@ -352,6 +352,7 @@ def export_run_sheet_command(
         frame,
         out,
         excel=excel,
-        text_columns=RUN_SHEET_TEXT_COLUMNS,
+        kinds=RUN_SHEET_KINDS,
+        sheet=f"排品表 {plan_id}",
         what=f"the run sheet of plan {plan_id} ({frame.height} products)",
     )

@@ -81,7 +81,7 @@ def export_products_command(
     excel: ExcelOption = False,
 ) -> None:
     """Every product as CSV: canonical column names, money in yuan, rates as fractions."""
-    from haowu_cli.products import export_frame, export_text_columns, find_products
+    from haowu_cli.products import export_frame, export_kinds, find_products
 
     app = app_context(ctx)
     frame = export_frame(find_products(app.store()))
@@ -90,8 +90,9 @@ def export_products_command(
         frame,
         out,
         excel=excel,
-        text_columns=export_text_columns(),
+        kinds=export_kinds(),
         what=f"{frame.height} products",
+        sheet="products",
     )
 
 

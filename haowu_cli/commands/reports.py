@@ -170,7 +170,8 @@ def print_figures(out, report) -> None:
 
 
 def write_page(app, report, path: Path) -> None:
+    from haowu_cli.outfiles import protected
     from haowu_cli.reports.page import write_page as write
 
-    write(report, path)
+    write(report, path, protect=protected(app.db))
     app.out.info(f"wrote the page to {path}")

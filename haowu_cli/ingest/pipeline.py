@@ -19,7 +19,6 @@ import polars as pl
 from haowu_cli import commission
 from haowu_cli import store as db
 from haowu_cli.errors import HaowuError, InputFileError, UnusableDatabase
-from haowu_cli.formats import excel_safe
 from haowu_cli.ingest import values
 from haowu_cli.ingest.columns import Field, Kind, normalise_header
 from haowu_cli.ingest.sources import OVERFLOW, RawTable, read_table
@@ -125,6 +124,7 @@ def import_files(
     on_stage: Stage | None = None,
 ) -> list[FileReport]:
     """Import each file in its own transaction. A file that fails does not stop the others."""
+    check_rejects_targets(store.path, paths, options)
     reports = []
     for path in paths:
         started = time.perf_counter()
@@ -200,6 +200,8 @@ def import_file(
                     ]
                 ).sort("row", maintain_order=True)
                 report.rejected = report.rejections["row"].n_unique()
+                if report.rejected:  # before anything is committed
+                    _check_rejects_writable(report, options)
                 if options.strict and report.rejected:
                     raise _Rollback
                 db.record_import(con, _import_record(report, kind, options, import_id, started_at))
@@ -510,30 +512,91 @@ def default_rejects_path(path: Path) -> Path:
     return path.with_name(f"{path.stem}.rejects.csv")
 
 
-def _write_rejects(report: FileReport, options: ImportOptions) -> None:
-    """Write the rejects CSV (UTF-8 with BOM, so Excel shows Chinese). A dry run writes it
-    only where `--rejects` names a path. The import has been committed by now: a place that
-    cannot be written does not undo it, the rejects go to the current folder instead."""
+def rejects_target(path: Path, options: ImportOptions) -> Path | None:
+    """Where the rejected rows of `path` go: `--rejects` (a file, or a folder to hold
+    FILE.rejects.csv), else next to the input; None for a dry run without `--rejects`."""
     if options.dry_run and options.rejects_path is None:
+        return None
+    if options.rejects_path is None:
+        return default_rejects_path(path)
+    if options.rejects_path.is_dir():  # a folder the user named (a link to one is fine)
+        return options.rejects_path / default_rejects_path(path).name
+    return options.rejects_path
+
+
+def check_rejects_targets(db: Path, paths: Sequence[Path], options: ImportOptions) -> None:
+    """Before any file is imported: refuse (exit 2) a rejects target that is the database,
+    its WAL or lock, an input, a link, a folder or a device, or is in a missing folder; and
+    a `--rejects` place where no file can be created."""
+    from haowu_cli import outfiles
+
+    protect = outfiles.protected(db, paths)
+    for path in paths:
+        target = rejects_target(path, options)
+        if target is None or (options.rejects_path is None and not path.exists()):
+            continue  # a missing input fails on its own, with its own message
+        option = "--rejects" if options.rejects_path is not None else "the rejects file"
+        outfiles.check_target(target, option=option, protect=protect)
+        if options.rejects_path is not None:
+            outfiles.check_writable(target, option=option)
+
+
+def _check_rejects_writable(report: FileReport, options: ImportOptions) -> None:
+    """A file whose rejected rows cannot be written is not imported: it fails instead."""
+    from haowu_cli import outfiles
+
+    target = rejects_target(report.path, options)
+    if target is None:
         return
-    target = options.rejects_path or default_rejects_path(report.path)
+    try:
+        outfiles.check_writable(target, option="rejects file")
+    except HaowuError as exc:
+        raise InputFileError(
+            f"{report.path}: {report.rejected} rows rejected, and they cannot be written: "
+            f"{exc.message}; nothing imported from it",
+            hint="make the folder writable, or name another place with --rejects",
+        ) from exc
+
+
+def _write_rejects(report: FileReport, options: ImportOptions) -> None:
+    """Write the rejects CSV, for Excel (UTF-8 with BOM so it shows the Chinese, every text
+    cell neutralised), whole or not at all, only where `rejects_target` says. A dry run
+    writes it only where `--rejects` names a path. The place was checked before the import;
+    if writing still fails (a disk filled up since), the command fails and says whether the
+    file's other rows were imported: nothing is written anywhere else."""
+    from haowu_cli import outfiles
+    from haowu_cli.exporting import excel_safe_frame
+
+    target = rejects_target(report.path, options)
+    if target is None:
+        return
     if report.rejections is None or report.rejections.is_empty():
         stale = default_rejects_path(report.path)
-        if options.rejects_path is None and not options.dry_run and stale.exists():
+        if options.rejects_path is None and not options.dry_run and _is_regular_file(stale):
             stale.unlink()  # from an earlier import of this sheet: it would mislead now
             report.notes.append(f"removed {stale}: this time no row was rejected")
         return
-    if target.is_dir():
-        target = target / default_rejects_path(report.path).name
     frame = report.rejections.with_columns(pl.lit(str(report.path)).alias("file")).select(
         REJECT_COLUMNS
     )
-    frame = frame.with_columns(excel_safe("value"), excel_safe("reason"))
-    for place in (target, Path.cwd() / target.name):
-        try:
-            frame.write_csv(place, include_bom=True)
-        except OSError as exc:
-            report.notes.append(f"cannot write rejected rows to {place}: {exc.strerror}")
-            continue
-        report.rejects_file = place
-        return
+    frame = excel_safe_frame(frame)
+    try:
+        outfiles.write_file(target, lambda stream: frame.write_csv(stream, include_bom=True))
+    except HaowuError as exc:
+        committed = report.status == "imported" and not (options.strict and report.rejected)
+        done = "its other rows were imported" if committed else "nothing was imported from it"
+        raise InputFileError(
+            f"{report.path}: {report.rejected} rows rejected, but {exc.message}; {done}",
+            hint="make room or name another place with --rejects, and import the file again "
+            "(rows already in change nothing) to get the rejected rows",
+        ) from exc
+    report.rejects_file = target
+
+
+def _is_regular_file(path: Path) -> bool:
+    import stat
+
+    try:
+        return stat.S_ISREG(path.lstat().st_mode)
+    except FileNotFoundError:
+        return False

@@ -70,15 +70,26 @@ def run_sheet_export(items: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-RUN_SHEET_TEXT_COLUMNS = [
-    "anchor_id",
-    "product_id",
-    "merchant_id",
-    "title",
-    "mechanism",
-    "role",
-    "note",
-]
+# What each column of the run sheet export holds (`exporting`); the others are text.
+RUN_SHEET_KINDS = {
+    "session": "number",
+    "anchor_id": "id",
+    "date": "date",
+    "position": "number",
+    "start_minute": "number",
+    "product_id": "id",
+    "merchant_id": "id",
+    "live_price": "money",
+    "commission_rate": "rate",
+    "service_fee_rate": "rate",
+    "stock": "number",
+    "minutes": "number",
+    "expected_units": "number",
+    "expected_gmv": "money",
+    "expected_commission": "money",
+    "expected_team_income": "money",
+    "objective_value": "money",
+}
 
 
 def run_sheet_table(items: pl.DataFrame) -> pl.DataFrame:

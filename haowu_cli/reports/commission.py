@@ -161,7 +161,19 @@ def _by_group(totals: pl.DataFrame, by: str, title: str) -> CommissionReport:
     return CommissionReport(frame, table, title, check, balanced)
 
 
-LEDGER_TEXT_COLUMNS = ["order_id", "merchant_id", "anchor_id", "session_id", "party_id"]
+# What each column of the ledger export holds (`exporting`); the others are text.
+LEDGER_KINDS = {
+    "import_id": "number",
+    "posted_at": "datetime",
+    "order_id": "id",
+    "merchant_id": "id",
+    "anchor_id": "id",
+    "session_id": "id",
+    "paid_on": "date",
+    "party_id": "id",
+    "settles_on": "date",
+    "amount": "money",
+}
 
 
 def ledger_export(store: db.Store) -> pl.DataFrame:
@@ -175,11 +187,12 @@ def ledger_export(store: db.Store) -> pl.DataFrame:
     ).drop("amount_fen")
 
 
-def order_text_columns() -> list[str]:
-    """The orders export's free-text columns: the ones `--excel` neutralises."""
+def order_kinds() -> dict[str, str]:
+    """What each column of the orders export holds (`exporting`)."""
+    from haowu_cli.exporting import field_kinds
     from haowu_cli.ingest.columns import ORDERS
 
-    return [f.name for f in ORDERS.fields if f.type.name in ("text", "id")] + ["extra"]
+    return field_kinds(ORDERS.fields)
 
 
 def orders_export(store: db.Store) -> pl.DataFrame:

@@ -9,13 +9,13 @@ The markup is well-formed XML as well as HTML.
 from __future__ import annotations
 
 import datetime as dt
-import os
+from collections.abc import Iterable
 from importlib import metadata
 from pathlib import Path
 
 from markupsafe import Markup
 
-from haowu_cli.errors import HaowuError
+from haowu_cli import outfiles
 from haowu_cli.reports import charts
 from haowu_cli.reports.document import Report
 
@@ -64,19 +64,12 @@ def render_page(report: Report, *, now: dt.datetime | None = None) -> str:
     )
 
 
-def write_page(report: Report, path: Path) -> None:
-    """Write the page whole or not at all (a temporary file renamed into place)."""
+def write_page(report: Report, path: Path, *, protect: Iterable[tuple[Path, str]] = ()) -> None:
+    """Write the page whole or not at all (`outfiles`): never over the database or an input
+    (`protect`), a link or a device."""
+    outfiles.check_target(path, option="--html", protect=protect)
     text = render_page(report)
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise HaowuError(f"{path}: the folder {folder} does not exist")
-    temporary = folder / f".{path.name}.{os.getpid()}.tmp"
-    try:
-        temporary.write_text(text, encoding="utf-8")
-        os.replace(temporary, path)
-    except OSError as exc:
-        temporary.unlink(missing_ok=True)
-        raise HaowuError(f"{path}: cannot write the page: {exc.strerror or exc}") from exc
+    outfiles.write_file(path, lambda stream: stream.write(text.encode("utf-8")))
 
 
 def _version() -> str:

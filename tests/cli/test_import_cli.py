@@ -149,9 +149,9 @@ def test_ctrl_c_mid_file_exits_130_and_keeps_the_database_as_it_was(cli, tmp_pat
     assert len(listed) == 2 and ",59.90," in listed[1]
 
 
-def test_rejects_go_to_the_current_folder_when_their_place_cannot_be_written(cli, tmp_path):
+def test_rejects_whose_place_cannot_be_written_stop_the_command_and_go_nowhere_else(cli, tmp_path):
     sheet = write_csv(tmp_path / "s.csv", [HEADER, product_row("P1"), product_row("P2", price="x")])
     result = cli("--db", "h.duckdb", "import", sheet, "--rejects", tmp_path / "gone" / "r.csv")
-    assert result.code == 3  # the import itself stands
-    assert "cannot write rejected rows to" in result.err
-    assert (tmp_path / "r.csv").exists()  # the test runs in tmp_path
+    assert result.code == 2  # refused before anything was imported
+    assert "does not exist" in result.err
+    assert not (tmp_path / "r.csv").exists() and not (tmp_path / "h.duckdb").exists()

@@ -73,7 +73,7 @@ def test_export_to_stdout(filled):
 
 def test_export_into_a_missing_folder_fails_cleanly(filled, tmp_path):
     result = filled("--db", "h.duckdb", "export", "products", "--out", tmp_path / "no" / "p.csv")
-    assert result.code == 1 and "does not exist" in result.err
+    assert result.code == 2 and "does not exist" in result.err  # refused: nothing done
 
 
 def test_listing_without_a_database(cli):

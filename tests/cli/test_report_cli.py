@@ -120,7 +120,7 @@ def test_report_mistakes_get_clear_messages(cli, demo_db, tmp_path):
     result = cli("--db", demo_db, "report", "grades", "--as-of", "2026-10-01")
     assert result.code == 1 and "no grades on 2026-10-01" in result.err
     result = cli("--db", demo_db, "report", "grades", "--html", tmp_path / "no" / "g.html")
-    assert result.code == 1 and "does not exist" in result.err
+    assert result.code == 2 and "does not exist" in result.err  # refused: nothing done
     assert "Traceback" not in result.err
     result = cli("--db", tmp_path / "none.duckdb", "report", "grades")
     assert result.code != 0 and "no haowu database" in result.err
