@@ -8,7 +8,9 @@ rules (enough deals to open, close and break up the run), pinned products; acros
 a product appears at most once (unless allow_repeat) and never sells more than its stock.
 
 Before solving, candidates that enough others dominate are dropped (`prune`): that keeps a
-pool of 100,000 products to a few thousand variables without changing the optimum.
+pool of 100,000 products to a few thousand variables without changing the optimum. The
+solver starts from the greedy plan (`greedy.py`), so a plan the time limit stops is never
+worse than it.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import polars as pl
 
 from haowu_cli.errors import HaowuError
 from haowu_cli.planner.brief import Brief, SessionBrief
+from haowu_cli.planner.greedy import greedy_plan
 from haowu_cli.planner.rules import SessionRules
 
 
@@ -62,36 +65,101 @@ def deal_class(rules: SessionRules) -> pl.Expr:
 
 
 def prune(candidates: pl.DataFrame, brief: Brief, rules: SessionRules) -> pl.DataFrame:
-    """Drop each (session, product) that P others dominate, P being the most products the
-    whole plan may hold, counting at most max_per_merchant dominators of one merchant.
+    """Drop each (session, product) candidate that enough others dominate in its session;
+    the optimum over what is left is the optimum over every candidate.
 
-    j dominates i in a session when both count the same under every constraint of that
-    session (same category_l1 where the brief bounds categories, same role where it bounds
-    roles, both deals or both not), j's slot is no longer and j is worth at least as much
-    (ties by product ID). Any plan with i can then swap i for a dominator that is unused
-    and whose merchant has room: at most P − 1 other products are in use, and a merchant
-    without room has max_per_merchant of them in use, so fewer than P of the counted
-    dominators can be unusable. The swap keeps every count, uses no more minutes and loses
-    nothing, so the optimum survives. Pinned products are always kept. Not used with
-    allow_repeat, where stock links sessions.
+    j dominates i in session s when both count the same under every constraint of s (same
+    category_l1 where the brief bounds categories, same role where it bounds roles, both
+    deals or both not), j's slot is no longer and j is worth at least as much in s (ties by
+    product ID: the order `_prune_session` sorts by, in which j comes first).
+
+    The exchange. Take any plan with i in s, and a dominator j of i in s. Putting j in s in
+    i's place keeps every count of s, uses no more minutes and loses nothing, and is a plan
+    unless j is blocked: (a) j is already in s, (b) j's merchant has max_per_merchant
+    products in s besides i, or (c) j is in another session and cannot be in s as well
+    (without allow_repeat it may be in one session only; with it, j's stock, shared by the
+    sessions, may not cover s too). Count at most max_per_merchant dominators of a merchant
+    ("counted"), and let P_s be the most products s can hold in any plan (products.max, the
+    minutes over the shortest slot, and the sum over merchants of max_per_merchant or their
+    candidates, whichever is least). Then
+      - (a) and (b) together block fewer than P_s counted dominators: a merchant's counted
+        dominators blocked by (a) or (b) are at most as many as its products in s besides
+        i (all of them when (b): it has max_per_merchant), and s holds at most P_s − 1
+        products besides i;
+      - (c) blocks only a product in another session, so at most R_s = the sum of P over the
+        other sessions, and only a "shared" one: a candidate of another session too, and
+        with allow_repeat one whose expected units over its sessions exceed its stock (any
+        other has stock for every session at once).
+    So if L + max(0, T − R_s) ≥ P_s, where L and T count the counted dominators that are not
+    shared and that are, some dominator is free: every plan with i in s can swap it for
+    one, no worse. Each swap moves a session's product earlier in the order, so from an
+    optimal plan the swaps end, at an optimal plan that uses only candidates kept. Pinned
+    products (in a session or plan-level) are always kept.
     """
-    if brief.allow_repeat:
+    if candidates.is_empty():
         return candidates
-    total_max = sum(
-        s.products.max if s.products.max is not None else candidates.height for s in brief.sessions
+    never_drop = pl.col("pinned") | pl.col("product_id").is_in(list(brief.pinned))
+    narrow = candidates.select(
+        "session",
+        "product_id",
+        "merchant_id",
+        "category_l1",
+        "role",
+        "minutes",
+        "value",
+        never_drop.alias("_never_drop"),
+    ).with_row_index("_row")
+    parts = [narrow.filter(pl.col("session") == index) for index in range(len(brief.sessions))]
+    capacity = [
+        _capacity(part, session) for part, session in zip(parts, brief.sessions, strict=True)
+    ]
+    shared = _shared_products(candidates, brief)
+    kept = []
+    for index, (part, session) in enumerate(zip(parts, brief.sessions, strict=True)):
+        others = sum(capacity) - capacity[index]
+        part = part.with_columns(pl.col("product_id").is_in(shared.implode()).alias("_shared"))
+        kept.append(_prune_session(part, session, rules, capacity[index], others))
+    del parts
+    return candidates[pl.concat(kept).to_list()]
+
+
+def _capacity(part: pl.DataFrame, session: SessionBrief) -> int:
+    """The most products session can hold in any plan: products.max, the minutes over the
+    shortest slot, and max_per_merchant products of each merchant (or all it has)."""
+    if part.is_empty():
+        return 0
+    by_merchant = part.group_by("merchant_id").len().get_column("len")
+    most = int(by_merchant.clip(upper_bound=session.max_per_merchant).sum())
+    most = min(most, session.minutes // int(part["minutes"].min()))
+    if session.products.max is not None:
+        most = min(most, session.products.max)
+    return most
+
+
+def _shared_products(candidates: pl.DataFrame, brief: Brief) -> pl.Series:
+    """Products another session's use can keep out of a session: candidates of two or more
+    sessions, and with allow_repeat only those whose expected units exceed their stock."""
+    if len(brief.sessions) < 2:
+        return pl.Series("product_id", [], dtype=pl.String)
+    per_product = candidates.group_by("product_id").agg(
+        pl.len().alias("_sessions"),
+        pl.col("expected_units").sum().alias("_units"),
+        pl.col("stock").first().alias("_stock"),
     )
-    parts = []
-    for index, session in enumerate(brief.sessions):
-        part = candidates.filter(pl.col("session") == index)
-        parts.append(_prune_session(part, session, rules, total_max, set(brief.pinned)))
-    return pl.concat(parts) if parts else candidates
+    shared = pl.col("_sessions") > 1
+    if brief.allow_repeat:
+        shared = shared & (pl.col("_units") > pl.col("_stock"))
+    return per_product.filter(shared).get_column("product_id")
 
 
 def _prune_session(
-    part: pl.DataFrame, session: SessionBrief, rules: SessionRules, keep_best: int, pinned: set
-) -> pl.DataFrame:
-    if part.height <= keep_best:
-        return part
+    part: pl.DataFrame,
+    session: SessionBrief,
+    rules: SessionRules,
+    capacity: int,
+    others: int,
+) -> pl.Series:
+    """The `_row`s of `part` (one session) to keep, in dominance order (see `prune`)."""
     cap = session.max_per_merchant
     category = (
         pl.when(pl.col("category_l1").is_in(list(session.categories)))
@@ -103,38 +171,41 @@ def _prune_session(
         .then(pl.col("role"))
         .otherwise(pl.lit(""))
     )
-    ordered = part.with_columns(
-        pl.concat_str([category.fill_null(""), role, deal_class(rules)], separator="\x1f").alias(
-            "_group"
+    ordered = (
+        part.with_columns(
+            pl.concat_str(
+                [category.fill_null(""), role, deal_class(rules)], separator="\x1f"
+            ).alias("_group")
         )
-    ).sort(["_group", "value", "minutes", "product_id"], descending=[False, True, False, False])
-    ordered = ordered.with_row_index("_order")
+        .sort(["_group", "value", "minutes", "product_id"], descending=[False, True, False, False])
+        .with_row_index("_order")
+    )
     keep = pl.Series("_keep", [True] * ordered.height)
     for level in ordered["minutes"].unique().sort():
-        # Among the items of at most this slot length, in order, per group: where the
-        # keep_best-th counted dominator (at most `cap` per merchant) appears. Items of this
-        # length after it have keep_best counted dominators.
+        # Among the candidates of at most this slot length, in order, per group: where the
+        # counted dominators (at most `cap` per merchant) first free one (see `prune`).
+        # Candidates of this length after that place are dropped.
         shorter = ordered.filter(pl.col("minutes") <= level)
-        counted = shorter.with_columns(
-            (pl.int_range(pl.len()).over("_group", "merchant_id") < cap)
-            .cast(pl.Int64)
-            .cum_sum()
-            .over("_group")
-            .alias("_counted")
+        counted = pl.int_range(pl.len()).over("_group", "merchant_id") < cap
+        running = shorter.select(
+            "_group",
+            "_order",
+            (counted & ~pl.col("_shared")).cast(pl.Int64).cum_sum().over("_group").alias("_l"),
+            (counted & pl.col("_shared")).cast(pl.Int64).cum_sum().over("_group").alias("_t"),
         )
         thresholds = (
-            counted.filter(pl.col("_counted") >= keep_best)
+            running.filter(pl.col("_l") + (pl.col("_t") - others).clip(lower_bound=0) >= capacity)
             .group_by("_group")
             .agg(pl.col("_order").min().alias("_threshold"))
         )
         dominated = (
-            ordered.join(thresholds, on="_group", how="inner")
+            ordered.select("_group", "_order", "minutes")
+            .join(thresholds, on="_group", how="inner")
             .filter((pl.col("minutes") == level) & (pl.col("_order") > pl.col("_threshold")))
             .get_column("_order")
         )
         keep = keep.scatter(dominated, False)
-    never_drop = pl.col("pinned") | pl.col("product_id").is_in(list(pinned))
-    return ordered.filter(keep | never_drop).drop("_group", "_order")
+    return ordered["_row"].filter(keep | ordered["_never_drop"])
 
 
 def build_rows(candidates: pl.DataFrame, brief: Brief, rules: SessionRules) -> list[Row]:
@@ -246,6 +317,9 @@ def solve(
     _add_binaries(highs, count, candidates["value"].cast(pl.Float64).to_numpy())
     highs.changeObjectiveSense(highspy.ObjSense.kMaximize)
     _add_rows(highs, rows)
+    start = greedy_plan(candidates, brief, rules)
+    if start is not None:
+        _warm_start(highs, start)
     _run_interruptibly(highs)
     status = highs.getModelStatus()
     info = highs.getInfo()
@@ -253,18 +327,25 @@ def solve(
     if status == kinds.kInfeasible:
         return None, rows, _bends(count, rows, time_limit)
     has_solution = info.primal_solution_status == highspy.SolutionStatus.kSolutionStatusFeasible
-    if status not in (kinds.kOptimal, kinds.kTimeLimit) or not has_solution:
-        if status == kinds.kTimeLimit:
-            raise PlanNotFound(
-                f"no plan found within the time limit of {time_limit:g} s",
-                hint="allow more time with --time-limit SECONDS",
-            )
+    optimal = status == kinds.kOptimal and has_solution
+    if not optimal and status != kinds.kTimeLimit:
         raise HaowuError(f"the solver stopped: {highs.modelStatusToString(status)}")
-    values = np.asarray(highs.getSolution().col_value)
-    chosen = candidates.filter(pl.Series(values > 0.5))
+    if has_solution:
+        values = np.asarray(highs.getSolution().col_value)
+        chosen = candidates.filter(pl.Series(values > 0.5))
+    elif start is not None:  # stopped before it found a plan of its own
+        chosen = candidates[start]
+    else:
+        raise PlanNotFound(
+            f"no plan found within the time limit of {time_limit:g} s",
+            hint="allow more time with --time-limit SECONDS",
+        )
     objective = int(chosen["value"].sum())
-    optimal = status == kinds.kOptimal
-    bound = objective if optimal else int(np.floor(info.mip_dual_bound + 1e-6))
+    if start is not None and not optimal:
+        greedy = candidates[start]
+        if int(greedy["value"].sum()) > objective:  # HiGHS keeps the start; make sure
+            chosen, objective = greedy, int(greedy["value"].sum())
+    bound = objective if optimal else _upper_bound(info.mip_dual_bound, candidates, brief)
     gap = 0.0 if optimal else max(0.0, (bound - objective) / max(bound, 1))
     return (
         Solution(
@@ -279,6 +360,30 @@ def solve(
         rows,
         None,
     )
+
+
+def _warm_start(highs, chosen: list[int]) -> None:
+    """Give HiGHS the greedy plan as its first solution (1 for each chosen variable)."""
+    import numpy as np
+
+    highs.setSolution(
+        len(chosen), np.asarray(chosen, dtype=np.int32), np.ones(len(chosen), dtype=np.float64)
+    )
+
+
+def _upper_bound(dual_bound: float, candidates: pl.DataFrame, brief: Brief) -> int:
+    """No plan is worth more than this: the solver's bound when it has one, else each
+    session's products.max best values (ignoring every other constraint)."""
+    import math
+
+    if math.isfinite(dual_bound):
+        return int(math.floor(dual_bound + 1e-6))
+    total = 0
+    for index, session in enumerate(brief.sessions):
+        values = candidates.filter(pl.col("session") == index)["value"].sort(descending=True)
+        most = session.products.max if session.products.max is not None else values.len()
+        total += int(values.head(most).clip(lower_bound=0).sum())
+    return total
 
 
 def _highs(time_limit: float):
