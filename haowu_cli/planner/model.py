@@ -81,20 +81,22 @@ def prune(candidates: pl.DataFrame, brief: Brief, rules: SessionRules) -> pl.Dat
     sessions, may not cover s too). Count at most max_per_merchant dominators of a merchant
     ("counted"), and let P_s be the most products s can hold in any plan (products.max, the
     minutes over the shortest slot, and the sum over merchants of max_per_merchant or their
-    candidates, whichever is least). Then
-      - (a) and (b) together block fewer than P_s counted dominators: a merchant's counted
+    candidates, whichever is least). Then, with C counted dominators, T of them "shared"
+    (below):
+      - (a) and (b) together block at most min(C − F, P_s − 1) of them, F being 1 when
+        max_per_merchant of them are of i's own merchant, else 0. A merchant's counted
         dominators blocked by (a) or (b) are at most as many as its products in s besides
-        i (all of them when (b): it has max_per_merchant), and s holds at most P_s − 1
-        products besides i;
+        i (all of them when (b): it has max_per_merchant), s holds at most P_s − 1 products
+        besides i, and i's own merchant has at most max_per_merchant − 1 besides i;
       - (c) blocks only a product in another session, so at most R_s = the sum of P over the
-        other sessions, and only a "shared" one: a candidate of another session too, and
+        other sessions, and only a shared one: a candidate of another session too, and
         with allow_repeat one whose expected units over its sessions exceed its stock (any
-        other has stock for every session at once).
-    So if L + max(0, T − R_s) ≥ P_s, where L and T count the counted dominators that are not
-    shared and that are, some dominator is free: every plan with i in s can swap it for
-    one, no worse. Each swap moves a session's product earlier in the order, so from an
-    optimal plan the swaps end, at an optimal plan that uses only candidates kept. Pinned
-    products (in a session or plan-level) are always kept.
+        other has stock for every session at once, a session's units being capped by the
+        stock): at most min(T, R_s).
+    So if C ≥ 1 + min(C − F, P_s − 1) + min(T, R_s), some dominator is free: every plan with
+    i in s can swap it for one, no worse. Each swap moves a session's product earlier in
+    the order, so from an optimal plan the swaps end, at an optimal plan that uses only
+    candidates kept. Pinned products (in a session or plan-level) are always kept.
     """
     if candidates.is_empty():
         return candidates
@@ -160,6 +162,8 @@ def _prune_session(
     others: int,
 ) -> pl.Series:
     """The `_row`s of `part` (one session) to keep, in dominance order (see `prune`)."""
+    if part.is_empty():
+        return part["_row"]
     cap = session.max_per_merchant
     category = (
         pl.when(pl.col("category_l1").is_in(list(session.categories)))
@@ -182,26 +186,29 @@ def _prune_session(
     )
     keep = pl.Series("_keep", [True] * ordered.height)
     for level in ordered["minutes"].unique().sort():
-        # Among the candidates of at most this slot length, in order, per group: where the
-        # counted dominators (at most `cap` per merchant) first free one (see `prune`).
-        # Candidates of this length after that place are dropped.
-        shorter = ordered.filter(pl.col("minutes") <= level)
-        counted = pl.int_range(pl.len()).over("_group", "merchant_id") < cap
-        running = shorter.select(
-            "_group",
-            "_order",
-            (counted & ~pl.col("_shared")).cast(pl.Int64).cum_sum().over("_group").alias("_l"),
-            (counted & pl.col("_shared")).cast(pl.Int64).cum_sum().over("_group").alias("_t"),
-        )
-        thresholds = (
-            running.filter(pl.col("_l") + (pl.col("_t") - others).clip(lower_bound=0) >= capacity)
-            .group_by("_group")
-            .agg(pl.col("_order").min().alias("_threshold"))
-        )
+        # Each candidate of this slot length against the candidates before it in its group
+        # that are no longer: its counted dominators, not shared (L) and shared (T), and
+        # whether its own merchant gives max_per_merchant of them (see `prune`).
+        before = pl.int_range(pl.len()).over("_group", "merchant_id")
+        counted = before < cap
+
+        def earlier(flag: pl.Expr) -> pl.Expr:
+            return (flag.cast(pl.Int64).cum_sum() - flag.cast(pl.Int64)).over("_group")
+
         dominated = (
-            ordered.select("_group", "_order", "minutes")
-            .join(thresholds, on="_group", how="inner")
-            .filter((pl.col("minutes") == level) & (pl.col("_order") > pl.col("_threshold")))
+            ordered.filter(pl.col("minutes") <= level)
+            .with_columns(
+                earlier(counted & ~pl.col("_shared")).alias("_l"),
+                earlier(counted & pl.col("_shared")).alias("_t"),
+                (before >= cap).cast(pl.Int64).alias("_own_full"),
+            )
+            .filter(pl.col("minutes") == level)
+            .filter(
+                pl.col("_l") + pl.col("_t")
+                >= 1
+                + pl.min_horizontal(pl.col("_l") + pl.col("_t") - pl.col("_own_full"), capacity - 1)
+                + pl.min_horizontal(pl.col("_t"), others)
+            )
             .get_column("_order")
         )
         keep = keep.scatter(dominated, False)
