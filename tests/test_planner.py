@@ -1016,7 +1016,7 @@ def test_pruning_keeps_the_optimum_with_shared_stock_and_few_merchants(
         minutes=14,
         max_per_merchant=cap,
         categories={"美妆": {"max": 3}},
-        roles={"主推款": {"min": 1}},
+        roles={"主推款": {"min": 1, "max": 2}},
     ).sessions[0]
     plan_brief = Brief(
         tuple(dataclasses.replace(one, anchor=f"A{s}") for s in range(sessions)),

@@ -88,8 +88,11 @@ def prune(candidates: pl.DataFrame, brief: Brief, rules: SessionRules) -> pl.Dat
         dominators blocked by (a) or (b) are at most as many as its products in s besides
         i (all of them when (b): it has max_per_merchant), s holds at most P_s − 1 products
         besides i, and i's own merchant has at most max_per_merchant − 1 besides i;
-      - (c) blocks only a product in another session, so at most R_s = the sum of P over the
-        other sessions, and only a shared one: a candidate of another session too, and
+      - (c) blocks only a product in another session, so at most R_s, the most products of
+        i's kind the other sessions can hold: the sum over them of P, each no more than
+        its max for i's category (when s bounds categories of that name) and for i's role
+        (when s bounds it and every product has the same role in every session); and only
+        a shared one: a candidate of another session too, and
         with allow_repeat one whose expected units over its sessions exceed its stock (any
         other has stock for every session at once, a session's units being capped by the
         stock): at most min(T, R_s).
@@ -110,17 +113,20 @@ def prune(candidates: pl.DataFrame, brief: Brief, rules: SessionRules) -> pl.Dat
         "minutes",
         "value",
         never_drop.alias("_never_drop"),
-    ).with_row_index("_row")
+    ).with_row_index("_at")
     parts = [narrow.filter(pl.col("session") == index) for index in range(len(brief.sessions))]
     capacity = [
         _capacity(part, session) for part, session in zip(parts, brief.sessions, strict=True)
     ]
-    shared = _shared_products(candidates, brief)
+    shared, roles_agree = _shared_products(candidates, brief)
     kept = []
     for index, (part, session) in enumerate(zip(parts, brief.sessions, strict=True)):
-        others = sum(capacity) - capacity[index]
+
+        def elsewhere(category: str, role: str, index=index) -> int:
+            return _elsewhere(brief, capacity, index, category, role if roles_agree else "")
+
         part = part.with_columns(pl.col("product_id").is_in(shared.implode()).alias("_shared"))
-        kept.append(_prune_session(part, session, rules, capacity[index], others))
+        kept.append(_prune_session(part, session, rules, capacity[index], elsewhere))
     del parts
     return candidates[pl.concat(kept).to_list()]
 
@@ -138,20 +144,39 @@ def _capacity(part: pl.DataFrame, session: SessionBrief) -> int:
     return most
 
 
-def _shared_products(candidates: pl.DataFrame, brief: Brief) -> pl.Series:
+def _shared_products(candidates: pl.DataFrame, brief: Brief) -> tuple[pl.Series, bool]:
     """Products another session's use can keep out of a session: candidates of two or more
-    sessions, and with allow_repeat only those whose expected units exceed their stock."""
+    sessions, and with allow_repeat only those whose expected units exceed their stock; and
+    whether every product has the same role in every session it is a candidate of."""
     if len(brief.sessions) < 2:
-        return pl.Series("product_id", [], dtype=pl.String)
+        return pl.Series("product_id", [], dtype=pl.String), True
     per_product = candidates.group_by("product_id").agg(
         pl.len().alias("_sessions"),
         pl.col("expected_units").sum().alias("_units"),
         pl.col("stock").first().alias("_stock"),
+        pl.col("role").n_unique().alias("_roles"),
     )
     shared = pl.col("_sessions") > 1
     if brief.allow_repeat:
         shared = shared & (pl.col("_units") > pl.col("_stock"))
-    return per_product.filter(shared).get_column("product_id")
+    roles_agree = bool(per_product["_roles"].max() == 1)
+    return per_product.filter(shared).get_column("product_id"), roles_agree
+
+
+def _elsewhere(brief: Brief, capacity: list[int], index: int, category: str, role: str) -> int:
+    """R_s (see `prune`): how many products of this category (when the session bounds it,
+    else "") and role (likewise, and "" unless roles agree) the other sessions can hold."""
+    total = 0
+    for other, session in enumerate(brief.sessions):
+        if other == index:
+            continue
+        most = capacity[other]
+        for name, bounds in ((category, session.categories), (role, session.roles)):
+            bound = bounds.get(name) if name else None
+            if bound is not None and bound.max is not None:
+                most = min(most, bound.max)
+        total += most
+    return total
 
 
 def _prune_session(
@@ -159,11 +184,11 @@ def _prune_session(
     session: SessionBrief,
     rules: SessionRules,
     capacity: int,
-    others: int,
+    elsewhere,
 ) -> pl.Series:
-    """The `_row`s of `part` (one session) to keep, in dominance order (see `prune`)."""
+    """The rows (`_at`) of `part` (one session) to keep, in dominance order (see `prune`)."""
     if part.is_empty():
-        return part["_row"]
+        return part["_at"]
     cap = session.max_per_merchant
     category = (
         pl.when(pl.col("category_l1").is_in(list(session.categories)))
@@ -176,14 +201,25 @@ def _prune_session(
         .otherwise(pl.lit(""))
     )
     ordered = (
-        part.with_columns(
-            pl.concat_str(
-                [category.fill_null(""), role, deal_class(rules)], separator="\x1f"
-            ).alias("_group")
+        part.with_columns(category.fill_null("").alias("_category"), role.alias("_role"))
+        .with_columns(
+            pl.concat_str(["_category", "_role", deal_class(rules)], separator="\x1f").alias(
+                "_group"
+            )
         )
         .sort(["_group", "value", "minutes", "product_id"], descending=[False, True, False, False])
         .with_row_index("_order")
     )
+    kinds = ordered.select("_group", "_category", "_role").unique()
+    elsewhere_by_group = kinds.select(
+        "_group",
+        pl.Series(
+            "_elsewhere",
+            [elsewhere(c, r) for c, r in kinds.select("_category", "_role").rows()],
+            dtype=pl.Int64,
+        ),
+    )
+    ordered = ordered.join(elsewhere_by_group, on="_group", how="left", maintain_order="left")
     keep = pl.Series("_keep", [True] * ordered.height)
     for level in ordered["minutes"].unique().sort():
         # Each candidate of this slot length against the candidates before it in its group
@@ -207,12 +243,12 @@ def _prune_session(
                 pl.col("_l") + pl.col("_t")
                 >= 1
                 + pl.min_horizontal(pl.col("_l") + pl.col("_t") - pl.col("_own_full"), capacity - 1)
-                + pl.min_horizontal(pl.col("_t"), others)
+                + pl.min_horizontal(pl.col("_t"), pl.col("_elsewhere"))
             )
             .get_column("_order")
         )
         keep = keep.scatter(dominated, False)
-    return ordered["_row"].filter(keep | ordered["_never_drop"])
+    return ordered["_at"].filter(keep | ordered["_never_drop"])
 
 
 def build_rows(candidates: pl.DataFrame, brief: Brief, rules: SessionRules) -> list[Row]:
