@@ -19,6 +19,7 @@ from haowu_cli.errors import HaowuError
 from haowu_cli.planner.brief import Brief
 from haowu_cli.planner.candidates import candidate_frame, objective_column
 from haowu_cli.planner.explain import obvious_problems, relaxation_problems
+from haowu_cli.planner.greedy import MODEL_COLUMNS
 from haowu_cli.planner.model import prune, solve
 from haowu_cli.planner.output import ITEM_COLUMNS
 from haowu_cli.planner.rules import SessionRules
@@ -90,20 +91,6 @@ def plan_sessions(
         plan.plan_id = _save(store, plan, rules)
     plan.seconds = time.perf_counter() - clock
     return plan
-
-
-MODEL_COLUMNS = (
-    "session",
-    "product_id",
-    "merchant_id",
-    "category_l1",
-    "role",
-    "minutes",
-    "value",
-    "pinned",
-    "expected_units",
-    "stock",
-)
 
 
 def _eligible(candidates: pl.DataFrame) -> pl.DataFrame:

@@ -24,7 +24,7 @@ import polars as pl
 from haowu_cli.planner.brief import Brief, SessionBrief
 from haowu_cli.planner.rules import SessionRules
 
-COLUMNS = (
+MODEL_COLUMNS = (  # the candidate columns the model and the greedy read
     "session",
     "product_id",
     "merchant_id",
@@ -74,7 +74,7 @@ def greedy_value(candidates: pl.DataFrame, brief: Brief, rules: SessionRules) ->
 class _Greedy:
     def __init__(self, candidates: pl.DataFrame, brief: Brief, rules: SessionRules):
         self.brief, self.sequence = brief, rules.sequence
-        frame = candidates.select(COLUMNS).with_row_index("_row")
+        frame = candidates.select(MODEL_COLUMNS).with_row_index("_row")
         deal_roles = list(rules.sequence.deal_roles)
         self.rows = _Rows(
             session=frame["session"].to_list(),
