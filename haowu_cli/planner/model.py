@@ -231,8 +231,9 @@ def _prune_session(
         def earlier(flag: pl.Expr) -> pl.Expr:
             return (flag.cast(pl.Int64).cum_sum() - flag.cast(pl.Int64)).over("_group")
 
+        groups = ordered.filter(pl.col("minutes") == level).get_column("_group").unique()
         dominated = (
-            ordered.filter(pl.col("minutes") <= level)
+            ordered.filter((pl.col("minutes") <= level) & pl.col("_group").is_in(groups.implode()))
             .with_columns(
                 earlier(counted & ~pl.col("_shared")).alias("_l"),
                 earlier(counted & pl.col("_shared")).alias("_t"),
