@@ -1,11 +1,15 @@
 """Benchmark `haowu plan-session` against the cheapest command, and its plan against a greedy.
 
-    python benchmarks/bench_plan.py [--sizes 1000 10000 100000] [--repeat 3]
+    python benchmarks/bench_plan.py [--sizes 1000 10000 100000] [--multi-sizes 10000 100000]
+                                    [--few-merchants 40000] [--repeat 3]
 
 For each size, imports a generated product sheet (`generate.py`) and one anchor, grades the
 products, and plans one session of about 40 products (`BRIEF` below: product count, minutes,
-level and commission floors, category and role bounds, at most so many per merchant). Then
-it times, in the same run:
+level and commission floors, category and role bounds, at most so many per merchant). At the
+`--multi-sizes` it also plans the same brief as two sessions with `allow_repeat: true`
+(stock shared), four with it and four without; at `--few-merchants` one session over
+products from only 3 merchants with `max_per_merchant: 3` (fewer than products.max can
+come from them). Then it times, in the same run:
   baseline    the whole `haowu anchors --format csv` command: process start and database
               open, the least any command costs
   json        the whole `haowu plan-session --dry-run --format json` command (process start
@@ -13,19 +17,12 @@ it times, in the same run:
               sales), prunes dominated ones, solves the MILP with HiGHS until it is proven
               optimal, and prints the plan with every candidate
   table       the same with `--format table`: the run sheet only, no candidates printed
-and prints each median with its ratio to the baseline, the json run's peak memory, the
-solver's status (optimal = proven) and the variables left after pruning, and the objective
-against a greedy plan computed here from the json run's candidates:
-
-  greedy      best objective value first, every constraint of the MILP kept: it first meets
-              the minimums (the deals the run sheet opens and closes with, then each category
-              and role minimum) with the best products that fit, then adds the best remaining
-              ones until products.max or the minutes run out. A product that fits but would
-              break the deal spacing (at most `deal_every` other items per deal, session.yaml
-              `sequence`) brings the best deal that fits in with it. The greedy keeps the
-              same counts as the MILP, so its plan is one the MILP could choose: the optimum
-              is never below it. Neither orders the run sheet (peak window, first and last
-              deal): that is done after choosing and is not part of the choice.
+and prints each median with its ratio to the baseline, the peak memory of the json and table
+runs, the solver's status (optimal = proven) and the variables left after pruning, and the
+objective against the planner's own greedy plan (`haowu_cli.planner.greedy`, the solver's
+starting solution) computed here over every eligible candidate of the json run: best
+value first, minimums first, every constraint of the brief kept, so its plan is one the
+MILP could choose and the optimum is never below it.
 
 The generator gives about 200 products per merchant, so 1,000 products come from only 5
 merchants; max_per_merchant is therefore the smallest cap (at least 2) that lets
@@ -43,7 +40,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-from collections import Counter
 from decimal import Decimal
 from pathlib import Path
 
@@ -82,7 +78,16 @@ BRIEF = {
     },
     "objective": "team_income",
 }
-TARGET_SIZE, TARGET_SECONDS = 100_000, 3.0
+
+
+# The brief for products from 3 merchants at max_per_merchant 3: minimums that 9 products
+# can meet.
+FEW_MERCHANTS = {
+    "products": {"min": 6, "max": 40},
+    "max_per_merchant": 3,
+    "categories": {"美妆": {"max": 4}},
+    "roles": {"引流款": {"min": 2}, "主推款": {"max": 3}},
+}
 
 
 def brief_yaml(brief: dict) -> str:
@@ -120,121 +125,79 @@ def yuan(amount: int | None) -> str:
     return "—" if amount is None else f"{amount // 100:,}.{amount % 100:02d}"
 
 
-def greedy(candidates: list[dict], brief: dict, sequence) -> int | None:
-    """The greedy plan's objective in fen (see the module docstring), or None when it
-    cannot meet the brief's minimums."""
-    pool = [c | {"fen": fen(c["objective_value"])} for c in candidates if c["eligible"]]
-    pool.sort(key=lambda c: (-c["fen"], c["minutes"], c["product_id"]))
-    deal_roles = set(sequence.deal_roles)
-    deals_needed, deal_every = sequence.deal_slots_needed, sequence.deal_every
-    categories, roles = brief["categories"], brief["roles"]
-    most, cap = brief["products"]["max"], brief["max_per_merchant"]
-    chosen: list[dict] = []
-    taken: set[str] = set()
-    count = Counter()  # "merchant:M1", "category:美妆", "role:引流款", "deals", "others", "minutes"
+def greedy_fen(candidates: list[dict], brief_file: Path, configs: Path) -> int | None:
+    """The planner's greedy plan over every eligible candidate the json run printed."""
+    import polars as pl
 
-    def is_deal(c: dict) -> bool:
-        return c["role"] in deal_roles
+    from haowu_cli.planner.brief import resolve_brief
+    from haowu_cli.planner.greedy import greedy_value
+    from haowu_cli.planner.rules import load_rules
 
-    def keys(c: dict) -> list[str]:
-        return [
-            f"merchant:{c['merchant_id']}",
-            f"category:{c['category_l1']}",
-            f"role:{c['role']}",
-            "deals" if is_deal(c) else "others",
-        ]
-
-    def fits(c: dict) -> bool:
-        """Every constraint but the deal spacing holds with c added."""
-        return (
-            c["product_id"] not in taken
-            and len(chosen) < most
-            and count["minutes"] + c["minutes"] <= brief["minutes"]
-            and count[f"merchant:{c['merchant_id']}"] < cap
-            and count[f"category:{c['category_l1']}"]
-            < categories.get(c["category_l1"], {}).get("max", math.inf)
-            and count[f"role:{c['role']}"] < roles.get(c["role"], {}).get("max", math.inf)
-        )
-
-    def spaced(c: dict) -> bool:
-        """The deal spacing holds with c added: others ≤ deal_every × (deals + 1 − needed)."""
-        if is_deal(c) or not deal_every:
-            return True
-        return count["others"] + 1 <= deal_every * (count["deals"] + 1 - deals_needed)
-
-    def take(c: dict) -> None:
-        chosen.append(c)
-        taken.add(c["product_id"])
-        count.update(keys(c))
-        count["minutes"] += c["minutes"]
-
-    def drop(c: dict) -> None:
-        chosen.remove(c)
-        taken.discard(c["product_id"])
-        count.subtract(keys(c))
-        count["minutes"] -= c["minutes"]
-
-    def add(c: dict) -> bool:
-        """Add c, with the best deal that fits if c needs one for the spacing."""
-        if spaced(c):
-            take(c)
-            return True
-        deal = next((d for d in pool if is_deal(d) and fits(d)), None)
-        if deal is None:
-            return False
-        take(deal)
-        if fits(c) and spaced(c):
-            take(c)
-            return True
-        drop(deal)
-        return False
-
-    minimums = [("deals", is_deal, deals_needed)]
-    minimums += [
-        (f"category:{name}", lambda c, n=name: c["category_l1"] == n, b.get("min", 0))
-        for name, b in categories.items()
-    ]
-    minimums += [
-        (f"role:{name}", lambda c, n=name: c["role"] == n, b.get("min", 0))
-        for name, b in roles.items()
-    ]
-    for key, member, least in sorted(minimums, key=lambda m: m[0] != "deals"):
-        rejected: set[str] = set()
-        while count[key] < least:
-            c = next(
-                (c for c in pool if member(c) and c["product_id"] not in rejected and fits(c)),
-                None,
-            )
-            if c is None:
-                return None
-            if not add(c):
-                rejected.add(c["product_id"])
-    for c in pool:
-        if len(chosen) >= most:
-            break
-        if fits(c):
-            add(c)
-    if len(chosen) < brief["products"].get("min", 0):
+    rules = load_rules(configs)
+    eligible = [c for c in candidates if c["eligible"]]
+    if not eligible:
         return None
-    return sum(c["fen"] for c in chosen)
+    frame = pl.DataFrame(
+        {
+            "session": [c["session"] - 1 for c in eligible],
+            "product_id": [c["product_id"] for c in eligible],
+            "merchant_id": [c["merchant_id"] for c in eligible],
+            "category_l1": [c["category_l1"] for c in eligible],
+            "role": [c["role"] for c in eligible],
+            "minutes": [c["minutes"] for c in eligible],
+            "value": [fen(c["objective_value"]) for c in eligible],
+            "pinned": [False] * len(eligible),
+            "expected_units": [c["expected_units"] for c in eligible],
+            "stock": [c["stock"] for c in eligible],
+        },
+        schema_overrides={"category_l1": pl.String},
+    )
+    return greedy_value(frame, resolve_brief(rules, brief_file, {}), rules)
 
 
-def prepare(folder: Path, size: int, haowu: list[str]) -> tuple[list[str], dict]:
-    """A database of `size` graded products and the anchor, and the brief for it: the
-    plan-session command (without --format) and the brief as planned."""
-    sheet, db = folder / f"products_{size}.csv", str(folder / f"plan_{size}.duckdb")
-    anchors, brief_file = folder / "anchors.csv", folder / f"brief_{size}.yaml"
+def few_merchants(sheet: Path) -> None:
+    """Rewrite a generated sheet so that its products come from 3 merchants."""
+    import polars as pl
+
+    frame = pl.read_csv(sheet, infer_schema=False)
+    merchant = pl.lit("FEW") + (pl.int_range(pl.len()) % 3).cast(pl.String)
+    frame.with_columns(merchant.alias("商家ID"), merchant.alias("商家名称")).write_csv(sheet)
+
+
+def multi_brief(brief: dict, sessions: int, allow_repeat: bool) -> str:
+    """The brief as `sessions` sessions of the one anchor on consecutive days."""
+    text = brief_yaml({k: v for k, v in brief.items() if k not in ("anchor", "date")})
+    text += f"allow_repeat: {str(allow_repeat).lower()}\nsessions:\n"
+    for day in range(sessions):
+        text += f'  - {{anchor: "{brief["anchor"]}", date: "2026-11-{23 + day}"}}\n'
+    return text
+
+
+def read_plan(answer: Path) -> dict:
+    text = answer.read_text(encoding="utf-8")
+    # Tolerate anything printed before the object (HiGHS 1.16's banner, removed elsewhere).
+    return json.loads(text[text.index("{") :])
+
+
+def prepare(folder: Path, size: int, haowu: list[str], *, few: bool = False) -> tuple[str, dict]:
+    """A database of `size` graded products and the anchor (from 3 merchants when `few`),
+    and the one-session brief for it."""
+    name = f"{size}{'_few' if few else ''}"
+    sheet, db = folder / f"products_{name}.csv", str(folder / f"plan_{name}.duckdb")
+    anchors = folder / "anchors.csv"
     anchors.write_text(ANCHORS_CSV, encoding="utf-8")
     # In a child process, as in bench_import.py: generate.write_sheet(size, sheet).
     subprocess.run([sys.executable, str(HERE / "generate.py"), str(size), str(sheet)], check=True)
+    if few:
+        few_merchants(sheet)
     subprocess.run([*haowu, "--db", db, "import", str(sheet)], check=True)
     subprocess.run([*haowu, "--db", db, "import", "--kind", "anchors", str(anchors)], check=True)
     subprocess.run([*haowu, "--db", db, "grade", "--as-of", "2026-11-22"], check=True)
+    if few:  # 3 merchants × 3 products: at most 9 of products.max 40
+        return db, BRIEF | FEW_MERCHANTS
     brief = dict(BRIEF)
-    most = brief["products"]["max"]
-    brief["max_per_merchant"] = max(2, math.ceil(most / merchants_in(sheet)))
-    brief_file.write_text(brief_yaml(brief), encoding="utf-8")
-    return [*haowu, "--db", db, "plan-session", "--brief", str(brief_file), "--dry-run"], brief
+    brief["max_per_merchant"] = max(2, math.ceil(brief["products"]["max"] / merchants_in(sheet)))
+    return db, brief
 
 
 def median(runs: list[tuple[float, int]]) -> float:
@@ -243,19 +206,36 @@ def median(runs: list[tuple[float, int]]) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[1_000, 10_000, 100_000])
+    parser.add_argument("--sizes", type=int, nargs="*", default=[1_000, 10_000, 100_000])
+    parser.add_argument("--multi-sizes", type=int, nargs="*", default=[10_000, 100_000])
+    parser.add_argument("--few-merchants", type=int, nargs="*", default=[40_000])
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     configs = ROOT / "configs"
     haowu = [sys.executable, "-m", "haowu_cli", "--quiet", "--config", str(configs)]
+    cases = []  # (label, size, few merchants, sessions, allow_repeat)
+    for size in sorted(set(args.sizes) | set(args.multi_sizes)):
+        if size in args.sizes:
+            cases.append(("one session", size, False, 1, False))
+        if size in args.multi_sizes:
+            cases.append(("2 sessions, repeats", size, False, 2, True))
+            cases.append(("4 sessions, repeats", size, False, 4, True))
+            cases.append(("4 sessions, no repeats", size, False, 4, False))
+    cases += [("3 merchants, cap 3", size, True, 1, False) for size in args.few_merchants]
     measured = []
     with tempfile.TemporaryDirectory(prefix="haowu-bench-") as tmp:
         folder = Path(tmp)
-        # Time every size first and read the plans after: a parent grown by reading them
+        databases: dict[tuple[int, bool], tuple[str, dict]] = {}
+        # Time every case first and read the plans after: a parent grown by reading them
         # would pass its memory on to the commands it starts (harness.timed).
-        for size in args.sizes:
-            plan, brief = prepare(folder, size, haowu)
-            db = plan[plan.index("--db") + 1]
+        for number, (label, size, few, sessions, repeat) in enumerate(cases):
+            if (size, few) not in databases:
+                databases[size, few] = prepare(folder, size, haowu, few=few)
+            db, brief = databases[size, few]
+            brief_file = folder / f"brief_{number}.yaml"
+            text = brief_yaml(brief) if sessions == 1 else multi_brief(brief, sessions, repeat)
+            brief_file.write_text(text, encoding="utf-8")
+            plan = [*haowu, "--db", db, "plan-session", "--brief", str(brief_file), "--dry-run"]
             # A first run of the baseline warms the file cache and is not counted.
             base = [timed([*haowu, "--db", db, "anchors", "--format", "csv"])]
             as_json = [*plan, "--format", "json"]
@@ -264,59 +244,52 @@ def main() -> None:
                 base.append(timed([*haowu, "--db", db, "anchors", "--format", "csv"]))
                 runs.append(timed(as_json, ok_codes=(0, 1)))  # 1: no plan meets the brief
                 table_runs.append(timed([*plan, "--format", "table"], ok_codes=(0, 1)))
-            answer = folder / f"plan_{size}.json"
+            answer = folder / f"plan_{number}.json"
             with answer.open("wb") as out:  # once more, to read what it printed
                 subprocess.run(as_json, stdout=out, check=False)
-            measured.append((size, brief, median(base[1:]), runs, median(table_runs), answer))
+            measured.append((label, size, brief, brief_file, base[1:], runs, table_runs, answer))
 
-        from haowu_cli.planner.rules import load_rules
-
-        sequence = load_rules(configs).sequence
         print(
             f"median of {args.repeat} runs, {os.cpu_count()} cores; json/table: the whole "
             "plan-session --dry-run command with that --format; base: haowu anchors --format csv"
         )
         print(
-            f"{'candidates':>10} {'eligible':>8} {'variables':>9} {'per merch.':>10} "
-            f"{'status':>8} {'json s':>7} {'÷ base':>7} {'table s':>7} {'÷ base':>7} "
-            f"{'base s':>6} {'peak MiB':>8} {'objective ¥':>11} {'greedy ¥':>11} "
-            f"{'opt÷greedy':>10}"
+            f"{'case':<22} {'candidates':>10} {'eligible':>8} {'variables':>9} {'cap':>3} "
+            f"{'status':>8} {'gap':>6} {'json s':>7} {'÷ base':>6} {'table s':>7} {'÷ base':>6} "
+            f"{'base s':>6} {'json MiB':>8} {'table MiB':>9} {'objective ¥':>12} "
+            f"{'greedy ¥':>12} {'opt÷greedy':>10}"
         )
-        verdict = None
-        for size, brief, base, runs, table, answer in measured:
-            plan = json.loads(answer.read_text(encoding="utf-8"))
+        for label, size, brief, brief_file, base, runs, table_runs, answer in measured:
+            plan = read_plan(answer)
             candidates = plan["candidates"] or []
             eligible = sum(1 for c in candidates if c["eligible"])
-            optimum = fen(plan["objective"]["value"])
-            best_greedy = greedy(candidates, brief, sequence)
+            optimum = fen((plan.get("objective") or {}).get("value"))
+            best_greedy = greedy_fen(candidates, brief_file, configs)
             ratio = (
                 f"{Decimal(optimum) / Decimal(best_greedy):.4f}"
                 if optimum is not None and best_greedy
                 else "—"
             )
-            seconds = median(runs)
+            seconds, table, base_s = median(runs), median(table_runs), median(base)
+            variables = (plan.get("solver") or {}).get("variables", 0)
             print(
-                f"{len(candidates):>10,} {eligible:>8,} {plan['solver']['variables']:>9,} "
-                f"{brief['max_per_merchant']:>10} {plan['status']:>8} {seconds:7.2f} "
-                f"{seconds / base:7.2f} {table:7.2f} {table / base:7.2f} {base:6.2f} "
-                f"{max(m for _, m in runs):8d} {yuan(optimum):>11} {yuan(best_greedy):>11} "
-                f"{ratio:>10}"
+                f"{label:<22} {len(candidates):>10,} {eligible:>8,} {variables:>9,} "
+                f"{brief['max_per_merchant']:>3} {plan['status']:>8} {plan['gap']:>6.2%} "
+                f"{seconds:7.2f} {seconds / base_s:6.2f} {table:7.2f} {table / base_s:6.2f} "
+                f"{base_s:6.2f} {max(m for _, m in runs):8d} {max(m for _, m in table_runs):9d} "
+                f"{yuan(optimum):>12} {yuan(best_greedy):>12} {ratio:>10}"
             )
-            if best_greedy is not None and optimum is not None and best_greedy > optimum:
-                print(f"  ! the greedy beats the 'optimum' at {size:,}: a bug in one of them")
-            if size == TARGET_SIZE:
-                met = plan["status"] == "optimal" and seconds < TARGET_SECONDS
-                verdict = (
-                    f"target: {TARGET_SIZE:,} candidates proven optimal in under "
-                    f"{TARGET_SECONDS:g} s (json): {'met' if met else 'NOT met'} "
-                    f"({plan['status']}, {seconds:.2f} s)"
-                )
+            if best_greedy is not None and (optimum is None or best_greedy > optimum):
+                print(f"  ! the greedy beats the plan ({label}, {size:,}): a bug in one of them")
+            base_times = [s for s, _ in base]
+            print(
+                f"  json runs {min(s for s, _ in runs):.2f}–{max(s for s, _ in runs):.2f} s, "
+                f"base runs {min(base_times):.2f}–{max(base_times):.2f} s (the noise)"
+            )
         print(
-            "greedy: best value first, minimums first, with every constraint of the MILP "
-            "(counts, minutes, per merchant, deal spacing); neither orders the run sheet"
+            "greedy: haowu_cli.planner.greedy over every eligible candidate: best value first, "
+            "minimums first, every constraint of the brief kept; neither orders the run sheet"
         )
-        if verdict:
-            print(verdict)
 
 
 if __name__ == "__main__":

@@ -807,3 +807,286 @@ def test_two_sessions_are_as_good_as_brute_force(instance):
         assert (solution is None) == (expected is None)
         if expected is not None:
             assert solution.objective_fen == expected
+
+
+# --- several sessions with shared stock, small caps, and the greedy start ------------------
+
+
+def meets_plan(chosen: list[dict], plan_brief: Brief, sequence: SequenceRules, every) -> bool:
+    """Every constraint of the brief, checked directly: each session's counts, minutes,
+    merchants, categories, roles and pins (`_meets`), the deals the run sheet needs, at most
+    once per product unless allow_repeat, shared stock, plan-level pins."""
+    for s, session in enumerate(plan_brief.sessions):
+        rows = [r for r in chosen if r["session"] == s]
+        if not _meets(rows, session, [r for r in every if r["session"] == s]):
+            return False
+        deals = sum(1 for r in rows if r["role"] in sequence.deal_roles)
+        if deals < sequence.deal_slots_needed:
+            return False
+        if sequence.deal_every and len(rows) - deals > sequence.deal_every * (
+            deals + 1 - sequence.deal_slots_needed
+        ):
+            return False
+    by_product: dict[str, list[dict]] = {}
+    for r in chosen:
+        by_product.setdefault(r["product_id"], []).append(r)
+    for rows in by_product.values():
+        if len(rows) > 1 and not plan_brief.allow_repeat:
+            return False
+        if len(rows) > 1 and sum(r["expected_units"] for r in rows) > rows[0]["stock"]:
+            return False
+    return all(p in by_product for p in plan_brief.pinned)
+
+
+def brute_force_plan(frame: pl.DataFrame, plan_brief: Brief, sequence) -> int | None:
+    """The best objective over every assignment of products to sets of sessions."""
+    every = frame.to_dicts()
+    rows = {(r["session"], r["product_id"]): r for r in every}
+    ids = sorted({pid for _, pid in rows})
+    sessions = range(len(plan_brief.sessions))
+    choices = [
+        combo
+        for size in range(len(plan_brief.sessions) + 1)
+        for combo in itertools.combinations(sessions, size)
+        if size <= 1 or plan_brief.allow_repeat
+    ]
+    best = None
+    for assignment in itertools.product(choices, repeat=len(ids)):
+        chosen = [
+            rows[(s, pid)]
+            for pid, a in zip(ids, assignment, strict=True)
+            for s in a
+            if (s, pid) in rows
+        ]
+        if len(chosen) != sum(len(a) for a in assignment):
+            continue  # a product in a session where it is not a candidate
+        if meets_plan(chosen, plan_brief, sequence, every):
+            value = sum(r["value"] for r in chosen)
+            best = value if best is None else max(best, value)
+    return best
+
+
+@st.composite
+def plan_instances(draw):
+    """Several sessions over a few products: allow_repeat on or off, stock shared, small
+    caps from few merchants, category and role bounds, pins, the sequencing rules."""
+    count = draw(st.integers(2, 3))
+    n = draw(st.integers(2, 5 if count == 2 else 4))
+    products = [
+        {
+            "product_id": f"P{i}",
+            "merchant_id": draw(st.sampled_from(["M1", "M2"])),
+            "category_l1": draw(st.sampled_from(["美妆", "食品"])),
+            "stock": draw(st.integers(1, 60)),
+        }
+        for i in range(n)
+    ]
+    frames = []
+    for s in range(count):
+        rows = [
+            p
+            | {
+                "role": draw(st.sampled_from(["引流款", "主推款", "利润款"])),
+                "minutes": draw(st.integers(1, 6)),
+                "value": draw(st.integers(0, 500)),
+                "expected_units": min(p["stock"], draw(st.integers(0, 40))),
+                "pinned": False,
+            }
+            for p in products
+        ]
+        pinned = draw(st.sets(st.integers(0, n - 1), max_size=1))
+        for i in pinned:
+            rows[i]["pinned"] = True
+        eligible = draw(st.lists(st.booleans(), min_size=n, max_size=n))
+        eligible[0] = eligible[0] or s == 0  # at least one candidate
+        frames.append(candidates([r for r, e in zip(rows, eligible, strict=True) if e], s))
+    frame = pl.concat([f for f in frames if not f.is_empty()], how="vertical_relaxed")
+    sequence = SequenceRules(
+        DEALS, draw(st.booleans()), False, draw(st.integers(0, 2)), ("主推款",), 0, 30
+    )
+    rules = rules_with(sequence)
+    sessions = []
+    for s in range(count):
+        low = draw(st.integers(0, 2))
+        pins = frame.filter((pl.col("session") == s) & pl.col("pinned"))["product_id"]
+        sessions.append(
+            brief(
+                rules,
+                products={"min": low, "max": draw(st.integers(max(low, 1), 4))},
+                minutes=draw(st.integers(3, 15)),
+                max_per_merchant=draw(st.integers(1, 2)),
+                categories={
+                    "美妆": {"min": draw(st.integers(0, 1)), "max": draw(st.integers(1, 3))}
+                },
+                roles={"主推款": {"max": draw(st.integers(0, 2))}},
+                pinned=pins.to_list(),
+            ).sessions[0]
+        )
+    plan_pinned = tuple(
+        draw(st.sets(st.sampled_from([p["product_id"] for p in products]), max_size=1))
+    )
+    plan_brief = Brief(tuple(sessions), "team_income", draw(st.booleans()), plan_pinned)
+    return frame, plan_brief, rules
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(plan_instances())
+def test_the_plan_is_optimal_and_never_below_the_greedy_plan(instance):
+    """On random small instances the plan equals the brute-force optimum, with and without
+    pruning; the greedy plan keeps the brief and is never better than the plan."""
+    from haowu_cli.planner.greedy import greedy_plan
+
+    frame, plan_brief, rules = instance
+    expected = brute_force_plan(frame, plan_brief, rules.sequence)
+    pool = prune(frame, plan_brief, rules)
+    greedy = greedy_plan(frame, plan_brief, rules)
+    if greedy is not None:
+        chosen = frame[greedy].to_dicts()
+        assert meets_plan(chosen, plan_brief, rules.sequence, frame.to_dicts())
+        assert expected is not None and sum(r["value"] for r in chosen) <= expected
+    for candidates_ in (frame, pool):
+        solution, _, _ = solve(candidates_, plan_brief, rules, time_limit=10)
+        assert (solution is None) == (expected is None)
+        if expected is not None:
+            assert solution.status == "optimal"
+            assert solution.objective_fen == expected
+            assert meets_plan(
+                solution.chosen.to_dicts(), plan_brief, rules.sequence, frame.to_dicts()
+            )
+
+
+def pool_of(draw_rows, sessions: int) -> pl.DataFrame:
+    """The same products in each session, each session's values and units its own."""
+    return pl.concat(
+        [
+            candidates(
+                [
+                    {
+                        "product_id": f"P{i}",
+                        "merchant_id": f"M{m}",
+                        "category_l1": ["美妆", "食品"][c],
+                        "role": ["引流款", "主推款", "利润款"][r],
+                        "minutes": minutes,
+                        "stock": stock,
+                        "value": values[s % len(values)],
+                        "expected_units": min(stock, units),
+                    }
+                    for i, (m, c, r, minutes, stock, units, *values) in enumerate(draw_rows)
+                ],
+                s,
+            )
+            for s in range(sessions)
+        ]
+    )
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 2),  # merchant: few of them
+            st.integers(0, 1),
+            st.integers(0, 2),
+            st.integers(1, 3),
+            st.integers(1, 30),  # stock
+            st.integers(0, 20),  # expected units a session
+            st.integers(0, 99),
+            st.integers(0, 99),
+            st.integers(0, 99),
+        ),
+        min_size=20,
+        max_size=80,
+    ),
+    st.integers(2, 3),
+    st.integers(1, 3),
+    st.booleans(),
+    st.integers(0, 2),
+)
+def test_pruning_keeps_the_optimum_with_shared_stock_and_few_merchants(
+    rows, sessions, cap, allow_repeat, deal_every
+):
+    """Bigger pools than brute force can try: the pruned pool's optimum is the whole
+    pool's, with and without repeats (stock shared), when merchants × cap is below
+    products.max."""
+    sequence = SequenceRules(DEALS, True, False, deal_every, (), 0, 0)
+    rules = rules_with(sequence)
+    one = brief(
+        rules,
+        products={"min": 1, "max": 8},
+        minutes=14,
+        max_per_merchant=cap,
+        categories={"美妆": {"max": 3}},
+        roles={"主推款": {"min": 1, "max": 2}},
+    ).sessions[0]
+    plan_brief = Brief(
+        tuple(dataclasses.replace(one, anchor=f"A{s}") for s in range(sessions)),
+        "team_income",
+        allow_repeat,
+    )
+    frame = pool_of(rows, sessions)
+    pool = prune(frame, plan_brief, rules)
+    full, _, _ = solve(frame, plan_brief, rules, time_limit=30)
+    pruned, _, _ = solve(pool, plan_brief, rules, time_limit=30)
+    assert (full is None) == (pruned is None)
+    if full is not None:
+        assert full.status == pruned.status == "optimal"
+        assert pruned.objective_fen == full.objective_fen
+
+
+def test_pruning_works_with_repeats_and_with_few_merchants():
+    """allow_repeat used to switch pruning off, and 3 merchants × max_per_merchant 3 below
+    products.max 40 left every candidate: both now drop what cannot be needed."""
+    rows = [  # a tenth of them with too little stock for both sessions
+        (i % 3, i % 2, i % 3, 1 + i % 3, 10 if i % 10 == 0 else 100, 4 + i % 5, (i * 37) % 100)
+        + ((i * 53) % 100,)
+        for i in range(600)
+    ]
+    frame = pool_of(rows, 2)
+    few_merchants = brief(rules_with(), products={"min": 1, "max": 40}, max_per_merchant=3)
+    one = Brief(few_merchants.sessions, "team_income", False)
+    assert prune(frame.filter(pl.col("session") == 0), one, rules_with()).height < 100
+    two = Brief(
+        (few_merchants.sessions[0], dataclasses.replace(few_merchants.sessions[0], anchor="A2")),
+        "team_income",
+        True,
+    )
+    pool = prune(frame, two, rules_with())
+    assert pool.height < 300
+    full, _, _ = solve(frame, two, rules_with(), time_limit=30)
+    pruned, _, _ = solve(pool, two, rules_with(), time_limit=30)
+    assert full.status == pruned.status == "optimal"
+    assert pruned.objective_fen == full.objective_fen
+
+
+def test_a_time_limit_stop_returns_the_greedy_plan_with_its_gap():
+    """Stopped before it has a plan of its own, the solver's start, the greedy plan, comes
+    back as a feasible plan with an honest gap: never "no plan" when the greedy has one."""
+    from haowu_cli.planner.greedy import greedy_value
+
+    frame = candidates(
+        [
+            {
+                "merchant_id": f"M{i % 40}",
+                "value": (i * 7919) % 10_000,
+                "minutes": 3 + i % 4,
+                "category_l1": ["美妆", "食品", "日百"][i % 3],
+            }
+            for i in range(4000)
+        ]
+    )
+    plan_brief = brief(
+        rules_with(),
+        products={"min": 10, "max": 30},
+        minutes=100,
+        max_per_merchant=2,
+        categories={"美妆": {"min": 5, "max": 8}, "食品": {"min": 5}},
+    )
+    greedy = greedy_value(frame, plan_brief, rules_with())
+    assert greedy is not None
+    solution, _, _ = solve(frame, plan_brief, rules_with(), time_limit=1e-9)
+    assert solution is not None
+    assert solution.objective_fen >= greedy
+    assert solution.bound_fen >= solution.objective_fen
+    if solution.status == "feasible":
+        expected_gap = (solution.bound_fen - solution.objective_fen) / solution.bound_fen
+        assert solution.gap == pytest.approx(expected_gap)

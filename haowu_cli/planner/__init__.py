@@ -19,6 +19,7 @@ from haowu_cli.errors import HaowuError
 from haowu_cli.planner.brief import Brief
 from haowu_cli.planner.candidates import candidate_frame, objective_column
 from haowu_cli.planner.explain import obvious_problems, relaxation_problems
+from haowu_cli.planner.greedy import MODEL_COLUMNS
 from haowu_cli.planner.model import prune, solve
 from haowu_cli.planner.output import ITEM_COLUMNS
 from haowu_cli.planner.rules import SessionRules
@@ -68,7 +69,7 @@ def plan_sessions(
     if plan.problems:
         plan.seconds = time.perf_counter() - clock
         return plan
-    pool = prune(plan.candidates.filter(pl.col("eligible")), brief, rules)
+    pool = prune(_eligible(plan.candidates), brief, rules)
     solution, rows, slack = solve(pool, brief, rules, time_limit=time_limit)
     plan.variables = pool.height
     if solution is None:
@@ -81,17 +82,26 @@ def plan_sessions(
         solution.bound_fen,
         solution.gap,
     )
-    plan.items = _run_sheets(solution.chosen, brief, rules, plan.warnings)
-    chosen = solution.chosen.select("session", "product_id").with_columns(
-        pl.lit(True).alias("chosen")
+    chosen = pl.Series("chosen", [False] * plan.candidates.height).scatter(
+        solution.chosen["_row"], True
     )
-    plan.candidates = plan.candidates.join(
-        chosen, on=["session", "product_id"], how="left"
-    ).with_columns(pl.col("chosen").fill_null(False))
+    plan.candidates = plan.candidates.with_columns(chosen)
+    plan.items = _run_sheets(plan.candidates.filter(chosen), brief, rules, plan.warnings)
     if save:
         plan.plan_id = _save(store, plan, rules)
     plan.seconds = time.perf_counter() - clock
     return plan
+
+
+def _eligible(candidates: pl.DataFrame) -> pl.DataFrame:
+    """The eligible candidates with the columns the model reads and their row in
+    `candidates` (`_row`): a narrow copy, not every product column of every session."""
+    return (
+        candidates.select(*MODEL_COLUMNS, "eligible")
+        .with_row_index("_row")
+        .filter(pl.col("eligible"))
+        .drop("eligible")
+    )
 
 
 def _check_inputs(brief: Brief, products: pl.DataFrame, anchors: list) -> None:

@@ -8,7 +8,9 @@ rules (enough deals to open, close and break up the run), pinned products; acros
 a product appears at most once (unless allow_repeat) and never sells more than its stock.
 
 Before solving, candidates that enough others dominate are dropped (`prune`): that keeps a
-pool of 100,000 products to a few thousand variables without changing the optimum.
+pool of 100,000 products to a few thousand variables without changing the optimum. The
+solver starts from the greedy plan (`greedy.py`), so a plan the time limit stops is never
+worse than it.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import polars as pl
 
 from haowu_cli.errors import HaowuError
 from haowu_cli.planner.brief import Brief, SessionBrief
+from haowu_cli.planner.greedy import greedy_plan
 from haowu_cli.planner.rules import SessionRules
 
 
@@ -66,36 +69,130 @@ def deal_class(rules: SessionRules) -> pl.Expr:
 
 
 def prune(candidates: pl.DataFrame, brief: Brief, rules: SessionRules) -> pl.DataFrame:
-    """Drop each (session, product) that P others dominate, P being the most products the
-    whole plan may hold, counting at most max_per_merchant dominators of one merchant.
+    """Drop each (session, product) candidate that enough others dominate in its session;
+    the optimum over what is left is the optimum over every candidate.
 
-    j dominates i in a session when both count the same under every constraint of that
-    session (same category_l1 where the brief bounds categories, same role where it bounds
-    roles, both deals or both not), j's slot is no longer and j is worth at least as much
-    (ties by product ID). Any plan with i can then swap i for a dominator that is unused
-    and whose merchant has room: at most P − 1 other products are in use, and a merchant
-    without room has max_per_merchant of them in use, so fewer than P of the counted
-    dominators can be unusable. The swap keeps every count, uses no more minutes and loses
-    nothing, so the optimum survives. Pinned products are always kept. Not used with
-    allow_repeat, where stock links sessions.
+    j dominates i in session s when both count the same under every constraint of s (same
+    category_l1 where the brief bounds categories, same role where it bounds roles, both
+    deals or both not), j's slot is no longer and j is worth at least as much in s (ties by
+    product ID: the order `_prune_session` sorts by, in which j comes first).
+
+    The exchange. Take any plan with i in s, and a dominator j of i in s. Putting j in s in
+    i's place keeps every count of s, uses no more minutes and loses nothing, and is a plan
+    unless j is blocked: (a) j is already in s, (b) j's merchant has max_per_merchant
+    products in s besides i, or (c) j is in another session and cannot be in s as well
+    (without allow_repeat it may be in one session only; with it, j's stock, shared by the
+    sessions, may not cover s too). Count at most max_per_merchant dominators of a merchant
+    ("counted"), and let P_s be the most products s can hold in any plan (products.max, the
+    minutes over the shortest slot, and the sum over merchants of max_per_merchant or their
+    candidates, whichever is least). Then, with C counted dominators, T of them "shared"
+    (below):
+      - (a) and (b) together block at most min(C − F, P_s − 1) of them, F being 1 when
+        max_per_merchant of them are of i's own merchant, else 0. A merchant's counted
+        dominators blocked by (a) or (b) are at most as many as its products in s besides
+        i (all of them when (b): it has max_per_merchant), s holds at most P_s − 1 products
+        besides i, and i's own merchant has at most max_per_merchant − 1 besides i;
+      - (c) blocks only a product in another session, so at most R_s, the most products of
+        i's kind the other sessions can hold: the sum over them of P, each no more than
+        its max for i's category (when s bounds categories of that name) and for i's role
+        (when s bounds it and every product has the same role in every session); and only
+        a shared one: a candidate of another session too, and
+        with allow_repeat one whose expected units over its sessions exceed its stock (any
+        other has stock for every session at once, a session's units being capped by the
+        stock): at most min(T, R_s).
+    So if C ≥ 1 + min(C − F, P_s − 1) + min(T, R_s), some dominator is free: every plan with
+    i in s can swap it for one, no worse. Each swap moves a session's product earlier in
+    the order, so from an optimal plan the swaps end, at an optimal plan that uses only
+    candidates kept. Pinned products (in a session or plan-level) are always kept.
     """
-    if brief.allow_repeat:
+    if candidates.is_empty():
         return candidates
-    total_max = sum(
-        s.products.max if s.products.max is not None else candidates.height for s in brief.sessions
+    never_drop = pl.col("pinned") | pl.col("product_id").is_in(list(brief.pinned))
+    narrow = candidates.select(
+        "session",
+        "product_id",
+        "merchant_id",
+        "category_l1",
+        "role",
+        "minutes",
+        "value",
+        never_drop.alias("_never_drop"),
+    ).with_row_index("_at")
+    parts = [narrow.filter(pl.col("session") == index) for index in range(len(brief.sessions))]
+    capacity = [
+        _capacity(part, session) for part, session in zip(parts, brief.sessions, strict=True)
+    ]
+    shared, roles_agree = _shared_products(candidates, brief)
+    kept = []
+    for index, (part, session) in enumerate(zip(parts, brief.sessions, strict=True)):
+
+        def elsewhere(category: str, role: str, index=index) -> int:
+            return _elsewhere(brief, capacity, index, category, role if roles_agree else "")
+
+        part = part.with_columns(pl.col("product_id").is_in(shared.implode()).alias("_shared"))
+        kept.append(_prune_session(part, session, rules, capacity[index], elsewhere))
+    del parts
+    return candidates[pl.concat(kept).to_list()]
+
+
+def _capacity(part: pl.DataFrame, session: SessionBrief) -> int:
+    """The most products session can hold in any plan: products.max, the minutes over the
+    shortest slot, and max_per_merchant products of each merchant (or all it has)."""
+    if part.is_empty():
+        return 0
+    by_merchant = part.group_by("merchant_id").len().get_column("len")
+    most = int(by_merchant.clip(upper_bound=session.max_per_merchant).sum())
+    most = min(most, session.minutes // int(part["minutes"].min()))
+    if session.products.max is not None:
+        most = min(most, session.products.max)
+    return most
+
+
+def _shared_products(candidates: pl.DataFrame, brief: Brief) -> tuple[pl.Series, bool]:
+    """Products another session's use can keep out of a session: candidates of two or more
+    sessions, and with allow_repeat only those whose expected units exceed their stock; and
+    whether every product has the same role in every session it is a candidate of."""
+    if len(brief.sessions) < 2:
+        return pl.Series("product_id", [], dtype=pl.String), True
+    per_product = candidates.group_by("product_id").agg(
+        pl.len().alias("_sessions"),
+        pl.col("expected_units").sum().alias("_units"),
+        pl.col("stock").first().alias("_stock"),
+        pl.col("role").n_unique().alias("_roles"),
     )
-    parts = []
-    for index, session in enumerate(brief.sessions):
-        part = candidates.filter(pl.col("session") == index)
-        parts.append(_prune_session(part, session, rules, total_max, set(brief.pinned)))
-    return pl.concat(parts) if parts else candidates
+    shared = pl.col("_sessions") > 1
+    if brief.allow_repeat:
+        shared = shared & (pl.col("_units") > pl.col("_stock"))
+    roles_agree = bool(per_product["_roles"].max() == 1)
+    return per_product.filter(shared).get_column("product_id"), roles_agree
+
+
+def _elsewhere(brief: Brief, capacity: list[int], index: int, category: str, role: str) -> int:
+    """R_s (see `prune`): how many products of this category (when the session bounds it,
+    else "") and role (likewise, and "" unless roles agree) the other sessions can hold."""
+    total = 0
+    for other, session in enumerate(brief.sessions):
+        if other == index:
+            continue
+        most = capacity[other]
+        for name, bounds in ((category, session.categories), (role, session.roles)):
+            bound = bounds.get(name) if name else None
+            if bound is not None and bound.max is not None:
+                most = min(most, bound.max)
+        total += most
+    return total
 
 
 def _prune_session(
-    part: pl.DataFrame, session: SessionBrief, rules: SessionRules, keep_best: int, pinned: set
-) -> pl.DataFrame:
-    if part.height <= keep_best:
-        return part
+    part: pl.DataFrame,
+    session: SessionBrief,
+    rules: SessionRules,
+    capacity: int,
+    elsewhere,
+) -> pl.Series:
+    """The rows (`_at`) of `part` (one session) to keep, in dominance order (see `prune`)."""
+    if part.is_empty():
+        return part["_at"]
     cap = session.max_per_merchant
     category = (
         pl.when(pl.col("category_l1").is_in(list(session.categories)))
@@ -107,38 +204,56 @@ def _prune_session(
         .then(pl.col("role"))
         .otherwise(pl.lit(""))
     )
-    ordered = part.with_columns(
-        pl.concat_str([category.fill_null(""), role, deal_class(rules)], separator="\x1f").alias(
-            "_group"
+    ordered = (
+        part.with_columns(category.fill_null("").alias("_category"), role.alias("_role"))
+        .with_columns(
+            pl.concat_str(["_category", "_role", deal_class(rules)], separator="\x1f").alias(
+                "_group"
+            )
         )
-    ).sort(["_group", "value", "minutes", "product_id"], descending=[False, True, False, False])
-    ordered = ordered.with_row_index("_order")
+        .sort(["_group", "value", "minutes", "product_id"], descending=[False, True, False, False])
+        .with_row_index("_order")
+    )
+    kinds = ordered.select("_group", "_category", "_role").unique()
+    elsewhere_by_group = kinds.select(
+        "_group",
+        pl.Series(
+            "_elsewhere",
+            [elsewhere(c, r) for c, r in kinds.select("_category", "_role").rows()],
+            dtype=pl.Int64,
+        ),
+    )
+    ordered = ordered.join(elsewhere_by_group, on="_group", how="left", maintain_order="left")
     keep = pl.Series("_keep", [True] * ordered.height)
     for level in ordered["minutes"].unique().sort():
-        # Among the items of at most this slot length, in order, per group: where the
-        # keep_best-th counted dominator (at most `cap` per merchant) appears. Items of this
-        # length after it have keep_best counted dominators.
-        shorter = ordered.filter(pl.col("minutes") <= level)
-        counted = shorter.with_columns(
-            (pl.int_range(pl.len()).over("_group", "merchant_id") < cap)
-            .cast(pl.Int64)
-            .cum_sum()
-            .over("_group")
-            .alias("_counted")
-        )
-        thresholds = (
-            counted.filter(pl.col("_counted") >= keep_best)
-            .group_by("_group")
-            .agg(pl.col("_order").min().alias("_threshold"))
-        )
+        # Each candidate of this slot length against the candidates before it in its group
+        # that are no longer: its counted dominators, not shared (L) and shared (T), and
+        # whether its own merchant gives max_per_merchant of them (see `prune`).
+        before = pl.int_range(pl.len()).over("_group", "merchant_id")
+        counted = before < cap
+
+        def earlier(flag: pl.Expr) -> pl.Expr:
+            return (flag.cast(pl.Int64).cum_sum() - flag.cast(pl.Int64)).over("_group")
+
+        groups = ordered.filter(pl.col("minutes") == level).get_column("_group").unique()
         dominated = (
-            ordered.join(thresholds, on="_group", how="inner")
-            .filter((pl.col("minutes") == level) & (pl.col("_order") > pl.col("_threshold")))
+            ordered.filter((pl.col("minutes") <= level) & pl.col("_group").is_in(groups.implode()))
+            .with_columns(
+                earlier(counted & ~pl.col("_shared")).alias("_l"),
+                earlier(counted & pl.col("_shared")).alias("_t"),
+                (before >= cap).cast(pl.Int64).alias("_own_full"),
+            )
+            .filter(pl.col("minutes") == level)
+            .filter(
+                pl.col("_l") + pl.col("_t")
+                >= 1
+                + pl.min_horizontal(pl.col("_l") + pl.col("_t") - pl.col("_own_full"), capacity - 1)
+                + pl.min_horizontal(pl.col("_t"), pl.col("_elsewhere"))
+            )
             .get_column("_order")
         )
         keep = keep.scatter(dominated, False)
-    never_drop = pl.col("pinned") | pl.col("product_id").is_in(list(pinned))
-    return ordered.filter(keep | never_drop).drop("_group", "_order")
+    return ordered["_at"].filter(keep | ordered["_never_drop"])
 
 
 def build_rows(candidates: pl.DataFrame, brief: Brief, rules: SessionRules) -> list[Row]:
@@ -250,6 +365,9 @@ def solve(
     _add_binaries(highs, count, candidates["value"].cast(pl.Float64).to_numpy())
     highs.changeObjectiveSense(highspy.ObjSense.kMaximize)
     _add_rows(highs, rows)
+    start = greedy_plan(candidates, brief, rules)
+    if start is not None:
+        _warm_start(highs, start)
     _run_interruptibly(highs)
     status = highs.getModelStatus()
     info = highs.getInfo()
@@ -257,18 +375,25 @@ def solve(
     if status == kinds.kInfeasible:
         return None, rows, _bends(count, rows, time_limit)
     has_solution = info.primal_solution_status == highspy.SolutionStatus.kSolutionStatusFeasible
-    if status not in (kinds.kOptimal, kinds.kTimeLimit) or not has_solution:
-        if status == kinds.kTimeLimit:
-            raise PlanNotFound(
-                f"no plan found within the time limit of {time_limit:g} s",
-                hint="allow more time with --time-limit SECONDS",
-            )
+    optimal = status == kinds.kOptimal and has_solution
+    if not optimal and status != kinds.kTimeLimit:
         raise HaowuError(f"the solver stopped: {highs.modelStatusToString(status)}")
-    values = np.asarray(highs.getSolution().col_value)
-    chosen = candidates.filter(pl.Series(values > 0.5))
+    if has_solution:
+        values = np.asarray(highs.getSolution().col_value)
+        chosen = candidates.filter(pl.Series(values > 0.5))
+    elif start is not None:  # stopped before it found a plan of its own
+        chosen = candidates[start]
+    else:
+        raise PlanNotFound(
+            f"no plan found within the time limit of {time_limit:g} s",
+            hint="allow more time with --time-limit SECONDS",
+        )
     objective = int(chosen["value"].sum())
-    optimal = status == kinds.kOptimal
-    bound = objective if optimal else int(np.floor(info.mip_dual_bound + 1e-6))
+    if start is not None and not optimal:
+        greedy = candidates[start]
+        if int(greedy["value"].sum()) > objective:  # HiGHS keeps the start; make sure
+            chosen, objective = greedy, int(greedy["value"].sum())
+    bound = objective if optimal else _upper_bound(info.mip_dual_bound, candidates, brief)
     gap = 0.0 if optimal else max(0.0, (bound - objective) / max(bound, 1))
     return (
         Solution(
@@ -283,6 +408,30 @@ def solve(
         rows,
         None,
     )
+
+
+def _warm_start(highs, chosen: list[int]) -> None:
+    """Give HiGHS the greedy plan as its first solution (1 for each chosen variable)."""
+    import numpy as np
+
+    highs.setSolution(
+        len(chosen), np.asarray(chosen, dtype=np.int32), np.ones(len(chosen), dtype=np.float64)
+    )
+
+
+def _upper_bound(dual_bound: float, candidates: pl.DataFrame, brief: Brief) -> int:
+    """No plan is worth more than this: the solver's bound when it has one, else each
+    session's products.max best values (ignoring every other constraint)."""
+    import math
+
+    if math.isfinite(dual_bound):
+        return int(math.floor(dual_bound + 1e-6))
+    total = 0
+    for index, session in enumerate(brief.sessions):
+        values = candidates.filter(pl.col("session") == index)["value"].sort(descending=True)
+        most = session.products.max if session.products.max is not None else values.len()
+        total += int(values.head(most).clip(lower_bound=0).sum())
+    return total
 
 
 def _highs(time_limit: float):
