@@ -208,9 +208,24 @@ def json_pieces(value: Any) -> Iterator[str]:
     for key, frame in frames.items():
         before, text = text.split(json.dumps(key), 1)
         yield before
-        rows = frame.write_ndjson().rstrip("\n")
-        yield "[\n" + rows.replace("\n", ",\n") + "\n]" if rows else "[]"
+        yield from _frame_rows(frame)
     yield text
+
+
+JSON_SLICE_ROWS = 20_000  # rows written at once: the text of a slice, not the frame's, in memory
+
+
+def _frame_rows(frame: pl.DataFrame) -> Iterator[str]:
+    """A frame as a JSON array of row objects, one a line, written a slice at a time."""
+    if frame.height == 0:
+        yield "[]"
+        return
+    yield "[\n"
+    for offset in range(0, frame.height, JSON_SLICE_ROWS):
+        rows = frame.slice(offset, JSON_SLICE_ROWS).write_ndjson().rstrip("\n")
+        separator = ",\n" if offset else ""
+        yield separator + rows.replace("\n", ",\n")
+    yield "\n]"
 
 
 def _isatty(stream: IO[str]) -> bool:
