@@ -83,21 +83,40 @@ def decode(data: bytes, path: Path, encoding: str | None) -> tuple[str, str]:
         return _decode_strict(data, "utf-16", path), "utf-16"
     try:
         return data.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        pass
+    except UnicodeDecodeError as exc:
+        if _mostly_utf8(data):  # a stray byte in a UTF-8 file: say where, do not guess GBK
+            raise _undecodable(path, data, exc, "utf-8") from exc
     # Excel on Chinese Windows writes GBK; GB18030 is its superset and decodes it all.
     return _decode_strict(data, "gb18030", path), "gb18030"
+
+
+def _mostly_utf8(data: bytes) -> bool:
+    """More characters beyond ASCII read as valid UTF-8 than bytes fail to: the file is
+    UTF-8 with a few bad bytes. (GBK text hardly ever makes valid UTF-8 sequences.)"""
+    text = data.decode("utf-8", errors="replace")
+    bad = text.count("\ufffd")
+    good = sum(1 for ch in text if ord(ch) > 0x7F) - bad
+    return good > bad
 
 
 def _decode_strict(data: bytes, codec: str, path: Path) -> str:
     try:
         return data.decode(codec)
     except UnicodeDecodeError as exc:
-        raise InputFileError(
-            f"{path}: cannot be read as {codec} (byte {exc.start}); "
-            "it is not a text sheet, or mixes encodings",
-            hint="save it from Excel as CSV UTF-8, or name the encoding with --encoding",
-        ) from exc
+        raise _undecodable(path, data, exc, codec) from exc
+
+
+def _undecodable(path: Path, data: bytes, exc: UnicodeDecodeError, codec: str) -> InputFileError:
+    """Where decoding failed: the line (as a text editor counts them) and the byte."""
+    line = data.count(b"\n", 0, exc.start) + 1
+    byte = data[exc.start]
+    name = "UTF-8" if codec.replace("_", "-").lower() in ("utf-8", "utf8") else codec
+    return InputFileError(
+        f"{path}: line {line}: byte 0x{byte:02X} cannot be read as {name} (the file is "
+        f"most likely {name}; a damaged cell, or text pasted in another encoding)",
+        hint="retype that cell and save the sheet as CSV UTF-8; if the whole file is in "
+        "another encoding, name it with --encoding (gb18030, utf-16 …)",
+    )
 
 
 def _utf8_body(data: bytes, path: Path, encoding: str | None) -> tuple[bytes, str, str]:
@@ -135,6 +154,8 @@ def _read_csv(path: Path, is_known_header: Callable[[str], bool], encoding: str 
         raise InputFileError(f"{path}: the file is empty")
     body, head, used = _utf8_body(data, path, encoding)
     del data
+    if b"\r" in body and b"\n" not in body:
+        body = body.replace(b"\r", b"\n")  # old Mac and Excel for Mac end lines with CR alone
     if "\x00" in head or b"\x00" in body:
         raise InputFileError(
             f"{path}: contains NUL bytes: it is not a CSV sheet (or is saved as UTF-16 "
