@@ -63,7 +63,7 @@ def import_command(
     with file, row, column, value and reason, and the rest of the file is imported.
     """
     from haowu_cli.ingest.columns import load_kind
-    from haowu_cli.ingest.pipeline import ImportInterrupted, ImportOptions, import_files
+    from haowu_cli.ingest.pipeline import ImportOptions, ImportRun, import_files
     from haowu_cli.ingest.rules import import_day, load_import_rules
 
     app = app_context(ctx)
@@ -90,15 +90,20 @@ def import_command(
         config_dir=app.config_dir,
         today=import_day(),
     )
+    run = ImportRun()
     try:
         with app.out.progress(len(files), "importing") as on_stage:
             reports = import_files(
-                app.store(), files, spec, options, lambda p, s: on_stage(str(p), s)
+                app.store(), files, spec, options, lambda p, s: on_stage(str(p), s), run
             )
-    except ImportInterrupted as stop:
-        for report in stop.reports:
+    except KeyboardInterrupt as stop:
+        # One Ctrl-C can arrive twice (Polars raises it, then Python's own handler): say
+        # what happened undisturbed.
+        _ignore_further_interrupts()
+        for report in run.reports:
             print_report(app.out, report, traceback=app.traceback)
-        app.out.warn(interrupted_message(stop))
+        if run.path is not None:
+            app.out.warn(interrupted_message(run))
         raise typer.Exit(ExitCode.INTERRUPTED) from stop  # and `cli.run` says: interrupted
     if fmt is ImportFormat.json:
         app.out.write_json([_report_json(r) for r in reports])
@@ -116,6 +121,17 @@ def import_command(
     if any(r.rejected for r in reports):
         return ExitCode.REJECTED_ROWS
     return ExitCode.OK
+
+
+def _ignore_further_interrupts() -> None:
+    import signal
+
+    while True:
+        try:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            return
+        except KeyboardInterrupt:  # the second one, pending: it is dropped from now on
+            continue
 
 
 def interrupted_message(stop) -> str:

@@ -126,20 +126,19 @@ class _Rollback(Exception):
     """Raised inside the transaction to undo it (dry run, or --strict with rejections)."""
 
 
-class ImportInterrupted(KeyboardInterrupt):
-    """Ctrl-C during an import. The files before `path` are in (`reports`); `path` was rolled
-    back unless `committed` (Ctrl-C came after its commit); the `left` files after it were
-    not started."""
+@dataclass
+class ImportRun:
+    """How far a run of `import_files` has got, for whoever has to say so after Ctrl-C."""
 
-    def __init__(
-        self, reports: list[FileReport], path: Path, stage: str, left: int, committed: bool
-    ) -> None:
-        super().__init__(f"interrupted while {stage} {path}")
-        self.reports = reports
-        self.path = path
-        self.stage = stage  # how far `path` had got: reading, checking, writing, written
-        self.left = left
-        self.committed = committed
+    reports: list[FileReport] = field(default_factory=list)  # the files done
+    path: Path | None = None  # the file in progress
+    stage: str = ""  # how far it got: reading, checking, writing, written, done
+    left: int = 0  # the files after it
+
+    @property
+    def committed(self) -> bool:
+        """Whether the file in progress is in the database (Ctrl-C came after its commit)."""
+        return self.stage in ("written", "done")
 
 
 def is_interrupt(exc: BaseException) -> bool:
@@ -163,30 +162,31 @@ def import_files(
     kind: Kind,
     options: ImportOptions,
     on_stage: Stage | None = None,
+    run: ImportRun | None = None,
 ) -> list[FileReport]:
     """Import each file in its own transaction. A file that fails does not stop the others;
-    Ctrl-C stops them all (`ImportInterrupted`), the file in progress rolled back."""
-    reports: list[FileReport] = []
+    Ctrl-C stops them all (KeyboardInterrupt, whichever library saw it first), the file in
+    progress rolled back; `run` says how far it got."""
+    run = run if run is not None else ImportRun()
     for index, path in enumerate(paths):
         started = time.perf_counter()
-        reached = ["reading"]
+        run.path, run.stage, run.left = path, "reading", len(paths) - index - 1
 
-        def stage(where: Path, what: str, reached=reached) -> None:
-            reached[0] = what
+        def stage(where: Path, what: str) -> None:
+            run.stage = what
             if on_stage is not None:
                 on_stage(where, what)
 
         try:
             report = import_file(store, path, kind, options, stage)
-        except (Exception, KeyboardInterrupt) as exc:
+        except Exception as exc:
             if is_interrupt(exc):
-                committed = reached[0] in ("written", "done")
-                left = len(paths) - index - 1
-                raise ImportInterrupted(reports, path, reached[0], left, committed) from exc
+                raise KeyboardInterrupt from exc
             report = _failed(path, exc)
         report.seconds = time.perf_counter() - started
-        reports.append(report)
-    return reports
+        run.reports.append(report)
+        run.path, run.stage = None, ""
+    return run.reports
 
 
 def _failed(path: Path, exc: Exception) -> FileReport:

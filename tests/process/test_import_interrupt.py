@@ -1,0 +1,199 @@
+"""Ctrl-C during a multi-file import, through the real process: whatever the moment (reading,
+checking, writing the rows, posting the ledger), haowu stops the whole command, rolls back the
+file in progress, keeps the files committed before it, starts no other, and exits 130.
+
+The moment is found from outside, as a watcher would: the import opens the database only to
+write a file (and closes it once the file is committed), so the n-th time the process holds
+the database file open it is writing the n-th file, and when it has let go of it the next file
+is being read.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from tests.process.conftest import HAOWU, clean_env, interrupt_when
+
+ROWS = 150_000  # a sheet big enough that each phase lasts a good fraction of a second
+
+
+def products_sheet(path: Path, prefix: str, rows: int = ROWS) -> Path:
+    buffer = io.StringIO()
+    out = csv.writer(buffer, lineterminator="\r\n")
+    out.writerow(["商品ID", "商家ID", "商品名称", "一级类目", "直播价", "佣金率", "团长服务费率"])
+    for i in range(rows):
+        out.writerow(
+            [f"{prefix}{i}", f"M{i % 40}", f"商品{i}", "美妆", f"{i % 500 + 9}.90", "20%", "5%"]
+        )
+    path.write_text(buffer.getvalue(), encoding="utf-8")
+    return path
+
+
+def orders_sheet(path: Path, prefix: str, rows: int = ROWS) -> Path:
+    buffer = io.StringIO()
+    out = csv.writer(buffer, lineterminator="\r\n")
+    out.writerow(
+        ["订单号", "商品ID", "达人ID", "实付金额", "支付时间", "订单状态", "佣金率", "团长服务费率"]
+    )
+    for i in range(rows):
+        out.writerow(
+            [f"{prefix}{i}", f"P{i % 90}", "A1", f"{i % 900 + 10}.50", "2026-11-20", "已付款"]
+            + ["20%", "5%"]
+        )
+    path.write_text(buffer.getvalue(), encoding="utf-8")
+    return path
+
+
+class Watcher:
+    """Follows one haowu process (found by its command line and folder) from outside: how
+    many times it has opened the database file, and whether it holds it now."""
+
+    def __init__(self, folder: Path, database: Path) -> None:
+        self.folder, self.database = folder.resolve(), database.resolve()
+        self.pid: int | None = None
+        self.opened = 0  # how many times the process has taken hold of the database
+        self.holding = False
+        self.started = time.monotonic()
+        self.changed = self.started  # when `holding` last changed
+        self.let_go: float | None = None  # since when the process has not held the file
+
+    def _find(self) -> int | None:
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                command = Path(f"/proc/{entry}/cmdline").read_bytes().split(b"\0")
+                if str(HAOWU).encode() in command and Path(f"/proc/{entry}/cwd").resolve() == (
+                    self.folder
+                ):
+                    return int(entry)
+            except OSError:
+                continue
+        return None
+
+    def poll(self) -> None:
+        if self.pid is None:
+            self.pid = self._find()
+            if self.pid is None:
+                return
+        try:
+            links = [
+                os.readlink(f"/proc/{self.pid}/fd/{fd}")
+                for fd in os.listdir(f"/proc/{self.pid}/fd")
+            ]
+        except OSError:
+            return
+        holding = str(self.database) in links
+        now = time.monotonic()
+        if holding:
+            self.let_go = None
+        elif self.holding and self.let_go is None:
+            self.let_go = now
+        # Letting go counts once it lasts: DuckDB may reopen the file as it commits.
+        if holding and not self.holding:
+            self.holding, self.changed = True, now
+            self.opened += 1
+        elif self.holding and self.let_go is not None and now - self.let_go > 0.1:
+            self.holding, self.changed = False, now
+
+    def since_change(self) -> float:
+        return time.monotonic() - self.changed
+
+
+def moment(name: str, watcher: Watcher):
+    """`ready()` for `interrupt_when`: true at the named moment of the import."""
+
+    def ready() -> bool:
+        watcher.poll()
+        if name == "writing the first file":
+            return watcher.opened == 1 and watcher.holding
+        if name == "reading the second file":  # the first committed, the database let go
+            return watcher.opened == 1 and not watcher.holding
+        if name == "checking the second file":
+            return watcher.opened == 1 and not watcher.holding and watcher.since_change() > 0.4
+        if name == "writing the second file":
+            return watcher.opened == 2 and watcher.holding
+        if name == "late in writing the second file":  # the ledger, for orders
+            return watcher.opened == 2 and watcher.holding and watcher.since_change() > 0.5
+        raise AssertionError(name)
+
+    return ready
+
+
+def count(database: Path, sql: str) -> int:
+    con = duckdb.connect(str(database), read_only=True)  # the database opens after Ctrl-C
+    try:
+        return con.execute(sql).fetchone()[0]
+    finally:
+        con.close()
+
+
+@pytest.fixture(scope="module")
+def sheets(tmp_path_factory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("sheets")
+    made = {name: products_sheet(folder / f"{name}.csv", name) for name in ("A", "B", "C")}
+    made |= {f"o{name}": orders_sheet(folder / f"o{name}.csv", name) for name in ("A", "B", "C")}
+    return made
+
+
+def interrupt_import(tmp_path, home, sheets, kind: str, when: str):
+    names = ["A", "B", "C"] if kind == "products" else ["oA", "oB", "oC"]
+    paths = [sheets[n] for n in names]
+    database = tmp_path / "h.duckdb"
+    watcher = Watcher(tmp_path, database)
+    args = ["--db", database, "import", "--kind", kind, *paths]
+    return interrupt_when(
+        args, cwd=tmp_path, env=clean_env(home), ready=moment(when, watcher), timeout=300
+    ), database
+
+
+@pytest.mark.parametrize(
+    "when",
+    [
+        "writing the first file",
+        "reading the second file",
+        "checking the second file",
+        "writing the second file",
+        "late in writing the second file",
+    ],
+)
+def test_ctrl_c_during_a_products_import(tmp_path, home, sheets, when):
+    ran, database = interrupt_import(tmp_path, home, sheets, "products", when)
+    assert ran.code == 130, ran
+    assert "interrupted" in ran.err and "this is a bug" not in ran.err, ran
+    assert "Traceback" not in ran.err, ran
+    first_done = when != "writing the first file"
+    in_progress = "B.csv" if first_done else "A.csv"
+    assert f"{in_progress}: it was rolled back, none of it is in" in ran.err, ran
+    assert "were not started" in ran.err, ran
+    if not first_done:
+        # Ctrl-C may even come while the new database gets its tables: then it has none.
+        products = "SELECT count(*) FROM information_schema.tables WHERE table_name = 'products'"
+        if database.exists() and count(database, products):
+            assert count(database, "SELECT count(*) FROM products") == 0
+        return
+    assert "A.csv (utf-8): 150,000 rows: 150,000 new" in ran.err, ran  # what is in is said
+    assert count(database, "SELECT count(*) FROM products WHERE product_id LIKE 'A%'") == ROWS
+    assert count(database, "SELECT count(*) FROM products WHERE product_id NOT LIKE 'A%'") == 0
+    assert count(database, "SELECT count(*) FROM imports") == 1
+    assert count(database, "SELECT count(*) FROM product_changes WHERE product_id LIKE 'B%'") == 0
+
+
+@pytest.mark.parametrize("when", ["writing the second file", "late in writing the second file"])
+def test_ctrl_c_while_orders_are_written_or_posted(tmp_path, home, sheets, when):
+    ran, database = interrupt_import(tmp_path, home, sheets, "orders", when)
+    assert ran.code == 130, ran
+    assert "oB.csv: it was rolled back, none of it is in" in ran.err, ran
+    assert "this is a bug" not in ran.err and "Traceback" not in ran.err, ran
+    assert count(database, "SELECT count(*) FROM orders") == ROWS
+    assert count(database, "SELECT count(*) FROM orders WHERE order_id NOT LIKE 'A%'") == 0
+    assert count(database, "SELECT count(DISTINCT order_id) FROM ledger") == ROWS
+    assert count(database, "SELECT count(*) FROM ledger WHERE order_id NOT LIKE 'A%'") == 0
+    assert count(database, "SELECT count(*) FROM imports") == 1
