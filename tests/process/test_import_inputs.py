@@ -242,6 +242,10 @@ def test_totals_rows_in_a_text_column_with_blank_lines_after_them(haowu, tmp_pat
     assert ran.code == 0, ran
     [report] = json.loads(ran.out)
     assert (report["inserted"], report["skipped"], report["rejected"]) == (1, 3, 0), ran
+    ran = haowu("--db", "h2.duckdb", "import", "--kind", "orders", path, env=TODAY)
+    assert "3 skipped (1 blank or repeated header, 2 totals rows: row 3: 小计:, row 4: 总计)" in (
+        ran.err
+    ), ran
 
 
 def test_a_totals_looking_row_above_the_bottom_is_an_ordinary_row(haowu, tmp_path):
