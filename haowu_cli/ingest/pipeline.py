@@ -268,9 +268,9 @@ def import_file(
                 report.import_id = import_id
                 if options.dry_run:
                     raise _Rollback
+            stage(path, "written")  # committed: closing the database can take a while yet
         except _Rollback:
             pass
-    stage(path, "written")
     _write_rejects(report, options)
     if options.strict and report.rejected:
         raise InputFileError(
