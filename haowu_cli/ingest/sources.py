@@ -154,8 +154,7 @@ def _read_csv(path: Path, is_known_header: Callable[[str], bool], encoding: str 
         raise InputFileError(f"{path}: the file is empty")
     body, head, used = _utf8_body(data, path, encoding)
     del data
-    if b"\r" in body and b"\n" not in body:
-        body = body.replace(b"\r", b"\n")  # old Mac and Excel for Mac end lines with CR alone
+    body = _lines_ending_in_lf(body)
     if "\x00" in head or b"\x00" in body:
         raise InputFileError(
             f"{path}: contains NUL bytes: it is not a CSV sheet (or is saved as UTF-16 "
@@ -193,6 +192,22 @@ def _read_csv(path: Path, is_known_header: Callable[[str], bool], encoding: str 
     frame = _set_aside_overflow(frame, len(headers), delimiter)
     frame, headers = _drop_empty_edge(frame, headers)
     return RawTable(path, frame, headers, first_row=header_index + 2, encoding=used)
+
+
+def _lines_ending_in_lf(body: bytes) -> bytes:
+    """Old Mac Excel ends lines with CR alone, which Polars reads as one long line (0 rows).
+    Where lone CRs outnumber LFs (a cell may hold an LF of its own), they end the lines."""
+    crs = body.count(b"\r")
+    if not crs:
+        return body
+    lfs, crlfs = body.count(b"\n"), body.count(b"\r\n")
+    if crs - crlfs <= lfs:
+        return body
+    if not lfs:
+        return body.replace(b"\r", b"\n")
+    import re
+
+    return re.sub(rb"\r(?!\n)", b"\n", body)
 
 
 def _polars_csv(body: bytes, header_index: int, schema: dict, delimiter: str) -> pl.DataFrame:

@@ -52,6 +52,17 @@ def test_a_sheet_with_cr_only_line_endings_is_read(haowu, tmp_path):
     ]
 
 
+def test_a_cr_only_sheet_with_a_line_break_inside_a_cell_is_read(haowu, tmp_path):
+    rows = [HEADER, product_row("P1"), product_row("P2"), product_row("P3")]
+    rows[2][2] = "两行\n的标题"  # Excel writes a line break in a cell as LF, in quotes
+    path = tmp_path / "mac.csv"
+    path.write_text("\r".join(",".join(f'"{c}"' for c in row) for row in rows), encoding="utf-8")
+    ran = haowu("--db", "h.duckdb", "import", path)
+    assert ran.code == 0 and "3 rows: 3 new" in ran.err, ran
+    found = rows_of(tmp_path / "h.duckdb", "SELECT title FROM products WHERE product_id = 'P2'")
+    assert found == [("两行\n的标题",)]
+
+
 def test_a_row_without_id_after_a_blank_line_is_rejected_not_skipped(haowu, tmp_path):
     rows = [HEADER, product_row("P1"), [""] * 6, product_row(""), product_row("P3")]
     ran = haowu("--db", "h.duckdb", "import", sheet(tmp_path / "s.csv", rows))
