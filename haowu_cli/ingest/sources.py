@@ -76,7 +76,7 @@ def decode(data: bytes, path: Path, encoding: str | None) -> tuple[str, str]:
             codec = codecs.lookup(encoding).name
         except LookupError as exc:
             raise InputFileError(f"{path}: unknown encoding {encoding!r}") from exc
-        return _decode_strict(data, codec, path), codec
+        return _decode_strict(data, codec, path, chosen=True), codec
     if data.startswith(codecs.BOM_UTF8):
         return _decode_strict(data[3:], "utf-8", path), "utf-8-sig"
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
@@ -99,18 +99,26 @@ def _mostly_utf8(data: bytes) -> bool:
     return good > bad
 
 
-def _decode_strict(data: bytes, codec: str, path: Path) -> str:
+def _decode_strict(data: bytes, codec: str, path: Path, *, chosen: bool = False) -> str:
     try:
         return data.decode(codec)
     except UnicodeDecodeError as exc:
-        raise _undecodable(path, data, exc, codec) from exc
+        raise _undecodable(path, data, exc, codec, chosen=chosen) from exc
 
 
-def _undecodable(path: Path, data: bytes, exc: UnicodeDecodeError, codec: str) -> InputFileError:
-    """Where decoding failed: the line (as a text editor counts them) and the byte."""
+def _undecodable(
+    path: Path, data: bytes, exc: UnicodeDecodeError, codec: str, *, chosen: bool = False
+) -> InputFileError:
+    """Where decoding failed: the line (as a text editor counts them) and the byte. `chosen`:
+    the encoding is the one `--encoding` named, not haowu's guess."""
     line = data.count(b"\n", 0, exc.start) + 1
     byte = data[exc.start]
     name = "UTF-8" if codec.replace("_", "-").lower() in ("utf-8", "utf8") else codec
+    if chosen:
+        return InputFileError(
+            f"{path}: line {line}: byte 0x{byte:02X} cannot be read as {name} (--encoding)",
+            hint="leave out --encoding to let haowu detect it, or name another",
+        )
     return InputFileError(
         f"{path}: line {line}: byte 0x{byte:02X} cannot be read as {name} (the file is "
         f"most likely {name}; a damaged cell, or text pasted in another encoding)",
@@ -138,12 +146,9 @@ def _utf8_body(data: bytes, path: Path, encoding: str | None) -> tuple[bytes, st
             head = head_decoder.decode(body[:HEAD_BYTES], final=len(body) <= HEAD_BYTES)
             used = "utf-8-sig" if body is not data else "utf-8"
             return body, head, used
-        except UnicodeDecodeError:
+        except UnicodeDecodeError as exc:
             if encoding:
-                raise InputFileError(
-                    f"{path}: is not valid {encoding}",
-                    hint="leave out --encoding to let haowu detect it",
-                ) from None
+                raise _undecodable(path, body, exc, "utf-8", chosen=True) from None
     text, used = decode(data, path, encoding)
     return text.encode("utf-8"), text[: HEAD_BYTES // 2], used
 

@@ -279,6 +279,9 @@ def test_a_bad_byte_in_a_utf8_sheet_is_named_by_line(haowu, tmp_path):
     assert "line 3: byte 0xFF cannot be read as UTF-8" in ran.err, ran
     assert "gb18030" not in ran.err.split("hint:")[0], ran
     assert "--encoding" in ran.err, ran
+    named = haowu("--db", "h.duckdb", "import", "--encoding", "utf-8", path)
+    assert named.code == 1, named
+    assert "line 3: byte 0xFF cannot be read as UTF-8 (--encoding)" in named.err, named
 
 
 # --- rates ------------------------------------------------------------------------------------
