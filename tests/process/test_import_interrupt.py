@@ -21,6 +21,10 @@ import pytest
 
 from tests.process.conftest import HAOWU, clean_env, interrupt_when
 
+pytestmark = pytest.mark.skipif(
+    not Path("/proc/self/fd").is_dir(), reason="finds the moments through /proc (Linux)"
+)
+
 ROWS = 150_000  # a sheet big enough that each phase lasts a good fraction of a second
 
 
