@@ -85,12 +85,17 @@ class Watcher:
             self.pid = self._find()
             if self.pid is None:
                 return
+        folder = f"/proc/{self.pid}/fd"
         try:
-            folder = f"/proc/{self.pid}/fd"
-            links = [os.readlink(f"{folder}/{fd}") for fd in os.listdir(folder)]
-        except OSError:
+            fds = os.listdir(folder)
+        except OSError:  # the process has ended
             return
-        holding = str(self.database) in links
+        holding = False
+        for fd in fds:
+            try:
+                holding = holding or os.readlink(f"{folder}/{fd}") == str(self.database)
+            except OSError:  # closed since the listing
+                continue
         if holding != self.holding:
             self.holding, self.changed = holding, time.monotonic()
             self.opened += holding
@@ -150,9 +155,11 @@ def interrupt_import(tmp_path, home, sheets, kind: str, when: str):
     database = tmp_path / "h.duckdb"
     watcher = Watcher(tmp_path, database)
     args = ["--db", database, "import", "--kind", kind, *paths]
-    return interrupt_when(
+    ran = interrupt_when(
         args, cwd=tmp_path, env=clean_env(home), ready=moment(when, watcher), timeout=300
-    ), database
+    )
+    ran.err += f"\n[watcher: pid {watcher.pid}, opened {watcher.opened}]"  # if a test fails
+    return ran, database
 
 
 @pytest.mark.parametrize(
