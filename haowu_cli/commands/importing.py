@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -99,11 +101,11 @@ def import_command(
     except KeyboardInterrupt as stop:
         # One Ctrl-C can arrive twice (Polars raises it, then Python's own handler): say
         # what happened undisturbed.
-        _ignore_further_interrupts()
-        for report in run.reports:
-            print_report(app.out, report, traceback=app.traceback)
-        if run.path is not None:
-            app.out.warn(interrupted_message(run))
+        with _interrupts_held_off():
+            for report in run.reports:
+                print_report(app.out, report, traceback=app.traceback)
+            if run.path is not None:
+                app.out.warn(interrupted_message(run))
         raise typer.Exit(ExitCode.INTERRUPTED) from stop  # and `cli.run` says: interrupted
     if fmt is ImportFormat.json:
         app.out.write_json([_report_json(r) for r in reports])
@@ -123,15 +125,22 @@ def import_command(
     return ExitCode.OK
 
 
-def _ignore_further_interrupts() -> None:
+@contextmanager
+def _interrupts_held_off() -> Iterator[None]:
+    """SIGINT ignored for a while (a pending second one is dropped), then as it was: the
+    process may be a test runner's, whose children inherit an ignored SIGINT."""
     import signal
 
     while True:
         try:
-            signal.signal(signal.SIGINT, signal.SIG_IGN)
-            return
-        except KeyboardInterrupt:  # the second one, pending: it is dropped from now on
+            before = signal.signal(signal.SIGINT, signal.SIG_IGN)
+            break
+        except KeyboardInterrupt:
             continue
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, before)
 
 
 def interrupted_message(stop) -> str:
