@@ -145,7 +145,8 @@ def _settlement(doc, section, problems: list) -> tuple:
 
 def fill_rates(orders: pl.DataFrame, terms: pl.DataFrame, rules: CommissionRules):
     """Orders completed where the sheet leaves something out, the rows refused, and notes
-    for the import summary.
+    for the import summary as (level, text): "warning" when a person should act, "info"
+    when not (silent under --quiet).
 
     `orders` holds staged values (money in fen, rates in parts per million); `terms`
     (`store.order_terms`) what the database knows of each order: its stored values, its
@@ -154,8 +155,9 @@ def fill_rates(orders: pl.DataFrame, terms: pl.DataFrame, rules: CommissionRules
     (the notes say how many did) and its anchor's agency share. Merchant and category follow
     the product. Refused, with the reason: no commission rate to be had, a refund above the
     amount paid, commission and service fee above 100%, a second-level rate without a
-    leader or a leader without a rate, and a second-level rate above what the first level
-    keeps of the service fee (1 − the platform's cut).
+    leader or a leader without a rate, a second-level rate above what the first level
+    keeps of the service fee (1 − the platform's cut), and rates that with the technical
+    fee would leave the merchant a negative share.
     """
     frame = orders
     for name, dtype in (
@@ -171,6 +173,7 @@ def fill_rates(orders: pl.DataFrame, terms: pl.DataFrame, rules: CommissionRules
         ("mcn", pl.String),
         ("mcn_share", pl.Int64),
         ("shop_score", pl.Int64),
+        ("pay_later", pl.Boolean),
     ):
         if name not in frame.columns:
             frame = frame.with_columns(pl.lit(None, dtype=dtype).alias(name))
@@ -184,7 +187,15 @@ def fill_rates(orders: pl.DataFrame, terms: pl.DataFrame, rules: CommissionRules
             & pl.col(f"{rate}_product").is_not_null()
         ).height
         if took:
-            notes.append(f"{took} orders had no {rate}: their product's current rate was used")
+            notes.append(
+                ("info", f"{took} orders had no {rate}: their product's current rate was used")
+            )
+    frame = frame.with_columns(
+        (
+            (pl.col("commission_rate").is_null() & pl.col("commission_rate_stored").is_null())
+            | (pl.col("service_fee_rate").is_null() & pl.col("service_fee_rate_stored").is_null())
+        ).alias("_rates_from_product")
+    )
     frame = frame.with_columns(
         pl.coalesce("commission_rate", "commission_rate_stored", "commission_rate_product"),
         pl.coalesce("service_fee_rate", "service_fee_rate_stored", "service_fee_rate_product"),
@@ -212,16 +223,22 @@ def fill_rates(orders: pl.DataFrame, terms: pl.DataFrame, rules: CommissionRules
     no_fee = frame.filter(pl.col("service_fee_rate").is_null()).height
     if no_fee:
         notes.append(
-            f"{no_fee} orders have no service_fee_rate and no product to take it from: "
-            "the team leader earns nothing on them"
+            (
+                "warning",
+                f"{no_fee} orders have no service_fee_rate and no product to take it from: "
+                "the team leader earns nothing on them",
+            )
         )
     waiting = frame.filter(
         pl.col("status").is_in(["received"]) & pl.col("received_at").is_null()
     ).height
     if waiting:
         notes.append(
-            f"{waiting} orders are received but have no received date: they do not settle "
-            "until one is imported"
+            (
+                "warning",
+                f"{waiting} orders are received but have no received date: they do not settle "
+                "until one is imported",
+            )
         )
     frame = frame.with_columns(_refusal(rules).alias("_refusal"))
     refused = frame.filter(pl.col("_refusal").is_not_null()).select(
@@ -331,10 +348,66 @@ def _refusal(rules: CommissionRules) -> pl.Expr:
             ),
         ),
     ]
+    checks.append(_negative_merchant_share(rules, refuse))
     expr = pl.when(checks[0][0]).then(checks[0][1])
     for condition, reason in checks[1:]:
         expr = expr.when(condition.fill_null(False)).then(reason)
     return expr.otherwise(None)
+
+
+def _negative_merchant_share(rules: CommissionRules, refuse) -> tuple[pl.Expr, pl.Expr]:
+    """Rates that leave the merchant less than nothing: commission, service fee and the
+    technical fee above 100%, or (at 100% or just below) a small amount whose rounded terms
+    come to a fen more than it. Computed as the split computes them (`split_orders_sql`)."""
+    commission, fee = pl.col("commission_rate"), pl.col("service_fee_rate").fill_null(0)
+    pay_later = pl.col("pay_later").fill_null(False)
+    technical = pl.col("category_l1").replace_strict(
+        rules.technical_by_category_ppm, default=rules.technical_default_ppm, return_dtype=pl.Int64
+    ).fill_null(rules.technical_default_ppm) + pl.when(pay_later).then(
+        rules.pay_later_extra_ppm
+    ).otherwise(0)
+    base = (
+        pl.when(pl.col("status") == "invalid")
+        .then(0)
+        .otherwise((pl.col("paid_amount") - pl.col("refund_amount").fill_null(0)).clip(0))
+    )
+
+    def rounded(ppm: pl.Expr) -> pl.Expr:
+        return (base * ppm + PPM // 2) // PPM
+
+    merchant = base - rounded(commission) - rounded(fee) - rounded(technical)
+    total = commission + fee + technical
+    rates = (
+        pl.lit("commission ")
+        + percent_ppm(commission)
+        + pl.lit(" + service fee ")
+        + percent_ppm(fee)
+        + pl.lit(" + technical fee ")
+        + percent_ppm(technical)
+        + pl.lit(" (technical_fee in commission.yaml")
+        + pl.when(pay_later).then(pl.lit(", pay-later extra included")).otherwise(pl.lit(""))
+        + pl.lit(")")
+        + pl.when(pl.col("_rates_from_product"))
+        .then(pl.lit(", the rates taken from product ") + pl.col("product_id") + pl.lit(","))
+        .otherwise(pl.lit(""))
+    )
+    reason = (
+        pl.when(total > PPM)
+        .then(
+            rates
+            + pl.lit(" add up to ")
+            + percent_ppm(total)
+            + pl.lit(": the merchant's share would be negative")
+        )
+        .otherwise(
+            rates
+            + pl.lit(" leave the merchant ¥")
+            + yuan(merchant)
+            + pl.lit(" on this amount once each is rounded to the fen")
+        )
+    )
+    refused = refuse("commission_rate", percent_ppm(commission), reason)
+    return (total > PPM) | (merchant < 0), refused
 
 
 # --- the split as SQL -------------------------------------------------------------------------

@@ -67,9 +67,12 @@ def load_products(store, tmp_path, rows):
     assert import_file(store, tmp_path / "p.csv", load_kind("products", CONFIGS), ImportOptions())
 
 
-def load_orders(store, tmp_path, rows, name="o.csv"):
+def load_orders(store, tmp_path, rows, name="o.csv", config_dir=CONFIGS):
     write_csv(tmp_path / name, [ORDER_HEADER, *rows])
-    report = import_file(store, tmp_path / name, load_kind("orders", CONFIGS), ImportOptions())
+    # The orders are of December 2026: import them as of its end, or the import's
+    # future-date check refuses what is received after the machine's today.
+    options = ImportOptions(today=dt.date(2026, 12, 31), config_dir=config_dir)
+    report = import_file(store, tmp_path / name, load_kind("orders", CONFIGS), options)
     assert report.rejected == 0
 
 
@@ -309,7 +312,17 @@ def test_orders_of_several_sessions_in_the_window_are_not_guessed(session_world,
 
 
 def test_sums_too_large_for_64_bits_keep_their_verdict(session_world, tmp_path):
-    load_orders(session_world, tmp_path, [order("BIG", "P2", "100000000000.00")], "big.csv")
+    # Ten orders at the highest amount cap haowu allows (¥10,000,000,000 each, imports.yaml).
+    configs = tmp_path / "big-configs"
+    configs.mkdir()
+    (configs / "imports.yaml").write_text(
+        (CONFIGS / "imports.yaml")
+        .read_text(encoding="utf-8")
+        .replace("amount_max_yuan: 100000000 ", "amount_max_yuan: 10000000000 "),
+        encoding="utf-8",
+    )
+    big = [order(f"BIG{i}", "P2", "10000000000.00") for i in range(10)]
+    load_orders(session_world, tmp_path, big, "big.csv", config_dir=configs)
     report = session_report(session_world, load_report_rules(CONFIGS), 1, as_of=AS_OF)
     p2 = report.table("products").frame.row(0, named=True)
     assert p2["gmv"] == "100000000030.00" and p2["verdict"] == "beat"

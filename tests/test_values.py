@@ -86,13 +86,24 @@ def test_rates_read_consistently_per_column(cells, ppm):
     assert [v for v, _ in parse(values.rate, cells, style=style)] == ppm
 
 
-def test_a_column_mixing_fractions_and_percents_is_ambiguous():
-    cells = ["0.2", "20", "15%"]
+def test_a_column_mixing_fractions_and_percents_refuses_only_the_ambiguous_cells():
+    # Above 1 a bare number can only be a percent (as a fraction it would be over 100%); from
+    # 0 to 1 it could be either (0.2: 0.2% or 20%?). `%` cells say what they are; 0 is 0.
+    cells = ["0.2", "20", "15%", "30", "25", "1", "1.5", "0", "0.5%"]
     style = values.rate_style(pl.DataFrame({"raw": cells}), "raw")
     assert style == "ambiguous"
     result = parse(values.rate, cells, style=style)
-    assert "ambiguous rate" in result[0][1] and "ambiguous rate" in result[1][1]
-    assert result[2] == (150_000, None)
+    assert result[0][0] is None and "ambiguous rate" in result[0][1]
+    assert result[5][0] is None and "ambiguous rate" in result[5][1]
+    assert [result[i] for i in (1, 2, 3, 4, 6, 7, 8)] == [
+        (200_000, None),
+        (150_000, None),
+        (300_000, None),
+        (250_000, None),
+        (15_000, None),
+        (0, None),
+        (5_000, None),
+    ]
 
 
 def test_rate_with_too_many_decimals_is_refused():
@@ -116,7 +127,8 @@ def test_date_forms(cell, day):
     assert parse(values.date, [cell]) == [(day, None)]
 
 
-@pytest.mark.parametrize("cell", ["2026-02-30", "2026-13-01", "soon", "1900-01-01"])
+# 1900-01-01 is a real date: the import refuses it as too far in the past (configs/imports.yaml).
+@pytest.mark.parametrize("cell", ["2026-02-30", "2026-13-01", "soon", "0000-01-01"])
 def test_unreal_dates_are_rejected(cell):
     [(value, error)] = parse(values.date, [cell])
     assert value is None and "not a real date" in error

@@ -77,7 +77,9 @@ def demo_command(
     out.note(
         f"1. import: {len(samples)} product sheets from 7 merchants, and the anchors", style="bold"
     )
-    options = ImportOptions(rejects_path=work)
+    # The sample orders were received up to 5 December 2026: import them as of that day at
+    # least, or the import's future-date check would refuse them.
+    options = ImportOptions(rejects_path=work, today=max(dt.date.today(), dt.date(2026, 12, 5)))
     reports = import_files(store, samples, load_kind("products", app.config_dir), options)
     reports += import_files(store, anchors, load_kind("anchors", app.config_dir), options)
     for report in reports:

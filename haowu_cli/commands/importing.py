@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -63,7 +65,8 @@ def import_command(
     with file, row, column, value and reason, and the rest of the file is imported.
     """
     from haowu_cli.ingest.columns import load_kind
-    from haowu_cli.ingest.pipeline import ImportOptions, import_files
+    from haowu_cli.ingest.pipeline import ImportOptions, ImportRun, import_files
+    from haowu_cli.ingest.rules import import_day, load_import_rules
 
     app = app_context(ctx)
     if rejects is not None and len(files) > 1 and not rejects.is_dir():
@@ -72,6 +75,7 @@ def import_command(
             hint=f"mkdir {rejects}, or import the files one at a time",
         )
     spec = load_kind(kind, app.config_dir)
+    load_import_rules(app.config_dir)  # a broken imports.yaml, too, stops it before any file
     if spec.name == "orders":  # a broken commission.yaml stops the command before any file
         from haowu_cli.commission import load_rules
 
@@ -86,9 +90,23 @@ def import_command(
         dry_run=dry_run,
         rejects_path=rejects,
         config_dir=app.config_dir,
+        today=import_day(),
     )
-    with app.out.progress(len(files), "importing") as on_stage:
-        reports = import_files(app.store(), files, spec, options, lambda p, s: on_stage(str(p), s))
+    run = ImportRun()
+    try:
+        with app.out.progress(len(files), "importing") as on_stage:
+            reports = import_files(
+                app.store(), files, spec, options, lambda p, s: on_stage(str(p), s), run
+            )
+    except KeyboardInterrupt as stop:
+        # One Ctrl-C can arrive twice (Polars raises it, then Python's own handler): say
+        # what happened undisturbed.
+        with _interrupts_held_off():
+            for report in run.reports:
+                print_report(app.out, report, traceback=app.traceback)
+            if run.path is not None:
+                app.out.warn(interrupted_message(run))
+        raise typer.Exit(ExitCode.INTERRUPTED) from stop  # and `cli.run` says: interrupted
     if fmt is ImportFormat.json:
         app.out.write_json([_report_json(r) for r in reports])
     else:
@@ -107,6 +125,49 @@ def import_command(
     return ExitCode.OK
 
 
+@contextmanager
+def _interrupts_held_off() -> Iterator[None]:
+    """SIGINT ignored for a while (a pending second one is dropped), then as it was: the
+    process may be a test runner's, whose children inherit an ignored SIGINT."""
+    import signal
+
+    while True:
+        try:
+            before = signal.signal(signal.SIGINT, signal.SIG_IGN)
+            break
+        except KeyboardInterrupt:
+            continue
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, before)
+
+
+def interrupted_message(stop) -> str:
+    """What Ctrl-C left behind: the file rolled back, the files in, the ones not started."""
+    if stop.committed:
+        message = f"Ctrl-C after {stop.path} was imported"
+    else:
+        message = f"Ctrl-C while {stop.stage} {stop.path}: it was rolled back, none of it is in"
+    before = [r for r in stop.reports if r.status == "imported"]
+    if before:
+        message += f"; {len(before)} files before it are imported"
+    if stop.left:
+        message += f"; {stop.left} files after it were not started"
+    return message
+
+
+def _skipped_text(report) -> str:
+    """`2 skipped (blank or repeated header)`, with a totals row counted and named apart."""
+    if not report.totals:
+        return f"{report.skipped:,} skipped (blank or repeated header)"
+    named = ", ".join(f"row {row}: {label}" for row, label in report.totals)
+    rows = "row" if len(report.totals) == 1 else "rows"
+    others = report.skipped - len(report.totals)
+    blank = f"{others:,} blank or repeated header, " if others else ""
+    return f"{report.skipped:,} skipped ({blank}{len(report.totals)} totals {rows}: {named})"
+
+
 def print_report(out: Output, report, *, traceback: bool = False) -> None:
     name = str(report.path)
     if report.status == "failed":
@@ -118,8 +179,7 @@ def print_report(out: Output, report, *, traceback: bool = False) -> None:
     out.info(
         f"{name} ({report.encoding}): {dry}{report.rows_read:,} rows: {report.inserted:,} new, "
         f"{report.updated:,} updated, {report.unchanged:,} unchanged, "
-        f"{report.rejected:,} rejected, {report.skipped:,} skipped (blank or repeated header), "
-        f"{report.seconds:.2f} s"
+        f"{report.rejected:,} rejected, {_skipped_text(report)}, {report.seconds:.2f} s"
     )
     if report.status == "imported" and not report.changed and report.unchanged:
         out.info(f"{name}: no changes: everything in it is already in the database")
@@ -128,6 +188,8 @@ def print_report(out: Output, report, *, traceback: bool = False) -> None:
             f"{name}: columns kept aside with each row (not haowu fields): "
             + ", ".join(report.unknown_columns)
         )
+    for note in report.info:
+        out.info(f"{name}: {note}")
     for note in report.notes:
         out.warn(f"{name}: {note}")
     if report.ledger and report.ledger[0]:

@@ -8,10 +8,12 @@ column, value and reason, and written to a rejects CSV that opens in Excel.
 
 from __future__ import annotations
 
+import re
 import time
+import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 import polars as pl
@@ -20,7 +22,8 @@ from haowu_cli import commission
 from haowu_cli import store as db
 from haowu_cli.errors import HaowuError, InputFileError, UnusableDatabase
 from haowu_cli.ingest import values
-from haowu_cli.ingest.columns import Field, Kind, normalise_header
+from haowu_cli.ingest.columns import MONEY, Field, Kind, normalise_header
+from haowu_cli.ingest.rules import ImportRules, import_day, label_form, load_import_rules
 from haowu_cli.ingest.sources import OVERFLOW, RawTable, read_table
 
 REJECT_COLUMNS = ["file", "row", "column", "value", "reason"]
@@ -35,7 +38,8 @@ class ImportOptions:
     strict: bool = False
     dry_run: bool = False
     rejects_path: Path | None = None  # None: next to the input file
-    config_dir: Path | None = None  # orders: where commission.yaml is (None: packaged)
+    config_dir: Path | None = None  # where commission.yaml, imports.yaml are (None: packaged)
+    today: date | None = None  # the day of the import (None: `rules.import_day()`)
 
 
 @dataclass
@@ -55,8 +59,13 @@ class SheetPlan:
     rows: pl.DataFrame  # `_row` and the text cells of the rows to parse
     parsers: list[values.Parser]
     rows_read: int
-    skipped: int  # blank rows and repeated header rows
+    skipped: int  # blank rows, repeated header rows and a totals row at the bottom
     refused: pl.DataFrame  # rows refused before parsing: repeated keys, cells past the header
+    rules: ImportRules
+    today: date
+    totals: list[tuple[int, str]] = field(default_factory=list)  # (row, label) skipped
+    cleaned_ids: list[tuple[int, str, str]] = field(default_factory=list)  # row, column, chars
+    cleaned_id_rows: int = 0  # rows with invisible characters removed from an ID
 
     @property
     def unknown_columns(self) -> list[str]:
@@ -91,6 +100,9 @@ class FileReport:
     import_id: int | None = None
     error: HaowuError | None = None
     notes: list[str] = field(default_factory=list)  # warnings a person should see
+    info: list[str] = field(default_factory=list)  # what a person may like to know; not cron's
+    totals: list[tuple[int, str]] = field(default_factory=list)  # totals rows skipped: row, label
+    cleaned_id_rows: int = 0  # rows whose IDs had invisible characters removed
     ledger: tuple[int, int] | None = None  # orders: (orders posted, of which reversed)
 
     @property
@@ -113,6 +125,33 @@ class _Rollback(Exception):
     """Raised inside the transaction to undo it (dry run, or --strict with rejections)."""
 
 
+@dataclass
+class ImportRun:
+    """How far a run of `import_files` has got, for whoever has to say so after Ctrl-C."""
+
+    reports: list[FileReport] = field(default_factory=list)  # the files done
+    path: Path | None = None  # the file in progress
+    stage: str = ""  # how far it got: reading, checking, writing, written, done
+    left: int = 0  # the files after it
+
+    @property
+    def committed(self) -> bool:
+        """Whether the file in progress is in the database (Ctrl-C came after its commit)."""
+        return self.stage in ("written", "done")
+
+
+def is_interrupt(exc: BaseException) -> bool:
+    """Ctrl-C, as Python raises it or as DuckDB reports the query it stopped."""
+    if isinstance(exc, KeyboardInterrupt):
+        return True
+    import duckdb
+
+    if isinstance(exc, duckdb.InterruptException):
+        return True
+    # DuckDB reports a query it stopped while scanning a Polars frame as a RuntimeError.
+    return isinstance(exc, RuntimeError) and "query interrupted" in str(exc).lower()
+
+
 Stage = Callable[[Path, str], None]
 
 
@@ -122,28 +161,46 @@ def import_files(
     kind: Kind,
     options: ImportOptions,
     on_stage: Stage | None = None,
+    run: ImportRun | None = None,
 ) -> list[FileReport]:
-    """Import each file in its own transaction. A file that fails does not stop the others."""
+    """Import each file in its own transaction. A file that fails does not stop the others;
+    Ctrl-C stops them all (KeyboardInterrupt, whichever library saw it first), the file in
+    progress rolled back; `run` says how far it got."""
     check_rejects_targets(store.path, paths, options)
-    reports = []
-    for path in paths:
+    run = run if run is not None else ImportRun()
+    for index, path in enumerate(paths):
         started = time.perf_counter()
+        run.path, run.stage, run.left = path, "reading", len(paths) - index - 1
+
+        def stage(where: Path, what: str) -> None:
+            run.stage = what
+            if on_stage is not None:
+                on_stage(where, what)
+
         try:
-            report = import_file(store, path, kind, options, on_stage)
+            report = import_file(store, path, kind, options, stage)
         except UnusableDatabase:  # the database, not this file: no file can go in
             raise
-        except HaowuError as exc:
-            report = FileReport(path=path, status="failed", error=exc)
-        except Exception as exc:  # a bug: this file failed (rolled back); the others go on
-            error = HaowuError(
-                f"{path}: unexpected {type(exc).__name__}: {exc}",
-                hint="this is a bug in haowu; run again with --traceback and report what it prints",
-            )
-            error.__cause__ = exc
-            report = FileReport(path=path, status="failed", error=error)
+        except Exception as exc:
+            if is_interrupt(exc):
+                raise KeyboardInterrupt from exc
+            report = _failed(path, exc)
         report.seconds = time.perf_counter() - started
-        reports.append(report)
-    return reports
+        run.reports.append(report)
+        run.path, run.stage = None, ""
+    return run.reports
+
+
+def _failed(path: Path, exc: Exception) -> FileReport:
+    """A file that failed (and was rolled back); the others go on."""
+    if isinstance(exc, HaowuError):
+        return FileReport(path=path, status="failed", error=exc)
+    error = HaowuError(  # a bug
+        f"{path}: unexpected {type(exc).__name__}: {exc}",
+        hint="this is a bug in haowu; run again with --traceback and report what it prints",
+    )
+    error.__cause__ = exc
+    return FileReport(path=path, status="failed", error=error)
 
 
 def import_file(
@@ -157,12 +214,14 @@ def import_file(
     stage = on_stage or (lambda _path, _stage: None)
     started_at = datetime.now()
     rules = _commission_rules(options) if kind.name == "orders" else None
+    import_rules = load_import_rules(_config_dir(options))
+    today = options.today or import_day()
     stage(path, "reading")
     raw = read_table(
         path, kind.aliases.__contains__, encoding=options.encoding, sheet=options.sheet
     )
     stage(path, "checking")
-    plan = plan_sheet(raw, kind, merchant=options.merchant)
+    plan = plan_sheet(raw, kind, merchant=options.merchant, rules=import_rules, today=today)
     refused = plan.refused
     key_header = raw.headers[plan.columns[kind.key]]
     report = FileReport(
@@ -172,7 +231,11 @@ def import_file(
         rows_read=plan.rows_read,
         skipped=plan.skipped,
         unknown_columns=plan.unknown_columns,
+        totals=plan.totals,
+        cleaned_id_rows=plan.cleaned_id_rows,
     )
+    if plan.cleaned_id_rows:
+        report.info.append(_cleaned_ids_note(plan))
     parsed = parse_rows(plan, plan.rows)
     del raw, plan  # the sheet's text cells: free them before the database takes its share
     refused = _note_rejected_winners(refused, parsed.rejections)
@@ -184,7 +247,8 @@ def import_file(
                 valid, more_refused = parsed.valid, parsed.rejections.clear()
                 if rules is not None:
                     valid, more_refused, notes = commission.complete_orders(con, valid, rules)
-                    report.notes += notes
+                    report.notes += [text for level, text in notes if level == "warning"]
+                    report.info += [text for level, text in notes if level != "warning"]
                 counts = db.apply_rows(con, kind, valid, import_id=import_id)
                 if rules is not None:
                     report.ledger = commission.post_import(con, rules, import_id)
@@ -208,6 +272,7 @@ def import_file(
                 report.import_id = import_id
                 if options.dry_run:
                     raise _Rollback
+            stage(path, "written")  # committed: closing the database can take a while yet
         except _Rollback:
             pass
     _write_rejects(report, options)
@@ -220,10 +285,22 @@ def import_file(
     return report
 
 
-def _commission_rules(options: ImportOptions):
+def _config_dir(options: ImportOptions) -> Path:
     from haowu_cli.config import packaged_path
 
-    return commission.load_rules(options.config_dir or packaged_path("configs"))
+    return options.config_dir or packaged_path("configs")
+
+
+def _commission_rules(options: ImportOptions):
+    return commission.load_rules(_config_dir(options))
+
+
+def _cleaned_ids_note(plan: SheetPlan) -> str:
+    shown = "; ".join(f"row {row} {column}: {chars}" for row, column, chars in plan.cleaned_ids)
+    more = " …" if plan.cleaned_id_rows > len(plan.cleaned_ids) else ""
+    return (
+        f"removed invisible characters from the IDs of {plan.cleaned_id_rows} rows ({shown}{more})"
+    )
 
 
 def _import_record(
@@ -280,8 +357,19 @@ def column_letter(index: int) -> str:
     return letters
 
 
-def plan_sheet(raw: RawTable, kind: Kind, *, merchant: str | None = None) -> SheetPlan:
+def plan_sheet(
+    raw: RawTable,
+    kind: Kind,
+    *,
+    merchant: str | None = None,
+    rules: ImportRules | None = None,
+    today: date | None = None,
+) -> SheetPlan:
     """Map the headers, check the required columns are there, and make the file-wide calls."""
+    if rules is None:
+        from haowu_cli.config import packaged_path
+
+        rules = load_import_rules(packaged_path("configs"))
     columns, unknown = map_headers(raw, kind)
     _check_required_columns(raw, kind, columns, merchant)
     frame = raw.frame.with_row_index("_row", offset=raw.first_row).with_columns(
@@ -291,7 +379,9 @@ def plan_sheet(raw: RawTable, kind: Kind, *, merchant: str | None = None) -> She
     frame, overflow = _set_aside_overflowing_rows(frame)
     rows_after_overflow = frame.height
     frame = _drop_blank_and_header_rows(frame, raw, kind, columns)
+    frame, totals = _drop_totals_rows(frame, rules.totals_labels)
     skipped = rows_after_overflow - frame.height
+    cleaned_ids, cleaned_id_rows = _invisible_in_ids(frame, raw, kind, columns)
     frame, duplicates = _drop_superseded_rows(frame, raw, kind, columns)
     refused = pl.concat([overflow, duplicates], how="diagonal_relaxed")
     present = [f for f in kind.fields if f.name in columns]
@@ -307,6 +397,11 @@ def plan_sheet(raw: RawTable, kind: Kind, *, merchant: str | None = None) -> She
         rows_read=rows_read,
         skipped=skipped,
         refused=refused,
+        rules=rules,
+        today=today or import_day(),
+        totals=totals,
+        cleaned_ids=cleaned_ids,
+        cleaned_id_rows=cleaned_id_rows,
     )
 
 
@@ -315,7 +410,7 @@ def parse_rows(plan: SheetPlan, rows: pl.DataFrame) -> ParsedRows:
     kind, columns, merchant, headers = plan.kind, plan.columns, plan.merchant, plan.raw.headers
     present = [f for f in kind.fields if f.name in columns]
     parsed = values.run_parsers(rows, plan.parsers)
-    parsed = parsed.with_columns(_field_error(f) for f in present)
+    parsed = parsed.with_columns(_field_error(f, plan.rules, plan.today) for f in present)
     if plan.unknown:
         extra = pl.struct([values.tidy(pl.col(f"c{i}")).alias(h) for i, h in plan.unknown])
         parsed = parsed.with_columns(extra.struct.json_encode().alias("extra"))
@@ -379,13 +474,68 @@ def _drop_blank_and_header_rows(
     blank_rows = keyless.filter(
         pl.all_horizontal(values.tidy(pl.col(c)).fill_null("") == "" for c in cells)
     )["_row"]
-    drop = pl.col("_row").is_in(blank_rows.implode()) | (key == raw.headers[columns[kind.key]])
+    # A row without a key is no header row: `fill_null`, or the null would drop it too.
+    header_again = (key == raw.headers[columns[kind.key]]).fill_null(False)
+    drop = pl.col("_row").is_in(blank_rows.implode()) | header_again
     if not frame.select(drop.any()).item():
         return frame  # nothing to skip: no copy of the whole sheet
     return frame.filter(~drop)
 
 
-def _field_error(f: Field) -> pl.Expr:
+_NUMBER_CELL = r"^[+-]?[¥$]?[+-]?[0-9][0-9,]*(\.[0-9]*)?(%|元|万|w)?$"
+
+SHOWN_CLEANED_IDS = 3
+
+
+def _drop_totals_rows(
+    frame: pl.DataFrame, labels: Sequence[str]
+) -> tuple[pl.DataFrame, list[tuple[int, str]]]:
+    """A totals row (合计, 总计 …) at the bottom of the sheet: skipped, and named.
+
+    A row is one when a cell holds one of `labels` and every other cell is empty or a
+    number. Only the last rows are looked at: the same row higher up is an ordinary row.
+    """
+    cells = [c for c in frame.columns if c != "_row"]
+    totals: list[tuple[int, str]] = []
+    bottom = frame.height
+    while bottom > 0 and labels:
+        row = frame.row(bottom - 1, named=True)
+        texts = [unicodedata.normalize("NFKC", row[c]).strip() for c in cells if row[c]]
+        texts = [t for t in texts if t not in values.MISSING_TOKENS]
+        found = [t for t in texts if label_form(t) in labels]
+        if len(found) != 1 or not all(t == found[0] or re.match(_NUMBER_CELL, t) for t in texts):
+            break
+        totals.append((row["_row"], found[0]))
+        bottom -= 1
+    if not totals:
+        return frame, []
+    return frame.head(bottom), totals[::-1]
+
+
+def _invisible_in_ids(
+    frame: pl.DataFrame, raw: RawTable, kind: Kind, columns: dict[str, int]
+) -> tuple[list[tuple[int, str, str]], int]:
+    """The first few cells of ID columns that hold invisible characters (which `id_text`
+    removes), as (row, column, characters), and how many rows have any."""
+    ids = [f"c{columns[f.name]}" for f in kind.fields if f.type.name == "id" and f.name in columns]
+    if not ids:
+        return [], 0
+    has = [values.tidy(pl.col(c)).str.contains(values.INVISIBLE).fill_null(False) for c in ids]
+    hit = frame.filter(pl.any_horizontal(has))
+    if hit.is_empty():
+        return [], 0
+    shown = []
+    for row in hit.head(SHOWN_CLEANED_IDS).iter_rows(named=True):
+        for source in ids:
+            cell = (row[source] or "").strip()
+            odd = sorted({ch for ch in cell if unicodedata.category(ch) in ("Cf", "Cc")})
+            if odd:
+                chars = " ".join(f"U+{ord(ch):04X}" for ch in odd)
+                shown.append((row["_row"], raw.headers[int(source[1:])], chars))
+    return shown, hit.height
+
+
+def _field_error(f: Field, rules: ImportRules, today: date) -> pl.Expr:
     """The parse error, else a missing required value, else a value out of bounds."""
     value, error = pl.col(f.name), pl.col(values.error_column(f.name))
     checks = [error]
@@ -399,6 +549,29 @@ def _field_error(f: Field) -> pl.Expr:
     if f.maximum is not None:
         out_of_bounds = out_of_bounds | (value > f.maximum)
     checks.append(pl.when(out_of_bounds).then(pl.lit(f"must be {f.rule}")))
+    if f.type is MONEY:
+        cap = rules.max_amount_fen
+        checks.append(
+            pl.when(value > cap).then(
+                pl.lit(f"too large: more than ¥{cap // 100:,} ({rules.where_amount})")
+            )
+        )
+    if f.type.name == "date":
+        latest = rules.latest(today)
+        days = rules.future_tolerance_days
+        checks.append(
+            pl.when(value > latest).then(
+                pl.lit(
+                    f"in the future: after {latest} (the import's day {today} + {days} "
+                    f"day{'s' if days != 1 else ''}, {rules.where_future})"
+                )
+            )
+        )
+        checks.append(
+            pl.when(value < rules.earliest).then(
+                pl.lit(f"too far in the past: before {rules.earliest} ({rules.where_earliest})")
+            )
+        )
     return values.first_error(*checks).alias(values.error_column(f.name))
 
 

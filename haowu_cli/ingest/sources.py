@@ -76,28 +76,55 @@ def decode(data: bytes, path: Path, encoding: str | None) -> tuple[str, str]:
             codec = codecs.lookup(encoding).name
         except LookupError as exc:
             raise InputFileError(f"{path}: unknown encoding {encoding!r}") from exc
-        return _decode_strict(data, codec, path), codec
+        return _decode_strict(data, codec, path, chosen=True), codec
     if data.startswith(codecs.BOM_UTF8):
         return _decode_strict(data[3:], "utf-8", path), "utf-8-sig"
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return _decode_strict(data, "utf-16", path), "utf-16"
     try:
         return data.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        pass
+    except UnicodeDecodeError as exc:
+        if _mostly_utf8(data):  # a stray byte in a UTF-8 file: say where, do not guess GBK
+            raise _undecodable(path, data, exc, "utf-8") from exc
     # Excel on Chinese Windows writes GBK; GB18030 is its superset and decodes it all.
     return _decode_strict(data, "gb18030", path), "gb18030"
 
 
-def _decode_strict(data: bytes, codec: str, path: Path) -> str:
+def _mostly_utf8(data: bytes) -> bool:
+    """More characters beyond ASCII read as valid UTF-8 than bytes fail to: the file is
+    UTF-8 with a few bad bytes. (GBK text hardly ever makes valid UTF-8 sequences.)"""
+    text = data.decode("utf-8", errors="replace")
+    bad = text.count("\ufffd")
+    good = sum(1 for ch in text if ord(ch) > 0x7F) - bad
+    return good > bad
+
+
+def _decode_strict(data: bytes, codec: str, path: Path, *, chosen: bool = False) -> str:
     try:
         return data.decode(codec)
     except UnicodeDecodeError as exc:
-        raise InputFileError(
-            f"{path}: cannot be read as {codec} (byte {exc.start}); "
-            "it is not a text sheet, or mixes encodings",
-            hint="save it from Excel as CSV UTF-8, or name the encoding with --encoding",
-        ) from exc
+        raise _undecodable(path, data, exc, codec, chosen=chosen) from exc
+
+
+def _undecodable(
+    path: Path, data: bytes, exc: UnicodeDecodeError, codec: str, *, chosen: bool = False
+) -> InputFileError:
+    """Where decoding failed: the line (as a text editor counts them) and the byte. `chosen`:
+    the encoding is the one `--encoding` named, not haowu's guess."""
+    line = data.count(b"\n", 0, exc.start) + 1
+    byte = data[exc.start]
+    name = "UTF-8" if codec.replace("_", "-").lower() in ("utf-8", "utf8") else codec
+    if chosen:
+        return InputFileError(
+            f"{path}: line {line}: byte 0x{byte:02X} cannot be read as {name} (--encoding)",
+            hint="leave out --encoding to let haowu detect it, or name another",
+        )
+    return InputFileError(
+        f"{path}: line {line}: byte 0x{byte:02X} cannot be read as {name} (the file is "
+        f"most likely {name}; a damaged cell, or text pasted in another encoding)",
+        hint="retype that cell and save the sheet as CSV UTF-8; if the whole file is in "
+        "another encoding, name it with --encoding (gb18030, utf-16 …)",
+    )
 
 
 def _utf8_body(data: bytes, path: Path, encoding: str | None) -> tuple[bytes, str, str]:
@@ -119,12 +146,9 @@ def _utf8_body(data: bytes, path: Path, encoding: str | None) -> tuple[bytes, st
             head = head_decoder.decode(body[:HEAD_BYTES], final=len(body) <= HEAD_BYTES)
             used = "utf-8-sig" if body is not data else "utf-8"
             return body, head, used
-        except UnicodeDecodeError:
+        except UnicodeDecodeError as exc:
             if encoding:
-                raise InputFileError(
-                    f"{path}: is not valid {encoding}",
-                    hint="leave out --encoding to let haowu detect it",
-                ) from None
+                raise _undecodable(path, body, exc, "utf-8", chosen=True) from None
     text, used = decode(data, path, encoding)
     return text.encode("utf-8"), text[: HEAD_BYTES // 2], used
 
@@ -135,6 +159,7 @@ def _read_csv(path: Path, is_known_header: Callable[[str], bool], encoding: str 
         raise InputFileError(f"{path}: the file is empty")
     body, head, used = _utf8_body(data, path, encoding)
     del data
+    body = _lines_ending_in_lf(body)
     if "\x00" in head or b"\x00" in body:
         raise InputFileError(
             f"{path}: contains NUL bytes: it is not a CSV sheet (or is saved as UTF-16 "
@@ -172,6 +197,22 @@ def _read_csv(path: Path, is_known_header: Callable[[str], bool], encoding: str 
     frame = _set_aside_overflow(frame, len(headers), delimiter)
     frame, headers = _drop_empty_edge(frame, headers)
     return RawTable(path, frame, headers, first_row=header_index + 2, encoding=used)
+
+
+def _lines_ending_in_lf(body: bytes) -> bytes:
+    """Old Mac Excel ends lines with CR alone, which Polars reads as one long line (0 rows).
+    Where lone CRs outnumber LFs (a cell may hold an LF of its own), they end the lines."""
+    crs = body.count(b"\r")
+    if not crs:
+        return body
+    lfs, crlfs = body.count(b"\n"), body.count(b"\r\n")
+    if crs - crlfs <= lfs:
+        return body
+    if not lfs:
+        return body.replace(b"\r", b"\n")
+    import re
+
+    return re.sub(rb"\r(?!\n)", b"\n", body)
 
 
 def _polars_csv(body: bytes, header_index: int, schema: dict, delimiter: str) -> pl.DataFrame:

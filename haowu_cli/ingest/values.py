@@ -129,9 +129,13 @@ def ascii_fold(raw: pl.Expr) -> pl.Expr:
     return tidy(raw.str.replace_many(list(_FULL_WIDTH), list(_FULL_WIDTH.values())))
 
 
+INVISIBLE = r"[\p{Cf}\p{Cc}]"  # zero-width spaces, U+FEFF, tabs, other format and control
+
+
 def id_text(raw: pl.Expr) -> pl.Expr:
-    """An ID as stored: NFKC-folded (full-width `ＡＢ１` is `AB1`) and trimmed."""
-    return tidy(raw.str.normalize("NFKC"))
+    """An ID as stored: NFKC-folded (full-width `ＡＢ１` is `AB1`), without invisible or
+    control characters (`P1\u200b` is `P1`), trimmed."""
+    return tidy(raw.str.normalize("NFKC").str.replace_all(INVISIBLE, ""))
 
 
 def _missing(cell: pl.Expr, tokens: Sequence[str] = MISSING_TOKENS) -> pl.Expr:
@@ -221,14 +225,15 @@ def _number_stages(
     what: str,
     units: dict[str, tuple[int, int]],
     bare_exponent: int,
-    ambiguous: bool = False,
+    ambiguous_up_to: int | None = None,
     too_precise: str | None = None,
 ) -> list[Stage]:
     """Read any decimal as typed into an exact integer in units of 10^-scale.
 
     `units` maps a suffix to (power of ten, factor): `万` is (4, 1), `天` (0, 24), `%` for
-    rates (4, 1). `bare_exponent` is the power of ten of a number with no unit. With
-    `ambiguous`, a number with no unit is refused (a rate column that mixes 0.2 and 20).
+    rates (4, 1). `bare_exponent` is the power of ten of a number with no unit. A number
+    with no unit above 0 and up to `ambiguous_up_to` (in units of 10^-scale) is refused:
+    in a rate column that mixes 0.2 and 20, 0.2 could mean 0.2% or 20%.
     `too_precise` is the reason given for digits beyond the scale. A comma is a thousands
     separator only where one belongs (`1,299`); `59,90` is refused, not read as 5990.
     """
@@ -255,6 +260,10 @@ def _number_stages(
     length = pl.col(digits).str.len_chars()
     too_fine = (pl.col(shift) < 0) & ((length > _MAX_DIGITS - 1) | (scaled % divisor != 0))
     too_large = ~too_fine & (length + pl.col(shift).clip(0) > _MAX_DIGITS - 1)
+    magnitude = scaled // divisor
+    unclear = pl.lit(False)
+    if ambiguous_up_to is not None:
+        unclear = (pl.col(unit) == "") & (magnitude > 0) & (magnitude <= ambiguous_up_to)
     error = first_error(
         _reason(
             ~missing & ~pl.col(commas),
@@ -262,14 +271,13 @@ def _number_stages(
         ),
         _reason(~missing & ~well_formed, f"not {what}"),
         _reason(
-            ~missing & pl.lit(ambiguous) & (pl.col(unit) == ""),
-            "ambiguous rate: this column's bare numbers could be fractions (0.2) or percents (20); "
-            "write 20%",
+            ~missing & ~too_large & unclear,
+            "ambiguous rate: this column's bare numbers are both fractions (0.2) and percents "
+            "(20), and this one could be either; write it with % (20% or 0.2%)",
         ),
         _reason(~missing & too_fine, too_precise or f"too many decimal places for {what}"),
         _reason(~missing & too_large, f"too large for {what}"),
     )
-    magnitude = scaled // divisor
     return [
         [ascii_fold(pl.col(source)).alias(cell)],
         [pl.col(cell).str.replace_all(_CURRENCY, "").str.strip_chars().alias(bare)],
@@ -362,7 +370,9 @@ def rate_style(frame: pl.DataFrame, source: str) -> str:
 
     Bare numbers between 0 and 1 make a column of fractions, numbers above 1 a column of
     percents. A column with both, or whose only non-zero bare number is 1 (100%? 1%?), is
-    'ambiguous': its bare numbers are refused rather than guessed.
+    'ambiguous': its bare numbers above 1 are percents all the same (as fractions they would
+    be above 100%), those from 0 to 1 (0 excepted) are refused rather than guessed. Cells
+    with `%` say what they are and never depend on the column.
     """
     bare_cells = frame.select(pl.col(source)).filter(~pl.col(source).str.ends_with("%"))
     if bare_cells.height == 0:
@@ -385,8 +395,8 @@ def rate_style(frame: pl.DataFrame, source: str) -> str:
 def rate(source: str, name: str, style: str = "fraction") -> Parser:
     """A rate as typed (`20%`, `0.2`, or `20` in a column of percents) in parts per million.
 
-    The column decides how its bare numbers read (`rate_style`): a column with both 0.2 and
-    20 is ambiguous, and its bare numbers are reported, never guessed.
+    The column decides how its bare numbers read (`rate_style`): in a column with both 0.2
+    and 20, 20 is 20% and 0.2 is reported, never guessed.
     """
     percent, fraction = 4, 6  # 20% is 20 × 10^4 parts per million; 0.2 is 0.2 × 10^6
     full = _number_stages(
@@ -395,8 +405,8 @@ def rate(source: str, name: str, style: str = "fraction") -> Parser:
         scale=0,
         what="a rate (write 20% or 0.2)",
         units={"%": (percent, 1)},
-        bare_exponent=percent if style == "percent" else fraction,
-        ambiguous=style == "ambiguous",
+        bare_exponent=fraction if style == "fraction" else percent,
+        ambiguous_up_to=10**percent if style == "ambiguous" else None,  # 1, as a percent
     )
     clean = _clean_where(source, r"^[0-9]{1,3}(\.[0-9]{1,4})?%$")
     return Parser(name, full, clean, [_fast_decimal(source, name, 4, percent, suffix="%")])
@@ -503,8 +513,10 @@ def date(source: str, name: str) -> Parser:
 
 
 def _date_checks(name: str, present: pl.Expr) -> list[Stage]:
+    """A date that cannot be read, or with a year of other than four digits, is not a real
+    date; how early or late a date may be is the import's rule (`configs/imports.yaml`)."""
     value = pl.col(name)
-    bad = present & (value.is_null() | ~value.dt.year().is_between(1990, 2100))
+    bad = present & (value.is_null() | ~value.dt.year().is_between(1000, 9999))
     return [
         [_reason(bad, "not a real date (write 2026-10-01)").alias(error_column(name))],
         [pl.when(pl.col(error_column(name)).is_null()).then(value).alias(name)],
