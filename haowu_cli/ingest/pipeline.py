@@ -747,7 +747,7 @@ def _write_rejects(report: FileReport, options: ImportOptions) -> None:
         stale = default_rejects_path(report.path)
         if options.rejects_path is None and not options.dry_run and _is_regular_file(stale):
             stale.unlink()  # from an earlier import of this sheet: it would mislead now
-            report.notes.append(f"removed {stale}: this time no row was rejected")
+            report.info.append(f"removed {stale}: this time no row was rejected")
         return
     frame = report.rejections.with_columns(pl.lit(str(report.path)).alias("file")).select(
         REJECT_COLUMNS

@@ -327,6 +327,16 @@ def test_quiet_orders_import_without_rates_says_nothing(haowu, tmp_path):
     assert "warning" not in loud.err, loud
 
 
+def test_quiet_reimport_that_clears_the_rejects_says_nothing(haowu, tmp_path):
+    path = sheet(tmp_path / "p.csv", [HEADER, product_row("P1"), product_row("P2", price="x")])
+    assert haowu("--db", "h.duckdb", "import", path).code == 3
+    assert (tmp_path / "p.rejects.csv").exists()
+    sheet(path, [HEADER, product_row("P1"), product_row("P2")])
+    ran = haowu("--quiet", "--db", "h.duckdb", "import", path)
+    assert (ran.code, ran.out, ran.err) == (0, "", ""), ran
+    assert not (tmp_path / "p.rejects.csv").exists()  # it would mislead now
+
+
 def test_rates_that_leave_the_merchant_a_negative_share_are_refused(haowu, tmp_path):
     products_in(haowu, tmp_path, [product_row("P1"), product_row("P2", rate="88%")])
     rows = [
