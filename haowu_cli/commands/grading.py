@@ -69,6 +69,10 @@ def grade_command(
     app = app_context(ctx)
     today = dates.today()
     day = as_of.date() if as_of else today
+    if log is not None:  # appended to, never the database or a planted link
+        from haowu_cli import outfiles
+
+        outfiles.check_target(log, option="--log", protect=outfiles.database_files(app.db))
     logger = run_logger(log, database=app.db)
     try:
         check_grading_date(day, today, allow_future=allow_future)

@@ -195,3 +195,14 @@ def test_an_export_writes_only_its_own_file(haowu, demo_copy, tmp_path):
     for target in ("only.csv", "only.xlsx"):
         assert haowu("--db", demo_copy.name, "export", "orders", "--out", target).code == 0
     assert set(tmp_path.iterdir()) - before == {tmp_path / "only.csv", tmp_path / "only.xlsx"}
+
+
+@pytest.mark.parametrize("name", ["demo.duckdb", "demo.duckdb.wal", "link.log"])
+def test_the_run_log_is_never_the_database_nor_a_link(haowu, demo_copy, tmp_path, name):
+    (tmp_path / "elsewhere.txt").write_text("keep me\n")
+    (tmp_path / "link.log").symlink_to(tmp_path / "elsewhere.txt")
+    before = demo_copy.read_bytes()
+    ran = haowu("--db", demo_copy, "grade", "--as-of", "2026-11-22", "--log", tmp_path / name)
+    assert ran.code == 2, ran
+    assert demo_copy.read_bytes() == before
+    assert (tmp_path / "elsewhere.txt").read_text() == "keep me\n"
