@@ -26,7 +26,7 @@ from haowu_cli.commands import (
 )
 from haowu_cli.commands.common import AppContext
 from haowu_cli.config import resolve_config_dir
-from haowu_cli.errors import ExitCode, HaowuError
+from haowu_cli.errors import ExitCode, HaowuError, is_interrupt
 from haowu_cli.render import Output
 from haowu_cli.store import DEFAULT_LOCK_TIMEOUT
 
@@ -308,6 +308,9 @@ def _run(argv: list[str] | None, out: Output) -> int:
     except OutputClosed:
         raise
     except Exception as exc:
+        if is_interrupt(exc):  # DuckDB stopped a query for Ctrl-C and said so its own way
+            out.error(_INTERRUPTED)
+            return ExitCode.INTERRUPTED
         if _state["traceback"]:
             raise
         out.error(

@@ -70,3 +70,13 @@ class StorageError(HaowuError):
     def __init__(self, message: str, hint: str | None = None, *, reason: str = "") -> None:
         super().__init__(message, hint)
         self.reason = reason or message
+
+
+def is_interrupt(exc: BaseException) -> bool:
+    """Ctrl-C, as Python raises it or as DuckDB reports the query it stopped (an
+    `InterruptException`, or a RuntimeError while it scanned a Polars frame)."""
+    if isinstance(exc, KeyboardInterrupt):
+        return True
+    if any(kind.__name__ == "InterruptException" for kind in type(exc).__mro__):
+        return True
+    return isinstance(exc, RuntimeError) and "query interrupted" in str(exc).lower()

@@ -20,7 +20,7 @@ import polars as pl
 
 from haowu_cli import commission
 from haowu_cli import store as db
-from haowu_cli.errors import HaowuError, InputFileError, UnusableDatabase
+from haowu_cli.errors import HaowuError, InputFileError, UnusableDatabase, is_interrupt
 from haowu_cli.ingest import values
 from haowu_cli.ingest.columns import MONEY, Field, Kind, normalise_header
 from haowu_cli.ingest.rules import ImportRules, import_day, label_form, load_import_rules
@@ -138,18 +138,6 @@ class ImportRun:
     def committed(self) -> bool:
         """Whether the file in progress is in the database (Ctrl-C came after its commit)."""
         return self.stage in ("written", "done")
-
-
-def is_interrupt(exc: BaseException) -> bool:
-    """Ctrl-C, as Python raises it or as DuckDB reports the query it stopped."""
-    if isinstance(exc, KeyboardInterrupt):
-        return True
-    import duckdb
-
-    if isinstance(exc, duckdb.InterruptException):
-        return True
-    # DuckDB reports a query it stopped while scanning a Polars frame as a RuntimeError.
-    return isinstance(exc, RuntimeError) and "query interrupted" in str(exc).lower()
 
 
 Stage = Callable[[Path, str], None]

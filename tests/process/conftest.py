@@ -14,6 +14,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -145,21 +146,31 @@ def interrupt_when(
     ready: Callable[[], bool],
     timeout: float = 120,
 ) -> Ran:
-    """Start haowu, send it SIGINT (Ctrl-C) once `ready()` is true, and wait for it to end."""
-    process = subprocess.Popen(
-        [str(HAOWU), *map(str, args)],
-        cwd=cwd,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    deadline = time.monotonic() + timeout
-    while not ready():
-        if process.poll() is not None or time.monotonic() > deadline:
-            break
-        time.sleep(0.01)
-    if process.poll() is None:
-        process.send_signal(signal.SIGINT)
-    out, err = process.communicate(timeout=timeout)
-    return Ran(list(map(str, args)), process.returncode, out.decode(), err.decode())
+    """Start haowu, send it SIGINT (Ctrl-C) once `ready()` is true, and wait for it to end.
+    Its output goes to files, not pipes: a pipe nobody reads would block a command that
+    prints a lot before the moment comes."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        process = subprocess.Popen(
+            [str(HAOWU), *map(str, args)],
+            cwd=cwd,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=err,
+        )
+        deadline = time.monotonic() + timeout
+        while not ready():
+            if process.poll() is not None or time.monotonic() > deadline:
+                break
+            time.sleep(0.01)
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)
+        process.wait(timeout=timeout)
+        out.seek(0)
+        err.seek(0)
+        return Ran(
+            list(map(str, args)),
+            process.returncode,
+            out.read().decode("utf-8", errors="replace"),
+            err.read().decode("utf-8", errors="replace"),
+        )
