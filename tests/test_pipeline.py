@@ -10,6 +10,7 @@ import pytest
 from haowu_cli import store as db
 from haowu_cli.errors import InputFileError
 from haowu_cli.ingest.pipeline import ImportOptions, import_file
+from haowu_cli.store import upsert
 from tests.conftest import HEADER, product_row, write_csv
 
 FULL_HEADER = [
@@ -324,7 +325,7 @@ def test_a_clean_reimport_removes_the_old_rejects_file(store, products_kind, tmp
     fixed = write_csv(tmp_path / "s.csv", [HEADER, product_row("P1")])
     report = run(store, products_kind, fixed)
     assert not (tmp_path / "s.rejects.csv").exists()
-    assert "no row was rejected" in report.notes[0]
+    assert "no row was rejected" in report.info[0]
 
 
 def test_ownership_conflicts_name_the_sheets_own_column(store, products_kind, tmp_path):
@@ -357,7 +358,7 @@ def test_an_unexpected_error_fails_only_its_file(store, products_kind, tmp_path,
 def test_large_upserts_compared_in_slices_give_the_same_result(
     store, products_kind, tmp_path, monkeypatch
 ):
-    monkeypatch.setattr(db, "UPSERT_SLICE_ROWS", 3)  # 10 stored rows: 4 slices
+    monkeypatch.setattr(upsert, "UPSERT_SLICE_ROWS", 3)  # 10 stored rows: 4 slices
     first = [HEADER] + [product_row(f"P{i}") for i in range(10)]
     run(store, products_kind, write_csv(tmp_path / "a.csv", first))
     second = [HEADER] + [product_row(f"P{i}", price="1" if i % 2 else "59.90") for i in range(14)]
