@@ -25,6 +25,14 @@ from haowu_cli.store.sql import database_path, run
 if TYPE_CHECKING:
     import duckdb
 
+__all__ = [
+    "DEFAULT_LOCK_TIMEOUT",
+    "Store",
+    "migrate",
+    "storage_error",
+    "transaction",
+]
+
 DEFAULT_LOCK_TIMEOUT = 120.0
 
 

@@ -16,6 +16,16 @@ if TYPE_CHECKING:
     import duckdb
     import polars as pl
 
+__all__ = [
+    "best_graded_product",
+    "grade_detail",
+    "level_changes",
+    "next_grade_run_id",
+    "product_grade",
+    "record_grade_run",
+    "save_grades",
+]
+
 # Each product's latest grade that is not in the future (`?`: today). A grade dated ahead
 # (`haowu grade --as-of` a later day with --allow-future) waits for its day, so a database
 # that holds one lists, exports, plans and reports by today's grades all the same.

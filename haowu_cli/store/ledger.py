@@ -19,6 +19,19 @@ if TYPE_CHECKING:
     import polars as pl
 
 
+__all__ = [
+    "ALL_ORDERS",
+    "LedgerFilters",
+    "OrderSelection",
+    "commission_totals",
+    "ledger_entries",
+    "order_terms",
+    "orders_posted_later",
+    "post_ledger",
+    "query_orders",
+]
+
+
 def order_terms(con: duckdb.DuckDBPyConnection, incoming: pl.DataFrame) -> pl.DataFrame:
     """What the database knows of each incoming order (`order_id`, `product_id`,
     `anchor_id`): `stored` (whether it is), its stored rates, second-level leader, anchor and

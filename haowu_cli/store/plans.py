@@ -14,6 +14,16 @@ if TYPE_CHECKING:
     import duckdb
     import polars as pl
 
+__all__ = [
+    "PLAN_ITEM_COLUMNS",
+    "RUN_SHEET_COLUMNS",
+    "plan_items",
+    "plan_record",
+    "planning_products",
+    "query_plans",
+    "save_plan",
+]
+
 # The stored run sheet of a plan, one row per product, in `plan_items`: the columns a
 # planner's items frame holds, in this order.
 RUN_SHEET_COLUMNS = (

@@ -13,6 +13,13 @@ if TYPE_CHECKING:
     import polars as pl
 
 
+__all__ = [
+    "anchor_row",
+    "query_anchors",
+    "query_products",
+]
+
+
 def query_products(
     con: duckdb.DuckDBPyConnection,
     *,

@@ -14,6 +14,16 @@ if TYPE_CHECKING:
     import duckdb
     import polars as pl
 
+__all__ = [
+    "grade_counts",
+    "grade_moves",
+    "grading_dates",
+    "merchant_names",
+    "monthly_gmv",
+    "session_ids",
+    "session_orders",
+]
+
 # Refunded fen of an order: all of an invalid (refunded, cancelled) one, else its refund.
 REFUNDED_FEN = (
     "CASE WHEN status = 'invalid' THEN paid_amount_fen "

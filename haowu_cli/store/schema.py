@@ -16,6 +16,13 @@ if TYPE_CHECKING:
     import duckdb
 
 
+__all__ = [
+    "MIGRATIONS",
+    "SCHEMA_VERSION",
+    "known_schema_version",
+    "schema_version",
+]
+
 MIGRATIONS: list[str] = [
     """
     CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR);

@@ -15,6 +15,12 @@ if TYPE_CHECKING:
     import duckdb
     import polars as pl
 
+__all__ = [
+    "Query",
+    "quote",
+    "run",
+]
+
 Params = Sequence[Any] | Mapping[str, Any]
 
 

@@ -20,6 +20,15 @@ if TYPE_CHECKING:
     import duckdb
     import polars as pl
 
+__all__ = [
+    "ImportCounts",
+    "UpsertColumn",
+    "UpsertTarget",
+    "apply_rows",
+    "next_import_id",
+    "record_import",
+]
+
 UPSERT_SLICE_ROWS = 250_000  # rows compared with the stored ones at a time
 
 
