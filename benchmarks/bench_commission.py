@@ -23,7 +23,7 @@ Then it times, in the same run, each a whole process from start to exit:
 and prints each median with its ratio to its baseline (the import to the bare read, the
 reports to the bare aggregate) and its peak memory, the orders and ledger rows written. Then,
 as queries in one process (no start-up in either), it times the split of every order
-(haowu's `split_orders_sql`: every share of every order, summed per merchant) against a
+(haowu's `split_orders_query`: every share of every order, summed per merchant) against a
 bare aggregate of the same money (base and base × each rate per merchant, unrounded), and
 says whether the target is met: the split within 3× of the bare aggregate. The
 reports exit 0 only when the parts add up to the base, to the fen; the benchmark stops if
@@ -96,15 +96,16 @@ con.close()
 # The split against a bare aggregate, as queries in one process (no start-up on either):
 # the bare aggregate sums the money a split is about per merchant (base, and base × each
 # rate, unrounded); the split computes every order's shares, each rounded term rounded
-# (haowu's own `split_orders_sql`, the query the ledger's entries are made from), and sums
+# (haowu's own `split_orders_query`, the query the ledger's entries are made from), and sums
 # them per merchant. Medians of five, printed as JSON.
 QUERIES = """
 import duckdb, json, statistics, sys, time
 from pathlib import Path
-from haowu_cli.commission import load_rules, split_orders_sql
+from haowu_cli.commission import load_rules, split_orders_query
 con = duckdb.connect(sys.argv[1], read_only=True)
 con.execute("SET enable_progress_bar = false")
-split = split_orders_sql(load_rules(Path(sys.argv[2])))
+split_query = split_orders_query(load_rules(Path(sys.argv[2])))
+split, params = split_query.sql, dict(split_query.params)
 shares = ("base", "merchant", "anchor", "agency", "leader", "second_leader",
           "commission_cut", "service_fee_cut", "technical_fee")
 base = "(paid_amount_fen - coalesce(refund_amount_fen, 0))"
@@ -124,7 +125,7 @@ for name, sql in queries.items():
     runs = []
     for _ in range(5):
         started = time.perf_counter()
-        con.execute(sql).fetchall()
+        con.execute(sql, params if "$" in sql else None).fetchall()
         runs.append(time.perf_counter() - started)
     result[name] = statistics.median(runs)
 print(json.dumps(result))

@@ -22,6 +22,8 @@ import polars as pl
 from haowu_cli.config import load_config_file, number, unknown_keys, whole
 from haowu_cli.errors import ConfigError
 from haowu_cli.formats import percent_ppm, yuan
+from haowu_cli.store.ledger import ALL_ORDERS, OrderSelection
+from haowu_cli.store.sql import Query
 
 COMMISSION_FILE = "commission.yaml"
 PPM = 1_000_000
@@ -358,7 +360,7 @@ def _refusal(rules: CommissionRules) -> pl.Expr:
 def _negative_merchant_share(rules: CommissionRules, refuse) -> tuple[pl.Expr, pl.Expr]:
     """Rates that leave the merchant less than nothing: commission, service fee and the
     technical fee above 100%, or (at 100% or just below) a small amount whose rounded terms
-    come to a fen more than it. Computed as the split computes them (`split_orders_sql`)."""
+    come to a fen more than it. Computed as the split computes them (`split_orders_query`)."""
     commission, fee = pl.col("commission_rate"), pl.col("service_fee_rate").fill_null(0)
     pay_later = pl.col("pay_later").fill_null(False)
     technical = pl.col("category_l1").replace_strict(
@@ -418,14 +420,21 @@ def _round(amount: str, ppm: str) -> str:
     return f"(({amount}) * ({ppm}) + {PPM // 2}) // {PPM}"
 
 
-def split_orders_sql(rules: CommissionRules, where: str = "TRUE") -> str:
-    """One query: the split of every order matching `where` (over `orders o`), a row an
-    order: order_id, merchant_id, anchor_id, session_id, paid_on, mcn, second_leader_id,
-    settles_on and, in fen, `base` and each share: merchant, anchor, agency, leader,
-    second_leader, commission_cut, service_fee_cut, technical_fee (the last three the
-    platform's). The shares add up to the base."""
+def split_orders_query(rules: CommissionRules, orders: OrderSelection = ALL_ORDERS) -> Query:
+    """One query: the split of every order `orders` selects, a row an order: order_id,
+    merchant_id, anchor_id, session_id, paid_on, mcn, second_leader_id, settles_on and, in
+    fen, `base` and each share: merchant, anchor, agency, leader, second_leader,
+    commission_cut, service_fee_cut, technical_fee (the last three the platform's). The
+    shares add up to the base.
+
+    The store runs it (`store.post_ledger`); the categories and the selection are parameters,
+    the rules' rates and days are written into the text: they come from the checked
+    commission.yaml, not from a sheet."""
+    where = orders.where()
+    categories = {f"category_{i}": name for i, name in enumerate(rules.technical_by_category_ppm)}
     technical = " ".join(
-        f"WHEN {_quote(name)} THEN {rate}" for name, rate in rules.technical_by_category_ppm.items()
+        f"WHEN ${key} THEN {rules.technical_by_category_ppm[name]}"
+        for key, name in categories.items()
     )
     technical_ppm = (
         f"CASE o.category_l1 {technical} ELSE {rules.technical_default_ppm} END"
@@ -442,7 +451,7 @@ def split_orders_sql(rules: CommissionRules, where: str = "TRUE") -> str:
     # BIGINT holds base × rate for any base up to ¥92 billion an order (HUGEINT took 5×
     # the time over a million orders).
     ppm = f"* {PPM} AS BIGINT)"
-    return f"""
+    sql = f"""
         WITH o AS (
             SELECT o.order_id, o.merchant_id, o.anchor_id, o.session_id, o.paid_at AS paid_on,
                 o.second_leader_id, o.mcn,
@@ -462,7 +471,7 @@ def split_orders_sql(rules: CommissionRules, where: str = "TRUE") -> str:
                      WHEN o.status = 'settled' THEN coalesce(o.paid_at, DATE '1970-01-01')
                 END AS settles_on
             FROM orders o
-            WHERE {where}
+            WHERE {where.sql}
         ), fees AS (
             SELECT *, {_round("base", "c_ppm")} AS commission,
                       {_round("base", "s_ppm")} AS service_fee,
@@ -491,9 +500,10 @@ def split_orders_sql(rules: CommissionRules, where: str = "TRUE") -> str:
                second_leader, commission_cut, service_fee_cut, technical_fee
         FROM split
     """
+    return Query(sql, {**where.params, **categories})
 
 
-# Each share as a ledger entry: (account, item, the column of split_orders_sql, party ID).
+# Each share as a ledger entry: (account, item, the column of split_orders_query, party ID).
 ENTRIES = (
     ("base", "base", "base", "NULL"),
     ("merchant", "net", "merchant", "merchant_id"),
@@ -507,8 +517,8 @@ ENTRIES = (
 )
 
 
-def split_sql(rules: CommissionRules, where: str = "TRUE") -> str:
-    """The ledger entries of the split of every order matching `where`: order_id, account,
+def split_query(rules: CommissionRules, orders: OrderSelection = ALL_ORDERS) -> Query:
+    """The ledger entries of the split of every order `orders` selects: order_id, account,
     item, party_id, settles_on, the merchant, anchor, session and paid date they are posted
     under, amount_fen. Zero amounts are left out."""
     branches = " UNION ALL ".join(
@@ -517,14 +527,25 @@ def split_sql(rules: CommissionRules, where: str = "TRUE") -> str:
         f"FROM split_orders WHERE {column} <> 0"
         for account, item, column, party in ENTRIES
     )
-    return f"WITH split_orders AS ({split_orders_sql(rules, where)}) {branches}"
-
-
-def _quote(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
+    split = split_orders_query(rules, orders)
+    return Query(f"WITH split_orders AS ({split.sql}) {branches}", split.params)
 
 
 # --- an import of orders ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LedgerHooks:
+    """What an import of orders adds around writing them (`ingest.columns.WriteHooks`):
+    completing and checking them first, posting their splits to the ledger after."""
+
+    rules: CommissionRules
+
+    def before_write(self, con, rows: pl.DataFrame):
+        return complete_orders(con, rows, self.rules)
+
+    def after_write(self, con, import_id: int) -> tuple[int, int]:
+        return post_import(con, self.rules, import_id)
 
 
 def complete_orders(con, valid: pl.DataFrame, rules: CommissionRules):
@@ -552,11 +573,5 @@ def post_import(con, rules: CommissionRules, import_id: int) -> tuple[int, int]:
 
     from haowu_cli import store as db
 
-    touched = f"o.updated_import_id = {int(import_id)}"
-    return db.post_ledger(
-        con,
-        split_sql(rules, touched),
-        f"SELECT order_id FROM orders o WHERE {touched}",
-        import_id,
-        datetime.now(),
-    )
+    touched = db.OrderSelection(updated_by_import=import_id)
+    return db.post_ledger(con, split_query(rules, touched), touched, import_id, datetime.now())

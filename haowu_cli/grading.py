@@ -20,6 +20,7 @@ from pathlib import Path
 
 from haowu_cli.config import ConfigDoc, load_config_file, number, unknown_keys
 from haowu_cli.errors import ConfigError
+from haowu_cli.store.sql import Query
 
 GRADING_FILE = "grading.yaml"
 DIMENSIONS = ("brand", "price", "distribution", "service", "sales")
@@ -372,9 +373,13 @@ def _weighted(terms: list[tuple[float, str]]) -> str:
     return "(" + " + ".join(f"{w!r} * {expr}" for w, expr in terms) + f") / {total!r}"
 
 
-def grading_sql(model: GradingModel, as_of: date, *, detail: bool = False) -> str:
+def grading_query(model: GradingModel, as_of: date, *, detail: bool = False) -> Query:
     """One query over `products p`: each product's five scores, total, level and the rule
-    that set it. With `detail`, also every input's value and score (for `explain`)."""
+    that set it. With `detail`, also every input's value and score (for `explain`).
+
+    The store runs it (`store.save_grades`, `store.grade_detail`). The date is a parameter;
+    the model's weights, gates and curves are written into the text: they come from the
+    checked grading.yaml, not from a sheet, and make the query what it is."""
     inputs = sorted({r.name for d in model.dimensions for r in d.inputs})
     base = ", ".join(f"{INPUTS[n].sql} AS {_input_column(n)}" for n in inputs)
     rules = [(d, r) for d in model.dimensions for r in d.inputs]
@@ -394,7 +399,7 @@ def grading_sql(model: GradingModel, as_of: date, *, detail: bool = False) -> st
     weighted_total = _weighted([(d.weight, f'"{d.name}"') for d in model.dimensions])
     total = f"round({weighted_total}, 1)::DECIMAL(4,1)"
     new = (
-        f"p.listed_at > DATE '{as_of.isoformat()}' - INTERVAL {model.new_product_days} DAY "
+        "p.listed_at > CAST($as_of AS DATE) - to_days(CAST($new_product_days AS INTEGER)) "
         "AND coalesce(p.sales_30d, 0) = 0"
     )
     level_cases = [f"WHEN {new} THEN 'L0'"]
@@ -410,7 +415,7 @@ def grading_sql(model: GradingModel, as_of: date, *, detail: bool = False) -> st
             [f"t.{_input_column(n)}" for n in inputs]
             + [f"t.{_score_column(d.name, r.name)}" for d in model.dimensions for r in d.inputs]
         )
-    return f"""
+    sql = f"""
         WITH base AS MATERIALIZED (
             SELECT p.rowid AS rid, p.category_l1, p.category_l2, {base} FROM products p
         ){percentiles},
@@ -422,6 +427,7 @@ def grading_sql(model: GradingModel, as_of: date, *, detail: bool = False) -> st
                CASE {" ".join(level_cases)} ELSE 'L1' END AS level{extra}
         FROM totalled t JOIN products p ON p.rowid = t.rid
     """
+    return Query(sql, {"as_of": as_of, "new_product_days": model.new_product_days})
 
 
 # --- explaining ------------------------------------------------------------------------------
@@ -603,7 +609,7 @@ def grade_products(
             with db.transaction(con):
                 run_id = db.next_grade_run_id(con)
                 counts, up, down, previous = db.save_grades(
-                    con, grading_sql(model, as_of), as_of, run_id, merchant
+                    con, grading_query(model, as_of), as_of, run_id, merchant
                 )
                 graded = sum(counts.values())
                 if graded == 0:
@@ -670,13 +676,11 @@ def explain(store, model: GradingModel, product_id: str, as_of: date | None = No
                 f"product {product_id} has no grade{when}",
                 hint="run haowu grade first (and check the ID with haowu products --search)",
             )
-        sql = grading_sql(model, stored["as_of"], detail=True)
-        result = con.execute(f"SELECT * FROM ({sql}) WHERE product_id = ?", [product_id])
-        names, rows = [d[0] for d in result.description], result.fetchall()
-    found = rows[0] if rows else None
-    if found is None:
+        detail = db.grade_detail(
+            con, grading_query(model, stored["as_of"], detail=True), product_id
+        )
+    if detail is None:
         raise HaowuError(f"product {product_id} is no longer in the database")
-    detail = dict(zip(names, found, strict=True))
     inputs = {
         (d.name, r.name): (detail[f"in_{r.name}"], float(detail[f"sc_{d.name}_{r.name}"]))
         for d in model.dimensions

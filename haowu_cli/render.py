@@ -11,10 +11,11 @@ import json
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
+
+from haowu_cli.tables import Column
 
 if TYPE_CHECKING:
     import polars as pl
@@ -24,16 +25,6 @@ class OutputFormat(StrEnum):
     table = "table"
     csv = "csv"
     json = "json"
-
-
-@dataclass(frozen=True)
-class Column:
-    """A column of a terminal table: the frame's column, its heading, how it is aligned."""
-
-    name: str
-    heading: str
-    justify: str = "left"
-    max_width: int | None = None
 
 
 class Output:

@@ -96,9 +96,10 @@ def test_no_accepted_order_leaves_the_merchant_a_negative_share(tmp_path, rows):
     report = import_file(store, sheet, load_kind("orders", config), options)
     rules = commission.load_rules(config)
     with store.read() as con:
+        query = commission.split_orders_query(rules)
         split = con.execute(
-            f"SELECT order_id, merchant FROM ({commission.split_orders_sql(rules)}) "
-            "WHERE merchant < 0"
+            f"SELECT order_id, merchant FROM ({query.sql}) WHERE merchant < 0",
+            dict(query.params),
         ).fetchall()
         accepted = con.execute("SELECT count(*) FROM orders").fetchone()[0]
     assert split == []

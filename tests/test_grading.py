@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from haowu_cli import store as db
 from haowu_cli.config import packaged_path
 from haowu_cli.errors import ConfigError, HaowuError
-from haowu_cli.grading import LEVEL_RANK, explain, grade_products, grading_sql, load_model
+from haowu_cli.grading import LEVEL_RANK, explain, grade_products, grading_query, load_model
 
 AS_OF = dt.date(2026, 11, 22)
 COLUMNS = [
@@ -85,7 +85,8 @@ def fill(store, rows: list[dict]) -> None:
 
 
 def scores(con, model, as_of=AS_OF) -> dict[str, dict]:
-    cursor = con.execute(grading_sql(model, as_of, detail=True))
+    query = grading_query(model, as_of, detail=True)
+    cursor = con.execute(query.sql, dict(query.params))
     names = [d[0] for d in cursor.description]
     return {row[0]: dict(zip(names, row, strict=True)) for row in cursor.fetchall()}
 

@@ -10,6 +10,7 @@ import pytest
 from haowu_cli import store as db
 from haowu_cli.errors import InputFileError
 from haowu_cli.ingest.pipeline import ImportOptions, import_file
+from haowu_cli.store import upsert
 from tests.conftest import HEADER, product_row, write_csv
 
 FULL_HEADER = [
@@ -357,7 +358,7 @@ def test_an_unexpected_error_fails_only_its_file(store, products_kind, tmp_path,
 def test_large_upserts_compared_in_slices_give_the_same_result(
     store, products_kind, tmp_path, monkeypatch
 ):
-    monkeypatch.setattr(db, "UPSERT_SLICE_ROWS", 3)  # 10 stored rows: 4 slices
+    monkeypatch.setattr(upsert, "UPSERT_SLICE_ROWS", 3)  # 10 stored rows: 4 slices
     first = [HEADER] + [product_row(f"P{i}") for i in range(10)]
     run(store, products_kind, write_csv(tmp_path / "a.csv", first))
     second = [HEADER] + [product_row(f"P{i}", price="1" if i % 2 else "59.90") for i in range(14)]

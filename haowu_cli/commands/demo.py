@@ -155,9 +155,9 @@ def demo_command(
 
 def _product_near_next_level(store: Store) -> str:
     """A product worth explaining: the best-scored L3, whose advice shows the way to L4."""
+    from haowu_cli import store as db
+
     with store.read() as con:
-        row = con.execute(
-            "SELECT product_id FROM grades "
-            "ORDER BY level = 'L3' DESC, total DESC, product_id LIMIT 1"
-        ).fetchall()[0]
-    return row[0]
+        product_id = db.best_graded_product(con, "L3")
+    assert product_id is not None  # the demo has just graded its products
+    return product_id

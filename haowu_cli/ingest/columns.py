@@ -12,12 +12,17 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
 
 import polars as pl
 
 from haowu_cli.config import load_config_file
 from haowu_cli.errors import ConfigError
 from haowu_cli.ingest import values
+from haowu_cli.store.upsert import UpsertColumn, UpsertTarget
+
+if TYPE_CHECKING:
+    import duckdb
 
 COLUMNS_FILE = "columns.yaml"
 
@@ -98,9 +103,45 @@ class Kind:
     tracked: tuple[str, ...] = ()  # fields whose changes are kept in history
     history_table: str = ""  # where those changes go
     aliases: dict[str, str] = field(default_factory=dict)  # normalised header -> field name
+    # What else writing this kind takes, given the config folder (orders: the commission
+    # ledger); the pipeline calls the hooks without knowing which kind it imports.
+    hooks: Callable[[Path], WriteHooks] | None = None
 
     def get(self, name: str) -> Field:
         return next(f for f in self.fields if f.name == name)
+
+    def target(self) -> UpsertTarget:
+        """The table this kind lands in, as the store's upsert engine needs it."""
+        return UpsertTarget(
+            table=self.table,
+            key=self.key,
+            columns=tuple(UpsertColumn(f.name, f.column, f.type.stored) for f in self.fields),
+            owner=self.owner,
+            tracked=self.tracked,
+            history_table=self.history_table,
+        )
+
+
+class WriteHooks(Protocol):
+    """Work a kind adds to an import, inside its transaction, around the upsert."""
+
+    def before_write(
+        self, con: duckdb.DuckDBPyConnection, rows: pl.DataFrame
+    ) -> tuple[pl.DataFrame, pl.DataFrame, list[tuple[str, str]]]:
+        """The rows to write, the rows refused (row, column, value, reason), and notes
+        (level, text)."""
+        ...
+
+    def after_write(self, con: duckdb.DuckDBPyConnection, import_id: int) -> tuple[int, int]:
+        """After the rows are written: (rows posted elsewhere, of which reversed earlier
+        entries)."""
+        ...
+
+
+def _ledger_hooks(config_dir: Path) -> WriteHooks:
+    from haowu_cli.commission import LedgerHooks, load_rules
+
+    return LedgerHooks(load_rules(config_dir))
 
 
 _RATE_0_90 = dict(minimum=0, maximum=900_000, rule="between 0% and 90%")
@@ -180,6 +221,7 @@ ORDERS = Kind(
         "mcn_share",
     ),
     history_table="order_changes",
+    hooks=_ledger_hooks,
     fields=(
         Field("order_id", ID, required=True),
         Field("product_id", ID, required=True),

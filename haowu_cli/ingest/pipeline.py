@@ -18,7 +18,6 @@ from pathlib import Path
 
 import polars as pl
 
-from haowu_cli import commission
 from haowu_cli import store as db
 from haowu_cli.errors import HaowuError, InputFileError, UnusableDatabase, is_interrupt
 from haowu_cli.ingest import values
@@ -201,7 +200,7 @@ def import_file(
     """Import one file in one transaction; `on_stage(path, stage)` hears how far it got."""
     stage = on_stage or (lambda _path, _stage: None)
     started_at = datetime.now()
-    rules = _commission_rules(options) if kind.name == "orders" else None
+    hooks = kind.hooks(_config_dir(options)) if kind.hooks else None
     import_rules = load_import_rules(_config_dir(options))
     today = options.today or import_day()
     stage(path, "reading")
@@ -233,13 +232,13 @@ def import_file(
             with db.transaction(con):
                 import_id = db.next_import_id(con)
                 valid, more_refused = parsed.valid, parsed.rejections.clear()
-                if rules is not None:
-                    valid, more_refused, notes = commission.complete_orders(con, valid, rules)
+                if hooks is not None:
+                    valid, more_refused, notes = hooks.before_write(con, valid)
                     report.notes += [text for level, text in notes if level == "warning"]
                     report.info += [text for level, text in notes if level != "warning"]
-                counts = db.apply_rows(con, kind, valid, import_id=import_id)
-                if rules is not None:
-                    report.ledger = commission.post_import(con, rules, import_id)
+                counts = db.apply_rows(con, kind.target(), valid, import_id=import_id)
+                if hooks is not None:
+                    report.ledger = hooks.after_write(con, import_id)
                 report.inserted, report.updated = counts.inserted, counts.updated
                 report.unchanged = counts.unchanged
                 conflicts = _conflict_rejections(counts.conflicts, kind, key_header)
@@ -277,10 +276,6 @@ def _config_dir(options: ImportOptions) -> Path:
     from haowu_cli.config import packaged_path
 
     return options.config_dir or packaged_path("configs")
-
-
-def _commission_rules(options: ImportOptions):
-    return commission.load_rules(_config_dir(options))
 
 
 def _cleaned_ids_note(plan: SheetPlan) -> str:

@@ -9,32 +9,9 @@ from __future__ import annotations
 import polars as pl
 
 from haowu_cli import formats
+from haowu_cli.store.plans import RUN_SHEET_COLUMNS
 
-ITEM_COLUMNS = [  # the stored run sheet (store.PLAN_ITEM_COLUMNS without plan_id)
-    "session",
-    "anchor_id",
-    "session_date",
-    "position",
-    "start_minute",
-    "start",
-    "product_id",
-    "merchant_id",
-    "title",
-    "category_l1",
-    "role",
-    "live_price_fen",
-    "mechanism",
-    "commission_rate",
-    "service_fee_rate",
-    "stock",
-    "minutes",
-    "expected_units",
-    "expected_gmv_fen",
-    "commission_fen",
-    "team_income_fen",
-    "objective_fen",
-    "note",
-]
+ITEM_COLUMNS = list(RUN_SHEET_COLUMNS)  # the stored run sheet, without plan_id
 
 
 def _money(column: str, name: str) -> pl.Expr:

@@ -14,7 +14,7 @@ import polars as pl
 from haowu_cli import formats
 from haowu_cli import store as db
 from haowu_cli.commission import PARTIES, PARTY_LABELS
-from haowu_cli.render import Column
+from haowu_cli.tables import Column
 
 
 @dataclass

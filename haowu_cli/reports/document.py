@@ -13,7 +13,7 @@ from typing import Any
 
 import polars as pl
 
-from haowu_cli.render import Column
+from haowu_cli.tables import Column
 
 
 @dataclass(frozen=True)

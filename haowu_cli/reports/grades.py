@@ -12,8 +12,8 @@ from haowu_cli import store as db
 from haowu_cli.dates import today as dates_today
 from haowu_cli.errors import HaowuError
 from haowu_cli.grading import LEVEL_RANK
-from haowu_cli.render import Column
 from haowu_cli.reports.document import Chart, Figure, Report, Series, Table, bar
+from haowu_cli.tables import Column
 
 TOP_DOWN = sorted(LEVEL_RANK, key=LEVEL_RANK.get, reverse=True)  # L5 … L0
 

@@ -18,9 +18,9 @@ from haowu_cli import store as db
 from haowu_cli.commission import PPM
 from haowu_cli.dates import today as dates_today
 from haowu_cli.errors import HaowuError, UsageError
-from haowu_cli.render import Column
 from haowu_cli.reports.document import Chart, Figure, Report, Series, Table, bar
 from haowu_cli.reports.settings import Milestone, ReportRules
+from haowu_cli.tables import Column
 
 
 def previous_month(month: dt.date) -> dt.date:

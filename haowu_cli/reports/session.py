@@ -25,10 +25,10 @@ from haowu_cli import store as db
 from haowu_cli.commission import PARTY_LABELS, PPM
 from haowu_cli.dates import today as dates_today
 from haowu_cli.errors import HaowuError, UsageError
-from haowu_cli.render import Column
 from haowu_cli.reports.commission import PARTY_COLUMNS, commission_report
 from haowu_cli.reports.document import Chart, Figure, Report, Series, Table, bar
 from haowu_cli.reports.settings import ReportRules
+from haowu_cli.tables import Column
 
 VERDICT_TEXT = {
     "beat": "▲ beat",

@@ -1,0 +1,345 @@
+"""Opening a haowu database: the file lock, read and write connections, transactions, and
+what the file system or a foreign file refuses, as messages a user can act on.
+
+DuckDB lets one process hold a database file for writing, and while it does, every other open
+fails at once. So haowu opens late and closes early; writers queue behind a lock file
+(`<db>.lock`) for up to `lock_timeout` seconds, and every open retries while another process
+holds the file. A user sees a wait, then success, or after the timeout a clear message.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import re
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from haowu_cli.errors import HaowuError, LockTimeout, StorageError, UnusableDatabase
+from haowu_cli.store.schema import SCHEMA_VERSION, apply_migrations, known_schema_version
+from haowu_cli.store.sql import database_path, run
+
+if TYPE_CHECKING:
+    import duckdb
+
+__all__ = [
+    "DEFAULT_LOCK_TIMEOUT",
+    "Store",
+    "migrate",
+    "storage_error",
+    "transaction",
+]
+
+DEFAULT_LOCK_TIMEOUT = 120.0
+
+
+# Every connection: no extension is ever downloaded or loaded behind haowu's back (a SQLite
+# file would otherwise make DuckDB fetch its SQLite reader from the network).
+_CONNECTION_CONFIG: dict[str, str | bool | int | float | list[str]] = {
+    "autoinstall_known_extensions": False,
+    "autoload_known_extensions": False,
+}
+
+# What the file system can refuse, as a user should hear it, and what to do about it.
+_REFUSALS = {
+    errno.EACCES: ("permission denied", "ask the owner of {where} for access, or work on a copy"),
+    errno.EPERM: ("permission denied", "ask the owner of {where} for access, or work on a copy"),
+    errno.EROFS: (
+        "the file system is read-only",
+        "copy the database to a writable folder and use --db COPY, or mount it read-write",
+    ),
+    errno.ENOSPC: ("the disk is full", "free some space on that disk, then run it again"),
+    errno.EDQUOT: ("the disk quota is used up", "free some space, then run it again"),
+    errno.EFBIG: (
+        "the size limit for files (ulimit -f) is reached",
+        "raise the limit, then run it again",
+    ),
+}
+
+
+def storage_error(exc: BaseException, path: Path, *, writing: bool) -> StorageError | None:
+    """The file system's refusal behind `exc` (an OSError, or DuckDB's error quoting one) as a
+    message saying what happened and what to do; None when `exc` is something else."""
+    code = exc.errno if isinstance(exc, OSError) else None
+    if code not in _REFUSALS:
+        text = str(exc)
+        code = next((c for c in _REFUSALS if os.strerror(c) in text), None)
+        if code is None:
+            return None
+        quoted = re.search(r'"([^"]+)"', text)
+        file = quoted.group(1) if quoted else str(path)
+    else:
+        file = str(getattr(exc, "filename", None) or path)
+    what, todo = _REFUSALS[code]
+    where = Path(file).parent if code in (errno.EACCES, errno.EPERM) and writing else file
+    reason = f"{what} ({file})"
+    if writing:
+        message = f"cannot write to database {path}: {reason}; nothing was changed"
+    else:
+        message = f"cannot read database {path}: {reason}"
+    return StorageError(message, hint=todo.format(where=where), reason=reason)
+
+
+def _is_lock_conflict(exc: Exception) -> bool:
+    text = str(exc)
+    return "Could not set lock" in text or "Conflicting lock" in text
+
+
+def _what_file(path: Path) -> str | None:
+    """What `path` seems to be when DuckDB cannot open it; None when it looks like DuckDB's."""
+    if path.is_dir():
+        return "a folder"
+    try:
+        with path.open("rb") as file:
+            head = file.read(4096)
+    except OSError:
+        return None
+    if not head:
+        return "an empty file"
+    if head[8:12] == b"DUCK":
+        return None
+    if head.startswith(b"SQLite format 3\0"):
+        return "a SQLite database"
+    if head.startswith(b"PK\x03\x04"):
+        return "a zip file (an Excel workbook?)"
+    if head.startswith(b"PAR1"):
+        return "a Parquet file"
+    if b"\0" not in head:
+        return "a text file"
+    return "not a DuckDB database file"
+
+
+def _holder(exc: Exception) -> str:
+    """Who holds DuckDB's lock, from its message: `PID 123: haowu import a.csv` where the
+    process's command line can be read, else `PID 123: /usr/bin/python3`."""
+    found = re.search(r"Conflicting lock is held in (.*?) \(PID (\d+)\)", str(exc))
+    if not found:
+        return "another process"
+    program, pid = found.groups()
+    try:
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\0")
+        argv = [a for a in argv if a]
+        if len(argv) > 1 and Path(argv[1]).name == "haowu":
+            argv = argv[1:]  # the interpreter running the haowu script
+        program = " ".join([Path(argv[0]).name, *argv[1:]])
+    except (OSError, IndexError):
+        pass
+    program = " ".join(program.split())  # one line, whatever the arguments hold
+    if len(program) > 80:
+        program = program[:77] + "..."
+    return f"PID {pid}: {program}"
+
+
+def _writer_holds(lock_path: Path) -> bool:
+    """Whether a haowu writer holds the lock file now; asked without creating or writing it."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: unknown, say the likelier
+        return True
+    try:
+        fd = os.open(lock_path, os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except OSError:
+        return True
+    finally:
+        os.close(fd)  # also lets go of the shared lock this probe may have taken
+    return False
+
+
+class Store:
+    """A haowu database file. Use `write()` or `read()`; both close the file when done.
+
+    A missing file is a fresh database for writers; readers say there is none. A file that is
+    not a haowu database (not DuckDB's, or another application's DuckDB file), or one written by
+    a newer haowu, is refused (`UnusableDatabase`, exit 2). What the file system refuses
+    (permissions, read-only, disk full) is a `StorageError` (exit 1), never a bug.
+    """
+
+    def __init__(self, path: Path, *, lock_timeout: float = DEFAULT_LOCK_TIMEOUT) -> None:
+        self.path = Path(path)
+        self.lock_timeout = lock_timeout
+
+    @property
+    def lock_path(self) -> Path:
+        return self.path.with_name(self.path.name + ".lock")
+
+    def exists(self) -> bool:
+        return self.path.exists()
+
+    @contextmanager
+    def write(self, *, scratch: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A read-write connection, schema up to date; other writers wait for it.
+
+        `scratch` is for dry runs, which roll back what they do: where the database does
+        not exist yet, they get an empty one in memory instead of creating the file.
+        """
+        import duckdb
+        from filelock import FileLock, Timeout
+
+        if scratch and not self.path.exists():
+            con = duckdb.connect(":memory:", config=_CONNECTION_CONFIG)
+            run(con, "SET enable_progress_bar = false")
+            try:
+                migrate(con)
+                yield con
+            finally:
+                con.close()
+            return
+        if not self.path.parent.exists():
+            raise HaowuError(f"{self.path}: folder {self.path.parent} does not exist")
+        deadline = time.monotonic() + self.lock_timeout
+        lock = FileLock(str(self.lock_path))
+        try:
+            lock.acquire(timeout=self.lock_timeout)
+        except Timeout as exc:
+            raise self._busy_error(None) from exc
+        except OSError as exc:  # the lock file cannot be made: a read-only folder, say
+            refused = storage_error(exc, self.path, writing=True)
+            if refused is None:
+                raise
+            raise refused from exc
+        try:
+            con = self._connect(read_only=False, deadline=deadline)
+            try:
+                migrate(con)
+                yield con
+            except duckdb.Error as exc:
+                refused = storage_error(exc, self.path, writing=True)
+                if refused is None:
+                    raise
+                raise refused from exc
+            finally:
+                con.close()
+        finally:
+            lock.release()
+
+    @contextmanager
+    def read(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A read-only connection. Waits while a writer holds the file.
+
+        An older schema is brought up to date first when the file can be written; when it
+        cannot (a read-only file, folder or medium), the error says an upgrade is needed.
+        """
+        if not self.path.exists():
+            raise HaowuError(
+                f"no haowu database at {self.path}",
+                hint="import a sheet first (haowu import FILE), or point --db at your database",
+            )
+        deadline = time.monotonic() + self.lock_timeout
+        con = self._connect(read_only=True, deadline=deadline)
+        try:
+            version = known_schema_version(con)
+            if version < SCHEMA_VERSION:
+                con.close()
+                self._upgrade(version)
+                con = self._connect(read_only=True, deadline=deadline)
+            yield con
+        finally:
+            con.close()
+
+    def _upgrade(self, version: int) -> None:
+        try:
+            with self.write():  # brings the schema up to date
+                pass
+        except StorageError as exc:
+            raise StorageError(
+                f"database {self.path} has schema version {version}, older than this haowu's "
+                f"({SCHEMA_VERSION}); it must be upgraded before it can be read, and it cannot "
+                f"be written: {exc.reason}; nothing was changed",
+                hint="any haowu command upgrades it when run by someone who may write it; or "
+                "copy it to a writable folder and read the copy with --db COPY",
+            ) from exc
+
+    def _connect(self, *, read_only: bool, deadline: float) -> duckdb.DuckDBPyConnection:
+        import duckdb
+
+        pause = 0.02
+        while True:
+            try:
+                con = duckdb.connect(str(self.path), read_only=read_only, config=_CONNECTION_CONFIG)
+                run(con, "SET enable_progress_bar = false")  # haowu draws its own
+                return con
+            except duckdb.Error as exc:
+                if not _is_lock_conflict(exc):
+                    raise self._open_error(exc, writing=not read_only) from exc
+                if time.monotonic() + pause > deadline:
+                    raise self._busy_error(exc, locked=not read_only) from exc
+                time.sleep(pause)
+                pause = min(pause * 2, 0.5)
+
+    def _open_error(self, exc: Exception, *, writing: bool) -> HaowuError:
+        refused = storage_error(exc, self.path, writing=writing)
+        if refused is not None:
+            return refused
+        what = _what_file(self.path)
+        if what is not None:
+            return UnusableDatabase(
+                f"{self.path} is {what}, not a haowu database",
+                hint="point --db at your haowu database; where no file exists, haowu creates one",
+            )
+        return HaowuError(f"cannot open database {self.path}: {exc}")
+
+    def _busy_error(self, exc: Exception | None, *, locked: bool = False) -> LockTimeout:
+        """Who kept the database busy: a haowu writer (the lock file, or DuckDB's lock while
+        the lock file is held), a process reading it, or another program writing to it.
+        `locked`: this process holds the lock file, so no haowu writer is in the way."""
+        busy = f"database {self.path} stayed busy for {self.lock_timeout:g} s"
+        hint = "try again when it has finished, or wait longer with --lock-timeout SECONDS"
+        if exc is None:
+            return LockTimeout(f"{busy}: another haowu command is writing to it", hint=hint)
+        holder = _holder(exc)
+        if "read-only mode" in str(exc):  # DuckDB's hint when the holder only reads
+            return LockTimeout(f"{busy}: another process is reading it ({holder})", hint=hint)
+        if not locked and _writer_holds(self.lock_path):
+            return LockTimeout(
+                f"{busy}: another haowu command is writing to it ({holder})", hint=hint
+            )
+        return LockTimeout(
+            f"{busy}: another program has it open for writing ({holder})",
+            hint="close that program (a DuckDB shell or a notebook?), then run this again",
+        )
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """BEGIN … COMMIT, or ROLLBACK on any exception (Ctrl-C included). The file system refusing
+    a write (disk full, read-only) becomes a `StorageError`; nothing was changed."""
+    import duckdb
+
+    run(con, "BEGIN TRANSACTION")
+    try:
+        yield
+    except BaseException as exc:
+        try:
+            run(con, "ROLLBACK")
+        except duckdb.Error:
+            if not isinstance(exc, duckdb.Error):
+                raise
+            # DuckDB gave up on the connection after a failed write: nothing was committed
+        if isinstance(exc, duckdb.Error):
+            refused = storage_error(exc, Path(database_path(con)), writing=True)
+            if refused is not None:
+                raise refused from exc
+        raise
+    try:
+        run(con, "COMMIT")
+    except duckdb.Error as exc:
+        refused = storage_error(exc, Path(database_path(con)), writing=True)
+        if refused is None:
+            raise
+        raise refused from exc
+
+
+def migrate(con: duckdb.DuckDBPyConnection) -> None:
+    """Create or upgrade the schema in one transaction; record its version."""
+    current = known_schema_version(con)
+    if current == SCHEMA_VERSION:
+        return
+    with transaction(con):
+        apply_migrations(con, current)

@@ -1,0 +1,162 @@
+"""Grades: saving a grading run, a product's grade, and how levels moved.
+
+Each product's latest grade that is not in the future (`LATEST_GRADES`) is what listing,
+export, planning and reports go by.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from haowu_cli.store.sql import Query, frame, insert_record, one_record, run, scalar
+
+if TYPE_CHECKING:
+    import duckdb
+    import polars as pl
+
+__all__ = [
+    "best_graded_product",
+    "grade_detail",
+    "level_changes",
+    "next_grade_run_id",
+    "product_grade",
+    "record_grade_run",
+    "save_grades",
+]
+
+# Each product's latest grade that is not in the future (`?`: today). A grade dated ahead
+# (`haowu grade --as-of` a later day with --allow-future) waits for its day, so a database
+# that holds one lists, exports, plans and reports by today's grades all the same.
+LATEST_GRADES = (
+    "SELECT product_id, arg_max(level, as_of) AS level, arg_max(total, as_of) AS total_score "
+    "FROM grades WHERE as_of <= ? GROUP BY product_id"
+)
+
+
+def grade_day(today: date | None) -> date:
+    from haowu_cli import dates
+
+    return today if today is not None else dates.today()
+
+
+def next_grade_run_id(con: duckdb.DuckDBPyConnection) -> int:
+    run_id: int = scalar(con, "SELECT nextval('grade_run_seq')")
+    return run_id
+
+
+def save_grades(
+    con: duckdb.DuckDBPyConnection,
+    grading: Query,
+    as_of: date,
+    run_id: int,
+    merchant: str | None,
+) -> tuple[dict[str, int], int, int, date | None]:
+    """Grade every product (a merchant's only, when given: their percentiles are still taken
+    among all products) by the model's query `grading` and put the grades in place of that
+    date's earlier ones. Returns the count per level, how many moved up and down since the
+    previous date, and that date."""
+    params = {**grading.params, "grade_as_of": as_of, "run_id": run_id}
+    insert = (
+        "INSERT INTO grades SELECT $grade_as_of, product_id, $run_id, brand, price, "
+        f"distribution, service, sales, total, level FROM ({grading.sql})"
+    )
+    if merchant is None:
+        run(con, "DELETE FROM grades WHERE as_of = ?", [as_of])
+        run(con, insert, params)
+    else:
+        run(
+            con,
+            "DELETE FROM grades WHERE as_of = ? AND product_id IN "
+            "(SELECT product_id FROM products WHERE merchant_id = ?)",
+            [as_of, merchant],
+        )
+        run(con, insert + " WHERE merchant_id = $merchant", {**params, "merchant": merchant})
+    counts = dict(
+        con.execute(
+            "SELECT level, count(*) FROM grades WHERE run_id = ? GROUP BY level", [run_id]
+        ).fetchall()
+    )
+    # Each product against its own previous grade (a merchant-only run may have graded some
+    # products on a date and not others).
+    previous = scalar(con, "SELECT max(as_of) FROM grades WHERE as_of < ?", [as_of])
+    up, down = con.execute(
+        "SELECT count(*) FILTER (WHERE g.level > p.level), "
+        "count(*) FILTER (WHERE g.level < p.level) "
+        "FROM grades g JOIN (SELECT product_id, arg_max(level, as_of) AS level FROM grades "
+        "WHERE as_of < ? GROUP BY product_id) p USING (product_id) WHERE g.run_id = ?",
+        [as_of, run_id],
+    ).fetchall()[0]
+    return counts, up, down, previous
+
+
+def record_grade_run(con: duckdb.DuckDBPyConnection, record: Mapping[str, Any]) -> None:
+    insert_record(con, "grade_runs", record)
+
+
+def product_grade(
+    con: duckdb.DuckDBPyConnection,
+    product_id: str,
+    as_of: date | None = None,
+    *,
+    today: date | None = None,
+) -> dict[str, Any] | None:
+    """A product's stored grade on `as_of` (default: its latest not after `today`), with its
+    title and category."""
+    sql = (
+        "SELECT g.*, p.title, p.merchant_id, p.category_l1 FROM grades g "
+        "LEFT JOIN products p USING (product_id) WHERE g.product_id = ? "
+    )
+    params: list[Any] = [product_id]
+    if as_of is not None:
+        sql += "AND g.as_of = ? "
+        params.append(as_of)
+    else:
+        sql += "AND g.as_of <= ? "
+        params.append(grade_day(today))
+    return one_record(con, sql + "ORDER BY g.as_of DESC LIMIT 1", params)
+
+
+def level_changes(con: duckdb.DuckDBPyConnection, since: date | None = None) -> pl.DataFrame:
+    """Products whose level changed from one grading date to the next, since `since`."""
+    return frame(
+        con,
+        """
+        SELECT c.product_id, p.merchant_id, p.title, c.previous_as_of, c.previous_level,
+               c.as_of, c.level,
+               CASE WHEN c.level > c.previous_level THEN 'up' ELSE 'down' END AS direction
+        FROM (
+            SELECT product_id, as_of, level,
+                   lag(as_of) OVER (PARTITION BY product_id ORDER BY as_of) AS previous_as_of,
+                   lag(level) OVER (PARTITION BY product_id ORDER BY as_of) AS previous_level
+            FROM grades
+        ) c LEFT JOIN products p USING (product_id)
+        WHERE c.previous_level IS NOT NULL AND c.previous_level <> c.level
+          AND (? IS NULL OR c.as_of >= ?)
+        ORDER BY c.as_of, c.product_id
+        """,
+        [since, since],
+    )
+
+
+def grade_detail(
+    con: duckdb.DuckDBPyConnection, grading: Query, product_id: str
+) -> dict[str, Any] | None:
+    """One product's row of the model's detailed query (`grading_query(..., detail=True)`):
+    every input's value and score as today's product data give them; None when the product
+    is gone."""
+    return one_record(
+        con,
+        f"SELECT * FROM ({grading.sql}) WHERE product_id = $product_id",
+        {**grading.params, "product_id": product_id},
+    )
+
+
+def best_graded_product(con: duckdb.DuckDBPyConnection, level: str) -> str | None:
+    """The product with the best total among those graded `level` (else the best overall)."""
+    rows = con.execute(
+        "SELECT product_id FROM grades ORDER BY level = ? DESC, total DESC, product_id LIMIT 1",
+        [level],
+    ).fetchall()
+    return rows[0][0] if rows else None

@@ -1,0 +1,275 @@
+"""Orders and the commission ledger (分佣台账): what an import of orders needs to know, posting
+the splits, and the ledger's totals.
+
+The split itself is the commission rules' query (`commission.split_query`): the store runs it
+over the orders an `OrderSelection` picks, binding its values as parameters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+
+from haowu_cli.store.sql import Query, frame, run, scalar
+
+if TYPE_CHECKING:
+    import duckdb
+    import polars as pl
+
+
+__all__ = [
+    "ALL_ORDERS",
+    "LedgerFilters",
+    "OrderSelection",
+    "commission_totals",
+    "ledger_entries",
+    "order_terms",
+    "orders_posted_later",
+    "post_ledger",
+    "query_orders",
+]
+
+
+def order_terms(con: duckdb.DuckDBPyConnection, incoming: pl.DataFrame) -> pl.DataFrame:
+    """What the database knows of each incoming order (`order_id`, `product_id`,
+    `anchor_id`): `stored` (whether it is), its stored rates, second-level leader, anchor and
+    agency share (`*_stored`); its merchant and category (`*_known`: the stored ones while
+    the product stays the same, else the product's); its product's current rates
+    (`*_product`); its anchor's agency and share (`*_anchor`). Rates in parts per million."""
+    import polars as pl
+
+    ids = incoming.select(
+        "order_id",
+        "product_id",
+        pl.col("anchor_id")
+        if "anchor_id" in incoming.columns
+        else pl.lit(None, pl.String).alias("anchor_id"),
+    )
+    con.register("incoming_orders", ids)
+    ppm = "* 1000000 AS BIGINT)"
+    try:
+        return frame(
+            con,
+            f"""
+            SELECT i.order_id, o.order_id IS NOT NULL AS stored,
+                   CASE WHEN o.product_id = i.product_id THEN o.merchant_id END
+                       AS merchant_stored_same,
+                   coalesce(CASE WHEN o.product_id = i.product_id THEN o.merchant_id END,
+                            p.merchant_id) AS merchant_id_known,
+                   coalesce(CASE WHEN o.product_id = i.product_id THEN o.category_l1 END,
+                            p.category_l1) AS category_l1_known,
+                   CAST(o.commission_rate {ppm} AS commission_rate_stored,
+                   CAST(o.service_fee_rate {ppm} AS service_fee_rate_stored,
+                   CAST(p.commission_rate {ppm} AS commission_rate_product,
+                   CAST(p.service_fee_rate {ppm} AS service_fee_rate_product,
+                   o.second_leader_id AS second_leader_id_stored,
+                   CAST(o.second_leader_rate {ppm} AS second_leader_rate_stored,
+                   o.anchor_id AS anchor_id_stored,
+                   CAST(coalesce(CASE WHEN o.product_id = i.product_id THEN o.shop_score END,
+                                 p.shop_score) * 100 AS BIGINT) AS shop_score_known,
+                   o.mcn AS mcn_stored, CAST(o.mcn_share {ppm} AS mcn_share_stored,
+                   a.mcn AS mcn_anchor,
+                   CAST(CASE WHEN a.mcn IS NOT NULL THEN a.mcn_share END {ppm} AS mcn_share_anchor
+            FROM incoming_orders i LEFT JOIN orders o USING (order_id)
+            LEFT JOIN products p ON p.product_id = i.product_id
+            LEFT JOIN anchors a ON a.anchor_id = coalesce(i.anchor_id, o.anchor_id)
+            """,
+            [],
+        ).drop("merchant_stored_same")
+    finally:
+        con.unregister("incoming_orders")
+
+
+# What a ledger report is narrowed to: `session`, `anchor`, `merchant` (IDs), and `start`
+# and `end` (paid dates); a key left out or None does not narrow it.
+LedgerFilters = Mapping[str, Any]
+
+LEDGER_KEY = (
+    "order_id, account, item, party_id, settles_on, merchant_id, anchor_id, session_id, paid_on"
+)
+
+
+@dataclass(frozen=True)
+class OrderSelection:
+    """Which orders a split covers: every one, or those the import `updated_by_import`
+    inserted or changed."""
+
+    updated_by_import: int | None = None
+
+    def where(self) -> Query:
+        """The condition over `orders o`, its values as `$orders_*` parameters."""
+        if self.updated_by_import is None:
+            return Query("TRUE")
+        return Query(
+            "o.updated_import_id = $orders_import_id",
+            {"orders_import_id": self.updated_by_import},
+        )
+
+
+ALL_ORDERS = OrderSelection()
+
+
+def post_ledger(
+    con: duckdb.DuckDBPyConnection,
+    split: Query,
+    orders: OrderSelection,
+    import_id: int,
+    posted_at: datetime,
+) -> tuple[int, int]:
+    """Post the split (`split`, the commission rules' query over the same `orders`) of the
+    selected orders where it differs from what the ledger holds for them: reversing entries
+    for the old, entries for the new (none for an invalid order). Returns how many orders
+    were posted and how many of them reversed earlier entries. Call inside a transaction."""
+    columns = f"import_id, posted_at, entry, {LEDGER_KEY}, amount_fen"
+    touched = orders.where()
+    stamp = {"import_id": import_id, "posted_at": posted_at}
+    run(
+        con,
+        "CREATE OR REPLACE TEMP TABLE posted AS "
+        f"SELECT {LEDGER_KEY}, sum(amount_fen) AS amount_fen FROM ledger "
+        f"SEMI JOIN (SELECT order_id FROM orders o WHERE {touched.sql}) t USING (order_id) "
+        "GROUP BY ALL HAVING sum(amount_fen) <> 0",
+        dict(touched.params) or None,
+    )
+    if not scalar(con, "SELECT count(*) FROM posted"):
+        # Nothing posted for these orders yet (a first import): straight in, no comparing.
+        run(con, "DROP TABLE posted")
+        run(
+            con,
+            f"INSERT INTO ledger ({columns}) SELECT $import_id, $posted_at, 'post', "
+            f"{LEDGER_KEY}, amount_fen FROM ({split.sql}) ORDER BY order_id",
+            {**split.params, **stamp},
+        )
+        posted: int = scalar(
+            con, "SELECT count(DISTINCT order_id) FROM ledger WHERE import_id = ?", [import_id]
+        )
+        return posted, 0
+    run(con, f"CREATE OR REPLACE TEMP TABLE split_new AS {split.sql}", dict(split.params) or None)
+    # Orders whose new split differs from the one posted, either way round.
+    run(
+        con,
+        "CREATE OR REPLACE TEMP TABLE changed AS SELECT DISTINCT order_id FROM ("
+        f"(SELECT {LEDGER_KEY}, amount_fen FROM split_new EXCEPT "
+        f"SELECT {LEDGER_KEY}, amount_fen FROM posted) UNION ALL "
+        f"(SELECT {LEDGER_KEY}, amount_fen FROM posted EXCEPT "
+        f"SELECT {LEDGER_KEY}, amount_fen FROM split_new))",
+    )
+    reversed_orders: int = scalar(
+        con, "SELECT count(DISTINCT order_id) FROM posted SEMI JOIN changed USING (order_id)"
+    )
+    run(
+        con,
+        f"INSERT INTO ledger ({columns}) SELECT ?, ?, 'reverse', {LEDGER_KEY}, -amount_fen "
+        "FROM posted SEMI JOIN changed USING (order_id)",
+        [import_id, posted_at],
+    )
+    run(
+        con,
+        f"INSERT INTO ledger ({columns}) SELECT ?, ?, 'post', {LEDGER_KEY}, amount_fen "
+        "FROM split_new SEMI JOIN changed USING (order_id) ORDER BY order_id",
+        [import_id, posted_at],
+    )
+    posted = scalar(con, "SELECT count(*) FROM changed")
+    run(con, "DROP TABLE split_new; DROP TABLE posted; DROP TABLE changed")
+    return posted, reversed_orders
+
+
+def _ledger_filters(filters: LedgerFilters) -> tuple[str, list[Any]]:
+    where, params = ["TRUE"], list[Any]()
+    for key, column in (
+        ("session", "session_id"),
+        ("anchor", "anchor_id"),
+        ("merchant", "merchant_id"),
+    ):
+        if filters.get(key):
+            where.append(f"{column} = ?")
+            params.append(filters[key])
+    if filters.get("start"):
+        where.append("paid_on >= ?")
+        params.append(filters["start"])
+    if filters.get("end"):
+        where.append("paid_on <= ?")
+        params.append(filters["end"])
+    return " AND ".join(where), params
+
+
+GROUPS = {
+    "merchant": "merchant_id",
+    "anchor": "anchor_id",
+    "session": "session_id",
+    "day": "CAST(paid_on AS VARCHAR)",
+}
+
+
+def commission_totals(
+    con: duckdb.DuckDBPyConnection, *, by: str, as_of: date, filters: LedgerFilters
+) -> pl.DataFrame:
+    """Ledger totals as of a date (entries posted on or before it, with the merchant, anchor,
+    session and day they were posted under), per account and item or per group, account and
+    item: `estimated_fen` (every valid order), `settled_fen` (entries whose settlement date
+    has come) and `orders` (those with a base left, on the base rows). The filters' `start`
+    and `end` are paid dates (`paid_on`), the business date; `as_of` is a posting date."""
+    where, params = _ledger_filters(filters)
+    group = "NULL" if by == "party" else GROUPS[by]
+    return frame(
+        con,
+        f"""
+        WITH entries AS (
+            SELECT {group} AS "group", order_id, account, item, amount_fen, settles_on
+            FROM ledger WHERE CAST(posted_at AS DATE) <= ? AND {where}
+        ), totals AS (
+            SELECT "group", account, item, sum(amount_fen) AS estimated_fen,
+                   coalesce(sum(amount_fen) FILTER (WHERE settles_on <= ?), 0) AS settled_fen
+            FROM entries GROUP BY ALL
+        ), counted AS (  -- orders with a base left (an invalid one nets to 0)
+            SELECT "group", count(*) FILTER (WHERE base <> 0) AS orders
+            FROM (SELECT "group", order_id, sum(amount_fen) AS base FROM entries
+                  WHERE account = 'base' GROUP BY ALL)
+            GROUP BY ALL
+        )
+        SELECT t."group", CAST(t.account AS VARCHAR) AS account,
+               CAST(t.item AS VARCHAR) AS item, t.estimated_fen, t.settled_fen,
+               CASE WHEN t.account = 'base' THEN coalesce(c.orders, 0) ELSE 0 END AS orders
+        FROM totals t LEFT JOIN counted c ON c."group" IS NOT DISTINCT FROM t."group"
+        ORDER BY ALL
+        """,
+        [as_of, *params, as_of],
+    )
+
+
+def orders_posted_later(
+    con: duckdb.DuckDBPyConnection, *, as_of: date, filters: LedgerFilters
+) -> int:
+    """Orders paid on or before `as_of` (within the filters) that the ledger first heard of
+    after it (imported later): those a report as of that day cannot show."""
+    where, params = _ledger_filters(filters)
+    return con.execute(
+        f"""
+        SELECT count(*) FROM (
+            SELECT order_id FROM ledger WHERE paid_on <= ? AND {where}
+            GROUP BY order_id HAVING min(CAST(posted_at AS DATE)) > ?
+        )
+        """,
+        [as_of, *params, as_of],
+    ).fetchall()[0][0]
+
+
+def ledger_entries(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """Every ledger entry in posting order, with the merchant, anchor, session and paid date
+    it was posted under."""
+    return frame(
+        con,
+        """
+        SELECT import_id, posted_at, order_id, merchant_id, anchor_id, session_id, paid_on,
+               CAST(entry AS VARCHAR) AS entry, CAST(account AS VARCHAR) AS account,
+               CAST(item AS VARCHAR) AS item, party_id, settles_on, amount_fen
+        FROM ledger ORDER BY import_id, order_id, entry DESC, account, item
+        """,
+        [],
+    )
+
+
+def query_orders(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    return frame(con, "SELECT * FROM orders ORDER BY order_id", [])

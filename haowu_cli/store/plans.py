@@ -1,0 +1,123 @@
+"""Session plans (排品): what the planner reads, and the plans and run sheets it saves."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from haowu_cli.store.connection import transaction
+from haowu_cli.store.grades import LATEST_GRADES, grade_day
+from haowu_cli.store.sql import frame, insert_record, one_record, quote, run, scalar
+
+if TYPE_CHECKING:
+    import duckdb
+    import polars as pl
+
+__all__ = [
+    "PLAN_ITEM_COLUMNS",
+    "RUN_SHEET_COLUMNS",
+    "plan_items",
+    "plan_record",
+    "planning_products",
+    "query_plans",
+    "save_plan",
+]
+
+# The stored run sheet of a plan, one row per product, in `plan_items`: the columns a
+# planner's items frame holds, in this order.
+RUN_SHEET_COLUMNS = (
+    "session",
+    "anchor_id",
+    "session_date",
+    "position",
+    "start_minute",
+    "start",
+    "product_id",
+    "merchant_id",
+    "title",
+    "category_l1",
+    "role",
+    "live_price_fen",
+    "mechanism",
+    "commission_rate",
+    "service_fee_rate",
+    "stock",
+    "minutes",
+    "expected_units",
+    "expected_gmv_fen",
+    "commission_fen",
+    "team_income_fen",
+    "objective_fen",
+    "note",
+)
+PLAN_ITEM_COLUMNS = ("plan_id", *RUN_SHEET_COLUMNS)
+
+
+def planning_products(con: duckdb.DuckDBPyConnection, *, today: date | None = None) -> pl.DataFrame:
+    """What the planner reads of every product: its latest level (not after `today`), and its
+    sales strength, the share of products of its category_l1 that sold no more in 30 days
+    (0–1]."""
+    return frame(
+        con,
+        f"""
+        SELECT p.product_id, p.merchant_id, p.title, p.category_l1, p.category_l2,
+               p.live_price_fen, p.commission_rate, p.service_fee_rate, p.stock, p.sample,
+               p.mechanism, g.level,
+               cume_dist() OVER (PARTITION BY p.category_l1
+                                 ORDER BY coalesce(p.sales_30d, 0)) AS sales_strength
+        FROM products p LEFT JOIN ({LATEST_GRADES}) g USING (product_id)
+        ORDER BY p.product_id
+        """,
+        [grade_day(today)],
+    )
+
+
+def save_plan(
+    con: duckdb.DuckDBPyConnection, record: Mapping[str, Any], items: pl.DataFrame
+) -> int:
+    """Store a plan and its run sheets in one transaction; returns the new plan ID."""
+    columns = ", ".join(quote(c) for c in RUN_SHEET_COLUMNS)
+    with transaction(con):
+        plan_id: int = scalar(con, "SELECT nextval('plan_id_seq')")
+        insert_record(con, "plans", {"plan_id": plan_id} | dict(record))
+        con.register("plan_items_frame", items)
+        try:
+            run(
+                con,
+                f"INSERT INTO plan_items (plan_id, {columns}) "
+                f"SELECT ?, {columns} FROM plan_items_frame",
+                [plan_id],
+            )
+        finally:
+            con.unregister("plan_items_frame")
+    return plan_id
+
+
+def query_plans(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """Every saved plan, newest first, with its sessions' anchors and dates."""
+    return frame(
+        con,
+        """
+        SELECT p.plan_id, p.created_at, p.status, p.objective, p.objective_fen,
+               string_agg(DISTINCT i.anchor_id, ', ' ORDER BY i.anchor_id) AS anchors,
+               min(i.session_date) AS first_date, count(DISTINCT i.session) AS sessions,
+               count(i.product_id) AS products
+        FROM plans p LEFT JOIN plan_items i USING (plan_id)
+        GROUP BY ALL ORDER BY p.plan_id DESC
+        """,
+        [],
+    )
+
+
+def plan_record(con: duckdb.DuckDBPyConnection, plan_id: int) -> dict[str, Any] | None:
+    return one_record(con, "SELECT * FROM plans WHERE plan_id = ?", [plan_id])
+
+
+def plan_items(con: duckdb.DuckDBPyConnection, plan_id: int) -> pl.DataFrame:
+    columns = ", ".join(quote(c) for c in PLAN_ITEM_COLUMNS)
+    return frame(
+        con,
+        f"SELECT {columns} FROM plan_items WHERE plan_id = ? ORDER BY session, position",
+        [plan_id],
+    )

@@ -1,0 +1,277 @@
+"""The schema of a haowu database: its migrations, and the version a database file has.
+
+Each entry of `MIGRATIONS` moves the schema one version up. Released entries are never
+edited: a change is a new entry, so every database ever written can be brought up to date.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from haowu_cli.errors import UnusableDatabase
+from haowu_cli.store.sql import database_path, run
+
+if TYPE_CHECKING:
+    import duckdb
+
+
+__all__ = [
+    "MIGRATIONS",
+    "SCHEMA_VERSION",
+    "known_schema_version",
+    "schema_version",
+]
+
+MIGRATIONS: list[str] = [
+    """
+    CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR);
+    CREATE SEQUENCE import_id_seq START 1;
+    CREATE TABLE imports (
+        import_id BIGINT PRIMARY KEY,
+        kind VARCHAR NOT NULL,
+        file_name VARCHAR NOT NULL,
+        file_bytes BIGINT,
+        encoding VARCHAR,
+        merchant_id VARCHAR,
+        started_at TIMESTAMP NOT NULL,
+        finished_at TIMESTAMP NOT NULL,
+        rows_read BIGINT,
+        inserted BIGINT,
+        updated BIGINT,
+        unchanged BIGINT,
+        rejected BIGINT,
+        skipped BIGINT
+    );
+    CREATE TABLE products (
+        product_id VARCHAR NOT NULL,
+        merchant_id VARCHAR NOT NULL,
+        merchant_name VARCHAR,
+        title VARCHAR,
+        brand VARCHAR,
+        category_l1 VARCHAR,
+        category_l2 VARCHAR,
+        list_price_fen BIGINT,
+        live_price_fen BIGINT,
+        commission_rate DECIMAL(9,6),
+        service_fee_rate DECIMAL(9,6),
+        stock BIGINT,
+        sales_30d BIGINT,
+        gmv_30d_fen BIGINT,
+        good_rate DECIMAL(9,6),
+        refund_rate DECIMAL(9,6),
+        shop_score DECIMAL(4,2),
+        ship_hours INTEGER,
+        listed_at DATE,
+        sample BOOLEAN,
+        mechanism VARCHAR,
+        extra VARCHAR,               -- JSON object of the sheet's columns haowu does not know
+        created_import_id BIGINT NOT NULL,
+        updated_import_id BIGINT NOT NULL
+    );
+    CREATE TABLE product_changes (
+        import_id BIGINT NOT NULL,
+        product_id VARCHAR NOT NULL,
+        field VARCHAR NOT NULL,
+        old_value VARCHAR,
+        new_value VARCHAR
+    );
+    """,
+    """
+    CREATE SEQUENCE grade_run_seq START 1;
+    CREATE TABLE grade_runs (
+        run_id BIGINT PRIMARY KEY,
+        as_of DATE NOT NULL,
+        merchant_id VARCHAR,            -- the run graded this merchant's products only
+        config_fingerprint VARCHAR NOT NULL,
+        started_at TIMESTAMP NOT NULL,
+        finished_at TIMESTAMP NOT NULL,
+        products BIGINT NOT NULL,
+        level_counts VARCHAR NOT NULL,  -- JSON: {"L0": n, ..., "L5": n}
+        moved_up BIGINT NOT NULL,
+        moved_down BIGINT NOT NULL
+    );
+    CREATE TABLE grades (
+        as_of DATE NOT NULL,
+        product_id VARCHAR NOT NULL,
+        run_id BIGINT NOT NULL,
+        brand DECIMAL(4,1),
+        price DECIMAL(4,1),
+        distribution DECIMAL(4,1),
+        service DECIMAL(4,1),
+        sales DECIMAL(4,1),
+        total DECIMAL(4,1) NOT NULL,
+        level VARCHAR NOT NULL
+    );
+    """,
+    """
+    CREATE TABLE anchors (
+        anchor_id VARCHAR NOT NULL,
+        name VARCHAR,
+        fans BIGINT,
+        female_share DECIMAL(9,6),
+        age_band VARCHAR,
+        avg_ticket_fen BIGINT,
+        categories VARCHAR[],
+        gmv_per_hour_fen BIGINT,
+        mcn VARCHAR,
+        mcn_share DECIMAL(9,6),
+        extra VARCHAR,
+        created_import_id BIGINT NOT NULL,
+        updated_import_id BIGINT NOT NULL
+    );
+    """,
+    """
+    CREATE SEQUENCE plan_id_seq START 1;
+    CREATE TABLE plans (
+        plan_id BIGINT PRIMARY KEY,
+        created_at TIMESTAMP NOT NULL,
+        status VARCHAR NOT NULL,          -- optimal | feasible (a time limit cut the proof)
+        objective VARCHAR NOT NULL,       -- gmv | commission | team_income
+        objective_fen BIGINT NOT NULL,
+        bound_fen BIGINT NOT NULL,
+        brief VARCHAR NOT NULL,           -- the resolved brief, JSON
+        config_fingerprint VARCHAR NOT NULL,
+        candidates BIGINT NOT NULL,
+        eligible BIGINT NOT NULL,
+        variables BIGINT NOT NULL         -- after pruning
+    );
+    CREATE TABLE plan_items (             -- the run sheets, as planned (a snapshot)
+        plan_id BIGINT NOT NULL,
+        session INTEGER NOT NULL,         -- 1, 2 … in the brief's order
+        anchor_id VARCHAR NOT NULL,
+        session_date DATE NOT NULL,
+        position INTEGER NOT NULL,
+        start_minute INTEGER NOT NULL,
+        start VARCHAR NOT NULL,           -- HH:MM
+        product_id VARCHAR NOT NULL,
+        merchant_id VARCHAR NOT NULL,
+        title VARCHAR,
+        category_l1 VARCHAR,
+        role VARCHAR NOT NULL,
+        live_price_fen BIGINT NOT NULL,
+        mechanism VARCHAR,
+        commission_rate DECIMAL(9,6),
+        service_fee_rate DECIMAL(9,6),
+        stock BIGINT,
+        minutes INTEGER NOT NULL,
+        expected_units BIGINT NOT NULL,
+        expected_gmv_fen BIGINT NOT NULL,
+        commission_fen BIGINT NOT NULL,
+        team_income_fen BIGINT NOT NULL,
+        objective_fen BIGINT NOT NULL,
+        note VARCHAR                      -- for the host: 开场, 收尾, 高峰
+    );
+    """,
+    """
+    CREATE TABLE orders (
+        order_id VARCHAR NOT NULL,
+        product_id VARCHAR NOT NULL,
+        merchant_id VARCHAR,              -- the product's, when the sheet has none
+        category_l1 VARCHAR,              -- likewise
+        anchor_id VARCHAR,
+        session_id VARCHAR,
+        quantity BIGINT,
+        paid_amount_fen BIGINT NOT NULL,
+        paid_at DATE,
+        status VARCHAR NOT NULL,          -- paid | shipped | received | settled | invalid
+        refund_amount_fen BIGINT,
+        received_at DATE,
+        commission_rate DECIMAL(9,6),     -- in force when paid
+        service_fee_rate DECIMAL(9,6),
+        second_leader_id VARCHAR,
+        second_leader_rate DECIMAL(9,6),
+        pay_later BOOLEAN,
+        mcn VARCHAR,                      -- the anchor's agency when the order came in
+        mcn_share DECIMAL(9,6),           -- and its share then
+        shop_score DECIMAL(4,2),          -- the shop's score then (settlement days)
+        extra VARCHAR,
+        created_import_id BIGINT NOT NULL,
+        updated_import_id BIGINT NOT NULL
+    );
+    CREATE TABLE order_changes (
+        import_id BIGINT NOT NULL,
+        order_id VARCHAR NOT NULL,
+        field VARCHAR NOT NULL,
+        old_value VARCHAR,
+        new_value VARCHAR
+    );
+    CREATE TYPE ledger_entry AS ENUM ('post', 'reverse');
+    CREATE TYPE ledger_account AS ENUM (
+        'base', 'merchant', 'anchor', 'agency', 'leader', 'second_leader', 'platform');
+    CREATE TYPE ledger_item AS ENUM (
+        'base', 'net', 'commission_cut', 'service_fee_cut', 'technical_fee');
+    CREATE TABLE ledger (                 -- append-only: rows are added, never changed
+        import_id BIGINT NOT NULL,        -- the import that posted it
+        posted_at TIMESTAMP NOT NULL,
+        order_id VARCHAR NOT NULL,
+        entry ledger_entry NOT NULL,      -- post, or reverse (undoes an earlier post)
+        account ledger_account NOT NULL,
+        item ledger_item NOT NULL,
+        party_id VARCHAR,                 -- the merchant, anchor, agency, second leader
+        settles_on DATE,                  -- null: not received yet
+        merchant_id VARCHAR,              -- the order's, as posted (reports group by these)
+        anchor_id VARCHAR,
+        session_id VARCHAR,
+        paid_on DATE,
+        amount_fen BIGINT NOT NULL
+    );
+    """,
+]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def schema_version(con: duckdb.DuckDBPyConnection) -> int:
+    """The haowu schema version of the database on `con`; 0 when it has no tables yet.
+
+    Raises `UnusableDatabase` when it holds tables but no haowu version (another application's
+    DuckDB file) or a version haowu never writes.
+    """
+    import duckdb
+
+    tables = con.execute(
+        "SELECT table_name FROM information_schema.tables "
+        "WHERE table_catalog = current_database() ORDER BY 1"
+    ).fetchall()
+    names = [r[0] for r in tables]
+    if not names:
+        return 0
+    try:
+        rows = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchall()
+    except duckdb.Error:  # no meta table, or not haowu's
+        rows = []
+    if not rows:
+        shown = ", ".join(names[:5]) + (", …" if len(names) > 5 else "")
+        raise UnusableDatabase(
+            f"{database_path(con)} is a DuckDB database of another application (tables: "
+            f"{shown}), not a haowu database",
+            hint="point --db at your haowu database; where no file exists, haowu creates one",
+        )
+    value = rows[0][0]
+    if not re.fullmatch(r"[1-9][0-9]{0,5}", str(value)):
+        raise UnusableDatabase(
+            f"{database_path(con)} has schema version {value!r}, which no haowu writes "
+            f"(this haowu writes version {SCHEMA_VERSION}): the file was changed outside haowu",
+            hint="restore the database from a backup, or point --db at another database",
+        )
+    return int(value)
+
+
+def known_schema_version(con: duckdb.DuckDBPyConnection) -> int:
+    """`schema_version`, refusing a version newer than this haowu knows."""
+    current = schema_version(con)
+    if current > SCHEMA_VERSION:
+        raise UnusableDatabase(
+            f"{database_path(con)} has schema version {current}, newer than this haowu knows "
+            f"({SCHEMA_VERSION}): a newer haowu wrote it",
+            hint="upgrade haowu (pip install -U haowu) to use this database",
+        )
+    return current
+
+
+def apply_migrations(con: duckdb.DuckDBPyConnection, current: int) -> None:
+    """Run the migrations after version `current` and record the new version. Call inside a
+    transaction (`connection.migrate` does)."""
+    for script in MIGRATIONS[current:]:
+        run(con, script)
+    run(con, "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])

@@ -1,0 +1,83 @@
+"""What every query module of the store uses: running a statement, reading a frame, quoting a
+name, a query another module composed, and a record as one row of a table.
+
+Values always travel as bound parameters (`?`, or `$name` with a dict); only identifiers
+(table and column names haowu itself defines) are put into SQL text, through `quote`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import duckdb
+    import polars as pl
+
+__all__ = [
+    "Query",
+    "quote",
+    "run",
+]
+
+Params = Sequence[Any] | Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Query:
+    """A query composed outside the store (the grading model's, the commission split's) that
+    the store runs as a subquery: its text holds no values, only `$name` parameters, whose
+    values are `params`. The store binds its own values by name next to them."""
+
+    sql: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+
+def quote(name: str) -> str:
+    """An identifier (a table or column name) as SQL: "name", inner quotes doubled."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def run(con: duckdb.DuckDBPyConnection, sql: str, params: Params | None = None) -> None:
+    """Execute a statement whose result is not needed, and finish it: DuckDB 2 refuses the
+    next statement on a connection while a result is unread."""
+    (con.execute(sql) if params is None else con.execute(sql, params)).fetchall()
+
+
+def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: Params | None = None) -> Any:
+    """The first column of the first row of a query."""
+    result = con.execute(sql) if params is None else con.execute(sql, params)
+    return result.fetchall()[0][0]
+
+
+def frame(con: duckdb.DuckDBPyConnection, sql: str, params: Params) -> pl.DataFrame:
+    """A query's whole result as a Polars frame (the same call on DuckDB 1.5 and 2.x)."""
+    return con.sql(sql, params=params).pl()
+
+
+def one_record(con: duckdb.DuckDBPyConnection, sql: str, params: Params) -> dict[str, Any] | None:
+    """The first row of a query as a dict by column name; None when there is none."""
+    result = con.execute(sql, params)
+    names, rows = [d[0] for d in result.description], result.fetchall()
+    return dict(zip(names, rows[0], strict=True)) if rows else None
+
+
+def insert_record(con: duckdb.DuckDBPyConnection, table: str, record: Mapping[str, Any]) -> None:
+    """One row into `table`, its columns named by the record's keys."""
+    names = ", ".join(quote(name) for name in record)
+    marks = ", ".join("?" for _ in record)
+    run(con, f"INSERT INTO {quote(table)} ({names}) VALUES ({marks})", list(record.values()))
+
+
+def database_path(con: duckdb.DuckDBPyConnection) -> str:
+    """The file open on `con`, for messages (asked only when something went wrong)."""
+    import duckdb
+
+    try:
+        rows = con.execute(
+            "SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
+        ).fetchall()
+    except duckdb.Error:
+        return "the database"
+    return rows[0][0] if rows and rows[0][0] else "the database"

@@ -1,0 +1,217 @@
+"""The upsert engine: an import's parsed rows into their table by key, with the history of the
+fields whose changes are kept, in slices so that a million stored rows never sit in memory at
+once.
+
+The store knows the table it writes as plain data (`UpsertTarget`): which sheet it is, the
+ingest layer decides (`ingest.columns.Kind.target`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from haowu_cli.store.sql import insert_record, quote, run, scalar
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from typing import Any
+
+    import duckdb
+    import polars as pl
+
+__all__ = [
+    "ImportCounts",
+    "UpsertColumn",
+    "UpsertTarget",
+    "apply_rows",
+    "next_import_id",
+    "record_import",
+]
+
+UPSERT_SLICE_ROWS = 250_000  # rows compared with the stored ones at a time
+
+
+@dataclass(frozen=True)
+class UpsertColumn:
+    """One field an import may carry: its name in the incoming frame, the stored column, the
+    SQL that turns the staged value into the stored one (`{}`: the incoming column)."""
+
+    name: str
+    column: str
+    stored: str = "{}"
+
+
+@dataclass(frozen=True)
+class UpsertTarget:
+    """A table an import writes: keyed by `key`, owned by the merchant in `owner` (a row never
+    changes owner through an import), with the changes of the `tracked` columns (by name)
+    going to `history_table`."""
+
+    table: str
+    key: str
+    columns: tuple[UpsertColumn, ...]
+    owner: str | None = None
+    tracked: tuple[str, ...] = ()
+    history_table: str = ""
+
+
+@dataclass(frozen=True)
+class ImportCounts:
+    inserted: int
+    updated: int
+    unchanged: int
+    conflicts: list[tuple[int, str, str]]  # (row, key, owner in the database)
+
+
+def apply_rows(
+    con: duckdb.DuckDBPyConnection,
+    target: UpsertTarget,
+    rows: pl.DataFrame,
+    *,
+    import_id: int,
+) -> ImportCounts:
+    """Upsert parsed rows into the target's table by its key; keep history of tracked fields.
+
+    `rows` holds `_row`, the key, and the staged values of the fields the sheet had. Fields
+    the sheet did not have keep their stored values. A row whose key belongs to another owner
+    (merchant) in the database is not applied: it comes back in `conflicts`, since a product
+    never changes merchant through an import. Call inside a transaction.
+    """
+    present = [c for c in target.columns if c.name in rows.columns]
+    # The sheet's values as they are stored, read straight from the Polars frame (Arrow).
+    stored = [f"{c.stored.format(quote(c.name))} AS {quote(c.column)}" for c in present]
+    if "extra" in rows.columns:
+        stored.append("extra")
+    con.register("incoming_frame", rows)
+    run(
+        con,
+        f"CREATE OR REPLACE TEMP VIEW incoming AS SELECT _row, {', '.join(stored)} "
+        "FROM incoming_frame",
+    )
+    try:
+        return _apply_incoming(con, target, present, import_id, "extra" in rows.columns)
+    finally:
+        run(con, "DROP VIEW IF EXISTS incoming")
+        con.unregister("incoming_frame")
+
+
+def _apply_incoming(
+    con: duckdb.DuckDBPyConnection,
+    target: UpsertTarget,
+    present: list[UpsertColumn],
+    import_id: int,
+    has_extra: bool,
+) -> ImportCounts:
+    table, key = quote(target.table), quote(target.key)
+    conflicts: list[tuple[int, str, str]] = []
+    if target.owner and any(c.name == target.owner for c in present):
+        owner = quote(target.owner)
+        conflicts = con.execute(
+            f"SELECT s._row, s.{key}, t.{owner} FROM incoming s JOIN {table} t USING ({key}) "
+            f"WHERE t.{owner} <> s.{owner} ORDER BY s._row"
+        ).fetchall()
+    run(con, f"CREATE OR REPLACE TEMP TABLE conflicting ({key} VARCHAR)")
+    if conflicts:
+        con.executemany("INSERT INTO conflicting VALUES (?)", [[k] for _, k, _ in conflicts])
+    applicable = f"s.{key} NOT IN (SELECT {key} FROM conflicting)"
+
+    value_columns = [quote(c.column) for c in present if c.name != target.key]
+    if has_extra:
+        value_columns.append("extra")
+    by_name = {c.name: c for c in present}
+    tracked = [by_name[name] for name in target.tracked if name in by_name]
+    total = scalar(con, "SELECT count(*) FROM incoming")
+    # Comparing every column of a million stored rows at once holds them all in memory;
+    # slices by key hash keep that to a quarter million rows. New rows need no slicing.
+    matched = scalar(con, f"SELECT count(*) FROM incoming s SEMI JOIN {table} t USING ({key})")
+    slices = max(1, -(-matched // UPSERT_SLICE_ROWS))
+    columns = [quote(c.column) for c in present] + (["extra"] if has_extra else [])
+    updated = inserted = 0
+    for part in range(slices):
+        params: dict[str, Any] = {"import_id": import_id}
+        in_slice, stored = "TRUE", table
+        if slices > 1:
+            in_slice = f"hash(s.{key}) % $slices = $part"
+            stored = f"(SELECT * FROM {table} WHERE hash({key}) % $slices = $part)"
+            params |= {"slices": slices, "part": part}
+        updated += _update_changed(
+            con,
+            target,
+            value_columns,
+            tracked,
+            stored=stored,
+            where=f"{in_slice} AND {applicable}",
+            params=params,
+        )
+        inserted += scalar(
+            con,
+            f"INSERT INTO {table} ({', '.join(columns)}, created_import_id, updated_import_id) "
+            f"SELECT {', '.join('s.' + c for c in columns)}, $import_id, $import_id "
+            f"FROM incoming s ANTI JOIN {stored} t USING ({key}) WHERE {in_slice}",
+            params,
+        )
+    run(con, "DROP TABLE conflicting")
+    return ImportCounts(
+        inserted=inserted,
+        updated=updated,
+        unchanged=total - inserted - updated - len(conflicts),
+        conflicts=conflicts,
+    )
+
+
+def _update_changed(
+    con: duckdb.DuckDBPyConnection,
+    target: UpsertTarget,
+    value_columns: list[str],
+    tracked: list[UpsertColumn],
+    *,
+    stored: str,
+    where: str,
+    params: Mapping[str, Any],
+) -> int:
+    """Update the stored rows (of the `stored` slice) whose values differ from the incoming
+    ones (among `where`), recording the changes of tracked fields first. Returns how many
+    rows changed. `params` holds `import_id` and the slice's parameters."""
+    table, key = quote(target.table), quote(target.key)
+    slice_params = {k: v for k, v in params.items() if k != "import_id"}
+    differs = " OR ".join(f"s.{c} IS DISTINCT FROM t.{c}" for c in value_columns) or "FALSE"
+    run(
+        con,
+        f"CREATE OR REPLACE TEMP TABLE changed AS SELECT s.* FROM incoming s "
+        f"JOIN {stored} t USING ({key}) WHERE ({differs}) AND {where}",
+        slice_params or None,
+    )
+    updated: int = scalar(con, "SELECT count(*) FROM changed")
+    if updated and tracked:
+        history = " UNION ALL ".join(
+            f"SELECT $import_id, s.{key}, $field_{i}, CAST(t.{quote(c.column)} AS VARCHAR), "
+            f"CAST(s.{quote(c.column)} AS VARCHAR) FROM changed s JOIN {table} t "
+            f"USING ({key}) WHERE s.{quote(c.column)} IS DISTINCT FROM t.{quote(c.column)}"
+            for i, c in enumerate(tracked)
+        )
+        fields = {f"field_{i}": c.name for i, c in enumerate(tracked)}
+        run(
+            con,
+            f"INSERT INTO {quote(target.history_table)} {history}",
+            {"import_id": params["import_id"], **fields},
+        )
+    if updated:
+        assignments = ", ".join(f"{c} = s.{c}" for c in value_columns)
+        run(
+            con,
+            f"UPDATE {table} t SET {assignments}, updated_import_id = $import_id "
+            f"FROM changed s WHERE t.{key} = s.{key}",
+            {"import_id": params["import_id"]},
+        )
+    run(con, "DROP TABLE changed")
+    return updated
+
+
+def next_import_id(con: duckdb.DuckDBPyConnection) -> int:
+    id_: int = scalar(con, "SELECT nextval('import_id_seq')")
+    return id_
+
+
+def record_import(con: duckdb.DuckDBPyConnection, record: Mapping[str, Any]) -> None:
+    insert_record(con, "imports", record)
