@@ -29,6 +29,9 @@ from haowu_cli.config import resolve_config_dir
 from haowu_cli.errors import ExitCode, HaowuError
 from haowu_cli.render import Output
 from haowu_cli.store import DEFAULT_LOCK_TIMEOUT
+from haowu_cli.typer_values import install as parse_values_without_pydantic
+
+parse_values_without_pydantic()
 
 app = typer.Typer(
     name="haowu",
