@@ -4,8 +4,6 @@
 code (`errors.ExitCode`); the commands themselves only parse, call the core and print.
 """
 
-from __future__ import annotations
-
 import os
 import sys
 from pathlib import Path
