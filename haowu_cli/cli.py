@@ -4,8 +4,6 @@
 code (`errors.ExitCode`); the commands themselves only parse, call the core and print.
 """
 
-from __future__ import annotations
-
 import os
 import sys
 from pathlib import Path
@@ -29,6 +27,9 @@ from haowu_cli.config import resolve_config_dir
 from haowu_cli.errors import ExitCode, HaowuError, is_interrupt
 from haowu_cli.render import Output
 from haowu_cli.store import DEFAULT_LOCK_TIMEOUT
+from haowu_cli.typer_values import install as parse_values_without_pydantic
+
+parse_values_without_pydantic()
 
 app = typer.Typer(
     name="haowu",

@@ -1,7 +1,5 @@
 """`haowu commission`: who gets what, from the ledger; `haowu export ledger|orders`."""
 
-from __future__ import annotations
-
 import datetime as dt
 from enum import StrEnum
 from typing import Annotated

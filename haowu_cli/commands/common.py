@@ -1,7 +1,5 @@
 """What every command shares: the global options, resolved once, and shared option types."""
 
-from __future__ import annotations
-
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated

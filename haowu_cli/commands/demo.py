@@ -1,7 +1,5 @@
 """`haowu demo`: every step haowu has, run on the bundled sample sheets in a fresh database."""
 
-from __future__ import annotations
-
 import datetime as dt
 import tempfile
 from pathlib import Path

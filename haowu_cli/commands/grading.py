@@ -1,7 +1,5 @@
 """`haowu grade`: nightly grading, `grade explain` and `grade changes`."""
 
-from __future__ import annotations
-
 import datetime as dt
 from enum import StrEnum
 from pathlib import Path

@@ -1,7 +1,5 @@
 """`haowu import`: sheets into the database, with a summary per file."""
 
-from __future__ import annotations
-
 from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import StrEnum

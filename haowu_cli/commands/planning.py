@@ -1,7 +1,5 @@
 """`haowu plan-session`, `haowu sessions [show ID]` and `haowu export run-sheet ID`."""
 
-from __future__ import annotations
-
 import datetime as dt
 import json
 from pathlib import Path

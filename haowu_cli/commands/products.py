@@ -1,7 +1,5 @@
 """`haowu products` and `haowu export products`: what is in the database, for people and files."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

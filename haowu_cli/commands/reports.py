@@ -1,8 +1,6 @@
 """`haowu report session|merchants|grades`: reports to review and share, in the terminal, as
 CSV or JSON, and as one self-contained HTML page (`--html FILE`)."""
 
-from __future__ import annotations
-
 import datetime as dt
 from pathlib import Path
 from typing import Annotated

@@ -1,0 +1,108 @@
+"""Benchmark haowu's start-up: read commands on a tiny database against importing DuckDB and
+Polars.
+
+    python benchmarks/bench_startup.py [--repeat 9]
+
+Fills a fresh database with `haowu demo` (the bundled sample sheets: 49 products, 5 anchors,
+3,306 orders, a plan), then times, in the same run and in turns, each a whole process from
+start to exit:
+  baseline                  `python -c "import duckdb, polars"`: the least a command that
+                            reads the database into a frame can cost
+  --help                    `haowu --help`
+  anchors --format csv      the cheapest read command
+  products --limit 1        a table drawn with Rich
+  commission                the ledger summed by party
+  sessions                  the saved plans
+and prints each median with its ratio to the baseline and its peak memory (the largest of the
+runs). The goal (issue 18) is a read command within 1.5 × the baseline.
+
+Python may keep its compiled bytecode (`__pycache__`), as it does in every installed package:
+`pip install` compiles it. A first, untimed round writes it for haowu when haowu is installed
+from a checkout (`pip install -e`), so that an environment with PYTHONDONTWRITEBYTECODE set
+does not time the compiling of haowu's own modules on every run (about 0.03–0.06 s here).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from harness import timed  # noqa: E402
+
+
+def haowu_command() -> list[str]:
+    """The installed `haowu` script next to this Python, as a user runs it; else the module."""
+    script = Path(sys.executable).parent / "haowu"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "haowu_cli"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=9)
+    args = parser.parse_args()
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+    started = time.perf_counter()
+    haowu = haowu_command()
+    with tempfile.TemporaryDirectory(prefix="haowu-bench-") as tmp:
+        db = Path(tmp) / "tiny.duckdb"
+        subprocess.run(
+            [*haowu, "--quiet", "demo", "--db", str(db)],
+            check=True,
+            cwd=tmp,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        on = [*haowu, "--quiet", "--db", str(db)]
+        commands = {
+            "baseline: python -c 'import duckdb, polars'": [
+                sys.executable,
+                "-c",
+                "import duckdb, polars",
+            ],
+            "haowu --help": [*haowu, "--help"],
+            "haowu anchors --format csv": [*on, "anchors", "--format", "csv"],
+            "haowu products --limit 1": [*on, "products", "--limit", "1"],
+            "haowu commission": [*on, "commission"],
+            "haowu sessions": [*on, "sessions"],
+        }
+        runs: dict[str, list[tuple[float, int]]] = {name: [] for name in commands}
+        cwd = os.getcwd()
+        os.chdir(tmp)  # no ./configs here: the packaged settings, as on a fresh install
+        try:
+            for command in commands.values():  # untimed: bytecode written, files cached
+                timed(command)
+            for _ in range(args.repeat):
+                for name, command in commands.items():
+                    runs[name].append(timed(command))
+        finally:
+            os.chdir(cwd)
+
+    print(
+        f"tiny database (haowu demo); median of {args.repeat} runs, {os.cpu_count()} cores; "
+        "each a whole process"
+    )
+    print("| run | seconds | ÷ baseline | spread (min–max s) | peak memory |")
+    print("|---|---|---|---|---|")
+    base = statistics.median(s for s, _ in next(iter(runs.values())))
+    for name, samples in runs.items():
+        seconds = [s for s, _ in samples]
+        median = statistics.median(seconds)
+        memory = max(m for _, m in samples)
+        print(
+            f"| {name} | {median:.3f} | {median / base:.2f} "
+            f"| {min(seconds):.3f}–{max(seconds):.3f} | {memory} MiB |"
+        )
+    print(f"whole benchmark {time.perf_counter() - started:.0f} s")
+
+
+if __name__ == "__main__":
+    main()
