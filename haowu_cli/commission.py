@@ -19,7 +19,7 @@ from pathlib import Path
 
 import polars as pl
 
-from haowu_cli.config import load_config_file, number, unknown_keys, whole
+from haowu_cli.config import load_config_file, number, top_level, unknown_keys, whole
 from haowu_cli.errors import ConfigError
 from haowu_cli.formats import percent_ppm, yuan
 from haowu_cli.store.ledger import ALL_ORDERS, OrderSelection
@@ -61,10 +61,7 @@ def load_rules(config_dir: Path) -> CommissionRules:
     """`commission.yaml`, checked; every problem reported at once."""
     doc = load_config_file(config_dir, COMMISSION_FILE)
     problems: list[str] = []
-    data = doc.data if isinstance(doc.data, dict) else {}
-    if not isinstance(doc.data, dict):
-        problems.append(f"{doc.where()}: expected platform_cut, technical_fee, settlement")
-    unknown_keys(doc, data, (), {"platform_cut", "technical_fee", "settlement"}, problems)
+    data = top_level(doc, {"platform_cut", "technical_fee", "settlement"}, problems)
 
     def ppm(path: tuple, value) -> int:
         rate = number(doc, path, value, problems, low=0, high=1, what="a fraction from 0 to 1")

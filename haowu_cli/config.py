@@ -152,6 +152,16 @@ def _record_lines(node: yaml.Node, prefix: tuple[str, ...], lines: dict) -> None
 # --- checking a loaded file: each helper appends "file:line key: problem" to `problems` -------
 
 
+def top_level(doc: ConfigDoc, known: set, problems: list) -> dict:
+    """The file's top-level mapping (empty when it is not one, with the problem noted), its
+    unknown keys noted too."""
+    if not isinstance(doc.data, dict):
+        problems.append(f"{doc.where()}: expected a mapping with {', '.join(sorted(known))}")
+        return {}
+    unknown_keys(doc, doc.data, (), known, problems)
+    return doc.data
+
+
 def unknown_keys(doc: ConfigDoc, data: dict, path: tuple, known: set, problems: list) -> None:
     for key in data:
         if key not in known:

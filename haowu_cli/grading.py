@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from haowu_cli.config import ConfigDoc, load_config_file, number, unknown_keys
+from haowu_cli.config import ConfigDoc, load_config_file, number, top_level, unknown_keys
 from haowu_cli.errors import ConfigError
 from haowu_cli.store.sql import Query
 
@@ -124,12 +124,7 @@ def load_model(config_dir: Path) -> GradingModel:
     """The grading model from `grading.yaml`, checked; every problem reported at once."""
     doc = load_config_file(config_dir, GRADING_FILE)
     problems: list[str] = []
-    data = doc.data if isinstance(doc.data, dict) else {}
-    if not isinstance(doc.data, dict):
-        problems.append(
-            f"{doc.where()}: expected a mapping with new_product_days, dimensions, levels"
-        )
-    unknown_keys(doc, data, (), {"new_product_days", "dimensions", "levels"}, problems)
+    data = top_level(doc, {"new_product_days", "dimensions", "levels"}, problems)
     days = data.get("new_product_days", 14)
     if not isinstance(days, int) or isinstance(days, bool) or not 0 <= days <= 3650:
         problems.append(

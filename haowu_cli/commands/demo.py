@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from haowu_cli import dates
 from haowu_cli.commands.common import app_context
 from haowu_cli.commands.grading import show_distribution, show_explanation
 from haowu_cli.commands.importing import print_report
@@ -77,7 +78,7 @@ def demo_command(
     )
     # The sample orders were received up to 5 December 2026: import them as of that day at
     # least, or the import's future-date check would refuse them.
-    options = ImportOptions(rejects_path=work, today=max(dt.date.today(), dt.date(2026, 12, 5)))
+    options = ImportOptions(rejects_path=work, today=max(dates.today(), dt.date(2026, 12, 5)))
     reports = import_files(store, samples, load_kind("products", app.config_dir), options)
     reports += import_files(store, anchors, load_kind("anchors", app.config_dir), options)
     for report in reports:
@@ -128,7 +129,7 @@ def demo_command(
     for report in import_files(store, orders, load_kind("orders", app.config_dir), options):
         print_report(out, report)
     # Past the settlement dates of the sample orders (received 3–5 December).
-    as_of = max(dt.date.today(), dt.date(2026, 12, 31))
+    as_of = max(dates.today(), dt.date(2026, 12, 31))
     split = commission_report(store, by="party", as_of=as_of, filters={})
     out.emit(split.table, OutputFormat.table, PARTY_COLUMNS, title=split.title)
     out.print_line(split.check)

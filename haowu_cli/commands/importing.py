@@ -62,9 +62,10 @@ def import_command(
     Each file is one transaction: it is either fully in or fully out. Bad rows are rejected
     with file, row, column, value and reason, and the rest of the file is imported.
     """
+    from haowu_cli import dates
     from haowu_cli.ingest.columns import load_kind
     from haowu_cli.ingest.pipeline import ImportOptions, ImportRun, import_files
-    from haowu_cli.ingest.rules import import_day, load_import_rules
+    from haowu_cli.ingest.rules import load_import_rules
 
     app = app_context(ctx)
     if rejects is not None and len(files) > 1 and not rejects.is_dir():
@@ -88,7 +89,7 @@ def import_command(
         dry_run=dry_run,
         rejects_path=rejects,
         config_dir=app.config_dir,
-        today=import_day(),
+        today=dates.today(),
     )
     run = ImportRun()
     try:

@@ -18,11 +18,12 @@ from pathlib import Path
 
 import polars as pl
 
+from haowu_cli import dates
 from haowu_cli import store as db
 from haowu_cli.errors import HaowuError, InputFileError, UnusableDatabase, is_interrupt
 from haowu_cli.ingest import values
 from haowu_cli.ingest.columns import MONEY, Field, Kind, normalise_header
-from haowu_cli.ingest.rules import ImportRules, import_day, label_form, load_import_rules
+from haowu_cli.ingest.rules import ImportRules, label_form, load_import_rules
 from haowu_cli.ingest.sources import OVERFLOW, RawTable, read_table
 
 REJECT_COLUMNS = ["file", "row", "column", "value", "reason"]
@@ -38,7 +39,7 @@ class ImportOptions:
     dry_run: bool = False
     rejects_path: Path | None = None  # None: next to the input file
     config_dir: Path | None = None  # where commission.yaml, imports.yaml are (None: packaged)
-    today: date | None = None  # the day of the import (None: `rules.import_day()`)
+    today: date | None = None  # the day of the import (None: `dates.today()`)
 
 
 @dataclass
@@ -202,7 +203,7 @@ def import_file(
     started_at = datetime.now()
     hooks = kind.hooks(_config_dir(options)) if kind.hooks else None
     import_rules = load_import_rules(_config_dir(options))
-    today = options.today or import_day()
+    today = options.today or dates.today()
     stage(path, "reading")
     raw = read_table(
         path, kind.aliases.__contains__, encoding=options.encoding, sheet=options.sheet
@@ -381,7 +382,7 @@ def plan_sheet(
         skipped=skipped,
         refused=refused,
         rules=rules,
-        today=today or import_day(),
+        today=today or dates.today(),
         totals=totals,
         cleaned_ids=cleaned_ids,
         cleaned_id_rows=cleaned_id_rows,

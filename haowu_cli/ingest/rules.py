@@ -1,23 +1,18 @@
 """The rules of `configs/imports.yaml`: the largest amount a sheet may hold, the dates it may
-hold, and the labels of a totals row; and the day of the import.
-
-`HAOWU_TODAY=YYYY-MM-DD` sets the day of the import. It is for tests (so that "after today"
-stays the same from one day to the next), not for everyday use.
+hold, and the labels of a totals row. The day of the import is `dates.today()`.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from haowu_cli.config import load_config_file, unknown_keys, whole
-from haowu_cli.errors import ConfigError, UsageError
+from haowu_cli.config import load_config_file, top_level, unknown_keys, whole
+from haowu_cli.errors import ConfigError
 
 IMPORTS_FILE = "imports.yaml"
-TODAY_VARIABLE = "HAOWU_TODAY"
 # The split multiplies fen by parts per million (up to 1,000,000 + the pay-later extra) and
 # BIGINT holds 9.2 × 10^18: a cap of ¥10^10 (10^12 fen) leaves it 9× headroom.
 HIGHEST_AMOUNT_CAP_YUAN = 10_000_000_000
@@ -46,28 +41,11 @@ def label_form(text: str) -> str:
     return "".join(folded.split()).rstrip(":")
 
 
-def import_day() -> dt.date:
-    """The day of the import: today, or `HAOWU_TODAY` (for tests)."""
-    given = os.environ.get(TODAY_VARIABLE)
-    if not given:
-        return dt.date.today()
-    try:
-        return dt.date.fromisoformat(given)
-    except ValueError:
-        raise UsageError(
-            f"{TODAY_VARIABLE}={given!r} is not a date (YYYY-MM-DD)",
-            hint=f"{TODAY_VARIABLE} is for tests; unset it to import as of today",
-        ) from None
-
-
 def load_import_rules(config_dir: Path) -> ImportRules:
     """`imports.yaml`, checked; every problem reported at once, with file, line and key."""
     doc = load_config_file(config_dir, IMPORTS_FILE)
     problems: list[str] = []
-    data = doc.data if isinstance(doc.data, dict) else {}
-    if not isinstance(doc.data, dict):
-        problems.append(f"{doc.where()}: expected amount_max_yuan, dates, totals_labels")
-    unknown_keys(doc, data, (), {"amount_max_yuan", "dates", "totals_labels"}, problems)
+    data = top_level(doc, {"amount_max_yuan", "dates", "totals_labels"}, problems)
     cap = whole(
         doc,
         ("amount_max_yuan",),

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from haowu_cli.commission import load_rules as load_commission_rules
-from haowu_cli.config import ConfigDoc, load_config_file, number, unknown_keys, whole
+from haowu_cli.config import ConfigDoc, load_config_file, number, top_level, unknown_keys, whole
 from haowu_cli.errors import ConfigError
 
 SESSION_FILE = "session.yaml"
@@ -70,11 +70,7 @@ class SessionRules:
 def load_rules(config_dir: Path) -> SessionRules:
     doc = load_config_file(config_dir, SESSION_FILE)
     problems: list[str] = []
-    data = doc.data if isinstance(doc.data, dict) else {}
-    known = {"defaults", "roles", "expected_sales", "sequence"}
-    if not isinstance(doc.data, dict):
-        problems.append(f"{doc.where()}: expected a mapping with {', '.join(sorted(known))}")
-    unknown_keys(doc, data, (), known, problems)
+    data = top_level(doc, {"defaults", "roles", "expected_sales", "sequence"}, problems)
     defaults = data.get("defaults") or {}
     if not isinstance(defaults, dict):
         problems.append(f"{doc.where('defaults')}: expected a mapping of brief keys")

@@ -11,7 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from haowu_cli.commission import PPM
-from haowu_cli.config import load_config_file, number, unknown_keys, whole
+from haowu_cli.config import load_config_file, number, top_level, unknown_keys, whole
 from haowu_cli.errors import ConfigError
 from haowu_cli.formats import fen_text
 
@@ -39,10 +39,7 @@ class ReportRules:
 def load_report_rules(config_dir: Path) -> ReportRules:
     doc = load_config_file(config_dir, REPORTS_FILE)
     problems: list[str] = []
-    data = doc.data if isinstance(doc.data, dict) else {}
-    if not isinstance(doc.data, dict):
-        problems.append(f"{doc.where()}: expected session and merchants")
-    unknown_keys(doc, data, (), {"session", "merchants"}, problems)
+    data = top_level(doc, {"session", "merchants"}, problems)
 
     def section(*path: str) -> dict:
         value = data
