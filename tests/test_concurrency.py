@@ -8,6 +8,7 @@ import csv
 import io
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 from haowu_cli.store import Store
@@ -18,14 +19,37 @@ ROWS = 400
 MERCHANTS = [f"M{i}" for i in range(1, 9)]
 
 
-def haowu(database: Path, *args: str) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, "-m", "haowu_cli", "--db", str(database), "--lock-timeout", "300", *args],
-        cwd=REPO,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+class Run:
+    """A running `haowu` whose stdout and stderr go to files, never to pipes: a reader's CSV
+    is larger than a pipe's buffer, and a child blocked on a full pipe never exits."""
+
+    def __init__(self, database: Path, args: tuple[str, ...]) -> None:
+        self._out = tempfile.TemporaryFile(mode="w+", encoding="utf-8")
+        self._err = tempfile.TemporaryFile(mode="w+", encoding="utf-8")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "haowu_cli", "--db", str(database), "--lock-timeout", "300"]
+            + list(args),
+            cwd=REPO,
+            stdout=self._out,
+            stderr=self._err,
+        )
+
+    def wait(self, timeout: float) -> int:
+        return self.process.wait(timeout=timeout)
+
+    @property
+    def stdout(self) -> str:
+        self._out.seek(0)
+        return self._out.read()
+
+    @property
+    def stderr(self) -> str:
+        self._err.seek(0)
+        return self._err.read()
+
+
+def haowu(database: Path, *args: str) -> Run:
+    return Run(database, args)
 
 
 def test_eight_imports_a_grading_run_and_readers_at_once(tmp_path):
@@ -62,12 +86,12 @@ def test_eight_imports_a_grading_run_and_readers_at_once(tmp_path):
     readers = [haowu(database, "products", "--format", "csv") for _ in range(2)]
     # A commission report too: it exits 1 if it ever saw parts that do not add up.
     reports = [haowu(database, "commission", "--by", "merchant", "--format", "csv")]
-    results = [(p.wait(timeout=600), p.stderr.read()) for p in processes + readers + reports]
+    results = [(p.wait(timeout=600), p.stderr) for p in processes + readers + reports]
     assert [code for code, _ in results] == [0] * len(results), results
     assert meddling.wait(timeout=600) == 3  # its rows of M0's products are refused
 
     for reader in readers:  # each file is one transaction: a reader sees all of it or none
-        seen = list(csv.DictReader(io.StringIO(reader.stdout.read())))
+        seen = list(csv.DictReader(io.StringIO(reader.stdout)))
         per_merchant = {m: sum(r["merchant_id"] == m for r in seen) for m in MERCHANTS}
         assert set(per_merchant.values()) <= {0, ROWS}, per_merchant
     with Store(database).read() as con:
