@@ -11,3 +11,9 @@ def _(message: str) -> str:
 
 def ngettext(singular: str, plural: str, count: int) -> str:
     return singular if count == 1 else plural
+
+
+def N_(message: str) -> str:
+    """Marks a string for extraction without translating it: for module-level constants,
+    which are translated with `_` where they are shown (the language is chosen at run time)."""
+    return message
