@@ -24,8 +24,8 @@ class Run:
     is larger than a pipe's buffer, and a child blocked on a full pipe never exits."""
 
     def __init__(self, database: Path, args: tuple[str, ...]) -> None:
-        self._out = tempfile.TemporaryFile(mode="w+", encoding="utf-8")
-        self._err = tempfile.TemporaryFile(mode="w+", encoding="utf-8")
+        self._out = tempfile.TemporaryFile(mode="w+", encoding="utf-8")  # noqa: SIM115 (lives as long as the run)
+        self._err = tempfile.TemporaryFile(mode="w+", encoding="utf-8")  # noqa: SIM115
         self.process = subprocess.Popen(
             [sys.executable, "-m", "haowu_cli", "--db", str(database), "--lock-timeout", "300"]
             + list(args),
