@@ -678,3 +678,64 @@ def test_a_future_grade_is_not_the_latest_until_its_day(store, model):
     assert grades_report(store, future, today=AS_OF).as_json()["figures"]["as_of"] == str(future)
     with pytest.raises(HaowuError, match=r"no grades dated today \(2026-11-01\) or earlier"):
         grades_report(store, None, today=dt.date(2026, 11, 1))
+
+
+# --- history does not grow the search for the latest grade -------------------------------------
+
+UNBOUNDED_LATEST = (
+    "SELECT product_id, arg_max(level, as_of) AS level, arg_max(total, as_of) AS total_score "
+    "FROM grades WHERE as_of <= ? GROUP BY product_id"
+)
+UNBOUNDED_PREVIOUS = (
+    "SELECT product_id, max(as_of), arg_max(level, as_of) FROM grades WHERE as_of < ? "
+    "GROUP BY product_id"
+)
+BOUNDED_PREVIOUS = (
+    "SELECT product_id, max(as_of), arg_max(level, as_of) FROM grades WHERE as_of < $day "
+    f"AND as_of >= {db.grade_floor('$day', before=True)} GROUP BY product_id"
+)
+steps = st.lists(
+    st.tuples(
+        st.sampled_from(["import", "full", "merchant"]),
+        st.integers(0, 9),  # the grading day (or the new product's merchant)
+        st.integers(0, 5),  # the level given
+    ),
+    max_size=14,
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(steps)
+def test_the_latest_and_previous_grades_look_only_at_the_history_that_can_hold_them(ops):
+    """Gradings in any order (full ones, one merchant's, backfills of earlier dates, re-runs
+    of a date) with products arriving between them: the bounded searches give what a search
+    of the whole history gives."""
+    con = memory_db([product("P0")])
+    day0 = dt.date(2026, 11, 1)
+    count, run_id = 1, 0
+    for op, n, level in ops:
+        if op == "import":
+            insert(con, [product(f"P{count}", merchant_id=f"M{n % 3}")])
+            count += 1
+            continue
+        run_id += 1
+        as_of, merchant = day0 + dt.timedelta(days=n), None if op == "full" else f"M{level % 3}"
+        graded = "SELECT product_id FROM products WHERE ? IS NULL OR merchant_id = ?"
+        con.execute(
+            f"DELETE FROM grades WHERE as_of = ? AND product_id IN ({graded})",
+            [as_of, merchant, merchant],
+        )
+        con.execute(
+            f"INSERT INTO grades SELECT ?, product_id, ?, 0, 0, 0, 0, 0, ?, ? FROM ({graded})",
+            [as_of, run_id, level * 10 + run_id % 7, f"L{level}", merchant, merchant],
+        )
+        con.execute(
+            "INSERT INTO grade_runs VALUES (?, ?, ?, 'x', now(), now(), 0, '{}', 0, 0)",
+            [run_id, as_of, merchant],
+        )
+    for offset in range(-1, 12):
+        day = day0 + dt.timedelta(days=offset)
+        got = con.execute(f"{db.LATEST_GRADES} ORDER BY 1", [day, day]).fetchall()
+        assert got == con.execute(f"{UNBOUNDED_LATEST} ORDER BY 1", [day]).fetchall()
+        got = con.execute(f"{BOUNDED_PREVIOUS} ORDER BY 1", {"day": day}).fetchall()
+        assert got == con.execute(f"{UNBOUNDED_PREVIOUS} ORDER BY 1", [day]).fetchall()

@@ -19,6 +19,9 @@ if TYPE_CHECKING:
 __all__ = [
     "best_graded_product",
     "grade_detail",
+    "LATEST_GRADES",
+    "grade_floor",
+    "latest_grades_params",
     "level_changes",
     "next_grade_run_id",
     "product_grade",
@@ -26,13 +29,41 @@ __all__ = [
     "save_grades",
 ]
 
-# Each product's latest grade that is not in the future (`?`: today). A grade dated ahead
-# (`haowu grade --as-of` a later day with --allow-future) waits for its day, so a database
-# that holds one lists, exports, plans and reports by today's grades all the same.
+
+def grade_floor(day: str, *, before: bool = False) -> str:
+    """SQL for the earliest date a search for each product's latest grade on or before `day`
+    (strictly before, with `before`) needs to look at: history older than it cannot hold
+    anyone's latest grade, so the search does not grow with the nights of history.
+
+    That date is the latest full grading (every product, not one merchant's) in range that no
+    later-run grading dated before it followed: such a run graded every product that had been
+    graded before it (products are never deleted), so each of them has a grade on that date or
+    after. A backfill (`grade --as-of` an earlier date, run later) moves the floor below it.
+    `day` is a SQL expression; DATE '0001-01-01' (look at everything) when there is none."""
+    compare = "<" if before else "<="
+    return (
+        "coalesce((SELECT max(r.as_of) FROM grade_runs r "
+        f"WHERE r.merchant_id IS NULL AND r.as_of {compare} {day} "
+        "AND NOT EXISTS (SELECT 1 FROM grade_runs later "
+        "WHERE later.run_id > r.run_id AND later.as_of < r.as_of)), DATE '0001-01-01')"
+    )
+
+
+# Each product's latest grade that is not in the future (both `?`: today, as
+# `latest_grades_params` gives them). A grade dated ahead (`haowu grade --as-of` a later day
+# with --allow-future) waits for its day, so a database that holds one lists, exports, plans
+# and reports by today's grades all the same. (Today is given twice, not joined in once: the
+# floor must be a constant subquery for DuckDB to filter the history before aggregating it.)
 LATEST_GRADES = (
     "SELECT product_id, arg_max(level, as_of) AS level, arg_max(total, as_of) AS total_score "
-    "FROM grades WHERE as_of <= ? GROUP BY product_id"
+    f"FROM grades WHERE as_of <= ? AND as_of >= {grade_floor('?')} GROUP BY product_id"
 )
+
+
+def latest_grades_params(today: date | None) -> list[date]:
+    """The parameters of `LATEST_GRADES`: today (default `dates.today()`), once per `?`."""
+    day = grade_day(today)
+    return [day, day]
 
 
 def grade_day(today: date | None) -> date:
@@ -85,8 +116,9 @@ def save_grades(
         "SELECT count(*) FILTER (WHERE g.level > p.level), "
         "count(*) FILTER (WHERE g.level < p.level) "
         "FROM grades g JOIN (SELECT product_id, arg_max(level, as_of) AS level FROM grades "
-        "WHERE as_of < ? GROUP BY product_id) p USING (product_id) WHERE g.run_id = ?",
-        [as_of, run_id],
+        f"WHERE as_of < $day AND as_of >= {grade_floor('$day', before=True)} "
+        "GROUP BY product_id) p USING (product_id) WHERE g.run_id = $run_id",
+        {"day": as_of, "run_id": run_id},
     ).fetchall()[0]
     return counts, up, down, previous
 

@@ -7,7 +7,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from haowu_cli.store.connection import transaction
-from haowu_cli.store.grades import LATEST_GRADES, grade_day
+from haowu_cli.store.grades import LATEST_GRADES, latest_grades_params
 from haowu_cli.store.sql import frame, insert_record, one_record, quote, run, scalar
 
 if TYPE_CHECKING:
@@ -69,7 +69,7 @@ def planning_products(con: duckdb.DuckDBPyConnection, *, today: date | None = No
         FROM products p LEFT JOIN ({LATEST_GRADES}) g USING (product_id)
         ORDER BY p.product_id
         """,
-        [grade_day(today)],
+        latest_grades_params(today),
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from haowu_cli.store.grades import LATEST_GRADES, grade_day
+from haowu_cli.store.grades import LATEST_GRADES, latest_grades_params
 from haowu_cli.store.sql import frame, one_record
 
 if TYPE_CHECKING:
@@ -46,7 +46,7 @@ def query_products(
         f"SELECT p.*, g.level, g.total_score FROM products p LEFT JOIN ({LATEST_GRADES}) g "
         f"USING (product_id) WHERE {' AND '.join(where)} ORDER BY p.merchant_id, p.product_id"
     )
-    params = [grade_day(today), *params]
+    params = [*latest_grades_params(today), *params]
     if limit is not None:
         sql += " LIMIT ?"
         params.append(int(limit))

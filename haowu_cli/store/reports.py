@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from haowu_cli.store.grades import grade_floor
 from haowu_cli.store.sql import frame
 
 if TYPE_CHECKING:
@@ -106,12 +107,13 @@ def monthly_gmv(con: duckdb.DuckDBPyConnection, *, net: bool) -> pl.DataFrame:
     )
 
 
-GRADES_WITH_PREVIOUS = """
+GRADES_WITH_PREVIOUS = f"""
     SELECT g.product_id, p.merchant_id, p.title, p.category_l1, g.level,
            prev.as_of AS previous_as_of, prev.level AS previous_level
     FROM grades g LEFT JOIN products p USING (product_id)
     LEFT JOIN (SELECT product_id, max(as_of) AS as_of, arg_max(level, as_of) AS level
-               FROM grades WHERE as_of < $as_of GROUP BY product_id) prev USING (product_id)
+               FROM grades WHERE as_of < $as_of AND as_of >= {grade_floor("$as_of", before=True)}
+               GROUP BY product_id) prev USING (product_id)
     WHERE g.as_of = $as_of
 """
 
