@@ -87,9 +87,8 @@ def import_command(
     from haowu_cli import dates
     from haowu_cli.ingest.columns import load_kind
     from haowu_cli.ingest.pipeline import ImportOptions, ImportRun, import_files
-    from haowu_cli.ingest.rules import load_import_rules
-
     from haowu_cli.ingest.platform import load_sources
+    from haowu_cli.ingest.rules import load_import_rules
 
     app = app_context(ctx)
     sources = load_sources(app.config_dir)  # a broken sources.yaml stops it before any file
