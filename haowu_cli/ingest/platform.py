@@ -483,9 +483,13 @@ def _read_table(path, source, sources, encoding, sheet):
 
 
 def _required(source: Source) -> set[str]:
+    """The fields without which no row of the file could be read: the file fails."""
+    from haowu_cli.ingest.columns import KINDS as FIELD_KINDS
+
     if source.kind == "settlements":
         return {"platform_order_id", "product_id"}
-    return {"product_id"} | ({"platform_order_id"} if source.kind == "orders" else set())
+    required = {f.name for f in FIELD_KINDS[source.kind].fields if f.required}
+    return required | ({"platform_order_id"} if source.kind == "orders" else set())
 
 
 def _project_csv(path, index, delimiter, width, indices, used, encoding) -> pl.DataFrame:
@@ -612,7 +616,8 @@ def _json_value(path: str, record: dict, element: dict, line_list: str | None, s
     items = record.get(head.lower())
     if not isinstance(items, list) or not items:
         return None
-    values = [i.get(key) for i in items if isinstance(i, dict) and i.get(key) is not None]
+    lowered = [{str(k).lower(): v for k, v in i.items()} for i in items if isinstance(i, dict)]
+    values = [i[key] for i in lowered if i.get(key) is not None]
     if not values:
         return None
     if all(isinstance(v, int) and not isinstance(v, bool) for v in values):
@@ -632,6 +637,10 @@ def _cell(value: Any) -> str | None:
 
 
 def _translate(path, source, frame, encoding, personal, not_read) -> PlatformTable:
+    # Columns a version of the export lacks (the required ones were checked): empty.
+    frame = frame.with_columns(
+        pl.lit(None, dtype=pl.String).alias(w) for w in _wanted(source) if w not in frame.columns
+    )
     refusals: list[pl.DataFrame] = []
     rows_read = frame.height
 
