@@ -20,6 +20,7 @@ get the same files. Run: python benchmarks/make_platform_samples.py
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -436,6 +437,7 @@ def _write_workbook(path: Path, facts: pl.DataFrame, items: list[dict]) -> None:
 
     states = {"交易成功": "已收货", "已发货": "已发货", "待发货": "已付款", "交易关闭": "已失效"}
     book = xlsxwriter.Workbook(str(path))
+    book.set_properties({"created": datetime(2025, 3, 1)})  # the same bytes every run
     sheet = book.add_worksheet("订单")
     sheet.write_row(0, 0, WORKBOOK_HEADERS)
     for r, row in enumerate(facts.iter_rows(named=True), start=1):
@@ -465,6 +467,71 @@ def _write_workbook(path: Path, facts: pl.DataFrame, items: list[dict]) -> None:
     book.close()
 
 
+def settlement_for_all(facts: pl.DataFrame, items: list[dict]) -> pl.DataFrame:
+    """The 结算明细 of every completed distribution line, with no difference: for the
+    benchmark (vectorised; `settlement_frame` plants differences for the demo)."""
+    fee = pl.DataFrame(
+        {
+            "product": [it["itemId"] for it in items],
+            "fee": [it["investmentPromotionRate"] for it in items],
+        }
+    )
+    done = facts.filter((pl.col("status") == "交易成功") & ~pl.col("self_operated")).join(
+        fee, on="product", how="left"
+    )
+    base = pl.col("paid")
+    commission = (base * pl.col("rate") + 500) // 1000
+    service = (base * pl.col("fee") + 500) // 1000
+    technical = (base * TECHNICAL_PPM + 500_000) // 1_000_000
+    spent = commission + service + technical
+    money = {
+        "订单实付(元)": base,
+        "合计收入(元)": base,
+        "技术服务费(元)": technical,
+        "达人佣金(元)": commission,
+        "团长佣金(元)": service,
+        "合计支出(元)": spent,
+        "实际结算金额(元)": base - spent,
+    }
+    cells = {h: pl.lit("-") for h in SETTLEMENT_HEADERS}
+    cells.update({h: _plain_yuan(v) for h, v in money.items()})
+    cells.update(
+        {
+            "商家ID": pl.lit("1876543210"),
+            "订单号": pl.col("order_no").cast(pl.String),
+            "商品ID": pl.col("product").cast(pl.String),
+            "商品名称": pl.col("title"),
+            "商品数量": pl.col("qty").cast(pl.String),
+            "达人ID": (pl.lit(3_012_456_000) + pl.col("anchor")).cast(pl.String),
+            "团长id": pl.lit("2288765432"),
+            "实际结算时间": pl.lit("2025/03/28 10:00:00"),
+        }
+    )
+    return done.select(**cells)
+
+
+def _plain_yuan(fen: pl.Expr) -> pl.Expr:
+    return (fen // 100).cast(pl.String) + pl.lit(".") + (fen % 100).cast(pl.String).str.zfill(2)
+
+
+def write_benchmark_files(folder: Path, lines: int) -> None:
+    """activity_items.json, order_export.csv (`lines` lines) and settlement.csv in `folder`."""
+    items = products()
+    (folder / "activity_items.json").write_text(
+        json.dumps({"data": {"activityItemDataList": items}}, ensure_ascii=False),
+        encoding="utf-8",
+    )
+    facts, export = order_export_frame(lines, items=items)
+    export.write_csv(folder / "order_export.csv", include_bom=True)
+    del export
+    settlement_for_all(facts, items).write_csv(folder / "settlement.csv", include_bom=True)
+
+
 if __name__ == "__main__":
-    write_samples()
-    print(f"wrote {OUT}")
+    import sys
+
+    if len(sys.argv) == 3:  # FOLDER LINES: the benchmark's files
+        write_benchmark_files(Path(sys.argv[1]), int(sys.argv[2]))
+    else:
+        write_samples()
+        print(f"wrote {OUT}")

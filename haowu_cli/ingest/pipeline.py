@@ -29,6 +29,7 @@ from haowu_cli.ingest.rules import ImportRules, label_form, load_import_rules
 from haowu_cli.ingest.sources import OVERFLOW, RawTable, read_table
 
 REJECT_COLUMNS = ["file", "row", "column", "value", "reason"]
+WRITE_MEMORY_LIMIT = "512MB"  # DuckDB's share while an import writes (see import_file)
 _REJECT_SCHEMA = {"row": pl.Int64, "column": pl.String, "value": pl.String, "reason": pl.String}
 
 
@@ -291,6 +292,7 @@ def import_file(
         report.personal_columns = table.personal
         report.self_operated = table.self_operated
         report.not_read = table.not_read
+        table = None  # its cells live on in `plan` until parsed, then go
     if plan.cleaned_id_rows:
         report.info.append(_cleaned_ids_note(plan))
     parsed = parse_rows(plan, plan.rows)
@@ -298,6 +300,10 @@ def import_file(
     refused = _note_rejected_winners(refused, parsed.rejections)
     stage(path, "writing")
     with store.write(scratch=options.dry_run) as con:
+        if not options.dry_run:
+            # DuckDB takes up to 80% of the machine's memory by default, on top of what the
+            # sheet's frames hold; capped, it spills the ledger's work to disk instead.
+            db.run(con, f"SET memory_limit = '{WRITE_MEMORY_LIMIT}'")
         try:
             with db.transaction(con):
                 import_id = db.next_import_id(con)
