@@ -711,12 +711,13 @@ def _translate(path, source, frame, encoding, personal, not_read) -> PlatformTab
             word.is_not_null() & state.is_null() & (word != "-"),
             status.source,
             word,
-            pl.lit(_("unknown status "))
-            + word
-            + pl.lit(
+            _naming(
                 _(
-                    " (not in configs/sources.yaml {name}.statuses): add it there and import again"
-                ).format(name=source.name)
+                    "unknown status {word} (not in configs/sources.yaml {name}.statuses): "
+                    "add it there and import again"
+                ),
+                word,
+                source.name,
             ),
         )
         platform_word = word
@@ -727,13 +728,13 @@ def _translate(path, source, frame, encoding, personal, not_read) -> PlatformTab
                 after.is_not_null() & after_state.is_null() & (after != "-") & (after != ""),
                 source.after_sale_column,
                 after,
-                pl.lit(_("unknown after-sale status "))
-                + after
-                + pl.lit(
+                _naming(
                     _(
-                        " (not in configs/sources.yaml {name}.after_sale): add it there and "
-                        "import again"
-                    ).format(name=source.name)
+                        "unknown after-sale status {word} (not in configs/sources.yaml "
+                        "{name}.after_sale): add it there and import again"
+                    ),
+                    after,
+                    source.name,
                 ),
             )
             refunded = after_state == "refunded"
@@ -790,6 +791,12 @@ def _translate(path, source, frame, encoding, personal, not_read) -> PlatformTab
         not_read=not_read,
         rows_read=rows_read,
     )
+
+
+def _naming(template: str, word: pl.Expr, name: str) -> pl.Expr:
+    """A translated reason with each row's `{word}` in it (and the source's `{name}`)."""
+    before, _sep, after = template.replace("{name}", name).partition("{word}")
+    return pl.lit(before) + word + pl.lit(after)
 
 
 def _line_id(source: Source) -> pl.Expr | None:

@@ -6,16 +6,16 @@ from __future__ import annotations
 import polars as pl
 
 from haowu_cli import formats
-from haowu_cli.i18n import _
+from haowu_cli.i18n import N_, _
 from haowu_cli.reconcile import STATES, Reconciliation
 from haowu_cli.reports.document import Figure, Report, Table
 from haowu_cli.tables import Column
 
 STATE_LABELS = {
-    "matched": "matched 一致",
-    "differs": "differs 不一致",
-    "only_platform": "only on the platform 仅平台",
-    "only_haowu": "only in haowu 仅haowu",
+    "matched": N_("matched 一致"),
+    "differs": N_("differs 不一致"),
+    "only_platform": N_("only on the platform 仅平台"),
+    "only_haowu": N_("only in haowu 仅haowu"),
 }
 
 
@@ -116,7 +116,9 @@ def _lines_table(detail: pl.DataFrame) -> Table:
         "platform_order_id",
         "product_id",
         "party",
-        pl.col("state").replace_strict(STATE_LABELS, default=pl.col("state")),
+        pl.col("state").replace_strict(
+            {k: _(v) for k, v in STATE_LABELS.items()}, default=pl.col("state")
+        ),
         formats.yuan_label(pl.col("platform_fen")).fill_null("—").alias("platform"),
         formats.yuan_label(pl.col("haowu_fen")).fill_null("—").alias("haowu"),
         formats.yuan_label(pl.col("difference_fen")).alias("difference"),
