@@ -436,3 +436,34 @@ def test_unreadable_json_is_a_failed_file(store, sources, tmp_path):
         from haowu_cli.ingest.platform import read_platform
 
         read_platform(path, sources.sources["kuaishou_cps_order_json"], sources)
+
+
+def test_a_large_export_read_in_parts_lands_the_same(tmp_path, sources, monkeypatch):
+    """Parts of 7 rows (an order's two lines split across parts among them) give the same
+    orders, ledger and counts as the file read whole."""
+    from haowu_cli.ingest import pipeline, platform
+    from haowu_cli.store import Store
+
+    def imported(name: str):
+        store = Store(tmp_path / name, lock_timeout=10)
+        run_import(store, sources, SAMPLES / "activity_items.json")
+        [report] = run_import(store, sources, SAMPLES / "order_export.csv")
+        with store.read() as con:
+            rows = con.execute(
+                "SELECT * EXCLUDE (created_import_id, updated_import_id) FROM orders "
+                "ORDER BY order_id"
+            ).fetchall()
+            ledger = con.execute(
+                "SELECT order_id, account, item, amount_fen FROM ledger ORDER BY ALL"
+            ).fetchall()
+        return report, rows, ledger
+
+    whole, whole_rows, whole_ledger = imported("whole.duckdb")
+    monkeypatch.setattr(pipeline, "PLATFORM_CHUNK_ROWS", 7)
+    monkeypatch.setattr(platform, "CHUNK_BYTES", 0)
+    parts, part_rows, part_ledger = imported("parts.duckdb")
+    assert part_rows == whole_rows and part_ledger == whole_ledger
+    assert parts.counts() == whole.counts()
+    assert parts.self_operated == whole.self_operated
+    assert parts.personal_columns == whole.personal_columns
+    assert parts.info == whole.info and parts.notes == whole.notes

@@ -29,6 +29,7 @@ from haowu_cli.ingest.rules import ImportRules, label_form, load_import_rules
 from haowu_cli.ingest.sources import OVERFLOW, RawTable, read_table
 
 REJECT_COLUMNS = ["file", "row", "column", "value", "reason"]
+PLATFORM_CHUNK_ROWS = 200_000  # a large platform CSV is parsed and written this many rows at a time
 WRITE_MEMORY_LIMIT = "512MB"  # DuckDB's share while an import writes (see import_file)
 _REJECT_SCHEMA = {"row": pl.Int64, "column": pl.String, "value": pl.String, "reason": pl.String}
 
@@ -257,13 +258,19 @@ def import_file(
     import_rules = load_import_rules(_config_dir(options))
     today = options.today or dates.today()
     stage(path, "reading")
-    table = None
+    table, parts = None, iter(())
     if source is not None:
         from haowu_cli.ingest import platform
 
-        table = platform.read_platform(
-            path, source, options.sources, encoding=options.encoding, sheet=options.sheet
+        parts = platform.read_platform_chunks(
+            path,
+            source,
+            options.sources,
+            encoding=options.encoding,
+            sheet=options.sheet,
+            chunk_rows=PLATFORM_CHUNK_ROWS,
         )
+        table = next(parts)
         raw, kind = _platform_raw(table, kind)
     else:
         raw = read_table(
@@ -307,25 +314,35 @@ def import_file(
         try:
             with db.transaction(con):
                 import_id = db.next_import_id(con)
-                valid, more_refused = parsed.valid, parsed.rejections.clear()
-                if hooks is not None:
-                    valid, more_refused, notes = hooks.before_write(con, valid)
-                    report.notes += [text for level, text in notes if level == "warning"]
-                    report.info += [text for level, text in notes if level != "warning"]
-                counts = db.apply_rows(con, kind.target(), valid, import_id=import_id)
+                problems: list[pl.DataFrame] = []
+                notes: list[tuple[str, str]] = []
+                piece: tuple[ParsedRows, pl.DataFrame] | None = (parsed, refused)
+                del parsed
+                while piece is not None:
+                    part, part_refused = piece
+                    valid, more_refused = part.valid, part.rejections.clear()
+                    if hooks is not None:
+                        valid, more_refused, part_notes = hooks.before_write(con, valid)
+                        notes += part_notes
+                    counts = db.apply_rows(con, kind.target(), valid, import_id=import_id)
+                    del valid
+                    report.inserted += counts.inserted
+                    report.updated += counts.updated
+                    report.unchanged += counts.unchanged
+                    problems += [
+                        part_refused,
+                        part.rejections,
+                        more_refused.cast(part.rejections.schema),
+                        _conflict_rejections(counts.conflicts, kind, key_header),
+                    ]
+                    del part
+                    # A large platform file comes in parts, each parsed and written in turn.
+                    piece = _next_part(parts, kind, options, import_rules, today, report)
+                for level, text in _merged_notes(notes):
+                    (report.notes if level == "warning" else report.info).append(text)
                 if hooks is not None:
                     report.ledger = hooks.after_write(con, import_id)
-                report.inserted, report.updated = counts.inserted, counts.updated
-                report.unchanged = counts.unchanged
-                conflicts = _conflict_rejections(counts.conflicts, kind, key_header)
-                report.rejections = pl.concat(
-                    [
-                        refused,
-                        parsed.rejections,
-                        more_refused.cast(parsed.rejections.schema),
-                        conflicts,
-                    ]
-                ).sort("row", maintain_order=True)
+                report.rejections = pl.concat(problems).sort("row", maintain_order=True)
                 report.rejected = report.rejections["row"].n_unique()
                 if report.rejected:  # before anything is committed
                     _check_rejects_writable(report, options)
@@ -346,6 +363,37 @@ def import_file(
         )
     stage(path, "done")
     return report
+
+
+def _next_part(
+    parts, kind: Kind, options: ImportOptions, rules: ImportRules, today: date, report
+) -> tuple[ParsedRows, pl.DataFrame] | None:
+    """The next part of a platform file, parsed, with its refused rows; None at the end.
+    Its rows are added to the report's."""
+    table = next(parts, None)
+    if table is None:
+        return None
+    raw, part_kind = _platform_raw(table, kind)
+    plan = plan_sheet(raw, part_kind, merchant=options.merchant, rules=rules, today=today)
+    report.rows_read += table.rows_read
+    report.skipped += plan.skipped + len(table.self_operated)
+    report.self_operated += table.self_operated
+    refused = pl.concat([plan.refused, table.refused], how="diagonal_relaxed")
+    del table, raw
+    parsed = parse_rows(plan, plan.rows)
+    return parsed, _note_rejected_winners(refused, parsed.rejections)
+
+
+def _merged_notes(notes: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Notes of a file's parts as one: `120 orders …` and `80 orders …` make `200 orders …`."""
+    totals: dict[tuple[str, str], int] = {}
+    for level, text in notes:
+        match = re.match(r"^([0-9]+) (.*)$", text)
+        count, rest = (int(match.group(1)), match.group(2)) if match else (0, text)
+        totals[(level, rest)] = totals.get((level, rest), 0) + count
+    return [
+        (level, f"{count} {rest}" if count else rest) for (level, rest), count in totals.items()
+    ]
 
 
 def _platform_raw(table, kind: Kind) -> tuple[RawTable, Kind]:

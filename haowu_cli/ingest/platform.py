@@ -16,6 +16,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -421,6 +422,70 @@ def read_platform(
     return _translate(path, source, frame, encoding_used, personal, not_read)
 
 
+def read_platform_chunks(
+    path: Path,
+    source: Source,
+    sources: Sources,
+    *,
+    encoding: str | None = None,
+    sheet: str | None = None,
+    chunk_rows: int = 200_000,
+) -> Iterator[PlatformTable]:
+    """`read_platform` a part at a time: a large UTF-8 CSV comes `chunk_rows` rows at a
+    time (only the columns the source reads are parsed, each part in turn), so that memory
+    holds one part's cells, not the file's. Other files come whole, as one part. Personal
+    and unread columns are named in the first part."""
+    if source.format == "json" or encoding not in (None, "utf-8", "utf-8-sig"):
+        yield read_platform(path, source, sources, encoding=encoding, sheet=sheet)
+        return
+    headers, index, delimiter, used = _table_header(path, encoding)
+    if used not in ("utf-8", "utf-8-sig") or path.stat().st_size < CHUNK_BYTES:
+        yield read_platform(path, source, sources, encoding=encoding, sheet=sheet)
+        return
+    if sheet:
+        raise InputFileError(f"{path}: --sheet applies to Excel workbooks, not CSV files")
+    take, personal, not_read = _projection(path, source, sources, headers)
+    indices = sorted(take)
+    seen = _line_counts(path, source, index, delimiter, len(headers), take)
+    offset = 0
+    while True:
+        frame = _project_csv(
+            path, index, delimiter, len(headers), indices, used, encoding, offset, chunk_rows
+        )
+        if frame.height == 0 and offset:
+            return
+        frame = frame.rename({f"c{i}": take[i] for i in indices})
+        frame = frame.with_row_index("_row", offset=index + 2 + offset).with_columns(
+            pl.col("_row").cast(pl.Int64)
+        )
+        if seen is not None:
+            frame = frame.with_columns(seen.slice(offset, frame.height).alias("_seen"))
+        first = offset == 0
+        yield _translate(
+            path, source, frame, used, personal if first else [], not_read if first else []
+        )
+        offset += frame.height
+        if frame.height < chunk_rows:
+            return
+
+
+CHUNK_BYTES = 64 * 1024 * 1024  # a CSV this large is read in parts
+
+
+def _line_counts(path, source, index, delimiter, width, take) -> pl.Series | None:
+    """For each row of the file, how many rows so far have its line's parts (order,
+    product): the second of a pair is `…-2` whichever part it falls in."""
+    if source.kind != "orders":
+        return None
+    parts = [i for i, name in take.items() if name in source.line]
+    frame = _project_csv(path, index, delimiter, width, sorted(parts), "utf-8", None)
+    frame = frame.rename({f"c{i}": take[i] for i in parts})
+    from haowu_cli.ingest.values import id_text
+
+    key = pl.concat_str([id_text(pl.col(p)) for p in source.line], separator="-")
+    return frame.select((pl.int_range(pl.len()).over(key) + 1).alias("_seen")).to_series()
+
+
 def _wanted(source: Source) -> list[str]:
     """Every column or key the source reads, in order, once."""
     names = [m.source for m in source.columns] + [m.source for m in source.parties]
@@ -438,30 +503,7 @@ def _read_table(path, source, sources, encoding, sheet):
     if not path.exists():
         raise InputFileError(f"{path}: file not found")
     headers, index, delimiter, used = _table_header(path, encoding)
-    wanted = {_norm(w): w for w in _wanted(source)}
-    take: dict[int, str] = {}  # column index -> the name the source gives it
-    personal, not_read = [], []
-    for i, header in enumerate(headers):
-        if not header:
-            continue
-        if sources.is_personal(header):
-            personal.append(header)  # never read: not even into memory
-        elif _norm(header) in wanted and wanted[_norm(header)] not in take.values():
-            take[i] = wanted[_norm(header)]
-        else:
-            not_read.append(header)
-    missing = [
-        m.source
-        for m in source.columns
-        if m.name in _required(source) and _norm(m.source) not in {_norm(h) for h in take.values()}
-    ]
-    if missing:
-        raise InputFileError(
-            _("{path}: read as {label}, but it has no column {columns}").format(
-                path=path, label=source.label, columns=", ".join(missing)
-            ),
-            hint=_("the export's columns may have changed: see configs/sources.yaml"),
-        )
+    take, personal, not_read = _projection(path, source, sources, headers)
     indices = sorted(take)
     if used == "xlsx":
         rows = _excel_rows(path, sheet)[index + 1 :]
@@ -482,6 +524,37 @@ def _read_table(path, source, sources, encoding, sheet):
     return frame, used, personal, not_read
 
 
+def _projection(path, source, sources, headers) -> tuple[dict[int, str], list[str], list[str]]:
+    """Which columns to read (index -> the source's name for it), the personal-data columns
+    left unread, and the other columns not read. A required column missing fails the file."""
+    wanted = {_norm(w): w for w in _wanted(source)}
+    take: dict[int, str] = {}  # column index -> the name the source gives it
+    personal, not_read = [], []
+    for i, header in enumerate(headers):
+        if not header:
+            continue
+        if sources.is_personal(header):
+            personal.append(header)  # never read: not even into memory
+        elif _norm(header) in wanted and wanted[_norm(header)] not in take.values():
+            take[i] = wanted[_norm(header)]
+        else:
+            not_read.append(header)
+    have = {_norm(h) for h in take.values()}
+    missing = [
+        m.source
+        for m in source.columns
+        if m.name in _required(source) and _norm(m.source) not in have
+    ]
+    if missing:
+        raise InputFileError(
+            _("{path}: read as {label}, but it has no column {columns}").format(
+                path=path, label=source.label, columns=", ".join(missing)
+            ),
+            hint=_("the export's columns may have changed: see configs/sources.yaml"),
+        )
+    return take, personal, not_read
+
+
 def _required(source: Source) -> set[str]:
     """The fields without which no row of the file could be read: the file fails."""
     from haowu_cli.ingest.columns import KINDS as FIELD_KINDS
@@ -492,7 +565,9 @@ def _required(source: Source) -> set[str]:
     return required | ({"platform_order_id"} if source.kind == "orders" else set())
 
 
-def _project_csv(path, index, delimiter, width, indices, used, encoding) -> pl.DataFrame:
+def _project_csv(
+    path, index, delimiter, width, indices, used, encoding, offset=0, length=None
+) -> pl.DataFrame:
     """Only the columns asked for are parsed: the others (personal data among them) are
     skipped by the CSV reader itself."""
     schema = {f"c{i}": pl.String for i in range(width)}
@@ -508,6 +583,11 @@ def _project_csv(path, index, delimiter, width, indices, used, encoding) -> pl.D
         quote_char='"',
     )
     try:
+        if length is not None:  # a part: the scan parses only these columns of these rows
+            scan_options = {k: v for k, v in options.items() if k not in ("columns",)}
+            scan_options.pop("raise_if_empty")
+            scan = pl.scan_csv(path, **scan_options)  # type: ignore[arg-type]
+            return scan.select([f"c{i}" for i in indices]).slice(offset, length).collect()
         if used in ("utf-8", "utf-8-sig"):
             return pl.read_csv(path, **options)  # type: ignore[arg-type]
         from haowu_cli.ingest.sources import decode
@@ -775,9 +855,11 @@ def _translate(path, source, frame, encoding, personal, not_read) -> PlatformTab
     )
     refused_rows = refused["row"].unique().implode()
     frame = frame.filter(~pl.col("_row").is_in(refused_rows))
-    frame = frame.select(pl.col("_row"), *[out[h].cast(pl.String).alias(h) for h in headers])
+    seen = ["_seen"] if "_seen" in frame.columns else []
+    frame = frame.select(pl.col("_row"), *seen, *[out[h].cast(pl.String).alias(h) for h in headers])
     if source.kind in ("orders",):
         frame = _unique_lines(frame)
+    frame = frame.drop(seen)
     return PlatformTable(
         path=path,
         source=source,
@@ -809,8 +891,11 @@ def _line_id(source: Source) -> pl.Expr | None:
 
 
 def _unique_lines(frame: pl.DataFrame) -> pl.DataFrame:
-    """Two lines of one order with the same product (two SKUs): the second is `…-2`."""
-    seen = pl.int_range(pl.len()).over("order_id") + 1
+    """Two lines of one order with the same product (two SKUs): the second is `…-2`. A part
+    of a file read in chunks brings each row's count (`_seen`) from the whole file."""
+    seen = (
+        pl.col("_seen") if "_seen" in frame.columns else pl.int_range(pl.len()).over("order_id") + 1
+    )
     return frame.with_columns(
         pl.when(seen > 1)
         .then(pl.col("order_id") + pl.lit("-") + seen.cast(pl.String))
