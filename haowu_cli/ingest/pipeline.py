@@ -29,7 +29,7 @@ from haowu_cli.ingest.rules import ImportRules, label_form, load_import_rules
 from haowu_cli.ingest.sources import OVERFLOW, RawTable, read_table
 
 REJECT_COLUMNS = ["file", "row", "column", "value", "reason"]
-PLATFORM_CHUNK_ROWS = 200_000  # a large platform CSV is parsed and written this many rows at a time
+PLATFORM_CHUNK_ROWS = 100_000  # a large platform CSV is parsed and written in parts this big
 WRITE_MEMORY_LIMIT = "512MB"  # DuckDB's share while an import writes (see import_file)
 _REJECT_SCHEMA = {"row": pl.Int64, "column": pl.String, "value": pl.String, "reason": pl.String}
 

@@ -115,7 +115,7 @@ def test_no_personal_data_in_any_table_or_file(haowu, tmp_path):
     rows = settlement_rows(SAMPLES / "order_export.csv")
     header = rows[0]
     rows[5][header.index("订单状态")] = "疑似异常"  # one rejected row: its rejects file
-    export = write_rows(tmp_path / "export.csv", rows)
+    write_rows(tmp_path / "export.csv", rows)
     personal = {"收货人姓名", "收货人电话", "收货地址", "实名姓名", "买家留言", "账号明细"}
     secrets = {row[header.index(h)] for row in rows[1:] for h in personal}
     secrets |= {s for s in (v.split("，")[-1] for v in secrets) if len(s) >= 2}
