@@ -54,7 +54,12 @@ def read_settlements(
     as. A file that is no settlement is refused (exit 1)."""
     frames, rejected, files = [], [], []
     for path in paths:
-        spec = sources.sources[source] if source else detect(path, sources, encoding=encoding)
+        spec = (
+            sources.sources[source]
+            if source
+            else detect(path, sources, encoding=encoding, kinds=("settlements",))
+            or detect(path, sources, encoding=encoding)
+        )
         if spec is None or spec.kind != "settlements":
             what = _("read as {label}").format(label=spec.label) if spec else _("not recognised")
             raise InputFileError(

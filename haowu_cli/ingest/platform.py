@@ -327,8 +327,15 @@ def is_json(path: Path) -> bool:
     return head[:1] in (b"{", b"[")
 
 
-def detect(path: Path, sources: Sources, *, encoding: str | None = None) -> Source | None:
-    """The source whose header (or JSON record keys) `path` has; None when none fits."""
+def detect(
+    path: Path,
+    sources: Sources,
+    *,
+    encoding: str | None = None,
+    kinds: tuple[str, ...] | None = None,
+) -> Source | None:
+    """The source whose header (or JSON record keys) `path` has, the first in the config's
+    order (of `kinds` only, when given); None when none fits."""
     if not path.is_file():
         return None
     if is_json(path):
@@ -337,11 +344,15 @@ def detect(path: Path, sources: Sources, *, encoding: str | None = None) -> Sour
             return None
         keys = {k.lower() for k in records[0][1]}
         for source in sources.sources.values():
+            if kinds is not None and source.kind not in kinds:
+                continue
             if source.format == "json" and all(d.lower() in keys for d in source.detect):
                 return source
         return None
     headers = {_norm(h) for h in _table_header(path, encoding)[0]}
     for source in sources.sources.values():
+        if kinds is not None and source.kind not in kinds:
+            continue
         if source.format == "table" and all(_norm(d) in headers for d in source.detect):
             return source
     return None
