@@ -20,6 +20,7 @@ from haowu_cli.commands import (
     importing,
     planning,
     products,
+    reconcile,
     reports,
 )
 from haowu_cli.commands.common import AppContext
@@ -129,6 +130,7 @@ app.command("commission")(commission.commission_command)
 products.export_app.command("ledger")(commission.export_ledger_command)
 products.export_app.command("orders")(commission.export_orders_command)
 app.add_typer(reports.report_app, name="report")
+app.command("reconcile")(reconcile.reconcile_command)
 app.command("demo")(demo.demo_command)
 
 

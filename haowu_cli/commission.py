@@ -464,6 +464,8 @@ def split_orders_query(rules: CommissionRules, orders: OrderSelection = ALL_ORDE
                 {technical_ppm}
                     + CASE WHEN o.pay_later THEN {rules.pay_later_extra_ppm} ELSE 0 END AS t_ppm,
                 CASE WHEN o.status = 'invalid' THEN NULL
+                     -- the platform's own settlement date (实际结算时间) when it gave one
+                     WHEN o.settled_at IS NOT NULL THEN CAST(o.settled_at AS DATE)
                      WHEN o.received_at IS NOT NULL THEN o.received_at + {days}
                      WHEN o.status = 'settled' THEN coalesce(o.paid_at, DATE '1970-01-01')
                 END AS settles_on

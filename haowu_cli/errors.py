@@ -17,6 +17,7 @@ class ExitCode(IntEnum):
     FAILED = 1  # failure, nothing changed
     USAGE = 2  # usage or configuration error
     REJECTED_ROWS = 3  # done, but some input rows were rejected
+    DIFFERENCES = 4  # reconcile: the platform's settlement and haowu's ledger differ
     INTERRUPTED = 130
 
 

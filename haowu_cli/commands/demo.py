@@ -16,6 +16,7 @@ from haowu_cli.commands.products import TABLE_COLUMNS
 from haowu_cli.commands.reports import print_figures
 from haowu_cli.config import packaged_path
 from haowu_cli.errors import UsageError
+from haowu_cli.i18n import _
 from haowu_cli.render import OutputFormat
 from haowu_cli.store import Store
 
@@ -144,6 +145,8 @@ def demo_command(
     print_figures(out, review)
     out.print_line(f"session review page: {page}")
 
+    _platform_step(app, work, options)
+
     out.note(f"\ndemo database: {store.path}", style="bold")
     out.note(f"try: haowu --db {store.path} products --search 面霜")
     out.note(f"     haowu --db {store.path} export run-sheet {plan.plan_id} --excel -o 排品表.csv")
@@ -160,3 +163,51 @@ def _product_near_next_level(store: Store) -> str:
         product_id = db.best_graded_product(con, "L3")
     assert product_id is not None  # the demo has just graded its products
     return product_id
+
+
+def _platform_step(app, work: Path, options) -> None:
+    """9. The platform's own files: an activity's items (JSON) and its 订单导出 in, then 对账
+    against the 结算明细, in a database of their own (the steps above keep theirs)."""
+    from dataclasses import replace
+
+    from haowu_cli.ingest.columns import load_kind
+    from haowu_cli.ingest.pipeline import import_files
+    from haowu_cli.ingest.platform import load_sources
+    from haowu_cli.reconcile import reconcile
+    from haowu_cli.reports.reconcile import reconcile_report
+
+    out = app.out
+    folder = packaged_path("sample_data") / "platform"
+    store = Store(work / "platform.duckdb", lock_timeout=app.lock_timeout)
+    sources = load_sources(app.config_dir)
+    kinds = {name: load_kind(name, app.config_dir) for name in ("products", "orders")}
+    options = replace(options, sources=sources, kinds=kinds, kind_given=False)
+    out.note(
+        _(
+            "\n9. the platform's own files (synthetic, in Kuaishou's shapes): an activity's "
+            "items and its 订单导出 in, then 对账 against the 结算明细"
+        ),
+        style="bold",
+    )
+    files = [folder / "activity_items.json", folder / "order_export.csv"]
+    for report in import_files(store, files, kinds["products"], options):
+        out.print_line(
+            _(
+                "{file}: read as {source}: {rows} rows, {new} new, {own} 自营 left out of "
+                "the split, {personal} personal-data columns not read"
+            ).format(
+                file=report.path.name,
+                source=report.source,
+                rows=f"{report.rows_read:,}",
+                new=f"{report.inserted:,}",
+                own=len(report.self_operated),
+                personal=len(report.personal_columns),
+            )
+        )
+    result = reconcile(store, [folder / "settlement.csv"], sources)
+    report = reconcile_report(result)
+    if report.alert:
+        out.print_line(report.alert)
+    lines = report.table("lines")
+    out.emit(lines.view, OutputFormat.table, lines.columns, title=lines.title)
+    out.note(f"try: haowu --db {store.path} reconcile {folder / 'settlement.csv'} -f csv")

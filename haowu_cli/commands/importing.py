@@ -10,6 +10,7 @@ import typer
 
 from haowu_cli.commands.common import app_context
 from haowu_cli.errors import ExitCode, UsageError
+from haowu_cli.i18n import _, ngettext
 from haowu_cli.render import Output
 
 SHOWN_REJECTIONS = 5
@@ -22,8 +23,29 @@ class ImportFormat(StrEnum):
 
 def import_command(
     ctx: typer.Context,
-    files: Annotated[list[Path], typer.Argument(help="CSV or XLSX sheets.", show_default=False)],
-    kind: Annotated[str, typer.Option("--kind", help="What the sheets hold.")] = "products",
+    files: Annotated[
+        list[Path] | None,
+        typer.Argument(help="CSV or XLSX sheets, or the platform's JSON.", show_default=False),
+    ] = None,
+    kind: Annotated[
+        str | None,
+        typer.Option(
+            "--kind",
+            help="What the sheets hold [default: products, or what a platform file holds].",
+        ),
+    ] = None,
+    source: Annotated[
+        str | None,
+        typer.Option(
+            "--source",
+            help="Read the files as this platform source (haowu import --sources lists "
+            "them) [default: recognised by header or JSON shape].",
+        ),
+    ] = None,
+    list_sources: Annotated[
+        bool,
+        typer.Option("--sources", help="List the platform files haowu recognises, and exit."),
+    ] = False,
     merchant: Annotated[
         str | None,
         typer.Option(
@@ -65,17 +87,39 @@ def import_command(
     from haowu_cli import dates
     from haowu_cli.ingest.columns import load_kind
     from haowu_cli.ingest.pipeline import ImportOptions, ImportRun, import_files
+    from haowu_cli.ingest.platform import load_sources
     from haowu_cli.ingest.rules import load_import_rules
 
     app = app_context(ctx)
+    sources = load_sources(app.config_dir)  # a broken sources.yaml stops it before any file
+    if list_sources:
+        for name, spec in sources.sources.items():
+            app.out.print_line(f"{name}\t{spec.kind}\t{spec.label}")
+        return ExitCode.OK
+    if not files:
+        raise UsageError(_("give the files to import (or --sources to list platform files)"))
+    if source is not None and source not in sources.sources:
+        raise UsageError(
+            _("unknown source {name!r}; known: {known}").format(
+                name=source, known=", ".join(sources.sources)
+            )
+        )
+    if source is not None and sources.sources[source].kind == "settlements":
+        raise UsageError(
+            _("{name} is a settlement file: run haowu reconcile on it").format(name=source)
+        )
+    kind_given = kind is not None
+    kind = kind or (sources.sources[source].kind if source is not None else "products")
     if rejects is not None and len(files) > 1 and not rejects.is_dir():
         raise UsageError(
             "--rejects must name an existing folder when importing several files",
             hint=f"mkdir {rejects}, or import the files one at a time",
         )
     spec = load_kind(kind, app.config_dir)
+    kinds = {name: load_kind(name, app.config_dir) for name in ("products", "orders")}
     load_import_rules(app.config_dir)  # a broken imports.yaml, too, stops it before any file
-    if spec.name == "orders":  # a broken commission.yaml stops the command before any file
+    if spec.name == "orders" or not kind_given:  # a broken commission.yaml stops the
+        # command before any file (a platform file of orders may come without --kind)
         from haowu_cli.commission import load_rules
 
         load_rules(app.config_dir)
@@ -90,6 +134,10 @@ def import_command(
         rejects_path=rejects,
         config_dir=app.config_dir,
         today=dates.today(),
+        sources=sources,
+        source=source,
+        kinds=kinds,
+        kind_given=kind_given,
     )
     run = ImportRun()
     try:
@@ -158,6 +206,12 @@ def interrupted_message(stop) -> str:
 
 def _skipped_text(report) -> str:
     """`2 skipped (blank or repeated header)`, with a totals row counted and named apart."""
+    own = len(getattr(report, "self_operated", []) or [])
+    if own:
+        rest = report.skipped - own
+        return _("{skipped} skipped ({own} 自营, {rest} blank or repeated header)").format(
+            skipped=f"{report.skipped:,}", own=f"{own:,}", rest=f"{rest:,}"
+        )
     if not report.totals:
         return f"{report.skipped:,} skipped (blank or repeated header)"
     named = ", ".join(f"row {row}: {label}" for row, label in report.totals)
@@ -174,6 +228,8 @@ def print_report(out: Output, report, *, traceback: bool = False) -> None:
             out.traceback(report.error.__cause__)
         out.error(report.error.message, report.error.hint)
         return
+    if report.source:
+        out.info(_("{file}: read as: {source}").format(file=name, source=report.source))
     dry = "dry run, nothing written: " if report.status == "dry-run" else ""
     out.info(
         f"{name} ({report.encoding}): {dry}{report.rows_read:,} rows: {report.inserted:,} new, "
@@ -186,6 +242,32 @@ def print_report(out: Output, report, *, traceback: bool = False) -> None:
         out.info(
             f"{name}: columns kept aside with each row (not haowu fields): "
             + ", ".join(report.unknown_columns)
+        )
+    if report.personal_columns:
+        out.info(
+            _("{file}: personal data not read: {columns}").format(
+                file=name, columns=", ".join(report.personal_columns)
+            )
+        )
+    if report.self_operated:
+        rows = report.self_operated
+        shown = ", ".join(str(r) for r in rows[:SHOWN_REJECTIONS]) + (
+            " …" if len(rows) > SHOWN_REJECTIONS else ""
+        )
+        out.info(
+            ngettext(
+                "{file}: {count} 自营 row (the shop's own sale, no distribution) left out of "
+                "the split: row {rows}",
+                "{file}: {count} 自营 rows (the shop's own sales, no distribution) left out of "
+                "the split: rows {rows}",
+                len(rows),
+            ).format(file=name, count=len(rows), rows=shown)
+        )
+    if report.not_read:
+        out.info(
+            _("{file}: columns haowu does not use, not read: {columns}").format(
+                file=name, columns=", ".join(report.not_read)
+            )
         )
     for note in report.info:
         out.info(f"{name}: {note}")
@@ -221,4 +303,7 @@ def _report_json(report) -> dict:
         "error": report.error.message if report.error else None,
         "ledger_posted": report.ledger[0] if report.ledger else None,
         "ledger_reversed": report.ledger[1] if report.ledger else None,
+        "source": report.source,
+        "personal_columns_dropped": report.personal_columns,
+        "self_operated_rows": report.self_operated,
     }

@@ -54,6 +54,7 @@ MONEY = ValueType("money", values.money, suffix="_fen")
 COUNT = ValueType("count", values.count)
 HOURS = ValueType("hours", values.hours)
 DATE = ValueType("date", values.date)
+TIMESTAMP = ValueType("timestamp", values.timestamp)
 BOOL = ValueType("bool", values.boolean)
 LIST = ValueType("list", values.text_list)
 RATE = ValueType(
@@ -219,6 +220,9 @@ ORDERS = Kind(
         "second_leader_rate",
         "pay_later",
         "mcn_share",
+        "platform_status",
+        "settled_amount",
+        "settled_at",
     ),
     history_table="order_changes",
     hooks=_ledger_hooks,
@@ -245,6 +249,14 @@ ORDERS = Kind(
         # The shop's score when the order came in (sets its settlement days): the product's
         # when absent.
         Field("shop_score", SCORE, minimum=0, maximum=500, rule="between 0 and 5"),
+        # From the platform's own files (configs/sources.yaml): the order an order line
+        # belongs to, the exact payment time, the status word as the platform wrote it, and
+        # what the platform settled (结算) and when.
+        Field("platform_order_id", ID),
+        Field("paid_time", TIMESTAMP),
+        Field("platform_status", TEXT),
+        Field("settled_amount", MONEY, **_NOT_NEGATIVE),
+        Field("settled_at", TIMESTAMP),
     ),
 )
 

@@ -15,18 +15,22 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
 from haowu_cli import dates
 from haowu_cli import store as db
 from haowu_cli.errors import HaowuError, InputFileError, UnusableDatabase, is_interrupt
+from haowu_cli.i18n import _
 from haowu_cli.ingest import values
 from haowu_cli.ingest.columns import MONEY, Field, Kind, normalise_header
 from haowu_cli.ingest.rules import ImportRules, label_form, load_import_rules
 from haowu_cli.ingest.sources import OVERFLOW, RawTable, read_table
 
 REJECT_COLUMNS = ["file", "row", "column", "value", "reason"]
+PLATFORM_CHUNK_ROWS = 100_000  # a large platform CSV is parsed and written in parts this big
+WRITE_MEMORY_LIMIT = "512MB"  # DuckDB's share while an import writes (see import_file)
 _REJECT_SCHEMA = {"row": pl.Int64, "column": pl.String, "value": pl.String, "reason": pl.String}
 
 
@@ -40,6 +44,13 @@ class ImportOptions:
     rejects_path: Path | None = None  # None: next to the input file
     config_dir: Path | None = None  # where commission.yaml, imports.yaml are (None: packaged)
     today: date | None = None  # the day of the import (None: `dates.today()`)
+    # The platform's own files (configs/sources.yaml): detected by their header or JSON
+    # shape unless `source` names one; `kinds` the kinds a detected file may be read as;
+    # `kind_given`: the kind was asked for (a file of another kind fails).
+    sources: Any = None
+    source: str | None = None
+    kinds: dict[str, Kind] | None = None
+    kind_given: bool = True
 
 
 @dataclass
@@ -104,6 +115,10 @@ class FileReport:
     totals: list[tuple[int, str]] = field(default_factory=list)  # totals rows skipped: row, label
     cleaned_id_rows: int = 0  # rows whose IDs had invisible characters removed
     ledger: tuple[int, int] | None = None  # orders: (orders posted, of which reversed)
+    source: str | None = None  # the platform file it was read as (its label)
+    personal_columns: list[str] = field(default_factory=list)  # left unread: personal data
+    self_operated: list[int] = field(default_factory=list)  # 自营 rows: no split
+    not_read: list[str] = field(default_factory=list)  # platform columns haowu does not use
 
     @property
     def changed(self) -> bool:
@@ -166,7 +181,8 @@ def import_files(
                 on_stage(where, what)
 
         try:
-            report = import_file(store, path, kind, options, stage)
+            source, file_kind = resolve_source(path, kind, options)
+            report = import_file(store, path, file_kind, options, stage, source=source)
         except UnusableDatabase:  # the database, not this file: no file can go in
             raise
         except Exception as exc:
@@ -191,25 +207,81 @@ def _failed(path: Path, exc: Exception) -> FileReport:
     return FileReport(path=path, status="failed", error=error)
 
 
+def resolve_source(path: Path, kind: Kind, options: ImportOptions) -> tuple[Any, Kind]:
+    """The platform source `path` is (None for a sheet of haowu's own shape) and the kind
+    it is imported as."""
+    from haowu_cli.ingest import platform
+
+    sources = options.sources
+    if sources is None:
+        return None, kind
+    if options.source is not None:
+        source = sources.sources[options.source]
+    else:
+        source = platform.detect(path, sources, encoding=options.encoding)
+    if source is None:
+        return None, kind
+    if source.kind == "settlements":
+        raise InputFileError(
+            _(
+                "{path}: read as {label}: a settlement file is not imported, it is checked "
+                "against the ledger"
+            ).format(path=path, label=source.label),
+            hint=_("run: haowu reconcile {path}").format(path=path),
+        )
+    if source.kind != kind.name:
+        if options.kind_given or not options.kinds or source.kind not in options.kinds:
+            raise InputFileError(
+                _("{path}: read as {label}, which holds {kind}, not {asked}").format(
+                    path=path, label=source.label, kind=source.kind, asked=kind.name
+                ),
+                hint=_("leave out --kind, or use --kind {kind}").format(kind=source.kind),
+            )
+        kind = options.kinds[source.kind]
+    return source, kind
+
+
 def import_file(
     store: db.Store,
     path: Path,
     kind: Kind,
     options: ImportOptions,
     on_stage: Stage | None = None,
+    *,
+    source: Any = None,
 ) -> FileReport:
-    """Import one file in one transaction; `on_stage(path, stage)` hears how far it got."""
+    """Import one file in one transaction; `on_stage(path, stage)` hears how far it got.
+    `source`: a platform source (`ingest.platform`) to read it as."""
     stage = on_stage or (lambda _path, _stage: None)
     started_at = datetime.now()
     hooks = kind.hooks(_config_dir(options)) if kind.hooks else None
     import_rules = load_import_rules(_config_dir(options))
     today = options.today or dates.today()
     stage(path, "reading")
-    raw = read_table(
-        path, kind.aliases.__contains__, encoding=options.encoding, sheet=options.sheet
-    )
+    table, parts = None, iter(())
+    if source is not None:
+        from haowu_cli.ingest import platform
+
+        parts = platform.read_platform_chunks(
+            path,
+            source,
+            options.sources,
+            encoding=options.encoding,
+            sheet=options.sheet,
+            chunk_rows=PLATFORM_CHUNK_ROWS,
+        )
+        table = next(parts)
+        raw, kind = _platform_raw(table, kind)
+    else:
+        raw = read_table(
+            path, kind.aliases.__contains__, encoding=options.encoding, sheet=options.sheet
+        )
     stage(path, "checking")
     plan = plan_sheet(raw, kind, merchant=options.merchant, rules=import_rules, today=today)
+    if table is not None:
+        plan.rows_read = table.rows_read
+        plan.skipped += len(table.self_operated)
+        plan.refused = pl.concat([plan.refused, table.refused], how="diagonal_relaxed")
     refused = plan.refused
     key_header = raw.headers[plan.columns[kind.key]]
     report = FileReport(
@@ -222,6 +294,12 @@ def import_file(
         totals=plan.totals,
         cleaned_id_rows=plan.cleaned_id_rows,
     )
+    if table is not None:
+        report.source = source.label
+        report.personal_columns = table.personal
+        report.self_operated = table.self_operated
+        report.not_read = table.not_read
+        table = None  # its cells live on in `plan` until parsed, then go
     if plan.cleaned_id_rows:
         report.info.append(_cleaned_ids_note(plan))
     parsed = parse_rows(plan, plan.rows)
@@ -229,28 +307,42 @@ def import_file(
     refused = _note_rejected_winners(refused, parsed.rejections)
     stage(path, "writing")
     with store.write(scratch=options.dry_run) as con:
+        if not options.dry_run:
+            # DuckDB takes up to 80% of the machine's memory by default, on top of what the
+            # sheet's frames hold; capped, it spills the ledger's work to disk instead.
+            db.run(con, f"SET memory_limit = '{WRITE_MEMORY_LIMIT}'")
         try:
             with db.transaction(con):
                 import_id = db.next_import_id(con)
-                valid, more_refused = parsed.valid, parsed.rejections.clear()
-                if hooks is not None:
-                    valid, more_refused, notes = hooks.before_write(con, valid)
-                    report.notes += [text for level, text in notes if level == "warning"]
-                    report.info += [text for level, text in notes if level != "warning"]
-                counts = db.apply_rows(con, kind.target(), valid, import_id=import_id)
+                problems: list[pl.DataFrame] = []
+                notes: list[tuple[str, str]] = []
+                piece: tuple[ParsedRows, pl.DataFrame] | None = (parsed, refused)
+                del parsed
+                while piece is not None:
+                    part, part_refused = piece
+                    valid, more_refused = part.valid, part.rejections.clear()
+                    if hooks is not None:
+                        valid, more_refused, part_notes = hooks.before_write(con, valid)
+                        notes += part_notes
+                    counts = db.apply_rows(con, kind.target(), valid, import_id=import_id)
+                    del valid
+                    report.inserted += counts.inserted
+                    report.updated += counts.updated
+                    report.unchanged += counts.unchanged
+                    problems += [
+                        part_refused,
+                        part.rejections,
+                        more_refused.cast(part.rejections.schema),
+                        _conflict_rejections(counts.conflicts, kind, key_header),
+                    ]
+                    del part
+                    # A large platform file comes in parts, each parsed and written in turn.
+                    piece = _next_part(parts, kind, options, import_rules, today, report)
+                for level, text in _merged_notes(notes):
+                    (report.notes if level == "warning" else report.info).append(text)
                 if hooks is not None:
                     report.ledger = hooks.after_write(con, import_id)
-                report.inserted, report.updated = counts.inserted, counts.updated
-                report.unchanged = counts.unchanged
-                conflicts = _conflict_rejections(counts.conflicts, kind, key_header)
-                report.rejections = pl.concat(
-                    [
-                        refused,
-                        parsed.rejections,
-                        more_refused.cast(parsed.rejections.schema),
-                        conflicts,
-                    ]
-                ).sort("row", maintain_order=True)
+                report.rejections = pl.concat(problems).sort("row", maintain_order=True)
                 report.rejected = report.rejections["row"].n_unique()
                 if report.rejected:  # before anything is committed
                     _check_rejects_writable(report, options)
@@ -271,6 +363,47 @@ def import_file(
         )
     stage(path, "done")
     return report
+
+
+def _next_part(
+    parts, kind: Kind, options: ImportOptions, rules: ImportRules, today: date, report
+) -> tuple[ParsedRows, pl.DataFrame] | None:
+    """The next part of a platform file, parsed, with its refused rows; None at the end.
+    Its rows are added to the report's."""
+    table = next(parts, None)
+    if table is None:
+        return None
+    raw, part_kind = _platform_raw(table, kind)
+    plan = plan_sheet(raw, part_kind, merchant=options.merchant, rules=rules, today=today)
+    report.rows_read += table.rows_read
+    report.skipped += plan.skipped + len(table.self_operated)
+    report.self_operated += table.self_operated
+    refused = pl.concat([plan.refused, table.refused], how="diagonal_relaxed")
+    del table, raw
+    parsed = parse_rows(plan, plan.rows)
+    return parsed, _note_rejected_winners(refused, parsed.rejections)
+
+
+def _merged_notes(notes: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Notes of a file's parts as one: `120 orders …` and `80 orders …` make `200 orders …`."""
+    totals: dict[tuple[str, str], int] = {}
+    for level, text in notes:
+        match = re.match(r"^([0-9]+) (.*)$", text)
+        count, rest = (int(match.group(1)), match.group(2)) if match else (0, text)
+        totals[(level, rest)] = totals.get((level, rest), 0) + count
+    return [
+        (level, f"{count} {rest}" if count else rest) for (level, rest), count in totals.items()
+    ]
+
+
+def _platform_raw(table, kind: Kind) -> tuple[RawTable, Kind]:
+    """A platform table as the pipeline reads sheets: cells `c0..cN` under its headers, and
+    the kind with the source's headers as its aliases."""
+    from dataclasses import replace
+
+    frame = table.frame.rename({h: f"c{i}" for i, h in enumerate(table.headers)})
+    raw = RawTable(table.path, frame, table.headers, first_row=2, encoding=table.encoding)
+    return raw, replace(kind, aliases=table.aliases)
 
 
 def _config_dir(options: ImportOptions) -> Path:
@@ -356,9 +489,12 @@ def plan_sheet(
         rules = load_import_rules(packaged_path("configs"))
     columns, unknown = map_headers(raw, kind)
     _check_required_columns(raw, kind, columns, merchant)
-    frame = raw.frame.with_row_index("_row", offset=raw.first_row).with_columns(
-        pl.col("_row").cast(pl.Int64)
-    )
+    if "_row" in raw.frame.columns:  # numbered by its reader (a platform file)
+        frame = raw.frame
+    else:
+        frame = raw.frame.with_row_index("_row", offset=raw.first_row).with_columns(
+            pl.col("_row").cast(pl.Int64)
+        )
     rows_read = frame.height
     frame, overflow = _set_aside_overflowing_rows(frame)
     rows_after_overflow = frame.height

@@ -521,3 +521,41 @@ def _date_checks(name: str, present: pl.Expr) -> list[Stage]:
         [_reason(bad, "not a real date (write 2026-10-01)").alias(error_column(name))],
         [pl.when(pl.col(error_column(name)).is_null()).then(value).alias(name)],
     ]
+
+
+def timestamp(source: str, name: str) -> Parser:
+    """A date with its time of day, as the platform's exports write it (Beijing time, kept
+    as the wall-clock time): `2025-03-08 20:15:42`, `2025/03/08 20:15`, or a date alone
+    (`2025/03/08`, midnight)."""
+    cell = _temp(name, "cell")
+    text = pl.col(cell).str.replace_all("/", "-").str.replace("T", " ")
+    value = pl.coalesce(
+        text.str.to_datetime("%Y-%m-%d %H:%M:%S", strict=False, time_unit="us"),
+        text.str.to_datetime("%Y-%m-%d %H:%M", strict=False, time_unit="us"),
+        text.str.to_date("%Y-%m-%d", strict=False).cast(pl.Datetime("us")),
+    )
+    missing = _missing(pl.col(cell))
+    full = [
+        [ascii_fold(pl.col(source)).alias(cell)],
+        [
+            pl.when(missing).then(None).otherwise(value).alias(name),
+            missing.alias(_temp(name, "missing")),
+        ],
+        [
+            _reason(
+                ~pl.col(_temp(name, "missing"))
+                & (pl.col(name).is_null() | ~pl.col(name).dt.year().is_between(1000, 9999)),
+                "not a real date and time (write 2026-10-01 20:15:42)",
+            ).alias(error_column(name))
+        ],
+    ]
+    fast = [
+        [
+            pl.col(source)
+            .str.to_datetime("%Y-%m-%d %H:%M:%S", strict=False, time_unit="us")
+            .alias(name),
+            _no_error(name),
+        ]
+    ]
+    clean = _clean_where(source, r"^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}$")
+    return Parser(name, full, clean, fast)

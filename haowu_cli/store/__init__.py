@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from haowu_cli.store.products import *  # noqa: F403
     from haowu_cli.store.reports import *  # noqa: F403
     from haowu_cli.store.schema import *  # noqa: F403
+    from haowu_cli.store.settlements import *  # noqa: F403
     from haowu_cli.store.sql import *  # noqa: F403
     from haowu_cli.store.upsert import *  # noqa: F403
 
@@ -42,6 +43,7 @@ _MODULES = (
     "plans",
     "ledger",
     "reports",
+    "settlements",
 )
 
 

@@ -217,6 +217,22 @@ MIGRATIONS: list[str] = [
         amount_fen BIGINT NOT NULL
     );
     """,
+    """
+    ALTER TABLE orders ADD COLUMN platform_order_id VARCHAR;  -- the platform's 订单号
+    ALTER TABLE orders ADD COLUMN paid_time TIMESTAMP;        -- exact payment time (Beijing)
+    ALTER TABLE orders ADD COLUMN platform_status VARCHAR;    -- the status word as written
+    ALTER TABLE orders ADD COLUMN settled_amount_fen BIGINT;  -- what the platform settled
+    ALTER TABLE orders ADD COLUMN settled_at TIMESTAMP;       -- and when (实际结算时间)
+    CREATE TABLE platform_settlements (   -- 结算明细 lines read by `haowu reconcile`
+        platform_order_id VARCHAR NOT NULL,
+        product_id VARCHAR NOT NULL,
+        party VARCHAR NOT NULL,           -- merchant, anchor, leader, technical_fee …
+        amount_fen BIGINT NOT NULL,
+        settled_at TIMESTAMP,
+        file_name VARCHAR NOT NULL,
+        recorded_at TIMESTAMP NOT NULL
+    );
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -1,0 +1,131 @@
+"""Benchmark the platform's files: `haowu import` of a 订单导出 and `haowu reconcile` of its
+结算明细, each against a bare DuckDB run over the same file, in the same run.
+
+    python benchmarks/bench_platform.py [--lines 1000000] [--repeat 3]
+
+Writes (in a child process) an 订单导出 of `--lines` SKU lines with all its columns, the
+activity's items and the 结算明细 of every completed line (make_platform_samples.py), then
+times, each a whole process:
+  bare read       DuckDB `CREATE TABLE … AS SELECT * FROM read_csv(…, all_varchar = true)` of
+                  the export into a fresh database file: no cleaning, no split
+  haowu import    `haowu import order_export.csv` into a database holding the items: read,
+                  check, split and post every line's ledger entries
+  bare join       the 结算明细 read by DuckDB and joined with the orders and their ledger,
+                  summed per line (no party mapping, nothing kept)
+  haowu reconcile `haowu reconcile settlement.csv` on the imported database
+and prints each median with its ratio to its bare run and the peak memory of each.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from harness import timed  # noqa: E402
+
+BARE_READ = """
+import duckdb, sys
+con = duckdb.connect(sys.argv[1])
+con.execute("SET enable_progress_bar = false")
+con.execute("CREATE TABLE t AS SELECT * FROM read_csv(?, all_varchar = true)", [sys.argv[2]])
+con.close()
+"""
+
+BARE_JOIN = """
+import duckdb, sys
+con = duckdb.connect(sys.argv[1])
+con.execute("SET enable_progress_bar = false")
+con.execute('''
+    CREATE TEMP TABLE s AS SELECT * FROM read_csv(?, all_varchar = true)
+''', [sys.argv[2]])
+con.execute('''
+    CREATE TEMP TABLE j AS
+    SELECT s."订单号", s."商品ID", any_value(s."达人佣金(元)") AS platform,
+           sum(l.amount_fen) AS haowu
+    FROM s JOIN orders o ON o.platform_order_id = s."订单号" AND o.product_id = s."商品ID"
+    JOIN ledger l USING (order_id)
+    GROUP BY ALL
+''')
+con.close()
+"""
+
+
+def median_run(make, repeat: int, ok=(0, 3, 4)) -> tuple[float, int]:
+    runs = [timed(make(), ok_codes=ok) for _ in range(repeat)]
+    return statistics.median(s for s, _ in runs), max(m for _, m in runs)
+
+
+def fresh(folder: Path, name: str) -> Path:
+    for leftover in folder.glob(name + "*"):
+        leftover.unlink()
+    return folder / name
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--lines", type=int, default=1_000_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    python = sys.executable
+    haowu = [python, "-m", "haowu_cli", "--quiet"]
+    with tempfile.TemporaryDirectory(prefix="haowu-bench-") as tmp:
+        folder = Path(tmp)
+        make = [python, str(HERE / "make_platform_samples.py"), str(folder), str(args.lines)]
+        subprocess.run(make, check=True)
+        export, settlement = folder / "order_export.csv", folder / "settlement.csv"
+        items = folder / "activity_items.json"
+        base = folder / "items.duckdb"
+        subprocess.run(haowu + ["--db", str(base), "import", str(items)], check=True)
+
+        def with_items(name: str) -> str:
+            target = fresh(folder, name)
+            shutil.copy(base, target)
+            return str(target)
+
+        results = {
+            "bare read": median_run(
+                lambda: [python, "-c", BARE_READ, str(fresh(folder, "bare.duckdb")), str(export)],
+                args.repeat,
+            ),
+            "haowu import": median_run(
+                lambda: haowu + ["--db", with_items("h.duckdb"), "import", str(export)],
+                args.repeat,
+            ),
+        }
+        imported = folder / "imported.duckdb"
+        shutil.copy(base, imported)
+        subprocess.run(haowu + ["--db", str(imported), "import", str(export)], check=False)
+
+        def copy_of_imported() -> str:
+            target = fresh(folder, "r.duckdb")
+            shutil.copy(imported, target)
+            return str(target)
+
+        results["bare join"] = median_run(
+            lambda: [python, "-c", BARE_JOIN, copy_of_imported(), str(settlement)], args.repeat
+        )
+        results["haowu reconcile"] = median_run(
+            lambda: haowu + ["--db", copy_of_imported(), "reconcile", str(settlement)],
+            args.repeat,
+        )
+        lines = sum(1 for _ in settlement.open(encoding="utf-8-sig")) - 1
+        print(
+            f"{args.lines:,} export lines ({export.stat().st_size / 1e6:.0f} MB), "
+            f"{lines:,} settlement lines; medians of {args.repeat}"
+        )
+        print(f"{'run':<18}{'seconds':>9}{'ratio':>8}{'peak MiB':>10}")
+        for name, (seconds, peak) in results.items():
+            bare = results["bare read" if "import" in name or "read" in name else "bare join"]
+            print(f"{name:<18}{seconds:>9.2f}{seconds / bare[0]:>8.2f}{peak:>10,}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,73 @@
+"""`haowu reconcile`: 对账, the platform's settlement files against haowu's ledger."""
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from haowu_cli.commands.common import FormatOption, app_context
+from haowu_cli.commands.reports import HtmlOption, TableOption, show_report
+from haowu_cli.errors import ExitCode, UsageError
+from haowu_cli.i18n import _
+from haowu_cli.render import OutputFormat
+
+SHOWN_REJECTIONS = 5
+
+
+def reconcile_command(
+    ctx: typer.Context,
+    files: Annotated[
+        list[Path],
+        typer.Argument(
+            help="The 结算明细 export (CSV or XLSX) or settled order JSON.", show_default=False
+        ),
+    ],
+    source: Annotated[
+        str | None,
+        typer.Option(
+            "--source", help="Read the files as this source [default: recognised by header]."
+        ),
+    ] = None,
+    encoding: Annotated[
+        str | None,
+        typer.Option("--encoding", help="CSV encoding (utf-8, gb18030 …) [default: detected]."),
+    ] = None,
+    fmt: FormatOption = OutputFormat.table,
+    table: TableOption = None,
+    html: HtmlOption = None,
+) -> int:
+    """对账: compare each settled line and each party (merchant, anchor, team leader,
+    technical fee, others the file names) with haowu's ledger: matched, differs, only on
+    the platform, only in haowu. Exit 0 when all match, 4 when there are differences."""
+    from haowu_cli.ingest.platform import load_sources
+    from haowu_cli.reconcile import reconcile
+    from haowu_cli.reports.reconcile import reconcile_report
+
+    app = app_context(ctx)
+    sources = load_sources(app.config_dir)
+    if source is not None and source not in sources.sources:
+        raise UsageError(
+            _("unknown source {name!r}; known: {known}").format(
+                name=source, known=", ".join(sources.sources)
+            )
+        )
+    result = reconcile(app.store(), files, sources, source=source, encoding=encoding)
+    for path, label in result.files:
+        app.out.info(_("{file}: read as: {source}").format(file=path, source=label))
+    if result.rejections.height:
+        app.out.warn(
+            _("{count} cells could not be read; their lines were left out:").format(
+                count=result.rejections.height
+            )
+        )
+        for row in result.rejections.head(SHOWN_REJECTIONS).iter_rows(named=True):
+            app.out.note(
+                f"  {row['file']}: row {row['row']}, {row['column']} {row['value']!r}: "
+                f"{row['reason']}"
+            )
+    show_report(app, reconcile_report(result), fmt, table, html)
+    if result.differences:
+        return ExitCode.DIFFERENCES
+    if result.rejections.height:
+        return ExitCode.REJECTED_ROWS
+    return ExitCode.OK
