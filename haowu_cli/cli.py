@@ -14,6 +14,7 @@ import typer.main
 from typer.exceptions import Abort, Exit, TyperException
 
 from haowu_cli.commands import (
+    activities,
     commission,
     demo,
     grading,
@@ -130,6 +131,7 @@ products.export_app.command("ledger")(commission.export_ledger_command)
 products.export_app.command("orders")(commission.export_orders_command)
 app.add_typer(reports.report_app, name="report")
 app.command("demo")(demo.demo_command)
+app.add_typer(activities.activity_app, name="activity")
 
 
 def main(argv: list[str] | None = None) -> int:
