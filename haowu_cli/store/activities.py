@@ -319,7 +319,8 @@ def merchant_rows(
             FROM applications a JOIN latest d USING (activity_id, product_id)
             WHERE d.status = 'passed' AND a.activity_id IN (
                 SELECT activity_id FROM activity_windows
-                WHERE CAST(starts_at AS DATE) <= $month_end AND CAST(ends_at AS DATE) >= $month_start)
+                WHERE CAST(starts_at AS DATE) <= $month_end
+                  AND CAST(ends_at AS DATE) >= $month_start)
             GROUP BY a.merchant_id
         ), gmv AS (
             SELECT merchant_id,
