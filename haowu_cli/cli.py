@@ -19,6 +19,7 @@ from haowu_cli.commands import (
     demo,
     grading,
     importing,
+    merchants,
     planning,
     products,
     reports,
@@ -132,6 +133,7 @@ products.export_app.command("orders")(commission.export_orders_command)
 app.add_typer(reports.report_app, name="report")
 app.command("demo")(demo.demo_command)
 app.add_typer(activities.activity_app, name="activity")
+app.add_typer(merchants.merchants_app, name="merchants")
 
 
 def main(argv: list[str] | None = None) -> int:

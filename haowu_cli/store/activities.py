@@ -294,7 +294,7 @@ def set_joined(
 
 
 def merchant_rows(
-    con: duckdb.DuckDBPyConnection, *, month_start: date, month_end: date
+    con: duckdb.DuckDBPyConnection, *, month_start: date, month_end: date, new_days: int = 30
 ) -> pl.DataFrame:
     """Every merchant haowu knows (from products, applications or the merchants table): its
     join date, shop score (the lowest of its products'), activities it has a passed
@@ -328,13 +328,24 @@ def merchant_rows(
                             ELSE greatest(paid_amount_fen - coalesce(refund_amount_fen, 0), 0)
                        END) AS gmv_fen
             FROM orders WHERE paid_at BETWEEN $month_start AND $month_end GROUP BY merchant_id
+        ), new_gmv AS (  -- GMV (paid − refunded) in the merchant's first `new_days` days
+            SELECT o.merchant_id,
+                   sum(CASE WHEN o.status = 'invalid' THEN 0
+                            ELSE greatest(o.paid_amount_fen - coalesce(o.refund_amount_fen, 0), 0)
+                       END) AS gmv_fen
+            FROM orders o JOIN merchants m USING (merchant_id)
+            WHERE o.paid_at >= m.joined_on AND o.paid_at < m.joined_on + $new_days
+            GROUP BY o.merchant_id
         )
-        SELECT i.merchant_id, s.name, m.joined_on, m.joined_from, s.shop_score,
+        SELECT i.merchant_id, s.name, m.joined_on, m.joined_from,
+               CAST(m.joined_on + ($new_days - 1) AS DATE) AS new_until,
+               coalesce(n.gmv_fen, 0) AS new_window_gmv_fen, s.shop_score,
                coalesce(t.activities, 0) AS activities_this_month,
                coalesce(g.gmv_fen, 0) AS gmv_this_month_fen
         FROM ids i LEFT JOIN merchants m USING (merchant_id) LEFT JOIN scores s USING (merchant_id)
         LEFT JOIN took_part t USING (merchant_id) LEFT JOIN gmv g USING (merchant_id)
+        LEFT JOIN new_gmv n USING (merchant_id)
         ORDER BY i.merchant_id
         """,
-        {"month_start": month_start, "month_end": month_end},
+        {"month_start": month_start, "month_end": month_end, "new_days": new_days},
     )
