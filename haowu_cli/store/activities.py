@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 __all__ = [
     "LATEST_DECISIONS",
     "activity_applications",
+    "activity_sales",
     "activity_ids",
     "activity_record",
     "add_products_from_applications",
@@ -349,3 +350,61 @@ def merchant_rows(
         """,
         {"month_start": month_start, "month_end": month_end, "new_days": new_days},
     )
+
+
+def activity_sales(
+    con: duckdb.DuckDBPyConnection, activity_id: str
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """An activity's sales: per window (GMV of its passed products' orders paid on the
+    window's days, and the GMV its latest plan expected in them), and per passed product (GMV
+    and units over all its windows). GMV is paid − refunded, invalid orders counting 0."""
+    params = {"activity_id": activity_id}
+    sold = f"""
+        WITH passed AS (
+            SELECT a.product_id FROM applications a
+            JOIN ({LATEST_DECISIONS}) d USING (activity_id, product_id)
+            WHERE a.activity_id = $activity_id AND d.status = 'passed'
+        ), windows AS (
+            SELECT position, name, kind, CAST(starts_at AS DATE) AS first_day,
+                   CAST(ends_at AS DATE) AS last_day
+            FROM activity_windows WHERE activity_id = $activity_id
+        ), sold AS (
+            SELECT w.position, o.product_id, coalesce(o.quantity, 1) AS units,
+                   CASE WHEN o.status = 'invalid' THEN 0
+                        ELSE greatest(o.paid_amount_fen - coalesce(o.refund_amount_fen, 0), 0)
+                   END AS gmv_fen
+            FROM orders o JOIN windows w ON o.paid_at BETWEEN w.first_day AND w.last_day
+            WHERE o.product_id IN (SELECT product_id FROM passed)
+        )"""
+    by_window = frame(
+        con,
+        sold
+        + """, latest_plan AS (
+            SELECT max(plan_id) AS plan_id FROM plans
+            WHERE json_extract_string(brief, '$.activity') = $activity_id
+        ), planned AS (
+            SELECT w.position, sum(i.expected_gmv_fen) AS planned_gmv_fen
+            FROM plan_items i JOIN windows w ON i.session_date BETWEEN w.first_day AND w.last_day
+            WHERE i.plan_id = (SELECT plan_id FROM latest_plan)
+            GROUP BY w.position
+        )
+        SELECT w.name, w.kind, w.first_day, w.last_day,
+               coalesce(sum(s.gmv_fen), 0) AS gmv_fen, coalesce(sum(s.units), 0) AS units,
+               any_value(p.planned_gmv_fen) AS planned_gmv_fen
+        FROM windows w LEFT JOIN sold s USING (position) LEFT JOIN planned p USING (position)
+        GROUP BY w.position, w.name, w.kind, w.first_day, w.last_day ORDER BY w.position
+        """,
+        params,
+    )
+    by_product = frame(
+        con,
+        sold
+        + """
+        SELECT s.product_id, any_value(p.title) AS title, any_value(p.merchant_id) AS merchant_id,
+               sum(s.units) AS units, sum(s.gmv_fen) AS gmv_fen
+        FROM sold s LEFT JOIN products p USING (product_id)
+        GROUP BY s.product_id ORDER BY gmv_fen DESC, s.product_id
+        """,
+        params,
+    )
+    return by_window, by_product
