@@ -388,3 +388,19 @@ def test_a_merchants_join_date_comes_from_the_application_sheet(activity_store, 
     with activity_store.read() as con:
         joined = con.execute("SELECT merchant_id, joined_on FROM merchants").fetchall()
     assert joined == [("M1", dt.date(2026, 11, 10))]
+
+
+def test_planning_from_an_activity_takes_passed_products_at_its_terms(activity_store, tmp_path):
+    import_apps(
+        activity_store,
+        tmp_path,
+        [app_row(**{"活动价": "66.00", "活动库存": "800"}), app_row(**{"商品ID": "P2"})],
+    )
+    activities.review(activity_store, "T1", CONFIGS, dry_run=False)
+    with activity_store.read() as con:
+        planned = db.planning_products(con, activity="T1", today=TODAY)
+        everything = db.planning_products(con, today=TODAY)
+    assert planned["product_id"].to_list() == ["P1"]  # P2 was rejected (L1)
+    row = planned.row(0, named=True)
+    assert (row["live_price_fen"], row["stock"]) == (6600, 800)
+    assert everything.filter(everything["product_id"] == "P1")["live_price_fen"][0] == 9000

@@ -66,3 +66,66 @@ def test_an_unknown_activity_is_a_usage_error(haowu):
     assert "no activity NOPE" in ran.err
     shown = haowu("activity", "show", "NOPE")
     assert shown.code == 2, shown
+
+
+def test_the_demo_plans_reports_and_lists_merchants_of_its_activity(haowu, demo_copy):
+    report = haowu("--db", demo_copy, "report", "activity", "A1212", "--format", "json")
+    assert report.code == 0, report
+    data = json.loads(report.out)
+    assert data["figures"]["applications"] == 12
+    statuses = {row["status"]: row["applications"] for row in data["tables"]["by_status"]}
+    assert statuses["passed"] + statuses["rejected"] + statuses["manual"] == 12
+    windows = data["tables"]["by_window"]
+    assert [w["name"] for w in windows] == ["预热", "正式"]
+    assert windows[1]["planned_gmv"] is not None  # the demo planned its 正式 session
+    csv_out = haowu(
+        "--db",
+        demo_copy,
+        "report",
+        "activity",
+        "A1212",
+        "--format",
+        "csv",
+        "--table",
+        "by_merchant",
+    )
+    assert csv_out.code == 0 and csv_out.out.startswith("merchant_id,applications,passed")
+    merchants = haowu(
+        "--db",
+        demo_copy,
+        "merchants",
+        "--month",
+        "2026-11",
+        "--format",
+        "json",
+        env={"HAOWU_TODAY": "2026-11-22"},
+    )
+    assert merchants.code == 0, merchants
+    rows = {r["merchant_id"]: r for r in json.loads(merchants.out)}
+    assert rows["M1001"]["joined_on"] == "2026-11-10"
+    assert rows["M1001"]["new_until"] == "2026-12-09"
+    assert rows["M1001"]["new_merchant"] is True
+    assert rows["M1003"]["joined_on"] is None and rows["M1003"]["new_merchant"] is False
+
+
+def test_a_join_date_by_hand_resplits_through_the_real_process(haowu, demo_copy):
+    ran = haowu("--db", demo_copy, "merchants", "joined", "M1002", "2026-11-25")
+    assert ran.code == 0, ran
+    assert "orders re-posted" in ran.err
+    again = haowu("--db", demo_copy, "merchants", "resplit")
+    assert again.code == 0 and "ledger: 0 orders re-posted" in again.err
+    bad = haowu("--db", demo_copy, "merchants", "joined", "M1002", "2026-13-01")
+    assert bad.code == 2
+
+
+def test_a_brief_outside_the_activitys_windows_is_refused(haowu, demo_copy, tmp_path):
+    brief = tmp_path / "b.yaml"
+    brief.write_text(
+        (SAMPLES / "brief_a1212.yaml")
+        .read_text(encoding="utf-8")
+        .replace("date: 2026-12-12", "date: 2026-12-13"),
+        encoding="utf-8",
+    )
+    ran = haowu("--db", demo_copy, "plan-session", "--brief", brief)
+    assert ran.code == 1, ran
+    assert "not inside a window of activity A1212" in ran.err
