@@ -450,11 +450,11 @@ def review_query(activity: Activity, book: RuleBook, today: dt.date) -> Query:
             return
         params[name] = Decimal(str(rules[name]))
         limit = f"(({base}) * ${name})"
-        fail = f"a.activity_price_fen > {limit}"
-        close = f"a.activity_price_fen <= {limit} * (1 + {margin(name)})"
+        fail = f"x.activity_price_fen > {limit}"
+        close = f"x.activity_price_fen <= {limit} * (1 + {margin(name)})"
         share = f"CASE WHEN ${name} = 1 THEN '' ELSE '的' || {_num(f'${name} * 100')} || '%' END"
         text = (
-            f"'活动价' || {_yuan('a.activity_price_fen')} || '高于{base_label}' || "
+            f"'活动价' || {_yuan('x.activity_price_fen')} || '高于{base_label}' || "
             f"{_yuan(base)} || {share}"
         )
         hard.append(f"CASE WHEN {fail} AND NOT ({close}) THEN {text} END")
@@ -498,8 +498,8 @@ def review_query(activity: Activity, book: RuleBook, today: dt.date) -> Query:
         "array_to_string($categories, '、') || ')' END"
     )
     hard.append(
-        "CASE WHEN len($merchants) > 0 AND NOT list_contains($merchants, a.merchant_id) "
-        "THEN '商家' || a.merchant_id || '不在本活动的招商名单内' END"
+        "CASE WHEN len($merchants) > 0 AND NOT list_contains($merchants, x.merchant_id) "
+        "THEN '商家' || x.merchant_id || '不在本活动的招商名单内' END"
     )
     lowest = ""
     if rules.get("max_price_vs_lowest") is not None:
@@ -526,7 +526,7 @@ def review_query(activity: Activity, book: RuleBook, today: dt.date) -> Query:
             WHERE merchant_id IN (SELECT merchant_id FROM apps) GROUP BY merchant_id
         ){lowest},
         x AS (
-            SELECT a.product_id, g.level,
+            SELECT a.product_id, a.merchant_id, a.activity_price_fen, g.level,
                    coalesce(a.commission_rate, p.commission_rate) AS commission_rate,
                    coalesce(a.service_fee_rate, p.service_fee_rate) AS service_fee_rate,
                    coalesce(a.stock, p.stock) AS stock,
@@ -539,10 +539,10 @@ def review_query(activity: Activity, book: RuleBook, today: dt.date) -> Query:
             LEFT JOIN graded g USING (product_id) {lowest_join}
             LEFT JOIN shop_scores ms ON ms.merchant_id = a.merchant_id
         )
-        SELECT a.product_id, a.merchant_id, x.level,
+        SELECT x.product_id, x.merchant_id, x.level,
                list_filter([{", ".join(hard)}], r -> r IS NOT NULL) AS hard,
                list_filter([{", ".join(near) or "NULL::VARCHAR"}], r -> r IS NOT NULL) AS near
-        FROM apps a JOIN x USING (product_id)
+        FROM x
     """
     return Query(sql, params)
 
@@ -706,25 +706,22 @@ def create_activity(store, path: Path, config_dir: Path) -> tuple[Activity, bool
 @dataclass
 class ReviewResult:
     activity: Activity
-    rows: Any  # pl.DataFrame: product_id, merchant_id, level, status, reasons, kept, changed
-    recorded: int
+    summary: dict[str, int]  # passed, rejected, manual, kept, recorded, applications
+    changed: Any  # pl.DataFrame: the first applications whose outcome changed
     dry_run: bool
 
     def counts(self) -> dict[str, int]:
-        counts = {"passed": 0, "rejected": 0, "manual": 0}
-        for status in self.rows["status"].to_list():
-            counts[status] = counts.get(status, 0) + 1
-        return counts
+        return {k: self.summary[k] for k in ("passed", "rejected", "manual")}
 
     def as_json(self) -> dict[str, Any]:
         return {
             "activity_id": self.activity.activity_id,
             "dry_run": self.dry_run,
             "rules_fingerprint": self.activity.fingerprint,
-            "applications": self.rows.height,
+            "applications": self.summary["applications"],
             **self.counts(),
-            "kept_manual": int(self.rows["kept"].sum() or 0),
-            "decisions_recorded": self.recorded,
+            "kept_manual": self.summary["kept"],
+            "decisions_recorded": self.summary["recorded"],
         }
 
 
@@ -738,7 +735,7 @@ def review(store, activity_id: str, config_dir: Path, *, dry_run: bool) -> Revie
     book = load_rule_book(config_dir)
     query = review_query(activity, book, dates.today())
     with store.write(scratch=dry_run) as con, db.transaction(con):
-        rows, recorded = db.review_activity(
+        summary, changed = db.review_activity(
             con,
             query,
             activity_id=activity.activity_id,
@@ -746,7 +743,7 @@ def review(store, activity_id: str, config_dir: Path, *, dry_run: bool) -> Revie
             decided_at=beijing_now(),
             dry_run=dry_run,
         )
-    return ReviewResult(activity=activity, rows=rows, recorded=recorded, dry_run=dry_run)
+    return ReviewResult(activity=activity, summary=summary, changed=changed, dry_run=dry_run)
 
 
 def decide(

@@ -112,8 +112,10 @@ def import_apps(store, tmp_path: Path, rows: list[list[str]], *, activity="T1", 
     return import_file(store, path, kind, ImportOptions(config_dir=CONFIGS, today=TODAY))
 
 
-def outcome(result, product: str) -> tuple[str, list[str]]:
-    row = result.rows.filter(result.rows["product_id"] == product).row(0, named=True)
+def outcome(store, product: str) -> tuple[str, list[str]]:
+    """An application's standing decision after a review."""
+    _activity, apps = activities.applications(store, "T1")
+    row = apps.filter(apps["product_id"] == product).row(0, named=True)
     return row["status"], row["reasons"]
 
 
@@ -182,8 +184,8 @@ def activity_store(store, tmp_path):
 def test_an_application_meeting_every_rule_passes(activity_store, tmp_path):
     report = import_apps(activity_store, tmp_path, [app_row()])
     assert report.inserted == 1 and report.rejected == 0
-    result = activities.review(activity_store, "T1", CONFIGS, dry_run=False)
-    assert outcome(result, "P1") == ("passed", [])
+    activities.review(activity_store, "T1", CONFIGS, dry_run=False)
+    assert outcome(activity_store, "P1") == ("passed", [])
 
 
 @pytest.mark.parametrize(
@@ -205,16 +207,16 @@ def test_an_application_meeting_every_rule_passes(activity_store, tmp_path):
 )
 def test_each_rule_rejects_with_its_reason_in_chinese(activity_store, tmp_path, changes, reason):
     import_apps(activity_store, tmp_path, [app_row(**changes)])
-    result = activities.review(activity_store, "T1", CONFIGS, dry_run=False)
-    status, reasons = outcome(result, changes.get("商品ID", "P1"))
+    activities.review(activity_store, "T1", CONFIGS, dry_run=False)
+    status, reasons = outcome(activity_store, changes.get("商品ID", "P1"))
     assert status == "rejected"
     assert reasons == [reason]
 
 
 def test_a_rejection_lists_every_failed_rule(activity_store, tmp_path):
     import_apps(activity_store, tmp_path, [app_row(**{"商品ID": "P2", "活动库存": "10"})])
-    result = activities.review(activity_store, "T1", CONFIGS, dry_run=False)
-    assert outcome(result, "P2") == (
+    activities.review(activity_store, "T1", CONFIGS, dry_run=False)
+    assert outcome(activity_store, "P2") == (
         "rejected",
         ["等级L1低于活动要求L3", "活动库存10低于活动要求500"],
     )
@@ -223,13 +225,13 @@ def test_a_rejection_lists_every_failed_rule(activity_store, tmp_path):
 def test_a_rule_missed_within_its_margin_goes_to_a_person(activity_store, tmp_path):
     # 19.5% against 20% with a 5% margin (19%): 待人工, not 拒绝; 18.9% is rejected.
     import_apps(activity_store, tmp_path, [app_row(**{"佣金比例": "19.5%"})])
-    result = activities.review(activity_store, "T1", CONFIGS, dry_run=False)
-    status, reasons = outcome(result, "P1")
+    activities.review(activity_store, "T1", CONFIGS, dry_run=False)
+    status, reasons = outcome(activity_store, "P1")
     assert status == "manual"
     assert reasons == ["佣金比例19.5%低于活动要求20%(差距在容差内,待人工)"]
     import_apps(activity_store, tmp_path, [app_row(**{"佣金比例": "18.9%"})])
-    result = activities.review(activity_store, "T1", CONFIGS, dry_run=False)
-    assert outcome(result, "P1")[0] == "rejected"
+    activities.review(activity_store, "T1", CONFIGS, dry_run=False)
+    assert outcome(activity_store, "P1")[0] == "rejected"
 
 
 def test_the_lowest_recent_price_includes_prices_haowu_has_seen(activity_store, tmp_path):
@@ -242,14 +244,14 @@ def test_the_lowest_recent_price_includes_prices_haowu_has_seen(activity_store, 
         )
         con.execute("INSERT INTO product_changes VALUES (99, 'P1', 'live_price', '6000', '9000')")
     import_apps(activity_store, tmp_path, [app_row(**{"活动价": "70.00", "近期最低价": ""})])
-    result = activities.review(activity_store, "T1", CONFIGS, dry_run=False)
-    assert outcome(result, "P1") == ("rejected", ["活动价¥70.00高于近期最低价¥60.00"])
+    activities.review(activity_store, "T1", CONFIGS, dry_run=False)
+    assert outcome(activity_store, "P1") == ("rejected", ["活动价¥70.00高于近期最低价¥60.00"])
 
 
 def test_a_product_not_graded_yet_is_rejected_until_it_is(activity_store, tmp_path):
     import_apps(activity_store, tmp_path, [app_row(**{"商品ID": "NEW1"})])
-    result = activities.review(activity_store, "T1", CONFIGS, dry_run=False)
-    assert outcome(result, "NEW1") == ("rejected", ["商品尚未评级,活动要求L3"])
+    activities.review(activity_store, "T1", CONFIGS, dry_run=False)
+    assert outcome(activity_store, "NEW1") == ("rejected", ["商品尚未评级,活动要求L3"])
 
 
 # --- decisions -------------------------------------------------------------------------------
@@ -258,23 +260,24 @@ def test_a_product_not_graded_yet_is_rejected_until_it_is(activity_store, tmp_pa
 def test_a_dry_run_records_nothing(activity_store, tmp_path):
     import_apps(activity_store, tmp_path, [app_row()])
     result = activities.review(activity_store, "T1", CONFIGS, dry_run=True)
-    assert result.recorded == 1
+    assert result.summary["recorded"] == 1
     with activity_store.read() as con:
         assert db.decision_history(con, "T1").height == 0
 
 
 def test_a_persons_decision_survives_every_later_review(activity_store, tmp_path):
     import_apps(activity_store, tmp_path, [app_row(**{"佣金比例": "10%"})])
-    first = activities.review(activity_store, "T1", CONFIGS, dry_run=False)
-    assert outcome(first, "P1")[0] == "rejected"
+    activities.review(activity_store, "T1", CONFIGS, dry_run=False)
+    assert outcome(activity_store, "P1")[0] == "rejected"
     activities.decide(activity_store, "T1", "P1", "pass", "品牌补贴,破例通过", "小王")
     again = activities.review(activity_store, "T1", CONFIGS, dry_run=False)
-    assert outcome(again, "P1") == ("passed", ["品牌补贴,破例通过"])
-    assert again.recorded == 0
+    assert outcome(activity_store, "P1") == ("passed", ["品牌补贴,破例通过"])
+    assert again.summary["recorded"] == 0 and again.summary["kept"] == 1
+    assert again.summary["passed"] == 1
     # Even when the application changes and the rules would now decide otherwise.
     import_apps(activity_store, tmp_path, [app_row(**{"佣金比例": "5%", "样品": "无"})])
-    third = activities.review(activity_store, "T1", CONFIGS, dry_run=False)
-    assert outcome(third, "P1")[0] == "passed"
+    activities.review(activity_store, "T1", CONFIGS, dry_run=False)
+    assert outcome(activity_store, "P1")[0] == "passed"
     with activity_store.read() as con:
         history = db.decision_history(con, "T1", "P1")
     assert history["decided_by"].to_list() == ["review", "小王"]

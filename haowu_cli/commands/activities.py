@@ -193,16 +193,16 @@ def review_command(
             "{recorded} decisions {verb}, {kept} decided by a person kept"
         ).format(
             id=result.activity.activity_id,
-            total=result.rows.height,
+            total=result.summary["applications"],
             passed=counts["passed"],
             rejected=counts["rejected"],
             manual=counts["manual"],
-            recorded=result.recorded,
+            recorded=result.summary["recorded"],
             verb=_("would be recorded") if dry_run else _("recorded"),
-            kept=int(result.rows["kept"].sum() or 0),
+            kept=result.summary["kept"],
         )
     )
-    for row in result.rows.filter(result.rows["changed"]).head(20).iter_rows(named=True):
+    for row in result.changed.head(20).iter_rows(named=True):
         reasons = "；".join(row["reasons"])
         app.out.note(
             f"  {row['product_id']} ({row['merchant_id']}): {STATUS_WORDS[row['status']]}"

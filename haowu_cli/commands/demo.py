@@ -206,10 +206,11 @@ def _demo_activity(app, store: Store, work: Path, options) -> str:
     review = activities.review(store, activity.activity_id, app.config_dir, dry_run=False)
     counts = review.counts()
     out.print_line(
-        f"审核 {activity.activity_id}: {review.rows.height} applications: {counts['passed']} 通过, "
+        f"审核 {activity.activity_id}: {review.summary['applications']} applications: "
+        f"{counts['passed']} 通过, "
         f"{counts['rejected']} 拒绝, {counts['manual']} 待人工"
     )
-    for row in review.rows.filter(review.rows["status"] != "passed").iter_rows(named=True):
+    for row in review.changed.filter(review.changed["status"] != "passed").iter_rows(named=True):
         out.print_line(
             f"  {row['product_id']} {activities.STATUS_WORDS[row['status']]}: "
             + "；".join(row["reasons"])

@@ -163,11 +163,14 @@ def review_activity(
     fingerprint: str,
     decided_at: datetime,
     dry_run: bool,
-) -> tuple[pl.DataFrame, int]:
+    shown: int = 1000,
+) -> tuple[dict[str, int], pl.DataFrame]:
     """Run the review query (`activities.review_query`) and append a decision for every
-    application whose outcome changed and that no person decided. Returns every application
-    with its outcome (`status`, `reasons`, `kept`: true where a person's decision stands) and
-    how many decisions were (or, in a dry run, would be) recorded. Call inside a transaction."""
+    application whose outcome changed and that no person decided. Returns the count of
+    applications by outcome (`passed`, `rejected`, `manual`; a person's decision counted as
+    it stands), `kept` (decided by a person), `recorded` (decisions recorded, or in a dry run
+    that would be), and up to `shown` of the changed applications (product_id, merchant_id,
+    level, status, reasons). Call inside a transaction."""
     params = {**review.params, "activity_id": activity_id}
     run(
         con,
@@ -185,24 +188,36 @@ def review_activity(
         params,
     )
     changed = "NOT kept AND (was IS NULL OR was <> status OR was_reasons <> reasons)"
-    count: int = scalar(con, f"SELECT count(*) FROM reviewed WHERE {changed}")
-    if not dry_run and count:
+    counts = con.execute(
+        "SELECT count(*) FILTER (WHERE (CASE WHEN kept THEN was ELSE status END) = 'passed'), "
+        "count(*) FILTER (WHERE (CASE WHEN kept THEN was ELSE status END) = 'rejected'), "
+        "count(*) FILTER (WHERE (CASE WHEN kept THEN was ELSE status END) = 'manual'), "
+        f"count(*) FILTER (WHERE kept), count(*) FILTER (WHERE {changed}), count(*) "
+        "FROM reviewed"
+    ).fetchall()[0]
+    summary = dict(
+        zip(
+            ("passed", "rejected", "manual", "kept", "recorded", "applications"),
+            counts,
+            strict=True,
+        )
+    )
+    if not dry_run and summary["recorded"]:
         run(
             con,
             "INSERT INTO decisions SELECT nextval('decision_id_seq'), $activity_id, product_id, "
             "$decided_at, status, reasons, 'review', false, $fingerprint, level "
-            f"FROM reviewed WHERE {changed} ORDER BY product_id",
+            f"FROM reviewed WHERE {changed}",
             {"activity_id": activity_id, "decided_at": decided_at, "fingerprint": fingerprint},
         )
     result = frame(
         con,
-        "SELECT product_id, merchant_id, level, CASE WHEN kept THEN was ELSE status END AS status, "
-        "CASE WHEN kept THEN was_reasons ELSE reasons END AS reasons, kept, "
-        f"({changed}) AS changed FROM reviewed ORDER BY merchant_id, product_id",
-        [],
+        "SELECT product_id, merchant_id, level, status, reasons FROM reviewed "
+        f"WHERE {changed} ORDER BY merchant_id, product_id LIMIT ?",
+        [shown],
     )
     run(con, "DROP TABLE reviewed")
-    return result, count
+    return summary, result
 
 
 def record_decision(
