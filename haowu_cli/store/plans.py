@@ -63,7 +63,7 @@ def planning_products(
     activity's price, stock, rates and mechanism where the application gave them."""
     from haowu_cli.store.activities import LATEST_DECISIONS
 
-    source, params = "products", [grade_day(today)]
+    source, params = "products", list[Any]([grade_day(today)])
     if activity is not None:
         source = f"""(
             SELECT p.* REPLACE (
