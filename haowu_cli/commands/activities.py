@@ -202,7 +202,7 @@ def review_command(
             kept=result.summary["kept"],
         )
     )
-    for row in result.changed.head(20).iter_rows(named=True):
+    for row in result.changed[:20]:
         reasons = "；".join(row["reasons"])
         app.out.note(
             f"  {row['product_id']} ({row['merchant_id']}): {STATUS_WORDS[row['status']]}"

@@ -210,7 +210,7 @@ def _demo_activity(app, store: Store, work: Path, options) -> str:
         f"{counts['passed']} 通过, "
         f"{counts['rejected']} 拒绝, {counts['manual']} 待人工"
     )
-    for row in review.changed.filter(review.changed["status"] != "passed").iter_rows(named=True):
+    for row in [r for r in review.changed if r["status"] != "passed"]:
         out.print_line(
             f"  {row['product_id']} {activities.STATUS_WORDS[row['status']]}: "
             + "；".join(row["reasons"])

@@ -70,12 +70,12 @@ def activity_record(
     record = one_record(con, "SELECT * FROM activities WHERE activity_id = ?", [activity_id])
     if record is None:
         return None
-    windows = frame(
-        con,
+    rows = con.execute(
         "SELECT name, kind, starts_at, ends_at FROM activity_windows WHERE activity_id = ? "
         "ORDER BY position",
         [activity_id],
-    ).to_dicts()
+    ).fetchall()
+    windows = [dict(zip(("name", "kind", "starts_at", "ends_at"), r, strict=True)) for r in rows]
     return record, windows
 
 
@@ -164,7 +164,7 @@ def review_activity(
     decided_at: datetime,
     dry_run: bool,
     shown: int = 1000,
-) -> tuple[dict[str, int], pl.DataFrame]:
+) -> tuple[dict[str, int], list[dict[str, Any]]]:
     """Run the review query (`activities.review_query`) and append a decision for every
     application whose outcome changed and that no person decided. Returns the count of
     applications by outcome (`passed`, `rejected`, `manual`; a person's decision counted as
@@ -210,12 +210,13 @@ def review_activity(
             f"FROM reviewed WHERE {changed}",
             {"activity_id": activity_id, "decided_at": decided_at, "fingerprint": fingerprint},
         )
-    result = frame(
-        con,
+    found = con.execute(
         "SELECT product_id, merchant_id, level, status, reasons FROM reviewed "
         f"WHERE {changed} ORDER BY merchant_id, product_id LIMIT ?",
         [shown],
     )
+    names = [d[0] for d in found.description]
+    result = [dict(zip(names, row, strict=True)) for row in found.fetchall()]
     run(con, "DROP TABLE reviewed")
     return summary, result
 
