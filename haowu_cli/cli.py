@@ -14,10 +14,12 @@ import typer.main
 from typer.exceptions import Abort, Exit, TyperException
 
 from haowu_cli.commands import (
+    activities,
     commission,
     demo,
     grading,
     importing,
+    merchants,
     planning,
     products,
     reconcile,
@@ -132,6 +134,8 @@ products.export_app.command("orders")(commission.export_orders_command)
 app.add_typer(reports.report_app, name="report")
 app.command("reconcile")(reconcile.reconcile_command)
 app.command("demo")(demo.demo_command)
+app.add_typer(activities.activity_app, name="activity")
+app.add_typer(merchants.merchants_app, name="merchants")
 
 
 def main(argv: list[str] | None = None) -> int:

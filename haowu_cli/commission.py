@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
@@ -41,6 +41,33 @@ PARTY_LABELS = {
 
 
 @dataclass(frozen=True)
+class MerchantTerms:
+    """Merchant terms that lower the technical fee (`merchant_terms` in commission.yaml).
+
+    - new merchants: within `new_days` days of joining 快分销 (merchants.joined_on), the first
+      `new_cap_fen` of GMV (the commission base, paid − refunded, in payment order) pays
+      `new_rate_ppm` instead of the usual technical fee; an order crossing the cap is split
+      exactly at it;
+    - DSR relief: the technical fee less the relief of the first `dsr_relief` row whose
+      min_shop_score the order's shop score meets;
+    - 降佣: the technical fee less `busy_relief_ppm` in a month in which the merchant takes
+      part in `busy_min_activities` or more activities (passed applications in activities
+      whose windows start in that month).
+    Reliefs never take the rate below 0. None of them applies when left out."""
+
+    new_days: int = 0
+    new_cap_fen: int = 0
+    new_rate_ppm: int = 0
+    dsr_relief: tuple[tuple[Decimal, int], ...] = ()  # (min shop score, relief ppm), in order
+    busy_min_activities: int = 0
+    busy_relief_ppm: int = 0
+
+    @property
+    def new_merchants(self) -> bool:
+        return self.new_days > 0 and self.new_cap_fen > 0
+
+
+@dataclass(frozen=True)
 class CommissionRules:
     commission_cut_ppm: int
     service_fee_cut_ppm: int
@@ -49,6 +76,7 @@ class CommissionRules:
     pay_later_extra_ppm: int
     settlement: tuple[tuple[Decimal | None, int], ...]  # (min shop score, days), in order
     fingerprint: str
+    terms: MerchantTerms = field(default_factory=lambda: MerchantTerms())
 
     @property
     def service_fee_keep(self) -> Decimal:
@@ -61,7 +89,9 @@ def load_rules(config_dir: Path) -> CommissionRules:
     """`commission.yaml`, checked; every problem reported at once."""
     doc = load_config_file(config_dir, COMMISSION_FILE)
     problems: list[str] = []
-    data = top_level(doc, {"platform_cut", "technical_fee", "settlement"}, problems)
+    data = top_level(
+        doc, {"platform_cut", "technical_fee", "settlement", "merchant_terms"}, problems
+    )
 
     def ppm(path: tuple, value) -> int:
         rate = number(doc, path, value, problems, low=0, high=1, what="a fraction from 0 to 1")
@@ -95,6 +125,7 @@ def load_rules(config_dir: Path) -> CommissionRules:
             ("technical_fee", "pay_later_extra"), technical.get("pay_later_extra", 0)
         ),
         settlement=_settlement(doc, data.get("settlement"), problems),
+        terms=_merchant_terms(doc, data.get("merchant_terms"), problems, ppm),
         fingerprint=hashlib.sha256(
             json.dumps(data, sort_keys=True, ensure_ascii=False, default=str).encode()
         ).hexdigest()[:12],
@@ -102,6 +133,83 @@ def load_rules(config_dir: Path) -> CommissionRules:
     if problems:
         raise ConfigError(problems)
     return rules
+
+
+def _merchant_terms(doc, section, problems: list, ppm) -> MerchantTerms:
+    if section is None:
+        return MerchantTerms()
+    if not isinstance(section, dict):
+        problems.append(f"{doc.where('merchant_terms')}: expected new_merchant, dsr_relief, …")
+        return MerchantTerms()
+    unknown_keys(
+        doc,
+        section,
+        ("merchant_terms",),
+        {"new_merchant", "dsr_relief", "activity_discount"},
+        problems,
+    )
+    terms: dict = {}
+    new = section.get("new_merchant")
+    if new is not None:
+        path = ("merchant_terms", "new_merchant")
+        if not isinstance(new, dict):
+            problems.append(f"{doc.where(*path)}: expected days, gmv_cap_yuan, technical_fee")
+            new = {}
+        unknown_keys(doc, new, path, {"days", "gmv_cap_yuan", "technical_fee"}, problems)
+        terms["new_days"] = whole(
+            doc, (*path, "days"), new.get("days"), problems, low=1, high=366, what="1–366 days"
+        )
+        cap = number(
+            doc,
+            (*path, "gmv_cap_yuan"),
+            new.get("gmv_cap_yuan"),
+            problems,
+            low=0,
+            high=10_000_000_000,
+            what="yuan from 0 to 10,000,000,000",
+        )
+        terms["new_cap_fen"] = int(Decimal(str(cap)) * 100)
+        terms["new_rate_ppm"] = ppm((*path, "technical_fee"), new.get("technical_fee"))
+    relief = section.get("dsr_relief") or []
+    if not isinstance(relief, list):
+        problems.append(f"{doc.where('merchant_terms', 'dsr_relief')}: expected a list")
+        relief = []
+    rows = []
+    for index, spec in enumerate(relief):
+        path = ("merchant_terms", "dsr_relief", str(index))
+        if not isinstance(spec, dict):
+            problems.append(f"{doc.where(*path)}: expected {{min_shop_score: …, relief: …}}")
+            continue
+        unknown_keys(doc, spec, path, {"min_shop_score", "relief"}, problems)
+        score = number(
+            doc,
+            (*path, "min_shop_score"),
+            spec.get("min_shop_score"),
+            problems,
+            low=0,
+            high=5,
+            what="a shop score from 0 to 5",
+        )
+        rows.append((Decimal(str(score)), ppm((*path, "relief"), spec.get("relief"))))
+    terms["dsr_relief"] = tuple(rows)
+    busy = section.get("activity_discount")
+    if busy is not None:
+        path = ("merchant_terms", "activity_discount")
+        if not isinstance(busy, dict):
+            problems.append(f"{doc.where(*path)}: expected min_activities and relief")
+            busy = {}
+        unknown_keys(doc, busy, path, {"min_activities", "relief"}, problems)
+        terms["busy_min_activities"] = whole(
+            doc,
+            (*path, "min_activities"),
+            busy.get("min_activities"),
+            problems,
+            low=1,
+            high=1000,
+            what="a count from 1 to 1000",
+        )
+        terms["busy_relief_ppm"] = ppm((*path, "relief"), busy.get("relief"))
+    return MerchantTerms(**terms)
 
 
 def _settlement(doc, section, problems: list) -> tuple:
@@ -445,11 +553,67 @@ def split_orders_query(rules: CommissionRules, orders: OrderSelection = ALL_ORDE
     )
     last_days = rules.settlement[-1][1]
     days = f"CASE {settle_days} ELSE {last_days} END" if settle_days else str(last_days)
+    terms = rules.terms
+    reliefs = []
+    if terms.dsr_relief:
+        steps = " ".join(
+            f"WHEN o.shop_score >= {score} THEN {relief}" for score, relief in terms.dsr_relief
+        )
+        reliefs.append(f"CASE {steps} ELSE 0 END")
+    busy_cte = busy_join = ""
+    if terms.busy_relief_ppm:
+        # 降佣: the months in which a merchant takes part in enough activities.
+        busy_cte = f"""busy AS (
+            SELECT a.merchant_id, date_trunc('month', w.starts_at) AS month
+            FROM applications a JOIN activity_windows w USING (activity_id)
+            WHERE (a.activity_id, a.product_id) IN (
+                SELECT (activity_id, product_id) FROM decisions
+                QUALIFY row_number() OVER (PARTITION BY activity_id, product_id
+                                           ORDER BY decision_id DESC) = 1
+                    AND status = 'passed')
+            GROUP BY ALL
+            HAVING count(DISTINCT a.activity_id) >= {terms.busy_min_activities}
+        ),"""
+        busy_join = (
+            "LEFT JOIN busy b ON b.merchant_id = o.merchant_id "
+            "AND b.month = date_trunc('month', o.paid_at)"
+        )
+        reliefs.append(f"CASE WHEN b.month IS NOT NULL THEN {terms.busy_relief_ppm} ELSE 0 END")
+    new_cte = new_join = ""
+    covered = "0"
+    if terms.new_merchants:
+        # New merchants: the first part of their GMV within the window pays the new rate. The
+        # cap spans the merchant's orders in payment order (date, then order ID), so every
+        # order of such a merchant in its window is looked at, selected or not.
+        new_cte = f"""new_orders AS (
+            SELECT n.order_id, n.merchant_id, n.paid_at,
+                   CASE WHEN n.status = 'invalid' THEN 0
+                        ELSE greatest(n.paid_amount_fen - coalesce(n.refund_amount_fen, 0), 0)
+                        END AS base
+            FROM orders n JOIN merchants m USING (merchant_id)
+            WHERE n.paid_at >= m.joined_on AND n.paid_at < m.joined_on + {terms.new_days}
+              AND n.merchant_id IN (SELECT o.merchant_id FROM orders o WHERE {where.sql})
+        ), covered AS (
+            SELECT order_id,
+                   greatest(least({terms.new_cap_fen} - coalesce(sum(base) OVER (
+                       PARTITION BY merchant_id ORDER BY paid_at, order_id
+                       ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0), base), 0)
+                       AS covered
+            FROM new_orders
+        ),"""
+        new_join = "LEFT JOIN covered nc ON nc.order_id = o.order_id"
+        covered = "coalesce(nc.covered, 0)"
+    technical_ppm = (
+        f"{technical_ppm} + CASE WHEN o.pay_later THEN {rules.pay_later_extra_ppm} ELSE 0 END"
+    )
+    if reliefs:
+        technical_ppm = f"greatest({technical_ppm} - {' - '.join(reliefs)}, 0)"
+    prefix = f"{new_cte}{busy_cte}"
     # BIGINT holds base × rate for any base up to ¥92 billion an order (HUGEINT took 5×
     # the time over a million orders).
     ppm = f"* {PPM} AS BIGINT)"
     sql = f"""
-        WITH o AS (
+        WITH {prefix} o AS (
             SELECT o.order_id, o.merchant_id, o.anchor_id, o.session_id, o.paid_at AS paid_on,
                 o.second_leader_id, o.mcn,
                 CASE WHEN o.status = 'invalid' THEN 0
@@ -461,20 +625,20 @@ def split_orders_query(rules: CommissionRules, orders: OrderSelection = ALL_ORDE
                      ELSE coalesce(o.second_leader_rate, 0) END {ppm} AS q_ppm,
                 CAST(CASE WHEN o.mcn IS NULL THEN 0 ELSE coalesce(o.mcn_share, 0) END {ppm}
                     AS m_ppm,
-                {technical_ppm}
-                    + CASE WHEN o.pay_later THEN {rules.pay_later_extra_ppm} ELSE 0 END AS t_ppm,
+                {technical_ppm} AS t_ppm, {covered} AS covered,
                 CASE WHEN o.status = 'invalid' THEN NULL
                      -- the platform's own settlement date (实际结算时间) when it gave one
                      WHEN o.settled_at IS NOT NULL THEN CAST(o.settled_at AS DATE)
                      WHEN o.received_at IS NOT NULL THEN o.received_at + {days}
                      WHEN o.status = 'settled' THEN coalesce(o.paid_at, DATE '1970-01-01')
                 END AS settles_on
-            FROM orders o
+            FROM orders o {new_join} {busy_join}
             WHERE {where.sql}
         ), fees AS (
             SELECT *, {_round("base", "c_ppm")} AS commission,
                       {_round("base", "s_ppm")} AS service_fee,
-                      {_round("base", "t_ppm")} AS technical_fee,
+                      {_round("covered", terms.new_rate_ppm)}
+                        + {_round("base - covered", "t_ppm")} AS technical_fee,
                       {_round("base", "q_ppm")} AS second_asked
             FROM o
         ), cuts AS (
@@ -572,5 +736,42 @@ def post_import(con, rules: CommissionRules, import_id: int) -> tuple[int, int]:
 
     from haowu_cli import store as db
 
-    touched = db.OrderSelection(updated_by_import=import_id)
+    touched = db.OrderSelection(
+        updated_by_import=import_id, spread_new_merchants=rules.terms.new_merchants
+    )
     return db.post_ledger(con, split_query(rules, touched), touched, import_id, datetime.now())
+
+
+def resplit(
+    con, rules: CommissionRules, *, merchant: str | None = None, what: str
+) -> tuple[int, int]:
+    """Split every order (a merchant's, when given) again by today's terms and post what
+    changed: reversing entries for the old split, entries for the new. It is recorded as an
+    import of kind `resplit` (`what` says why). Returns (orders posted, of which reversed
+    earlier entries). Call inside a transaction."""
+    from datetime import datetime
+
+    from haowu_cli import store as db
+
+    import_id = db.next_import_id(con)
+    started = datetime.now()
+    selection = db.OrderSelection(merchant=merchant)
+    posted = db.post_ledger(con, split_query(rules, selection), selection, import_id, started)
+    db.record_import(
+        con,
+        {
+            "import_id": import_id,
+            "kind": "resplit",
+            "file_name": what,
+            "merchant_id": merchant,
+            "started_at": started,
+            "finished_at": datetime.now(),
+            "rows_read": 0,
+            "inserted": 0,
+            "updated": posted[0],
+            "unchanged": 0,
+            "rejected": 0,
+            "skipped": 0,
+        },
+    )
+    return posted

@@ -145,6 +145,7 @@ def demo_command(
     print_figures(out, review)
     out.print_line(f"session review page: {page}")
 
+    activity_id = _demo_activity(app, store, work, options)
     _platform_step(app, work, options)
 
     out.note(f"\ndemo database: {store.path}", style="bold")
@@ -153,6 +154,8 @@ def demo_command(
     out.note(f"     haowu --db {store.path} commission --by merchant --as-of {as_of}")
     out.note(f"     haowu --db {store.path} report session {plan.plan_id} --as-of {as_of}")
     out.note(f"     haowu --db {store.path} report merchants --html merchants.html")
+    out.note(f"     haowu --db {store.path} report activity {activity_id}")
+    out.note(f"     haowu --db {store.path} merchants --month 2026-12")
 
 
 def _product_near_next_level(store: Store) -> str:
@@ -165,8 +168,77 @@ def _product_near_next_level(store: Store) -> str:
     return product_id
 
 
+def _demo_activity(app, store: Store, work: Path, options) -> str:
+    """9. 招商: an activity end to end — create it, take two merchants' 报名, review them by
+    its rules, plan its 正式 session from what passed, export the results; then the ledger
+    follows the merchant terms the application sheets revealed (a new merchant)."""
+    from dataclasses import replace
+
+    from haowu_cli import activities
+    from haowu_cli.exporting import write_csv
+    from haowu_cli.grading import grade_products, load_model
+    from haowu_cli.ingest.columns import load_kind
+    from haowu_cli.ingest.pipeline import import_files
+    from haowu_cli.merchants import resplit_all
+    from haowu_cli.planner import plan_sessions
+    from haowu_cli.planner.brief import resolve_brief
+    from haowu_cli.planner.rules import load_rules
+
+    out, samples = app.out, packaged_path("sample_data")
+    activity, _new = activities.create_activity(
+        store, samples / "activity_1212.yaml", app.config_dir
+    )
+    out.note(
+        f"\n9. 招商: activity {activity.activity_id} {activity.name} "
+        f"({', '.join(w.name for w in activity.windows)}), 报名 from two merchants, 审核, plan",
+        style="bold",
+    )
+    # The sheets were sent before the activity's 报名 deadline (8 December).
+    kind = load_kind("applications", app.config_dir)
+    kind = replace(
+        kind,
+        hooks=activities.application_hooks(
+            activity.activity_id, dt.datetime.combine(SAMPLE_DATE, dt.time(12))
+        ),
+    )
+    sheets = sorted(samples.glob("applications_*.csv"))
+    for report in import_files(store, sheets, kind, options):
+        print_report(out, report)
+    grade_products(store, load_model(app.config_dir), SAMPLE_DATE)  # the products new with 报名
+    review = activities.review(store, activity.activity_id, app.config_dir, dry_run=False)
+    counts = review.counts()
+    out.print_line(
+        f"审核 {activity.activity_id}: {review.summary['applications']} applications: "
+        f"{counts['passed']} 通过, "
+        f"{counts['rejected']} 拒绝, {counts['manual']} 待人工"
+    )
+    for row in [r for r in review.changed if r["status"] != "passed"]:
+        out.print_line(
+            f"  {row['product_id']} {activities.STATUS_WORDS[row['status']]}: "
+            + "；".join(row["reasons"])
+        )
+    rules = load_rules(app.config_dir)
+    brief = resolve_brief(rules, samples / "brief_a1212.yaml", {})
+    plan = plan_sessions(store, brief, rules)
+    if plan.plan_id is not None:
+        show_plan(out, plan.plan_id, plan.brief.as_json(), plan.items, plan.status)
+    else:
+        out.print_line("no plan: " + "; ".join(plan.problems))
+    _activity, apps = activities.applications(store, activity.activity_id)
+    results = work / "审核结果.csv"
+    write_csv(activities.results_frame(apps), results, excel=True, kinds=activities.RESULT_KINDS)
+    out.print_line(f"审核结果 for the merchants: {results}")
+    posted, reversed_ = resplit_all(store, app.config_dir, None)
+    out.print_line(
+        f"merchant terms: M1001 joined 快分销 on 2026-11-10 (its 报名 sheet says), so its orders "
+        f"within 30 days pay the new-merchant 1% technical fee: {posted} orders re-posted, "
+        f"{reversed_} with reversing entries"
+    )
+    return activity.activity_id
+
+
 def _platform_step(app, work: Path, options) -> None:
-    """9. The platform's own files: an activity's items (JSON) and its 订单导出 in, then 对账
+    """10. The platform's own files: an activity's items (JSON) and its 订单导出 in, then 对账
     against the 结算明细, in a database of their own (the steps above keep theirs)."""
     from dataclasses import replace
 
@@ -184,7 +256,7 @@ def _platform_step(app, work: Path, options) -> None:
     options = replace(options, sources=sources, kinds=kinds, kind_given=False)
     out.note(
         _(
-            "\n9. the platform's own files (synthetic, in Kuaishou's shapes): an activity's "
+            "\n10. the platform's own files (synthetic, in Kuaishou's shapes): an activity's "
             "items and its 订单导出 in, then 对账 against the 结算明细"
         ),
         style="bold",

@@ -78,6 +78,14 @@ def import_command(
     fmt: Annotated[
         ImportFormat, typer.Option("--format", "-f", help="text for people; json for machines.")
     ] = ImportFormat.text,
+    activity: Annotated[
+        str | None,
+        typer.Option(
+            "--activity",
+            help="applications: the activity (招商活动) they apply to, where the sheet has no "
+            "活动ID column.",
+        ),
+    ] = None,
 ) -> int:
     """Import merchant sheets (CSV in UTF-8, UTF-8 with BOM or GBK; XLSX) into the database.
 
@@ -123,6 +131,16 @@ def import_command(
         from haowu_cli.commission import load_rules
 
         load_rules(app.config_dir)
+    if spec.name == "applications":  # each row is checked against its activity
+        from dataclasses import replace
+
+        from haowu_cli.activities import application_hooks, beijing_now, require_activity
+
+        if activity is not None:  # a typo in --activity must not reject every row
+            require_activity(app.store(), activity)
+        spec = replace(spec, hooks=application_hooks(activity, beijing_now()))
+    elif activity is not None:
+        raise UsageError(f"--activity applies to applications, not {kind}")
     if merchant is not None and spec.owner is None:
         raise UsageError(f"--merchant applies to products, not {kind}")
     options = ImportOptions(

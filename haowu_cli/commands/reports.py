@@ -120,6 +120,22 @@ def grades_command(
     show_report(app, report, fmt, table, html)
 
 
+@report_app.command("activity")
+def activity_command(
+    ctx: typer.Context,
+    activity_id: Annotated[str, typer.Argument(help="The activity's ID.", show_default=False)],
+    fmt: FormatOption = OutputFormat.table,
+    table: TableOption = None,
+    html: HtmlOption = None,
+) -> None:
+    """招商活动: applications by status and by rejecting rule, the pass rate by category and
+    merchant, GMV by window against the plan, top products."""
+    from haowu_cli.reports.activity import activity_report
+
+    app = app_context(ctx)
+    show_report(app, activity_report(app.store(), activity_id), fmt, table, html)
+
+
 def show_report(app, report, fmt: OutputFormat, table: str | None, html: Path | None) -> None:
     """Print a report as `fmt` says and write its page when asked."""
     keys = [t.key for t in report.tables]

@@ -107,6 +107,9 @@ class Kind:
     # What else writing this kind takes, given the config folder (orders: the commission
     # ledger); the pipeline calls the hooks without knowing which kind it imports.
     hooks: Callable[[Path], WriteHooks] | None = None
+    # The table's key when it is not the sheet's (applications: activity and product, which
+    # the kind's hooks put together).
+    store_key: str | None = None
 
     def get(self, name: str) -> Field:
         return next(f for f in self.fields if f.name == name)
@@ -115,7 +118,7 @@ class Kind:
         """The table this kind lands in, as the store's upsert engine needs it."""
         return UpsertTarget(
             table=self.table,
-            key=self.key,
+            key=self.store_key or self.key,
             columns=tuple(UpsertColumn(f.name, f.column, f.type.stored) for f in self.fields),
             owner=self.owner,
             tracked=self.tracked,
@@ -260,7 +263,39 @@ ORDERS = Kind(
     ),
 )
 
-KINDS: dict[str, Kind] = {kind.name: kind for kind in (PRODUCTS, ANCHORS, ORDERS)}
+# 报名: a merchant's products for an activity (haowu import --kind applications --activity ID).
+# The command gives the kind its hooks (`activities.application_hooks`): without them rows
+# cannot be checked against their activity.
+APPLICATIONS = Kind(
+    name="applications",
+    table="applications",
+    key="product_id",
+    store_key="application_key",
+    owner="merchant_id",
+    tracked=("activity_price", "stock", "commission_rate", "service_fee_rate", "list_price"),
+    history_table="application_changes",
+    fields=(
+        Field("product_id", ID, required=True),
+        Field("activity_id", ID),  # from --activity when the sheet has none
+        Field("application_key", ID),  # activity/product, set by the hooks
+        Field("merchant_id", ID, required=True),
+        Field("title", TEXT),
+        Field("category_l1", TEXT),
+        Field("list_price", MONEY, above=0, rule="more than 0"),
+        Field("lowest_price", MONEY, above=0, rule="more than 0"),
+        Field("activity_price", MONEY, required=True, above=0, rule="more than 0"),
+        Field("stock", COUNT, **_NOT_NEGATIVE),
+        Field("commission_rate", RATE, **_RATE_0_90),
+        Field("service_fee_rate", RATE, **_RATE_0_90),
+        Field("mechanism", TEXT),
+        Field("sample", BOOL),
+        Field("shop_score", SCORE, minimum=0, maximum=500, rule="between 0 and 5"),
+        Field("applied_by", COUNT, minimum=1, maximum=2, rule="1 (商家报名) or 2 (团长报名)"),
+        Field("joined_on", DATE),  # 加入快分销日期: kept in merchants, not with the application
+    ),
+)
+
+KINDS: dict[str, Kind] = {kind.name: kind for kind in (PRODUCTS, ANCHORS, ORDERS, APPLICATIONS)}
 
 
 def normalise_header(header: str) -> str:

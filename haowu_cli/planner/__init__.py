@@ -58,9 +58,16 @@ def plan_sessions(
     """Plan the brief's sessions. An infeasible brief comes back with `problems` (nothing
     is saved); a plan is saved (unless `save` is false) and gets its `plan_id`."""
     clock = time.perf_counter()
+    if brief.activity is not None:
+        _check_activity_windows(store, brief)
     with store.read() as con:
-        products = db.planning_products(con)
+        products = db.planning_products(con, activity=brief.activity)
         anchors = [db.anchor_row(con, s.anchor) for s in brief.sessions]
+    if brief.activity is not None and products.is_empty():
+        raise HaowuError(
+            f"activity {brief.activity} has passed no application yet",
+            hint=f"import 报名 and review them: haowu activity review {brief.activity}",
+        )
     _check_inputs(brief, products, anchors)
     plan = Plan(status="infeasible", brief=brief)
     plan.warnings = _anchor_warnings(anchors, rules)
@@ -91,6 +98,28 @@ def plan_sessions(
         plan.plan_id = _save(store, plan, rules)
     plan.seconds = time.perf_counter() - clock
     return plan
+
+
+def _check_activity_windows(store: db.Store, brief: Brief) -> None:
+    """Every session of a brief with `activity:` lies inside one of its selling windows."""
+    from haowu_cli.activities import require_activity
+
+    activity = require_activity(store, str(brief.activity))
+    selling = [w for w in activity.windows if w.kind == "sale"] or list(activity.windows)
+    outside = []
+    for index, session in enumerate(brief.sessions, start=1):
+        start = dt.datetime.combine(session.date, session.start)
+        end = start + dt.timedelta(minutes=session.minutes)
+        if not any(w.starts_at <= start and end <= w.ends_at for w in selling):
+            outside.append(f"session {index} ({start:%Y-%m-%d %H:%M}–{end:%H:%M})")
+    if outside:
+        shown = "; ".join(
+            f"{w.name} {w.starts_at:%Y-%m-%d %H:%M}–{w.ends_at:%Y-%m-%d %H:%M}" for w in selling
+        )
+        raise HaowuError(
+            f"{', '.join(outside)} not inside a window of activity {activity.activity_id}: {shown}",
+            hint="move the session's date, start or minutes into a window",
+        )
 
 
 def _eligible(candidates: pl.DataFrame) -> pl.DataFrame:

@@ -37,7 +37,7 @@ SESSION_KEYS = (
     "exclude_products",
     "exclude_merchants",
 )
-PLAN_KEYS = ("objective", "allow_repeat", "sessions")
+PLAN_KEYS = ("objective", "allow_repeat", "sessions", "activity")
 
 
 @dataclass(frozen=True)
@@ -91,9 +91,11 @@ class Brief:
     objective: str
     allow_repeat: bool
     pinned: tuple[str, ...] = ()  # several sessions: in one of them, whichever is best
+    activity: str | None = None  # 招商活动: plan from its passed applications, in its windows
 
     def as_json(self) -> dict:
         return {
+            **({"activity": self.activity} if self.activity else {}),
             "objective": self.objective,
             "allow_repeat": self.allow_repeat,
             "pinned": list(self.pinned),
@@ -184,10 +186,19 @@ def resolve_brief(
     if objective not in OBJECTIVES:
         problems.append(f"{where()}: expected one of {', '.join(OBJECTIVES)}, got {objective!r}")
     allow_repeat = _flag(cli.get("allow_repeat") or base.get("allow_repeat"), False, problems)
+    activity = None
+    if "activity" in base:
+        value, where = base["activity"]
+        if isinstance(value, bool) or not isinstance(value, str | int) or not str(value).strip():
+            problems.append(f"{where()}: expected an activity ID, got {value!r}")
+        else:
+            activity = str(value).strip()
     if problems:  # each once, though several sessions may share the value
         hint = "the brief's keys are listed in the README (Sessions)"
         raise ConfigError(list(dict.fromkeys(problems)), hint=hint)
-    return Brief(sessions, str(objective), allow_repeat, tuple(dict.fromkeys(plan_pinned)))
+    return Brief(
+        sessions, str(objective), allow_repeat, tuple(dict.fromkeys(plan_pinned)), activity
+    )
 
 
 def _overlay(lower: dict[str, Located], upper: dict[str, Located]) -> dict[str, Located]:

@@ -6,7 +6,8 @@
 - `sql`: running statements, frames, the one identifier-quoting helper, `Query`;
 - `upsert`: the upsert engine an import writes through (`apply_rows`);
 - one query module per domain: `products` (and anchors), `grades`, `plans`, `ledger`
-  (orders and the commission ledger), `reports`.
+  (orders and the commission ledger), `reports`, `activities` (招商: activities, 报名, 审核,
+  merchants).
 
 Every value is a bound parameter. Grading and commission hand the store a `Query` (text with
 `$name` parameters and their values) for the one computation each owns; the store runs it.
@@ -22,6 +23,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from haowu_cli.store.activities import *  # noqa: F403
     from haowu_cli.store.connection import *  # noqa: F403
     from haowu_cli.store.grades import *  # noqa: F403
     from haowu_cli.store.ledger import *  # noqa: F403
@@ -44,6 +46,7 @@ _MODULES = (
     "ledger",
     "reports",
     "settlements",
+    "activities",
 )
 
 

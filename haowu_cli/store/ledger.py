@@ -97,15 +97,28 @@ class OrderSelection:
     inserted or changed."""
 
     updated_by_import: int | None = None
+    # Also every order of the new merchants (with a join date) whose orders the import
+    # touched: their technical-fee cap spans their orders, so one order moves the others.
+    spread_new_merchants: bool = False
+    merchant: str | None = None  # one merchant's orders only
 
     def where(self) -> Query:
         """The condition over `orders o`, its values as `$orders_*` parameters."""
-        if self.updated_by_import is None:
-            return Query("TRUE")
-        return Query(
-            "o.updated_import_id = $orders_import_id",
-            {"orders_import_id": self.updated_by_import},
-        )
+        parts, params = [], dict[str, Any]()
+        if self.updated_by_import is not None:
+            touched = "o.updated_import_id = $orders_import_id"
+            if self.spread_new_merchants:
+                touched = (
+                    f"({touched} OR o.merchant_id IN (SELECT merchant_id FROM merchants "
+                    "WHERE joined_on IS NOT NULL AND merchant_id IN (SELECT merchant_id "
+                    "FROM orders WHERE updated_import_id = $orders_import_id)))"
+                )
+            parts.append(touched)
+            params["orders_import_id"] = self.updated_by_import
+        if self.merchant is not None:
+            parts.append("o.merchant_id = $orders_merchant")
+            params["orders_merchant"] = self.merchant
+        return Query(" AND ".join(parts) or "TRUE", params)
 
 
 ALL_ORDERS = OrderSelection()

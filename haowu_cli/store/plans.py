@@ -54,10 +54,29 @@ RUN_SHEET_COLUMNS = (
 PLAN_ITEM_COLUMNS = ("plan_id", *RUN_SHEET_COLUMNS)
 
 
-def planning_products(con: duckdb.DuckDBPyConnection, *, today: date | None = None) -> pl.DataFrame:
+def planning_products(
+    con: duckdb.DuckDBPyConnection, *, today: date | None = None, activity: str | None = None
+) -> pl.DataFrame:
     """What the planner reads of every product: its latest level (not after `today`), and its
     sales strength, the share of products of its category_l1 that sold no more in 30 days
-    (0–1]."""
+    (0–1]. With `activity`: only the products the activity passed (审核 通过), at the
+    activity's price, stock, rates and mechanism where the application gave them."""
+    from haowu_cli.store.activities import LATEST_DECISIONS
+
+    source, params = "products", list[Any](latest_grades_params(today))
+    if activity is not None:
+        source = f"""(
+            SELECT p.* REPLACE (
+                coalesce(a.activity_price_fen, p.live_price_fen) AS live_price_fen,
+                coalesce(a.commission_rate, p.commission_rate) AS commission_rate,
+                coalesce(a.service_fee_rate, p.service_fee_rate) AS service_fee_rate,
+                coalesce(a.stock, p.stock) AS stock,
+                coalesce(a.sample, p.sample) AS sample,
+                coalesce(a.mechanism, p.mechanism) AS mechanism)
+            FROM products p JOIN applications a USING (product_id)
+            JOIN ({LATEST_DECISIONS.replace("$activity_id", "?")}) d USING (activity_id, product_id)
+            WHERE a.activity_id = ? AND d.status = 'passed')"""
+        params = [activity, activity, *latest_grades_params(today)]
     return frame(
         con,
         f"""
@@ -66,10 +85,10 @@ def planning_products(con: duckdb.DuckDBPyConnection, *, today: date | None = No
                p.mechanism, g.level,
                cume_dist() OVER (PARTITION BY p.category_l1
                                  ORDER BY coalesce(p.sales_30d, 0)) AS sales_strength
-        FROM products p LEFT JOIN ({LATEST_GRADES}) g USING (product_id)
+        FROM {source} p LEFT JOIN ({LATEST_GRADES}) g USING (product_id)
         ORDER BY p.product_id
         """,
-        latest_grades_params(today),
+        params,
     )
 
 

@@ -233,6 +233,77 @@ MIGRATIONS: list[str] = [
         recorded_at TIMESTAMP NOT NULL
     );
     """,
+    """
+    CREATE TABLE activities (             -- 招商活动, one per activity file
+        activity_id VARCHAR PRIMARY KEY,
+        name VARCHAR NOT NULL,
+        activity_type INTEGER NOT NULL,   -- 1 普通, 2 专属, 3 合作招商 (the platform's codes)
+        apply_until TIMESTAMP,            -- 报名截止 (Beijing time)
+        categories VARCHAR[] NOT NULL,    -- empty: any category
+        anchors VARCHAR[] NOT NULL,       -- 定向邀约
+        merchants VARCHAR[] NOT NULL,     -- who may apply; empty: any merchant
+        rules VARCHAR NOT NULL,           -- JSON: the resolved rules, defaults included
+        rules_fingerprint VARCHAR NOT NULL,
+        source_file VARCHAR,
+        created_at TIMESTAMP NOT NULL,
+        updated_at TIMESTAMP NOT NULL
+    );
+    CREATE TABLE activity_windows (       -- 预热, 正式 …: any number, in order
+        activity_id VARCHAR NOT NULL,
+        position INTEGER NOT NULL,
+        name VARCHAR NOT NULL,
+        kind VARCHAR NOT NULL,            -- warmup | sale
+        starts_at TIMESTAMP NOT NULL,
+        ends_at TIMESTAMP NOT NULL
+    );
+    CREATE TABLE applications (           -- 报名: one product in one activity
+        application_key VARCHAR NOT NULL, -- activity_id || '/' || product_id
+        activity_id VARCHAR NOT NULL,
+        product_id VARCHAR NOT NULL,
+        merchant_id VARCHAR NOT NULL,
+        title VARCHAR,
+        category_l1 VARCHAR,
+        list_price_fen BIGINT,
+        lowest_price_fen BIGINT,          -- 近期最低价, as the merchant states it
+        activity_price_fen BIGINT NOT NULL,
+        stock BIGINT,
+        commission_rate DECIMAL(9,6),
+        service_fee_rate DECIMAL(9,6),
+        mechanism VARCHAR,
+        sample BOOLEAN,
+        shop_score DECIMAL(4,2),
+        applied_by INTEGER,               -- 1 商家报名, 2 团长报名
+        extra VARCHAR,
+        created_import_id BIGINT NOT NULL,
+        updated_import_id BIGINT NOT NULL
+    );
+    CREATE TABLE application_changes (
+        import_id BIGINT NOT NULL,
+        application_key VARCHAR NOT NULL,
+        field VARCHAR NOT NULL,
+        old_value VARCHAR,
+        new_value VARCHAR
+    );
+    CREATE SEQUENCE decision_id_seq START 1;
+    CREATE TABLE decisions (              -- 审核 history: appended, never changed
+        decision_id BIGINT PRIMARY KEY,
+        activity_id VARCHAR NOT NULL,
+        product_id VARCHAR NOT NULL,
+        decided_at TIMESTAMP NOT NULL,
+        status VARCHAR NOT NULL,          -- passed | rejected | manual (待人工)
+        reasons VARCHAR[] NOT NULL,       -- every failed rule, in Chinese
+        decided_by VARCHAR NOT NULL,      -- 'review' (automatic) or the person's name
+        manual BOOLEAN NOT NULL,          -- a person's decision: no review overrides it
+        rules_fingerprint VARCHAR NOT NULL,
+        level VARCHAR                     -- the grade the review went by
+    );
+    CREATE TABLE merchants (              -- what haowu knows of a merchant beyond its products
+        merchant_id VARCHAR PRIMARY KEY,
+        joined_on DATE,                   -- 加入快分销日期
+        joined_from VARCHAR,              -- the sheet or 'haowu merchants joined'
+        updated_at TIMESTAMP NOT NULL
+    );
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
