@@ -12,6 +12,7 @@ from haowu_cli.commands.common import (
     ExcelOption,
     FormatOption,
     OutOption,
+    XlsxOption,
     app_context,
     write_export,
 )
@@ -338,6 +339,7 @@ def export_run_sheet_command(
     plan_id: Annotated[int, typer.Argument(help="The plan's ID (haowu sessions lists them).")],
     out: OutOption = None,
     excel: ExcelOption = False,
+    xlsx: XlsxOption = False,
 ) -> None:
     """A plan's run sheet (排品表) as CSV for the host and the merchants."""
     from haowu_cli.planner.output import RUN_SHEET_KINDS, run_sheet_export
@@ -350,6 +352,7 @@ def export_run_sheet_command(
         frame,
         out,
         excel=excel,
+        xlsx=xlsx,
         kinds=RUN_SHEET_KINDS,
         sheet=f"排品表 {plan_id}",
         what=f"the run sheet of plan {plan_id} ({frame.height} products)",
