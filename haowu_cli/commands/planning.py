@@ -341,10 +341,16 @@ def export_run_sheet_command(
     excel: ExcelOption = False,
     xlsx: XlsxOption = False,
 ) -> None:
-    """A plan's run sheet (排品表) as CSV for the host and the merchants."""
+    """A plan's run sheet (排品表) as CSV, or as a workbook for the host and the merchants
+    (--out 排品表.xlsx): a printable sheet per session, a summary, a sheet per merchant."""
+    from haowu_cli.commands.common import workbook_target
     from haowu_cli.planner.output import RUN_SHEET_KINDS, run_sheet_export
 
     app = app_context(ctx)
+    book = workbook_target(out, xlsx=xlsx)
+    if book is not None:
+        write_run_sheet_workbook(app, plan_id, book)
+        return
     _, items = load_plan(app.store(), plan_id)
     frame = run_sheet_export(items)
     write_export(
@@ -352,8 +358,37 @@ def export_run_sheet_command(
         frame,
         out,
         excel=excel,
-        xlsx=xlsx,
         kinds=RUN_SHEET_KINDS,
         sheet=f"排品表 {plan_id}",
         what=f"the run sheet of plan {plan_id} ({frame.height} products)",
+    )
+
+
+def write_run_sheet_workbook(app, plan_id: int, target: Path) -> None:
+    """Write plan `plan_id`'s run sheet workbook (`planner.workbook`) to `target`."""
+    from haowu_cli import store as db
+    from haowu_cli.exporting import write_workbook
+    from haowu_cli.i18n import ngettext
+    from haowu_cli.outfiles import protected
+    from haowu_cli.planner.rules import load_rules
+    from haowu_cli.planner.workbook import RunSheetPlan, write_run_sheet
+
+    settings = load_rules(app.config_dir).run_sheet
+    store = app.store()
+    record, items = load_plan(store, plan_id)
+    with store.read() as con:
+        details = db.plan_item_details(con, plan_id)
+    plan = RunSheetPlan(plan_id, items, json.loads(record["brief"]), details)
+    write_workbook(
+        target, lambda book: write_run_sheet(book, plan, settings), protect=protected(app.db)
+    )
+    merchants = items["merchant_id"].n_unique()
+    app.out.info(
+        ngettext(
+            "wrote the run sheet workbook of plan {plan_id} ({products} products, "
+            "{merchants} merchant) to {target}",
+            "wrote the run sheet workbook of plan {plan_id} ({products} products, "
+            "{merchants} merchants) to {target}",
+            merchants,
+        ).format(plan_id=plan_id, products=items.height, merchants=merchants, target=target)
     )
