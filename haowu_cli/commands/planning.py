@@ -366,21 +366,11 @@ def export_run_sheet_command(
 
 def write_run_sheet_workbook(app, plan_id: int, target: Path) -> None:
     """Write plan `plan_id`'s run sheet workbook (`planner.workbook`) to `target`."""
-    from haowu_cli import store as db
-    from haowu_cli.exporting import write_workbook
     from haowu_cli.i18n import ngettext
     from haowu_cli.outfiles import protected
-    from haowu_cli.planner.rules import load_rules
-    from haowu_cli.planner.workbook import RunSheetPlan, write_run_sheet
 
-    settings = load_rules(app.config_dir).run_sheet
-    store = app.store()
-    record, items = load_plan(store, plan_id)
-    with store.read() as con:
-        details = db.plan_item_details(con, plan_id)
-    plan = RunSheetPlan(plan_id, items, json.loads(record["brief"]), details)
-    write_workbook(
-        target, lambda book: write_run_sheet(book, plan, settings), protect=protected(app.db)
+    items = save_run_sheet_workbook(
+        app.store(), app.config_dir, plan_id, target, protect=protected(app.db)
     )
     merchants = items["merchant_id"].n_unique()
     app.out.info(
@@ -392,3 +382,19 @@ def write_run_sheet_workbook(app, plan_id: int, target: Path) -> None:
             merchants,
         ).format(plan_id=plan_id, products=items.height, merchants=merchants, target=target)
     )
+
+
+def save_run_sheet_workbook(store, config_dir: Path, plan_id: int, target: Path, *, protect):
+    """Read plan `plan_id` and write its run sheet workbook to `target`; returns its items."""
+    from haowu_cli import store as db
+    from haowu_cli.exporting import write_workbook
+    from haowu_cli.planner.rules import load_rules
+    from haowu_cli.planner.workbook import RunSheetPlan, write_run_sheet
+
+    settings = load_rules(config_dir).run_sheet
+    record, items = load_plan(store, plan_id)
+    with store.read() as con:
+        details = db.plan_item_details(con, plan_id)
+    plan = RunSheetPlan(plan_id, items, json.loads(record["brief"]), details)
+    write_workbook(target, lambda book: write_run_sheet(book, plan, settings), protect=protect)
+    return items
