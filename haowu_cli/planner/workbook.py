@@ -266,6 +266,14 @@ def _set_widths(sheet, frame, columns, least_first: float = 10) -> list[float]:
     return widths
 
 
+def _table_setup(sheet, frame: pl.DataFrame, columns, heading_row: int) -> None:
+    """Widths, printing, the headings frozen and filters on the table."""
+    widths = _set_widths(sheet, frame, columns)
+    _print_setup(sheet, widths, (heading_row, heading_row))
+    sheet.freeze_panes(heading_row + 1, 0)
+    sheet.autofilter(heading_row, 0, heading_row + max(frame.height, 1), len(columns) - 1)
+
+
 def _host_sheet(book: BookWriter, styles: _Styles, name: str, session: dict, part) -> None:
     sheet = book.add_sheet(name)
     anchor_name = part["anchor_name"].drop_nulls().first() if part.height else None
@@ -288,9 +296,7 @@ def _host_sheet(book: BookWriter, styles: _Styles, name: str, session: dict, par
     points = part.height > 0 and part["selling_points"].drop_nulls().len() > 0
     columns = host_columns(points)
     _write_rows(book, styles, sheet, columns, part, heading_row)
-    widths = _set_widths(sheet, part, columns)
-    _print_setup(sheet, widths, (heading_row, heading_row))
-    sheet.freeze_panes(heading_row + 1, 0)
+    _table_setup(sheet, part, columns, heading_row)
     # A page per hour of session: a break above the first product starting in each new hour.
     breaks, hour = [], 1
     for row, start in enumerate(part["start_minute"], start=heading_row + 1):
@@ -400,6 +406,4 @@ def _merchant_sheet(
     sheet.write_string(row, 0, _("Total"), styles.total)
     units = [name for name, _heading, _kind in columns].index("expected_units")
     sheet.write_number(row, units, int(part["expected_units"].sum()), styles.total_number)
-    widths = _set_widths(sheet, part, columns)
-    _print_setup(sheet, widths, (heading_row, heading_row))
-    sheet.freeze_panes(heading_row + 1, 0)
+    _table_setup(sheet, part, columns, heading_row)
