@@ -86,7 +86,11 @@ def test_several_sessions_get_a_host_sheet_each_and_merchants_a_sheet_each(tmp_p
     assert "Selling points" not in [c.value for c in first[8]]  # no product has one
     # 30-minute slots from 19:00: a page break above 20:00 (row 11) and 21:00 (row 13).
     assert [b.id for b in first.row_breaks.brk] == [10, 12]
-    assert [c.value for c in book["M1 甲"]["J"][7:10]] == ["ready", "not stated", "ready"]
+    assert [c.value for c in book["M1 甲"]["J"][7:10]] == [
+        "sample ready",
+        "sample not stated",
+        "sample ready",
+    ]
     assert book["Run sheet session 2"]["J9"].value == "opening"
 
 

@@ -103,7 +103,9 @@ def run_sheet_frame(plan: RunSheetPlan, settings: RunSheetSettings) -> pl.DataFr
         pl.Series("start_time", starts, dtype=pl.Datetime("us")),
         pl.col("sample")
         .replace_strict(
-            {True: _("ready"), False: _("none")}, default=_("not stated"), return_dtype=pl.String
+            {True: _("sample ready"), False: _("no sample")},
+            default=_("sample not stated"),
+            return_dtype=pl.String,
         )
         .alias("sample_text"),
         pl.col("note").replace_strict(

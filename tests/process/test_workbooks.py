@@ -154,7 +154,7 @@ def test_each_merchant_sheet_lists_its_products_stock_to_prepare_and_samples(run
         assert [c.value for c in ids] == [row["product_id"] for row in mine]
         assert all(c.data_type == "s" and c.number_format == "@" for c in ids)  # IDs as text
         assert [c[8].value for c in table] == [int(row["expected_units"]) for row in mine]
-        assert {c[9].value for c in table} <= {"ready", "none", "not stated"}
+        assert {c[9].value for c in table} <= {"sample ready", "no sample", "sample not stated"}
         total = values(sheet, 8 + len(mine))
         assert total[0] == "Total" and total[8] == sum(int(r["expected_units"]) for r in mine)
         assert sheet.page_setup.orientation == "landscape" and sheet.print_title_rows == "$7:$7"
