@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from haowu_cli.errors import UsageError
-from haowu_cli.i18n import _
+from haowu_cli.i18n import N_, _
 from haowu_cli.render import Output, OutputFormat
 from haowu_cli.store import Store
 
@@ -45,7 +45,7 @@ OutOption = Annotated[
     typer.Option(
         "--out",
         "-o",
-        help=_(
+        help=N_(
             "File to write: FILE.xlsx (or --xlsx) for an Excel workbook, any other name for "
             "CSV [default: CSV on stdout; - is stdout too]."
         ),
@@ -55,7 +55,7 @@ XlsxOption = Annotated[
     bool,
     typer.Option(
         "--xlsx",
-        help=_("Write the --out file as an Excel workbook whatever its name ends with."),
+        help=N_("Write the --out file as an Excel workbook whatever its name ends with."),
     ),
 ]
 ExcelOption = Annotated[

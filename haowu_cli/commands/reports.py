@@ -9,7 +9,7 @@ import typer
 
 from haowu_cli.commands.common import DATE_FORMAT, FormatOption, XlsxOption, app_context
 from haowu_cli.errors import UsageError
-from haowu_cli.i18n import _
+from haowu_cli.i18n import N_, _
 from haowu_cli.render import Column, OutputFormat
 
 report_app = typer.Typer(
@@ -29,7 +29,7 @@ ReportOutOption = Annotated[
     typer.Option(
         "--out",
         "-o",
-        help=_(
+        help=N_(
             "Also write the report to this file: FILE.xlsx (or --xlsx) for a workbook of "
             "its figures and every table, any other name for the CSV of --table."
         ),
