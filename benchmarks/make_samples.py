@@ -312,6 +312,21 @@ ANCHORS = [
 ]
 
 
+# What the food merchant gives the host to say about each product (卖点), by title.
+SELLING_POINTS = {
+    "柳州螺蛳粉330g*5袋": "正宗柳州产，汤底浓郁，5袋囤货装",
+    "麻辣牛肉干250g": "整块牛肉手撕，麻辣够味不塞牙",
+    "重庆火锅底料500g": "牛油老火锅配方，一袋煮两锅",
+    "每日坚果礼盒750g": "6种坚果果干，每日一包，送礼体面",
+    "经典辣条大礼包": "童年味道，20包混合口味",
+    "酸辣粉6桶装": "红薯粉筋道，3分钟即食",
+    "手撕鸭脖300g": "卤足12小时，真空小包装",
+    "红糖姜茶12条": "老姜红糖，冲泡方便，冬天暖身",
+    "黑芝麻丸礼盒": "九蒸九晒，无蔗糖添加",
+    "自热小火锅4盒": "15分钟自热，荤素搭配4种口味",
+}
+
+
 def main() -> None:
     rng = random.Random(20261122)
     OUT.mkdir(exist_ok=True)
@@ -340,7 +355,10 @@ def main() -> None:
         "上架时间",
         "是否有样品",
         "直播机制",
+        "卖点",  # a column haowu has no field for: kept, and shown on the host's run sheet
     ]
+    for row in food[1:]:
+        row.append(SELLING_POINTS.get(row[3], ""))
     for row in food[1:]:  # this merchant writes rates as bare percents: 20 means 20%
         row[9], row[10] = row[9].rstrip("%"), row[10].rstrip("%")
     write_csv(OUT / "m1002_food_utf8bom.csv", food, "utf-8-sig")

@@ -1090,3 +1090,26 @@ def test_a_time_limit_stop_returns_the_greedy_plan_with_its_gap():
     if solution.status == "feasible":
         expected_gap = (solution.bound_fen - solution.objective_fen) / solution.bound_fen
         assert solution.gap == pytest.approx(expected_gap)
+
+
+def test_the_run_sheet_settings_are_checked_with_their_line(tmp_path):
+    from haowu_cli.errors import ConfigError
+
+    text = (packaged_path("configs") / "session.yaml").read_text(encoding="utf-8")
+    assert load_rules(packaged_path("configs")).run_sheet.selling_points[0] == "卖点"
+    fingerprint = load_rules(packaged_path("configs")).fingerprint
+    (tmp_path / "session.yaml").write_text(
+        text.replace("selling_points: [卖点, 核心卖点, 产品卖点]", "selling_points: 亮点"),
+        encoding="utf-8",
+    )
+    rules = load_rules(tmp_path)
+    assert rules.run_sheet.selling_points == ("亮点",)
+    assert rules.fingerprint == fingerprint  # the workbook's settings change no plan
+    line = text.splitlines().index("run_sheet:") + 2
+    for bad in ("selling_points: [1, 2]", "sellingpoints: [卖点]"):
+        (tmp_path / "session.yaml").write_text(
+            text.replace("selling_points: [卖点, 核心卖点, 产品卖点]", bad), encoding="utf-8"
+        )
+        with pytest.raises(ConfigError) as caught:
+            load_rules(tmp_path)
+        assert f"session.yaml:{line}" in str(caught.value)

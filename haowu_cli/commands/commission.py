@@ -11,6 +11,7 @@ from haowu_cli.commands.common import (
     ExcelOption,
     FormatOption,
     OutOption,
+    XlsxOption,
     app_context,
     write_export,
 )
@@ -106,6 +107,7 @@ def export_ledger_command(
     ctx: typer.Context,
     out: OutOption = None,
     excel: ExcelOption = False,
+    xlsx: XlsxOption = False,
 ) -> None:
     """Every ledger entry, in posting order: amounts in yuan, reversals negative."""
     from haowu_cli.reports.commission import LEDGER_KINDS, ledger_export
@@ -117,6 +119,7 @@ def export_ledger_command(
         frame,
         out,
         excel=excel,
+        xlsx=xlsx,
         kinds=LEDGER_KINDS,
         what=f"{frame.height} ledger entries",
         sheet="ledger",
@@ -127,6 +130,7 @@ def export_orders_command(
     ctx: typer.Context,
     out: OutOption = None,
     excel: ExcelOption = False,
+    xlsx: XlsxOption = False,
 ) -> None:
     """Every order as imported: money in yuan, rates as fractions."""
     from haowu_cli.reports.commission import order_kinds, orders_export
@@ -138,6 +142,7 @@ def export_orders_command(
         frame,
         out,
         excel=excel,
+        xlsx=xlsx,
         kinds=order_kinds(),
         what=f"{frame.height} orders",
         sheet="orders",

@@ -6,6 +6,8 @@ from typing import Annotated
 
 import typer
 
+from haowu_cli.errors import UsageError
+from haowu_cli.i18n import N_, _
 from haowu_cli.render import Output, OutputFormat
 from haowu_cli.store import Store
 
@@ -43,8 +45,17 @@ OutOption = Annotated[
     typer.Option(
         "--out",
         "-o",
-        help="File to write: FILE.xlsx for an Excel workbook, any other name for CSV "
-        "[default: CSV on stdout; - is stdout too].",
+        help=N_(
+            "File to write: FILE.xlsx (or --xlsx) for an Excel workbook, any other name for "
+            "CSV [default: CSV on stdout; - is stdout too]."
+        ),
+    ),
+]
+XlsxOption = Annotated[
+    bool,
+    typer.Option(
+        "--xlsx",
+        help=N_("Write the --out file as an Excel workbook whatever its name ends with."),
     ),
 ]
 ExcelOption = Annotated[
@@ -57,18 +68,44 @@ ExcelOption = Annotated[
 ]
 
 
-def write_export(
-    app: AppContext, frame, out: Path | None, *, excel: bool, kinds, what: str, sheet: str
-) -> None:
-    """Write an export (`exporting`): a workbook when `out` ends in .xlsx, else CSV; never
-    over the database. Say where it went: `what` is what was written ("12 orders")."""
-    from haowu_cli import exporting, outfiles
+def workbook_target(out: Path | None, *, xlsx: bool) -> Path | None:
+    """Where a workbook goes: `--out` when it ends in .xlsx or `--xlsx` is given, else None
+    (a CSV). A workbook needs a file: `--xlsx` without `--out` (or with `--out -`) is a
+    usage error."""
+    from haowu_cli import exporting
 
     if out is not None and str(out) == "-":
         out = None
+    if xlsx and out is None:
+        raise UsageError(
+            _("--xlsx writes a workbook, which needs a file"),
+            hint=_("name it with --out FILE.xlsx"),
+        )
+    return out if out is not None and (xlsx or exporting.is_xlsx(out)) else None
+
+
+def write_export(
+    app: AppContext,
+    frame,
+    out: Path | None,
+    *,
+    excel: bool,
+    kinds,
+    what: str,
+    sheet: str,
+    xlsx: bool = False,
+) -> None:
+    """Write an export (`exporting`): a workbook when `out` ends in .xlsx or `xlsx` is set,
+    else CSV; never over the database. Say where it went: `what` is what was written ("12
+    orders")."""
+    from haowu_cli import exporting, outfiles
+
+    book = workbook_target(out, xlsx=xlsx)
+    if out is not None and str(out) == "-":
+        out = None
     protect = outfiles.protected(app.db)
-    if exporting.is_xlsx(out):
-        exporting.write_xlsx(frame, out, kinds=kinds, sheet=sheet, protect=protect)
+    if book is not None:
+        exporting.write_xlsx(frame, book, kinds=kinds, sheet=sheet, protect=protect)
     else:
         exporting.write_csv(frame, out, excel=excel, kinds=kinds, protect=protect)
         mangled = exporting.ids_excel_would_mangle(frame, kinds) if excel else []

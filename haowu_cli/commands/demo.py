@@ -11,12 +11,13 @@ from haowu_cli import dates
 from haowu_cli.commands.common import app_context
 from haowu_cli.commands.grading import show_distribution, show_explanation
 from haowu_cli.commands.importing import print_report
-from haowu_cli.commands.planning import show_plan
+from haowu_cli.commands.planning import save_run_sheet_workbook, show_plan
 from haowu_cli.commands.products import TABLE_COLUMNS
 from haowu_cli.commands.reports import print_figures
 from haowu_cli.config import packaged_path
 from haowu_cli.errors import UsageError
 from haowu_cli.i18n import _
+from haowu_cli.outfiles import protected
 from haowu_cli.render import OutputFormat
 from haowu_cli.store import Store
 
@@ -121,6 +122,16 @@ def demo_command(
         style="bold",
     )
     show_plan(out, plan.plan_id, plan.brief.as_json(), plan.items, plan.status)
+    workbook = work / "排品表.xlsx"
+    save_run_sheet_workbook(
+        store, app.config_dir, plan.plan_id, workbook, protect=protected(store.path)
+    )
+    out.note(
+        _(
+            "   run sheet workbook for the host and the merchants (a printable sheet per "
+            "session, a summary, a sheet per merchant): {path}"
+        ).format(path=workbook)
+    )
 
     out.note(
         "\n7. commission: the session's orders (received, refunded, cancelled, pay-later, with "
@@ -144,13 +155,14 @@ def demo_command(
     )
     print_figures(out, review)
     out.print_line(f"session review page: {page}")
+    out.print_line(_("run sheet workbook: {path}").format(path=workbook))
 
     activity_id = _demo_activity(app, store, work, options)
     _platform_step(app, work, options)
 
     out.note(f"\ndemo database: {store.path}", style="bold")
     out.note(f"try: haowu --db {store.path} products --search 面霜")
-    out.note(f"     haowu --db {store.path} export run-sheet {plan.plan_id} --excel -o 排品表.csv")
+    out.note(f"     haowu --db {store.path} export run-sheet {plan.plan_id} -o 排品表.xlsx")
     out.note(f"     haowu --db {store.path} commission --by merchant --as-of {as_of}")
     out.note(f"     haowu --db {store.path} report session {plan.plan_id} --as-of {as_of}")
     out.note(f"     haowu --db {store.path} report merchants --html merchants.html")

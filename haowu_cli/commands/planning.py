@@ -12,6 +12,7 @@ from haowu_cli.commands.common import (
     ExcelOption,
     FormatOption,
     OutOption,
+    XlsxOption,
     app_context,
     write_export,
 )
@@ -338,11 +339,18 @@ def export_run_sheet_command(
     plan_id: Annotated[int, typer.Argument(help="The plan's ID (haowu sessions lists them).")],
     out: OutOption = None,
     excel: ExcelOption = False,
+    xlsx: XlsxOption = False,
 ) -> None:
-    """A plan's run sheet (排品表) as CSV for the host and the merchants."""
+    """A plan's run sheet (排品表) as CSV, or as a workbook for the host and the merchants
+    (--out 排品表.xlsx): a printable sheet per session, a summary, a sheet per merchant."""
+    from haowu_cli.commands.common import workbook_target
     from haowu_cli.planner.output import RUN_SHEET_KINDS, run_sheet_export
 
     app = app_context(ctx)
+    book = workbook_target(out, xlsx=xlsx)
+    if book is not None:
+        write_run_sheet_workbook(app, plan_id, book)
+        return
     _, items = load_plan(app.store(), plan_id)
     frame = run_sheet_export(items)
     write_export(
@@ -354,3 +362,39 @@ def export_run_sheet_command(
         sheet=f"排品表 {plan_id}",
         what=f"the run sheet of plan {plan_id} ({frame.height} products)",
     )
+
+
+def write_run_sheet_workbook(app, plan_id: int, target: Path) -> None:
+    """Write plan `plan_id`'s run sheet workbook (`planner.workbook`) to `target`."""
+    from haowu_cli.i18n import ngettext
+    from haowu_cli.outfiles import protected
+
+    items = save_run_sheet_workbook(
+        app.store(), app.config_dir, plan_id, target, protect=protected(app.db)
+    )
+    merchants = items["merchant_id"].n_unique()
+    app.out.info(
+        ngettext(
+            "wrote the run sheet workbook of plan {plan_id} ({products} products, "
+            "{merchants} merchant) to {target}",
+            "wrote the run sheet workbook of plan {plan_id} ({products} products, "
+            "{merchants} merchants) to {target}",
+            merchants,
+        ).format(plan_id=plan_id, products=items.height, merchants=merchants, target=target)
+    )
+
+
+def save_run_sheet_workbook(store, config_dir: Path, plan_id: int, target: Path, *, protect):
+    """Read plan `plan_id` and write its run sheet workbook to `target`; returns its items."""
+    from haowu_cli import store as db
+    from haowu_cli.exporting import write_workbook
+    from haowu_cli.planner.rules import load_rules
+    from haowu_cli.planner.workbook import RunSheetPlan, write_run_sheet
+
+    settings = load_rules(config_dir).run_sheet
+    record, items = load_plan(store, plan_id)
+    with store.read() as con:
+        details = db.plan_item_details(con, plan_id)
+    plan = RunSheetPlan(plan_id, items, json.loads(record["brief"]), details)
+    write_workbook(target, lambda book: write_run_sheet(book, plan, settings), protect=protect)
+    return items

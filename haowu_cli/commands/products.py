@@ -8,6 +8,7 @@ from haowu_cli.commands.common import (
     ExcelOption,
     FormatOption,
     OutOption,
+    XlsxOption,
     app_context,
     write_export,
 )
@@ -77,6 +78,7 @@ def export_products_command(
     ctx: typer.Context,
     out: OutOption = None,
     excel: ExcelOption = False,
+    xlsx: XlsxOption = False,
 ) -> None:
     """Every product as CSV: canonical column names, money in yuan, rates as fractions."""
     from haowu_cli.products import export_frame, export_kinds, find_products
@@ -88,6 +90,7 @@ def export_products_command(
         frame,
         out,
         excel=excel,
+        xlsx=xlsx,
         kinds=export_kinds(),
         what=f"{frame.height} products",
         sheet="products",

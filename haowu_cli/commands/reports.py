@@ -7,8 +7,9 @@ from typing import Annotated
 
 import typer
 
-from haowu_cli.commands.common import DATE_FORMAT, FormatOption, app_context
+from haowu_cli.commands.common import DATE_FORMAT, FormatOption, XlsxOption, app_context
 from haowu_cli.errors import UsageError
+from haowu_cli.i18n import N_, _
 from haowu_cli.render import Column, OutputFormat
 
 report_app = typer.Typer(
@@ -21,6 +22,17 @@ HtmlOption = Annotated[
     typer.Option(
         "--html",
         help="Also write the report as one self-contained page (charts, tables) to this file.",
+    ),
+]
+ReportOutOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--out",
+        "-o",
+        help=N_(
+            "Also write the report to this file: FILE.xlsx (or --xlsx) for a workbook of "
+            "its figures and every table, any other name for the CSV of --table."
+        ),
     ),
 ]
 TableOption = Annotated[
@@ -51,6 +63,8 @@ def session_command(
     fmt: FormatOption = OutputFormat.table,
     table: TableOption = None,
     html: HtmlOption = None,
+    out: ReportOutOption = None,
+    xlsx: XlsxOption = False,
 ) -> None:
     """数据复盘: a planned session against its orders, per product, category and merchant;
     what beat or missed the plan; regulars worth keeping (常播款); each party's income."""
@@ -67,7 +81,7 @@ def session_command(
         orders_session=orders_session,
         as_of=as_of.date() if as_of else dates.today(),
     )
-    show_report(app, report, fmt, table, html)
+    show_report(app, report, fmt, table, html, out=out, xlsx=xlsx)
 
 
 @report_app.command("merchants")
@@ -85,6 +99,8 @@ def merchants_command(
     fmt: FormatOption = OutputFormat.table,
     table: TableOption = None,
     html: HtmlOption = None,
+    out: ReportOutOption = None,
+    xlsx: XlsxOption = False,
 ) -> None:
     """跃迁: each merchant's GMV this month against the last, the milestones crossed, and the
     merchants closest to their next one, with the gap."""
@@ -95,7 +111,7 @@ def merchants_command(
     report = merchants_report(
         app.store(), load_report_rules(app.config_dir), month.date() if month else None
     )
-    show_report(app, report, fmt, table, html)
+    show_report(app, report, fmt, table, html, out=out, xlsx=xlsx)
 
 
 @report_app.command("grades")
@@ -110,6 +126,8 @@ def grades_command(
     fmt: FormatOption = OutputFormat.table,
     table: TableOption = None,
     html: HtmlOption = None,
+    out: ReportOutOption = None,
+    xlsx: XlsxOption = False,
 ) -> None:
     """Level distribution, overall and by category, and the moves since each product's
     previous grade."""
@@ -117,7 +135,7 @@ def grades_command(
 
     app = app_context(ctx)
     report = grades_report(app.store(), as_of.date() if as_of else None)
-    show_report(app, report, fmt, table, html)
+    show_report(app, report, fmt, table, html, out=out, xlsx=xlsx)
 
 
 @report_app.command("activity")
@@ -127,26 +145,46 @@ def activity_command(
     fmt: FormatOption = OutputFormat.table,
     table: TableOption = None,
     html: HtmlOption = None,
+    out: ReportOutOption = None,
+    xlsx: XlsxOption = False,
 ) -> None:
     """招商活动: applications by status and by rejecting rule, the pass rate by category and
     merchant, GMV by window against the plan, top products."""
     from haowu_cli.reports.activity import activity_report
 
     app = app_context(ctx)
-    show_report(app, activity_report(app.store(), activity_id), fmt, table, html)
+    show_report(
+        app, activity_report(app.store(), activity_id), fmt, table, html, out=out, xlsx=xlsx
+    )
 
 
-def show_report(app, report, fmt: OutputFormat, table: str | None, html: Path | None) -> None:
-    """Print a report as `fmt` says and write its page when asked."""
+def show_report(
+    app,
+    report,
+    fmt: OutputFormat,
+    table: str | None,
+    html: Path | None,
+    *,
+    out: Path | None = None,
+    xlsx: bool = False,
+) -> None:
+    """Print a report as `fmt` says and write its page and its file when asked."""
     keys = [t.key for t in report.tables]
     if table is not None and table not in keys:
         raise UsageError(
             f"the {report.kind} report has no table {table!r}; it has {', '.join(keys)}"
         )
-    if table is not None and fmt is not OutputFormat.csv:
+    if table is not None and fmt is not OutputFormat.csv and out is None:
         raise UsageError("--table picks the table --format csv prints; add --format csv")
+    if out is not None and str(out) == "-":
+        raise UsageError(
+            _("--out names the file the report is also written to"),
+            hint=_("--format csv prints a table on stdout"),
+        )
     if html is not None:
         write_page(app, report, html)
+    if out is not None or xlsx:
+        write_file(app, report, out, xlsx=xlsx, table=table or keys[0])
     if fmt is OutputFormat.csv:
         app.out.emit(report.table(table or keys[0]).frame, fmt)
     elif fmt is OutputFormat.json:
@@ -180,6 +218,32 @@ def print_figures(out, report) -> None:
     )
     out.emit(
         figures, OutputFormat.table, [Column("label", "headline"), Column("text", "", "right")]
+    )
+
+
+def write_file(app, report, out: Path | None, *, xlsx: bool, table: str) -> None:
+    """The report as a workbook (`reports.workbook`) or one of its tables as CSV."""
+    from haowu_cli import exporting
+    from haowu_cli.commands.common import workbook_target
+    from haowu_cli.outfiles import protected
+
+    book = workbook_target(out, xlsx=xlsx)
+    if book is not None:
+        from haowu_cli.reports.workbook import write_report
+
+        exporting.write_workbook(
+            book, lambda writer: write_report(writer, report), protect=protected(app.db)
+        )
+        app.out.info(
+            _("wrote the {kind} report workbook to {target}").format(kind=report.kind, target=book)
+        )
+        return
+    assert out is not None  # workbook_target refuses --xlsx without --out
+    exporting.write_csv(report.table(table).frame, out, protect=protected(app.db))
+    app.out.info(
+        _("wrote the {kind} report's {table} table to {target}").format(
+            kind=report.kind, table=table, target=out
+        )
     )
 
 

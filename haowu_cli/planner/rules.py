@@ -53,6 +53,14 @@ class SequenceRules:
 
 
 @dataclass(frozen=True)
+class RunSheetSettings:
+    """How the run sheet workbook reads the product sheets: the headers of a sheet column
+    holding the host's selling points (卖点), the first one a product has wins."""
+
+    selling_points: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class SessionRules:
     doc: ConfigDoc  # for the defaults' line numbers
     defaults: dict
@@ -61,6 +69,7 @@ class SessionRules:
     sequence: SequenceRules
     fingerprint: str
     service_fee_cut_ppm: int = 0  # the platform's cut of the service fee (commission.yaml)
+    run_sheet: RunSheetSettings = RunSheetSettings()
 
     @property
     def role_names(self) -> tuple[str, ...]:
@@ -70,7 +79,9 @@ class SessionRules:
 def load_rules(config_dir: Path) -> SessionRules:
     doc = load_config_file(config_dir, SESSION_FILE)
     problems: list[str] = []
-    data = top_level(doc, {"defaults", "roles", "expected_sales", "sequence"}, problems)
+    data = top_level(
+        doc, {"defaults", "roles", "expected_sales", "sequence", "run_sheet"}, problems
+    )
     defaults = data.get("defaults") or {}
     if not isinstance(defaults, dict):
         problems.append(f"{doc.where('defaults')}: expected a mapping of brief keys")
@@ -78,13 +89,35 @@ def load_rules(config_dir: Path) -> SessionRules:
     roles = _roles(doc, data.get("roles"), problems)
     sales = _sales(doc, data.get("expected_sales"), problems)
     sequence = _sequence(doc, data.get("sequence"), {r.role for r in roles}, problems)
+    run_sheet = _run_sheet(doc, data.get("run_sheet"), problems)
     if problems:
         raise ConfigError(problems)
     # The team leader's income is net of the platform's cut, set once for the ledger too.
     cut_ppm = load_commission_rules(config_dir).service_fee_cut_ppm
-    canonical = json.dumps([data, cut_ppm], sort_keys=True, ensure_ascii=False, default=str)
+    # The workbook's settings change no plan: they are not part of the fingerprint.
+    planning = {key: value for key, value in data.items() if key != "run_sheet"}
+    canonical = json.dumps([planning, cut_ppm], sort_keys=True, ensure_ascii=False, default=str)
     fingerprint = hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:12]
-    return SessionRules(doc, defaults, roles, sales, sequence, fingerprint, cut_ppm)
+    return SessionRules(doc, defaults, roles, sales, sequence, fingerprint, cut_ppm, run_sheet)
+
+
+def _run_sheet(doc: ConfigDoc, section, problems: list) -> RunSheetSettings:
+    if section is None:
+        return RunSheetSettings()
+    path = ("run_sheet",)
+    if not isinstance(section, dict):
+        problems.append(f"{doc.where(*path)}: expected the run sheet settings")
+        return RunSheetSettings()
+    unknown_keys(doc, section, path, {"selling_points"}, problems)
+    value = section.get("selling_points") or []
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        problems.append(
+            f"{doc.where(*path, 'selling_points')}: expected a column header, or a list of them"
+        )
+        return RunSheetSettings()
+    return RunSheetSettings(selling_points=tuple(v.strip() for v in value))
 
 
 def _roles(doc: ConfigDoc, section, problems: list) -> tuple[RoleRule, ...]:

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 __all__ = [
     "PLAN_ITEM_COLUMNS",
     "RUN_SHEET_COLUMNS",
+    "plan_item_details",
     "plan_items",
     "plan_record",
     "planning_products",
@@ -138,5 +139,25 @@ def plan_items(con: duckdb.DuckDBPyConnection, plan_id: int) -> pl.DataFrame:
     return frame(
         con,
         f"SELECT {columns} FROM plan_items WHERE plan_id = ? ORDER BY session, position",
+        [plan_id],
+    )
+
+
+def plan_item_details(con: duckdb.DuckDBPyConnection, plan_id: int) -> pl.DataFrame:
+    """What the run sheet workbook shows of a plan's products beyond the stored run sheet,
+    as the products are now: list price (划线价), sample (样品), merchant name, the sheet's
+    other columns (`extra`, JSON), and the anchor's name. One row per plan item's product
+    (a product deleted since is left out: the workbook shows it without these)."""
+    return frame(
+        con,
+        """
+        SELECT DISTINCT i.session, i.product_id, p.list_price_fen, p.sample, p.merchant_name,
+               p.extra, a.name AS anchor_name
+        FROM plan_items i
+        LEFT JOIN products p USING (product_id)
+        LEFT JOIN anchors a ON a.anchor_id = i.anchor_id
+        WHERE i.plan_id = ?
+        ORDER BY i.session, i.product_id
+        """,
         [plan_id],
     )

@@ -39,6 +39,10 @@ def test_demo_runs_every_step_into_a_fresh_database(cli, tmp_path):
     page = Path(re.search(r"session review page: (.+)", result.out).group(1))
     text = page.read_text(encoding="utf-8")
     assert "Session review 数据复盘: plan 1" in text and "¥23.71万" in text
+    # and the run sheet workbook for the host and the merchants, where it says.
+    workbook = Path(re.search(r"run sheet workbook: (.+)", result.out).group(1))
+    assert workbook.name == "排品表.xlsx" and str(workbook) in result.err
+    assert workbook.read_bytes()[:2] == b"PK"  # a zip: a real workbook
     con = duckdb.connect(str(tmp_path / "demo.duckdb"), read_only=True)
     assert con.execute("SELECT count(DISTINCT merchant_id) FROM products").fetchone()[0] == 7
     con.close()

@@ -178,7 +178,6 @@ WORKBOOKS = {
     "products": (["export", "products"], "product_id", "live_price", "listed_at"),
     "ledger": (["export", "ledger"], "order_id", "amount", "paid_on"),
     "orders": (["export", "orders"], "order_id", "paid_amount", "paid_at"),
-    "run-sheet": (["export", "run-sheet", "2"], "product_id", "live_price", "date"),
 }
 
 
@@ -224,16 +223,16 @@ def test_an_xlsx_export_keeps_long_ids_and_leading_zeros(hostile):
     assert all(isinstance(r, float) and 0 < r < 1 for r in rates)  # fractions, shown as %
 
 
-def test_an_xlsx_export_fits_its_columns_to_chinese_text(hostile):
-    folder, run = hostile
-    run("export", "run-sheet", "1", "--out", "rs.xlsx")
-    with zipfile.ZipFile(folder / "rs.xlsx") as book:
+def test_an_xlsx_export_fits_its_columns_to_chinese_text(haowu, demo_copy):
+    ran = haowu("--db", demo_copy, "export", "products", "--out", "p.xlsx")
+    assert ran.code == 0, ran
+    with zipfile.ZipFile(demo_copy.parent / "p.xlsx") as book:
         xml = book.read("xl/worksheets/sheet1.xml").decode()
     found = re.findall(r'<col min="(\d+)" max="\d+" width="([\d.]+)"', xml)
     widths = {int(column): float(width) for column, width in found}
-    titles = [row["title"] for row in read_workbook(folder / "rs.xlsx")]
-    longest = max(len(t) for t in titles)  # the demo's titles are all 汉字 and digits
-    title_column = 9
+    rows = read_workbook(demo_copy.parent / "p.xlsx")
+    title_column = list(rows[0]).index("title") + 1
+    longest = max(len(row["title"]) for row in rows)  # the demo's titles: 汉字 and digits
     assert widths[title_column] >= longest * 2 - 4  # 汉字 count twice
     assert widths[title_column] <= 62
 
@@ -250,3 +249,27 @@ def test_an_excel_csv_keeps_ids_plain_and_says_how_to_open_it(hostile):
 def test_the_note_on_ids_comes_only_when_an_id_is_at_risk(haowu, demo_copy):
     ran = haowu("--db", demo_copy, "export", "ledger", "--excel", "--out", "l.csv")
     assert ran.code == 0 and "From Text/CSV" not in ran.err  # KS…, M1002, A005: safe
+
+
+def test_the_run_sheet_workbook_holds_what_was_typed_as_text_never_a_formula(hostile):
+    import openpyxl
+
+    folder, run = hostile
+    run("export", "run-sheet", "2", "--out", "rs2.xlsx")
+    with zipfile.ZipFile(folder / "rs2.xlsx") as book:
+        xml = "".join(
+            book.read(n).decode() for n in book.namelist() if n.startswith("xl/worksheets/")
+        )
+    assert "<f>" not in xml and "<f " not in xml
+    book = openpyxl.load_workbook(folder / "rs2.xlsx")
+    typed = [
+        cell
+        for sheet in book.worksheets
+        for row in sheet.iter_rows()
+        for cell in row
+        if isinstance(cell.value, str) and cell.value[:1] in ("=", "+", "-", "@")
+    ]
+    assert {c.value for c in typed} & {"=1+2title", "+SUM(A1)title", "@cmdmechanism"}
+    assert all(cell.data_type == "s" for cell in typed)  # strings, as typed
+    # A merchant's name typed as a formula still names its sheet, made safe for Excel.
+    assert all(len(name) <= 31 and not set(name) & set("[]:*?/\\") for name in book.sheetnames)
