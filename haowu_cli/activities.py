@@ -529,7 +529,7 @@ def review_query(activity: Activity, book: RuleBook, today: dt.date) -> Query:
         WITH apps AS (SELECT * FROM applications WHERE activity_id = $activity_id),
         graded AS (
             SELECT product_id, arg_max(level, as_of) AS level FROM grades
-            WHERE as_of <= $today AND as_of >= {grade_floor('$today')}
+            WHERE as_of <= $today AND as_of >= {grade_floor("$today")}
               AND product_id IN (SELECT product_id FROM apps)
             GROUP BY product_id
         ), shop_scores AS (  -- a product new to haowu: its shop's score from the others

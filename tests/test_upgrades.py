@@ -48,6 +48,9 @@ def test_an_old_database_is_migrated_without_losing_rows(fixture, tmp_path, cli)
             2 if version >= 4 else 0,
             10000 if version >= 5 else None,
         )
+        settled = con.execute("SELECT count(*) FROM platform_settlements").fetchone()[0]
+        applied = con.execute("SELECT count(*) FROM applications").fetchone()[0]
+        assert (settled, applied) == (int(version >= 6), int(version >= 7))
     # This version's commands run on it.
     assert cli("--db", path, "products", "--format", "csv").code == 0
     assert cli("--db", path, "grade", "--as-of", "2026-11-22").code == 0
