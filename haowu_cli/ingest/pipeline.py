@@ -311,12 +311,14 @@ def import_file(
             # DuckDB takes up to 80% of the machine's memory by default, on top of what the
             # sheet's frames hold; capped, it spills the ledger's work to disk instead.
             db.run(con, f"SET memory_limit = '{WRITE_MEMORY_LIMIT}'")
+            db.run(con, "SET preserve_insertion_order = false")
         try:
             with db.transaction(con):
                 import_id = db.next_import_id(con)
                 problems: list[pl.DataFrame] = []
                 notes: list[tuple[str, str]] = []
                 piece: tuple[ParsedRows, pl.DataFrame] | None = (parsed, refused)
+                in_parts = source is not None  # a platform file: perhaps in parts
                 del parsed
                 while piece is not None:
                     part, part_refused = piece
@@ -325,6 +327,11 @@ def import_file(
                         valid, more_refused, part_notes = hooks.before_write(con, valid)
                         notes += part_notes
                     counts = db.apply_rows(con, kind.target(), valid, import_id=import_id)
+                    if hooks is not None and in_parts:
+                        # Each part's splits posted in turn: DuckDB's memory holds one part's.
+                        posted = hooks.after_write(con, import_id, valid)
+                        done = report.ledger or (0, 0)
+                        report.ledger = (done[0] + posted[0], done[1] + posted[1])
                     del valid
                     report.inserted += counts.inserted
                     report.updated += counts.updated
@@ -340,7 +347,7 @@ def import_file(
                     piece = _next_part(parts, kind, options, import_rules, today, report)
                 for level, text in _merged_notes(notes):
                     (report.notes if level == "warning" else report.info).append(text)
-                if hooks is not None:
+                if hooks is not None and not in_parts:
                     report.ledger = hooks.after_write(con, import_id)
                 report.rejections = pl.concat(problems).sort("row", maintain_order=True)
                 report.rejected = report.rejections["row"].n_unique()

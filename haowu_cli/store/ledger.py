@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from haowu_cli.store.sql import Query, frame, run, scalar
+from haowu_cli.store.sql import Query, frame, quote, run, scalar
 
 if TYPE_CHECKING:
     import duckdb
@@ -97,13 +97,21 @@ class OrderSelection:
     inserted or changed."""
 
     updated_by_import: int | None = None
+    # Only the orders whose IDs a table (or registered frame) of this name holds: an import
+    # in parts posts each part's splits in turn.
+    order_ids_table: str | None = None
 
     def where(self) -> Query:
         """The condition over `orders o`, its values as `$orders_*` parameters."""
         if self.updated_by_import is None:
             return Query("TRUE")
+        part = (
+            f" AND o.order_id IN (SELECT order_id FROM {quote(self.order_ids_table)})"
+            if self.order_ids_table
+            else ""
+        )
         return Query(
-            "o.updated_import_id = $orders_import_id",
+            "o.updated_import_id = $orders_import_id" + part,
             {"orders_import_id": self.updated_by_import},
         )
 
