@@ -30,7 +30,7 @@ from haowu_cli.ingest.sources import OVERFLOW, RawTable, read_table
 
 REJECT_COLUMNS = ["file", "row", "column", "value", "reason"]
 PLATFORM_CHUNK_ROWS = 100_000  # a large platform CSV is parsed and written in parts this big
-WRITE_MEMORY_LIMIT = "512MB"  # DuckDB's share while an import writes (see import_file)
+WRITE_MEMORY_LIMIT = "512MB"  # DuckDB's share while a platform file is written
 _REJECT_SCHEMA = {"row": pl.Int64, "column": pl.String, "value": pl.String, "reason": pl.String}
 
 
@@ -307,9 +307,11 @@ def import_file(
     refused = _note_rejected_winners(refused, parsed.rejections)
     stage(path, "writing")
     with store.write(scratch=options.dry_run) as con:
-        if not options.dry_run:
+        if source is not None and not options.dry_run:
             # DuckDB takes up to 80% of the machine's memory by default, on top of what the
-            # sheet's frames hold; capped, it spills the ledger's work to disk instead.
+            # sheet's frames hold. A platform file is written and posted a part at a time,
+            # so DuckDB's share can be capped (it spills to disk beyond). A sheet of haowu's
+            # own shape posts its whole ledger at once, which the cap could not hold.
             db.run(con, f"SET memory_limit = '{WRITE_MEMORY_LIMIT}'")
             db.run(con, "SET preserve_insertion_order = false")
         try:
