@@ -218,7 +218,10 @@ def resolve_source(path: Path, kind: Kind, options: ImportOptions) -> tuple[Any,
     if options.source is not None:
         source = sources.sources[options.source]
     else:
-        source = platform.detect(path, sources, encoding=options.encoding)
+        try:
+            source = platform.detect(path, sources, encoding=options.encoding)
+        except InputFileError:
+            return None, kind  # not readable as a platform file: the sheet reader says why
     if source is None:
         return None, kind
     if source.kind == "settlements":
