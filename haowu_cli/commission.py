@@ -707,8 +707,8 @@ class LedgerHooks:
     def before_write(self, con, rows: pl.DataFrame):
         return complete_orders(con, rows, self.rules)
 
-    def after_write(self, con, import_id: int) -> tuple[int, int]:
-        return post_import(con, self.rules, import_id)
+    def after_write(self, con, import_id: int, rows: pl.DataFrame | None = None):
+        return post_import(con, self.rules, import_id, rows)
 
 
 def complete_orders(con, valid: pl.DataFrame, rules: CommissionRules):
@@ -729,17 +729,30 @@ def complete_orders(con, valid: pl.DataFrame, rules: CommissionRules):
     return fill_rates(valid, db.order_terms(con, valid), rules)
 
 
-def post_import(con, rules: CommissionRules, import_id: int) -> tuple[int, int]:
+def post_import(
+    con, rules: CommissionRules, import_id: int, rows: pl.DataFrame | None = None
+) -> tuple[int, int]:
     """After an import wrote its orders: post the splits of the orders it inserted or
-    changed. Returns (orders posted, of which reversed earlier entries)."""
+    changed (of those in `rows` only, when given: a part of a large file). Returns (orders
+    posted, of which reversed earlier entries)."""
     from datetime import datetime
 
     from haowu_cli import store as db
 
-    touched = db.OrderSelection(
-        updated_by_import=import_id, spread_new_merchants=rules.terms.new_merchants
-    )
-    return db.post_ledger(con, split_query(rules, touched), touched, import_id, datetime.now())
+    spread = rules.terms.new_merchants
+    if rows is None:
+        touched = db.OrderSelection(updated_by_import=import_id, spread_new_merchants=spread)
+        return db.post_ledger(con, split_query(rules, touched), touched, import_id, datetime.now())
+    con.register("ledger_part_orders", rows.select("order_id"))
+    try:
+        touched = db.OrderSelection(
+            updated_by_import=import_id,
+            order_ids_table="ledger_part_orders",
+            spread_new_merchants=spread,
+        )
+        return db.post_ledger(con, split_query(rules, touched), touched, import_id, datetime.now())
+    finally:
+        con.unregister("ledger_part_orders")
 
 
 def resplit(

@@ -136,9 +136,11 @@ class WriteHooks(Protocol):
         (level, text)."""
         ...
 
-    def after_write(self, con: duckdb.DuckDBPyConnection, import_id: int) -> tuple[int, int]:
-        """After the rows are written: (rows posted elsewhere, of which reversed earlier
-        entries)."""
+    def after_write(
+        self, con: duckdb.DuckDBPyConnection, import_id: int, rows: pl.DataFrame | None = None
+    ) -> tuple[int, int]:
+        """After the rows are written (`rows`: only these, a part of a large file): (rows
+        posted elsewhere, of which reversed earlier entries)."""
         ...
 
 

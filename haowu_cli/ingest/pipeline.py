@@ -30,7 +30,7 @@ from haowu_cli.ingest.sources import OVERFLOW, RawTable, read_table
 
 REJECT_COLUMNS = ["file", "row", "column", "value", "reason"]
 PLATFORM_CHUNK_ROWS = 100_000  # a large platform CSV is parsed and written in parts this big
-WRITE_MEMORY_LIMIT = "512MB"  # DuckDB's share while an import writes (see import_file)
+WRITE_MEMORY_LIMIT = "512MB"  # DuckDB's share while a platform file is written
 _REJECT_SCHEMA = {"row": pl.Int64, "column": pl.String, "value": pl.String, "reason": pl.String}
 
 
@@ -218,7 +218,10 @@ def resolve_source(path: Path, kind: Kind, options: ImportOptions) -> tuple[Any,
     if options.source is not None:
         source = sources.sources[options.source]
     else:
-        source = platform.detect(path, sources, encoding=options.encoding)
+        try:
+            source = platform.detect(path, sources, encoding=options.encoding)
+        except InputFileError:
+            return None, kind  # not readable as a platform file: the sheet reader says why
     if source is None:
         return None, kind
     if source.kind == "settlements":
@@ -307,16 +310,20 @@ def import_file(
     refused = _note_rejected_winners(refused, parsed.rejections)
     stage(path, "writing")
     with store.write(scratch=options.dry_run) as con:
-        if not options.dry_run:
+        if source is not None and not options.dry_run:
             # DuckDB takes up to 80% of the machine's memory by default, on top of what the
-            # sheet's frames hold; capped, it spills the ledger's work to disk instead.
+            # sheet's frames hold. A platform file is written and posted a part at a time,
+            # so DuckDB's share can be capped (it spills to disk beyond). A sheet of haowu's
+            # own shape posts its whole ledger at once, which the cap could not hold.
             db.run(con, f"SET memory_limit = '{WRITE_MEMORY_LIMIT}'")
+            db.run(con, "SET preserve_insertion_order = false")
         try:
             with db.transaction(con):
                 import_id = db.next_import_id(con)
                 problems: list[pl.DataFrame] = []
                 notes: list[tuple[str, str]] = []
                 piece: tuple[ParsedRows, pl.DataFrame] | None = (parsed, refused)
+                in_parts = source is not None  # a platform file: perhaps in parts
                 del parsed
                 while piece is not None:
                     part, part_refused = piece
@@ -325,6 +332,11 @@ def import_file(
                         valid, more_refused, part_notes = hooks.before_write(con, valid)
                         notes += part_notes
                     counts = db.apply_rows(con, kind.target(), valid, import_id=import_id)
+                    if hooks is not None and in_parts:
+                        # Each part's splits posted in turn: DuckDB's memory holds one part's.
+                        posted = hooks.after_write(con, import_id, valid)
+                        done = report.ledger or (0, 0)
+                        report.ledger = (done[0] + posted[0], done[1] + posted[1])
                     del valid
                     report.inserted += counts.inserted
                     report.updated += counts.updated
@@ -340,7 +352,7 @@ def import_file(
                     piece = _next_part(parts, kind, options, import_rules, today, report)
                 for level, text in _merged_notes(notes):
                     (report.notes if level == "warning" else report.info).append(text)
-                if hooks is not None:
+                if hooks is not None and not in_parts:
                     report.ledger = hooks.after_write(con, import_id)
                 report.rejections = pl.concat(problems).sort("row", maintain_order=True)
                 report.rejected = report.rejections["row"].n_unique()

@@ -367,7 +367,9 @@ def _table_header(path: Path, encoding: str | None) -> tuple[list[str], int, str
         index = sheet._find_header(rows, lambda _h: True)
         return [(c or "").strip() for c in rows[index]] if rows else [], index, "", "xlsx"
     with path.open("rb") as handle:
-        data = handle.read(sheet.HEAD_BYTES)
+        # A few bytes past the head: its last character may be cut in two, which the
+        # decoder must see as unfinished, not as the end of the file.
+        data = handle.read(sheet.HEAD_BYTES + 8)
     _body, head, used = sheet._utf8_body(data, path, encoding)
     rows_text = sheet._head_rows(head)
     delimiter = sheet._sniff_delimiter(rows_text)

@@ -32,7 +32,7 @@ def reconcile_report(result: Reconciliation) -> Report:
             pl.col("settled_at").dt.strftime("%Y-%m"), pl.col("settles_on").dt.strftime("%Y-%m")
         ).alias("month")
     )
-    tables = [_summary_table(detail), _lines_table(detail)]
+    tables = [_lines_table(detail), _summary_table(detail)]  # csv: the lines by default
     files = "; ".join(f"{path} ({label})" for path, label in result.files)
     alert = None
     if result.differences:

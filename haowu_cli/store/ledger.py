@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from haowu_cli.store.sql import Query, frame, run, scalar
+from haowu_cli.store.sql import Query, frame, quote, run, scalar
 
 if TYPE_CHECKING:
     import duckdb
@@ -101,15 +101,22 @@ class OrderSelection:
     # touched: their technical-fee cap spans their orders, so one order moves the others.
     spread_new_merchants: bool = False
     merchant: str | None = None  # one merchant's orders only
+    # Only the orders whose IDs a table (or registered frame) of this name holds: an import
+    # in parts posts each part's splits in turn.
+    order_ids_table: str | None = None
 
     def where(self) -> Query:
         """The condition over `orders o`, its values as `$orders_*` parameters."""
         parts, params = [], dict[str, Any]()
         if self.updated_by_import is not None:
             touched = "o.updated_import_id = $orders_import_id"
+            if self.order_ids_table:
+                touched += (
+                    f" AND o.order_id IN (SELECT order_id FROM {quote(self.order_ids_table)})"
+                )
             if self.spread_new_merchants:
                 touched = (
-                    f"({touched} OR o.merchant_id IN (SELECT merchant_id FROM merchants "
+                    f"(({touched}) OR o.merchant_id IN (SELECT merchant_id FROM merchants "
                     "WHERE joined_on IS NOT NULL AND merchant_id IN (SELECT merchant_id "
                     "FROM orders WHERE updated_import_id = $orders_import_id)))"
                 )

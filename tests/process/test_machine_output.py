@@ -101,6 +101,12 @@ CASES: dict[str, tuple[list[str], str | None, object]] = {
         REPORT_KEYS,
     ),
     "report grades": ([], "level,products,share", REPORT_KEYS),
+    "reconcile": (
+        ["@settlement"],
+        "platform_order_id,product_id,party,state,platform,haowu,difference,settled_at,"
+        "haowu_settles_on",
+        REPORT_KEYS,
+    ),
     "import": (
         ["--dry-run", "@sheet"],
         None,
@@ -125,6 +131,9 @@ IMPORT_KEYS = {
     "error",
     "ledger_posted",
     "ledger_reversed",
+    "source",
+    "personal_columns_dropped",
+    "self_operated_rows",
 }
 
 
@@ -158,6 +167,13 @@ def _args(command: str, extra: list[str], db: Path, tmp_path: Path) -> list[str]
         elif item == "@sheet":
             sheet = tmp_path / "sheet.csv"
             shutil.copyfile(packaged_path("sample_data") / "m1001_beauty_gbk.csv", sheet)
+            args.append(str(sheet))
+        elif item == "@settlement":  # a 结算明细 with its header and no line: all matched
+            sheet = tmp_path / "settlement.csv"
+            with (packaged_path("sample_data") / "platform" / "settlement.csv").open(
+                encoding="utf-8-sig"
+            ) as source:
+                sheet.write_text(source.readline(), encoding="utf-8-sig")
             args.append(str(sheet))
         else:
             args.append(item)
