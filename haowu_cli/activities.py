@@ -821,7 +821,7 @@ def results_frame(apps) -> Any:
     reasons (every failed rule), when and by whom."""
     import polars as pl
 
-    from haowu_cli.formats import percent, yuan
+    from haowu_cli.formats import percent, timestamp, yuan
 
     return apps.select(
         "merchant_id",
@@ -833,7 +833,7 @@ def results_frame(apps) -> Any:
         pl.col("stock"),
         pl.col("status").replace_strict(STATUS_WORDS, default=pl.col("status")).alias("result"),
         pl.col("reasons").list.join("；").alias("reasons"),
-        pl.col("decided_at").dt.strftime("%Y-%m-%d %H:%M").alias("decided_at"),
+        timestamp(pl.col("decided_at")).alias("decided_at"),
         "decided_by",
     )
 

@@ -90,6 +90,13 @@ def list_command(ctx: typer.Context, fmt: FormatOption = OutputFormat.table) -> 
     else:
         with store.read() as con:
             frame = db.query_activities(con)
+        if fmt is not OutputFormat.table:
+            import polars as pl
+
+            from haowu_cli.formats import timestamp
+
+            times = ("apply_until", "starts_at", "ends_at")
+            frame = frame.with_columns(timestamp(pl.col(c)).alias(c) for c in times)
     app.out.emit(
         frame, fmt, LIST_COLUMNS, footer=_("{count} activities").format(count=frame.height)
     )
@@ -106,14 +113,24 @@ def show_command(
     activity, apps = applications(app.store(), activity_id)
     frame = results_frame(apps)
     if fmt is OutputFormat.json:
+        import polars as pl
+
+        from haowu_cli.formats import timestamp, timestamp_text
+
+        apps = apps.with_columns(timestamp(pl.col("decided_at")).alias("decided_at"))
         app.out.write_json(
             {
                 "activity_id": activity.activity_id,
                 "name": activity.name,
                 "type": activity.activity_type,
-                "apply_until": activity.apply_until,
+                "apply_until": timestamp_text(activity.apply_until),
                 "windows": [
-                    {"name": w.name, "kind": w.kind, "start": w.starts_at, "end": w.ends_at}
+                    {
+                        "name": w.name,
+                        "kind": w.kind,
+                        "start": timestamp_text(w.starts_at),
+                        "end": timestamp_text(w.ends_at),
+                    }
                     for w in activity.windows
                 ],
                 "categories": list(activity.categories),
@@ -256,6 +273,9 @@ def history_command(
     activity = require_activity(app.store(), activity_id)
     with app.store().read() as con:
         frame = db.decision_history(con, activity.activity_id, product_id)
+    from haowu_cli.formats import timestamp
+
+    frame = frame.with_columns(timestamp(pl.col("decided_at")).alias("decided_at"))
     if fmt is not OutputFormat.json:
         frame = frame.with_columns(pl.col("reasons").list.join("；"))
     columns = [

@@ -166,6 +166,7 @@ def demo_command(
     out.note(f"     haowu --db {store.path} commission --by merchant --as-of {as_of}")
     out.note(f"     haowu --db {store.path} report session {plan.plan_id} --as-of {as_of}")
     out.note(f"     haowu --db {store.path} report merchants --html merchants.html")
+    out.note(f"     haowu --db {store.path} plan-session --brief {samples_brief()}")
     out.note(f"     haowu --db {store.path} report activity {activity_id}")
     out.note(f"     haowu --db {store.path} merchants --month 2026-12")
 
@@ -180,6 +181,10 @@ def _product_near_next_level(store: Store) -> str:
     return product_id
 
 
+def samples_brief() -> Path:
+    return packaged_path("sample_data") / "brief_a1212.yaml"
+
+
 def _demo_activity(app, store: Store, work: Path, options) -> str:
     """9. 招商: an activity end to end — create it, take two merchants' 报名, review them by
     its rules, plan its 正式 session from what passed, export the results; then the ledger
@@ -188,7 +193,6 @@ def _demo_activity(app, store: Store, work: Path, options) -> str:
 
     from haowu_cli import activities
     from haowu_cli.exporting import write_csv
-    from haowu_cli.grading import grade_products, load_model
     from haowu_cli.ingest.columns import load_kind
     from haowu_cli.ingest.pipeline import import_files
     from haowu_cli.merchants import resplit_all
@@ -216,7 +220,6 @@ def _demo_activity(app, store: Store, work: Path, options) -> str:
     sheets = sorted(samples.glob("applications_*.csv"))
     for report in import_files(store, sheets, kind, options):
         print_report(out, report)
-    grade_products(store, load_model(app.config_dir), SAMPLE_DATE)  # the products new with 报名
     review = activities.review(store, activity.activity_id, app.config_dir, dry_run=False)
     counts = review.counts()
     out.print_line(
@@ -230,10 +233,11 @@ def _demo_activity(app, store: Store, work: Path, options) -> str:
             + "；".join(row["reasons"])
         )
     rules = load_rules(app.config_dir)
-    brief = resolve_brief(rules, samples / "brief_a1212.yaml", {})
-    plan = plan_sessions(store, brief, rules)
-    if plan.plan_id is not None:
-        show_plan(out, plan.plan_id, plan.brief.as_json(), plan.items, plan.status)
+    brief = resolve_brief(rules, samples_brief(), {})
+    # Not saved: the demo's saved plan stays the one above (plan-session saves it).
+    plan = plan_sessions(store, brief, rules, save=False)
+    if plan.items is not None:
+        show_plan(out, None, plan.brief.as_json(), plan.items, plan.status)
     else:
         out.print_line("no plan: " + "; ".join(plan.problems))
     _activity, apps = activities.applications(store, activity.activity_id)

@@ -52,10 +52,28 @@ def merchants_command(
     if frame.is_empty():
         app.out.info(_("no merchants yet"))
         return
+    frame = frame.with_columns(  # money as yuan text, as every machine output has it
+        yuan(pl.col(f"{name}_fen")).alias(name)
+        for name in ("new_window_gmv", "new_cap_left", "gmv_this_month")
+    ).select(
+        "merchant_id",
+        "name",
+        "joined_on",
+        "joined_from",
+        "new_until",
+        "new_merchant",
+        "new_window_gmv",
+        "new_cap_left",
+        "shop_score",
+        "month",
+        "activities_this_month",
+        "gmv_this_month",
+        "discount_eligible",
+    )
     if fmt is OutputFormat.table:
         frame = frame.with_columns(
-            ("¥" + yuan(pl.col("gmv_this_month_fen"))).alias("gmv_this_month"),
-            ("¥" + yuan(pl.col("new_cap_left_fen"))).alias("new_cap_left"),
+            ("¥" + pl.col("gmv_this_month")).alias("gmv_this_month"),
+            ("¥" + pl.col("new_cap_left")).alias("new_cap_left"),
             pl.col("new_merchant").replace_strict({True: "✓", False: ""}),
             pl.col("discount_eligible").replace_strict({True: "✓", False: ""}),
         )

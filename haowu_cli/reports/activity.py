@@ -196,8 +196,9 @@ def activity_report(store: db.Store, activity_id: str) -> Report:
     return Report(
         kind="activity",
         title=_("Activity {id}: {name}").format(id=activity.activity_id, name=activity.name),
-        subtitle=" · ".join(
-            f"{w.name} {w.starts_at:%Y-%m-%d %H:%M}–{w.ends_at:%Y-%m-%d %H:%M}"
+        subtitle=" · ".join(  # no date runs into a time: machine text has ISO times only
+            f"{w.name} {w.starts_at:%Y-%m-%d}, {w.starts_at:%H:%M} – {w.ends_at:%Y-%m-%d}, "
+            f"{w.ends_at:%H:%M}"
             for w in activity.windows
         ),
         figures=[

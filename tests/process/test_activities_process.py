@@ -69,6 +69,8 @@ def test_an_unknown_activity_is_a_usage_error(haowu):
 
 
 def test_the_demo_plans_reports_and_lists_merchants_of_its_activity(haowu, demo_copy):
+    planned = haowu("--db", demo_copy, "plan-session", "--brief", SAMPLES / "brief_a1212.yaml")
+    assert planned.code == 0, planned
     report = haowu("--db", demo_copy, "report", "activity", "A1212", "--format", "json")
     assert report.code == 0, report
     data = json.loads(report.out)
@@ -77,7 +79,8 @@ def test_the_demo_plans_reports_and_lists_merchants_of_its_activity(haowu, demo_
     assert statuses["passed"] + statuses["rejected"] + statuses["manual"] == 12
     windows = data["tables"]["by_window"]
     assert [w["name"] for w in windows] == ["预热", "正式"]
-    assert windows[1]["planned_gmv"] is not None  # the demo planned its 正式 session
+    assert windows[0]["planned_gmv"] is None  # the plan is for the 正式 window
+    assert windows[1]["planned_gmv"] is not None
     csv_out = haowu(
         "--db",
         demo_copy,

@@ -112,6 +112,59 @@ CASES: dict[str, tuple[list[str], str | None, object]] = {
         None,
         "import",
     ),
+    "activity list": (
+        [],
+        "activity_id,name,activity_type,apply_until,starts_at,ends_at,applications,passed,"
+        "rejected,manual,pending",
+        "rows",
+    ),
+    "activity show": (
+        ["A1212"],
+        "merchant_id,product_id,title,category_l1,activity_price,commission_rate,stock,result,"
+        "reasons,decided_at,decided_by",
+        {
+            "activity_id",
+            "name",
+            "type",
+            "apply_until",
+            "windows",
+            "categories",
+            "anchors",
+            "merchants",
+            "rules",
+            "rules_fingerprint",
+            "applications",
+        },
+    ),
+    "activity history": (
+        ["A1212"],
+        "decision_id,product_id,decided_at,status,reasons,decided_by,manual,rules_fingerprint,"
+        "level",
+        "rows",
+    ),
+    "activity review": (
+        ["A1212", "--dry-run"],
+        None,
+        {
+            "activity_id",
+            "dry_run",
+            "rules_fingerprint",
+            "applications",
+            "passed",
+            "rejected",
+            "manual",
+            "kept_manual",
+            "decisions_recorded",
+        },
+    ),
+    "activity export": (["A1212"], None, "audit"),
+    "merchants": (
+        ["--month", "2026-12"],
+        "merchant_id,name,joined_on,joined_from,new_until,new_merchant,new_window_gmv,"
+        "new_cap_left,shop_score,month,activities_this_month,gmv_this_month,discount_eligible",
+        "rows",
+    ),
+    "report activity": (["A1212"], "status,result,applications", REPORT_KEYS),
 }
 
 IMPORT_KEYS = {
@@ -193,6 +246,9 @@ def test_json_is_one_document(haowu, demo_copy, tmp_path, command):
     elif shape == "import":
         assert isinstance(document, list) and document, ran
         assert set(document[0]) == IMPORT_KEYS, ran
+    elif shape == "audit":  # the platform's audit items (haowu activity export)
+        assert isinstance(document, list) and document, ran
+        assert all(set(item) == {"itemId", "itemAuditStatus", "reason"} for item in document)
     else:
         assert isinstance(document, dict) and set(document) == shape, ran
 
