@@ -75,15 +75,17 @@ def _from_env(ctx: typer.Context, name: str) -> bool:
 def root(
     ctx: typer.Context,
     db: Annotated[
-        Path, typer.Option("--db", envvar="HAOWU_DB", help="The haowu database file.")
+        Path, typer.Option("--db", envvar="HAOWU_DB", help=N_("The haowu database file."))
     ] = Path("haowu.duckdb"),
     config: Annotated[
         Path | None,
         typer.Option(
             "--config",
             envvar="HAOWU_CONFIG",
-            help="Folder of YAML settings [default: ./configs when present, else the "
-            "packaged defaults].",
+            help=N_(
+                "Folder of YAML settings [default: ./configs when present, else the "
+                "packaged defaults]."
+            ),
         ),
     ] = None,
     quiet: Annotated[
@@ -91,18 +93,19 @@ def root(
         typer.Option(
             "--quiet",
             "-q",
-            help="Print nothing but errors and the warnings that need a person (for cron).",
+            help=N_("Print nothing but errors and the warnings that need a person (for cron)."),
         ),
     ] = False,
     traceback: Annotated[
-        bool, typer.Option("--traceback", help="Show the full traceback of an unexpected error.")
+        bool,
+        typer.Option("--traceback", help=N_("Show the full traceback of an unexpected error.")),
     ] = False,
     lock_timeout: Annotated[
         float,
         typer.Option(
             "--lock-timeout",
             min=0,
-            help="Seconds to wait while another haowu command is writing to the database.",
+            help=N_("Seconds to wait while another haowu command is writing to the database."),
         ),
     ] = DEFAULT_LOCK_TIMEOUT,
     lang: Annotated[
@@ -112,7 +115,7 @@ def root(
             envvar=ENV_VAR,
             help=N_("Language of what people read: zh (中文, the default) or en."),
         ),
-    ] = Language(DEFAULT_LANGUAGE),
+    ] = Language.zh,
     version: Annotated[
         bool,
         typer.Option(
@@ -120,7 +123,7 @@ def root(
             is_eager=True,
             expose_value=False,
             callback=_print_version,
-            help="Print haowu's version and exit.",
+            help=N_("Print haowu's version and exit."),
         ),
     ] = False,
 ) -> None:
