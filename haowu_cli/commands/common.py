@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from haowu_cli.i18n import N_, _
 from haowu_cli.render import Output, OutputFormat
 from haowu_cli.store import Store
 
@@ -34,7 +35,7 @@ DATE_FORMAT = dict(formats=["%Y-%m-%d"], metavar="YYYY-MM-DD")
 
 FormatOption = Annotated[
     OutputFormat,
-    typer.Option("--format", "-f", help="table for people; csv or json for machines."),
+    typer.Option("--format", "-f", help=N_("table for people; csv or json for machines.")),
 ]
 
 
@@ -43,16 +44,20 @@ OutOption = Annotated[
     typer.Option(
         "--out",
         "-o",
-        help="File to write: FILE.xlsx for an Excel workbook, any other name for CSV "
-        "[default: CSV on stdout; - is stdout too].",
+        help=N_(
+            "File to write: FILE.xlsx for an Excel workbook, any other name for CSV "
+            "[default: CSV on stdout; - is stdout too]."
+        ),
     ),
 ]
 ExcelOption = Annotated[
     bool,
     typer.Option(
         "--excel",
-        help="CSV for Excel: add a BOM and neutralise cells Excel would run as formulas "
-        "(a .xlsx --out is for Excel already).",
+        help=N_(
+            "CSV for Excel: add a BOM and neutralise cells Excel would run as formulas "
+            "(a .xlsx --out is for Excel already)."
+        ),
     ),
 ]
 
@@ -74,10 +79,12 @@ def write_export(
         mangled = exporting.ids_excel_would_mangle(frame, kinds) if excel else []
         if mangled:
             app.out.warn(
-                f"Excel turns IDs such as those in {', '.join(mangled)} into numbers when it "
-                "opens a CSV (digits past the 15th and leading zeros are lost): open the file "
-                "with Data → From Text/CSV and set those columns to Text, or export to a "
-                "workbook with --out FILE.xlsx"
+                _(
+                    "Excel turns IDs such as those in {join} into numbers when it opens a "
+                    "CSV (digits past the 15th and leading zeros are lost): open the file "
+                    "with Data → From Text/CSV and set those columns to Text, or export to "
+                    "a workbook with --out FILE.xlsx"
+                ).format(join=", ".join(mangled))
             )
     if out is not None:
-        app.out.info(f"wrote {what} to {out}")
+        app.out.info(_("wrote {what} to {out}").format(what=what, out=out))

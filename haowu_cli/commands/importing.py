@@ -10,6 +10,7 @@ import typer
 
 from haowu_cli.commands.common import app_context
 from haowu_cli.errors import ExitCode, UsageError
+from haowu_cli.i18n import N_, _
 from haowu_cli.render import Output
 
 SHOWN_REJECTIONS = 5
@@ -22,39 +23,45 @@ class ImportFormat(StrEnum):
 
 def import_command(
     ctx: typer.Context,
-    files: Annotated[list[Path], typer.Argument(help="CSV or XLSX sheets.", show_default=False)],
-    kind: Annotated[str, typer.Option("--kind", help="What the sheets hold.")] = "products",
+    files: Annotated[
+        list[Path], typer.Argument(help=N_("CSV or XLSX sheets."), show_default=False)
+    ],
+    kind: Annotated[str, typer.Option("--kind", help=N_("What the sheets hold."))] = "products",
     merchant: Annotated[
         str | None,
         typer.Option(
             "--merchant",
-            help="Import for this merchant only: rows of other merchants are rejected, "
-            "and a sheet without a merchant column is taken as this merchant's.",
+            help=N_(
+                "Import for this merchant only: rows of other merchants are rejected, "
+                "and a sheet without a merchant column is taken as this merchant's."
+            ),
         ),
     ] = None,
     encoding: Annotated[
         str | None,
-        typer.Option("--encoding", help="CSV encoding (utf-8, gb18030 …) [default: detected]."),
+        typer.Option("--encoding", help=N_("CSV encoding (utf-8, gb18030 …) [default: detected].")),
     ] = None,
     sheet: Annotated[
-        str | None, typer.Option("--sheet", help="Excel sheet name [default: the first sheet].")
+        str | None, typer.Option("--sheet", help=N_("Excel sheet name [default: the first sheet]."))
     ] = None,
     strict: Annotated[
-        bool, typer.Option("--strict", help="Import nothing from a file with any rejected row.")
+        bool, typer.Option("--strict", help=N_("Import nothing from a file with any rejected row."))
     ] = False,
     dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Check and report; write nothing to the database.")
+        bool, typer.Option("--dry-run", help=N_("Check and report; write nothing to the database."))
     ] = False,
     rejects: Annotated[
         Path | None,
         typer.Option(
             "--rejects",
-            help="Where to write rejected rows (CSV for Excel) [default: FILE.rejects.csv "
-            "next to each input; with several inputs, a folder].",
+            help=N_(
+                "Where to write rejected rows (CSV for Excel) [default: FILE.rejects.csv "
+                "next to each input; with several inputs, a folder]."
+            ),
         ),
     ] = None,
     fmt: Annotated[
-        ImportFormat, typer.Option("--format", "-f", help="text for people; json for machines.")
+        ImportFormat, typer.Option("--format", "-f", help=N_("text for people; json for machines."))
     ] = ImportFormat.text,
 ) -> int:
     """Import merchant sheets (CSV in UTF-8, UTF-8 with BOM or GBK; XLSX) into the database.
@@ -70,8 +77,8 @@ def import_command(
     app = app_context(ctx)
     if rejects is not None and len(files) > 1 and not rejects.is_dir():
         raise UsageError(
-            "--rejects must name an existing folder when importing several files",
-            hint=f"mkdir {rejects}, or import the files one at a time",
+            _("--rejects must name an existing folder when importing several files"),
+            hint=_("mkdir {rejects}, or import the files one at a time").format(rejects=rejects),
         )
     spec = load_kind(kind, app.config_dir)
     load_import_rules(app.config_dir)  # a broken imports.yaml, too, stops it before any file
@@ -80,7 +87,7 @@ def import_command(
 
         load_rules(app.config_dir)
     if merchant is not None and spec.owner is None:
-        raise UsageError(f"--merchant applies to products, not {kind}")
+        raise UsageError(_("--merchant applies to products, not {kind}").format(kind=kind))
     options = ImportOptions(
         merchant=merchant,
         encoding=encoding,
@@ -115,8 +122,10 @@ def import_command(
         if len(reports) > 1:
             failed = sum(r.status == "failed" for r in reports)
             app.out.warn(
-                f"{failed} of {len(reports)} files failed and nothing from them was written; "
-                "the others were imported"
+                _(
+                    "{failed} of {count} files failed and nothing from them was written; "
+                    "the others were imported"
+                ).format(failed=failed, count=len(reports))
             )
         return ExitCode.FAILED
     if any(r.rejected for r in reports):
@@ -176,36 +185,65 @@ def print_report(out: Output, report, *, traceback: bool = False) -> None:
         return
     dry = "dry run, nothing written: " if report.status == "dry-run" else ""
     out.info(
-        f"{name} ({report.encoding}): {dry}{report.rows_read:,} rows: {report.inserted:,} new, "
-        f"{report.updated:,} updated, {report.unchanged:,} unchanged, "
-        f"{report.rejected:,} rejected, {_skipped_text(report)}, {report.seconds:.2f} s"
+        _(
+            "{name} ({encoding}): {dry}{rows_read:,} rows: {inserted:,} new, "
+            "{updated:,} updated, {unchanged:,} unchanged, {rejected:,} rejected, "
+            "{skipped_text}, {seconds:.2f} s"
+        ).format(
+            name=name,
+            encoding=report.encoding,
+            dry=dry,
+            rows_read=report.rows_read,
+            inserted=report.inserted,
+            updated=report.updated,
+            unchanged=report.unchanged,
+            rejected=report.rejected,
+            skipped_text=_skipped_text(report),
+            seconds=report.seconds,
+        )
     )
     if report.status == "imported" and not report.changed and report.unchanged:
-        out.info(f"{name}: no changes: everything in it is already in the database")
+        out.info(
+            _("{name}: no changes: everything in it is already in the database").format(name=name)
+        )
     if report.unknown_columns:
         out.info(
-            f"{name}: columns kept aside with each row (not haowu fields): "
+            _("{name}: columns kept aside with each row (not haowu fields): ").format(name=name)
             + ", ".join(report.unknown_columns)
         )
     for note in report.info:
-        out.info(f"{name}: {note}")
+        out.info(_("{name}: {note}").format(name=name, note=note))
     for note in report.notes:
-        out.warn(f"{name}: {note}")
+        out.warn(_("{name}: {note}").format(name=name, note=note))
     if report.ledger and report.ledger[0]:
         posted, reversed_ = report.ledger
         verb = "would post" if report.status == "dry-run" else "posted"
         out.info(
-            f"{name}: ledger: {verb} the split of {posted:,} orders"
-            + (f", {reversed_:,} of them reversing earlier entries" if reversed_ else "")
+            _("{name}: ledger: {verb} the split of {posted:,} orders").format(
+                name=name, verb=verb, posted=posted
+            )
+            + (
+                _(", {reversed_:,} of them reversing earlier entries").format(reversed_=reversed_)
+                if reversed_
+                else ""
+            )
         )
     if report.rejected:
         where = f"; all of them in {report.rejects_file}" if report.rejects_file else ""
-        out.warn(f"{name}: {report.rejected} rows rejected{where}")
+        out.warn(
+            _("{name}: {rejected} rows rejected{where}").format(
+                name=name, rejected=report.rejected, where=where
+            )
+        )
         for row in report.rejections.head(SHOWN_REJECTIONS).iter_rows(named=True):
-            out.note(f"  row {row['row']}, {row['column']} {row['value']!r}: {row['reason']}")
+            out.note(
+                _("  row {row}, {column} {value!r}: {reason}").format(
+                    row=row["row"], column=row["column"], value=row["value"], reason=row["reason"]
+                )
+            )
         more = report.rejections.height - SHOWN_REJECTIONS
         if more > 0:
-            out.note(f"  … and {more} more problems")
+            out.note(_("  … and {more} more problems").format(more=more))
 
 
 def _report_json(report) -> dict:

@@ -9,10 +9,11 @@ import typer
 
 from haowu_cli.commands.common import DATE_FORMAT, FormatOption, app_context
 from haowu_cli.errors import UsageError
+from haowu_cli.i18n import N_, _
 from haowu_cli.render import Column, OutputFormat
 
 report_app = typer.Typer(
-    help="Reports to review and share: a session against its plan, merchant growth, grades.",
+    help=N_("Reports to review and share: a session against its plan, merchant growth, grades."),
     no_args_is_help=True,
 )
 
@@ -20,33 +21,37 @@ HtmlOption = Annotated[
     Path | None,
     typer.Option(
         "--html",
-        help="Also write the report as one self-contained page (charts, tables) to this file.",
+        help=N_("Also write the report as one self-contained page (charts, tables) to this file."),
     ),
 ]
 TableOption = Annotated[
     str | None,
-    typer.Option("--table", help="With --format csv: which of the report's tables to print."),
+    typer.Option("--table", help=N_("With --format csv: which of the report's tables to print.")),
 ]
 
 
 @report_app.command("session")
 def session_command(
     ctx: typer.Context,
-    plan_id: Annotated[int, typer.Argument(help="The plan's ID (haowu sessions lists them).")],
+    plan_id: Annotated[int, typer.Argument(help=N_("The plan's ID (haowu sessions lists them)."))],
     session: Annotated[
-        int | None, typer.Option("--session", help="Which session of a multi-session plan.")
+        int | None, typer.Option("--session", help=N_("Which session of a multi-session plan."))
     ] = None,
     orders_session: Annotated[
         str | None,
         typer.Option(
             "--orders-session",
-            help="The session's 专场ID in the orders [default: the anchor's orders paid on "
-            "the session's date].",
+            help=N_(
+                "The session's 专场ID in the orders [default: the anchor's orders paid on "
+                "the session's date]."
+            ),
         ),
     ] = None,
     as_of: Annotated[
         dt.datetime | None,
-        typer.Option("--as-of", help="The ledger as of this day [default: today].", **DATE_FORMAT),
+        typer.Option(
+            "--as-of", help=N_("The ledger as of this day [default: today]."), **DATE_FORMAT
+        ),
     ] = None,
     fmt: FormatOption = OutputFormat.table,
     table: TableOption = None,
@@ -79,7 +84,7 @@ def merchants_command(
             "--month",
             formats=["%Y-%m"],
             metavar="YYYY-MM",
-            help="The month [default: the latest month with orders, not after today's].",
+            help=N_("The month [default: the latest month with orders, not after today's]."),
         ),
     ] = None,
     fmt: FormatOption = OutputFormat.table,
@@ -104,7 +109,7 @@ def grades_command(
     as_of: Annotated[
         dt.datetime | None,
         typer.Option(
-            "--as-of", help="The grading date [default: the latest graded].", **DATE_FORMAT
+            "--as-of", help=N_("The grading date [default: the latest graded]."), **DATE_FORMAT
         ),
     ] = None,
     fmt: FormatOption = OutputFormat.table,
@@ -125,10 +130,12 @@ def show_report(app, report, fmt: OutputFormat, table: str | None, html: Path | 
     keys = [t.key for t in report.tables]
     if table is not None and table not in keys:
         raise UsageError(
-            f"the {report.kind} report has no table {table!r}; it has {', '.join(keys)}"
+            _("the {kind} report has no table {table!r}; it has {join}").format(
+                kind=report.kind, table=table, join=", ".join(keys)
+            )
         )
     if table is not None and fmt is not OutputFormat.csv:
-        raise UsageError("--table picks the table --format csv prints; add --format csv")
+        raise UsageError(_("--table picks the table --format csv prints; add --format csv"))
     if html is not None:
         write_page(app, report, html)
     if fmt is OutputFormat.csv:
@@ -163,7 +170,7 @@ def print_figures(out, report) -> None:
         {"label": [f.label for f in report.figures], "text": [f.text for f in report.figures]}
     )
     out.emit(
-        figures, OutputFormat.table, [Column("label", "headline"), Column("text", "", "right")]
+        figures, OutputFormat.table, [Column("label", N_("headline")), Column("text", "", "right")]
     )
 
 
@@ -172,4 +179,4 @@ def write_page(app, report, path: Path) -> None:
     from haowu_cli.reports.page import write_page as write
 
     write(report, path, protect=protected(app.db))
-    app.out.info(f"wrote the page to {path}")
+    app.out.info(_("wrote the page to {path}").format(path=path))
