@@ -14,6 +14,7 @@ import polars as pl
 from haowu_cli import formats
 from haowu_cli import store as db
 from haowu_cli.commission import PARTIES, PARTY_LABELS
+from haowu_cli.i18n import N_
 from haowu_cli.tables import Column
 
 
@@ -41,9 +42,9 @@ class CommissionReport:
 
 # The terminal columns of the report by party.
 PARTY_COLUMNS = [
-    Column("party", "party"),
-    Column("estimated", "estimated", "right"),
-    Column("settled", "settled", "right"),
+    Column("party", N_("party")),
+    Column("estimated", N_("estimated"), "right"),
+    Column("settled", N_("settled"), "right"),
 ]
 
 

@@ -18,6 +18,7 @@ from haowu_cli import store as db
 from haowu_cli.commission import PPM
 from haowu_cli.dates import today as dates_today
 from haowu_cli.errors import HaowuError, UsageError
+from haowu_cli.i18n import N_, _
 from haowu_cli.reports.document import Chart, Figure, Report, Series, Table, bar
 from haowu_cli.reports.settings import Milestone, ReportRules
 from haowu_cli.tables import Column
@@ -25,7 +26,7 @@ from haowu_cli.tables import Column
 
 def previous_month(month: dt.date) -> dt.date:
     if (month.year, month.month) == (1, 1):
-        raise UsageError("there is no month before 0001-01")
+        raise UsageError(_("there is no month before 0001-01"))
     return (month.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
 
 
@@ -40,8 +41,8 @@ def merchants_report(
         names = db.merchant_names(con)
     if monthly.is_empty():
         raise HaowuError(
-            "no orders with a paid date yet",
-            hint="import orders first: haowu import --kind orders FILE",
+            _("no orders with a paid date yet"),
+            hint=_("import orders first: haowu import --kind orders FILE"),
         )
     later_note = []
     if month is None:
@@ -50,9 +51,11 @@ def merchants_report(
         later = monthly.filter(pl.col("month") > this_month)
         if month is None:
             raise HaowuError(
-                f"no orders paid in {this_month:%Y-%m} or before: every order is dated "
-                f"{later['month'].min():%Y-%m} or later",
-                hint="name the month with --month YYYY-MM",
+                _(
+                    "no orders paid in {this_month:%Y-%m} or before: every order is dated "
+                    "{min:%Y-%m} or later"
+                ).format(this_month=this_month, min=later["month"].min()),
+                hint=_("name the month with --month YYYY-MM"),
             )
         if later.height:
             later_note.append(
@@ -91,9 +94,11 @@ def merchants_report(
         )
     return Report(
         kind="merchants",
-        title=f"Merchant growth 跃迁: {label}",
+        title=_("Merchant growth 跃迁: {label}").format(label=label),
         subtitle=(
-            f"monthly GMV ({gmv_word}) per merchant against {before:%Y-%m}; milestones "
+            _("monthly GMV ({gmv_word}) per merchant against {before:%Y-%m}; milestones ").format(
+                gmv_word=gmv_word, before=before
+            )
             + ", ".join(
                 f"{m.name} (¥{formats.fen_text(m.gmv_fen, grouped=True).removesuffix('.00')})"
                 for m in rules.milestones
@@ -222,15 +227,15 @@ def _merchants_table(merchants: pl.DataFrame, label: str, before) -> Table:
         .alias("bar"),
     )
     columns = [
-        Column("merchant_id", "merchant"),
-        Column("merchant_name", "name", max_width=16),
-        Column("orders", "orders", "right"),
+        Column("merchant_id", N_("merchant")),
+        Column("merchant_name", N_("name"), max_width=16),
+        Column("orders", N_("orders"), "right"),
         Column("gmv", f"GMV {label}", "right"),
         Column("previous_gmv", f"GMV {before:%Y-%m}", "right"),
-        Column("growth", "growth", "right"),
-        Column("reached", "reached"),
-        Column("next", "next"),
-        Column("gap", "gap", "right"),
+        Column("growth", N_("growth"), "right"),
+        Column("reached", N_("reached")),
+        Column("next", N_("next")),
+        Column("gap", N_("gap"), "right"),
         Column("bar", ""),
     ]
     return Table("merchants", f"GMV per merchant, {label}", frame, view, columns)
@@ -257,12 +262,12 @@ def _crossings_table(crossings: pl.DataFrame) -> Table:
         .alias("first_time"),
     )
     columns = [
-        Column("merchant_id", "merchant"),
-        Column("merchant_name", "name", max_width=16),
-        Column("milestone", "milestone"),
-        Column("gmv", "GMV", "right"),
-        Column("previous_gmv", "month before", "right"),
-        Column("first_time", "first time?"),
+        Column("merchant_id", N_("merchant")),
+        Column("merchant_name", N_("name"), max_width=16),
+        Column("milestone", N_("milestone")),
+        Column("gmv", N_("GMV"), "right"),
+        Column("previous_gmv", N_("month before"), "right"),
+        Column("first_time", N_("first time?")),
     ]
     return Table(
         "crossed",
@@ -296,13 +301,13 @@ def _closest_table(closest: pl.DataFrame) -> Table:
         .alias("bar"),
     )
     columns = [
-        Column("merchant_id", "merchant"),
-        Column("merchant_name", "name", max_width=16),
-        Column("gmv", "GMV", "right"),
-        Column("next", "next"),
-        Column("gap", "gap", "right"),
-        Column("progress", "progress", "right"),
-        Column("bar", "of the next milestone"),
+        Column("merchant_id", N_("merchant")),
+        Column("merchant_name", N_("name"), max_width=16),
+        Column("gmv", N_("GMV"), "right"),
+        Column("next", N_("next")),
+        Column("gap", N_("gap"), "right"),
+        Column("progress", N_("progress"), "right"),
+        Column("bar", N_("of the next milestone")),
     ]
     return Table(
         "closest",

@@ -25,6 +25,7 @@ from haowu_cli import store as db
 from haowu_cli.commission import PARTY_LABELS, PPM
 from haowu_cli.dates import today as dates_today
 from haowu_cli.errors import HaowuError, UsageError
+from haowu_cli.i18n import N_, _
 from haowu_cli.reports.commission import PARTY_COLUMNS, commission_report
 from haowu_cli.reports.document import Chart, Figure, Report, Series, Table, bar
 from haowu_cli.reports.settings import ReportRules
@@ -65,11 +66,14 @@ def session_report(
     matched, it says so (a session after `today`, default `dates.today()`, has none yet) and
     leaves what cannot be measured (achievement, verdicts, regulars) null, not 0%."""
     if orders_session is not None and not orders_session.strip():
-        raise UsageError("--orders-session needs a 专场ID")
+        raise UsageError(_("--orders-session needs a 专场ID"))
     with store.read() as con:
         record = db.plan_record(con, plan_id)
         if record is None:
-            raise HaowuError(f"no plan {plan_id}", hint="haowu sessions lists the saved plans")
+            raise HaowuError(
+                _("no plan {plan_id}").format(plan_id=plan_id),
+                hint=_("haowu sessions lists the saved plans"),
+            )
         items = db.plan_items(con, plan_id)
         sessions = items["session"].n_unique()
         number, spec = _pick_session(plan_id, items, json.loads(record["brief"]), session)
@@ -143,7 +147,7 @@ def session_report(
             _regulars_table(products, rules),
             Table(
                 key="income",
-                title=f"each party's income, from the ledger as of {as_of}",
+                title=_("each party's income, from the ledger as of {as_of}").format(as_of=as_of),
                 frame=income.frame,
                 view=income.table,
                 columns=PARTY_COLUMNS,
@@ -182,14 +186,16 @@ def _pick_session(plan_id: int, items: pl.DataFrame, brief: dict, session: int |
             if n in numbers
         )
         raise UsageError(
-            f"plan {plan_id} has {len(numbers)} sessions ({listed})",
-            hint="pick one with --session N",
+            _("plan {plan_id} has {count} sessions ({listed})").format(
+                plan_id=plan_id, count=len(numbers), listed=listed
+            ),
+            hint=_("pick one with --session N"),
         )
     number = numbers[0] if session is None else session
     if number not in numbers:
         raise UsageError(
-            f"plan {plan_id} has no session {number}",
-            hint=f"its sessions: {', '.join(map(str, numbers))}",
+            _("plan {plan_id} has no session {number}").format(plan_id=plan_id, number=number),
+            hint=_("its sessions: {join}").format(join=", ".join(map(str, numbers))),
         )
     return number, brief["sessions"][number - 1]
 
@@ -203,8 +209,10 @@ def _find_session_id(found: list[tuple], window: str) -> tuple[str | None, list[
     if len(named) > 1:
         listed = ", ".join(f"{sid} ({n:,} orders)" for sid, n in named)
         raise UsageError(
-            f"{window} belong to {len(named)} sessions: {listed}",
-            hint="name this plan's session with --orders-session 专场ID",
+            _("{window} belong to {count} sessions: {listed}").format(
+                window=window, count=len(named), listed=listed
+            ),
+            hint=_("name this plan's session with --orders-session 专场ID"),
         )
     if not named:
         return None, [f"matched: {window} (they carry no 专场ID)"] if unnamed else []
@@ -315,12 +323,12 @@ def _money(column: str, name: str) -> pl.Expr:
 
 
 SALES_COLUMNS = [
-    Column("orders", "orders", "right"),
-    Column("units", "units", "right"),
-    Column("expected", "expected GMV", "right"),
-    Column("gmv", "GMV", "right"),
-    Column("vs_plan", "vs plan", "right"),
-    Column("refunds", "refunds", "right"),
+    Column("orders", N_("orders"), "right"),
+    Column("units", N_("units"), "right"),
+    Column("expected", N_("expected GMV"), "right"),
+    Column("gmv", N_("GMV"), "right"),
+    Column("vs_plan", N_("vs plan"), "right"),
+    Column("refunds", N_("refunds"), "right"),
 ]
 
 
@@ -345,13 +353,13 @@ def _products_table(products: pl.DataFrame, *, measured: bool) -> Table:
     )
     columns = [
         Column("position", "#", "right"),
-        Column("start", "start"),
-        Column("product_id", "product"),
-        Column("title", "title", max_width=22),
-        Column("role", "role"),
-        Column("expected_units", "exp. units", "right"),
+        Column("start", N_("start")),
+        Column("product_id", N_("product")),
+        Column("title", N_("title"), max_width=22),
+        Column("role", N_("role")),
+        Column("expected_units", N_("exp. units"), "right"),
         *SALES_COLUMNS,
-        Column("verdict", "verdict"),
+        Column("verdict", N_("verdict")),
         Column("regular", "常播"),
     ]
     return Table("products", "per product (+: sold but not planned)", frame, view, columns)
@@ -381,11 +389,11 @@ def _group_table(key: str, title: str, groups: pl.DataFrame, name: str, *, measu
     heading = "category" if name == "category_l1" else "merchant"
     columns = [
         Column(name, heading),
-        *[Column(c, "name", max_width=16) for c in named],
-        Column("planned_products", "planned", "right"),
-        Column("sold_products", "sold", "right"),
+        *[Column(c, N_("name"), max_width=16) for c in named],
+        Column("planned_products", N_("planned"), "right"),
+        Column("sold_products", N_("sold"), "right"),
         *SALES_COLUMNS[:4],
-        Column("off_sheet", "off sheet", "right"),
+        Column("off_sheet", N_("off sheet"), "right"),
         *SALES_COLUMNS[4:],
         Column("bar", ""),
     ]
@@ -422,13 +430,13 @@ def _regulars_table(products: pl.DataFrame, rules: ReportRules) -> Table:
         f"{_percent(rules.regular_max_refund_ppm)}, at least {rules.regular_min_orders} orders"
     )
     columns = [
-        Column("product_id", "product"),
-        Column("title", "title", max_width=22),
-        Column("merchant_id", "merchant"),
-        Column("orders", "orders", "right"),
-        Column("gmv", "GMV", "right"),
-        Column("vs_plan", "vs plan", "right"),
-        Column("refunds", "refunds", "right"),
+        Column("product_id", N_("product")),
+        Column("title", N_("title"), max_width=22),
+        Column("merchant_id", N_("merchant")),
+        Column("orders", N_("orders"), "right"),
+        Column("gmv", N_("GMV"), "right"),
+        Column("vs_plan", N_("vs plan"), "right"),
+        Column("refunds", N_("refunds"), "right"),
     ]
     return Table(
         "regulars",
