@@ -18,6 +18,7 @@ import polars as pl
 
 from haowu_cli.config import load_config_file
 from haowu_cli.errors import ConfigError
+from haowu_cli.i18n import _
 from haowu_cli.ingest import values
 from haowu_cli.store.upsert import UpsertColumn, UpsertTarget
 
@@ -269,24 +270,36 @@ def load_kind(name: str, config_dir: Path) -> Kind:
     section = (doc.data or {}).get(name) if isinstance(doc.data, dict) else None
     problems: list[str] = []
     if not isinstance(doc.data, dict):
-        problems.append(f"{doc.where()}: expected a mapping of kinds to fields")
+        problems.append(
+            _("{where}: expected a mapping of kinds to fields").format(where=doc.where())
+        )
     elif section is None:
         section = {}
     elif not isinstance(section, dict):
-        problems.append(f"{doc.where(name)}: expected a mapping of fields to lists of headers")
+        problems.append(
+            _("{where}: expected a mapping of fields to lists of headers").format(
+                where=doc.where(name)
+            )
+        )
         section = {}
     known = {f.name for f in kind.fields}
     aliases: dict[str, str] = {normalise_header(f.name): f.name for f in kind.fields}
     for field_name, headers in (section or {}).items():
         if field_name not in known:
             problems.append(
-                f"{doc.where(name, str(field_name))}: unknown field {field_name!r} for {name}; "
-                f"known: {', '.join(sorted(known))}"
+                _("{where}: unknown field {field_name!r} for {name}; known: {join}").format(
+                    where=doc.where(name, str(field_name)),
+                    field_name=field_name,
+                    name=name,
+                    join=", ".join(sorted(known)),
+                )
             )
             continue
         if not isinstance(headers, list) or not all(isinstance(h, str | int) for h in headers):
             problems.append(
-                f"{doc.where(name, field_name)}: expected a list of header names, got {headers!r}"
+                _("{where}: expected a list of header names, got {headers!r}").format(
+                    where=doc.where(name, field_name), headers=headers
+                )
             )
             continue
         for index, header in enumerate(headers):
@@ -294,8 +307,9 @@ def load_kind(name: str, config_dir: Path) -> Kind:
             taken = aliases.get(norm)
             if taken is not None and taken != field_name:
                 problems.append(
-                    f"{doc.where(name, field_name, str(index))}: header {header!r} already "
-                    f"means {taken}"
+                    _("{where}: header {header!r} already means {taken}").format(
+                        where=doc.where(name, field_name, str(index)), header=header, taken=taken
+                    )
                 )
             aliases[norm] = field_name
     if problems:

@@ -21,6 +21,7 @@ import polars as pl
 from haowu_cli import dates
 from haowu_cli import store as db
 from haowu_cli.errors import HaowuError, InputFileError, UnusableDatabase, is_interrupt
+from haowu_cli.i18n import _
 from haowu_cli.ingest import values
 from haowu_cli.ingest.columns import MONEY, Field, Kind, normalise_header
 from haowu_cli.ingest.rules import ImportRules, label_form, load_import_rules
@@ -184,8 +185,10 @@ def _failed(path: Path, exc: Exception) -> FileReport:
     if isinstance(exc, HaowuError):
         return FileReport(path=path, status="failed", error=exc)
     error = HaowuError(  # a bug
-        f"{path}: unexpected {type(exc).__name__}: {exc}",
-        hint="this is a bug in haowu; run again with --traceback and report what it prints",
+        _("{path}: unexpected {name__}: {exc}").format(
+            path=path, name__=type(exc).__name__, exc=exc
+        ),
+        hint=_("this is a bug in haowu; run again with --traceback and report what it prints"),
     )
     error.__cause__ = exc
     return FileReport(path=path, status="failed", error=error)
@@ -266,8 +269,12 @@ def import_file(
     _write_rejects(report, options)
     if options.strict and report.rejected:
         raise InputFileError(
-            f"{path}: {report.rejected} rows rejected and --strict is on: nothing imported",
-            hint=f"see {report.rejects_file}" if report.rejects_file else None,
+            _("{path}: {rejected} rows rejected and --strict is on: nothing imported").format(
+                path=path, rejected=report.rejected
+            ),
+            hint=_("see {rejects_file}").format(rejects_file=report.rejects_file)
+            if report.rejects_file
+            else None,
         )
     stage(path, "done")
     return report
@@ -323,8 +330,10 @@ def map_headers(raw: RawTable, kind: Kind) -> tuple[dict[str, int], list[tuple[i
         elif name in fields:
             first = raw.headers[fields[name]]
             raise InputFileError(
-                f"{raw.path}: columns {first!r} and {header!r} both mean {name}",
-                hint="delete or rename one of them",
+                _("{path}: columns {first!r} and {header!r} both mean {name}").format(
+                    path=raw.path, first=first, header=header, name=name
+                ),
+                hint=_("delete or rename one of them"),
             )
         else:
             fields[name] = index
@@ -443,7 +452,9 @@ def _check_required_columns(
     if kind.owner in missing:
         hint += "; or give --merchant ID when every row is one merchant's"
     raise InputFileError(
-        f"{raw.path}: missing required columns: {', '.join(missing)}. Columns found: {found}",
+        _("{path}: missing required columns: {join}. Columns found: {found}").format(
+            path=raw.path, join=", ".join(missing), found=found
+        ),
         hint=hint,
     )
 
@@ -709,9 +720,11 @@ def _check_rejects_writable(report: FileReport, options: ImportOptions) -> None:
         outfiles.check_writable(target, option="rejects file")
     except HaowuError as exc:
         raise InputFileError(
-            f"{report.path}: {report.rejected} rows rejected, and they cannot be written: "
-            f"{exc.message}; nothing imported from it",
-            hint="make the folder writable, or name another place with --rejects",
+            _(
+                "{path}: {rejected} rows rejected, and they cannot be written: "
+                "{message}; nothing imported from it"
+            ).format(path=report.path, rejected=report.rejected, message=exc.message),
+            hint=_("make the folder writable, or name another place with --rejects"),
         ) from exc
 
 
@@ -743,9 +756,13 @@ def _write_rejects(report: FileReport, options: ImportOptions) -> None:
         committed = report.status == "imported" and not (options.strict and report.rejected)
         done = "its other rows were imported" if committed else "nothing was imported from it"
         raise InputFileError(
-            f"{report.path}: {report.rejected} rows rejected, but {exc.message}; {done}",
-            hint="make room or name another place with --rejects, and import the file again "
-            "(rows already in change nothing) to get the rejected rows",
+            _("{path}: {rejected} rows rejected, but {message}; {done}").format(
+                path=report.path, rejected=report.rejected, message=exc.message, done=done
+            ),
+            hint=_(
+                "make room or name another place with --rejects, and import the file again "
+                "(rows already in change nothing) to get the rejected rows"
+            ),
         ) from exc
     report.rejects_file = target
 

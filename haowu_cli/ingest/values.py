@@ -17,6 +17,8 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from haowu_cli.i18n import _
+
 Stage = list[pl.Expr]
 
 
@@ -335,7 +337,7 @@ def count(source: str, name: str) -> Parser:
         source,
         name,
         scale=0,
-        what="a whole number",
+        what=_("a whole number"),
         units=_BIG_UNITS,
         bare_exponent=0,
         too_precise="not a whole number",
@@ -403,7 +405,7 @@ def rate(source: str, name: str, style: str = "fraction") -> Parser:
         source,
         name,
         scale=0,
-        what="a rate (write 20% or 0.2)",
+        what=_("a rate (write 20% or 0.2)"),
         units={"%": (percent, 1)},
         bare_exponent=fraction if style == "fraction" else percent,
         ambiguous_up_to=10**percent if style == "ambiguous" else None,  # 1, as a percent
