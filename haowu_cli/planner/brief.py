@@ -18,6 +18,7 @@ from pathlib import Path
 from haowu_cli.config import ConfigDoc, load_yaml_file
 from haowu_cli.errors import ConfigError
 from haowu_cli.grading import LEVEL_RANK
+from haowu_cli.i18n import _
 from haowu_cli.planner.rules import SessionRules
 
 OBJECTIVES = ("gmv", "commission", "team_income")
@@ -131,23 +132,35 @@ def resolve_brief(
         known = set(SESSION_KEYS) | set(PLAN_KEYS)
         for key in data:
             if key not in known:
-                problems.append(f"{doc.where(str(key))}: {_unknown_key(key, known)}")
+                problems.append(
+                    _("{where}: {unknown_key}").format(
+                        where=doc.where(str(key)), unknown_key=_unknown_key(key, known)
+                    )
+                )
         base = _overlay(base, _layer(doc, {k: v for k, v in data.items() if k in known}))
         listed = data.get("sessions")
         if listed is not None:
             if not isinstance(listed, list) or not listed:
-                problems.append(f"{doc.where('sessions')}: expected a list of sessions")
+                problems.append(
+                    _("{where}: expected a list of sessions").format(where=doc.where("sessions"))
+                )
             else:
                 for index, entry in enumerate(listed):
                     path = ("sessions", str(index))
                     if not isinstance(entry, dict):
-                        problems.append(f"{doc.where(*path)}: expected a mapping of brief keys")
+                        problems.append(
+                            _("{where}: expected a mapping of brief keys").format(
+                                where=doc.where(*path)
+                            )
+                        )
                         continue
                     for key in entry:
                         if key not in SESSION_KEYS:
                             problems.append(
-                                f"{doc.where(*path, str(key))}: "
-                                f"{_unknown_key(key, set(SESSION_KEYS))}"
+                                _("{where}: {unknown_key}").format(
+                                    where=doc.where(*path, str(key)),
+                                    unknown_key=_unknown_key(key, set(SESSION_KEYS)),
+                                )
                             )
                     own = {k: v for k, v in entry.items() if k in SESSION_KEYS}
                     sessions_raw.append((_layer(doc, own, path), f"session {index + 1}"))
@@ -157,8 +170,10 @@ def resolve_brief(
         for key in ("anchor", "date", "start"):
             if key in cli:
                 problems.append(
-                    f"{_option(key)}: the brief lists sessions, each with its own {key}; "
-                    "set it in the brief"
+                    _(
+                        "{option}: the brief lists sessions, each with its own {key}; set it "
+                        "in the brief"
+                    ).format(option=_option(key), key=key)
                 )
                 del cli[key]
     plan_pinned: tuple[str, ...] = ()
@@ -182,7 +197,11 @@ def resolve_brief(
     if "objective" in cli:
         objective, where = cli["objective"]
     if objective not in OBJECTIVES:
-        problems.append(f"{where()}: expected one of {', '.join(OBJECTIVES)}, got {objective!r}")
+        problems.append(
+            _("{where}: expected one of {join}, got {objective!r}").format(
+                where=where(), join=", ".join(OBJECTIVES), objective=objective
+            )
+        )
     allow_repeat = _flag(cli.get("allow_repeat") or base.get("allow_repeat"), False, problems)
     if problems:  # each once, though several sessions may share the value
         hint = "the brief's keys are listed in the README (Sessions)"
@@ -233,26 +252,29 @@ def _session(rules: SessionRules, raw: dict[str, Located], label: str, problems)
     products = _bounds(raw.get("products"), problems, required=True)
     level, where = raw.get("min_level", ("L1", lambda: "min_level"))
     if level not in LEVEL_RANK:
-        problems.append(f"{where()}: expected a level L0–L5, got {level!r}")
+        problems.append(
+            _("{where}: expected a level L0–L5, got {level!r}").format(where=where(), level=level)
+        )
     categories = _bounds_by_name(raw.get("categories"), problems)
     roles = _bounds_by_name(raw.get("roles"), problems)
     if "roles" in raw:
         for role in roles:
             if role not in rules.role_names:
                 problems.append(
-                    f"{raw['roles'][1]()}: {role!r} is not a role in session.yaml; roles: "
-                    f"{', '.join(rules.role_names)}"
+                    _("{value}: {role!r} is not a role in session.yaml; roles: {join}").format(
+                        value=raw["roles"][1](), role=role, join=", ".join(rules.role_names)
+                    )
                 )
     return SessionBrief(
         anchor=str(anchor[0]) if anchor and anchor[0] is not None else "",
         date=_date(day, problems) if day else dt.date.min,
         start=start_time,
-        minutes=_whole(raw.get("minutes"), problems, low=1, high=1440, what="minutes 1–1440"),
+        minutes=_whole(raw.get("minutes"), problems, low=1, high=1440, what=_("minutes 1–1440")),
         products=products,
         min_level=str(level),
         min_commission_rate=_rate(raw.get("min_commission_rate"), problems),
         max_per_merchant=_whole(
-            raw.get("max_per_merchant"), problems, low=1, high=10_000, what="a count ≥ 1"
+            raw.get("max_per_merchant"), problems, low=1, high=10_000, what=_("a count ≥ 1")
         ),
         require_sample=_flag(raw.get("require_sample"), False, problems),
         categories=categories,
@@ -268,7 +290,11 @@ def _whole(located: Located | None, problems, *, low: int, high: int, what: str)
         return low
     value, where = located
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        problems.append(f"{where()}: expected {what}, got {value!r}")
+        problems.append(
+            _("{where}: expected {what}, got {value!r}").format(
+                where=where(), what=what, value=value
+            )
+        )
         return low
     return value
 
@@ -278,7 +304,9 @@ def _flag(located: Located | None, default: bool, problems) -> bool:
         return default
     value, where = located
     if not isinstance(value, bool):
-        problems.append(f"{where()}: expected true or false, got {value!r}")
+        problems.append(
+            _("{where}: expected true or false, got {value!r}").format(where=where(), value=value)
+        )
         return default
     return value
 
@@ -295,15 +323,27 @@ def _date(located: Located, problems) -> dt.date:
     text = str(value).strip()
     match = re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[Tt ].*)?", text)
     if not match or isinstance(value, bool):
-        problems.append(f"{where()}: expected a date YYYY-MM-DD, got {value!r}")
+        problems.append(
+            _("{where}: expected a date YYYY-MM-DD, got {value!r}").format(
+                where=where(), value=value
+            )
+        )
         return dt.date.min
     try:
         day = dt.date(int(match[1]), int(match[2]), int(match[3]))
     except ValueError as exc:  # 2026-13-12, 2026-02-30
-        problems.append(f"{where()}: {text!r} is not a real date: {exc}")
+        problems.append(
+            _("{where}: {text!r} is not a real date: {exc}").format(
+                where=where(), text=text, exc=exc
+            )
+        )
         return dt.date.min
     if len(text) > 10 and _datetime(text) is None:
-        problems.append(f"{where()}: expected a date YYYY-MM-DD, got {value!r}")
+        problems.append(
+            _("{where}: expected a date YYYY-MM-DD, got {value!r}").format(
+                where=where(), value=value
+            )
+        )
         return dt.date.min
     return day
 
@@ -321,11 +361,15 @@ def _time(located: Located | None, problems) -> dt.time:
     value, where = located
     if isinstance(value, int) and not isinstance(value, bool):
         # YAML 1.1 reads an unquoted 19:00 as the number 1140 (base 60).
-        problems.append(f'{where()}: write the time in quotes, e.g. start: "19:00"')
+        problems.append(
+            _('{where}: write the time in quotes, e.g. start: "19:00"').format(where=where())
+        )
         return dt.time(19, 0)
     match = re.fullmatch(r"([01]?\d|2[0-3]):([0-5]\d)", str(value).strip())
     if not match:
-        problems.append(f"{where()}: expected a time HH:MM, got {value!r}")
+        problems.append(
+            _("{where}: expected a time HH:MM, got {value!r}").format(where=where(), value=value)
+        )
         return dt.time(19, 0)
     return dt.time(int(match[1]), int(match[2]))
 
@@ -340,10 +384,18 @@ def _rate(located: Located | None, problems) -> Decimal:
             raise InvalidOperation
         rate = Decimal(text[:-1]) / 100 if text.endswith("%") else Decimal(text)
     except InvalidOperation:
-        problems.append(f"{where()}: expected a rate such as 0.15 or 15%, got {value!r}")
+        problems.append(
+            _("{where}: expected a rate such as 0.15 or 15%, got {value!r}").format(
+                where=where(), value=value
+            )
+        )
         return Decimal(0)
     if not (rate.is_finite() and 0 <= rate <= 1):
-        problems.append(f"{where()}: expected a rate from 0 to 1 (or 0% to 100%), got {value!r}")
+        problems.append(
+            _("{where}: expected a rate from 0 to 1 (or 0% to 100%), got {value!r}").format(
+                where=where(), value=value
+            )
+        )
         return Decimal(0)
     return rate
 
@@ -353,7 +405,9 @@ def _bounds(located: Located | None, problems, *, required: bool = False) -> Bou
         return Bounds()
     value, where = located
     if not isinstance(value, dict) or not value or set(value) - {"min", "max"}:
-        problems.append(f"{where()}: expected {{min: N, max: N}} (either may be left out)")
+        problems.append(
+            _("{where}: expected {{min: N, max: N}} (either may be left out)").format(where=where())
+        )
         return Bounds()
     ends = {}
     for end in ("min", "max"):
@@ -361,11 +415,19 @@ def _bounds(located: Located | None, problems, *, required: bool = False) -> Bou
         if count is not None and (
             isinstance(count, bool) or not isinstance(count, int) or count < 0
         ):
-            problems.append(f"{where()}.{end}: expected a whole count ≥ 0, got {count!r}")
+            problems.append(
+                _("{where}.{end}: expected a whole count ≥ 0, got {count!r}").format(
+                    where=where(), end=end, count=count
+                )
+            )
             count = None
         ends[end] = count
     if ends["min"] is not None and ends["max"] is not None and ends["min"] > ends["max"]:
-        problems.append(f"{where()}: min {ends['min']} is above max {ends['max']}")
+        problems.append(
+            _("{where}: min {min} is above max {max}").format(
+                where=where(), min=ends["min"], max=ends["max"]
+            )
+        )
     return Bounds(ends["min"], ends["max"])
 
 
@@ -374,7 +436,7 @@ def _bounds_by_name(located: Located | None, problems) -> dict[str, Bounds]:
         return {}
     value, where = located
     if not isinstance(value, dict):
-        problems.append(f"{where()}: expected name: {{min: N, max: N}}")
+        problems.append(_("{where}: expected name: {{min: N, max: N}}").format(where=where()))
         return {}
     return {
         str(name): _bounds((spec, lambda name=name: f"{where()}.{name}"), problems)
@@ -389,13 +451,17 @@ def _ids(located: Located | None, problems) -> tuple[str, ...]:
     if isinstance(value, str | int) and not isinstance(value, bool):
         value = [value]
     if not isinstance(value, list):
-        problems.append(f"{where()}: expected a list of IDs")
+        problems.append(_("{where}: expected a list of IDs").format(where=where()))
         return ()
     ids = []
     for item in value:
         if isinstance(item, bool) or not isinstance(item, str | int):
             # A float here is an ID YAML read as a number and may have rounded: refuse it.
-            problems.append(f"{where()}: {item!r} is not an ID; write IDs in quotes")
+            problems.append(
+                _("{where}: {item!r} is not an ID; write IDs in quotes").format(
+                    where=where(), item=item
+                )
+            )
             continue
         ids.append(str(item).strip())
     return tuple(dict.fromkeys(ids))

@@ -12,6 +12,7 @@ import math
 
 import polars as pl
 
+from haowu_cli.i18n import _
 from haowu_cli.planner.brief import Brief, SessionBrief
 from haowu_cli.planner.candidates import percent_text
 from haowu_cli.planner.model import Row, deal_class
@@ -77,9 +78,15 @@ def obvious_problems(
     for product in brief.pinned:
         rows = candidates.filter(pl.col("product_id") == product)
         if rows.is_empty():
-            problems.append(f"pinned {product} is not a product in the database")
+            problems.append(
+                _("pinned {product} is not a product in the database").format(product=product)
+            )
         elif not rows["eligible"].any():
-            problems.append(f"pinned {product} is not eligible: {rows['reason'][0]}")
+            problems.append(
+                _("pinned {product} is not eligible: {value}").format(
+                    product=product, value=rows["reason"][0]
+                )
+            )
     return problems
 
 
@@ -99,43 +106,71 @@ def _session_problems(
     for product in session.pinned:
         rows = part.filter(pl.col("product_id") == product)
         if rows.is_empty():
-            problems.append(f"pinned {product} is not a product in the database")
+            problems.append(
+                _("pinned {product} is not a product in the database").format(product=product)
+            )
         elif not rows["eligible"][0]:
-            problems.append(f"pinned {product} is not eligible: {rows['reason'][0]}")
+            problems.append(
+                _("pinned {product} is not eligible: {value}").format(
+                    product=product, value=rows["reason"][0]
+                )
+            )
 
     wanted = session.products.min or 0
     if wanted > eligible.height:
         problems.append(
-            f"products.min = {wanted}, but only {_n(eligible.height, 'product')} {passing}"
+            _("products.min = {wanted}, but only {n} {passing}").format(
+                wanted=wanted, n=_n(eligible.height, "product"), passing=passing
+            )
         )
     elif wanted > most_from(eligible):
         merchants = eligible["merchant_id"].n_unique()
         problems.append(
-            f"products.min = {wanted}, but the {_n(merchants, 'merchant')} with eligible products "
-            f"give at most {most_from(eligible)} at max_per_merchant {cap}"
+            _(
+                "products.min = {wanted}, but the {n} with eligible products give at "
+                "most {most_from} at max_per_merchant {cap}"
+            ).format(
+                wanted=wanted, n=_n(merchants, "merchant"), most_from=most_from(eligible), cap=cap
+            )
         )
     for name, bounds in session.categories.items():
         members = eligible.filter(pl.col("category_l1") == name)
         if bounds.min and bounds.min > members.height:
             known = "" if part["category_l1"].eq(name).any() else " (no product has it)"
             problems.append(
-                f"categories.{name}.min = {bounds.min}, but only {members.height} {name} "
-                f"products{known} {passing}"
+                _(
+                    "categories.{name}.min = {min}, but only {height} {name} "
+                    "products{known} {passing}"
+                ).format(
+                    name=name, min=bounds.min, height=members.height, known=known, passing=passing
+                )
             )
         elif bounds.min and bounds.min > most_from(members):
             merchants = _n(members["merchant_id"].n_unique(), "merchant")
             problems.append(
-                f"categories.{name}.min = {bounds.min}, but the {name} products come from "
-                f"{merchants}: at most {most_from(members)} at max_per_merchant {cap}"
+                _(
+                    "categories.{name}.min = {min}, but the {name} products come from "
+                    "{merchants}: at most {most_from} at max_per_merchant {cap}"
+                ).format(
+                    name=name,
+                    min=bounds.min,
+                    merchants=merchants,
+                    most_from=most_from(members),
+                    cap=cap,
+                )
             )
     for name, bounds in session.roles.items():
         members = eligible.filter(pl.col("role") == name)
         if bounds.min and bounds.min > members.height:
             verb = "is" if members.height == 1 else "are"
             problems.append(
-                f"roles.{name}.min = {bounds.min}, but only "
-                f"{_n(members.height, 'eligible product')} {verb} {name} "
-                f"({roles_text(rules, name, anchor)})"
+                _("roles.{name}.min = {min}, but only {n} {verb} {name} ({roles_text})").format(
+                    name=name,
+                    min=bounds.min,
+                    n=_n(members.height, "eligible product"),
+                    verb=verb,
+                    roles_text=roles_text(rules, name, anchor),
+                )
             )
     limit = session.products.max
     for key, mins in (
@@ -145,14 +180,17 @@ def _session_problems(
         if limit is not None and sum(mins.values()) > limit:
             listed = " + ".join(f"{k} {v}" for k, v in mins.items())
             problems.append(
-                f"the {key} minimums add up to {sum(mins.values())} ({listed}), "
-                f"above products.max = {limit}"
+                _(
+                    "the {key} minimums add up to {sum} ({listed}), above products.max = {limit}"
+                ).format(key=key, sum=sum(mins.values()), listed=listed, limit=limit)
             )
     shortest = eligible["minutes"].sort().head(wanted).sum() if wanted else 0
     if wanted and wanted <= eligible.height and shortest > session.minutes:
         problems.append(
-            f"products.min = {wanted} needs at least {shortest} minutes of slots, "
-            f"but minutes = {session.minutes}"
+            _(
+                "products.min = {wanted} needs at least {shortest} minutes of slots, "
+                "but minutes = {minutes}"
+            ).format(wanted=wanted, shortest=shortest, minutes=session.minutes)
         )
     problems += _sequence_problems(eligible, session, rules, anchor)
     problems += _pinned_problems(part, session)
@@ -197,18 +235,23 @@ def _pinned_problems(part: pl.DataFrame, session: SessionBrief) -> list[str]:
     problems = []
     if session.products.max is not None and pinned.height > session.products.max:
         problems.append(
-            f"{pinned.height} pinned products, above products.max = {session.products.max}"
+            _("{height} pinned products, above products.max = {max}").format(
+                height=pinned.height, max=session.products.max
+            )
         )
     if pinned["minutes"].sum() > session.minutes:
         problems.append(
-            f"the pinned products' slots take {pinned['minutes'].sum()} minutes, "
-            f"above minutes = {session.minutes}"
+            _("the pinned products' slots take {sum} minutes, above minutes = {minutes}").format(
+                sum=pinned["minutes"].sum(), minutes=session.minutes
+            )
         )
     for merchant, count in pinned.group_by("merchant_id").len().sort("merchant_id").iter_rows():
         if count > session.max_per_merchant:
             problems.append(
-                f"{count} pinned products of merchant {merchant}, above max_per_merchant = "
-                f"{session.max_per_merchant}"
+                _(
+                    "{count} pinned products of merchant {merchant}, above "
+                    "max_per_merchant = {max_per_merchant}"
+                ).format(count=count, merchant=merchant, max_per_merchant=session.max_per_merchant)
             )
     for key, column, limits in (
         ("categories", "category_l1", session.categories),
@@ -218,7 +261,9 @@ def _pinned_problems(part: pl.DataFrame, session: SessionBrief) -> list[str]:
             count = pinned.filter(pl.col(column) == name).height
             if bounds.max is not None and count > bounds.max:
                 problems.append(
-                    f"{count} pinned {name} products, above {key}.{name}.max = {bounds.max}"
+                    _("{count} pinned {name} products, above {key}.{name}.max = {max}").format(
+                        count=count, name=name, key=key, max=bounds.max
+                    )
                 )
     return problems
 
