@@ -22,6 +22,7 @@ import polars as pl
 from haowu_cli.config import load_config_file, number, top_level, unknown_keys, whole
 from haowu_cli.errors import ConfigError
 from haowu_cli.formats import percent_ppm, yuan
+from haowu_cli.i18n import _
 from haowu_cli.store.ledger import ALL_ORDERS, OrderSelection
 from haowu_cli.store.sql import Query
 
@@ -64,24 +65,34 @@ def load_rules(config_dir: Path) -> CommissionRules:
     data = top_level(doc, {"platform_cut", "technical_fee", "settlement"}, problems)
 
     def ppm(path: tuple, value) -> int:
-        rate = number(doc, path, value, problems, low=0, high=1, what="a fraction from 0 to 1")
+        rate = number(doc, path, value, problems, low=0, high=1, what=_("a fraction from 0 to 1"))
         return int(Decimal(str(rate)) * PPM)
 
     cut = data.get("platform_cut")
     if not isinstance(cut, dict):
-        problems.append(f"{doc.where('platform_cut')}: expected commission and service_fee")
+        problems.append(
+            _("{where}: expected commission and service_fee").format(
+                where=doc.where("platform_cut")
+            )
+        )
         cut = {}
     unknown_keys(doc, cut, ("platform_cut",), {"commission", "service_fee"}, problems)
     technical = data.get("technical_fee")
     if not isinstance(technical, dict):
-        problems.append(f"{doc.where('technical_fee')}: expected default, categories, ...")
+        problems.append(
+            _("{where}: expected default, categories, ...").format(where=doc.where("technical_fee"))
+        )
         technical = {}
     unknown_keys(
         doc, technical, ("technical_fee",), {"default", "categories", "pay_later_extra"}, problems
     )
     categories = technical.get("categories") or {}
     if not isinstance(categories, dict):
-        problems.append(f"{doc.where('technical_fee', 'categories')}: expected category: rate")
+        problems.append(
+            _("{where}: expected category: rate").format(
+                where=doc.where("technical_fee", "categories")
+            )
+        )
         categories = {}
     rules = CommissionRules(
         commission_cut_ppm=ppm(("platform_cut", "commission"), cut.get("commission")),
@@ -106,17 +117,23 @@ def load_rules(config_dir: Path) -> CommissionRules:
 
 def _settlement(doc, section, problems: list) -> tuple:
     if not isinstance(section, list) or not section:
-        problems.append(f"{doc.where('settlement')}: expected a list of {{min_shop_score, days}}")
+        problems.append(
+            _("{where}: expected a list of {{min_shop_score, days}}").format(
+                where=doc.where("settlement")
+            )
+        )
         return ((None, 20),)
     rules = []
     for index, spec in enumerate(section):
         path = ("settlement", str(index))
         if not isinstance(spec, dict):
-            problems.append(f"{doc.where(*path)}: expected {{min_shop_score: …, days: …}}")
+            problems.append(
+                _("{where}: expected {{min_shop_score: …, days: …}}").format(where=doc.where(*path))
+            )
             continue
         unknown_keys(doc, spec, path, {"min_shop_score", "days"}, problems)
         days = whole(
-            doc, (*path, "days"), spec.get("days"), problems, low=0, high=365, what="0–365 days"
+            doc, (*path, "days"), spec.get("days"), problems, low=0, high=365, what=_("0–365 days")
         )
         score = spec.get("min_shop_score")
         if score is not None:
@@ -127,14 +144,15 @@ def _settlement(doc, section, problems: list) -> tuple:
                 problems,
                 low=0,
                 high=5,
-                what="a shop score from 0 to 5",
+                what=_("a shop score from 0 to 5"),
             )
             score = Decimal(str(value))
         rules.append((score, days))
     if rules and rules[-1][0] is not None:
         problems.append(
-            f"{doc.where('settlement', str(len(section) - 1))}: the last rule takes every "
-            "other order; give it no min_shop_score"
+            _("{where}: the last rule takes every other order; give it no min_shop_score").format(
+                where=doc.where("settlement", str(len(section) - 1))
+            )
         )
     return tuple(rules)
 

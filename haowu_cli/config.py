@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from haowu_cli.errors import ConfigError, UsageError
+from haowu_cli.i18n import _
 
 if TYPE_CHECKING:
     import yaml
@@ -40,9 +41,13 @@ def resolve_config_dir(explicit: Path | None, *, given_by: str = "--config") -> 
             problem = "is not a folder" if explicit.exists() else "no such folder"
             sep = "=" if given_by.startswith("HAOWU_") else " "  # as the user wrote it
             raise UsageError(
-                f"{given_by}{sep}{explicit}: {problem}",
-                hint="give the folder of haowu's YAML settings, or leave it out to use "
-                "./configs when present, else the packaged defaults",
+                _("{given_by}{sep}{explicit}: {problem}").format(
+                    given_by=given_by, sep=sep, explicit=explicit, problem=problem
+                ),
+                hint=_(
+                    "give the folder of haowu's YAML settings, or leave it out to use "
+                    "./configs when present, else the packaged defaults"
+                ),
             )
         return explicit
     local = Path("configs")
@@ -156,7 +161,11 @@ def top_level(doc: ConfigDoc, known: set, problems: list) -> dict:
     """The file's top-level mapping (empty when it is not one, with the problem noted), its
     unknown keys noted too."""
     if not isinstance(doc.data, dict):
-        problems.append(f"{doc.where()}: expected a mapping with {', '.join(sorted(known))}")
+        problems.append(
+            _("{where}: expected a mapping with {join}").format(
+                where=doc.where(), join=", ".join(sorted(known))
+            )
+        )
         return {}
     unknown_keys(doc, doc.data, (), known, problems)
     return doc.data
@@ -166,8 +175,9 @@ def unknown_keys(doc: ConfigDoc, data: dict, path: tuple, known: set, problems: 
     for key in data:
         if key not in known:
             problems.append(
-                f"{doc.where(*path, str(key))}: unknown key {key!r}; expected one of "
-                f"{', '.join(sorted(known))}"
+                _("{where}: unknown key {key!r}; expected one of {join}").format(
+                    where=doc.where(*path, str(key)), key=key, join=", ".join(sorted(known))
+                )
             )
 
 
@@ -183,10 +193,18 @@ def number(
 ) -> float:
     """A finite number within [low, high]; 0.0 (and a problem) otherwise."""
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        problems.append(f"{doc.where(*path)}: expected {what}, got {value!r}")
+        problems.append(
+            _("{where}: expected {what}, got {value!r}").format(
+                where=doc.where(*path), what=what, value=value
+            )
+        )
         return 0.0
     if (low is not None and value < low) or (high is not None and value > high):
-        problems.append(f"{doc.where(*path)}: {value} is not {what}")
+        problems.append(
+            _("{where}: {value} is not {what}").format(
+                where=doc.where(*path), value=value, what=what
+            )
+        )
     return float(value)
 
 
@@ -195,6 +213,10 @@ def whole(
 ) -> int:
     """A whole number within [low, high]; `low` (and a problem) otherwise."""
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        problems.append(f"{doc.where(*path)}: expected {what}, got {value!r}")
+        problems.append(
+            _("{where}: expected {what}, got {value!r}").format(
+                where=doc.where(*path), what=what, value=value
+            )
+        )
         return low
     return value

@@ -25,6 +25,7 @@ import polars as pl
 from haowu_cli import outfiles
 from haowu_cli.errors import HaowuError
 from haowu_cli.formats import excel_safe
+from haowu_cli.i18n import _
 
 ColumnKinds = Mapping[str, str]
 TEXT_KINDS = {"id", "text"}
@@ -121,18 +122,27 @@ def write_xlsx(
     outfiles.check_target(target, option="--out", protect=protect)
     if frame.height >= EXCEL_ROW_LIMIT:
         raise HaowuError(
-            f"cannot write {target}: {frame.height:,} rows, and an Excel sheet holds at most "
-            f"{EXCEL_ROW_LIMIT - 1:,} below its header",
-            hint="export it as CSV (--out FILE.csv) instead",
+            _(
+                "cannot write {target}: {height:,} rows, and an Excel sheet holds at "
+                "most {value:,} below its header"
+            ).format(target=target, height=frame.height, value=EXCEL_ROW_LIMIT - 1),
+            hint=_("export it as CSV (--out FILE.csv) instead"),
         )
     for name, dtype in frame.schema.items():
         if dtype == pl.String:
             too_long = frame.select(pl.col(name).str.len_chars().arg_max()).item()
             if too_long is not None and len(frame[name][too_long]) > EXCEL_CELL_LIMIT:
                 raise HaowuError(
-                    f"cannot write {target}: column {name} of row {too_long + 2} holds more "
-                    f"than {EXCEL_CELL_LIMIT:,} characters, the most an Excel cell can hold",
-                    hint="export it as CSV (--out FILE.csv) instead",
+                    _(
+                        "cannot write {target}: column {name} of row {value} holds more than "
+                        "{EXCEL_CELL_LIMIT:,} characters, the most an Excel cell can hold"
+                    ).format(
+                        target=target,
+                        name=name,
+                        value=too_long + 2,
+                        EXCEL_CELL_LIMIT=EXCEL_CELL_LIMIT,
+                    ),
+                    hint=_("export it as CSV (--out FILE.csv) instead"),
                 )
     outfiles.write_file(target, lambda stream: _write_workbook(stream, frame, kinds, sheet))
 

@@ -49,7 +49,5 @@ def extract_catalog():
     for filename, lineno, message, comments, context in extract_from_dir(
         ROOT, method_map, options_map, strip_comment_tags=True
     ):
-        catalog.add(
-            message, None, [(filename, lineno)], auto_comments=comments, context=context
-        )
+        catalog.add(message, None, [(filename, lineno)], auto_comments=comments, context=context)
     return catalog

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from haowu_cli.errors import HaowuError, LockTimeout, StorageError, UnusableDatabase
+from haowu_cli.i18n import _
 from haowu_cli.store.schema import SCHEMA_VERSION, apply_migrations, known_schema_version
 from haowu_cli.store.sql import database_path, run
 
@@ -192,7 +193,11 @@ class Store:
                 con.close()
             return
         if not self.path.parent.exists():
-            raise HaowuError(f"{self.path}: folder {self.path.parent} does not exist")
+            raise HaowuError(
+                _("{path}: folder {parent} does not exist").format(
+                    path=self.path, parent=self.path.parent
+                )
+            )
         deadline = time.monotonic() + self.lock_timeout
         lock = FileLock(str(self.lock_path))
         try:
@@ -228,8 +233,8 @@ class Store:
         """
         if not self.path.exists():
             raise HaowuError(
-                f"no haowu database at {self.path}",
-                hint="import a sheet first (haowu import FILE), or point --db at your database",
+                _("no haowu database at {path}").format(path=self.path),
+                hint=_("import a sheet first (haowu import FILE), or point --db at your database"),
             )
         deadline = time.monotonic() + self.lock_timeout
         con = self._connect(read_only=True, deadline=deadline)
@@ -249,11 +254,20 @@ class Store:
                 pass
         except StorageError as exc:
             raise StorageError(
-                f"database {self.path} has schema version {version}, older than this haowu's "
-                f"({SCHEMA_VERSION}); it must be upgraded before it can be read, and it cannot "
-                f"be written: {exc.reason}; nothing was changed",
-                hint="any haowu command upgrades it when run by someone who may write it; or "
-                "copy it to a writable folder and read the copy with --db COPY",
+                _(
+                    "database {path} has schema version {version}, older than this haowu's "
+                    "({SCHEMA_VERSION}); it must be upgraded before it can be read, and it "
+                    "cannot be written: {reason}; nothing was changed"
+                ).format(
+                    path=self.path,
+                    version=version,
+                    SCHEMA_VERSION=SCHEMA_VERSION,
+                    reason=exc.reason,
+                ),
+                hint=_(
+                    "any haowu command upgrades it when run by someone who may write it; or "
+                    "copy it to a writable folder and read the copy with --db COPY"
+                ),
             ) from exc
 
     def _connect(self, *, read_only: bool, deadline: float) -> duckdb.DuckDBPyConnection:
@@ -280,10 +294,12 @@ class Store:
         what = _what_file(self.path)
         if what is not None:
             return UnusableDatabase(
-                f"{self.path} is {what}, not a haowu database",
-                hint="point --db at your haowu database; where no file exists, haowu creates one",
+                _("{path} is {what}, not a haowu database").format(path=self.path, what=what),
+                hint=_(
+                    "point --db at your haowu database; where no file exists, haowu creates one"
+                ),
             )
-        return HaowuError(f"cannot open database {self.path}: {exc}")
+        return HaowuError(_("cannot open database {path}: {exc}").format(path=self.path, exc=exc))
 
     def _busy_error(self, exc: Exception | None, *, locked: bool = False) -> LockTimeout:
         """Who kept the database busy: a haowu writer (the lock file, or DuckDB's lock while
@@ -292,17 +308,29 @@ class Store:
         busy = f"database {self.path} stayed busy for {self.lock_timeout:g} s"
         hint = "try again when it has finished, or wait longer with --lock-timeout SECONDS"
         if exc is None:
-            return LockTimeout(f"{busy}: another haowu command is writing to it", hint=hint)
+            return LockTimeout(
+                _("{busy}: another haowu command is writing to it").format(busy=busy), hint=hint
+            )
         holder = _holder(exc)
         if "read-only mode" in str(exc):  # DuckDB's hint when the holder only reads
-            return LockTimeout(f"{busy}: another process is reading it ({holder})", hint=hint)
+            return LockTimeout(
+                _("{busy}: another process is reading it ({holder})").format(
+                    busy=busy, holder=holder
+                ),
+                hint=hint,
+            )
         if not locked and _writer_holds(self.lock_path):
             return LockTimeout(
-                f"{busy}: another haowu command is writing to it ({holder})", hint=hint
+                _("{busy}: another haowu command is writing to it ({holder})").format(
+                    busy=busy, holder=holder
+                ),
+                hint=hint,
             )
         return LockTimeout(
-            f"{busy}: another program has it open for writing ({holder})",
-            hint="close that program (a DuckDB shell or a notebook?), then run this again",
+            _("{busy}: another program has it open for writing ({holder})").format(
+                busy=busy, holder=holder
+            ),
+            hint=_("close that program (a DuckDB shell or a notebook?), then run this again"),
         )
 
 
