@@ -300,7 +300,7 @@ def _refusal(rules: CommissionRules) -> pl.Expr:
             refuse(
                 "commission_rate",
                 pl.lit(None),
-                pl.lit("no commission rate, and product ")
+                pl.lit(_("no commission rate, and product "))
                 + pl.col("product_id")
                 + pl.lit(" is not in the database to take it from"),
             ),
@@ -310,7 +310,7 @@ def _refusal(rules: CommissionRules) -> pl.Expr:
             refuse(
                 "refund_amount",
                 (pl.lit("¥") + yuan(pl.col("refund_amount"))),
-                pl.lit("the refund is more than the ")
+                pl.lit(_("the refund is more than the "))
                 + pl.lit("¥")
                 + yuan(pl.col("paid_amount"))
                 + pl.lit(" paid"),
@@ -333,7 +333,7 @@ def _refusal(rules: CommissionRules) -> pl.Expr:
             refuse(
                 "second_leader_id",
                 pl.lit(None),
-                pl.lit("a second-level rate needs the second-level leader's ID (二级团长ID)"),
+                pl.lit(_("a second-level rate needs the second-level leader's ID (二级团长ID)")),
             ),
         ),
         (
@@ -341,7 +341,9 @@ def _refusal(rules: CommissionRules) -> pl.Expr:
             refuse(
                 "second_leader_rate",
                 pl.lit(None),
-                pl.lit("second-level leader ") + leader + pl.lit(" has no rate (二级团长服务费率)"),
+                pl.lit(_("second-level leader "))
+                + leader
+                + pl.lit(" has no rate (二级团长服务费率)"),
             ),
         ),
         (
@@ -349,7 +351,7 @@ def _refusal(rules: CommissionRules) -> pl.Expr:
             refuse(
                 "second_leader_rate",
                 percent_ppm(second),
-                pl.lit("a second-level rate, but the order has no service-fee rate"),
+                pl.lit(_("a second-level rate, but the order has no service-fee rate")),
             ),
         ),
         (
@@ -357,7 +359,7 @@ def _refusal(rules: CommissionRules) -> pl.Expr:
             refuse(
                 "second_leader_rate",
                 percent_ppm(second),
-                pl.lit("second-level rate ")
+                pl.lit(_("second-level rate "))
                 + percent_ppm(second)
                 + pl.lit(" is above the first level's net rate ")
                 + percent_ppm(fee * keeps // PPM)
@@ -402,10 +404,10 @@ def _negative_merchant_share(rules: CommissionRules, refuse) -> tuple[pl.Expr, p
         + pl.lit(" + technical fee ")
         + percent_ppm(technical)
         + pl.lit(" (technical_fee in commission.yaml")
-        + pl.when(pay_later).then(pl.lit(", pay-later extra included")).otherwise(pl.lit(""))
+        + pl.when(pay_later).then(pl.lit(_(", pay-later extra included"))).otherwise(pl.lit(""))
         + pl.lit(")")
         + pl.when(pl.col("_rates_from_product"))
-        .then(pl.lit(", the rates taken from product ") + pl.col("product_id") + pl.lit(","))
+        .then(pl.lit(_(", the rates taken from product ")) + pl.col("product_id") + pl.lit(","))
         .otherwise(pl.lit(""))
     )
     reason = (
@@ -414,7 +416,7 @@ def _negative_merchant_share(rules: CommissionRules, refuse) -> tuple[pl.Expr, p
             rates
             + pl.lit(" add up to ")
             + percent_ppm(total)
-            + pl.lit(": the merchant's share would be negative")
+            + pl.lit(_(": the merchant's share would be negative"))
         )
         .otherwise(
             rates

@@ -38,7 +38,7 @@ def resolve_config_dir(explicit: Path | None, *, given_by: str = "--config") -> 
     else `./configs` when present, else the packaged defaults."""
     if explicit is not None:
         if not explicit.is_dir():
-            problem = "is not a folder" if explicit.exists() else "no such folder"
+            problem = _("is not a folder") if explicit.exists() else _("no such folder")
             sep = "=" if given_by.startswith("HAOWU_") else " "  # as the user wrote it
             raise UsageError(
                 _("{given_by}{sep}{explicit}: {problem}").format(
@@ -84,7 +84,9 @@ def load_config_file(config_dir: Path, name: str) -> ConfigDoc:
     if not path.exists():
         path = packaged_path("configs") / name
     if not path.exists():
-        raise ConfigError([f"{config_dir / name}: file not found (and no packaged default)"])
+        raise ConfigError(
+            [_("{value}: file not found (and no packaged default)").format(value=config_dir / name)]
+        )
     return load_yaml_file(path)
 
 
@@ -98,13 +100,13 @@ def load_yaml_file(path: Path) -> ConfigDoc:
     import yaml
 
     if path.is_dir():
-        raise ConfigError([f"{path}: is a folder, not a YAML file"])
+        raise ConfigError([_("{path}: is a folder, not a YAML file").format(path=path)])
     if not path.is_file():
-        raise ConfigError([f"{path}: file not found"])
+        raise ConfigError([_("{path}: file not found").format(path=path)])
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError([f"{path}: cannot read: {exc}"]) from exc
+        raise ConfigError([_("{path}: cannot read: {exc}").format(path=path, exc=exc)]) from exc
     loader = _text_dates_loader()(text)
     try:
         node = loader.get_single_node()
@@ -113,9 +115,13 @@ def load_yaml_file(path: Path) -> ConfigDoc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark else str(path)
         problem = getattr(exc, "problem", None) or str(exc)
-        raise ConfigError([f"{where}: not valid YAML: {problem}"]) from exc
+        raise ConfigError(
+            [_("{where}: not valid YAML: {problem}").format(where=where, problem=problem)]
+        ) from exc
     except ValueError as exc:  # a value an explicit tag asks for and YAML cannot build
-        raise ConfigError([f"{path}: not a valid value: {exc}"]) from exc
+        raise ConfigError(
+            [_("{path}: not a valid value: {exc}").format(path=path, exc=exc)]
+        ) from exc
     finally:
         loader.dispose()
     lines: dict[tuple[str, ...], int] = {}

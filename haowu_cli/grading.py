@@ -410,7 +410,7 @@ def _percentile_sql(rule: InputRule) -> str:
         "category_l2": "PARTITION BY category_l1, category_l2",
     }[rule.within]
     order = "ASC" if rule.better == "higher" else "DESC"
-    worse_and_ties = "round(cume_dist() OVER w * count(*) OVER p)"  # nulls sort last
+    worse_and_ties = _("round(cume_dist() OVER w * count(*) OVER p)")  # nulls sort last
     return (
         f"SELECT rid, CASE WHEN {value} IS NULL THEN {rule.missing} "
         f"ELSE 100.0 * (rank() OVER w - 1 + {worse_and_ties}) / (2.0 * count({value}) OVER p) "
@@ -497,9 +497,11 @@ def grading_query(model: GradingModel, as_of: date, *, detail: bool = False) -> 
 def level_rule_text(model: GradingModel, level: str) -> str:
     """The rule behind a level, in words."""
     if level == "L0":
-        return f"L0: listed within the last {model.new_product_days} days and no sales yet"
+        return _("L0: listed within the last {new_product_days} days and no sales yet").format(
+            new_product_days=model.new_product_days
+        )
     if level == "L1":
-        return "L1: every product that no higher level takes"
+        return _("L1: every product that no higher level takes")
     rule = model.rule(level)
     parts = [f"total ≥ {rule.min_total:g}"] + [
         f"{model.dimension(d).label} ≥ {s:g}" for d, s in rule.min_scores.items()
@@ -516,11 +518,13 @@ def next_level_advice(model: GradingModel, grade: dict, inputs: dict) -> list[st
     level = grade["level"]
     if level == "L0":
         return [
-            f"sell: a product leaves L0 with its first sales, or {model.new_product_days} days "
-            "after listing"
+            _(
+                "sell: a product leaves L0 with its first sales, or {new_product_days} "
+                "days after listing"
+            ).format(new_product_days=model.new_product_days)
         ]
     if level == "L5":
-        return ["L5 is the top level: keep every dimension above its gate"]
+        return [_("L5 is the top level: keep every dimension above its gate")]
     target = model.rule(f"L{LEVEL_RANK[level] + 1}")
     advice = []
     scores = {d.name: float(grade[d.name]) for d in model.dimensions}
@@ -534,8 +538,8 @@ def next_level_advice(model: GradingModel, grade: dict, inputs: dict) -> list[st
     if total < target.min_total:
         advice.append(_raise_total(model, scores, total, target.min_total, inputs, bool(advice)))
     if not advice:
-        advice.append(f"meets {target.level} already; grade again to see it")
-    return [f"to reach {target.level}: {a}" for a in advice]
+        advice.append(_("meets {level} already; grade again to see it").format(level=target.level))
+    return [_("to reach {level}: {a}").format(level=target.level, a=a) for a in advice]
 
 
 def _raise_total(
@@ -556,16 +560,17 @@ def _raise_total(
         steps.append((d, have, math.ceil(target * 10) / 10))
     words = " and ".join(f"{d.label} from {have:g} to {to:g}" for d, have, to in steps)
     then = "then " if after_gates else ""
-    return (
-        f"{then}raise the total from {total:g} to {needed:g}, e.g. by raising {words}; "
-        + _weakest_input_words(steps[0][0], inputs)
+    return _(
+        "{then}raise the total from {total:g} to {needed:g}, e.g. by raising {words}; "
+    ).format(then=then, total=total, needed=needed, words=words) + _weakest_input_words(
+        steps[0][0], inputs
     )
 
 
 def _raise_dimension(model, dimension: Dimension, have: float, needed: float, inputs) -> str:
-    return f"raise {dimension.label} from {have:g} to {needed:g}: " + _weakest_input_words(
-        dimension, inputs
-    )
+    return _("raise {label} from {have:g} to {needed:g}: ").format(
+        label=dimension.label, have=have, needed=needed
+    ) + _weakest_input_words(dimension, inputs)
 
 
 def _weakest_input_words(dimension: Dimension, inputs: dict) -> str:
@@ -678,7 +683,11 @@ def grade_products(
                 )
                 graded = sum(counts.values())
                 if graded == 0:
-                    whose = f"merchant {merchant} has" if merchant else "the database has"
+                    whose = (
+                        _("merchant {merchant} has").format(merchant=merchant)
+                        if merchant
+                        else _("the database has")
+                    )
                     raise HaowuError(
                         _("nothing to grade: {whose} no products").format(whose=whose),
                         hint=_("import product sheets first (haowu import FILE)"),

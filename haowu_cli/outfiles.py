@@ -43,16 +43,16 @@ _CREATE = (
 def database_files(db: Path) -> list[tuple[Path, str]]:
     """The files of a database that no output may be: the database, its WAL and its lock."""
     return [
-        (db, "the database"),
-        (db.with_name(db.name + ".wal"), "the database's write-ahead log"),
-        (db.with_name(db.name + ".lock"), "the database's lock file"),
+        (db, _("the database")),
+        (db.with_name(db.name + ".wal"), _("the database's write-ahead log")),
+        (db.with_name(db.name + ".lock"), _("the database's lock file")),
     ]
 
 
 def protected(db: Path | None, inputs: Iterable[Path] = ()) -> list[tuple[Path, str]]:
     """What a command's outputs must not overwrite: the database files and its inputs."""
     return (database_files(db) if db is not None else []) + [
-        (path, "an input of this command") for path in inputs
+        (path, _("an input of this command")) for path in inputs
     ]
 
 

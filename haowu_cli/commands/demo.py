@@ -168,7 +168,7 @@ def demo_command(
         style="bold",
     )
     print_figures(out, review)
-    out.print_line(f"session review page: {page}")
+    out.print_line(_("session review page: {page}").format(page=page))
 
     out.note(_("\ndemo database: {path}").format(path=store.path), style="bold")
     out.note(_("try: haowu --db {path} products --search 面霜").format(path=store.path))

@@ -118,7 +118,7 @@ def show_distribution(out, run) -> None:
             "bar": ["█" * round(30 * c / widest) for c in counts],
         }
     )
-    what = "dry run: would grade" if run.dry_run else "graded"
+    what = _("dry run: would grade") if run.dry_run else "graded"
     title = f"{what} {run.products:,} products as of {run.as_of}"
     columns = [
         Column("level", N_("level")),
@@ -184,7 +184,7 @@ def show_explanation(out, model, found) -> None:
         Column("input_weight", N_("weight"), "right"),
     ]
     out.emit(shown, OutputFormat.table, columns, title=title)
-    out.print_line(f"level rule: {found.rule}")
+    out.print_line(_("level rule: {rule}").format(rule=found.rule))
     for line in found.advice:
         out.print_line(line)
     if not found.current:

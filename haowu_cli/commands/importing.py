@@ -154,14 +154,16 @@ def _interrupts_held_off() -> Iterator[None]:
 def interrupted_message(stop) -> str:
     """What Ctrl-C left behind: the file rolled back, the files in, the ones not started."""
     if stop.committed:
-        message = f"Ctrl-C after {stop.path} was imported"
+        message = _("Ctrl-C after {path} was imported").format(path=stop.path)
     else:
-        message = f"Ctrl-C while {stop.stage} {stop.path}: it was rolled back, none of it is in"
+        message = _("Ctrl-C while {stage} {path}: it was rolled back, none of it is in").format(
+            stage=stop.stage, path=stop.path
+        )
     before = [r for r in stop.reports if r.status == "imported"]
     if before:
-        message += f"; {len(before)} files before it are imported"
+        message += _("; {count} files before it are imported").format(count=len(before))
     if stop.left:
-        message += f"; {stop.left} files after it were not started"
+        message += _("; {left} files after it were not started").format(left=stop.left)
     return message
 
 
@@ -183,7 +185,7 @@ def print_report(out: Output, report, *, traceback: bool = False) -> None:
             out.traceback(report.error.__cause__)
         out.error(report.error.message, report.error.hint)
         return
-    dry = "dry run, nothing written: " if report.status == "dry-run" else ""
+    dry = _("dry run, nothing written: ") if report.status == "dry-run" else ""
     out.info(
         _(
             "{name} ({encoding}): {dry}{rows_read:,} rows: {inserted:,} new, "
@@ -217,7 +219,7 @@ def print_report(out: Output, report, *, traceback: bool = False) -> None:
         out.warn(_("{name}: {note}").format(name=name, note=note))
     if report.ledger and report.ledger[0]:
         posted, reversed_ = report.ledger
-        verb = "would post" if report.status == "dry-run" else "posted"
+        verb = _("would post") if report.status == "dry-run" else "posted"
         out.info(
             _("{name}: ledger: {verb} the split of {posted:,} orders").format(
                 name=name, verb=verb, posted=posted
@@ -229,7 +231,11 @@ def print_report(out: Output, report, *, traceback: bool = False) -> None:
             )
         )
     if report.rejected:
-        where = f"; all of them in {report.rejects_file}" if report.rejects_file else ""
+        where = (
+            _("; all of them in {rejects_file}").format(rejects_file=report.rejects_file)
+            if report.rejects_file
+            else ""
+        )
         out.warn(
             _("{name}: {rejected} rows rejected{where}").format(
                 name=name, rejected=report.rejected, where=where

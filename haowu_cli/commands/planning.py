@@ -161,7 +161,11 @@ def plan_session_command(
                 "within {gap:.2%} of the best possible (more time: --time-limit)"
             ).format(gap=plan.gap)
         )
-    saved = f"saved as plan {plan.plan_id}" if plan.plan_id else "not saved (--dry-run)"
+    saved = (
+        _("saved as plan {plan_id}").format(plan_id=plan.plan_id)
+        if plan.plan_id
+        else _("not saved (--dry-run)")
+    )
     app.out.info(
         _("{status}: {variables:,} candidates solved in {seconds:.2f} s; {saved}").format(
             status=plan.status, variables=plan.variables, seconds=plan.seconds, saved=saved
@@ -224,10 +228,17 @@ def show_plan(out, plan_id, brief_json: dict, items, status: str) -> None:
 
     for totals in session_totals(items, brief_json):
         part = items.filter(pl.col("session") == totals["session"])
-        name = f"plan {plan_id}" if plan_id else "plan (not saved)"
-        title = (
-            f"{name}, session {totals['session']}: anchor {totals['anchor_id']} on "
-            f"{totals['date']} from {totals['start']}, {totals['minutes']} minutes"
+        name = f"plan {plan_id}" if plan_id else _("plan (not saved)")
+        title = _(
+            "{name}, session {session}: anchor {anchor_id} on {date} from {start}, "
+            "{minutes} minutes"
+        ).format(
+            name=name,
+            session=totals["session"],
+            anchor_id=totals["anchor_id"],
+            date=totals["date"],
+            start=totals["start"],
+            minutes=totals["minutes"],
         )
         out.emit(run_sheet_table(part), OutputFormat.table, RUN_SHEET_COLUMNS, title=title)
         out.print_line(

@@ -264,7 +264,13 @@ def load_kind(name: str, config_dir: Path) -> Kind:
     Every problem in the file is reported at once, with file, key and line.
     """
     if name not in KINDS:
-        raise ConfigError([f"unknown kind {name!r}; known kinds: {', '.join(KINDS)}"])
+        raise ConfigError(
+            [
+                _("unknown kind {name!r}; known kinds: {join}").format(
+                    name=name, join=", ".join(KINDS)
+                )
+            ]
+        )
     kind = KINDS[name]
     doc = load_config_file(config_dir, COLUMNS_FILE)
     section = (doc.data or {}).get(name) if isinstance(doc.data, dict) else None

@@ -289,9 +289,9 @@ def _config_dir(options: ImportOptions) -> Path:
 def _cleaned_ids_note(plan: SheetPlan) -> str:
     shown = "; ".join(f"row {row} {column}: {chars}" for row, column, chars in plan.cleaned_ids)
     more = " …" if plan.cleaned_id_rows > len(plan.cleaned_ids) else ""
-    return (
-        f"removed invisible characters from the IDs of {plan.cleaned_id_rows} rows ({shown}{more})"
-    )
+    return _(
+        "removed invisible characters from the IDs of {cleaned_id_rows} rows ({shown}{more})"
+    ).format(cleaned_id_rows=plan.cleaned_id_rows, shown=shown, more=more)
 
 
 def _import_record(
@@ -446,11 +446,13 @@ def _check_required_columns(
     if not missing:
         return
     found = ", ".join(h for h in raw.headers if h) or "(none)"
-    hint = "add the columns, or teach haowu your header names in configs/columns.yaml"
+    hint = _("add the columns, or teach haowu your header names in configs/columns.yaml")
     if not columns and raw.encoding not in ("utf-8", "utf-8-sig", "xlsx"):
-        hint = f"the file was read as {raw.encoding}: if that is wrong, name it with --encoding"
+        hint = _(
+            "the file was read as {encoding}: if that is wrong, name it with --encoding"
+        ).format(encoding=raw.encoding)
     if kind.owner in missing:
-        hint += "; or give --merchant ID when every row is one merchant's"
+        hint += _("; or give --merchant ID when every row is one merchant's")
     raise InputFileError(
         _("{path}: missing required columns: {join}. Columns found: {found}").format(
             path=raw.path, join=", ".join(missing), found=found
@@ -535,7 +537,7 @@ def _field_error(f: Field, rules: ImportRules, today: date) -> pl.Expr:
     value, error = pl.col(f.name), pl.col(values.error_column(f.name))
     checks = [error]
     if f.required:
-        checks.append(pl.when(value.is_null()).then(pl.lit("required value is missing")))
+        checks.append(pl.when(value.is_null()).then(pl.lit(_("required value is missing"))))
     out_of_bounds = pl.lit(False)
     if f.above is not None:
         out_of_bounds = out_of_bounds | (value <= f.above)
@@ -543,12 +545,16 @@ def _field_error(f: Field, rules: ImportRules, today: date) -> pl.Expr:
         out_of_bounds = out_of_bounds | (value < f.minimum)
     if f.maximum is not None:
         out_of_bounds = out_of_bounds | (value > f.maximum)
-    checks.append(pl.when(out_of_bounds).then(pl.lit(f"must be {f.rule}")))
+    checks.append(pl.when(out_of_bounds).then(pl.lit(_("must be {rule}").format(rule=f.rule))))
     if f.type is MONEY:
         cap = rules.max_amount_fen
         checks.append(
             pl.when(value > cap).then(
-                pl.lit(f"too large: more than ¥{cap // 100:,} ({rules.where_amount})")
+                pl.lit(
+                    _("too large: more than ¥{value:,} ({where_amount})").format(
+                        value=cap // 100, where_amount=rules.where_amount
+                    )
+                )
             )
         )
     if f.type.name == "date":
@@ -557,14 +563,26 @@ def _field_error(f: Field, rules: ImportRules, today: date) -> pl.Expr:
         checks.append(
             pl.when(value > latest).then(
                 pl.lit(
-                    f"in the future: after {latest} (the import's day {today} + {days} "
-                    f"day{'s' if days != 1 else ''}, {rules.where_future})"
+                    _(
+                        "in the future: after {latest} (the import's day {today} + {days} "
+                        "day{value}, {where_future})"
+                    ).format(
+                        latest=latest,
+                        today=today,
+                        days=days,
+                        value="s" if days != 1 else "",
+                        where_future=rules.where_future,
+                    )
                 )
             )
         )
         checks.append(
             pl.when(value < rules.earliest).then(
-                pl.lit(f"too far in the past: before {rules.earliest} ({rules.where_earliest})")
+                pl.lit(
+                    _("too far in the past: before {earliest} ({where_earliest})").format(
+                        earliest=rules.earliest, where_earliest=rules.where_earliest
+                    )
+                )
             )
         )
     return values.first_error(*checks).alias(values.error_column(f.name))
@@ -592,7 +610,7 @@ def _merchant_problems(frame: pl.DataFrame, header: str, owner: str, merchant: s
         pl.lit(header).alias("column"),
         pl.col(owner).alias("value"),
         pl.format(
-            "belongs to {} {}, but this import is for {} (--merchant)",
+            _("belongs to {} {}, but this import is for {} (--merchant)"),
             pl.lit(owner),
             pl.col(owner),
             pl.lit(merchant),
@@ -607,7 +625,7 @@ def _note_rejected_winners(duplicates: pl.DataFrame, rejections: pl.DataFrame) -
     winner_rejected = pl.col("winner").is_in(rejections["row"].unique().implode())
     return duplicates.with_columns(
         pl.when(winner_rejected)
-        .then(pl.col("reason") + pl.lit(", but was rejected too: fix it and import again"))
+        .then(pl.col("reason") + pl.lit(_(", but was rejected too: fix it and import again")))
         .otherwise(pl.col("reason"))
         .alias("reason")
     ).drop("winner")
@@ -620,10 +638,10 @@ def _set_aside_overflowing_rows(frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.D
     over = pl.col(OVERFLOW).is_not_null()
     refused = frame.filter(over).select(
         pl.col("_row").alias("row"),
-        pl.lit("(past the last column)").alias("column"),
+        pl.lit(_("(past the last column)")).alias("column"),
         pl.col(OVERFLOW).alias("value"),
         pl.lit(
-            "more cells than the header has: a value with a comma that is not quoted (1,299)?"
+            _("more cells than the header has: a value with a comma that is not quoted (1,299)?")
         ).alias("reason"),
     )
     kept = frame.filter(~over) if refused.height else frame
@@ -646,7 +664,7 @@ def _drop_superseded_rows(
         pl.lit(raw.headers[columns[kind.key]]).alias("column"),
         pl.col(source).alias("value"),
         pl.format(
-            "duplicate {}: row {} has the same ID and wins", pl.lit(kind.key), pl.col("_winner")
+            _("duplicate {}: row {} has the same ID and wins"), pl.lit(kind.key), pl.col("_winner")
         ).alias("reason"),
         pl.col("_winner").alias("winner"),
     ).cast(_REJECT_SCHEMA)
@@ -703,7 +721,7 @@ def check_rejects_targets(db: Path, paths: Sequence[Path], options: ImportOption
         target = rejects_target(path, options)
         if target is None or (options.rejects_path is None and not path.exists()):
             continue  # a missing input fails on its own, with its own message
-        option = "--rejects" if options.rejects_path is not None else "the rejects file"
+        option = "--rejects" if options.rejects_path is not None else _("the rejects file")
         outfiles.check_target(target, option=option, protect=protect)
         if options.rejects_path is not None:
             outfiles.check_writable(target, option=option)
@@ -717,7 +735,7 @@ def _check_rejects_writable(report: FileReport, options: ImportOptions) -> None:
     if target is None:
         return
     try:
-        outfiles.check_writable(target, option="rejects file")
+        outfiles.check_writable(target, option=_("rejects file"))
     except HaowuError as exc:
         raise InputFileError(
             _(
@@ -744,7 +762,9 @@ def _write_rejects(report: FileReport, options: ImportOptions) -> None:
         stale = default_rejects_path(report.path)
         if options.rejects_path is None and not options.dry_run and _is_regular_file(stale):
             stale.unlink()  # from an earlier import of this sheet: it would mislead now
-            report.info.append(f"removed {stale}: this time no row was rejected")
+            report.info.append(
+                _("removed {stale}: this time no row was rejected").format(stale=stale)
+            )
         return
     frame = report.rejections.with_columns(pl.lit(str(report.path)).alias("file")).select(
         REJECT_COLUMNS
@@ -754,7 +774,7 @@ def _write_rejects(report: FileReport, options: ImportOptions) -> None:
         outfiles.write_file(target, lambda stream: frame.write_csv(stream, include_bom=True))
     except HaowuError as exc:
         committed = report.status == "imported" and not (options.strict and report.rejected)
-        done = "its other rows were imported" if committed else "nothing was imported from it"
+        done = _("its other rows were imported") if committed else _("nothing was imported from it")
         raise InputFileError(
             _("{path}: {rejected} rows rejected, but {message}; {done}").format(
                 path=report.path, rejected=report.rejected, message=exc.message, done=done

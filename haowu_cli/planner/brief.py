@@ -128,7 +128,9 @@ def resolve_brief(
         if data is None:
             data = {}
         if not isinstance(data, dict):
-            raise ConfigError([f"{doc.where()}: expected a mapping of brief keys"])
+            raise ConfigError(
+                [_("{where}: expected a mapping of brief keys").format(where=doc.where())]
+            )
         known = set(SESSION_KEYS) | set(PLAN_KEYS)
         for key in data:
             if key not in known:
@@ -185,10 +187,10 @@ def resolve_brief(
         # The brief's own top-level values are checked too where every session overrides
         # them: a wrong value is a problem of the file even when unused.
         scratch: list[str] = []
-        _session(rules, base, "the brief", scratch)
+        _session(rules, base, _("the brief"), scratch)
         problems += [p for p in scratch if p.startswith(f"{brief_path}:")]
     if not sessions_raw:
-        sessions_raw = [({}, "the session")]
+        sessions_raw = [({}, _("the session"))]
     sessions = tuple(
         _session(rules, _overlay(_overlay(base, own), cli), label, problems)
         for own, label in sessions_raw
@@ -204,7 +206,7 @@ def resolve_brief(
         )
     allow_repeat = _flag(cli.get("allow_repeat") or base.get("allow_repeat"), False, problems)
     if problems:  # each once, though several sessions may share the value
-        hint = "the brief's keys are listed in the README (Sessions)"
+        hint = _("the brief's keys are listed in the README (Sessions)")
         raise ConfigError(list(dict.fromkeys(problems)), hint=hint)
     return Brief(sessions, str(objective), allow_repeat, tuple(dict.fromkeys(plan_pinned)))
 
@@ -228,11 +230,13 @@ _OPTIONS = {
 
 
 def _option(key: str) -> str:
-    return "command line " + _OPTIONS.get(key, "--" + key.replace("_", "-"))
+    return _("command line ") + _OPTIONS.get(key, "--" + key.replace("_", "-"))
 
 
 def _unknown_key(key, known: set) -> str:
-    return f"unknown key {key!r}; expected one of {', '.join(sorted(known))}"
+    return _("unknown key {key!r}; expected one of {join}").format(
+        key=key, join=", ".join(sorted(known))
+    )
 
 
 def _session(rules: SessionRules, raw: dict[str, Located], label: str, problems) -> SessionBrief:

@@ -32,17 +32,17 @@ def filters_text(session: SessionBrief) -> str:
     if session.require_sample:
         parts.append("require_sample")
     if session.exclude_products or session.exclude_merchants:
-        parts.append("the exclusions")
-    parts.append("stock above zero")
+        parts.append(_("the exclusions"))
+    parts.append(_("stock above zero"))
     return ", ".join(parts[:-1]) + " and " + parts[-1]
 
 
 def role_text(rule: RoleRule, anchor: dict) -> str:
     words = {
-        "price_to_ticket": "live price {op} {x:g} × the anchor's average ticket",
-        "live_price": "live price {op} ¥{x:g}",
+        "price_to_ticket": _("live price {op} {x:g} × the anchor's average ticket"),
+        "live_price": _("live price {op} ¥{x:g}"),
         "commission_rate": "commission {op} {x:.0%}",
-        "sales_strength": "30-day sales ahead of {x:.0%} of the category",
+        "sales_strength": _("30-day sales ahead of {x:.0%} of the category"),
     }
     parts = []
     for name, (low, high) in rule.conditions.items():
@@ -50,13 +50,15 @@ def role_text(rule: RoleRule, anchor: dict) -> str:
             if x is not None:
                 shown_op = "≥" if op == ">=" else "≤"
                 if name == "sales_strength" and op == "<=":
-                    parts.append(f"30-day sales behind {1 - x:.0%} of the category")
+                    parts.append(
+                        _("30-day sales behind {value:.0%} of the category").format(value=1 - x)
+                    )
                 else:
                     parts.append(words[name].format(op=shown_op, x=x))
     ticket = anchor.get("avg_ticket_fen")
     if ticket and "price_to_ticket" in rule.conditions:
-        parts.append(f"average ticket ¥{ticket / 100:,.2f}")
-    return "; ".join(parts) if parts else "every other product"
+        parts.append(_("average ticket ¥{value:,.2f}").format(value=ticket / 100))
+    return "; ".join(parts) if parts else _("every other product")
 
 
 def roles_text(rules: SessionRules, role: str, anchor: dict) -> str:
@@ -167,7 +169,7 @@ def _session_problems(
                 _("roles.{name}.min = {min}, but only {n} {verb} {name} ({roles_text})").format(
                     name=name,
                     min=bounds.min,
-                    n=_n(members.height, "eligible product"),
+                    n=_n(members.height, _("eligible product")),
                     verb=verb,
                     roles_text=roles_text(rules, name, anchor),
                 )
@@ -205,16 +207,19 @@ def _sequence_problems(
     needed = sequence.deal_slots_needed
     if needed and deals.height < needed:
         roles = "/".join(sequence.deal_roles)
-        problem = (
-            f"the run sheet opens and closes with a deal ({roles}; sequence in session.yaml), "
-            f"but only {_n(deals.height, 'eligible product')} "
-            f"{'is a deal' if deals.height == 1 else 'are deals'}"
+        problem = _(
+            "the run sheet opens and closes with a deal ({roles}; sequence in "
+            "session.yaml), but only {n} {value}"
+        ).format(
+            roles=roles,
+            n=_n(deals.height, "eligible product"),
+            value="is a deal" if deals.height == 1 else "are deals",
         )
         if not anchor.get("avg_ticket_fen"):
-            problem += (
-                f": anchor {anchor['anchor_id']} has no average ticket (客单价), which deals are "
+            problem += _(
+                ": anchor {anchor_id} has no average ticket (客单价), which deals are "
                 "priced against; add it to the anchors sheet and import it again"
-            )
+            ).format(anchor_id=anchor["anchor_id"])
         return [problem]
     wanted = session.products.min or 0
     if sequence.deal_every and wanted:
@@ -223,9 +228,16 @@ def _sequence_problems(
         most = min(wanted, deals.height + sequence.deal_every * runs)
         if most < wanted:
             return [
-                f"products.min = {wanted}, but with {deals.height} eligible deals and a deal "
-                f"every {sequence.deal_every} items (sequence.deal_every in session.yaml) "
-                f"at most {deals.height + sequence.deal_every * runs} products can be ordered"
+                _(
+                    "products.min = {wanted}, but with {height} eligible deals and a deal "
+                    "every {deal_every} items (sequence.deal_every in session.yaml) at "
+                    "most {value} products can be ordered"
+                ).format(
+                    wanted=wanted,
+                    height=deals.height,
+                    deal_every=sequence.deal_every,
+                    value=deals.height + sequence.deal_every * runs,
+                )
             ]
     return []
 
@@ -273,42 +285,50 @@ def relaxation_problems(rows: list[Row], bends: list[tuple[float, float]] | None
     bent = [(row, below, above) for row, (below, above) in zip(rows, bends or [], strict=False)]
     bent = [(row, below, above) for row, below, above in bent if below > 1e-6 or above > 1e-6]
     if not bent:
-        return ["the constraints cannot all hold together (the solver found no plan)"]
+        return [_("the constraints cannot all hold together (the solver found no plan)")]
     return [
-        "these constraints cannot all hold together; the least change that makes a plan possible:"
+        _(
+            "these constraints cannot all hold together; the least change that makes a plan "
+            "possible:"
+        )
     ] + [f"  {_bend_text(row, below, above)}" for row, below, above in bent]
 
 
 def _bend_text(row: Row, below: float, above: float) -> str:
     label, key = "", row.name
     if key.startswith("sessions."):
-        _, number, key = key.split(".", 2)
-        label = f"session {int(number) + 1}: "
+        number, key = key.split(".", 2)[1:]
+        label = _("session {number}: ").format(number=int(number) + 1)
     name = key.split(".", 1)[1] if "." in key else key
     if key == "sequence.deals":
-        return (
-            f"{label}the run sheet opens and closes with a deal (sequence in session.yaml): "
-            f"{row.lower:g} deals, but only {row.lower - below:g} fit this brief"
-        )
+        return _(
+            "{label}the run sheet opens and closes with a deal (sequence in "
+            "session.yaml): {lower:g} deals, but only {value:g} fit this brief"
+        ).format(label=label, lower=row.lower, value=row.lower - below)
     if key == "sequence.deal_every":
         every = -min(row.coefficients)
-        return (
-            f"{label}a deal after every {every:g} other items (sequence.deal_every in "
-            f"session.yaml) would need {math.ceil(above / every)} more deals"
-        )
+        return _(
+            "{label}a deal after every {every:g} other items (sequence.deal_every "
+            "in session.yaml) would need {ceil} more deals"
+        ).format(label=label, every=every, ceil=math.ceil(above / every))
     if key.startswith("pinned."):
-        return f"{label}pinned {name} would have to be left out"
+        return _("{label}pinned {name} would have to be left out").format(label=label, name=name)
     if key.startswith("once."):
         return f"{name} would have to be in more than one session (allow_repeat is false)"
     if key.startswith("stock."):
         return f"{name} would have to sell {above:g} more than its stock"
     if key.startswith("max_per_merchant."):
-        return (
-            f"{label}max_per_merchant = {row.upper:g} would have to be {row.upper + above:g} "
-            f"for merchant {name}"
-        )
+        return _(
+            "{label}max_per_merchant = {upper:g} would have to be {value:g} for merchant {name}"
+        ).format(label=label, upper=row.upper, value=row.upper + above, name=name)
     if key == "minutes":
-        return f"{label}minutes = {row.upper:g} would have to be {row.upper + above:g}"
+        return _("{label}minutes = {upper:g} would have to be {value:g}").format(
+            label=label, upper=row.upper, value=row.upper + above
+        )
     if below > 1e-6:
-        return f"{label}{key}.min = {row.lower:g} would have to come down to {row.lower - below:g}"
-    return f"{label}{key}.max = {row.upper:g} would have to go up to {row.upper + above:g}"
+        return _("{label}{key}.min = {lower:g} would have to come down to {value:g}").format(
+            label=label, key=key, lower=row.lower, value=row.lower - below
+        )
+    return _("{label}{key}.max = {upper:g} would have to go up to {value:g}").format(
+        label=label, key=key, upper=row.upper, value=row.upper + above
+    )

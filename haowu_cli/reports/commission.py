@@ -14,7 +14,7 @@ import polars as pl
 from haowu_cli import formats
 from haowu_cli import store as db
 from haowu_cli.commission import PARTIES, PARTY_LABELS
-from haowu_cli.i18n import N_
+from haowu_cli.i18n import N_, _
 from haowu_cli.tables import Column
 
 
@@ -55,9 +55,9 @@ def commission_report(store: db.Store, *, by: str, as_of, filters: dict) -> Comm
     with store.read() as con:
         totals = db.commission_totals(con, by=by, as_of=as_of, filters=filters)
         later = db.orders_posted_later(con, as_of=as_of, filters=filters)
-    names = {"start": "paid from", "end": "paid to"}
+    names = {"start": _("paid from"), "end": _("paid to")}
     shown = ", ".join(f"{names.get(k, k)} {v}" for k, v in filters.items() if v)
-    title = f"commission as of {as_of}" + (f" ({shown})" if shown else "")
+    title = _("commission as of {as_of}").format(as_of=as_of) + (f" ({shown})" if shown else "")
     report = _by_party(totals, title) if by == "party" else _by_group(totals, by, title)
     report.posted_later = later
     return report
@@ -76,8 +76,12 @@ def _check(totals: pl.DataFrame) -> tuple[str, bool]:
             k: formats.fen_text(v, grouped=True)
             for k, v in (("parts", parts), ("base", base), ("off", parts - base))
         }
-        state = "add up" if parts == base else f"are off by ¥{shown['off']}"
-        lines.append(f"{track}: parts ¥{shown['parts']} {state} to the base ¥{shown['base']}")
+        state = _("add up") if parts == base else _("are off by ¥{off}").format(off=shown["off"])
+        lines.append(
+            _("{track}: parts ¥{parts} {state} to the base ¥{base}").format(
+                track=track, parts=shown["parts"], state=state, base=shown["base"]
+            )
+        )
     return "check: " + "; ".join(lines), balanced
 
 

@@ -75,7 +75,7 @@ def grades_report(
             )
         ),
         figures=[
-            Figure("as_of", "graded on", str(as_of), str(as_of)),
+            Figure("as_of", _("graded on"), str(as_of), str(as_of)),
             Figure("products", "products", graded, f"{graded:,}"),
             *[
                 Figure(
@@ -92,9 +92,9 @@ def grades_report(
                 )
                 if level in ("L5", "L4")
             ],
-            Figure("moved_up", "moved up", up, f"{up:,}"),
-            Figure("moved_down", "moved down", down, f"{down:,}"),
-            Figure("first_graded", "graded for the first time", first, f"{first:,}"),
+            Figure("moved_up", _("moved up"), up, f"{up:,}"),
+            Figure("moved_down", _("moved down"), down, f"{down:,}"),
+            Figure("first_graded", _("graded for the first time"), first, f"{first:,}"),
         ],
         tables=[
             _distribution_table(distribution),
@@ -154,7 +154,7 @@ def _distribution_table(distribution: pl.DataFrame) -> Table:
         Column("bar", ""),
     ]
     frame = distribution.select("level", "products", "share")
-    return Table("levels", "level distribution", frame, view, columns)
+    return Table("levels", _("level distribution"), frame, view, columns)
 
 
 def _category_table(by_category: pl.DataFrame) -> Table:
@@ -169,7 +169,7 @@ def _category_table(by_category: pl.DataFrame) -> Table:
         Column("products", N_("products"), "right"),
         Column("l4_up_share", N_("L4 and up"), "right"),
     ]
-    return Table("categories", "levels by category", frame, view, columns)
+    return Table("categories", _("levels by category"), frame, view, columns)
 
 
 def _moves_table(moves: pl.DataFrame) -> Table:
@@ -209,11 +209,11 @@ def _moves_table(moves: pl.DataFrame) -> Table:
     ]
     return Table(
         "moves",
-        f"moves since the previous grades ({moves.height:,})",
+        _("moves since the previous grades ({height:,})").format(height=moves.height),
         frame,
         view,
         columns,
-        empty="no product changed level",
+        empty=_("no product changed level"),
     )
 
 
@@ -222,7 +222,7 @@ def _charts(distribution: pl.DataFrame, by_category: pl.DataFrame) -> list[Chart
     return [
         Chart(
             "levels",
-            "level distribution",
+            _("level distribution"),
             "bars",
             distribution["level"].to_list(),
             [
@@ -238,7 +238,7 @@ def _charts(distribution: pl.DataFrame, by_category: pl.DataFrame) -> list[Chart
         ),
         Chart(
             "levels_by_category",
-            "levels by category (share of each category's products)",
+            _("levels by category (share of each category's products)"),
             "stacked",
             by_category["category_l1"].to_list(),
             [

@@ -79,14 +79,14 @@ def merchants_report(
         .head(rules.closest)
         .drop("_progress")
     )
-    gmv_word = "paid" if rules.merchant_gmv == "paid" else "net of refunds"
+    gmv_word = "paid" if rules.merchant_gmv == "paid" else _("net of refunds")
     total, total_before = int(merchants["gmv_fen"].sum()), int(merchants["previous_fen"].sum())
     growth = formats.ratio_of(total - total_before, total_before)
     growth_text = formats.share_of(total - total_before, total_before, 0)
     label = f"{month:%Y-%m}"
     active = merchants.filter(pl.col("orders") > 0).height
     firsts = crossings.filter(pl.col("first_time")).height
-    notes = ([] if active else [f"no orders paid in {label}"]) + later_note
+    notes = ([] if active else [_("no orders paid in {label}").format(label=label)]) + later_note
     if unknown.height:
         notes.append(
             f"{unknown['orders'].sum():,} orders of {label} name no merchant, nor does their "
@@ -106,7 +106,7 @@ def merchants_report(
         ),
         figures=[
             Figure("month", "month", label, label),
-            Figure("merchants", "merchants with orders", active, str(active)),
+            Figure("merchants", _("merchants with orders"), active, str(active)),
             Figure("gmv", "GMV", formats.fen_text(total), formats.fen_label(total)),
             Figure(
                 "previous_gmv",
@@ -115,8 +115,8 @@ def merchants_report(
                 formats.fen_label(total_before),
             ),
             Figure("growth", "growth", growth, growth_text),
-            Figure("crossed", "milestones crossed", crossings.height, str(crossings.height)),
-            Figure("first_time", "crossed for the first time", firsts, str(firsts)),
+            Figure("crossed", _("milestones crossed"), crossings.height, str(crossings.height)),
+            Figure("first_time", _("crossed for the first time"), firsts, str(firsts)),
         ],
         tables=[
             _merchants_table(merchants, label, before),
@@ -238,7 +238,9 @@ def _merchants_table(merchants: pl.DataFrame, label: str, before) -> Table:
         Column("gap", N_("gap"), "right"),
         Column("bar", ""),
     ]
-    return Table("merchants", f"GMV per merchant, {label}", frame, view, columns)
+    return Table(
+        "merchants", _("GMV per merchant, {label}").format(label=label), frame, view, columns
+    )
 
 
 def _crossings_table(crossings: pl.DataFrame) -> Table:
@@ -271,11 +273,11 @@ def _crossings_table(crossings: pl.DataFrame) -> Table:
     ]
     return Table(
         "crossed",
-        "milestones crossed this month",
+        _("milestones crossed this month"),
         frame,
         view,
         columns,
-        empty="no merchant crossed a milestone this month",
+        empty=_("no merchant crossed a milestone this month"),
     )
 
 
@@ -311,11 +313,11 @@ def _closest_table(closest: pl.DataFrame) -> Table:
     ]
     return Table(
         "closest",
-        "closest to their next milestone",
+        _("closest to their next milestone"),
         frame,
         view,
         columns,
-        empty="no merchant with orders this month below the last milestone",
+        empty=_("no merchant with orders this month below the last milestone"),
     )
 
 
@@ -335,15 +337,17 @@ def _charts(merchants: pl.DataFrame, closest: pl.DataFrame, label: str, before) 
     return [
         Chart(
             "gmv_by_merchant",
-            f"GMV per merchant: {label} against {before:%Y-%m}",
+            _("GMV per merchant: {label} against {before:%Y-%m}").format(
+                label=label, before=before
+            ),
             "bars",
             who(top),
             [series(f"{before:%Y-%m}", top, "previous_fen"), series(label, top, "gmv_fen")],
-            note="the 20 largest this month" if merchants.height > 20 else "",
+            note=_("the 20 largest this month") if merchants.height > 20 else "",
         ),
         Chart(
             "milestone_progress",
-            "closest to their next milestone",
+            _("closest to their next milestone"),
             "progress",
             [f"{w} → {n}" for w, n in zip(who(closest), closest["next"], strict=True)],
             [

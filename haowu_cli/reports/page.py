@@ -16,6 +16,7 @@ from pathlib import Path
 from markupsafe import Markup
 
 from haowu_cli import outfiles
+from haowu_cli.i18n import _
 from haowu_cli.reports import charts
 from haowu_cli.reports.document import Report
 
@@ -59,7 +60,7 @@ def render_page(report: Report, *, now: dt.datetime | None = None) -> str:
             "alert": report.alert,
         },
         charts=[(chart, Markup(charts.svg(chart))) for chart in report.charts if chart.labels],
-        stamp=f"made by haowu on {now:%Y-%m-%d %H:%M}",
+        stamp=_("made by haowu on {now:%Y-%m-%d %H:%M}").format(now=now),
         version=_version(),
     )
 

@@ -84,10 +84,15 @@ def session_report(
         dates = str(day) if last_day == day else f"{day} to {last_day}"
         if orders_session is None:
             orders_session, notes = _find_session_id(
-                db.session_ids(con, anchor_id, day, last_day), f"{anchor_id}'s orders paid {dates}"
+                db.session_ids(con, anchor_id, day, last_day),
+                _("{anchor_id}'s orders paid {dates}").format(anchor_id=anchor_id, dates=dates),
             )
         else:
-            notes = [f"matched: the orders of 专场 {orders_session}"]
+            notes = [
+                _("matched: the orders of 专场 {orders_session}").format(
+                    orders_session=orders_session
+                )
+            ]
         sales = db.session_orders(
             con, session_id=orders_session, anchor_id=anchor_id, start=day, end=last_day
         )
@@ -111,9 +116,9 @@ def session_report(
             last_day,
             today or dates_today(),
             orders_session,
-            f"{anchor_id}'s orders paid {dates}",
+            _("{anchor_id}'s orders paid {dates}").format(anchor_id=anchor_id, dates=dates),
         )
-    title = f"Session review 数据复盘: plan {plan_id}" + (
+    title = _("Session review 数据复盘: plan {plan_id}").format(plan_id=plan_id) + (
         f", session {number}" if sessions > 1 else ""
     )
     subtitle = (
@@ -136,13 +141,13 @@ def session_report(
             _products_table(products, measured=measured),
             _group_table(
                 "categories",
-                "by category",
+                _("by category"),
                 groups["categories"],
                 "category_l1",
                 measured=measured,
             ),
             _group_table(
-                "merchants", "by merchant", groups["merchants"], "merchant_id", measured=measured
+                "merchants", _("by merchant"), groups["merchants"], "merchant_id", measured=measured
             ),
             _regulars_table(products, rules),
             Table(
@@ -151,7 +156,7 @@ def session_report(
                 frame=income.frame,
                 view=income.table,
                 columns=PARTY_COLUMNS,
-                empty="no ledger entries for these orders",
+                empty=_("no ledger entries for these orders"),
             ),
         ],
         charts=_charts(products, groups["categories"], income),
@@ -164,16 +169,23 @@ def _no_orders(day, last_day, today, orders_session, window: str) -> tuple[str, 
     """What to say when no order matched the session, as a headline and a sentence: it has
     not happened yet, or where the orders were looked for and how to bring them."""
     if day > today:
-        return "no orders yet", f"no orders yet: the session is on {day}, after today ({today})"
+        return _("no orders yet"), _(
+            "no orders yet: the session is on {day}, after today ({today})"
+        ).format(day=day, today=today)
     if last_day >= today:
-        return "no orders yet", (
-            f"no orders yet: the session is today ({today}); import its orders when it is over "
-            "(haowu import --kind orders FILE)"
+        return _("no orders yet"), (
+            _(
+                "no orders yet: the session is today ({today}); import its orders when "
+                "it is over (haowu import --kind orders FILE)"
+            ).format(today=today)
         )
     looked = f"专场 {orders_session}" if orders_session else window
-    return "no orders matched", (
-        f"no orders matched {looked}: nothing to measure. Import the session's orders "
-        "(haowu import --kind orders FILE), or name its 专场ID with --orders-session"
+    return _("no orders matched"), (
+        _(
+            "no orders matched {looked}: nothing to measure. Import the session's "
+            "orders (haowu import --kind orders FILE), or name its 专场ID with "
+            "--orders-session"
+        ).format(looked=looked)
     )
 
 
@@ -215,8 +227,14 @@ def _find_session_id(found: list[tuple], window: str) -> tuple[str | None, list[
             hint=_("name this plan's session with --orders-session 专场ID"),
         )
     if not named:
-        return None, [f"matched: {window} (they carry no 专场ID)"] if unnamed else []
-    notes = [f"matched: the orders of 专场 {named[0][0]}, the 专场 of {window}"]
+        return None, [
+            _("matched: {window} (they carry no 专场ID)").format(window=window)
+        ] if unnamed else []
+    notes = [
+        _("matched: the orders of 专场 {value}, the 专场 of {window}").format(
+            value=named[0][0], window=window
+        )
+    ]
     if unnamed:
         notes.append(f"{unnamed:,} of {window} carry no 专场ID and are left out")
     return named[0][0], notes
@@ -362,7 +380,7 @@ def _products_table(products: pl.DataFrame, *, measured: bool) -> Table:
         Column("verdict", N_("verdict")),
         Column("regular", "常播"),
     ]
-    return Table("products", "per product (+: sold but not planned)", frame, view, columns)
+    return Table("products", _("per product (+: sold but not planned)"), frame, view, columns)
 
 
 def _group_table(key: str, title: str, groups: pl.DataFrame, name: str, *, measured: bool) -> Table:
@@ -425,9 +443,12 @@ def _regulars_table(products: pl.DataFrame, rules: ReportRules) -> Table:
     def _percent(ppm: int) -> str:
         return pl.select(formats.percent_ppm(pl.lit(ppm))).item()
 
-    rule = (
-        f"GMV ≥ {_percent(rules.regular_min_achievement_ppm)} of plan, refunds ≤ "
-        f"{_percent(rules.regular_max_refund_ppm)}, at least {rules.regular_min_orders} orders"
+    rule = _(
+        "GMV ≥ {percent} of plan, refunds ≤ {percent2}, at least {regular_min_orders} orders"
+    ).format(
+        percent=_percent(rules.regular_min_achievement_ppm),
+        percent2=_percent(rules.regular_max_refund_ppm),
+        regular_min_orders=rules.regular_min_orders,
     )
     columns = [
         Column("product_id", N_("product")),
@@ -440,11 +461,11 @@ def _regulars_table(products: pl.DataFrame, rules: ReportRules) -> Table:
     ]
     return Table(
         "regulars",
-        f"worth keeping as regulars 常播款 ({rule})",
+        _("worth keeping as regulars 常播款 ({rule})").format(rule=rule),
         frame,
         view,
         columns,
-        empty="no product met the rule",
+        empty=_("no product met the rule"),
     )
 
 
@@ -463,17 +484,20 @@ def _figures(products: pl.DataFrame, income, alert: str | None) -> list[Figure]:
     return [
         Figure("gmv", "GMV", formats.fen_text(gmv), formats.fen_label(gmv)),
         Figure(
-            "expected_gmv", "expected GMV", formats.fen_text(expected), formats.fen_label(expected)
+            "expected_gmv",
+            _("expected GMV"),
+            formats.fen_text(expected),
+            formats.fen_label(expected),
         ),
         Figure(
             "achievement",
-            "planned products' GMV vs plan",
+            _("planned products' GMV vs plan"),
             None if alert else formats.ratio_of(planned_gmv, expected),
             alert or formats.share_of(planned_gmv, expected, 0),
         ),
         Figure(
             "off_sheet_gmv",
-            "GMV off the sheet",
+            _("GMV off the sheet"),
             formats.fen_text(off_sheet),
             formats.fen_label(off_sheet),
         ),
@@ -484,19 +508,19 @@ def _figures(products: pl.DataFrame, income, alert: str | None) -> list[Figure]:
         ),
         Figure(
             "leader_income",
-            "team leader income (estimated)",
+            _("team leader income (estimated)"),
             formats.fen_text(leader),
             formats.fen_label(leader),
         ),
         Figure(
             "products_sold",
-            "products sold / planned",
+            _("products sold / planned"),
             {"sold": int((planned["orders"] > 0).sum()), "planned": planned.height},
             f"{int((planned['orders'] > 0).sum())} / {planned.height}",
         ),
         Figure(
             "verdicts",
-            "beat / to plan / missed",
+            _("beat / to plan / missed"),
             None if alert else {k: int(verdicts.get(k, 0)) for k in VERDICT_TEXT},
             "—"
             if alert
@@ -531,31 +555,31 @@ def _charts(products: pl.DataFrame, categories: pl.DataFrame, income) -> list[Ch
     return [
         Chart(
             "gmv_by_product",
-            "GMV by product: plan against actual",
+            _("GMV by product: plan against actual"),
             "bars",
             labels,
             [series("plan", products, "expected_gmv_fen"), series("actual", products, "gmv_fen")],
-            note="in run-sheet order; + marks a product sold but not planned",
+            note=_("in run-sheet order; + marks a product sold but not planned"),
         ),
         Chart(
             "gmv_by_category",
-            "GMV by category: plan against actual",
+            _("GMV by category: plan against actual"),
             "bars",
             [c or "—" for c in categories["category_l1"]],
             [
                 series("plan", categories, "expected_gmv_fen"),
                 series("actual", categories, "planned_gmv_fen"),
                 *(
-                    [series("off the sheet", categories, "off_sheet_gmv_fen", zero=False)]
+                    [series(_("off the sheet"), categories, "off_sheet_gmv_fen", zero=False)]
                     if categories["off_sheet_gmv_fen"].sum()
                     else []
                 ),
             ],
-            note="actual: the planned products' GMV",
+            note=_("actual: the planned products' GMV"),
         ),
         Chart(
             "income",
-            "who earns what (estimated, from the ledger)",
+            _("who earns what (estimated, from the ledger)"),
             "bars",
             [PARTY_LABELS.get(p, p) for p in parties],
             [

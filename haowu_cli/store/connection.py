@@ -78,9 +78,11 @@ def storage_error(exc: BaseException, path: Path, *, writing: bool) -> StorageEr
     where = Path(file).parent if code in (errno.EACCES, errno.EPERM) and writing else file
     reason = f"{what} ({file})"
     if writing:
-        message = f"cannot write to database {path}: {reason}; nothing was changed"
+        message = _("cannot write to database {path}: {reason}; nothing was changed").format(
+            path=path, reason=reason
+        )
     else:
-        message = f"cannot read database {path}: {reason}"
+        message = _("cannot read database {path}: {reason}").format(path=path, reason=reason)
     return StorageError(message, hint=todo.format(where=where), reason=reason)
 
 
@@ -99,18 +101,18 @@ def _what_file(path: Path) -> str | None:
     except OSError:
         return None
     if not head:
-        return "an empty file"
+        return _("an empty file")
     if head[8:12] == b"DUCK":
         return None
     if head.startswith(b"SQLite format 3\0"):
-        return "a SQLite database"
+        return _("a SQLite database")
     if head.startswith(b"PK\x03\x04"):
-        return "a zip file (an Excel workbook?)"
+        return _("a zip file (an Excel workbook?)")
     if head.startswith(b"PAR1"):
-        return "a Parquet file"
+        return _("a Parquet file")
     if b"\0" not in head:
-        return "a text file"
-    return "not a DuckDB database file"
+        return _("a text file")
+    return _("not a DuckDB database file")
 
 
 def _holder(exc: Exception) -> str:
@@ -118,7 +120,7 @@ def _holder(exc: Exception) -> str:
     process's command line can be read, else `PID 123: /usr/bin/python3`."""
     found = re.search(r"Conflicting lock is held in (.*?) \(PID (\d+)\)", str(exc))
     if not found:
-        return "another process"
+        return _("another process")
     program, pid = found.groups()
     try:
         argv = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\0")
@@ -305,8 +307,10 @@ class Store:
         """Who kept the database busy: a haowu writer (the lock file, or DuckDB's lock while
         the lock file is held), a process reading it, or another program writing to it.
         `locked`: this process holds the lock file, so no haowu writer is in the way."""
-        busy = f"database {self.path} stayed busy for {self.lock_timeout:g} s"
-        hint = "try again when it has finished, or wait longer with --lock-timeout SECONDS"
+        busy = _("database {path} stayed busy for {lock_timeout:g} s").format(
+            path=self.path, lock_timeout=self.lock_timeout
+        )
+        hint = _("try again when it has finished, or wait longer with --lock-timeout SECONDS")
         if exc is None:
             return LockTimeout(
                 _("{busy}: another haowu command is writing to it").format(busy=busy), hint=hint
