@@ -14,7 +14,7 @@ from haowu_cli.commands.common import (
 from haowu_cli.i18n import N_, _
 from haowu_cli.render import Column, OutputFormat
 
-TABLE_ROWS = 50
+TABLE_ROWS = 50  # written out in the --limit help too
 
 TABLE_COLUMNS = [
     Column("product_id", N_("product")),
@@ -48,7 +48,7 @@ def products_command(
         typer.Option(
             "--limit",
             min=1,
-            help=f"At most this many [default: {TABLE_ROWS} in a table, all in csv/json].",
+            help=N_("At most this many [default: 50 in a table, all in csv/json]."),
         ),
     ] = None,
     fmt: FormatOption = OutputFormat.table,

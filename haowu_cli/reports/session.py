@@ -404,7 +404,7 @@ def _group_table(key: str, title: str, groups: pl.DataFrame, name: str, *, measu
         .map_elements(lambda v: bar(v, widest), return_dtype=pl.String)
         .alias("bar"),
     )
-    heading = "category" if name == "category_l1" else "merchant"
+    heading = N_("category") if name == "category_l1" else N_("merchant")
     columns = [
         Column(name, heading),
         *[Column(c, N_("name"), max_width=16) for c in named],
