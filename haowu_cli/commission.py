@@ -205,7 +205,12 @@ def fill_rates(orders: pl.DataFrame, terms: pl.DataFrame, rules: CommissionRules
         ).height
         if took:
             notes.append(
-                ("info", f"{took} orders had no {rate}: their product's current rate was used")
+                (
+                    "info",
+                    _("{took} orders had no {rate}: their product's current rate was used").format(
+                        took=took, rate=rate
+                    ),
+                )
             )
     frame = frame.with_columns(
         (
@@ -242,8 +247,10 @@ def fill_rates(orders: pl.DataFrame, terms: pl.DataFrame, rules: CommissionRules
         notes.append(
             (
                 "warning",
-                f"{no_fee} orders have no service_fee_rate and no product to take it from: "
-                "the team leader earns nothing on them",
+                _(
+                    "{no_fee} orders have no service_fee_rate and no product to take it "
+                    "from: the team leader earns nothing on them"
+                ).format(no_fee=no_fee),
             )
         )
     waiting = frame.filter(
@@ -253,8 +260,10 @@ def fill_rates(orders: pl.DataFrame, terms: pl.DataFrame, rules: CommissionRules
         notes.append(
             (
                 "warning",
-                f"{waiting} orders are received but have no received date: they do not settle "
-                "until one is imported",
+                _(
+                    "{waiting} orders are received but have no received date: they do not "
+                    "settle until one is imported"
+                ).format(waiting=waiting),
             )
         )
     frame = frame.with_columns(_refusal(rules).alias("_refusal"))
@@ -302,7 +311,7 @@ def _refusal(rules: CommissionRules) -> pl.Expr:
                 pl.lit(None),
                 pl.lit(_("no commission rate, and product "))
                 + pl.col("product_id")
-                + pl.lit(" is not in the database to take it from"),
+                + pl.lit(_(" is not in the database to take it from")),
             ),
         ),
         (
@@ -321,11 +330,11 @@ def _refusal(rules: CommissionRules) -> pl.Expr:
             refuse(
                 "service_fee_rate",
                 percent_ppm(fee),
-                pl.lit("commission ")
+                pl.lit(_("commission "))
                 + percent_ppm(pl.col("commission_rate"))
-                + pl.lit(" and service fee ")
+                + pl.lit(_(" and service fee "))
                 + percent_ppm(fee)
-                + pl.lit(" add up to more than 100%"),
+                + pl.lit(_(" add up to more than 100%")),
             ),
         ),
         (
@@ -343,7 +352,7 @@ def _refusal(rules: CommissionRules) -> pl.Expr:
                 pl.lit(None),
                 pl.lit(_("second-level leader "))
                 + leader
-                + pl.lit(" has no rate (二级团长服务费率)"),
+                + pl.lit(_(" has no rate (二级团长服务费率)")),
             ),
         ),
         (
@@ -361,9 +370,9 @@ def _refusal(rules: CommissionRules) -> pl.Expr:
                 percent_ppm(second),
                 pl.lit(_("second-level rate "))
                 + percent_ppm(second)
-                + pl.lit(" is above the first level's net rate ")
+                + pl.lit(_(" is above the first level's net rate "))
                 + percent_ppm(fee * keeps // PPM)
-                + pl.lit(" (the service fee less the platform's cut)"),
+                + pl.lit(_(" (the service fee less the platform's cut)")),
             ),
         ),
     ]
@@ -397,13 +406,13 @@ def _negative_merchant_share(rules: CommissionRules, refuse) -> tuple[pl.Expr, p
     merchant = base - rounded(commission) - rounded(fee) - rounded(technical)
     total = commission + fee + technical
     rates = (
-        pl.lit("commission ")
+        pl.lit(_("commission "))
         + percent_ppm(commission)
-        + pl.lit(" + service fee ")
+        + pl.lit(_(" + service fee "))
         + percent_ppm(fee)
-        + pl.lit(" + technical fee ")
+        + pl.lit(_(" + technical fee "))
         + percent_ppm(technical)
-        + pl.lit(" (technical_fee in commission.yaml")
+        + pl.lit(_(" (technical_fee in commission.yaml"))
         + pl.when(pay_later).then(pl.lit(_(", pay-later extra included"))).otherwise(pl.lit(""))
         + pl.lit(")")
         + pl.when(pl.col("_rates_from_product"))
@@ -414,15 +423,15 @@ def _negative_merchant_share(rules: CommissionRules, refuse) -> tuple[pl.Expr, p
         pl.when(total > PPM)
         .then(
             rates
-            + pl.lit(" add up to ")
+            + pl.lit(_(" add up to "))
             + percent_ppm(total)
             + pl.lit(_(": the merchant's share would be negative"))
         )
         .otherwise(
             rates
-            + pl.lit(" leave the merchant ¥")
+            + pl.lit(_(" leave the merchant ¥"))
             + yuan(merchant)
-            + pl.lit(" on this amount once each is rounded to the fen")
+            + pl.lit(_(" on this amount once each is rounded to the fen"))
         )
     )
     refused = refuse("commission_rate", percent_ppm(commission), reason)

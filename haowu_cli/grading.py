@@ -583,9 +583,16 @@ def _weakest_input_words(dimension: Dimension, inputs: dict) -> str:
     shown = "missing" if value is None else format_input(best.name, value)
     direction = "higher" if best.rises else "lower"
     share = best.weight / sum(r.weight for r in dimension.inputs)
-    return (
-        f"{INPUTS[best.name].label} {shown} has the most room (score {round(score, 1):g}, "
-        f"{share:.0%} of {dimension.label}; {direction} is better)"
+    return _(
+        "{label} {shown} has the most room (score {round:g}, {share:.0%} of "
+        "{label2}; {direction} is better)"
+    ).format(
+        label=INPUTS[best.name].label,
+        shown=shown,
+        round=round(score, 1),
+        share=share,
+        label2=dimension.label,
+        direction=direction,
     )
 
 

@@ -78,13 +78,13 @@ def grade_command(
         model = load_model(app.config_dir)
         run = grade_products(app.store(), model, day, merchant=merchant, dry_run=dry_run)
     except HaowuError as exc:
-        logger.error(_("grade as of %s failed: %s"), day, exc.message)
+        logger.error("grade as of %s failed: %s", day, exc.message)
         raise
     except BaseException as exc:  # a crash or Ctrl-C: cron's log must say so too
-        logger.error(_("grade as of %s failed: %s: %s"), day, type(exc).__name__, exc)
+        logger.error("grade as of %s failed: %s: %s", day, type(exc).__name__, exc)
         raise
     logger.info(
-        _("grade as of %s%s%s: %d products %s, %d up, %d down, config %s, %.2f s"),
+        "grade as of %s%s%s: %d products %s, %d up, %d down, config %s, %.2f s",
         day,
         f" merchant {merchant}" if merchant else "",
         " (dry run)" if dry_run else "",
@@ -118,8 +118,10 @@ def show_distribution(out, run) -> None:
             "bar": ["█" * round(30 * c / widest) for c in counts],
         }
     )
-    what = _("dry run: would grade") if run.dry_run else "graded"
-    title = f"{what} {run.products:,} products as of {run.as_of}"
+    what = _("dry run: would grade") if run.dry_run else _("graded")
+    title = _("{what} {products:,} products as of {as_of}").format(
+        what=what, products=run.products, as_of=run.as_of
+    )
     columns = [
         Column("level", N_("level")),
         Column("products", N_("products"), "right"),
@@ -166,9 +168,13 @@ def show_explanation(out, model, found) -> None:
 
     grade = found.grade
     frame = explanation_rows(model, found)
-    title = (
-        f"{grade['product_id']} {grade.get('title') or ''} ({grade.get('category_l1') or '—'}): "
-        f"{grade['level']}, total {grade['total']} as of {grade['as_of']}"
+    title = _("{product_id} {value} ({value2}): {level}, total {total} as of {as_of}").format(
+        product_id=grade["product_id"],
+        value=grade.get("title") or "",
+        value2=grade.get("category_l1") or "—",
+        level=grade["level"],
+        total=grade["total"],
+        as_of=grade["as_of"],
     )
     shown = frame.with_columns(
         (pl.col("dimension_label") + " " + pl.col("dimension_score")).alias("dimension"),

@@ -170,11 +170,11 @@ def interrupted_message(stop) -> str:
 def _skipped_text(report) -> str:
     """`2 skipped (blank or repeated header)`, with a totals row counted and named apart."""
     if not report.totals:
-        return f"{report.skipped:,} skipped (blank or repeated header)"
+        return _("{skipped:,} skipped (blank or repeated header)").format(skipped=report.skipped)
     named = ", ".join(f"row {row}: {label}" for row, label in report.totals)
     rows = "row" if len(report.totals) == 1 else "rows"
     others = report.skipped - len(report.totals)
-    blank = f"{others:,} blank or repeated header, " if others else ""
+    blank = _("{others:,} blank or repeated header, ").format(others=others) if others else ""
     return f"{report.skipped:,} skipped ({blank}{len(report.totals)} totals {rows}: {named})"
 
 

@@ -242,9 +242,17 @@ def show_plan(out, plan_id, brief_json: dict, items, status: str) -> None:
         )
         out.emit(run_sheet_table(part), OutputFormat.table, RUN_SHEET_COLUMNS, title=title)
         out.print_line(
-            f"{totals['products']} products, {totals['used_minutes']} of {totals['minutes']} "
-            f"minutes; expected GMV {money('expected_gmv_fen', part)}, commission "
-            f"{money('commission_fen', part)}, team income {money('team_income_fen', part)}"
+            _(
+                "{products} products, {used_minutes} of {minutes} minutes; expected "
+                "GMV {money}, commission {money2}, team income {money3}"
+            ).format(
+                products=totals["products"],
+                used_minutes=totals["used_minutes"],
+                minutes=totals["minutes"],
+                money=money("expected_gmv_fen", part),
+                money2=money("commission_fen", part),
+                money3=money("team_income_fen", part),
+            )
         )
     out.print_line(f"objective {brief_json['objective']}: {money('objective_fen')} ({status})")
 

@@ -68,9 +68,11 @@ def products_command(
     more = shown is not None and found.height > shown
     found = found.head(shown) if shown else found
     if fmt is OutputFormat.table:
-        footer = f"{found.height} products" + (
-            " shown; more match (--limit N, or --format csv for all)" if more else ""
-        )
+        footer = (
+            _("{count} products shown; more match (--limit N, or --format csv for all)")
+            if more
+            else _("{count} products")
+        ).format(count=found.height)
         app.out.emit(listing_frame(found), fmt, TABLE_COLUMNS, footer=footer)
     else:
         app.out.emit(export_frame(found), fmt)

@@ -683,7 +683,9 @@ def _conflict_rejections(
             "column": [key_header] * len(conflicts),
             "value": [key for _, key, _ in conflicts],
             "reason": [
-                f"{kind.key} already belongs to {kind.owner} {owner}; an import cannot move it"
+                _("{key} already belongs to {owner} {owner2}; an import cannot move it").format(
+                    key=kind.key, owner=kind.owner, owner2=owner
+                )
                 for _, _, owner in conflicts
             ],
         },

@@ -241,7 +241,9 @@ def _unknown_key(key, known: set) -> str:
 
 def _session(rules: SessionRules, raw: dict[str, Located], label: str, problems) -> SessionBrief:
     def missing(key: str) -> str:
-        return f"{label} has no {key}: give it in the brief or with --{key}"
+        return _("{label} has no {key}: give it in the brief or with --{key}").format(
+            label=label, key=key
+        )
 
     anchor = raw.get("anchor")
     if anchor is None or anchor[0] in (None, ""):

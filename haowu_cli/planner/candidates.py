@@ -85,17 +85,21 @@ def _reason(session: SessionBrief) -> pl.Expr:
         ),
         (
             pl.col("merchant_id").is_in(list(session.exclude_merchants)),
-            pl.lit("merchant ") + pl.col("merchant_id") + pl.lit(" excluded by exclude_merchants"),
+            pl.lit(_("merchant "))
+            + pl.col("merchant_id")
+            + pl.lit(_(" excluded by exclude_merchants")),
         ),
         (pl.col("level").is_null(), pl.lit(_("not graded yet (run haowu grade)"))),
         (
             level_rank < LEVEL_RANK[session.min_level],
-            pl.lit("level ") + pl.col("level") + pl.lit(f" is below min_level {session.min_level}"),
+            pl.lit(_("level "))
+            + pl.col("level")
+            + pl.lit(f" is below min_level {session.min_level}"),
         ),
         (pl.col("commission_rate").is_null(), pl.lit(_("no commission rate"))),
         (
             pl.col("commission_ppm") < int(min_rate * PPM),
-            pl.lit("commission ")
+            pl.lit(_("commission "))
             + percent_ppm(pl.col("commission_ppm"))
             + pl.lit(f" is below min_commission_rate {percent_text(min_rate)}"),
         ),

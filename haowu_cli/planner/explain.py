@@ -212,8 +212,8 @@ def _sequence_problems(
             "session.yaml), but only {n} {value}"
         ).format(
             roles=roles,
-            n=_n(deals.height, "eligible product"),
-            value="is a deal" if deals.height == 1 else "are deals",
+            n=_n(deals.height, _("eligible product")),
+            value=_("is a deal") if deals.height == 1 else _("are deals"),
         )
         if not anchor.get("avg_ticket_fen"):
             problem += _(
@@ -314,9 +314,13 @@ def _bend_text(row: Row, below: float, above: float) -> str:
     if key.startswith("pinned."):
         return _("{label}pinned {name} would have to be left out").format(label=label, name=name)
     if key.startswith("once."):
-        return f"{name} would have to be in more than one session (allow_repeat is false)"
+        return _("{name} would have to be in more than one session (allow_repeat is false)").format(
+            name=name
+        )
     if key.startswith("stock."):
-        return f"{name} would have to sell {above:g} more than its stock"
+        return _("{name} would have to sell {above:g} more than its stock").format(
+            name=name, above=above
+        )
     if key.startswith("max_per_merchant."):
         return _(
             "{label}max_per_merchant = {upper:g} would have to be {value:g} for merchant {name}"

@@ -94,6 +94,10 @@ def rule_breaks(ordered: pl.DataFrame, rules: SequenceRules) -> list[str]:
         for position, is_deal in enumerate(deal, start=1):
             streak = 0 if is_deal else streak + 1
             if streak > rules.deal_every:
-                breaks.append(f"{streak} items without a deal up to position {position}")
+                breaks.append(
+                    _("{streak} items without a deal up to position {position}").format(
+                        streak=streak, position=position
+                    )
+                )
                 break
     return breaks

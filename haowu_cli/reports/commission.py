@@ -33,11 +33,11 @@ class CommissionReport:
         """What the posting-date view leaves out, and the paid-date view that has it."""
         if not self.posted_later:
             return None
-        return (
-            f"{self.posted_later:,} orders paid on or before {as_of} were imported after it and "
-            f"are not in the ledger as of {as_of}; every order paid by then, as known today: "
-            f"--paid-to {as_of} (without --as-of)"
-        )
+        return _(
+            "{posted_later:,} orders paid on or before {as_of} were imported after "
+            "it and are not in the ledger as of {as_of}; every order paid by then, "
+            "as known today: --paid-to {as_of} (without --as-of)"
+        ).format(posted_later=self.posted_later, as_of=as_of)
 
 
 # The terminal columns of the report by party.
@@ -113,7 +113,7 @@ def _by_party(totals: pl.DataFrame, title: str) -> CommissionReport:
                 "settled_fen",
             ),
             rows.filter(pl.col("account") == "platform").select(
-                (pl.lit("  platform: ") + pl.col("item")).alias("party"),
+                (pl.lit(_("  platform: ")) + pl.col("item")).alias("party"),
                 "estimated_fen",
                 "settled_fen",
             ),

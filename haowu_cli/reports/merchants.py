@@ -59,8 +59,10 @@ def merchants_report(
             )
         if later.height:
             later_note.append(
-                f"{later['orders'].sum():,} orders are dated after this month (to "
-                f"{later['month'].max():%Y-%m}): see them with --month YYYY-MM"
+                _(
+                    "{sum:,} orders are dated after this month (to {max:%Y-%m}): see them "
+                    "with --month YYYY-MM"
+                ).format(sum=later["orders"].sum(), max=later["month"].max())
             )
     month = month.replace(day=1)
     before = previous_month(month)
@@ -89,8 +91,10 @@ def merchants_report(
     notes = ([] if active else [_("no orders paid in {label}").format(label=label)]) + later_note
     if unknown.height:
         notes.append(
-            f"{unknown['orders'].sum():,} orders of {label} name no merchant, nor does their "
-            "product: left out (import the product sheet)"
+            _(
+                "{sum:,} orders of {label} name no merchant, nor does their product: "
+                "left out (import the product sheet)"
+            ).format(sum=unknown["orders"].sum(), label=label)
         )
     return Report(
         kind="merchants",

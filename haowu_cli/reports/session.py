@@ -236,7 +236,11 @@ def _find_session_id(found: list[tuple], window: str) -> tuple[str | None, list[
         )
     ]
     if unnamed:
-        notes.append(f"{unnamed:,} of {window} carry no 专场ID and are left out")
+        notes.append(
+            _("{unnamed:,} of {window} carry no 专场ID and are left out").format(
+                unnamed=unnamed, window=window
+            )
+        )
     return named[0][0], notes
 
 
