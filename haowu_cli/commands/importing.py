@@ -219,7 +219,7 @@ def print_report(out: Output, report, *, traceback: bool = False) -> None:
         out.warn(_("{name}: {note}").format(name=name, note=note))
     if report.ledger and report.ledger[0]:
         posted, reversed_ = report.ledger
-        verb = _("would post") if report.status == "dry-run" else "posted"
+        verb = _("would post") if report.status == "dry-run" else _("posted")
         out.info(
             _("{name}: ledger: {verb} the split of {posted:,} orders").format(
                 name=name, verb=verb, posted=posted

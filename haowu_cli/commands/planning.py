@@ -31,7 +31,7 @@ RUN_SHEET_COLUMNS = [
     Column("role", N_("role")),
     Column("live_price", N_("live price"), "right"),
     Column("mechanism", N_("mechanism"), max_width=10),
-    Column("commission_rate", N_("commission"), "right"),
+    Column("commission_rate", N_("commission rate"), "right"),
     Column("stock", N_("stock"), "right"),
     Column("minutes", N_("min"), "right"),
     Column("expected_units", N_("units"), "right"),

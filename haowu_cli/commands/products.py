@@ -22,8 +22,8 @@ TABLE_COLUMNS = [
     Column("title", N_("title"), max_width=30),
     Column("category_l1", N_("category")),
     Column("live_price", N_("live price"), "right"),
-    Column("commission_rate", N_("commission"), "right"),
-    Column("service_fee_rate", N_("service fee"), "right"),
+    Column("commission_rate", N_("commission rate"), "right"),
+    Column("service_fee_rate", N_("service fee rate"), "right"),
     Column("stock", N_("stock"), "right"),
     Column("level", N_("level")),
 ]
