@@ -159,7 +159,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run haowu; return (and exit with) its exit code."""
     # Polars' allocator keeps freed memory for seconds by default; a one-shot command would
     # rather hand it back at once, so a million-row import stays well under 1 GB.
-    os.environ.setdefault("_RJEM_MALLOC_CONF", _("dirty_decay_ms:0,muzzy_decay_ms:0"))
+    os.environ.setdefault("_RJEM_MALLOC_CONF", "dirty_decay_ms:0,muzzy_decay_ms:0")
     code = run(argv)
     try:
         sys.stdout.flush()  # here, not at exit: a reader gone by now is a normal end too

@@ -410,7 +410,7 @@ def _percentile_sql(rule: InputRule) -> str:
         "category_l2": "PARTITION BY category_l1, category_l2",
     }[rule.within]
     order = "ASC" if rule.better == "higher" else "DESC"
-    worse_and_ties = _("round(cume_dist() OVER w * count(*) OVER p)")  # nulls sort last
+    worse_and_ties = "round(cume_dist() OVER w * count(*) OVER p)"  # nulls sort last
     return (
         f"SELECT rid, CASE WHEN {value} IS NULL THEN {rule.missing} "
         f"ELSE 100.0 * (rank() OVER w - 1 + {worse_and_ties}) / (2.0 * count({value}) OVER p) "
