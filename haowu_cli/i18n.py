@@ -102,6 +102,11 @@ def ngettext(singular: str, plural: str, count: int) -> str:
     return translations(current()).ngettext(singular, plural, count)
 
 
+def pgettext(context: str, message: str) -> str:
+    """`message` in the language in use, as meant in `context` (a column key, "column")."""
+    return translations(current()).pgettext(context, message)
+
+
 def N_(message: str) -> str:
     """Marks a string for extraction without translating it: for module-level constants,
     which are translated with `_` where they are shown (the language is chosen at run time)."""

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from haowu_cli.i18n import N_, _
+from haowu_cli.i18n import N_, Language, _
 from haowu_cli.render import Output, OutputFormat
 from haowu_cli.store import Store
 
@@ -50,6 +50,17 @@ OutOption = Annotated[
         ),
     ),
 ]
+HeadersOption = Annotated[
+    Language | None,
+    typer.Option(
+        "--headers",
+        help=N_(
+            "Column headers of the file for people: zh (商品ID, 直播价 …) or en (the documented "
+            "column names) [default: the language, --lang]."
+        ),
+        show_default=False,
+    ),
+]
 ExcelOption = Annotated[
     bool,
     typer.Option(
@@ -63,11 +74,25 @@ ExcelOption = Annotated[
 
 
 def write_export(
-    app: AppContext, frame, out: Path | None, *, excel: bool, kinds, what: str, sheet: str
+    app: AppContext,
+    frame,
+    out: Path | None,
+    *,
+    excel: bool,
+    kinds,
+    what: str,
+    sheet: str,
+    headers: Language | None = None,
+    for_people: bool = False,
 ) -> None:
     """Write an export (`exporting`): a workbook when `out` ends in .xlsx, else CSV; never
-    over the database. Say where it went: `what` is what was written ("12 orders")."""
-    from haowu_cli import exporting, outfiles
+    over the database. Say where it went: `what` is what was written ("12 orders").
+    `for_people`: a file handed to people (the run sheet), headed in `headers`' language
+    (default: the language in use); other exports keep the documented column names."""
+    from haowu_cli import exporting, headings, outfiles
+
+    if for_people:
+        frame, kinds = headings.for_people(frame, headers.value if headers else None, kinds)
 
     if out is not None and str(out) == "-":
         out = None

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from haowu_cli.commands.common import app_context
+from haowu_cli.commands.common import HeadersOption, app_context
 from haowu_cli.errors import ExitCode, UsageError
 from haowu_cli.i18n import N_, _
 from haowu_cli.render import Output
@@ -60,6 +60,7 @@ def import_command(
             ),
         ),
     ] = None,
+    headers: HeadersOption = None,
     fmt: Annotated[
         ImportFormat, typer.Option("--format", "-f", help=N_("text for people; json for machines."))
     ] = ImportFormat.text,
@@ -95,6 +96,7 @@ def import_command(
         strict=strict,
         dry_run=dry_run,
         rejects_path=rejects,
+        rejects_headers=headers.value if headers else None,
         config_dir=app.config_dir,
         today=dates.today(),
     )

@@ -11,6 +11,7 @@ from haowu_cli.commands.common import (
     DATE_FORMAT,
     ExcelOption,
     FormatOption,
+    HeadersOption,
     OutOption,
     app_context,
     write_export,
@@ -365,6 +366,7 @@ def export_run_sheet_command(
     plan_id: Annotated[int, typer.Argument(help=N_("The plan's ID (haowu sessions lists them)."))],
     out: OutOption = None,
     excel: ExcelOption = False,
+    headers: HeadersOption = None,
 ) -> None:
     """A plan's run sheet (排品表) as CSV for the host and the merchants."""
     from haowu_cli.planner.output import RUN_SHEET_KINDS, run_sheet_export
@@ -378,6 +380,8 @@ def export_run_sheet_command(
         out,
         excel=excel,
         kinds=RUN_SHEET_KINDS,
+        headers=headers,
+        for_people=True,
         sheet=f"排品表 {plan_id}",
         what=_("the run sheet of plan {plan_id} ({height} products)").format(
             plan_id=plan_id, height=frame.height

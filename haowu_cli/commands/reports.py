@@ -7,9 +7,9 @@ from typing import Annotated
 
 import typer
 
-from haowu_cli.commands.common import DATE_FORMAT, FormatOption, app_context
+from haowu_cli.commands.common import DATE_FORMAT, FormatOption, HeadersOption, app_context
 from haowu_cli.errors import UsageError
-from haowu_cli.i18n import N_, _
+from haowu_cli.i18n import N_, _, current, language
 from haowu_cli.render import Column, OutputFormat
 
 report_app = typer.Typer(
@@ -56,6 +56,7 @@ def session_command(
     fmt: FormatOption = OutputFormat.table,
     table: TableOption = None,
     html: HtmlOption = None,
+    headers: HeadersOption = None,
 ) -> None:
     """数据复盘: a planned session against its orders, per product, category and merchant;
     what beat or missed the plan; regulars worth keeping (常播款); each party's income."""
@@ -64,15 +65,19 @@ def session_command(
     from haowu_cli.reports.settings import load_report_rules
 
     app = app_context(ctx)
-    report = session_report(
-        app.store(),
-        load_report_rules(app.config_dir),
-        plan_id,
-        session=session,
-        orders_session=orders_session,
-        as_of=as_of.date() if as_of else dates.today(),
-    )
-    show_report(app, report, fmt, table, html)
+    day = as_of.date() if as_of else dates.today()
+
+    def build():
+        return session_report(
+            app.store(),
+            load_report_rules(app.config_dir),
+            plan_id,
+            session=session,
+            orders_session=orders_session,
+            as_of=day,
+        )
+
+    show_report(app, build, fmt, table, html, headers)
 
 
 @report_app.command("merchants")
@@ -90,6 +95,7 @@ def merchants_command(
     fmt: FormatOption = OutputFormat.table,
     table: TableOption = None,
     html: HtmlOption = None,
+    headers: HeadersOption = None,
 ) -> None:
     """跃迁: each merchant's GMV this month against the last, the milestones crossed, and the
     merchants closest to their next one, with the gap."""
@@ -97,10 +103,13 @@ def merchants_command(
     from haowu_cli.reports.settings import load_report_rules
 
     app = app_context(ctx)
-    report = merchants_report(
-        app.store(), load_report_rules(app.config_dir), month.date() if month else None
-    )
-    show_report(app, report, fmt, table, html)
+
+    def build():
+        return merchants_report(
+            app.store(), load_report_rules(app.config_dir), month.date() if month else None
+        )
+
+    show_report(app, build, fmt, table, html, headers)
 
 
 @report_app.command("grades")
@@ -115,18 +124,27 @@ def grades_command(
     fmt: FormatOption = OutputFormat.table,
     table: TableOption = None,
     html: HtmlOption = None,
+    headers: HeadersOption = None,
 ) -> None:
     """Level distribution, overall and by category, and the moves since each product's
     previous grade."""
     from haowu_cli.reports.grades import grades_report
 
     app = app_context(ctx)
-    report = grades_report(app.store(), as_of.date() if as_of else None)
-    show_report(app, report, fmt, table, html)
+
+    def build():
+        return grades_report(app.store(), as_of.date() if as_of else None)
+
+    show_report(app, build, fmt, table, html, headers)
 
 
-def show_report(app, report, fmt: OutputFormat, table: str | None, html: Path | None) -> None:
-    """Print a report as `fmt` says and write its page when asked."""
+def show_report(
+    app, build, fmt: OutputFormat, table: str | None, html: Path | None, headers
+) -> None:
+    """Print the report `build` makes as `fmt` says, and write its page when asked: in the
+    language `--headers` names (default: the language in use), built again in that language
+    when it is another."""
+    report = build()
     keys = [t.key for t in report.tables]
     if table is not None and table not in keys:
         raise UsageError(
@@ -137,7 +155,12 @@ def show_report(app, report, fmt: OutputFormat, table: str | None, html: Path | 
     if table is not None and fmt is not OutputFormat.csv:
         raise UsageError(_("--table picks the table --format csv prints; add --format csv"))
     if html is not None:
-        write_page(app, report, html)
+        if headers is not None and headers.value != current():
+            with language(headers.value):
+                write_page(app, build(), html)
+        else:
+            write_page(app, report, html)
+        app.out.info(_("wrote the page to {path}").format(path=html))
     if fmt is OutputFormat.csv:
         app.out.emit(report.table(table or keys[0]).frame, fmt)
     elif fmt is OutputFormat.json:
@@ -179,4 +202,3 @@ def write_page(app, report, path: Path) -> None:
     from haowu_cli.reports.page import write_page as write
 
     write(report, path, protect=protected(app.db))
-    app.out.info(_("wrote the page to {path}").format(path=path))

@@ -39,6 +39,7 @@ class ImportOptions:
     strict: bool = False
     dry_run: bool = False
     rejects_path: Path | None = None  # None: next to the input file
+    rejects_headers: str | None = None  # the rejects file's headers: "zh", "en", None: --lang
     config_dir: Path | None = None  # where commission.yaml, imports.yaml are (None: packaged)
     today: date | None = None  # the day of the import (None: `dates.today()`)
 
@@ -754,7 +755,7 @@ def _write_rejects(report: FileReport, options: ImportOptions) -> None:
     writes it only where `--rejects` names a path. The place was checked before the import;
     if writing still fails (a disk filled up since), the command fails and says whether the
     file's other rows were imported: nothing is written anywhere else."""
-    from haowu_cli import outfiles
+    from haowu_cli import headings, outfiles
     from haowu_cli.exporting import excel_safe_frame
 
     target = rejects_target(report.path, options)
@@ -772,6 +773,7 @@ def _write_rejects(report: FileReport, options: ImportOptions) -> None:
         REJECT_COLUMNS
     )
     frame = excel_safe_frame(frame)
+    frame = headings.for_people(frame, options.rejects_headers)[0]
     try:
         outfiles.write_file(target, lambda stream: frame.write_csv(stream, include_bom=True))
     except HaowuError as exc:

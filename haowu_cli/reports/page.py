@@ -16,7 +16,7 @@ from pathlib import Path
 from markupsafe import Markup
 
 from haowu_cli import outfiles
-from haowu_cli.i18n import _
+from haowu_cli.i18n import _, current
 from haowu_cli.reports import charts
 from haowu_cli.reports.document import Report
 
@@ -62,6 +62,7 @@ def render_page(report: Report, *, now: dt.datetime | None = None) -> str:
         charts=[(chart, Markup(charts.svg(chart))) for chart in report.charts if chart.labels],
         stamp=_("made by haowu on {now:%Y-%m-%d %H:%M}").format(now=now),
         version=_version(),
+        lang="zh-CN" if current() == "zh" else "en",
     )
 
 
