@@ -221,15 +221,15 @@ def show_plan(out, plan_id, brief_json: dict, items, status: str) -> None:
     """Each session's run sheet as a table, with its totals."""
     import polars as pl
 
-    from haowu_cli.formats import fen_text
+    from haowu_cli import formats
     from haowu_cli.planner.output import run_sheet_table, session_totals
 
     def money(column: str, part=items) -> str:
-        return "¥" + fen_text(int(part[column].sum()), grouped=True)
+        return formats.money(int(part[column].sum()))
 
     for totals in session_totals(items, brief_json):
         part = items.filter(pl.col("session") == totals["session"])
-        name = f"plan {plan_id}" if plan_id else _("plan (not saved)")
+        name = _("plan {plan_id}").format(plan_id=plan_id) if plan_id else _("plan (not saved)")
         title = _(
             "{name}, session {session}: anchor {anchor_id} on {date} from {start}, "
             "{minutes} minutes"

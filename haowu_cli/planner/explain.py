@@ -12,6 +12,7 @@ import math
 
 import polars as pl
 
+from haowu_cli import formats
 from haowu_cli.i18n import _
 from haowu_cli.planner.brief import Brief, SessionBrief
 from haowu_cli.planner.candidates import percent_text
@@ -41,7 +42,7 @@ def role_text(rule: RoleRule, anchor: dict) -> str:
     words = {
         "price_to_ticket": _("live price {op} {x:g} × the anchor's average ticket"),
         "live_price": _("live price {op} ¥{x:g}"),
-        "commission_rate": "commission {op} {x:.0%}",
+        "commission_rate": _("commission rate {op} {x:.0%}"),
         "sales_strength": _("30-day sales ahead of {x:.0%} of the category"),
     }
     parts = []
@@ -57,7 +58,7 @@ def role_text(rule: RoleRule, anchor: dict) -> str:
                     parts.append(words[name].format(op=shown_op, x=x))
     ticket = anchor.get("avg_ticket_fen")
     if ticket and "price_to_ticket" in rule.conditions:
-        parts.append(_("average ticket ¥{value:,.2f}").format(value=ticket / 100))
+        parts.append(_("average ticket {money}").format(money=formats.money(ticket)))
     return "; ".join(parts) if parts else _("every other product")
 
 
