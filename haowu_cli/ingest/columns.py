@@ -104,6 +104,8 @@ class Kind:
     tracked: tuple[str, ...] = ()  # fields whose changes are kept in history
     history_table: str = ""  # where those changes go
     aliases: dict[str, str] = field(default_factory=dict)  # normalised header -> field name
+    # field name -> the headers columns.yaml gives for it, as written there (Chinese first)
+    headers: dict[str, tuple[str, ...]] = field(default_factory=dict)
     # What else writing this kind takes, given the config folder (orders: the commission
     # ledger); the pipeline calls the hooks without knowing which kind it imports.
     hooks: Callable[[Path], WriteHooks] | None = None
@@ -290,6 +292,7 @@ def load_kind(name: str, config_dir: Path) -> Kind:
         section = {}
     known = {f.name for f in kind.fields}
     aliases: dict[str, str] = {normalise_header(f.name): f.name for f in kind.fields}
+    written: dict[str, tuple[str, ...]] = {}
     for field_name, headers in (section or {}).items():
         if field_name not in known:
             problems.append(
@@ -318,6 +321,7 @@ def load_kind(name: str, config_dir: Path) -> Kind:
                     )
                 )
             aliases[norm] = field_name
+        written[field_name] = tuple(str(h) for h in headers)
     if problems:
         raise ConfigError(problems)
-    return replace(kind, aliases=aliases)
+    return replace(kind, aliases=aliases, headers=written)

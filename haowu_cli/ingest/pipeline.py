@@ -21,7 +21,7 @@ import polars as pl
 from haowu_cli import dates
 from haowu_cli import store as db
 from haowu_cli.errors import HaowuError, InputFileError, UnusableDatabase, is_interrupt
-from haowu_cli.i18n import _
+from haowu_cli.i18n import _, current
 from haowu_cli.ingest import values
 from haowu_cli.ingest.columns import MONEY, Field, Kind, normalise_header
 from haowu_cli.ingest.rules import ImportRules, label_form, load_import_rules
@@ -456,10 +456,26 @@ def _check_required_columns(
         hint += _("; or give --merchant ID when every row is one merchant's")
     raise InputFileError(
         _("{path}: missing required columns: {join}. Columns found: {found}").format(
-            path=raw.path, join=", ".join(missing), found=found
+            path=raw.path,
+            join=_("; ").join(_accepted_headers(kind, m) for m in missing),
+            found=found,
         ),
         hint=hint,
     )
+
+
+def _accepted_headers(kind: Kind, name: str) -> str:
+    """A missing column as its reader names it: in Chinese, the first header columns.yaml
+    gives for it (一级类目), else the field's name, then the other headers haowu accepts."""
+    headers = kind.headers.get(name, ())
+    if current() == "zh" and headers:
+        shown, others = headers[0], headers[1:4]
+    else:
+        shown, others = name, headers[:3]
+    if not others:
+        return shown
+    more = " …" if len(headers) > len(others) + (1 if current() == "zh" else 0) else ""
+    return _("{column} (or {others})").format(column=shown, others=_(", ").join(others) + more)
 
 
 def _drop_blank_and_header_rows(
