@@ -22,6 +22,14 @@ from haowu_cli.render import Column, OutputFormat
 
 SOLVER = "HiGHS"  # the MILP solver every plan is solved by (planner.model)
 
+# How a plan's objective and the solver's verdict read for people (JSON keeps the codes).
+OBJECTIVE_NAMES = {
+    "gmv": N_("GMV"),
+    "commission": N_("commission"),
+    "team_income": N_("team income"),
+}
+STATUS_NAMES = {"optimal": N_("optimal"), "feasible": N_("feasible, not proven optimal")}
+
 RUN_SHEET_COLUMNS = [
     Column("position", "#", "right"),
     Column("start", N_("start")),
@@ -169,7 +177,10 @@ def plan_session_command(
     )
     app.out.info(
         _("{status}: {variables:,} candidates solved in {seconds:.2f} s; {saved}").format(
-            status=plan.status, variables=plan.variables, seconds=plan.seconds, saved=saved
+            status=_(STATUS_NAMES.get(plan.status, plan.status)),
+            variables=plan.variables,
+            seconds=plan.seconds,
+            saved=saved,
         )
     )
     return ExitCode.OK
@@ -255,7 +266,13 @@ def show_plan(out, plan_id, brief_json: dict, items, status: str) -> None:
                 money3=money("team_income_fen", part),
             )
         )
-    out.print_line(f"objective {brief_json['objective']}: {money('objective_fen')} ({status})")
+    out.print_line(
+        _("objective {objective}: {money} ({status})").format(
+            objective=_(OBJECTIVE_NAMES.get(brief_json["objective"], brief_json["objective"])),
+            money=money("objective_fen"),
+            status=_(STATUS_NAMES.get(status, status)),
+        )
+    )
 
 
 sessions_app = typer.Typer(

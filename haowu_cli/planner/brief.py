@@ -40,6 +40,31 @@ SESSION_KEYS = (
 )
 PLAN_KEYS = ("objective", "allow_repeat", "sessions")
 
+# The brief's keys as a team leader writes them in Chinese; each means the English key.
+CHINESE_KEYS = {
+    "达人": "anchor",
+    "达人ID": "anchor",
+    "日期": "date",
+    "开始时间": "start",
+    "时长": "minutes",
+    "商品数": "products",
+    "最低等级": "min_level",
+    "最低佣金比例": "min_commission_rate",
+    "每商家最多": "max_per_merchant",
+    "需要样品": "require_sample",
+    "类目": "categories",
+    "角色": "roles",
+    "指定商品": "pinned",
+    "排除商品": "exclude_products",
+    "排除商家": "exclude_merchants",
+    "目标": "objective",
+    "允许重复": "allow_repeat",
+    "场次": "sessions",
+}
+# The objectives in Chinese, and the bounds' ends (商品数: {最少: 20, 最多: 40}).
+CHINESE_OBJECTIVES = {"GMV": "gmv", "佣金": "commission", "团长收入": "team_income"}
+CHINESE_BOUNDS = {"最少": "min", "最多": "max"}
+
 
 @dataclass(frozen=True)
 class Bounds:
@@ -107,11 +132,28 @@ Located = tuple[object, Callable[[], str]]
 
 
 def _layer(doc: ConfigDoc, data: dict, prefix: tuple[str, ...] = ()) -> dict[str, Located]:
+    """The brief keys of `data` (Chinese keys as their English ones), each with where it is
+    written."""
     return {
-        str(k): (v, lambda k=k: doc.where(*prefix, str(k)))
+        _english(k): (_english_value(_english(k), v), lambda k=k: doc.where(*prefix, str(k)))
         for k, v in data.items()
-        if k != "sessions"
+        if _english(k) != "sessions"
     }
+
+
+def _english(key) -> str:
+    return CHINESE_KEYS.get(str(key), str(key))
+
+
+def _english_value(key: str, value):
+    """Chinese words a value may be written in: 目标: 团长收入, 商品数: {最少: 20}."""
+    if key == "objective" and isinstance(value, str):
+        return CHINESE_OBJECTIVES.get(value.strip(), value)
+    if isinstance(value, dict) and any(k in CHINESE_BOUNDS for k in value):
+        return {CHINESE_BOUNDS.get(str(k), k): v for k, v in value.items()}
+    if key in ("categories", "roles") and isinstance(value, dict):
+        return {k: _english_value("", v) for k, v in value.items()}
+    return value
 
 
 def resolve_brief(
@@ -133,14 +175,14 @@ def resolve_brief(
             )
         known = set(SESSION_KEYS) | set(PLAN_KEYS)
         for key in data:
-            if key not in known:
+            if _english(key) not in known:
                 problems.append(
                     _("{where}: {unknown_key}").format(
                         where=doc.where(str(key)), unknown_key=_unknown_key(key, known)
                     )
                 )
-        base = _overlay(base, _layer(doc, {k: v for k, v in data.items() if k in known}))
-        listed = data.get("sessions")
+        base = _overlay(base, _layer(doc, {k: v for k, v in data.items() if _english(k) in known}))
+        listed = next((v for k, v in data.items() if _english(k) == "sessions"), None)
         if listed is not None:
             if not isinstance(listed, list) or not listed:
                 problems.append(
@@ -157,15 +199,20 @@ def resolve_brief(
                         )
                         continue
                     for key in entry:
-                        if key not in SESSION_KEYS:
+                        if _english(key) not in SESSION_KEYS:
                             problems.append(
                                 _("{where}: {unknown_key}").format(
                                     where=doc.where(*path, str(key)),
                                     unknown_key=_unknown_key(key, set(SESSION_KEYS)),
                                 )
                             )
-                    own = {k: v for k, v in entry.items() if k in SESSION_KEYS}
-                    sessions_raw.append((_layer(doc, own, path), f"session {index + 1}"))
+                    own = {k: v for k, v in entry.items() if _english(k) in SESSION_KEYS}
+                    sessions_raw.append(
+                        (
+                            _layer(doc, own, path),
+                            _("session {number}").format(number=index + 1),
+                        )
+                    )
     several = bool(sessions_raw)
     cli = {key: (value, lambda key=key: _option(key)) for key, value in overrides.items()}
     if several:
@@ -326,7 +373,7 @@ def _date(located: Located, problems) -> dt.date:
         return value.date()
     if isinstance(value, dt.date):
         return value
-    text = str(value).strip()
+    text = _date_text(str(value).strip())
     match = re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[Tt ].*)?", text)
     if not match or isinstance(value, bool):
         problems.append(
@@ -352,6 +399,32 @@ def _date(located: Located, problems) -> dt.date:
         )
         return dt.date.min
     return day
+
+
+def _date_text(text: str) -> str:
+    """A date as people type it, as YYYY-MM-DD text: the forms an import reads (2026/12/12,
+    2026.12.12, 2026年12月12日, 20261212) and a month and day without the year (12月12日,
+    12/12): this year's, or next year's when this year's was more than 60 days ago (a brief
+    plans a session ahead)."""
+    from haowu_cli import dates
+
+    text = re.sub(r"^(\d{4})(\d{2})(\d{2})$", r"\1-\2-\3", text)
+    match = re.fullmatch(r"(\d{4})\s*[年/.\-]\s*(\d{1,2})\s*[月/.\-]\s*(\d{1,2})\s*日?", text)
+    if match:
+        return f"{match[1]}-{match[2]}-{match[3]}"
+    match = re.fullmatch(r"(\d{1,2})\s*[月/]\s*(\d{1,2})\s*日?", text)
+    if match:
+        today = dates.today()
+        try:
+            day = dt.date(today.year, int(match[1]), int(match[2]))
+        except ValueError:  # 2月30日: said as not a real date below
+            return f"{today.year}-{match[1]}-{match[2]}"
+        if (today - day).days > 60:
+            day = (
+                day.replace(year=today.year + 1) if not (day.month == 2 and day.day == 29) else day
+            )
+        return day.isoformat()
+    return text
 
 
 def _datetime(text: str) -> dt.datetime | None:
