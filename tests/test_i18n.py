@@ -19,7 +19,7 @@ MO = CATALOG.with_suffix(".mo")
 
 @pytest.fixture(scope="module")
 def extracted():
-    return {m.id for m in extract_catalog() if m.id}
+    return {(m.id, m.context) for m in extract_catalog() if m.id}
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +33,7 @@ def _text(value) -> str:
 
 
 def test_every_message_shown_is_in_the_catalog(extracted, catalog):
-    missing = sorted(_text(m) for m in extracted if m not in catalog)
+    missing = sorted(_text(m) for m, context in extracted if catalog.get(m, context) is None)
     assert not missing, f"not in {CATALOG.name} (run scripts/update-translations): {missing}"
 
 
@@ -50,7 +50,7 @@ def test_every_message_in_the_catalog_is_translated(catalog):
 
 
 def test_the_catalog_holds_no_stale_message(extracted, catalog):
-    stale = sorted(_text(m.id) for m in catalog if m.id and m.id not in extracted)
+    stale = sorted(_text(m.id) for m in catalog if m.id and (m.id, m.context) not in extracted)
     assert not stale, f"no longer in the source (run scripts/update-translations): {stale}"
     assert not catalog.obsolete, f"obsolete entries: {list(catalog.obsolete)}"
 
@@ -74,8 +74,8 @@ def test_the_shipped_mo_is_the_po_compiled(catalog):
     assert MO.exists(), f"{MO} missing: run scripts/update-translations"
     with MO.open("rb") as fileobj:
         compiled = read_mo(fileobj)
-    in_po = {m.id: m.string for m in catalog if m.id}
-    in_mo = {m.id: m.string for m in compiled if m.id}
+    in_po = {(m.id, m.context): m.string for m in catalog if m.id}
+    in_mo = {(m.id, m.context): m.string for m in compiled if m.id}
     assert in_mo == in_po, "the .mo differs from the .po: run scripts/update-translations"
     assert MO.stat().st_mtime >= CATALOG.stat().st_mtime - 1, "the .mo is older than the .po"
 

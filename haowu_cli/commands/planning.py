@@ -17,18 +17,23 @@ from haowu_cli.commands.common import (
     write_export,
 )
 from haowu_cli.errors import ExitCode, HaowuError
-from haowu_cli.i18n import N_, _
+from haowu_cli.i18n import N_, _, pgettext
 from haowu_cli.render import Column, OutputFormat
 
 SOLVER = "HiGHS"  # the MILP solver every plan is solved by (planner.model)
 
-# How a plan's objective and the solver's verdict read for people (JSON keeps the codes).
-OBJECTIVE_NAMES = {
-    "gmv": N_("GMV"),
-    "commission": N_("commission"),
-    "team_income": N_("team income"),
-}
+# How the solver's verdict reads for people (JSON keeps the codes).
 STATUS_NAMES = {"optimal": N_("optimal"), "feasible": N_("feasible, not proven optimal")}
+
+
+def objective_name(code: str) -> str:
+    """An objective as the brief writes it (team_income), in the language in use (团长收入)."""
+    return {
+        "gmv": pgettext("objective", "gmv"),
+        "commission": pgettext("objective", "commission"),
+        "team_income": pgettext("objective", "team_income"),
+    }.get(code, code)
+
 
 RUN_SHEET_COLUMNS = [
     Column("position", "#", "right"),
@@ -268,7 +273,7 @@ def show_plan(out, plan_id, brief_json: dict, items, status: str) -> None:
         )
     out.print_line(
         _("objective {objective}: {money} ({status})").format(
-            objective=_(OBJECTIVE_NAMES.get(brief_json["objective"], brief_json["objective"])),
+            objective=objective_name(brief_json["objective"]),
             money=money("objective_fen"),
             status=_(STATUS_NAMES.get(status, status)),
         )

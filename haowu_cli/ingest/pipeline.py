@@ -703,7 +703,7 @@ def _conflict_rejections(
                 _("{key} already belongs to {owner} {owner2}; an import cannot move it").format(
                     key=kind.key, owner=kind.owner, owner2=owner
                 )
-                for _, _, owner in conflicts
+                for _key, _row, owner in conflicts
             ],
         },
         schema=_REJECT_SCHEMA,
