@@ -173,7 +173,9 @@ def _skipped_text(report) -> str:
     """`2 skipped (blank or repeated header)`, with a totals row counted and named apart."""
     if not report.totals:
         return _("{skipped:,} skipped (blank or repeated header)").format(skipped=report.skipped)
-    named = ", ".join(f"row {row}: {label}" for row, label in report.totals)
+    named = _(", ").join(
+        _("row {row}: {label}").format(row=row, label=label) for row, label in report.totals
+    )
     rows = "row" if len(report.totals) == 1 else "rows"
     others = report.skipped - len(report.totals)
     blank = _("{others:,} blank or repeated header, ").format(others=others) if others else ""

@@ -288,7 +288,10 @@ def _config_dir(options: ImportOptions) -> Path:
 
 
 def _cleaned_ids_note(plan: SheetPlan) -> str:
-    shown = "; ".join(f"row {row} {column}: {chars}" for row, column, chars in plan.cleaned_ids)
+    shown = _("; ").join(
+        _("row {row} {column}: {chars}").format(row=row, column=column, chars=chars)
+        for row, column, chars in plan.cleaned_ids
+    )
     more = " …" if plan.cleaned_id_rows > len(plan.cleaned_ids) else ""
     return _(
         "removed invisible characters from the IDs of {cleaned_id_rows} rows ({shown}{more})"
@@ -322,7 +325,7 @@ def map_headers(raw: RawTable, kind: Kind) -> tuple[dict[str, int], list[tuple[i
     for index, header in enumerate(raw.headers):
         name = kind.aliases.get(normalise_header(header)) if header else None
         if name is None:
-            label = header or f"column {column_letter(index)}"
+            label = header or _("column {letter}").format(letter=column_letter(index))
             taken = {u for _, u in unknown}
             copy = 2
             while label in taken:

@@ -275,7 +275,7 @@ def _number_stages(
                 "not {what}: a comma that is not a thousands separator (write 59.90 or 1,299)"
             ).format(what=what),
         ),
-        _reason(~missing & ~well_formed, f"not {what}"),
+        _reason(~missing & ~well_formed, _("not {what}").format(what=what)),
         _reason(
             ~missing & ~too_large & unclear,
             _(
@@ -361,7 +361,13 @@ def hours(source: str, name: str) -> Parser:
     units = {"小时": (0, 1), "hours": (0, 1), "hrs": (0, 1), "h": (0, 1), "天": (0, 24)}
     what = _("a whole number of hours (48, 48小时, 2天)")
     full = _number_stages(
-        source, name, scale=0, what=what, units=units, bare_exponent=0, too_precise=f"not {what}"
+        source,
+        name,
+        scale=0,
+        what=what,
+        units=units,
+        bare_exponent=0,
+        too_precise=_("not {what}").format(what=what),
     )
     return Parser(
         name, full, _clean_where(source, r"^[0-9]{1,4}$"), [_fast_decimal(source, name, 0, 0)]

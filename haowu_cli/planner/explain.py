@@ -75,7 +75,11 @@ def obvious_problems(
     several = len(brief.sessions) > 1
     for index, session in enumerate(brief.sessions):
         part = candidates.filter(pl.col("session") == index)
-        label = f"session {index + 1} ({session.anchor}): " if several else ""
+        label = (
+            _("session {number} ({anchor}): ").format(number=index + 1, anchor=session.anchor)
+            if several
+            else ""
+        )
         for problem in _session_problems(part, session, rules, anchors[index]):
             problems.append(label + problem)
     for product in brief.pinned:
@@ -98,7 +102,7 @@ def _session_problems(
 ) -> list[str]:
     problems = []
     eligible = part.filter(pl.col("eligible"))
-    passing = f"pass {filters_text(session)}"
+    passing = _("pass {filters}").format(filters=filters_text(session))
     cap = session.max_per_merchant
 
     def most_from(frame: pl.DataFrame) -> int:

@@ -108,7 +108,7 @@ def session_report(
     income = commission_report(store, by="party", as_of=as_of, filters=ledger_filters)
 
     products = _products(items, sales, rules)
-    notes.append(f"income {income.check}")
+    notes.append(_("income {check}").format(check=income.check))
     alert = headline = None
     if sales.is_empty():
         headline, alert = _no_orders(
