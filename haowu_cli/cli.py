@@ -40,6 +40,24 @@ from haowu_cli.typer_values import install as parse_values_without_pydantic
 
 parse_values_without_pydantic()
 
+
+def speak_through_typer() -> None:
+    """Typer writes its own texts in the help and usage errors (Options, Commands, [default:
+    …], [required]) through the stdlib's gettext; point its modules at haowu's catalog, which
+    holds those texts too (`i18n_extract.TYPER_MODULES`)."""
+    import typer._click.parser
+    import typer.core
+
+    from haowu_cli.i18n import ngettext
+
+    for module in (typer.core, typer._click.parser):
+        module._ = _  # type: ignore[attr-defined]
+        if hasattr(module, "ngettext"):
+            module.ngettext = ngettext  # type: ignore[attr-defined]
+
+
+speak_through_typer()
+
 app = typer.Typer(
     name="haowu",
     help=N_(

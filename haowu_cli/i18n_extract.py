@@ -36,11 +36,18 @@ def extract_commands(fileobj, keywords, comment_tags, options) -> Iterator[tuple
                 yield node.body[0].lineno, "", inspect.cleandoc(doc), []
 
 
+# Typer's own texts in the help and usage errors (Options, Commands, [default: …], [required]):
+# the modules of Typer that call gettext, which `cli.speak_through_typer` points at haowu's
+# catalog, so their messages are extracted into it too. (Typer's bundled Click writes
+# "Usage:" and its errors without gettext: those stay English.)
+TYPER_MODULES = ("typer/core.py", "typer/_click/parser.py")
+
+
 def extract_catalog():
     """Every message haowu shows, as a Babel `Catalog` (the template), read from the source
     the way `babel.cfg` says."""
     from babel.messages.catalog import Catalog
-    from babel.messages.extract import extract_from_dir
+    from babel.messages.extract import extract_from_dir, extract_from_file
     from babel.messages.frontend import parse_mapping_cfg
 
     with MAPPING.open(encoding="utf-8") as fileobj:
@@ -50,4 +57,12 @@ def extract_catalog():
         ROOT, method_map, options_map, strip_comment_tags=True
     ):
         catalog.add(message, None, [(filename, lineno)], auto_comments=comments, context=context)
+    import typer
+
+    site = Path(typer.__file__).resolve().parent.parent
+    for module in TYPER_MODULES:
+        for lineno, message, comments, context in extract_from_file(
+            "python", site / module, strip_comment_tags=True
+        ):
+            catalog.add(message, None, [(module, lineno)], auto_comments=comments, context=context)
     return catalog
