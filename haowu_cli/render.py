@@ -176,7 +176,7 @@ class Output:
             task = bar.add_task(label, total=total)
 
             def advance(item: str, stage: str) -> None:
-                bar.update(task, description=f"{label} {Path(item).name}: {stage}")
+                bar.update(task, description=f"{label} {Path(item).name}: {_(stage)}")
                 if stage == "done":
                     bar.advance(task)
 

@@ -102,7 +102,7 @@ def import_command(
     )
     run = ImportRun()
     try:
-        with app.out.progress(len(files), "importing") as on_stage:
+        with app.out.progress(len(files), _("importing")) as on_stage:
             reports = import_files(
                 app.store(), files, spec, options, lambda p, s: on_stage(str(p), s), run
             )
@@ -159,7 +159,7 @@ def interrupted_message(stop) -> str:
         message = _("Ctrl-C after {path} was imported").format(path=stop.path)
     else:
         message = _("Ctrl-C while {stage} {path}: it was rolled back, none of it is in").format(
-            stage=stop.stage, path=stop.path
+            stage=_(stop.stage), path=stop.path
         )
     before = [r for r in stop.reports if r.status == "imported"]
     if before:

@@ -145,7 +145,7 @@ def plan_session_command(
     rules = load_rules(app.config_dir)
     brief = resolve_brief(rules, brief_file, overrides)
     try:
-        with app.out.spinner("planning"):
+        with app.out.spinner(_("planning")):
             plan = plan_sessions(app.store(), brief, rules, time_limit=time_limit, save=not dry_run)
     except PlanNotFound as exc:
         if fmt is OutputFormat.json:  # machines still get the one object

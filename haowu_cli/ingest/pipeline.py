@@ -21,7 +21,7 @@ import polars as pl
 from haowu_cli import dates
 from haowu_cli import store as db
 from haowu_cli.errors import HaowuError, InputFileError, UnusableDatabase, is_interrupt
-from haowu_cli.i18n import _, current
+from haowu_cli.i18n import N_, _, current
 from haowu_cli.ingest import values
 from haowu_cli.ingest.columns import MONEY, Field, Kind, normalise_header
 from haowu_cli.ingest.rules import ImportRules, label_form, load_import_rules
@@ -143,6 +143,10 @@ class ImportRun:
 
 
 Stage = Callable[[Path, str], None]
+
+
+# The stages of a file's import, as `on_stage` hears them; shown to people translated.
+STAGES = (N_("reading"), N_("checking"), N_("writing"), N_("written"), N_("done"))
 
 
 def import_files(

@@ -32,10 +32,10 @@ from haowu_cli.reports.settings import ReportRules
 from haowu_cli.tables import Column
 
 VERDICT_TEXT = {
-    "beat": "▲ beat",
-    "missed": "▼ missed",
-    "on_plan": "on plan",
-    "not_planned": "not planned",
+    "beat": N_("▲ beat"),
+    "missed": N_("▼ missed"),
+    "on_plan": N_("on plan"),
+    "not_planned": N_("not planned"),
 }
 SALES = ["orders", "units", "gmv_fen", "refund_fen"]
 # What the plan said of each product (besides its expected GMV).
@@ -370,7 +370,9 @@ def _products_table(products: pl.DataFrame, *, measured: bool) -> Table:
         pl.col("role").fill_null(""),
         pl.col("expected_units").cast(pl.String).fill_null(""),
         *_people(measured=measured),
-        pl.col("verdict").replace_strict(VERDICT_TEXT, default=None).fill_null("—"),
+        pl.col("verdict")
+        .replace_strict({k: _(v) for k, v in VERDICT_TEXT.items()}, default=None)
+        .fill_null("—"),
         pl.when(pl.col("regular")).then(pl.lit("★")).otherwise(pl.lit("")).alias("regular"),
     )
     columns = [
