@@ -503,7 +503,7 @@ def level_rule_text(model: GradingModel, level: str) -> str:
     if level == "L1":
         return _("L1: every product that no higher level takes")
     rule = model.rule(level)
-    parts = [f"total ≥ {rule.min_total:g}"] + [
+    parts = [_("total ≥ {min_total:g}").format(min_total=rule.min_total)] + [
         f"{model.dimension(d).label} ≥ {s:g}" for d, s in rule.min_scores.items()
     ]
     return f"{level}: " + ", ".join(parts)
@@ -558,8 +558,11 @@ def _raise_total(
         target = min(100.0, have + gap / d.weight)
         gap -= (target - have) * d.weight
         steps.append((d, have, math.ceil(target * 10) / 10))
-    words = " and ".join(f"{d.label} from {have:g} to {to:g}" for d, have, to in steps)
-    then = "then " if after_gates else ""
+    words = _(" and ").join(
+        _("{label} from {have:g} to {to:g}").format(label=d.label, have=have, to=to)
+        for d, have, to in steps
+    )
+    then = _("then ") if after_gates else ""
     return _(
         "{then}raise the total from {total:g} to {needed:g}, e.g. by raising {words}; "
     ).format(then=then, total=total, needed=needed, words=words) + _weakest_input_words(
@@ -581,7 +584,7 @@ def _weakest_input_words(dimension: Dimension, inputs: dict) -> str:
     )
     value, score = inputs[(dimension.name, best.name)]
     shown = "missing" if value is None else format_input(best.name, value)
-    direction = "higher" if best.rises else "lower"
+    direction = _("higher") if best.rises else _("lower")
     share = best.weight / sum(r.weight for r in dimension.inputs)
     return _(
         "{label} {shown} has the most room (score {round:g}, {share:.0%} of "
