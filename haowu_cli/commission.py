@@ -22,7 +22,7 @@ import polars as pl
 from haowu_cli.config import load_config_file, number, top_level, unknown_keys, whole
 from haowu_cli.errors import ConfigError
 from haowu_cli.formats import percent_ppm, yuan
-from haowu_cli.i18n import _
+from haowu_cli.i18n import _, pgettext
 from haowu_cli.store.ledger import ALL_ORDERS, OrderSelection
 from haowu_cli.store.sql import Query
 
@@ -208,7 +208,7 @@ def fill_rates(orders: pl.DataFrame, terms: pl.DataFrame, rules: CommissionRules
                 (
                     "info",
                     _("{took} orders had no {rate}: their product's current rate was used").format(
-                        took=took, rate=rate
+                        took=took, rate=pgettext("column", rate)
                     ),
                 )
             )

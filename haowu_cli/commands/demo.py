@@ -11,7 +11,7 @@ from haowu_cli import dates
 from haowu_cli.commands.common import app_context
 from haowu_cli.commands.grading import show_distribution, show_explanation
 from haowu_cli.commands.importing import print_report
-from haowu_cli.commands.planning import show_plan
+from haowu_cli.commands.planning import STATUS_NAMES, objective_name, show_plan
 from haowu_cli.commands.products import TABLE_COLUMNS
 from haowu_cli.commands.reports import print_figures
 from haowu_cli.config import packaged_path
@@ -137,8 +137,8 @@ def demo_command(
             "{objective} among {variables} candidates"
         ).format(
             name=brief_path.name,
-            status=plan.status,
-            objective=plan.brief.objective,
+            status=_(STATUS_NAMES.get(plan.status, plan.status)),
+            objective=objective_name(plan.brief.objective),
             variables=plan.variables,
         ),
         style="bold",

@@ -18,7 +18,7 @@ import polars as pl
 
 from haowu_cli.config import load_config_file
 from haowu_cli.errors import ConfigError
-from haowu_cli.i18n import _
+from haowu_cli.i18n import N_, _
 from haowu_cli.ingest import values
 from haowu_cli.store.upsert import UpsertColumn, UpsertTarget
 
@@ -147,9 +147,9 @@ def _ledger_hooks(config_dir: Path) -> WriteHooks:
     return LedgerHooks(load_rules(config_dir))
 
 
-_RATE_0_90 = dict(minimum=0, maximum=900_000, rule="between 0% and 90%")
-_RATE_0_100 = dict(minimum=0, maximum=1_000_000, rule="between 0% and 100%")
-_NOT_NEGATIVE = dict(minimum=0, rule="zero or more")
+_RATE_0_90 = dict(minimum=0, maximum=900_000, rule=N_("between 0% and 90%"))
+_RATE_0_100 = dict(minimum=0, maximum=1_000_000, rule=N_("between 0% and 100%"))
+_NOT_NEGATIVE = dict(minimum=0, rule=N_("zero or more"))
 
 PRODUCTS = Kind(
     name="products",
@@ -166,8 +166,8 @@ PRODUCTS = Kind(
         Field("brand", TEXT),
         Field("category_l1", TEXT, required=True),
         Field("category_l2", TEXT),
-        Field("list_price", MONEY, above=0, rule="more than 0"),
-        Field("live_price", MONEY, required=True, above=0, rule="more than 0"),
+        Field("list_price", MONEY, above=0, rule=N_("more than 0")),
+        Field("live_price", MONEY, required=True, above=0, rule=N_("more than 0")),
         Field("commission_rate", RATE, required=True, **_RATE_0_90),
         Field("service_fee_rate", RATE, **_RATE_0_90),
         Field("stock", COUNT, **_NOT_NEGATIVE),
@@ -175,8 +175,8 @@ PRODUCTS = Kind(
         Field("gmv_30d", MONEY, **_NOT_NEGATIVE),
         Field("good_rate", RATE, **_RATE_0_100),
         Field("refund_rate", RATE, **_RATE_0_100),
-        Field("shop_score", SCORE, minimum=0, maximum=500, rule="between 0 and 5"),
-        Field("ship_hours", HOURS, minimum=0, maximum=24 * 90, rule="between 0 and 2160 hours"),
+        Field("shop_score", SCORE, minimum=0, maximum=500, rule=N_("between 0 and 5")),
+        Field("ship_hours", HOURS, minimum=0, maximum=24 * 90, rule=N_("between 0 and 2160 hours")),
         Field("listed_at", DATE),
         Field("sample", BOOL),
         Field("mechanism", TEXT),
@@ -232,7 +232,7 @@ ORDERS = Kind(
         Field("category_l1", TEXT),  # likewise
         Field("anchor_id", ID),
         Field("session_id", ID),
-        Field("quantity", COUNT, minimum=1, rule="1 or more"),
+        Field("quantity", COUNT, minimum=1, rule=N_("1 or more")),
         Field("paid_amount", MONEY, required=True, **_NOT_NEGATIVE),
         Field("paid_at", DATE),
         Field("status", STATUS, required=True),
@@ -247,7 +247,7 @@ ORDERS = Kind(
         Field("mcn_share", RATE, **_RATE_0_100),  # from the anchors sheet when absent
         # The shop's score when the order came in (sets its settlement days): the product's
         # when absent.
-        Field("shop_score", SCORE, minimum=0, maximum=500, rule="between 0 and 5"),
+        Field("shop_score", SCORE, minimum=0, maximum=500, rule=N_("between 0 and 5")),
     ),
 )
 

@@ -21,7 +21,7 @@ import polars as pl
 from haowu_cli import dates
 from haowu_cli import store as db
 from haowu_cli.errors import HaowuError, InputFileError, UnusableDatabase, is_interrupt
-from haowu_cli.i18n import N_, _, current
+from haowu_cli.i18n import N_, _, current, pgettext
 from haowu_cli.ingest import values
 from haowu_cli.ingest.columns import MONEY, Field, Kind, normalise_header
 from haowu_cli.ingest.rules import ImportRules, label_form, load_import_rules
@@ -569,7 +569,7 @@ def _field_error(f: Field, rules: ImportRules, today: date) -> pl.Expr:
         out_of_bounds = out_of_bounds | (value < f.minimum)
     if f.maximum is not None:
         out_of_bounds = out_of_bounds | (value > f.maximum)
-    checks.append(pl.when(out_of_bounds).then(pl.lit(_("must be {rule}").format(rule=f.rule))))
+    checks.append(pl.when(out_of_bounds).then(pl.lit(_("must be {rule}").format(rule=_(f.rule)))))
     if f.type is MONEY:
         cap = rules.max_amount_fen
         checks.append(
@@ -688,7 +688,9 @@ def _drop_superseded_rows(
         pl.lit(raw.headers[columns[kind.key]]).alias("column"),
         pl.col(source).alias("value"),
         pl.format(
-            _("duplicate {}: row {} has the same ID and wins"), pl.lit(kind.key), pl.col("_winner")
+            _("duplicate {}: row {} has the same ID and wins"),
+            pl.lit(pgettext("column", kind.key)),
+            pl.col("_winner"),
         ).alias("reason"),
         pl.col("_winner").alias("winner"),
     ).cast(_REJECT_SCHEMA)

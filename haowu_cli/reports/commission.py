@@ -69,7 +69,7 @@ def _sum(totals: pl.DataFrame, column: str, accounts) -> int:
 
 def _check(totals: pl.DataFrame) -> tuple[str, bool]:
     lines, balanced = [], True
-    for column, track in (("estimated_fen", "estimated"), ("settled_fen", "settled")):
+    for column, track in (("estimated_fen", _("estimated")), ("settled_fen", _("settled"))):
         base, parts = _sum(totals, column, ["base"]), _sum(totals, column, PARTIES)
         balanced &= parts == base
         shown = {
@@ -82,7 +82,7 @@ def _check(totals: pl.DataFrame) -> tuple[str, bool]:
                 track=track, parts=shown["parts"], state=state, base=shown["base"]
             )
         )
-    return "check: " + "; ".join(lines), balanced
+    return _("check: {lines}").format(lines=_("; ").join(lines)), balanced
 
 
 def _by_party(totals: pl.DataFrame, title: str) -> CommissionReport:
