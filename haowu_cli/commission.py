@@ -22,7 +22,7 @@ import polars as pl
 from haowu_cli.config import load_config_file, number, top_level, unknown_keys, whole
 from haowu_cli.errors import ConfigError
 from haowu_cli.formats import percent_ppm, yuan
-from haowu_cli.i18n import _, pgettext
+from haowu_cli.i18n import N_, _, pgettext
 from haowu_cli.store.ledger import ALL_ORDERS, OrderSelection
 from haowu_cli.store.sql import Query
 
@@ -30,15 +30,20 @@ COMMISSION_FILE = "commission.yaml"
 PPM = 1_000_000
 PARTIES = ("merchant", "anchor", "agency", "leader", "second_leader", "platform")
 # What each ledger account is, for people.
-PARTY_LABELS = {
-    "base": "base (paid − refunded)",
-    "merchant": "merchant 商家",
-    "anchor": "anchor 达人",
-    "agency": "agency 机构 (MCN)",
-    "leader": "team leader 团长",
-    "second_leader": "second-level leader 二级团长",
-    "platform": "platform 平台",
+PARTY_LABELS = {  # translated where shown (`party_labels`)
+    "base": N_("base (paid − refunded)"),
+    "merchant": N_("merchant 商家"),
+    "anchor": N_("anchor 达人"),
+    "agency": N_("agency 机构 (MCN)"),
+    "leader": N_("team leader 团长"),
+    "second_leader": N_("second-level leader 二级团长"),
+    "platform": N_("platform 平台"),
 }
+
+
+def party_labels() -> dict[str, str]:
+    """Each party's name in the language in use."""
+    return {party: _(label) for party, label in PARTY_LABELS.items()}
 
 
 @dataclass(frozen=True)

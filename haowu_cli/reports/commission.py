@@ -13,7 +13,7 @@ import polars as pl
 
 from haowu_cli import formats
 from haowu_cli import store as db
-from haowu_cli.commission import PARTIES, PARTY_LABELS
+from haowu_cli.commission import PARTIES, party_labels
 from haowu_cli.i18n import N_, _
 from haowu_cli.tables import Column
 
@@ -107,7 +107,7 @@ def _by_party(totals: pl.DataFrame, title: str) -> CommissionReport:
         [
             parties.select(
                 pl.col("account")
-                .replace_strict(PARTY_LABELS, default=pl.col("account"))
+                .replace_strict(party_labels(), default=pl.col("account"))
                 .alias("party"),
                 "estimated_fen",
                 "settled_fen",

@@ -76,7 +76,7 @@ def grades_report(
         ),
         figures=[
             Figure("as_of", _("graded on"), str(as_of), str(as_of)),
-            Figure("products", "products", graded, f"{graded:,}"),
+            Figure("products", _("products"), graded, f"{graded:,}"),
             *[
                 Figure(
                     f"level_{level}",

@@ -109,7 +109,7 @@ def merchants_report(
             )
         ),
         figures=[
-            Figure("month", "month", label, label),
+            Figure("month", _("month"), label, label),
             Figure("merchants", _("merchants with orders"), active, str(active)),
             Figure("gmv", "GMV", formats.fen_text(total), formats.fen_label(total)),
             Figure(
@@ -118,7 +118,7 @@ def merchants_report(
                 formats.fen_text(total_before),
                 formats.fen_label(total_before),
             ),
-            Figure("growth", "growth", growth, growth_text),
+            Figure("growth", _("growth"), growth, growth_text),
             Figure("crossed", _("milestones crossed"), crossings.height, str(crossings.height)),
             Figure("first_time", _("crossed for the first time"), firsts, str(firsts)),
         ],

@@ -22,7 +22,7 @@ import polars as pl
 
 from haowu_cli import formats
 from haowu_cli import store as db
-from haowu_cli.commission import PARTY_LABELS, PPM
+from haowu_cli.commission import PPM, party_labels
 from haowu_cli.dates import today as dates_today
 from haowu_cli.errors import HaowuError, UsageError
 from haowu_cli.i18n import N_, _
@@ -119,11 +119,13 @@ def session_report(
             _("{anchor_id}'s orders paid {dates}").format(anchor_id=anchor_id, dates=dates),
         )
     title = _("Session review 数据复盘: plan {plan_id}").format(plan_id=plan_id) + (
-        f", session {number}" if sessions > 1 else ""
+        _(", session {number}").format(number=number) if sessions > 1 else ""
     )
-    subtitle = (
-        f"{anchor_id} {anchor.get('name') or ''} on {day} from {spec['start']}, "
-        f"{spec['minutes']} minutes".replace("  ", " ")
+    subtitle = _("{anchor} on {day} from {start}, {minutes} minutes").format(
+        anchor=f"{anchor_id} {anchor.get('name') or ''}".strip(),
+        day=day,
+        start=spec["start"],
+        minutes=spec["minutes"],
     )
     groups = {
         "categories": _groups(products, ["category_l1"]),
@@ -193,7 +195,7 @@ def _pick_session(plan_id: int, items: pl.DataFrame, brief: dict, session: int |
     numbers = sorted(items["session"].unique().to_list())
     if session is None and len(numbers) > 1:
         listed = "; ".join(
-            f"{n}: {s['anchor']} on {s['date']}"
+            _("{number}: {anchor} on {date}").format(number=n, anchor=s["anchor"], date=s["date"])
             for n, s in enumerate(brief["sessions"], start=1)
             if n in numbers
         )
@@ -507,10 +509,15 @@ def _figures(products: pl.DataFrame, income, alert: str | None) -> list[Figure]:
             formats.fen_text(off_sheet),
             formats.fen_label(off_sheet),
         ),
-        Figure("orders", "orders", int(products["orders"].sum()), f"{products['orders'].sum():,}"),
-        Figure("units", "units", int(products["units"].sum()), f"{products['units'].sum():,}"),
         Figure(
-            "refund_rate", "refunds", formats.ratio_of(refund, gmv), formats.share_of(refund, gmv)
+            "orders", _("orders"), int(products["orders"].sum()), f"{products['orders'].sum():,}"
+        ),
+        Figure("units", _("units"), int(products["units"].sum()), f"{products['units'].sum():,}"),
+        Figure(
+            "refund_rate",
+            _("refunds"),
+            formats.ratio_of(refund, gmv),
+            formats.share_of(refund, gmv),
         ),
         Figure(
             "leader_income",
@@ -535,7 +542,7 @@ def _figures(products: pl.DataFrame, income, alert: str | None) -> list[Figure]:
         ),
         Figure(
             "regulars",
-            "regulars 常播款",
+            _("regulars 常播款"),
             None if alert else int(products["regular"].sum()),
             "—" if alert else str(products["regular"].sum()),
         ),
@@ -564,7 +571,10 @@ def _charts(products: pl.DataFrame, categories: pl.DataFrame, income) -> list[Ch
             _("GMV by product: plan against actual"),
             "bars",
             labels,
-            [series("plan", products, "expected_gmv_fen"), series("actual", products, "gmv_fen")],
+            [
+                series(_("plan"), products, "expected_gmv_fen"),
+                series(_("actual"), products, "gmv_fen"),
+            ],
             note=_("in run-sheet order; + marks a product sold but not planned"),
         ),
         Chart(
@@ -573,8 +583,8 @@ def _charts(products: pl.DataFrame, categories: pl.DataFrame, income) -> list[Ch
             "bars",
             [c or "—" for c in categories["category_l1"]],
             [
-                series("plan", categories, "expected_gmv_fen"),
-                series("actual", categories, "planned_gmv_fen"),
+                series(_("plan"), categories, "expected_gmv_fen"),
+                series(_("actual"), categories, "planned_gmv_fen"),
                 *(
                     [series(_("off the sheet"), categories, "off_sheet_gmv_fen", zero=False)]
                     if categories["off_sheet_gmv_fen"].sum()
@@ -587,10 +597,10 @@ def _charts(products: pl.DataFrame, categories: pl.DataFrame, income) -> list[Ch
             "income",
             _("who earns what (estimated, from the ledger)"),
             "bars",
-            [PARTY_LABELS.get(p, p) for p in parties],
+            [party_labels().get(p, p) for p in parties],
             [
                 Series(
-                    "income",
+                    _("income"),
                     [income.estimated_fen[p] for p in parties],
                     [formats.fen_label(income.estimated_fen[p]) for p in parties],
                 )
