@@ -28,17 +28,46 @@ from haowu_cli.commands import (
 from haowu_cli.commands.common import AppContext
 from haowu_cli.config import resolve_config_dir
 from haowu_cli.errors import ExitCode, HaowuError, is_interrupt
+from haowu_cli.i18n import (
+    DEFAULT_LANGUAGE,
+    ENV_VAR,
+    N_,
+    Language,
+    _,
+    normalise,
+    set_language,
+)
 from haowu_cli.render import Output
 from haowu_cli.store import DEFAULT_LOCK_TIMEOUT
 from haowu_cli.typer_values import install as parse_values_without_pydantic
 
 parse_values_without_pydantic()
 
+
+def speak_through_typer() -> None:
+    """Typer writes its own texts in the help and usage errors (Options, Commands, [default:
+    …], [required]) through the stdlib's gettext; point its modules at haowu's catalog, which
+    holds those texts too (`i18n_extract.TYPER_MODULES`)."""
+    import typer._click.parser
+    import typer.core
+
+    from haowu_cli.i18n import ngettext
+
+    for module in (typer.core, typer._click.parser):
+        module._ = _  # type: ignore[attr-defined]
+        if hasattr(module, "ngettext"):
+            module.ngettext = ngettext  # type: ignore[attr-defined]
+
+
+speak_through_typer()
+
 app = typer.Typer(
     name="haowu",
-    help="Tools for 快分销 team leaders and merchants: import product sheets, grade "
-    "products L0–L5, plan live sessions, split commissions, report, list and export them. "
-    "The options below may also follow the command name: haowu grade --quiet.",
+    help=N_(
+        "Tools for 快分销 team leaders and merchants: import product sheets, grade "
+        "products L0–L5, plan live sessions, split commissions, report, list and export them. "
+        "The options below may also follow the command name: haowu grade --quiet."
+    ),
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
@@ -67,15 +96,17 @@ def _from_env(ctx: typer.Context, name: str) -> bool:
 def root(
     ctx: typer.Context,
     db: Annotated[
-        Path, typer.Option("--db", envvar="HAOWU_DB", help="The haowu database file.")
+        Path, typer.Option("--db", envvar="HAOWU_DB", help=N_("The haowu database file."))
     ] = Path("haowu.duckdb"),
     config: Annotated[
         Path | None,
         typer.Option(
             "--config",
             envvar="HAOWU_CONFIG",
-            help="Folder of YAML settings [default: ./configs when present, else the "
-            "packaged defaults].",
+            help=N_(
+                "Folder of YAML settings [default: ./configs when present, else the "
+                "packaged defaults]."
+            ),
         ),
     ] = None,
     quiet: Annotated[
@@ -83,20 +114,29 @@ def root(
         typer.Option(
             "--quiet",
             "-q",
-            help="Print nothing but errors and the warnings that need a person (for cron).",
+            help=N_("Print nothing but errors and the warnings that need a person (for cron)."),
         ),
     ] = False,
     traceback: Annotated[
-        bool, typer.Option("--traceback", help="Show the full traceback of an unexpected error.")
+        bool,
+        typer.Option("--traceback", help=N_("Show the full traceback of an unexpected error.")),
     ] = False,
     lock_timeout: Annotated[
         float,
         typer.Option(
             "--lock-timeout",
             min=0,
-            help="Seconds to wait while another haowu command is writing to the database.",
+            help=N_("Seconds to wait while another haowu command is writing to the database."),
         ),
     ] = DEFAULT_LOCK_TIMEOUT,
+    lang: Annotated[
+        Language,
+        typer.Option(
+            "--lang",
+            envvar=ENV_VAR,
+            help=N_("Language of what people read: zh (中文, the default) or en."),
+        ),
+    ] = Language.zh,
     version: Annotated[
         bool,
         typer.Option(
@@ -104,11 +144,12 @@ def root(
             is_eager=True,
             expose_value=False,
             callback=_print_version,
-            help="Print haowu's version and exit.",
+            help=N_("Print haowu's version and exit."),
         ),
     ] = False,
 ) -> None:
     _state["traceback"] = traceback
+    set_language(lang)
     given_by = "HAOWU_CONFIG" if _from_env(ctx, "config") else "--config"
     ctx.obj = AppContext(
         db=db,
@@ -151,7 +192,7 @@ def main(argv: list[str] | None = None) -> int:
     sys.exit(code)
 
 
-_INTERRUPTED = "interrupted: what was being written was rolled back"
+_INTERRUPTED = N_("interrupted: what was being written was rolled back")
 
 # Options of the root command that may also be written after the command name, and whether
 # each takes a value.
@@ -162,6 +203,7 @@ GLOBAL_OPTIONS = {
     "--quiet": False,
     "-q": False,
     "--traceback": False,
+    "--lang": True,
 }
 
 
@@ -202,6 +244,38 @@ def hoist_global_options(argv: list[str], root) -> list[str]:
     if insert_at is None or not hoisted:
         return list(argv)
     return out[:insert_at] + hoisted + out[insert_at:]
+
+
+def choose_language(argv: list[str]) -> None:
+    """Speak the language `--lang` (anywhere before `--`) or `HAOWU_LANG` names, before the
+    command tree is built, so that `--help` and the usage errors speak it too. A code haowu
+    does not speak is left for the `--lang` option to refuse (exit 2), in the default
+    language."""
+    code = os.environ.get(ENV_VAR)
+    for index, token in enumerate(argv):
+        if token == "--":
+            break
+        if token == "--lang" and index + 1 < len(argv):
+            code = argv[index + 1]
+        elif token.startswith("--lang="):
+            code = token.partition("=")[2]
+    set_language(normalise(code) or DEFAULT_LANGUAGE)
+
+
+def translate_command_tree(command):
+    """`command` (the Click command Typer built) with every help text in the language in use:
+    the texts are English ids, marked `N_` (options, groups) or written as the command's
+    docstring (extracted by `haowu_cli.i18n_extract`)."""
+    if getattr(command, "help", None):
+        command.help = _(command.help)
+    if getattr(command, "short_help", None):
+        command.short_help = _(command.short_help)
+    for param in getattr(command, "params", []):
+        if getattr(param, "help", None):
+            param.help = _(param.help)
+    for sub in getattr(command, "commands", {}).values():
+        translate_command_tree(sub)
+    return command
 
 
 def _option_name(token: str) -> tuple[str | None, bool]:
@@ -287,12 +361,13 @@ def run(argv: list[str] | None = None) -> int:
 def _run(argv: list[str] | None, out: Output) -> int:
     try:
         args = sys.argv[1:] if argv is None else list(argv)
-        command = typer.main.get_command(app)
+        choose_language(args)
+        command = translate_command_tree(typer.main.get_command(app))
         args = hoist_global_options(args, command)
         result = command.main(args=args, prog_name="haowu", standalone_mode=False)
         code = int(result) if isinstance(result, int) else ExitCode.OK
         if code == ExitCode.INTERRUPTED:  # Typer hands Ctrl-C back as this code
-            out.error(_INTERRUPTED)
+            out.error(_(_INTERRUPTED))
         return code
     except HaowuError as exc:
         out.error(exc.message, exc.hint)
@@ -300,10 +375,10 @@ def _run(argv: list[str] | None, out: Output) -> int:
     except Exit as exc:
         return exc.exit_code
     except Abort:
-        out.error("aborted")
+        out.error(_("aborted"))
         return ExitCode.FAILED
     except KeyboardInterrupt:
-        out.error(_INTERRUPTED)
+        out.error(_(_INTERRUPTED))
         return ExitCode.INTERRUPTED
     except TyperException as exc:  # usage errors: bad option, missing argument
         show = getattr(exc, "show", None)
@@ -316,12 +391,12 @@ def _run(argv: list[str] | None, out: Output) -> int:
         raise
     except Exception as exc:
         if is_interrupt(exc):  # DuckDB stopped a query for Ctrl-C and said so its own way
-            out.error(_INTERRUPTED)
+            out.error(_(_INTERRUPTED))
             return ExitCode.INTERRUPTED
         if _state["traceback"]:
             raise
         out.error(
-            f"unexpected {type(exc).__name__}: {exc}",
-            hint="this is a bug in haowu; run again with --traceback and report what it prints",
+            _("unexpected {kind}: {error}").format(kind=type(exc).__name__, error=exc),
+            hint=_("this is a bug in haowu; run again with --traceback and report what it prints"),
         )
         return ExitCode.FAILED

@@ -22,6 +22,7 @@ import polars as pl
 from haowu_cli.config import load_config_file, number, top_level, unknown_keys, whole
 from haowu_cli.errors import ConfigError
 from haowu_cli.formats import percent_ppm, yuan
+from haowu_cli.i18n import N_, _, pgettext
 from haowu_cli.store.ledger import ALL_ORDERS, OrderSelection
 from haowu_cli.store.sql import Query
 
@@ -29,15 +30,20 @@ COMMISSION_FILE = "commission.yaml"
 PPM = 1_000_000
 PARTIES = ("merchant", "anchor", "agency", "leader", "second_leader", "platform")
 # What each ledger account is, for people.
-PARTY_LABELS = {
-    "base": "base (paid − refunded)",
-    "merchant": "merchant 商家",
-    "anchor": "anchor 达人",
-    "agency": "agency 机构 (MCN)",
-    "leader": "team leader 团长",
-    "second_leader": "second-level leader 二级团长",
-    "platform": "platform 平台",
+PARTY_LABELS = {  # translated where shown (`party_labels`)
+    "base": N_("base (paid − refunded)"),
+    "merchant": N_("merchant 商家"),
+    "anchor": N_("anchor 达人"),
+    "agency": N_("agency 机构 (MCN)"),
+    "leader": N_("team leader 团长"),
+    "second_leader": N_("second-level leader 二级团长"),
+    "platform": N_("platform 平台"),
 }
+
+
+def party_labels() -> dict[str, str]:
+    """Each party's name in the language in use."""
+    return {party: _(label) for party, label in PARTY_LABELS.items()}
 
 
 @dataclass(frozen=True)
@@ -94,24 +100,34 @@ def load_rules(config_dir: Path) -> CommissionRules:
     )
 
     def ppm(path: tuple, value) -> int:
-        rate = number(doc, path, value, problems, low=0, high=1, what="a fraction from 0 to 1")
+        rate = number(doc, path, value, problems, low=0, high=1, what=_("a fraction from 0 to 1"))
         return int(Decimal(str(rate)) * PPM)
 
     cut = data.get("platform_cut")
     if not isinstance(cut, dict):
-        problems.append(f"{doc.where('platform_cut')}: expected commission and service_fee")
+        problems.append(
+            _("{where}: expected commission and service_fee").format(
+                where=doc.where("platform_cut")
+            )
+        )
         cut = {}
     unknown_keys(doc, cut, ("platform_cut",), {"commission", "service_fee"}, problems)
     technical = data.get("technical_fee")
     if not isinstance(technical, dict):
-        problems.append(f"{doc.where('technical_fee')}: expected default, categories, ...")
+        problems.append(
+            _("{where}: expected default, categories, ...").format(where=doc.where("technical_fee"))
+        )
         technical = {}
     unknown_keys(
         doc, technical, ("technical_fee",), {"default", "categories", "pay_later_extra"}, problems
     )
     categories = technical.get("categories") or {}
     if not isinstance(categories, dict):
-        problems.append(f"{doc.where('technical_fee', 'categories')}: expected category: rate")
+        problems.append(
+            _("{where}: expected category: rate").format(
+                where=doc.where("technical_fee", "categories")
+            )
+        )
         categories = {}
     rules = CommissionRules(
         commission_cut_ppm=ppm(("platform_cut", "commission"), cut.get("commission")),
@@ -214,17 +230,23 @@ def _merchant_terms(doc, section, problems: list, ppm) -> MerchantTerms:
 
 def _settlement(doc, section, problems: list) -> tuple:
     if not isinstance(section, list) or not section:
-        problems.append(f"{doc.where('settlement')}: expected a list of {{min_shop_score, days}}")
+        problems.append(
+            _("{where}: expected a list of {{min_shop_score, days}}").format(
+                where=doc.where("settlement")
+            )
+        )
         return ((None, 20),)
     rules = []
     for index, spec in enumerate(section):
         path = ("settlement", str(index))
         if not isinstance(spec, dict):
-            problems.append(f"{doc.where(*path)}: expected {{min_shop_score: …, days: …}}")
+            problems.append(
+                _("{where}: expected {{min_shop_score: …, days: …}}").format(where=doc.where(*path))
+            )
             continue
         unknown_keys(doc, spec, path, {"min_shop_score", "days"}, problems)
         days = whole(
-            doc, (*path, "days"), spec.get("days"), problems, low=0, high=365, what="0–365 days"
+            doc, (*path, "days"), spec.get("days"), problems, low=0, high=365, what=_("0–365 days")
         )
         score = spec.get("min_shop_score")
         if score is not None:
@@ -235,14 +257,15 @@ def _settlement(doc, section, problems: list) -> tuple:
                 problems,
                 low=0,
                 high=5,
-                what="a shop score from 0 to 5",
+                what=_("a shop score from 0 to 5"),
             )
             score = Decimal(str(value))
         rules.append((score, days))
     if rules and rules[-1][0] is not None:
         problems.append(
-            f"{doc.where('settlement', str(len(section) - 1))}: the last rule takes every "
-            "other order; give it no min_shop_score"
+            _("{where}: the last rule takes every other order; give it no min_shop_score").format(
+                where=doc.where("settlement", str(len(section) - 1))
+            )
         )
     return tuple(rules)
 
@@ -295,7 +318,12 @@ def fill_rates(orders: pl.DataFrame, terms: pl.DataFrame, rules: CommissionRules
         ).height
         if took:
             notes.append(
-                ("info", f"{took} orders had no {rate}: their product's current rate was used")
+                (
+                    "info",
+                    _("{took} orders had no {rate}: their product's current rate was used").format(
+                        took=took, rate=pgettext("column", rate)
+                    ),
+                )
             )
     frame = frame.with_columns(
         (
@@ -332,8 +360,10 @@ def fill_rates(orders: pl.DataFrame, terms: pl.DataFrame, rules: CommissionRules
         notes.append(
             (
                 "warning",
-                f"{no_fee} orders have no service_fee_rate and no product to take it from: "
-                "the team leader earns nothing on them",
+                _(
+                    "{no_fee} orders have no service_fee_rate and no product to take it "
+                    "from: the team leader earns nothing on them"
+                ).format(no_fee=no_fee),
             )
         )
     waiting = frame.filter(
@@ -343,8 +373,10 @@ def fill_rates(orders: pl.DataFrame, terms: pl.DataFrame, rules: CommissionRules
         notes.append(
             (
                 "warning",
-                f"{waiting} orders are received but have no received date: they do not settle "
-                "until one is imported",
+                _(
+                    "{waiting} orders are received but have no received date: they do not "
+                    "settle until one is imported"
+                ).format(waiting=waiting),
             )
         )
     frame = frame.with_columns(_refusal(rules).alias("_refusal"))
@@ -390,9 +422,9 @@ def _refusal(rules: CommissionRules) -> pl.Expr:
             refuse(
                 "commission_rate",
                 pl.lit(None),
-                pl.lit("no commission rate, and product ")
+                pl.lit(_("no commission rate, and product "))
                 + pl.col("product_id")
-                + pl.lit(" is not in the database to take it from"),
+                + pl.lit(_(" is not in the database to take it from")),
             ),
         ),
         (
@@ -400,7 +432,7 @@ def _refusal(rules: CommissionRules) -> pl.Expr:
             refuse(
                 "refund_amount",
                 (pl.lit("¥") + yuan(pl.col("refund_amount"))),
-                pl.lit("the refund is more than the ")
+                pl.lit(_("the refund is more than the "))
                 + pl.lit("¥")
                 + yuan(pl.col("paid_amount"))
                 + pl.lit(" paid"),
@@ -411,11 +443,11 @@ def _refusal(rules: CommissionRules) -> pl.Expr:
             refuse(
                 "service_fee_rate",
                 percent_ppm(fee),
-                pl.lit("commission ")
+                pl.lit(_("commission "))
                 + percent_ppm(pl.col("commission_rate"))
-                + pl.lit(" and service fee ")
+                + pl.lit(_(" and service fee "))
                 + percent_ppm(fee)
-                + pl.lit(" add up to more than 100%"),
+                + pl.lit(_(" add up to more than 100%")),
             ),
         ),
         (
@@ -423,7 +455,7 @@ def _refusal(rules: CommissionRules) -> pl.Expr:
             refuse(
                 "second_leader_id",
                 pl.lit(None),
-                pl.lit("a second-level rate needs the second-level leader's ID (二级团长ID)"),
+                pl.lit(_("a second-level rate needs the second-level leader's ID (二级团长ID)")),
             ),
         ),
         (
@@ -431,7 +463,9 @@ def _refusal(rules: CommissionRules) -> pl.Expr:
             refuse(
                 "second_leader_rate",
                 pl.lit(None),
-                pl.lit("second-level leader ") + leader + pl.lit(" has no rate (二级团长服务费率)"),
+                pl.lit(_("second-level leader "))
+                + leader
+                + pl.lit(_(" has no rate (二级团长服务费率)")),
             ),
         ),
         (
@@ -439,7 +473,7 @@ def _refusal(rules: CommissionRules) -> pl.Expr:
             refuse(
                 "second_leader_rate",
                 percent_ppm(second),
-                pl.lit("a second-level rate, but the order has no service-fee rate"),
+                pl.lit(_("a second-level rate, but the order has no service-fee rate")),
             ),
         ),
         (
@@ -447,11 +481,11 @@ def _refusal(rules: CommissionRules) -> pl.Expr:
             refuse(
                 "second_leader_rate",
                 percent_ppm(second),
-                pl.lit("second-level rate ")
+                pl.lit(_("second-level rate "))
                 + percent_ppm(second)
-                + pl.lit(" is above the first level's net rate ")
+                + pl.lit(_(" is above the first level's net rate "))
                 + percent_ppm(fee * keeps // PPM)
-                + pl.lit(" (the service fee less the platform's cut)"),
+                + pl.lit(_(" (the service fee less the platform's cut)")),
             ),
         ),
     ]
@@ -485,32 +519,32 @@ def _negative_merchant_share(rules: CommissionRules, refuse) -> tuple[pl.Expr, p
     merchant = base - rounded(commission) - rounded(fee) - rounded(technical)
     total = commission + fee + technical
     rates = (
-        pl.lit("commission ")
+        pl.lit(_("commission "))
         + percent_ppm(commission)
-        + pl.lit(" + service fee ")
+        + pl.lit(_(" + service fee "))
         + percent_ppm(fee)
-        + pl.lit(" + technical fee ")
+        + pl.lit(_(" + technical fee "))
         + percent_ppm(technical)
-        + pl.lit(" (technical_fee in commission.yaml")
-        + pl.when(pay_later).then(pl.lit(", pay-later extra included")).otherwise(pl.lit(""))
+        + pl.lit(_(" (technical_fee in commission.yaml"))
+        + pl.when(pay_later).then(pl.lit(_(", pay-later extra included"))).otherwise(pl.lit(""))
         + pl.lit(")")
         + pl.when(pl.col("_rates_from_product"))
-        .then(pl.lit(", the rates taken from product ") + pl.col("product_id") + pl.lit(","))
+        .then(pl.lit(_(", the rates taken from product ")) + pl.col("product_id") + pl.lit(","))
         .otherwise(pl.lit(""))
     )
     reason = (
         pl.when(total > PPM)
         .then(
             rates
-            + pl.lit(" add up to ")
+            + pl.lit(_(" add up to "))
             + percent_ppm(total)
-            + pl.lit(": the merchant's share would be negative")
+            + pl.lit(_(": the merchant's share would be negative"))
         )
         .otherwise(
             rates
-            + pl.lit(" leave the merchant ¥")
+            + pl.lit(_(" leave the merchant ¥"))
             + yuan(merchant)
-            + pl.lit(" on this amount once each is rounded to the fen")
+            + pl.lit(_(" on this amount once each is rounded to the fen"))
         )
     )
     refused = refuse("commission_rate", percent_ppm(commission), reason)

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from haowu_cli.errors import ConfigError, UsageError
+from haowu_cli.i18n import _
 
 if TYPE_CHECKING:
     import yaml
@@ -37,12 +38,16 @@ def resolve_config_dir(explicit: Path | None, *, given_by: str = "--config") -> 
     else `./configs` when present, else the packaged defaults."""
     if explicit is not None:
         if not explicit.is_dir():
-            problem = "is not a folder" if explicit.exists() else "no such folder"
+            problem = _("is not a folder") if explicit.exists() else _("no such folder")
             sep = "=" if given_by.startswith("HAOWU_") else " "  # as the user wrote it
             raise UsageError(
-                f"{given_by}{sep}{explicit}: {problem}",
-                hint="give the folder of haowu's YAML settings, or leave it out to use "
-                "./configs when present, else the packaged defaults",
+                _("{given_by}{sep}{explicit}: {problem}").format(
+                    given_by=given_by, sep=sep, explicit=explicit, problem=problem
+                ),
+                hint=_(
+                    "give the folder of haowu's YAML settings, or leave it out to use "
+                    "./configs when present, else the packaged defaults"
+                ),
             )
         return explicit
     local = Path("configs")
@@ -79,7 +84,9 @@ def load_config_file(config_dir: Path, name: str) -> ConfigDoc:
     if not path.exists():
         path = packaged_path("configs") / name
     if not path.exists():
-        raise ConfigError([f"{config_dir / name}: file not found (and no packaged default)"])
+        raise ConfigError(
+            [_("{value}: file not found (and no packaged default)").format(value=config_dir / name)]
+        )
     return load_yaml_file(path)
 
 
@@ -93,13 +100,13 @@ def load_yaml_file(path: Path) -> ConfigDoc:
     import yaml
 
     if path.is_dir():
-        raise ConfigError([f"{path}: is a folder, not a YAML file"])
+        raise ConfigError([_("{path}: is a folder, not a YAML file").format(path=path)])
     if not path.is_file():
-        raise ConfigError([f"{path}: file not found"])
+        raise ConfigError([_("{path}: file not found").format(path=path)])
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError([f"{path}: cannot read: {exc}"]) from exc
+        raise ConfigError([_("{path}: cannot read: {exc}").format(path=path, exc=exc)]) from exc
     loader = _text_dates_loader()(text)
     try:
         node = loader.get_single_node()
@@ -108,9 +115,13 @@ def load_yaml_file(path: Path) -> ConfigDoc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark else str(path)
         problem = getattr(exc, "problem", None) or str(exc)
-        raise ConfigError([f"{where}: not valid YAML: {problem}"]) from exc
+        raise ConfigError(
+            [_("{where}: not valid YAML: {problem}").format(where=where, problem=problem)]
+        ) from exc
     except ValueError as exc:  # a value an explicit tag asks for and YAML cannot build
-        raise ConfigError([f"{path}: not a valid value: {exc}"]) from exc
+        raise ConfigError(
+            [_("{path}: not a valid value: {exc}").format(path=path, exc=exc)]
+        ) from exc
     finally:
         loader.dispose()
     lines: dict[tuple[str, ...], int] = {}
@@ -156,7 +167,11 @@ def top_level(doc: ConfigDoc, known: set, problems: list) -> dict:
     """The file's top-level mapping (empty when it is not one, with the problem noted), its
     unknown keys noted too."""
     if not isinstance(doc.data, dict):
-        problems.append(f"{doc.where()}: expected a mapping with {', '.join(sorted(known))}")
+        problems.append(
+            _("{where}: expected a mapping with {join}").format(
+                where=doc.where(), join=", ".join(sorted(known))
+            )
+        )
         return {}
     unknown_keys(doc, doc.data, (), known, problems)
     return doc.data
@@ -166,8 +181,9 @@ def unknown_keys(doc: ConfigDoc, data: dict, path: tuple, known: set, problems: 
     for key in data:
         if key not in known:
             problems.append(
-                f"{doc.where(*path, str(key))}: unknown key {key!r}; expected one of "
-                f"{', '.join(sorted(known))}"
+                _("{where}: unknown key {key!r}; expected one of {join}").format(
+                    where=doc.where(*path, str(key)), key=key, join=", ".join(sorted(known))
+                )
             )
 
 
@@ -183,10 +199,18 @@ def number(
 ) -> float:
     """A finite number within [low, high]; 0.0 (and a problem) otherwise."""
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        problems.append(f"{doc.where(*path)}: expected {what}, got {value!r}")
+        problems.append(
+            _("{where}: expected {what}, got {value!r}").format(
+                where=doc.where(*path), what=what, value=value
+            )
+        )
         return 0.0
     if (low is not None and value < low) or (high is not None and value > high):
-        problems.append(f"{doc.where(*path)}: {value} is not {what}")
+        problems.append(
+            _("{where}: {value} is not {what}").format(
+                where=doc.where(*path), value=value, what=what
+            )
+        )
     return float(value)
 
 
@@ -195,6 +219,10 @@ def whole(
 ) -> int:
     """A whole number within [low, high]; `low` (and a problem) otherwise."""
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        problems.append(f"{doc.where(*path)}: expected {what}, got {value!r}")
+        problems.append(
+            _("{where}: expected {what}, got {value!r}").format(
+                where=doc.where(*path), what=what, value=value
+            )
+        )
         return low
     return value

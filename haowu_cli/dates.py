@@ -14,6 +14,7 @@ import datetime as dt
 import os
 
 from haowu_cli.errors import UsageError
+from haowu_cli.i18n import _
 
 BEIJING = dt.timezone(dt.timedelta(hours=8), "CST")
 
@@ -27,5 +28,6 @@ def today() -> dt.date:
         return dt.date.fromisoformat(given)
     except ValueError:
         raise UsageError(
-            f"HAOWU_TODAY={given!r} is not a date", hint="give it as YYYY-MM-DD, or unset it"
+            _("HAOWU_TODAY={given!r} is not a date").format(given=given),
+            hint=_("give it as YYYY-MM-DD, or unset it"),
         ) from None

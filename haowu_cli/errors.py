@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from enum import IntEnum
 
+from haowu_cli.i18n import _
+
 
 class ExitCode(IntEnum):
     """Exit codes, documented in the README; they hold for every command."""
@@ -39,7 +41,7 @@ class ConfigError(HaowuError):
 
     def __init__(self, problems: list[str], hint: str | None = None) -> None:
         self.problems = problems
-        super().__init__("configuration error:\n" + "\n".join(f"  {p}" for p in problems), hint)
+        super().__init__(_("configuration error:\n") + "\n".join(f"  {p}" for p in problems), hint)
 
 
 class UsageError(HaowuError):

@@ -85,6 +85,13 @@ def share(numerator: pl.Expr, denominator: pl.Expr, places: int = 1) -> pl.Expr:
     return ratio(numerator.cast(pl.Int128) * 100, denominator, places) + pl.lit("%")
 
 
+def money(fen: int) -> str:
+    """Money for people, exact and grouped, as every table, message and file for people
+    writes it: 129990 -> "¥1,299.90", -5 -> "-¥0.05". Headlines and charts, where a large sum
+    is read at a glance, use `fen_label` (万); machines get `yuan` / `fen_text`."""
+    return f"{'-' if fen < 0 else ''}¥{fen_text(abs(fen), grouped=True)}"
+
+
 def fen_label(fen: int) -> str:
     """Money for a chart or a headline: exact below ¥10,000 ("¥6,692.40"), in 万 with two
     decimals from there, as Chinese sellers read amounts ("¥23.69万", "¥50万")."""
@@ -96,8 +103,9 @@ def fen_label(fen: int) -> str:
 
 
 def yuan_label(fen: pl.Expr) -> pl.Expr:
-    """Integer fen as money for people, grouped: 123456 -> "¥1,234.56"; null stays null."""
-    return fen.map_elements(lambda v: f"¥{fen_text(int(v), grouped=True)}", return_dtype=pl.String)
+    """Integer fen as money for people, grouped (`money`): 123456 -> "¥1,234.56"; null stays
+    null."""
+    return fen.map_elements(lambda v: money(int(v)), return_dtype=pl.String)
 
 
 def ratio_of(numerator: int, denominator: int, places: int = 4) -> str | None:

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from haowu_cli.config import ConfigDoc, load_config_file, number, top_level, unknown_keys
 from haowu_cli.errors import ConfigError
+from haowu_cli.i18n import _
 from haowu_cli.store.sql import Query
 
 GRADING_FILE = "grading.yaml"
@@ -128,7 +129,9 @@ def load_model(config_dir: Path) -> GradingModel:
     days = data.get("new_product_days", 14)
     if not isinstance(days, int) or isinstance(days, bool) or not 0 <= days <= 3650:
         problems.append(
-            f"{doc.where('new_product_days')}: expected a whole number of days from 0 to 3650"
+            _("{where}: expected a whole number of days from 0 to 3650").format(
+                where=doc.where("new_product_days")
+            )
         )
     dimensions = _dimensions(doc, data.get("dimensions"), problems)
     levels = _levels(doc, data.get("levels"), problems)
@@ -142,11 +145,17 @@ def load_model(config_dir: Path) -> GradingModel:
 def _dimensions(doc: ConfigDoc, section, problems: list) -> tuple[Dimension, ...]:
     if not isinstance(section, dict):
         problems.append(
-            f"{doc.where('dimensions')}: expected the five dimensions: {', '.join(DIMENSIONS)}"
+            _("{where}: expected the five dimensions: {join}").format(
+                where=doc.where("dimensions"), join=", ".join(DIMENSIONS)
+            )
         )
         return ()
     for missing in [d for d in DIMENSIONS if d not in section]:
-        problems.append(f"{doc.where('dimensions')}: dimension {missing!r} is missing")
+        problems.append(
+            _("{where}: dimension {missing!r} is missing").format(
+                where=doc.where("dimensions"), missing=missing
+            )
+        )
     unknown_keys(doc, section, ("dimensions",), set(DIMENSIONS), problems)
     dimensions = []
     for name in DIMENSIONS:
@@ -155,15 +164,19 @@ def _dimensions(doc: ConfigDoc, section, problems: list) -> tuple[Dimension, ...
             continue
         path = ("dimensions", name)
         if not isinstance(spec, dict):
-            problems.append(f"{doc.where(*path)}: expected label, weight and inputs")
+            problems.append(
+                _("{where}: expected label, weight and inputs").format(where=doc.where(*path))
+            )
             continue
         unknown_keys(doc, spec, path, {"label", "weight", "inputs"}, problems)
         weight = number(
-            doc, (*path, "weight"), spec.get("weight"), problems, low=0, what="a weight ≥ 0"
+            doc, (*path, "weight"), spec.get("weight"), problems, low=0, what=_("a weight ≥ 0")
         )
         inputs = spec.get("inputs")
         if not isinstance(inputs, dict) or not inputs:
-            problems.append(f"{doc.where(*path, 'inputs')}: expected at least one input")
+            problems.append(
+                _("{where}: expected at least one input").format(where=doc.where(*path, "inputs"))
+            )
             inputs = {}
         rules = tuple(
             rule
@@ -175,23 +188,35 @@ def _dimensions(doc: ConfigDoc, section, problems: list) -> tuple[Dimension, ...
             )
         )
         if rules and sum(r.weight for r in rules) <= 0:
-            problems.append(f"{doc.where(*path, 'inputs')}: the input weights add up to 0")
+            problems.append(
+                _("{where}: the input weights add up to 0").format(where=doc.where(*path, "inputs"))
+            )
         dimensions.append(Dimension(name, str(spec.get("label", name)), weight, rules))
     if dimensions and sum(d.weight for d in dimensions) <= 0:
-        problems.append(f"{doc.where('dimensions')}: the dimension weights add up to 0")
+        problems.append(
+            _("{where}: the dimension weights add up to 0").format(where=doc.where("dimensions"))
+        )
     return tuple(dimensions)
 
 
 def _input_rule(doc: ConfigDoc, path: tuple, name, spec, problems: list) -> InputRule | None:
     if name not in INPUTS:
-        problems.append(f"{doc.where(*path)}: unknown input {name!r}; known: {', '.join(INPUTS)}")
+        problems.append(
+            _("{where}: unknown input {name!r}; known: {join}").format(
+                where=doc.where(*path), name=name, join=", ".join(INPUTS)
+            )
+        )
         return None
     if not isinstance(spec, dict):
-        problems.append(f"{doc.where(*path)}: expected weight, missing and a percentile or curve")
+        problems.append(
+            _("{where}: expected weight, missing and a percentile or curve").format(
+                where=doc.where(*path)
+            )
+        )
         return None
     unknown_keys(doc, spec, path, {"weight", "missing", "percentile", "curve"}, problems)
     weight = number(
-        doc, (*path, "weight"), spec.get("weight"), problems, low=0, what="a weight ≥ 0"
+        doc, (*path, "weight"), spec.get("weight"), problems, low=0, what=_("a weight ≥ 0")
     )
     missing = number(
         doc,
@@ -200,25 +225,36 @@ def _input_rule(doc: ConfigDoc, path: tuple, name, spec, problems: list) -> Inpu
         problems,
         low=0,
         high=100,
-        what="a score from 0 to 100",
+        what=_("a score from 0 to 100"),
     )
     if ("percentile" in spec) == ("curve" in spec):
-        problems.append(f"{doc.where(*path)}: give exactly one of percentile or curve")
+        problems.append(
+            _("{where}: give exactly one of percentile or curve").format(where=doc.where(*path))
+        )
         return None
     if "percentile" in spec:
         pct = spec["percentile"]
         if not isinstance(pct, dict):
-            problems.append(f"{doc.where(*path, 'percentile')}: expected within and better")
+            problems.append(
+                _("{where}: expected within and better").format(
+                    where=doc.where(*path, "percentile")
+                )
+            )
             return None
         unknown_keys(doc, pct, (*path, "percentile"), {"within", "better"}, problems)
         within, better = pct.get("within", "category_l1"), pct.get("better", "higher")
         if within not in PARTITIONS:
             problems.append(
-                f"{doc.where(*path, 'percentile', 'within')}: expected one of "
-                f"{', '.join(PARTITIONS)}"
+                _("{where}: expected one of {join}").format(
+                    where=doc.where(*path, "percentile", "within"), join=", ".join(PARTITIONS)
+                )
             )
         if better not in ("higher", "lower"):
-            problems.append(f"{doc.where(*path, 'percentile', 'better')}: expected higher or lower")
+            problems.append(
+                _("{where}: expected higher or lower").format(
+                    where=doc.where(*path, "percentile", "better")
+                )
+            )
         return InputRule(str(name), weight, missing, within=within, better=better)
     curve = _curve(doc, (*path, "curve"), spec["curve"], problems)
     return InputRule(str(name), weight, missing, curve=curve)
@@ -226,33 +262,49 @@ def _input_rule(doc: ConfigDoc, path: tuple, name, spec, problems: list) -> Inpu
 
 def _curve(doc: ConfigDoc, path: tuple, points, problems: list) -> tuple:
     if not isinstance(points, list) or len(points) < 2:
-        problems.append(f"{doc.where(*path)}: expected at least two points [value, score]")
+        problems.append(
+            _("{where}: expected at least two points [value, score]").format(where=doc.where(*path))
+        )
         return ()
     parsed = []
     for index, point in enumerate(points):
         here = (*path, str(index))
         if not (isinstance(point, list) and len(point) == 2):
-            problems.append(f"{doc.where(*here)}: expected a point [value, score], got {point!r}")
+            problems.append(
+                _("{where}: expected a point [value, score], got {point!r}").format(
+                    where=doc.where(*here), point=point
+                )
+            )
             return ()
         x = number(doc, here, point[0], problems)
-        y = number(doc, here, point[1], problems, low=0, high=100, what="a score from 0 to 100")
+        y = number(doc, here, point[1], problems, low=0, high=100, what=_("a score from 0 to 100"))
         parsed.append((x, y))
     xs, ys = [x for x, _ in parsed], [y for _, y in parsed]
     if any(b <= a for a, b in zip(xs, xs[1:], strict=False)):
-        problems.append(f"{doc.where(*path)}: the values must increase from point to point")
+        problems.append(
+            _("{where}: the values must increase from point to point").format(
+                where=doc.where(*path)
+            )
+        )
     rising = all(b >= a for a, b in zip(ys, ys[1:], strict=False))
     falling = all(b <= a for a, b in zip(ys, ys[1:], strict=False))
     if not (rising or falling):
         problems.append(
-            f"{doc.where(*path)}: the scores must only rise or only fall, "
-            "or a better value could lower a grade"
+            _(
+                "{where}: the scores must only rise or only fall, or a better value "
+                "could lower a grade"
+            ).format(where=doc.where(*path))
         )
     return tuple(parsed)
 
 
 def _levels(doc: ConfigDoc, section, problems: list) -> tuple[LevelRule, ...]:
     if not isinstance(section, dict):
-        problems.append(f"{doc.where('levels')}: expected rules for {', '.join(LEVELS)}")
+        problems.append(
+            _("{where}: expected rules for {join}").format(
+                where=doc.where("levels"), join=", ".join(LEVELS)
+            )
+        )
         return ()
     unknown_keys(doc, section, ("levels",), set(LEVELS), problems)
     rules = []
@@ -261,8 +313,9 @@ def _levels(doc: ConfigDoc, section, problems: list) -> tuple[LevelRule, ...]:
         path = ("levels", level)
         if not isinstance(spec, dict):
             problems.append(
-                f"{doc.where(*path) if spec is not None else doc.where('levels')}: "
-                f"level {level} needs min_total (and may have min_scores)"
+                _("{value}: level {level} needs min_total (and may have min_scores)").format(
+                    value=doc.where(*path) if spec is not None else doc.where("levels"), level=level
+                )
             )
             continue
         unknown_keys(doc, spec, path, {"min_total", "min_scores"}, problems)
@@ -273,17 +326,21 @@ def _levels(doc: ConfigDoc, section, problems: list) -> tuple[LevelRule, ...]:
             problems,
             low=0,
             high=100,
-            what="a score from 0 to 100",
+            what=_("a score from 0 to 100"),
         )
         gates = spec.get("min_scores") or {}
         if not isinstance(gates, dict):
-            problems.append(f"{doc.where(*path, 'min_scores')}: expected dimension: score")
+            problems.append(
+                _("{where}: expected dimension: score").format(where=doc.where(*path, "min_scores"))
+            )
             gates = {}
         checked = {}
         for dim, score in gates.items():
             if dim not in DIMENSIONS:
                 problems.append(
-                    f"{doc.where(*path, 'min_scores', str(dim))}: unknown dimension {dim!r}"
+                    _("{where}: unknown dimension {dim!r}").format(
+                        where=doc.where(*path, "min_scores", str(dim)), dim=dim
+                    )
                 )
                 continue
             checked[dim] = number(
@@ -293,20 +350,29 @@ def _levels(doc: ConfigDoc, section, problems: list) -> tuple[LevelRule, ...]:
                 problems,
                 low=0,
                 high=100,
-                what="a score from 0 to 100",
+                what=_("a score from 0 to 100"),
             )
         rules.append(LevelRule(level, total, checked))
     last = rules[-1] if rules and rules[-1].level == "L1" else None
     if last is not None and (last.min_total or last.min_scores):
         problems.append(
-            f"{doc.where('levels', 'L1')}: L1 takes every product no higher level takes; "
-            "give it min_total: 0 and no min_scores"
+            _(
+                "{where}: L1 takes every product no higher level takes; give it "
+                "min_total: 0 and no min_scores"
+            ).format(where=doc.where("levels", "L1"))
         )
     for higher, lower in zip(rules, rules[1:], strict=False):
         if higher.min_total < lower.min_total:
             problems.append(
-                f"{doc.where('levels', higher.level, 'min_total')}: {higher.level} asks less "
-                f"({higher.min_total:g}) than {lower.level} ({lower.min_total:g})"
+                _(
+                    "{where}: {level} asks less ({min_total:g}) than {level2} ({min_total2:g})"
+                ).format(
+                    where=doc.where("levels", higher.level, "min_total"),
+                    level=higher.level,
+                    min_total=higher.min_total,
+                    level2=lower.level,
+                    min_total2=lower.min_total,
+                )
             )
     return tuple(rules)
 
@@ -431,11 +497,13 @@ def grading_query(model: GradingModel, as_of: date, *, detail: bool = False) -> 
 def level_rule_text(model: GradingModel, level: str) -> str:
     """The rule behind a level, in words."""
     if level == "L0":
-        return f"L0: listed within the last {model.new_product_days} days and no sales yet"
+        return _("L0: listed within the last {new_product_days} days and no sales yet").format(
+            new_product_days=model.new_product_days
+        )
     if level == "L1":
-        return "L1: every product that no higher level takes"
+        return _("L1: every product that no higher level takes")
     rule = model.rule(level)
-    parts = [f"total ≥ {rule.min_total:g}"] + [
+    parts = [_("total ≥ {min_total:g}").format(min_total=rule.min_total)] + [
         f"{model.dimension(d).label} ≥ {s:g}" for d, s in rule.min_scores.items()
     ]
     return f"{level}: " + ", ".join(parts)
@@ -450,11 +518,13 @@ def next_level_advice(model: GradingModel, grade: dict, inputs: dict) -> list[st
     level = grade["level"]
     if level == "L0":
         return [
-            f"sell: a product leaves L0 with its first sales, or {model.new_product_days} days "
-            "after listing"
+            _(
+                "sell: a product leaves L0 with its first sales, or {new_product_days} "
+                "days after listing"
+            ).format(new_product_days=model.new_product_days)
         ]
     if level == "L5":
-        return ["L5 is the top level: keep every dimension above its gate"]
+        return [_("L5 is the top level: keep every dimension above its gate")]
     target = model.rule(f"L{LEVEL_RANK[level] + 1}")
     advice = []
     scores = {d.name: float(grade[d.name]) for d in model.dimensions}
@@ -468,8 +538,8 @@ def next_level_advice(model: GradingModel, grade: dict, inputs: dict) -> list[st
     if total < target.min_total:
         advice.append(_raise_total(model, scores, total, target.min_total, inputs, bool(advice)))
     if not advice:
-        advice.append(f"meets {target.level} already; grade again to see it")
-    return [f"to reach {target.level}: {a}" for a in advice]
+        advice.append(_("meets {level} already; grade again to see it").format(level=target.level))
+    return [_("to reach {level}: {a}").format(level=target.level, a=a) for a in advice]
 
 
 def _raise_total(
@@ -488,18 +558,22 @@ def _raise_total(
         target = min(100.0, have + gap / d.weight)
         gap -= (target - have) * d.weight
         steps.append((d, have, math.ceil(target * 10) / 10))
-    words = " and ".join(f"{d.label} from {have:g} to {to:g}" for d, have, to in steps)
-    then = "then " if after_gates else ""
-    return (
-        f"{then}raise the total from {total:g} to {needed:g}, e.g. by raising {words}; "
-        + _weakest_input_words(steps[0][0], inputs)
+    words = _(" and ").join(
+        _("{label} from {have:g} to {to:g}").format(label=d.label, have=have, to=to)
+        for d, have, to in steps
+    )
+    then = _("then ") if after_gates else ""
+    return _(
+        "{then}raise the total from {total:g} to {needed:g}, e.g. by raising {words}; "
+    ).format(then=then, total=total, needed=needed, words=words) + _weakest_input_words(
+        steps[0][0], inputs
     )
 
 
 def _raise_dimension(model, dimension: Dimension, have: float, needed: float, inputs) -> str:
-    return f"raise {dimension.label} from {have:g} to {needed:g}: " + _weakest_input_words(
-        dimension, inputs
-    )
+    return _("raise {label} from {have:g} to {needed:g}: ").format(
+        label=dimension.label, have=have, needed=needed
+    ) + _weakest_input_words(dimension, inputs)
 
 
 def _weakest_input_words(dimension: Dimension, inputs: dict) -> str:
@@ -510,11 +584,18 @@ def _weakest_input_words(dimension: Dimension, inputs: dict) -> str:
     )
     value, score = inputs[(dimension.name, best.name)]
     shown = "missing" if value is None else format_input(best.name, value)
-    direction = "higher" if best.rises else "lower"
+    direction = _("higher") if best.rises else _("lower")
     share = best.weight / sum(r.weight for r in dimension.inputs)
-    return (
-        f"{INPUTS[best.name].label} {shown} has the most room (score {round(score, 1):g}, "
-        f"{share:.0%} of {dimension.label}; {direction} is better)"
+    return _(
+        "{label} {shown} has the most room (score {round:g}, {share:.0%} of "
+        "{label2}; {direction} is better)"
+    ).format(
+        label=INPUTS[best.name].label,
+        shown=shown,
+        round=round(score, 1),
+        share=share,
+        label2=dimension.label,
+        direction=direction,
     )
 
 
@@ -580,9 +661,13 @@ def check_grading_date(as_of: date, today: date, *, allow_future: bool = False) 
 
     if as_of > today and not allow_future:
         raise UsageError(
-            f"--as-of {as_of} is in the future (today is {today})",
-            hint="grade as of today or earlier, or add --allow-future to keep a grade that "
-            "counts from that day on",
+            _("--as-of {as_of} is in the future (today is {today})").format(
+                as_of=as_of, today=today
+            ),
+            hint=_(
+                "grade as of today or earlier, or add --allow-future to keep a grade that "
+                "counts from that day on"
+            ),
         )
 
 
@@ -608,10 +693,14 @@ def grade_products(
                 )
                 graded = sum(counts.values())
                 if graded == 0:
-                    whose = f"merchant {merchant} has" if merchant else "the database has"
+                    whose = (
+                        _("merchant {merchant} has").format(merchant=merchant)
+                        if merchant
+                        else _("the database has")
+                    )
                     raise HaowuError(
-                        f"nothing to grade: {whose} no products",
-                        hint="import product sheets first (haowu import FILE)",
+                        _("nothing to grade: {whose} no products").format(whose=whose),
+                        hint=_("import product sheets first (haowu import FILE)"),
                     )
                 run = GradeRun(
                     run_id=None if dry_run else run_id,
@@ -668,14 +757,18 @@ def explain(store, model: GradingModel, product_id: str, as_of: date | None = No
         if stored is None:
             when = f" on {as_of}" if as_of else " dated today or earlier"
             raise HaowuError(
-                f"product {product_id} has no grade{when}",
-                hint="run haowu grade first (and check the ID with haowu products --search)",
+                _("product {product_id} has no grade{when}").format(
+                    product_id=product_id, when=when
+                ),
+                hint=_("run haowu grade first (and check the ID with haowu products --search)"),
             )
         detail = db.grade_detail(
             con, grading_query(model, stored["as_of"], detail=True), product_id
         )
     if detail is None:
-        raise HaowuError(f"product {product_id} is no longer in the database")
+        raise HaowuError(
+            _("product {product_id} is no longer in the database").format(product_id=product_id)
+        )
     inputs = {
         (d.name, r.name): (detail[f"in_{r.name}"], float(detail[f"sc_{d.name}_{r.name}"]))
         for d in model.dimensions

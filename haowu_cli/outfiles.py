@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from haowu_cli.errors import HaowuError, UsageError
+from haowu_cli.i18n import _
 
 _CREATE = (
     os.O_WRONLY
@@ -42,16 +43,16 @@ _CREATE = (
 def database_files(db: Path) -> list[tuple[Path, str]]:
     """The files of a database that no output may be: the database, its WAL and its lock."""
     return [
-        (db, "the database"),
-        (db.with_name(db.name + ".wal"), "the database's write-ahead log"),
-        (db.with_name(db.name + ".lock"), "the database's lock file"),
+        (db, _("the database")),
+        (db.with_name(db.name + ".wal"), _("the database's write-ahead log")),
+        (db.with_name(db.name + ".lock"), _("the database's lock file")),
     ]
 
 
 def protected(db: Path | None, inputs: Iterable[Path] = ()) -> list[tuple[Path, str]]:
     """What a command's outputs must not overwrite: the database files and its inputs."""
     return (database_files(db) if db is not None else []) + [
-        (path, "an input of this command") for path in inputs
+        (path, _("an input of this command")) for path in inputs
     ]
 
 
@@ -61,33 +62,50 @@ def check_target(target: Path, *, option: str, protect: Iterable[tuple[Path, str
     for path, what in protect:
         if _same_file(target, path):
             raise UsageError(
-                f"{option} {target} is {what} ({path}): haowu will not write over it",
-                hint="name another file",
+                _("{option} {target} is {what} ({path}): haowu will not write over it").format(
+                    option=option, target=target, what=what, path=path
+                ),
+                hint=_("name another file"),
             )
     try:
         info = os.lstat(target)
     except FileNotFoundError:
         info = None
     except OSError as exc:
-        raise UsageError(f"{option} {target}: cannot be used: {exc.strerror}") from exc
+        raise UsageError(
+            _("{option} {target}: cannot be used: {strerror}").format(
+                option=option, target=target, strerror=exc.strerror
+            )
+        ) from exc
     if info is not None:
         if stat.S_ISLNK(info.st_mode):
             raise UsageError(
-                f"{option} {target} is a symbolic link: haowu does not write through links, "
-                "nor replace them",
-                hint="remove the link, or name the file it points to",
+                _(
+                    "{option} {target} is a symbolic link: haowu does not write through "
+                    "links, nor replace them"
+                ).format(option=option, target=target),
+                hint=_("remove the link, or name the file it points to"),
             )
         if stat.S_ISDIR(info.st_mode):
-            raise UsageError(f"{option} {target} is a folder", hint="name a file in it")
+            raise UsageError(
+                _("{option} {target} is a folder").format(option=option, target=target),
+                hint=_("name a file in it"),
+            )
         if not stat.S_ISREG(info.st_mode):
             raise UsageError(
-                f"{option} {target} is not a regular file (a device, a FIFO or a socket): "
-                "haowu writes only regular files",
-                hint="name a file, or leave the option out to write to stdout",
+                _(
+                    "{option} {target} is not a regular file (a device, a FIFO or a "
+                    "socket): haowu writes only regular files"
+                ).format(option=option, target=target),
+                hint=_("name a file, or leave the option out to write to stdout"),
             )
     folder = folder_of(target)
     if not folder.is_dir():
-        raise UsageError(f"{option} {target}: the folder {folder} does not exist")
+        raise UsageError(
+            _("{option} {target}: the folder {folder} does not exist").format(
+                option=option, target=target, folder=folder
+            )
+        )
 
 
 def check_writable(target: Path, *, option: str) -> None:
@@ -98,7 +116,9 @@ def check_writable(target: Path, *, option: str) -> None:
         temp, handle = _create_temp(target)
     except OSError as exc:
         raise UsageError(
-            f"{option} {target}: cannot write in {folder_of(target)}: {exc.strerror}"
+            _("{option} {target}: cannot write in {folder_of}: {strerror}").format(
+                option=option, target=target, folder_of=folder_of(target), strerror=exc.strerror
+            )
         ) from exc
     os.close(handle)
     os.unlink(temp)
@@ -111,7 +131,9 @@ def write_file(target: Path, write: Callable[[BinaryIO], None]) -> None:
         kept_mode = _regular_file_mode(target)
         temp, handle = _create_temp(target)
     except OSError as exc:
-        raise HaowuError(f"cannot write {target}: {exc.strerror}") from exc
+        raise HaowuError(
+            _("cannot write {target}: {strerror}").format(target=target, strerror=exc.strerror)
+        ) from exc
     done = False
     try:
         with os.fdopen(handle, "wb") as stream:
@@ -124,7 +146,9 @@ def write_file(target: Path, write: Callable[[BinaryIO], None]) -> None:
         done = True
     except OSError as exc:
         raise HaowuError(
-            f"cannot write {target}: {exc.strerror or exc}; nothing was written there"
+            _("cannot write {target}: {value}; nothing was written there").format(
+                target=target, value=exc.strerror or exc
+            )
         ) from exc
     finally:
         if not done:

@@ -59,7 +59,7 @@ def listing_frame(products: pl.DataFrame) -> pl.DataFrame:
         "merchant_id",
         "title",
         "category_l1",
-        (pl.lit("¥") + formats.yuan(pl.col("live_price_fen"))).alias("live_price"),
+        formats.yuan_label(pl.col("live_price_fen")).alias("live_price"),
         formats.percent(pl.col("commission_rate")).alias("commission_rate"),
         formats.percent(pl.col("service_fee_rate")).alias("service_fee_rate"),
         pl.col("stock"),

@@ -15,6 +15,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
+from haowu_cli.i18n import _
 from haowu_cli.tables import Column
 
 if TYPE_CHECKING:
@@ -68,19 +69,23 @@ class Output:
     def warn(self, message: str) -> None:
         """A warning that needs a person, printed even with --quiet (cron mails it): the
         result or the data may be wrong and nobody would otherwise notice (README, "Quiet")."""
-        self._console(self.stderr).print(f"warning: {message}", style="yellow", markup=False)
+        self._console(self.stderr).print(
+            _("warning: {message}").format(message=message), style="yellow", markup=False
+        )
 
     def notice(self, message: str) -> None:
         """Something unusual that needs no one to act (expected, or recorded anyway), as
         `note: …`; silent with --quiet, so a nightly job does not mail it every night."""
         if not self.quiet:
-            self._console(self.stderr).print(f"note: {message}", style="yellow", markup=False)
+            self._console(self.stderr).print(
+                _("note: {message}").format(message=message), style="yellow", markup=False
+            )
 
     def error(self, message: str, hint: str | None = None) -> None:
         console = self._console(self.stderr)
-        console.print(f"error: {message}", style="bold red", markup=False)
+        console.print(_("error: {message}").format(message=message), style="bold red", markup=False)
         if hint:
-            console.print(f"hint: {hint}", style="cyan", markup=False)
+            console.print(_("hint: {hint}").format(hint=hint), style="cyan", markup=False)
 
     def traceback(self, exc: BaseException) -> None:
         """The full traceback of an unexpected error (`--traceback`)."""
@@ -115,7 +120,7 @@ class Output:
         table = Table(title=title, title_justify="left", header_style="bold")
         for column in columns:
             table.add_column(
-                column.heading,
+                column.label,
                 justify=column.justify,
                 max_width=column.max_width,
                 no_wrap=column.max_width is None,
@@ -171,7 +176,7 @@ class Output:
             task = bar.add_task(label, total=total)
 
             def advance(item: str, stage: str) -> None:
-                bar.update(task, description=f"{label} {Path(item).name}: {stage}")
+                bar.update(task, description=f"{label} {Path(item).name}: {_(stage)}")
                 if stage == "done":
                     bar.advance(task)
 

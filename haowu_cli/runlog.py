@@ -8,6 +8,7 @@ from logging.handlers import RotatingFileHandler
 from pathlib import Path
 
 from haowu_cli.errors import HaowuError
+from haowu_cli.i18n import _
 
 
 def default_log_path() -> Path:
@@ -26,8 +27,10 @@ def run_logger(path: Path | None, database: Path) -> logging.LoggerAdapter:
         handler = RotatingFileHandler(target, maxBytes=1_000_000, backupCount=5, encoding="utf-8")
     except OSError as exc:
         raise HaowuError(
-            f"cannot write the run log {target}: {exc.strerror}",
-            hint="name another with --log FILE",
+            _("cannot write the run log {target}: {strerror}").format(
+                target=target, strerror=exc.strerror
+            ),
+            hint=_("name another with --log FILE"),
         ) from exc
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s db=%(database)s"))
     logger = logging.getLogger(f"haowu.run.{target}")

@@ -5,12 +5,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from haowu_cli.i18n import _
+
 
 @dataclass(frozen=True)
 class Column:
-    """A column of a terminal table: the frame's column, its heading, how it is aligned."""
+    """A column of a terminal table: the frame's column, its heading (an English message id,
+    marked `N_` where it is written), how it is aligned."""
 
     name: str
     heading: str
     justify: str = "left"
     max_width: int | None = None
+
+    @property
+    def label(self) -> str:
+        """The heading in the language in use."""
+        return _(self.heading)

@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+# The tests written before haowu spoke Chinese read its English: every run in them, in this
+# process or a child, speaks English unless a test asks for another language
+# (tests/process/test_language.py, tests/test_i18n.py).
+os.environ["HAOWU_LANG"] = "en"
 
 from haowu_cli.config import packaged_path
 from haowu_cli.ingest.columns import load_kind

@@ -168,7 +168,17 @@ def test_a_missing_required_column_fails_the_file_and_lists_what_it_found(
         run(store, products_kind, write_csv(tmp_path / "s.csv", rows))
     message = error.value.message
     assert (
-        "missing required columns: merchant_id, category_l1, live_price, commission_rate" in message
+        "missing required columns: merchant_id (or 商家ID, 店铺ID, 商家编号 …); "
+        "category_l1 (or 一级类目, 类目, 商品类目 …); live_price (or 直播价, 到手价, 活动价 …); "
+        "commission_rate (or 佣金率, 佣金比例, 达人佣金率 …)" in message
+    )
+    from haowu_cli.i18n import language
+
+    with language("zh"), pytest.raises(InputFileError) as error:
+        run(store, products_kind, write_csv(tmp_path / "s.csv", rows))
+    assert (
+        "缺少必需的列：商家ID（也可写作：店铺ID、商家编号、shop id …）；一级类目"
+        in error.value.message
     )
     assert "Columns found: 商品ID, 商品名称, 价格" in message
     assert not store.exists()  # nothing written, not even an empty database

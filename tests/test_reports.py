@@ -14,6 +14,7 @@ import pytest
 from haowu_cli import store as db
 from haowu_cli.config import packaged_path
 from haowu_cli.errors import ConfigError, HaowuError, UsageError
+from haowu_cli.i18n import current
 from haowu_cli.ingest.columns import load_kind
 from haowu_cli.ingest.pipeline import ImportOptions, import_file
 from haowu_cli.reports.grades import grades_report
@@ -645,7 +646,10 @@ def check_page(report) -> ET.Element:
     assert text.startswith("<!DOCTYPE html>\n")
     root = ET.fromstring(text.removeprefix("<!DOCTYPE html>\n"))  # raises unless well-formed
     assert not FETCHING.search(text), FETCHING.search(text)
-    assert root.get("lang") == "zh-CN" and root.find("head/meta").get("charset") == "utf-8"
+    assert (
+        root.get("lang") == {"zh": "zh-CN", "en": "en"}[current()]
+        and root.find("head/meta").get("charset") == "utf-8"
+    )
     cards = {
         card.get("data-key"): "".join(card.itertext())
         for card in root.iter("div")

@@ -16,6 +16,7 @@ from haowu_cli.commands.common import (
     write_export,
 )
 from haowu_cli.errors import ExitCode, UsageError
+from haowu_cli.i18n import N_, _
 from haowu_cli.render import Column, OutputFormat
 
 
@@ -29,15 +30,17 @@ class By(StrEnum):
 
 def commission_command(
     ctx: typer.Context,
-    session: Annotated[str | None, typer.Option("--session", help="Only this 专场ID.")] = None,
-    anchor: Annotated[str | None, typer.Option("--anchor", help="Only this anchor.")] = None,
-    merchant: Annotated[str | None, typer.Option("--merchant", help="Only this merchant.")] = None,
+    session: Annotated[str | None, typer.Option("--session", help=N_("Only this 专场ID."))] = None,
+    anchor: Annotated[str | None, typer.Option("--anchor", help=N_("Only this anchor."))] = None,
+    merchant: Annotated[
+        str | None, typer.Option("--merchant", help=N_("Only this merchant."))
+    ] = None,
     start: Annotated[
         dt.datetime | None,
         typer.Option(
             "--paid-from",
             "--from",
-            help="Orders paid (支付时间) on or after this date, whenever imported.",
+            help=N_("Orders paid (支付时间) on or after this date, whenever imported."),
             **DATE_FORMAT,
         ),
     ] = None,
@@ -46,7 +49,7 @@ def commission_command(
         typer.Option(
             "--paid-to",
             "--to",
-            help="Orders paid (支付时间) on or before this date, whenever imported.",
+            help=N_("Orders paid (支付时间) on or before this date, whenever imported."),
             **DATE_FORMAT,
         ),
     ] = None,
@@ -54,12 +57,14 @@ def commission_command(
         dt.datetime | None,
         typer.Option(
             "--as-of",
-            help="The ledger as it stood at the end of this day: only what was imported by "
-            "then, settled by then [default: today].",
+            help=N_(
+                "The ledger as it stood at the end of this day: only what was imported by "
+                "then, settled by then [default: today]."
+            ),
             **DATE_FORMAT,
         ),
     ] = None,
-    by: Annotated[By, typer.Option("--by", help="Totals per party, or per group.")] = By.party,
+    by: Annotated[By, typer.Option("--by", help=N_("Totals per party, or per group."))] = By.party,
     fmt: FormatOption = OutputFormat.table,
 ) -> int:
     """Who gets what: the ledger's totals per party (estimated: every valid order; settled:
@@ -74,7 +79,11 @@ def commission_command(
 
     app = app_context(ctx)
     if start and end and start > end:
-        raise UsageError(f"--paid-from {start.date()} is after --paid-to {end.date()}")
+        raise UsageError(
+            _("--paid-from {date} is after --paid-to {date2}").format(
+                date=start.date(), date2=end.date()
+            )
+        )
     day = as_of.date() if as_of else dates.today()
     report = commission_report(
         app.store(),
@@ -121,7 +130,7 @@ def export_ledger_command(
         excel=excel,
         xlsx=xlsx,
         kinds=LEDGER_KINDS,
-        what=f"{frame.height} ledger entries",
+        what=_("{height} ledger entries").format(height=frame.height),
         sheet="ledger",
     )
 
@@ -144,6 +153,6 @@ def export_orders_command(
         excel=excel,
         xlsx=xlsx,
         kinds=order_kinds(),
-        what=f"{frame.height} orders",
+        what=_("{height} orders").format(height=frame.height),
         sheet="orders",
     )

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from haowu_cli.errors import UsageError
-from haowu_cli.i18n import N_, _
+from haowu_cli.i18n import N_, Language, _
 from haowu_cli.render import Output, OutputFormat
 from haowu_cli.store import Store
 
@@ -36,7 +36,7 @@ DATE_FORMAT = dict(formats=["%Y-%m-%d"], metavar="YYYY-MM-DD")
 
 FormatOption = Annotated[
     OutputFormat,
-    typer.Option("--format", "-f", help="table for people; csv or json for machines."),
+    typer.Option("--format", "-f", help=N_("table for people; csv or json for machines.")),
 ]
 
 
@@ -58,12 +58,25 @@ XlsxOption = Annotated[
         help=N_("Write the --out file as an Excel workbook whatever its name ends with."),
     ),
 ]
+HeadersOption = Annotated[
+    Language | None,
+    typer.Option(
+        "--headers",
+        help=N_(
+            "Column headers of the file for people: zh (商品ID, 直播价 …) or en (the documented "
+            "column names) [default: the language, --lang]."
+        ),
+        show_default=False,
+    ),
+]
 ExcelOption = Annotated[
     bool,
     typer.Option(
         "--excel",
-        help="CSV for Excel: add a BOM and neutralise cells Excel would run as formulas "
-        "(a .xlsx --out is for Excel already).",
+        help=N_(
+            "CSV for Excel: add a BOM and neutralise cells Excel would run as formulas "
+            "(a .xlsx --out is for Excel already)."
+        ),
     ),
 ]
 
@@ -94,12 +107,18 @@ def write_export(
     what: str,
     sheet: str,
     xlsx: bool = False,
+    headers: Language | None = None,
+    for_people: bool = False,
 ) -> None:
     """Write an export (`exporting`): a workbook when `out` ends in .xlsx or `xlsx` is set,
     else CSV; never over the database. Say where it went: `what` is what was written ("12
-    orders")."""
-    from haowu_cli import exporting, outfiles
+    orders"). `for_people`: a file handed to people (the run sheet), headed in `headers`'
+    language (default: the language in use); other exports keep the documented column
+    names."""
+    from haowu_cli import exporting, headings, outfiles
 
+    if for_people:
+        frame, kinds = headings.for_people(frame, headers.value if headers else None, kinds)
     book = workbook_target(out, xlsx=xlsx)
     if out is not None and str(out) == "-":
         out = None
@@ -111,10 +130,12 @@ def write_export(
         mangled = exporting.ids_excel_would_mangle(frame, kinds) if excel else []
         if mangled:
             app.out.warn(
-                f"Excel turns IDs such as those in {', '.join(mangled)} into numbers when it "
-                "opens a CSV (digits past the 15th and leading zeros are lost): open the file "
-                "with Data → From Text/CSV and set those columns to Text, or export to a "
-                "workbook with --out FILE.xlsx"
+                _(
+                    "Excel turns IDs such as those in {join} into numbers when it opens a "
+                    "CSV (digits past the 15th and leading zeros are lost): open the file "
+                    "with Data → From Text/CSV and set those columns to Text, or export to "
+                    "a workbook with --out FILE.xlsx"
+                ).format(join=", ".join(mangled))
             )
     if out is not None:
-        app.out.info(f"wrote {what} to {out}")
+        app.out.info(_("wrote {what} to {out}").format(what=what, out=out))

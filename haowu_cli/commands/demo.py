@@ -11,12 +11,17 @@ from haowu_cli import dates
 from haowu_cli.commands.common import app_context
 from haowu_cli.commands.grading import show_distribution, show_explanation
 from haowu_cli.commands.importing import print_report
-from haowu_cli.commands.planning import save_run_sheet_workbook, show_plan
+from haowu_cli.commands.planning import (
+    STATUS_NAMES,
+    objective_name,
+    save_run_sheet_workbook,
+    show_plan,
+)
 from haowu_cli.commands.products import TABLE_COLUMNS
 from haowu_cli.commands.reports import print_figures
 from haowu_cli.config import packaged_path
 from haowu_cli.errors import UsageError
-from haowu_cli.i18n import _
+from haowu_cli.i18n import N_, _
 from haowu_cli.outfiles import protected
 from haowu_cli.render import OutputFormat
 from haowu_cli.store import Store
@@ -30,7 +35,7 @@ def demo_command(
     db: Annotated[
         Path | None,
         typer.Option(
-            "--db", help="Fresh database file to use [default: one in a temporary folder]."
+            "--db", help=N_("Fresh database file to use [default: one in a temporary folder].")
         ),
     ] = None,
 ) -> None:
@@ -60,8 +65,8 @@ def demo_command(
         # must not fill someone's real database by accident)
     if db is not None and db.exists():
         raise UsageError(
-            f"{db} already exists; the demo fills a fresh database",
-            hint="name a new file with --db, or leave --db out to use a temporary folder",
+            _("{db} already exists; the demo fills a fresh database").format(db=db),
+            hint=_("name a new file with --db, or leave --db out to use a temporary folder"),
         )
     work = Path(tempfile.mkdtemp(prefix="haowu-demo-"))
     store = Store(db or work / "demo.duckdb", lock_timeout=app.lock_timeout)
@@ -76,7 +81,10 @@ def demo_command(
     out = app.out
 
     out.note(
-        f"1. import: {len(samples)} product sheets from 7 merchants, and the anchors", style="bold"
+        _("1. import: {count} product sheets from 7 merchants, and the anchors").format(
+            count=len(samples)
+        ),
+        style="bold",
     )
     # The sample orders were received up to 5 December 2026: import them as of that day at
     # least, or the import's future-date check would refuse them.
@@ -86,39 +94,59 @@ def demo_command(
     for report in reports:
         print_report(out, report)
     out.note(
-        "   (the messy sheet's rejected rows are on purpose: each shows a mistake haowu catches)"
+        _("   (the messy sheet's rejected rows are on purpose: each shows a mistake haowu catches)")
     )
 
     model = load_model(app.config_dir)
     run = grade_products(store, model, SAMPLE_DATE)
     out.note(
-        f"\n2. grade: the five-dimension model of configs/grading.yaml, as of {SAMPLE_DATE} "
-        "(the sample sheets' date)",
+        _(
+            "\n2. grade: the five-dimension model of configs/grading.yaml, as of "
+            "{SAMPLE_DATE} (the sample sheets' date)"
+        ).format(SAMPLE_DATE=SAMPLE_DATE),
         style="bold",
     )
     show_distribution(out, run)
 
     example = _product_near_next_level(store)
-    out.note(f"\n3. explain: why {example} has its level, and what gets it higher", style="bold")
+    out.note(
+        _("\n3. explain: why {example} has its level, and what gets it higher").format(
+            example=example
+        ),
+        style="bold",
+    )
     show_explanation(out, model, explain(store, model, example))
 
     total = sum(r.inserted for r in reports if r.path not in anchors)
-    out.note(f"\n4. list: {total} products imported; the first 10 by merchant", style="bold")
+    out.note(
+        _("\n4. list: {total} products imported; the first 10 by merchant").format(total=total),
+        style="bold",
+    )
     out.emit(listing_frame(find_products(store, limit=10)), OutputFormat.table, TABLE_COLUMNS)
 
     export_path = work / "products.csv"
     exported = export_frame(find_products(store))
     write_csv(exported, export_path, excel=True, kinds=export_kinds())
     out.note(
-        f"\n5. export: {exported.height} products written for Excel to {export_path}", style="bold"
+        _("\n5. export: {height} products written for Excel to {export_path}").format(
+            height=exported.height, export_path=export_path
+        ),
+        style="bold",
     )
 
     brief_path = packaged_path("sample_data") / "brief_a005.yaml"
     rules = load_rules(app.config_dir)
     plan = plan_sessions(store, resolve_brief(rules, brief_path, {}), rules)
     out.note(
-        f"\n6. plan: a live session for anchor A005 from {brief_path.name}, "
-        f"{plan.status} for {plan.brief.objective} among {plan.variables} candidates",
+        _(
+            "\n6. plan: a live session for anchor A005 from {name}, {status} for "
+            "{objective} among {variables} candidates"
+        ).format(
+            name=brief_path.name,
+            status=_(STATUS_NAMES.get(plan.status, plan.status)),
+            objective=objective_name(plan.brief.objective),
+            variables=plan.variables,
+        ),
         style="bold",
     )
     show_plan(out, plan.plan_id, plan.brief.as_json(), plan.items, plan.status)
@@ -134,8 +162,10 @@ def demo_command(
     )
 
     out.note(
-        "\n7. commission: the session's orders (received, refunded, cancelled, pay-later, with "
-        "a second-level leader) split to the fen",
+        _(
+            "\n7. commission: the session's orders (received, refunded, cancelled, pay-later, with "
+            "a second-level leader) split to the fen"
+        ),
         style="bold",
     )
     for report in import_files(store, orders, load_kind("orders", app.config_dir), options):
@@ -150,25 +180,29 @@ def demo_command(
     page = work / "session-review.html"
     write_page(review, page)
     out.note(
-        "\n8. report: the session reviewed against its plan (数据复盘), as a page to share",
+        _("\n8. report: the session reviewed against its plan (数据复盘), as a page to share"),
         style="bold",
     )
     print_figures(out, review)
-    out.print_line(f"session review page: {page}")
+    out.print_line(_("session review page: {page}").format(page=page))
     out.print_line(_("run sheet workbook: {path}").format(path=workbook))
 
     activity_id = _demo_activity(app, store, work, options)
     _platform_step(app, work, options)
 
-    out.note(f"\ndemo database: {store.path}", style="bold")
-    out.note(f"try: haowu --db {store.path} products --search 面霜")
-    out.note(f"     haowu --db {store.path} export run-sheet {plan.plan_id} -o 排品表.xlsx")
-    out.note(f"     haowu --db {store.path} commission --by merchant --as-of {as_of}")
-    out.note(f"     haowu --db {store.path} report session {plan.plan_id} --as-of {as_of}")
-    out.note(f"     haowu --db {store.path} report merchants --html merchants.html")
-    out.note(f"     haowu --db {store.path} plan-session --brief {samples_brief()}")
-    out.note(f"     haowu --db {store.path} report activity {activity_id}")
-    out.note(f"     haowu --db {store.path} merchants --month 2026-12")
+    out.note(_("\ndemo database: {path}").format(path=store.path), style="bold")
+    out.note(_("try:"))
+    for example in (
+        "products --search 面霜",
+        f"export run-sheet {plan.plan_id} -o 排品表.xlsx",
+        f"commission --by merchant --as-of {as_of}",
+        f"report session {plan.plan_id} --as-of {as_of}",
+        "report merchants --html merchants.html",
+        f"plan-session --brief {samples_brief()}",
+        f"report activity {activity_id}",
+        "merchants --month 2026-12",
+    ):
+        out.note(f"  haowu --db {store.path} {example}")
 
 
 def _product_near_next_level(store: Store) -> str:

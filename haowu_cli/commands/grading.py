@@ -9,16 +9,17 @@ import typer
 
 from haowu_cli.commands.common import DATE_FORMAT, FormatOption, app_context
 from haowu_cli.errors import HaowuError
+from haowu_cli.i18n import N_, _
 from haowu_cli.render import Column, OutputFormat
 
 grade_app = typer.Typer(
-    help="Grade products L0–L5 by the five-dimension model in configs/grading.yaml.",
+    help=N_("Grade products L0–L5 by the five-dimension model in configs/grading.yaml."),
     invoke_without_command=True,
 )
 
 DateOption = Annotated[
     dt.datetime | None,
-    typer.Option("--as-of", help="Grading date [default: today].", **DATE_FORMAT),
+    typer.Option("--as-of", help=N_("Grading date [default: today]."), **DATE_FORMAT),
 ]
 
 
@@ -32,23 +33,23 @@ def grade_command(
     ctx: typer.Context,
     as_of: DateOption = None,
     merchant: Annotated[
-        str | None, typer.Option("--merchant", help="Grade this merchant's products only.")
+        str | None, typer.Option("--merchant", help=N_("Grade this merchant's products only."))
     ] = None,
     dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Grade and report; keep nothing.")
+        bool, typer.Option("--dry-run", help=N_("Grade and report; keep nothing."))
     ] = False,
     log: Annotated[
         Path | None,
-        typer.Option("--log", help="Run log file [default: haowu.log in the user log folder]."),
+        typer.Option("--log", help=N_("Run log file [default: haowu.log in the user log folder].")),
     ] = None,
     fmt: Annotated[
-        RunFormat, typer.Option("--format", "-f", help="text (on a terminal only) or json.")
+        RunFormat, typer.Option("--format", "-f", help=N_("text (on a terminal only) or json."))
     ] = RunFormat.text,
     allow_future: Annotated[
         bool,
         typer.Option(
             "--allow-future",
-            help="Accept an --as-of after today; the grade counts as the latest from that day.",
+            help=N_("Accept an --as-of after today; the grade counts as the latest from that day."),
         ),
     ] = False,
 ) -> None:
@@ -117,28 +118,34 @@ def show_distribution(out, run) -> None:
             "bar": ["█" * round(30 * c / widest) for c in counts],
         }
     )
-    what = "dry run: would grade" if run.dry_run else "graded"
-    title = f"{what} {run.products:,} products as of {run.as_of}"
+    what = _("dry run: would grade") if run.dry_run else _("graded")
+    title = _("{what} {products:,} products as of {as_of}").format(
+        what=what, products=run.products, as_of=run.as_of
+    )
     columns = [
-        Column("level", "level"),
-        Column("products", "products", "right"),
-        Column("share", "share", "right"),
+        Column("level", N_("level")),
+        Column("products", N_("products"), "right"),
+        Column("share", N_("share"), "right"),
         Column("bar", ""),
     ]
     out.emit(frame, OutputFormat.table, columns, title=title)
     if run.previous_as_of:
         out.info(
-            f"against each product's previous grade (latest {run.previous_as_of}): "
-            f"{run.moved_up:,} moved up, {run.moved_down:,} down"
+            _(
+                "against each product's previous grade (latest {previous_as_of}): "
+                "{moved_up:,} moved up, {moved_down:,} down"
+            ).format(
+                previous_as_of=run.previous_as_of, moved_up=run.moved_up, moved_down=run.moved_down
+            )
         )
     else:
-        out.info("no earlier grading to compare with")
+        out.info(_("no earlier grading to compare with"))
 
 
 @grade_app.command("explain")
 def explain_command(
     ctx: typer.Context,
-    product_id: Annotated[str, typer.Argument(help="The product to explain.")],
+    product_id: Annotated[str, typer.Argument(help=N_("The product to explain."))],
     as_of: DateOption = None,
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
@@ -161,9 +168,13 @@ def show_explanation(out, model, found) -> None:
 
     grade = found.grade
     frame = explanation_rows(model, found)
-    title = (
-        f"{grade['product_id']} {grade.get('title') or ''} ({grade.get('category_l1') or '—'}): "
-        f"{grade['level']}, total {grade['total']} as of {grade['as_of']}"
+    title = _("{product_id} {value} ({value2}): {level}, total {total} as of {as_of}").format(
+        product_id=grade["product_id"],
+        value=grade.get("title") or "",
+        value2=grade.get("category_l1") or "—",
+        level=grade["level"],
+        total=grade["total"],
+        as_of=grade["as_of"],
     )
     shown = frame.with_columns(
         (pl.col("dimension_label") + " " + pl.col("dimension_score")).alias("dimension"),
@@ -171,19 +182,19 @@ def show_explanation(out, model, found) -> None:
         (pl.col("input_weight") * 100).round(0).cast(pl.Int64).cast(pl.String) + "%",
     )
     columns = [
-        Column("dimension", "dimension (score)"),
-        Column("dimension_weight", "weight", "right"),
-        Column("input_label", "input"),
-        Column("value", "value", "right"),
-        Column("input_score", "score", "right"),
-        Column("input_weight", "weight", "right"),
+        Column("dimension", N_("dimension (score)")),
+        Column("dimension_weight", N_("weight"), "right"),
+        Column("input_label", N_("input")),
+        Column("value", N_("value"), "right"),
+        Column("input_score", N_("score"), "right"),
+        Column("input_weight", N_("weight"), "right"),
     ]
     out.emit(shown, OutputFormat.table, columns, title=title)
-    out.print_line(f"level rule: {found.rule}")
+    out.print_line(_("level rule: {rule}").format(rule=found.rule))
     for line in found.advice:
         out.print_line(line)
     if not found.current:
-        out.warn("the product's data changed since this grade; grade again to refresh it")
+        out.warn(_("the product's data changed since this grade; grade again to refresh it"))
 
 
 @grade_app.command("changes")
@@ -191,7 +202,7 @@ def changes_command(
     ctx: typer.Context,
     since: Annotated[
         dt.datetime | None,
-        typer.Option("--since", help="Changes on or after this date.", **DATE_FORMAT),
+        typer.Option("--since", help=N_("Changes on or after this date."), **DATE_FORMAT),
     ] = None,
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
@@ -202,13 +213,15 @@ def changes_command(
     with app.store().read() as con:
         changes = db.level_changes(con, since.date() if since else None)
     columns = [
-        Column("product_id", "product"),
-        Column("merchant_id", "merchant"),
-        Column("title", "title", max_width=30),
-        Column("previous_as_of", "from date"),
-        Column("previous_level", "from"),
-        Column("as_of", "to date"),
-        Column("level", "to"),
-        Column("direction", "move"),
+        Column("product_id", N_("product")),
+        Column("merchant_id", N_("merchant")),
+        Column("title", N_("title"), max_width=30),
+        Column("previous_as_of", N_("from date")),
+        Column("previous_level", N_("from")),
+        Column("as_of", N_("to date")),
+        Column("level", N_("to")),
+        Column("direction", N_("move")),
     ]
-    app.out.emit(changes, fmt, columns, footer=f"{changes.height} level changes")
+    app.out.emit(
+        changes, fmt, columns, footer=_("{height} level changes").format(height=changes.height)
+    )

@@ -8,9 +8,9 @@ from typing import Annotated
 
 import typer
 
-from haowu_cli.commands.common import app_context
+from haowu_cli.commands.common import HeadersOption, app_context
 from haowu_cli.errors import ExitCode, UsageError
-from haowu_cli.i18n import _, ngettext
+from haowu_cli.i18n import N_, _, ngettext
 from haowu_cli.render import Output
 
 SHOWN_REJECTIONS = 5
@@ -25,58 +25,65 @@ def import_command(
     ctx: typer.Context,
     files: Annotated[
         list[Path] | None,
-        typer.Argument(help="CSV or XLSX sheets, or the platform's JSON.", show_default=False),
+        typer.Argument(help=N_("CSV or XLSX sheets, or the platform's JSON."), show_default=False),
     ] = None,
     kind: Annotated[
         str | None,
         typer.Option(
             "--kind",
-            help="What the sheets hold [default: products, or what a platform file holds].",
+            help=N_("What the sheets hold [default: products, or what a platform file holds]."),
         ),
     ] = None,
     source: Annotated[
         str | None,
         typer.Option(
             "--source",
-            help="Read the files as this platform source (haowu import --sources lists "
-            "them) [default: recognised by header or JSON shape].",
+            help=N_(
+                "Read the files as this platform source (haowu import --sources lists "
+                "them) [default: recognised by header or JSON shape]."
+            ),
         ),
     ] = None,
     list_sources: Annotated[
         bool,
-        typer.Option("--sources", help="List the platform files haowu recognises, and exit."),
+        typer.Option("--sources", help=N_("List the platform files haowu recognises, and exit.")),
     ] = False,
     merchant: Annotated[
         str | None,
         typer.Option(
             "--merchant",
-            help="Import for this merchant only: rows of other merchants are rejected, "
-            "and a sheet without a merchant column is taken as this merchant's.",
+            help=N_(
+                "Import for this merchant only: rows of other merchants are rejected, "
+                "and a sheet without a merchant column is taken as this merchant's."
+            ),
         ),
     ] = None,
     encoding: Annotated[
         str | None,
-        typer.Option("--encoding", help="CSV encoding (utf-8, gb18030 …) [default: detected]."),
+        typer.Option("--encoding", help=N_("CSV encoding (utf-8, gb18030 …) [default: detected].")),
     ] = None,
     sheet: Annotated[
-        str | None, typer.Option("--sheet", help="Excel sheet name [default: the first sheet].")
+        str | None, typer.Option("--sheet", help=N_("Excel sheet name [default: the first sheet]."))
     ] = None,
     strict: Annotated[
-        bool, typer.Option("--strict", help="Import nothing from a file with any rejected row.")
+        bool, typer.Option("--strict", help=N_("Import nothing from a file with any rejected row."))
     ] = False,
     dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Check and report; write nothing to the database.")
+        bool, typer.Option("--dry-run", help=N_("Check and report; write nothing to the database."))
     ] = False,
     rejects: Annotated[
         Path | None,
         typer.Option(
             "--rejects",
-            help="Where to write rejected rows (CSV for Excel) [default: FILE.rejects.csv "
-            "next to each input; with several inputs, a folder].",
+            help=N_(
+                "Where to write rejected rows (CSV for Excel) [default: FILE.rejects.csv "
+                "next to each input; with several inputs, a folder]."
+            ),
         ),
     ] = None,
+    headers: HeadersOption = None,
     fmt: Annotated[
-        ImportFormat, typer.Option("--format", "-f", help="text for people; json for machines.")
+        ImportFormat, typer.Option("--format", "-f", help=N_("text for people; json for machines."))
     ] = ImportFormat.text,
     activity: Annotated[
         str | None,
@@ -120,8 +127,8 @@ def import_command(
     kind = kind or (sources.sources[source].kind if source is not None else "products")
     if rejects is not None and len(files) > 1 and not rejects.is_dir():
         raise UsageError(
-            "--rejects must name an existing folder when importing several files",
-            hint=f"mkdir {rejects}, or import the files one at a time",
+            _("--rejects must name an existing folder when importing several files"),
+            hint=_("mkdir {rejects}, or import the files one at a time").format(rejects=rejects),
         )
     spec = load_kind(kind, app.config_dir)
     kinds = {name: load_kind(name, app.config_dir) for name in ("products", "orders")}
@@ -142,7 +149,7 @@ def import_command(
     elif activity is not None:
         raise UsageError(f"--activity applies to applications, not {kind}")
     if merchant is not None and spec.owner is None:
-        raise UsageError(f"--merchant applies to products, not {kind}")
+        raise UsageError(_("--merchant applies to products, not {kind}").format(kind=kind))
     options = ImportOptions(
         merchant=merchant,
         encoding=encoding,
@@ -150,6 +157,7 @@ def import_command(
         strict=strict,
         dry_run=dry_run,
         rejects_path=rejects,
+        rejects_headers=headers.value if headers else None,
         config_dir=app.config_dir,
         today=dates.today(),
         sources=sources,
@@ -159,7 +167,7 @@ def import_command(
     )
     run = ImportRun()
     try:
-        with app.out.progress(len(files), "importing") as on_stage:
+        with app.out.progress(len(files), _("importing")) as on_stage:
             reports = import_files(
                 app.store(), files, spec, options, lambda p, s: on_stage(str(p), s), run
             )
@@ -181,8 +189,10 @@ def import_command(
         if len(reports) > 1:
             failed = sum(r.status == "failed" for r in reports)
             app.out.warn(
-                f"{failed} of {len(reports)} files failed and nothing from them was written; "
-                "the others were imported"
+                _(
+                    "{failed} of {count} files failed and nothing from them was written; "
+                    "the others were imported"
+                ).format(failed=failed, count=len(reports))
             )
         return ExitCode.FAILED
     if any(r.rejected for r in reports):
@@ -211,14 +221,16 @@ def _interrupts_held_off() -> Iterator[None]:
 def interrupted_message(stop) -> str:
     """What Ctrl-C left behind: the file rolled back, the files in, the ones not started."""
     if stop.committed:
-        message = f"Ctrl-C after {stop.path} was imported"
+        message = _("Ctrl-C after {path} was imported").format(path=stop.path)
     else:
-        message = f"Ctrl-C while {stop.stage} {stop.path}: it was rolled back, none of it is in"
+        message = _("Ctrl-C while {stage} {path}: it was rolled back, none of it is in").format(
+            stage=_(stop.stage), path=stop.path
+        )
     before = [r for r in stop.reports if r.status == "imported"]
     if before:
-        message += f"; {len(before)} files before it are imported"
+        message += _("; {count} files before it are imported").format(count=len(before))
     if stop.left:
-        message += f"; {stop.left} files after it were not started"
+        message += _("; {left} files after it were not started").format(left=stop.left)
     return message
 
 
@@ -231,11 +243,13 @@ def _skipped_text(report) -> str:
             skipped=f"{report.skipped:,}", own=f"{own:,}", rest=f"{rest:,}"
         )
     if not report.totals:
-        return f"{report.skipped:,} skipped (blank or repeated header)"
-    named = ", ".join(f"row {row}: {label}" for row, label in report.totals)
+        return _("{skipped:,} skipped (blank or repeated header)").format(skipped=report.skipped)
+    named = _(", ").join(
+        _("row {row}: {label}").format(row=row, label=label) for row, label in report.totals
+    )
     rows = "row" if len(report.totals) == 1 else "rows"
     others = report.skipped - len(report.totals)
-    blank = f"{others:,} blank or repeated header, " if others else ""
+    blank = _("{others:,} blank or repeated header, ").format(others=others) if others else ""
     return f"{report.skipped:,} skipped ({blank}{len(report.totals)} totals {rows}: {named})"
 
 
@@ -248,17 +262,32 @@ def print_report(out: Output, report, *, traceback: bool = False) -> None:
         return
     if report.source:
         out.info(_("{file}: read as: {source}").format(file=name, source=report.source))
-    dry = "dry run, nothing written: " if report.status == "dry-run" else ""
+    dry = _("dry run, nothing written: ") if report.status == "dry-run" else ""
     out.info(
-        f"{name} ({report.encoding}): {dry}{report.rows_read:,} rows: {report.inserted:,} new, "
-        f"{report.updated:,} updated, {report.unchanged:,} unchanged, "
-        f"{report.rejected:,} rejected, {_skipped_text(report)}, {report.seconds:.2f} s"
+        _(
+            "{name} ({encoding}): {dry}{rows_read:,} rows: {inserted:,} new, "
+            "{updated:,} updated, {unchanged:,} unchanged, {rejected:,} rejected, "
+            "{skipped_text}, {seconds:.2f} s"
+        ).format(
+            name=name,
+            encoding=report.encoding,
+            dry=dry,
+            rows_read=report.rows_read,
+            inserted=report.inserted,
+            updated=report.updated,
+            unchanged=report.unchanged,
+            rejected=report.rejected,
+            skipped_text=_skipped_text(report),
+            seconds=report.seconds,
+        )
     )
     if report.status == "imported" and not report.changed and report.unchanged:
-        out.info(f"{name}: no changes: everything in it is already in the database")
+        out.info(
+            _("{name}: no changes: everything in it is already in the database").format(name=name)
+        )
     if report.unknown_columns:
         out.info(
-            f"{name}: columns kept aside with each row (not haowu fields): "
+            _("{name}: columns kept aside with each row (not haowu fields): ").format(name=name)
             + ", ".join(report.unknown_columns)
         )
     if report.personal_columns:
@@ -288,24 +317,42 @@ def print_report(out: Output, report, *, traceback: bool = False) -> None:
             )
         )
     for note in report.info:
-        out.info(f"{name}: {note}")
+        out.info(_("{name}: {note}").format(name=name, note=note))
     for note in report.notes:
-        out.warn(f"{name}: {note}")
+        out.warn(_("{name}: {note}").format(name=name, note=note))
     if report.ledger and report.ledger[0]:
         posted, reversed_ = report.ledger
-        verb = "would post" if report.status == "dry-run" else "posted"
+        verb = _("would post") if report.status == "dry-run" else _("posted")
         out.info(
-            f"{name}: ledger: {verb} the split of {posted:,} orders"
-            + (f", {reversed_:,} of them reversing earlier entries" if reversed_ else "")
+            _("{name}: ledger: {verb} the split of {posted:,} orders").format(
+                name=name, verb=verb, posted=posted
+            )
+            + (
+                _(", {reversed_:,} of them reversing earlier entries").format(reversed_=reversed_)
+                if reversed_
+                else ""
+            )
         )
     if report.rejected:
-        where = f"; all of them in {report.rejects_file}" if report.rejects_file else ""
-        out.warn(f"{name}: {report.rejected} rows rejected{where}")
+        where = (
+            _("; all of them in {rejects_file}").format(rejects_file=report.rejects_file)
+            if report.rejects_file
+            else ""
+        )
+        out.warn(
+            _("{name}: {rejected} rows rejected{where}").format(
+                name=name, rejected=report.rejected, where=where
+            )
+        )
         for row in report.rejections.head(SHOWN_REJECTIONS).iter_rows(named=True):
-            out.note(f"  row {row['row']}, {row['column']} {row['value']!r}: {row['reason']}")
+            out.note(
+                _("  row {row}, {column} {value!r}: {reason}").format(
+                    row=row["row"], column=row["column"], value=row["value"], reason=row["reason"]
+                )
+            )
         more = report.rejections.height - SHOWN_REJECTIONS
         if more > 0:
-            out.note(f"  … and {more} more problems")
+            out.note(_("  … and {more} more problems").format(more=more))
 
 
 def _report_json(report) -> dict:

@@ -11,91 +11,106 @@ from haowu_cli.commands.common import (
     DATE_FORMAT,
     ExcelOption,
     FormatOption,
+    HeadersOption,
     OutOption,
     XlsxOption,
     app_context,
     write_export,
 )
 from haowu_cli.errors import ExitCode, HaowuError
+from haowu_cli.i18n import N_, Language, _, pgettext
 from haowu_cli.render import Column, OutputFormat
 
 SOLVER = "HiGHS"  # the MILP solver every plan is solved by (planner.model)
 
+# How the solver's verdict reads for people (JSON keeps the codes).
+STATUS_NAMES = {"optimal": N_("optimal"), "feasible": N_("feasible, not proven optimal")}
+
+
+def objective_name(code: str) -> str:
+    """An objective as the brief writes it (team_income), in the language in use (团长收入)."""
+    return {
+        "gmv": pgettext("objective", "gmv"),
+        "commission": pgettext("objective", "commission"),
+        "team_income": pgettext("objective", "team_income"),
+    }.get(code, code)
+
+
 RUN_SHEET_COLUMNS = [
     Column("position", "#", "right"),
-    Column("start", "start"),
-    Column("product_id", "product"),
-    Column("merchant_id", "merchant"),
-    Column("title", "title", max_width=24),
-    Column("category_l1", "category"),
-    Column("role", "role"),
-    Column("live_price", "live price", "right"),
-    Column("mechanism", "mechanism", max_width=10),
-    Column("commission_rate", "commission", "right"),
-    Column("stock", "stock", "right"),
-    Column("minutes", "min", "right"),
-    Column("expected_units", "units", "right"),
-    Column("expected_gmv", "GMV", "right"),
-    Column("note", "note"),
+    Column("start", N_("start")),
+    Column("product_id", N_("product")),
+    Column("merchant_id", N_("merchant")),
+    Column("title", N_("title"), max_width=24),
+    Column("category_l1", N_("category")),
+    Column("role", N_("role")),
+    Column("live_price", N_("live price"), "right"),
+    Column("mechanism", N_("mechanism"), max_width=10),
+    Column("commission_rate", N_("commission rate"), "right"),
+    Column("stock", N_("stock"), "right"),
+    Column("minutes", N_("min"), "right"),
+    Column("expected_units", N_("units"), "right"),
+    Column("expected_gmv", N_("GMV"), "right"),
+    Column("note", N_("note")),
 ]
 
 
 def plan_session_command(
     ctx: typer.Context,
     brief_file: Annotated[
-        Path | None, typer.Option("--brief", help="The brief, a YAML file (README: Sessions).")
+        Path | None, typer.Option("--brief", help=N_("The brief, a YAML file (README: Sessions)."))
     ] = None,
-    anchor: Annotated[str | None, typer.Option("--anchor", help="Anchor ID (达人ID).")] = None,
+    anchor: Annotated[str | None, typer.Option("--anchor", help=N_("Anchor ID (达人ID)."))] = None,
     date: Annotated[
         dt.datetime | None,
-        typer.Option("--date", help="Session date.", **DATE_FORMAT),
+        typer.Option("--date", help=N_("Session date."), **DATE_FORMAT),
     ] = None,
     start: Annotated[
-        str | None, typer.Option("--start", metavar="HH:MM", help="Start time.")
+        str | None, typer.Option("--start", metavar="HH:MM", help=N_("Start time."))
     ] = None,
     minutes: Annotated[
-        int | None, typer.Option("--minutes", help="Session length in minutes.")
+        int | None, typer.Option("--minutes", help=N_("Session length in minutes."))
     ] = None,
     min_products: Annotated[
-        int | None, typer.Option("--min-products", help="At least this many products.")
+        int | None, typer.Option("--min-products", help=N_("At least this many products."))
     ] = None,
     max_products: Annotated[
-        int | None, typer.Option("--max-products", help="At most this many products.")
+        int | None, typer.Option("--max-products", help=N_("At most this many products."))
     ] = None,
     min_level: Annotated[
-        str | None, typer.Option("--min-level", help="Latest grade at least this (L0–L5).")
+        str | None, typer.Option("--min-level", help=N_("Latest grade at least this (L0–L5)."))
     ] = None,
     min_commission_rate: Annotated[
         str | None,
-        typer.Option("--min-commission-rate", help="Commission at least this (0.15 or 15%)."),
+        typer.Option("--min-commission-rate", help=N_("Commission at least this (0.15 or 15%).")),
     ] = None,
     max_per_merchant: Annotated[
-        int | None, typer.Option("--max-per-merchant", help="At most this many per merchant.")
+        int | None, typer.Option("--max-per-merchant", help=N_("At most this many per merchant."))
     ] = None,
     require_sample: Annotated[
         bool | None,
         typer.Option(
-            "--require-sample/--no-require-sample", help="Only products with a sample (样品)."
+            "--require-sample/--no-require-sample", help=N_("Only products with a sample (样品).")
         ),
     ] = None,
     pin: Annotated[
-        list[str] | None, typer.Option("--pin", help="A product that must be in (repeatable).")
+        list[str] | None, typer.Option("--pin", help=N_("A product that must be in (repeatable)."))
     ] = None,
     exclude_product: Annotated[
-        list[str] | None, typer.Option("--exclude-product", help="Leave this product out.")
+        list[str] | None, typer.Option("--exclude-product", help=N_("Leave this product out."))
     ] = None,
     exclude_merchant: Annotated[
-        list[str] | None, typer.Option("--exclude-merchant", help="Leave this merchant out.")
+        list[str] | None, typer.Option("--exclude-merchant", help=N_("Leave this merchant out."))
     ] = None,
     objective: Annotated[
-        str | None, typer.Option("--objective", help="gmv, commission or team_income.")
+        str | None, typer.Option("--objective", help=N_("gmv, commission or team_income."))
     ] = None,
     time_limit: Annotated[
         float,
-        typer.Option("--time-limit", min=0.1, help="Seconds the solver may take to prove."),
+        typer.Option("--time-limit", min=0.1, help=N_("Seconds the solver may take to prove.")),
     ] = 10.0,
     dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Plan and show; do not save the plan.")
+        bool, typer.Option("--dry-run", help=N_("Plan and show; do not save the plan."))
     ] = False,
     fmt: FormatOption = OutputFormat.table,
 ) -> int:
@@ -131,7 +146,7 @@ def plan_session_command(
     rules = load_rules(app.config_dir)
     brief = resolve_brief(rules, brief_file, overrides)
     try:
-        with app.out.spinner("planning"):
+        with app.out.spinner(_("planning")):
             plan = plan_sessions(app.store(), brief, rules, time_limit=time_limit, save=not dry_run)
     except PlanNotFound as exc:
         if fmt is OutputFormat.json:  # machines still get the one object
@@ -148,20 +163,31 @@ def plan_session_command(
     if plan.status == "infeasible":
         lines = "\n".join(f"  {p}" for p in plan.problems)
         app.out.error(
-            f"no plan meets the brief:\n{lines}",
-            hint="relax the constraints named above in the brief or on the command line",
+            _("no plan meets the brief:\n{lines}").format(lines=lines),
+            hint=_("relax the constraints named above in the brief or on the command line"),
         )
         return ExitCode.FAILED
     if fmt is OutputFormat.table:
         show_plan(app.out, plan.plan_id, plan.brief.as_json(), plan.items, plan.status)
     if plan.status == "feasible":
         app.out.warn(
-            f"the time limit ran out before the plan was proven optimal: it is within "
-            f"{plan.gap:.2%} of the best possible (more time: --time-limit)"
+            _(
+                "the time limit ran out before the plan was proven optimal: it is "
+                "within {gap:.2%} of the best possible (more time: --time-limit)"
+            ).format(gap=plan.gap)
         )
-    saved = f"saved as plan {plan.plan_id}" if plan.plan_id else "not saved (--dry-run)"
+    saved = (
+        _("saved as plan {plan_id}").format(plan_id=plan.plan_id)
+        if plan.plan_id
+        else _("not saved (--dry-run)")
+    )
     app.out.info(
-        f"{plan.status}: {plan.variables:,} candidates solved in {plan.seconds:.2f} s; {saved}"
+        _("{status}: {variables:,} candidates solved in {seconds:.2f} s; {saved}").format(
+            status=_(STATUS_NAMES.get(plan.status, plan.status)),
+            variables=plan.variables,
+            seconds=plan.seconds,
+            saved=saved,
+        )
     )
     return ExitCode.OK
 
@@ -212,30 +238,51 @@ def show_plan(out, plan_id, brief_json: dict, items, status: str) -> None:
     """Each session's run sheet as a table, with its totals."""
     import polars as pl
 
-    from haowu_cli.formats import fen_text
+    from haowu_cli import formats
     from haowu_cli.planner.output import run_sheet_table, session_totals
 
     def money(column: str, part=items) -> str:
-        return "¥" + fen_text(int(part[column].sum()), grouped=True)
+        return formats.money(int(part[column].sum()))
 
     for totals in session_totals(items, brief_json):
         part = items.filter(pl.col("session") == totals["session"])
-        name = f"plan {plan_id}" if plan_id else "plan (not saved)"
-        title = (
-            f"{name}, session {totals['session']}: anchor {totals['anchor_id']} on "
-            f"{totals['date']} from {totals['start']}, {totals['minutes']} minutes"
+        name = _("plan {plan_id}").format(plan_id=plan_id) if plan_id else _("plan (not saved)")
+        title = _(
+            "{name}, session {session}: anchor {anchor_id} on {date} from {start}, "
+            "{minutes} minutes"
+        ).format(
+            name=name,
+            session=totals["session"],
+            anchor_id=totals["anchor_id"],
+            date=totals["date"],
+            start=totals["start"],
+            minutes=totals["minutes"],
         )
         out.emit(run_sheet_table(part), OutputFormat.table, RUN_SHEET_COLUMNS, title=title)
         out.print_line(
-            f"{totals['products']} products, {totals['used_minutes']} of {totals['minutes']} "
-            f"minutes; expected GMV {money('expected_gmv_fen', part)}, commission "
-            f"{money('commission_fen', part)}, team income {money('team_income_fen', part)}"
+            _(
+                "{products} products, {used_minutes} of {minutes} minutes; expected "
+                "GMV {money}, commission {money2}, team income {money3}"
+            ).format(
+                products=totals["products"],
+                used_minutes=totals["used_minutes"],
+                minutes=totals["minutes"],
+                money=money("expected_gmv_fen", part),
+                money2=money("commission_fen", part),
+                money3=money("team_income_fen", part),
+            )
         )
-    out.print_line(f"objective {brief_json['objective']}: {money('objective_fen')} ({status})")
+    out.print_line(
+        _("objective {objective}: {money} ({status})").format(
+            objective=objective_name(brief_json["objective"]),
+            money=money("objective_fen"),
+            status=_(STATUS_NAMES.get(status, status)),
+        )
+    )
 
 
 sessions_app = typer.Typer(
-    help="Saved session plans: list them, show one.", invoke_without_command=True
+    help=N_("Saved session plans: list them, show one."), invoke_without_command=True
 )
 
 
@@ -264,25 +311,25 @@ def sessions_command(ctx: typer.Context, fmt: FormatOption = OutputFormat.table)
         "products",
     )
     columns = [
-        Column("plan_id", "plan", "right"),
-        Column("created_at", "created"),
-        Column("status", "status"),
-        Column("anchors", "anchors"),
-        Column("date", "date"),
-        Column("sessions", "sessions", "right"),
-        Column("products", "products", "right"),
-        Column("objective", "objective"),
-        Column("objective_value", "value (¥)", "right"),
+        Column("plan_id", N_("plan"), "right"),
+        Column("created_at", N_("created")),
+        Column("status", N_("status")),
+        Column("anchors", N_("anchors")),
+        Column("date", N_("date")),
+        Column("sessions", N_("sessions"), "right"),
+        Column("products", N_("products"), "right"),
+        Column("objective", N_("objective")),
+        Column("objective_value", N_("value (¥)"), "right"),
     ]
     if fmt is OutputFormat.table:  # people read minutes; machines get the ISO form
         frame = frame.with_columns(pl.col("created_at").str.slice(0, 16).str.replace("T", " "))
-    app.out.emit(frame, fmt, columns, footer=f"{frame.height} plans")
+    app.out.emit(frame, fmt, columns, footer=_("{height} plans").format(height=frame.height))
 
 
 @sessions_app.command("show")
 def show_command(
     ctx: typer.Context,
-    plan_id: Annotated[int, typer.Argument(help="The plan's ID (haowu sessions lists them).")],
+    plan_id: Annotated[int, typer.Argument(help=N_("The plan's ID (haowu sessions lists them)."))],
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """A saved plan's run sheets, as planned."""
@@ -330,16 +377,20 @@ def load_plan(store, plan_id: int):
     with store.read() as con:
         record = db.plan_record(con, plan_id)
         if record is None:
-            raise HaowuError(f"no plan {plan_id}", hint="haowu sessions lists the saved plans")
+            raise HaowuError(
+                _("no plan {plan_id}").format(plan_id=plan_id),
+                hint=_("haowu sessions lists the saved plans"),
+            )
         return record, db.plan_items(con, plan_id)
 
 
 def export_run_sheet_command(
     ctx: typer.Context,
-    plan_id: Annotated[int, typer.Argument(help="The plan's ID (haowu sessions lists them).")],
+    plan_id: Annotated[int, typer.Argument(help=N_("The plan's ID (haowu sessions lists them)."))],
     out: OutOption = None,
     excel: ExcelOption = False,
     xlsx: XlsxOption = False,
+    headers: HeadersOption = None,
 ) -> None:
     """A plan's run sheet (排品表) as CSV, or as a workbook for the host and the merchants
     (--out 排品表.xlsx): a printable sheet per session, a summary, a sheet per merchant."""
@@ -349,9 +400,9 @@ def export_run_sheet_command(
     app = app_context(ctx)
     book = workbook_target(out, xlsx=xlsx)
     if book is not None:
-        write_run_sheet_workbook(app, plan_id, book)
+        write_run_sheet_workbook(app, plan_id, book, headers=headers)
         return
-    _, items = load_plan(app.store(), plan_id)
+    items = load_plan(app.store(), plan_id)[1]
     frame = run_sheet_export(items)
     write_export(
         app,
@@ -359,19 +410,27 @@ def export_run_sheet_command(
         out,
         excel=excel,
         kinds=RUN_SHEET_KINDS,
+        headers=headers,
+        for_people=True,
         sheet=f"排品表 {plan_id}",
-        what=f"the run sheet of plan {plan_id} ({frame.height} products)",
+        what=_("the run sheet of plan {plan_id} ({height} products)").format(
+            plan_id=plan_id, height=frame.height
+        ),
     )
 
 
-def write_run_sheet_workbook(app, plan_id: int, target: Path) -> None:
-    """Write plan `plan_id`'s run sheet workbook (`planner.workbook`) to `target`."""
-    from haowu_cli.i18n import ngettext
+def write_run_sheet_workbook(
+    app, plan_id: int, target: Path, *, headers: Language | None = None
+) -> None:
+    """Write plan `plan_id`'s run sheet workbook (`planner.workbook`) to `target`, its words
+    in `headers`' language (default: the language in use)."""
+    from haowu_cli.i18n import current, language, ngettext
     from haowu_cli.outfiles import protected
 
-    items = save_run_sheet_workbook(
-        app.store(), app.config_dir, plan_id, target, protect=protected(app.db)
-    )
+    with language(headers.value if headers else current()):
+        items = save_run_sheet_workbook(
+            app.store(), app.config_dir, plan_id, target, protect=protected(app.db)
+        )
     merchants = items["merchant_id"].n_unique()
     app.out.info(
         ngettext(

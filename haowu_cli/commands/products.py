@@ -12,40 +12,44 @@ from haowu_cli.commands.common import (
     app_context,
     write_export,
 )
+from haowu_cli.i18n import N_, _
 from haowu_cli.render import Column, OutputFormat
 
-TABLE_ROWS = 50
+TABLE_ROWS = 50  # written out in the --limit help too
 
 TABLE_COLUMNS = [
-    Column("product_id", "product"),
-    Column("merchant_id", "merchant"),
-    Column("title", "title", max_width=30),
-    Column("category_l1", "category"),
-    Column("live_price", "live price", "right"),
-    Column("commission_rate", "commission", "right"),
-    Column("service_fee_rate", "service fee", "right"),
-    Column("stock", "stock", "right"),
-    Column("level", "level"),
+    Column("product_id", N_("product")),
+    Column("merchant_id", N_("merchant")),
+    Column("title", N_("title"), max_width=30),
+    Column("category_l1", N_("category")),
+    Column("live_price", N_("live price"), "right"),
+    Column("commission_rate", N_("commission rate"), "right"),
+    Column("service_fee_rate", N_("service fee rate"), "right"),
+    Column("stock", N_("stock"), "right"),
+    Column("level", N_("level")),
 ]
 
-export_app = typer.Typer(help="Write data as CSV for finance and Excel.", no_args_is_help=True)
+export_app = typer.Typer(help=N_("Write data as CSV for finance and Excel."), no_args_is_help=True)
 
 
 def products_command(
     ctx: typer.Context,
-    merchant: Annotated[str | None, typer.Option("--merchant", help="Only this merchant.")] = None,
+    merchant: Annotated[
+        str | None, typer.Option("--merchant", help=N_("Only this merchant."))
+    ] = None,
     category: Annotated[
-        str | None, typer.Option("--category", help="Only this category (一级 or 二级类目).")
+        str | None, typer.Option("--category", help=N_("Only this category (一级 or 二级类目)."))
     ] = None,
     search: Annotated[
-        str | None, typer.Option("--search", help="Text in the title or brand, or a product ID.")
+        str | None,
+        typer.Option("--search", help=N_("Text in the title or brand, or a product ID.")),
     ] = None,
     limit: Annotated[
         int | None,
         typer.Option(
             "--limit",
             min=1,
-            help=f"At most this many [default: {TABLE_ROWS} in a table, all in csv/json].",
+            help=N_("At most this many [default: 50 in a table, all in csv/json]."),
         ),
     ] = None,
     fmt: FormatOption = OutputFormat.table,
@@ -65,9 +69,11 @@ def products_command(
     more = shown is not None and found.height > shown
     found = found.head(shown) if shown else found
     if fmt is OutputFormat.table:
-        footer = f"{found.height} products" + (
-            " shown; more match (--limit N, or --format csv for all)" if more else ""
-        )
+        footer = (
+            _("{count} products shown; more match (--limit N, or --format csv for all)")
+            if more
+            else _("{count} products")
+        ).format(count=found.height)
         app.out.emit(listing_frame(found), fmt, TABLE_COLUMNS, footer=footer)
     else:
         app.out.emit(export_frame(found), fmt)
@@ -92,22 +98,22 @@ def export_products_command(
         excel=excel,
         xlsx=xlsx,
         kinds=export_kinds(),
-        what=f"{frame.height} products",
+        what=_("{height} products").format(height=frame.height),
         sheet="products",
     )
 
 
 ANCHOR_COLUMNS = [
-    Column("anchor_id", "anchor"),
-    Column("name", "name"),
-    Column("fans", "fans", "right"),
-    Column("female_share", "female", "right"),
-    Column("age_band", "age"),
-    Column("avg_ticket", "avg ticket", "right"),
-    Column("categories", "categories"),
-    Column("gmv_per_hour", "GMV / hour", "right"),
-    Column("mcn", "MCN"),
-    Column("mcn_share", "MCN share", "right"),
+    Column("anchor_id", N_("anchor")),
+    Column("name", N_("name")),
+    Column("fans", N_("fans"), "right"),
+    Column("female_share", N_("female"), "right"),
+    Column("age_band", N_("age")),
+    Column("avg_ticket", N_("avg ticket"), "right"),
+    Column("categories", N_("categories")),
+    Column("gmv_per_hour", N_("GMV / hour"), "right"),
+    Column("mcn", N_("MCN")),
+    Column("mcn_share", N_("MCN share"), "right"),
 ]
 
 
@@ -121,4 +127,6 @@ def anchors_command(ctx: typer.Context, fmt: FormatOption = OutputFormat.table) 
     frame = anchors_frame(find_anchors(app.store()))
     if fmt is not OutputFormat.json:  # CSV and tables hold text: one cell, 、-separated
         frame = frame.with_columns(pl.col("categories").list.join("、"))
-    app.out.emit(frame, fmt, ANCHOR_COLUMNS, footer=f"{frame.height} anchors")
+    app.out.emit(
+        frame, fmt, ANCHOR_COLUMNS, footer=_("{height} anchors").format(height=frame.height)
+    )

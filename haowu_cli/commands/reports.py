@@ -7,13 +7,19 @@ from typing import Annotated
 
 import typer
 
-from haowu_cli.commands.common import DATE_FORMAT, FormatOption, XlsxOption, app_context
+from haowu_cli.commands.common import (
+    DATE_FORMAT,
+    FormatOption,
+    HeadersOption,
+    XlsxOption,
+    app_context,
+)
 from haowu_cli.errors import UsageError
-from haowu_cli.i18n import N_, _
+from haowu_cli.i18n import N_, _, current, language
 from haowu_cli.render import Column, OutputFormat
 
 report_app = typer.Typer(
-    help="Reports to review and share: a session against its plan, merchant growth, grades.",
+    help=N_("Reports to review and share: a session against its plan, merchant growth, grades."),
     no_args_is_help=True,
 )
 
@@ -21,7 +27,7 @@ HtmlOption = Annotated[
     Path | None,
     typer.Option(
         "--html",
-        help="Also write the report as one self-contained page (charts, tables) to this file.",
+        help=N_("Also write the report as one self-contained page (charts, tables) to this file."),
     ),
 ]
 ReportOutOption = Annotated[
@@ -37,34 +43,39 @@ ReportOutOption = Annotated[
 ]
 TableOption = Annotated[
     str | None,
-    typer.Option("--table", help="With --format csv: which of the report's tables to print."),
+    typer.Option("--table", help=N_("With --format csv: which of the report's tables to print.")),
 ]
 
 
 @report_app.command("session")
 def session_command(
     ctx: typer.Context,
-    plan_id: Annotated[int, typer.Argument(help="The plan's ID (haowu sessions lists them).")],
+    plan_id: Annotated[int, typer.Argument(help=N_("The plan's ID (haowu sessions lists them)."))],
     session: Annotated[
-        int | None, typer.Option("--session", help="Which session of a multi-session plan.")
+        int | None, typer.Option("--session", help=N_("Which session of a multi-session plan."))
     ] = None,
     orders_session: Annotated[
         str | None,
         typer.Option(
             "--orders-session",
-            help="The session's 专场ID in the orders [default: the anchor's orders paid on "
-            "the session's date].",
+            help=N_(
+                "The session's 专场ID in the orders [default: the anchor's orders paid on "
+                "the session's date]."
+            ),
         ),
     ] = None,
     as_of: Annotated[
         dt.datetime | None,
-        typer.Option("--as-of", help="The ledger as of this day [default: today].", **DATE_FORMAT),
+        typer.Option(
+            "--as-of", help=N_("The ledger as of this day [default: today]."), **DATE_FORMAT
+        ),
     ] = None,
     fmt: FormatOption = OutputFormat.table,
     table: TableOption = None,
     html: HtmlOption = None,
     out: ReportOutOption = None,
     xlsx: XlsxOption = False,
+    headers: HeadersOption = None,
 ) -> None:
     """数据复盘: a planned session against its orders, per product, category and merchant;
     what beat or missed the plan; regulars worth keeping (常播款); each party's income."""
@@ -73,15 +84,19 @@ def session_command(
     from haowu_cli.reports.settings import load_report_rules
 
     app = app_context(ctx)
-    report = session_report(
-        app.store(),
-        load_report_rules(app.config_dir),
-        plan_id,
-        session=session,
-        orders_session=orders_session,
-        as_of=as_of.date() if as_of else dates.today(),
-    )
-    show_report(app, report, fmt, table, html, out=out, xlsx=xlsx)
+    day = as_of.date() if as_of else dates.today()
+
+    def build():
+        return session_report(
+            app.store(),
+            load_report_rules(app.config_dir),
+            plan_id,
+            session=session,
+            orders_session=orders_session,
+            as_of=day,
+        )
+
+    show_report(app, build, fmt, table, html, headers, out=out, xlsx=xlsx)
 
 
 @report_app.command("merchants")
@@ -93,7 +108,7 @@ def merchants_command(
             "--month",
             formats=["%Y-%m"],
             metavar="YYYY-MM",
-            help="The month [default: the latest month with orders, not after today's].",
+            help=N_("The month [default: the latest month with orders, not after today's]."),
         ),
     ] = None,
     fmt: FormatOption = OutputFormat.table,
@@ -101,6 +116,7 @@ def merchants_command(
     html: HtmlOption = None,
     out: ReportOutOption = None,
     xlsx: XlsxOption = False,
+    headers: HeadersOption = None,
 ) -> None:
     """跃迁: each merchant's GMV this month against the last, the milestones crossed, and the
     merchants closest to their next one, with the gap."""
@@ -108,10 +124,13 @@ def merchants_command(
     from haowu_cli.reports.settings import load_report_rules
 
     app = app_context(ctx)
-    report = merchants_report(
-        app.store(), load_report_rules(app.config_dir), month.date() if month else None
-    )
-    show_report(app, report, fmt, table, html, out=out, xlsx=xlsx)
+
+    def build():
+        return merchants_report(
+            app.store(), load_report_rules(app.config_dir), month.date() if month else None
+        )
+
+    show_report(app, build, fmt, table, html, headers, out=out, xlsx=xlsx)
 
 
 @report_app.command("grades")
@@ -120,7 +139,7 @@ def grades_command(
     as_of: Annotated[
         dt.datetime | None,
         typer.Option(
-            "--as-of", help="The grading date [default: the latest graded].", **DATE_FORMAT
+            "--as-of", help=N_("The grading date [default: the latest graded]."), **DATE_FORMAT
         ),
     ] = None,
     fmt: FormatOption = OutputFormat.table,
@@ -128,63 +147,84 @@ def grades_command(
     html: HtmlOption = None,
     out: ReportOutOption = None,
     xlsx: XlsxOption = False,
+    headers: HeadersOption = None,
 ) -> None:
     """Level distribution, overall and by category, and the moves since each product's
     previous grade."""
     from haowu_cli.reports.grades import grades_report
 
     app = app_context(ctx)
-    report = grades_report(app.store(), as_of.date() if as_of else None)
-    show_report(app, report, fmt, table, html, out=out, xlsx=xlsx)
+
+    def build():
+        return grades_report(app.store(), as_of.date() if as_of else None)
+
+    show_report(app, build, fmt, table, html, headers, out=out, xlsx=xlsx)
 
 
 @report_app.command("activity")
 def activity_command(
     ctx: typer.Context,
-    activity_id: Annotated[str, typer.Argument(help="The activity's ID.", show_default=False)],
+    activity_id: Annotated[str, typer.Argument(help=N_("The activity's ID."), show_default=False)],
     fmt: FormatOption = OutputFormat.table,
     table: TableOption = None,
     html: HtmlOption = None,
     out: ReportOutOption = None,
     xlsx: XlsxOption = False,
+    headers: HeadersOption = None,
 ) -> None:
     """招商活动: applications by status and by rejecting rule, the pass rate by category and
     merchant, GMV by window against the plan, top products."""
     from haowu_cli.reports.activity import activity_report
 
     app = app_context(ctx)
-    show_report(
-        app, activity_report(app.store(), activity_id), fmt, table, html, out=out, xlsx=xlsx
-    )
+
+    def build():
+        return activity_report(app.store(), activity_id)
+
+    show_report(app, build, fmt, table, html, headers, out=out, xlsx=xlsx)
 
 
 def show_report(
     app,
-    report,
+    build,
     fmt: OutputFormat,
     table: str | None,
     html: Path | None,
+    headers,
     *,
     out: Path | None = None,
     xlsx: bool = False,
 ) -> None:
-    """Print a report as `fmt` says and write its page and its file when asked."""
+    """Print the report `build` makes as `fmt` says, and write its page and its file when
+    asked: in the language `--headers` names (default: the language in use), built again in
+    that language when it is another."""
+    report = build()
     keys = [t.key for t in report.tables]
     if table is not None and table not in keys:
         raise UsageError(
-            f"the {report.kind} report has no table {table!r}; it has {', '.join(keys)}"
+            _("the {kind} report has no table {table!r}; it has {join}").format(
+                kind=report.kind, table=table, join=", ".join(keys)
+            )
         )
     if table is not None and fmt is not OutputFormat.csv and out is None:
-        raise UsageError("--table picks the table --format csv prints; add --format csv")
+        raise UsageError(_("--table picks the table --format csv prints; add --format csv"))
     if out is not None and str(out) == "-":
         raise UsageError(
             _("--out names the file the report is also written to"),
             hint=_("--format csv prints a table on stdout"),
         )
+    for_people = report
+    wanted = headers is not None and headers.value != current()
+    if wanted and (html is not None or out is not None or xlsx):
+        with language(headers.value):
+            for_people = build()
     if html is not None:
-        write_page(app, report, html)
+        with language(headers.value if headers else current()):
+            write_page(app, for_people, html)
+        app.out.info(_("wrote the page to {path}").format(path=html))
     if out is not None or xlsx:
-        write_file(app, report, out, xlsx=xlsx, table=table or keys[0])
+        with language(headers.value if headers else current()):
+            write_file(app, for_people, out, xlsx=xlsx, table=table or keys[0])
     if fmt is OutputFormat.csv:
         app.out.emit(report.table(table or keys[0]).frame, fmt)
     elif fmt is OutputFormat.json:
@@ -217,7 +257,7 @@ def print_figures(out, report) -> None:
         {"label": [f.label for f in report.figures], "text": [f.text for f in report.figures]}
     )
     out.emit(
-        figures, OutputFormat.table, [Column("label", "headline"), Column("text", "", "right")]
+        figures, OutputFormat.table, [Column("label", N_("headline")), Column("text", "", "right")]
     )
 
 
@@ -252,4 +292,3 @@ def write_page(app, report, path: Path) -> None:
     from haowu_cli.reports.page import write_page as write
 
     write(report, path, protect=protected(app.db))
-    app.out.info(f"wrote the page to {path}")

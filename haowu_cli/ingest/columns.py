@@ -18,6 +18,7 @@ import polars as pl
 
 from haowu_cli.config import load_config_file
 from haowu_cli.errors import ConfigError
+from haowu_cli.i18n import N_, _
 from haowu_cli.ingest import values
 from haowu_cli.store.upsert import UpsertColumn, UpsertTarget
 
@@ -104,6 +105,8 @@ class Kind:
     tracked: tuple[str, ...] = ()  # fields whose changes are kept in history
     history_table: str = ""  # where those changes go
     aliases: dict[str, str] = field(default_factory=dict)  # normalised header -> field name
+    # field name -> the headers columns.yaml gives for it, as written there (Chinese first)
+    headers: dict[str, tuple[str, ...]] = field(default_factory=dict)
     # What else writing this kind takes, given the config folder (orders: the commission
     # ledger); the pipeline calls the hooks without knowing which kind it imports.
     hooks: Callable[[Path], WriteHooks] | None = None
@@ -150,9 +153,9 @@ def _ledger_hooks(config_dir: Path) -> WriteHooks:
     return LedgerHooks(load_rules(config_dir))
 
 
-_RATE_0_90 = dict(minimum=0, maximum=900_000, rule="between 0% and 90%")
-_RATE_0_100 = dict(minimum=0, maximum=1_000_000, rule="between 0% and 100%")
-_NOT_NEGATIVE = dict(minimum=0, rule="zero or more")
+_RATE_0_90 = dict(minimum=0, maximum=900_000, rule=N_("between 0% and 90%"))
+_RATE_0_100 = dict(minimum=0, maximum=1_000_000, rule=N_("between 0% and 100%"))
+_NOT_NEGATIVE = dict(minimum=0, rule=N_("zero or more"))
 
 PRODUCTS = Kind(
     name="products",
@@ -169,8 +172,8 @@ PRODUCTS = Kind(
         Field("brand", TEXT),
         Field("category_l1", TEXT, required=True),
         Field("category_l2", TEXT),
-        Field("list_price", MONEY, above=0, rule="more than 0"),
-        Field("live_price", MONEY, required=True, above=0, rule="more than 0"),
+        Field("list_price", MONEY, above=0, rule=N_("more than 0")),
+        Field("live_price", MONEY, required=True, above=0, rule=N_("more than 0")),
         Field("commission_rate", RATE, required=True, **_RATE_0_90),
         Field("service_fee_rate", RATE, **_RATE_0_90),
         Field("stock", COUNT, **_NOT_NEGATIVE),
@@ -178,8 +181,8 @@ PRODUCTS = Kind(
         Field("gmv_30d", MONEY, **_NOT_NEGATIVE),
         Field("good_rate", RATE, **_RATE_0_100),
         Field("refund_rate", RATE, **_RATE_0_100),
-        Field("shop_score", SCORE, minimum=0, maximum=500, rule="between 0 and 5"),
-        Field("ship_hours", HOURS, minimum=0, maximum=24 * 90, rule="between 0 and 2160 hours"),
+        Field("shop_score", SCORE, minimum=0, maximum=500, rule=N_("between 0 and 5")),
+        Field("ship_hours", HOURS, minimum=0, maximum=24 * 90, rule=N_("between 0 and 2160 hours")),
         Field("listed_at", DATE),
         Field("sample", BOOL),
         Field("mechanism", TEXT),
@@ -238,7 +241,7 @@ ORDERS = Kind(
         Field("category_l1", TEXT),  # likewise
         Field("anchor_id", ID),
         Field("session_id", ID),
-        Field("quantity", COUNT, minimum=1, rule="1 or more"),
+        Field("quantity", COUNT, minimum=1, rule=N_("1 or more")),
         Field("paid_amount", MONEY, required=True, **_NOT_NEGATIVE),
         Field("paid_at", DATE),
         Field("status", STATUS, required=True),
@@ -253,7 +256,7 @@ ORDERS = Kind(
         Field("mcn_share", RATE, **_RATE_0_100),  # from the anchors sheet when absent
         # The shop's score when the order came in (sets its settlement days): the product's
         # when absent.
-        Field("shop_score", SCORE, minimum=0, maximum=500, rule="between 0 and 5"),
+        Field("shop_score", SCORE, minimum=0, maximum=500, rule=N_("between 0 and 5")),
         # From the platform's own files (configs/sources.yaml): the order an order line
         # belongs to, the exact payment time, the status word as the platform wrote it, and
         # what the platform settled (结算) and when.
@@ -283,16 +286,16 @@ APPLICATIONS = Kind(
         Field("merchant_id", ID, required=True),
         Field("title", TEXT),
         Field("category_l1", TEXT),
-        Field("list_price", MONEY, above=0, rule="more than 0"),
-        Field("lowest_price", MONEY, above=0, rule="more than 0"),
-        Field("activity_price", MONEY, required=True, above=0, rule="more than 0"),
+        Field("list_price", MONEY, above=0, rule=N_("more than 0")),
+        Field("lowest_price", MONEY, above=0, rule=N_("more than 0")),
+        Field("activity_price", MONEY, required=True, above=0, rule=N_("more than 0")),
         Field("stock", COUNT, **_NOT_NEGATIVE),
         Field("commission_rate", RATE, **_RATE_0_90),
         Field("service_fee_rate", RATE, **_RATE_0_90),
         Field("mechanism", TEXT),
         Field("sample", BOOL),
-        Field("shop_score", SCORE, minimum=0, maximum=500, rule="between 0 and 5"),
-        Field("applied_by", COUNT, minimum=1, maximum=2, rule="1 (商家报名) or 2 (团长报名)"),
+        Field("shop_score", SCORE, minimum=0, maximum=500, rule=N_("between 0 and 5")),
+        Field("applied_by", COUNT, minimum=1, maximum=2, rule=N_("1 (商家报名) or 2 (团长报名)")),
         Field("joined_on", DATE),  # 加入快分销日期: kept in merchants, not with the application
     ),
 )
@@ -312,30 +315,49 @@ def load_kind(name: str, config_dir: Path) -> Kind:
     Every problem in the file is reported at once, with file, key and line.
     """
     if name not in KINDS:
-        raise ConfigError([f"unknown kind {name!r}; known kinds: {', '.join(KINDS)}"])
+        raise ConfigError(
+            [
+                _("unknown kind {name!r}; known kinds: {join}").format(
+                    name=name, join=", ".join(KINDS)
+                )
+            ]
+        )
     kind = KINDS[name]
     doc = load_config_file(config_dir, COLUMNS_FILE)
     section = (doc.data or {}).get(name) if isinstance(doc.data, dict) else None
     problems: list[str] = []
     if not isinstance(doc.data, dict):
-        problems.append(f"{doc.where()}: expected a mapping of kinds to fields")
+        problems.append(
+            _("{where}: expected a mapping of kinds to fields").format(where=doc.where())
+        )
     elif section is None:
         section = {}
     elif not isinstance(section, dict):
-        problems.append(f"{doc.where(name)}: expected a mapping of fields to lists of headers")
+        problems.append(
+            _("{where}: expected a mapping of fields to lists of headers").format(
+                where=doc.where(name)
+            )
+        )
         section = {}
     known = {f.name for f in kind.fields}
     aliases: dict[str, str] = {normalise_header(f.name): f.name for f in kind.fields}
+    written: dict[str, tuple[str, ...]] = {}
     for field_name, headers in (section or {}).items():
         if field_name not in known:
             problems.append(
-                f"{doc.where(name, str(field_name))}: unknown field {field_name!r} for {name}; "
-                f"known: {', '.join(sorted(known))}"
+                _("{where}: unknown field {field_name!r} for {name}; known: {join}").format(
+                    where=doc.where(name, str(field_name)),
+                    field_name=field_name,
+                    name=name,
+                    join=", ".join(sorted(known)),
+                )
             )
             continue
         if not isinstance(headers, list) or not all(isinstance(h, str | int) for h in headers):
             problems.append(
-                f"{doc.where(name, field_name)}: expected a list of header names, got {headers!r}"
+                _("{where}: expected a list of header names, got {headers!r}").format(
+                    where=doc.where(name, field_name), headers=headers
+                )
             )
             continue
         for index, header in enumerate(headers):
@@ -343,10 +365,12 @@ def load_kind(name: str, config_dir: Path) -> Kind:
             taken = aliases.get(norm)
             if taken is not None and taken != field_name:
                 problems.append(
-                    f"{doc.where(name, field_name, str(index))}: header {header!r} already "
-                    f"means {taken}"
+                    _("{where}: header {header!r} already means {taken}").format(
+                        where=doc.where(name, field_name, str(index)), header=header, taken=taken
+                    )
                 )
             aliases[norm] = field_name
+        written[field_name] = tuple(str(h) for h in headers)
     if problems:
         raise ConfigError(problems)
-    return replace(kind, aliases=aliases)
+    return replace(kind, aliases=aliases, headers=written)

@@ -22,7 +22,7 @@ import polars as pl
 from haowu_cli import dates
 from haowu_cli import store as db
 from haowu_cli.errors import HaowuError, InputFileError, UnusableDatabase, is_interrupt
-from haowu_cli.i18n import _
+from haowu_cli.i18n import N_, _, current, pgettext
 from haowu_cli.ingest import values
 from haowu_cli.ingest.columns import MONEY, Field, Kind, normalise_header
 from haowu_cli.ingest.rules import ImportRules, label_form, load_import_rules
@@ -42,6 +42,7 @@ class ImportOptions:
     strict: bool = False
     dry_run: bool = False
     rejects_path: Path | None = None  # None: next to the input file
+    rejects_headers: str | None = None  # the rejects file's headers: "zh", "en", None: --lang
     config_dir: Path | None = None  # where commission.yaml, imports.yaml are (None: packaged)
     today: date | None = None  # the day of the import (None: `dates.today()`)
     # The platform's own files (configs/sources.yaml): detected by their header or JSON
@@ -158,6 +159,10 @@ class ImportRun:
 Stage = Callable[[Path, str], None]
 
 
+# The stages of a file's import, as `on_stage` hears them; shown to people translated.
+STAGES = (N_("reading"), N_("checking"), N_("writing"), N_("written"), N_("done"))
+
+
 def import_files(
     store: db.Store,
     paths: Sequence[Path],
@@ -200,8 +205,10 @@ def _failed(path: Path, exc: Exception) -> FileReport:
     if isinstance(exc, HaowuError):
         return FileReport(path=path, status="failed", error=exc)
     error = HaowuError(  # a bug
-        f"{path}: unexpected {type(exc).__name__}: {exc}",
-        hint="this is a bug in haowu; run again with --traceback and report what it prints",
+        _("{path}: unexpected {name__}: {exc}").format(
+            path=path, name__=type(exc).__name__, exc=exc
+        ),
+        hint=_("this is a bug in haowu; run again with --traceback and report what it prints"),
     )
     error.__cause__ = exc
     return FileReport(path=path, status="failed", error=error)
@@ -370,8 +377,12 @@ def import_file(
     _write_rejects(report, options)
     if options.strict and report.rejected:
         raise InputFileError(
-            f"{path}: {report.rejected} rows rejected and --strict is on: nothing imported",
-            hint=f"see {report.rejects_file}" if report.rejects_file else None,
+            _("{path}: {rejected} rows rejected and --strict is on: nothing imported").format(
+                path=path, rejected=report.rejected
+            ),
+            hint=_("see {rejects_file}").format(rejects_file=report.rejects_file)
+            if report.rejects_file
+            else None,
         )
     stage(path, "done")
     return report
@@ -425,11 +436,14 @@ def _config_dir(options: ImportOptions) -> Path:
 
 
 def _cleaned_ids_note(plan: SheetPlan) -> str:
-    shown = "; ".join(f"row {row} {column}: {chars}" for row, column, chars in plan.cleaned_ids)
-    more = " …" if plan.cleaned_id_rows > len(plan.cleaned_ids) else ""
-    return (
-        f"removed invisible characters from the IDs of {plan.cleaned_id_rows} rows ({shown}{more})"
+    shown = _("; ").join(
+        _("row {row} {column}: {chars}").format(row=row, column=column, chars=chars)
+        for row, column, chars in plan.cleaned_ids
     )
+    more = " …" if plan.cleaned_id_rows > len(plan.cleaned_ids) else ""
+    return _(
+        "removed invisible characters from the IDs of {cleaned_id_rows} rows ({shown}{more})"
+    ).format(cleaned_id_rows=plan.cleaned_id_rows, shown=shown, more=more)
 
 
 def _import_record(
@@ -459,7 +473,7 @@ def map_headers(raw: RawTable, kind: Kind) -> tuple[dict[str, int], list[tuple[i
     for index, header in enumerate(raw.headers):
         name = kind.aliases.get(normalise_header(header)) if header else None
         if name is None:
-            label = header or f"column {column_letter(index)}"
+            label = header or _("column {letter}").format(letter=column_letter(index))
             taken = {u for _, u in unknown}
             copy = 2
             while label in taken:
@@ -468,8 +482,10 @@ def map_headers(raw: RawTable, kind: Kind) -> tuple[dict[str, int], list[tuple[i
         elif name in fields:
             first = raw.headers[fields[name]]
             raise InputFileError(
-                f"{raw.path}: columns {first!r} and {header!r} both mean {name}",
-                hint="delete or rename one of them",
+                _("{path}: columns {first!r} and {header!r} both mean {name}").format(
+                    path=raw.path, first=first, header=header, name=name
+                ),
+                hint=_("delete or rename one of them"),
             )
         else:
             fields[name] = index
@@ -585,15 +601,35 @@ def _check_required_columns(
     if not missing:
         return
     found = ", ".join(h for h in raw.headers if h) or "(none)"
-    hint = "add the columns, or teach haowu your header names in configs/columns.yaml"
+    hint = _("add the columns, or teach haowu your header names in configs/columns.yaml")
     if not columns and raw.encoding not in ("utf-8", "utf-8-sig", "xlsx"):
-        hint = f"the file was read as {raw.encoding}: if that is wrong, name it with --encoding"
+        hint = _(
+            "the file was read as {encoding}: if that is wrong, name it with --encoding"
+        ).format(encoding=raw.encoding)
     if kind.owner in missing:
-        hint += "; or give --merchant ID when every row is one merchant's"
+        hint += _("; or give --merchant ID when every row is one merchant's")
     raise InputFileError(
-        f"{raw.path}: missing required columns: {', '.join(missing)}. Columns found: {found}",
+        _("{path}: missing required columns: {join}. Columns found: {found}").format(
+            path=raw.path,
+            join=_("; ").join(_accepted_headers(kind, m) for m in missing),
+            found=found,
+        ),
         hint=hint,
     )
+
+
+def _accepted_headers(kind: Kind, name: str) -> str:
+    """A missing column as its reader names it: in Chinese, the first header columns.yaml
+    gives for it (一级类目), else the field's name, then the other headers haowu accepts."""
+    headers = kind.headers.get(name, ())
+    if current() == "zh" and headers:
+        shown, others = headers[0], headers[1:4]
+    else:
+        shown, others = name, headers[:3]
+    if not others:
+        return shown
+    more = " …" if len(headers) > len(others) + (1 if current() == "zh" else 0) else ""
+    return _("{column} (or {others})").format(column=shown, others=_(", ").join(others) + more)
 
 
 def _drop_blank_and_header_rows(
@@ -672,7 +708,7 @@ def _field_error(f: Field, rules: ImportRules, today: date) -> pl.Expr:
     value, error = pl.col(f.name), pl.col(values.error_column(f.name))
     checks = [error]
     if f.required:
-        checks.append(pl.when(value.is_null()).then(pl.lit("required value is missing")))
+        checks.append(pl.when(value.is_null()).then(pl.lit(_("required value is missing"))))
     out_of_bounds = pl.lit(False)
     if f.above is not None:
         out_of_bounds = out_of_bounds | (value <= f.above)
@@ -680,12 +716,16 @@ def _field_error(f: Field, rules: ImportRules, today: date) -> pl.Expr:
         out_of_bounds = out_of_bounds | (value < f.minimum)
     if f.maximum is not None:
         out_of_bounds = out_of_bounds | (value > f.maximum)
-    checks.append(pl.when(out_of_bounds).then(pl.lit(f"must be {f.rule}")))
+    checks.append(pl.when(out_of_bounds).then(pl.lit(_("must be {rule}").format(rule=_(f.rule)))))
     if f.type is MONEY:
         cap = rules.max_amount_fen
         checks.append(
             pl.when(value > cap).then(
-                pl.lit(f"too large: more than ¥{cap // 100:,} ({rules.where_amount})")
+                pl.lit(
+                    _("too large: more than ¥{value:,} ({where_amount})").format(
+                        value=cap // 100, where_amount=rules.where_amount
+                    )
+                )
             )
         )
     if f.type.name == "date":
@@ -694,14 +734,26 @@ def _field_error(f: Field, rules: ImportRules, today: date) -> pl.Expr:
         checks.append(
             pl.when(value > latest).then(
                 pl.lit(
-                    f"in the future: after {latest} (the import's day {today} + {days} "
-                    f"day{'s' if days != 1 else ''}, {rules.where_future})"
+                    _(
+                        "in the future: after {latest} (the import's day {today} + {days} "
+                        "day{value}, {where_future})"
+                    ).format(
+                        latest=latest,
+                        today=today,
+                        days=days,
+                        value="s" if days != 1 else "",
+                        where_future=rules.where_future,
+                    )
                 )
             )
         )
         checks.append(
             pl.when(value < rules.earliest).then(
-                pl.lit(f"too far in the past: before {rules.earliest} ({rules.where_earliest})")
+                pl.lit(
+                    _("too far in the past: before {earliest} ({where_earliest})").format(
+                        earliest=rules.earliest, where_earliest=rules.where_earliest
+                    )
+                )
             )
         )
     return values.first_error(*checks).alias(values.error_column(f.name))
@@ -729,7 +781,7 @@ def _merchant_problems(frame: pl.DataFrame, header: str, owner: str, merchant: s
         pl.lit(header).alias("column"),
         pl.col(owner).alias("value"),
         pl.format(
-            "belongs to {} {}, but this import is for {} (--merchant)",
+            _("belongs to {} {}, but this import is for {} (--merchant)"),
             pl.lit(owner),
             pl.col(owner),
             pl.lit(merchant),
@@ -744,7 +796,7 @@ def _note_rejected_winners(duplicates: pl.DataFrame, rejections: pl.DataFrame) -
     winner_rejected = pl.col("winner").is_in(rejections["row"].unique().implode())
     return duplicates.with_columns(
         pl.when(winner_rejected)
-        .then(pl.col("reason") + pl.lit(", but was rejected too: fix it and import again"))
+        .then(pl.col("reason") + pl.lit(_(", but was rejected too: fix it and import again")))
         .otherwise(pl.col("reason"))
         .alias("reason")
     ).drop("winner")
@@ -757,10 +809,10 @@ def _set_aside_overflowing_rows(frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.D
     over = pl.col(OVERFLOW).is_not_null()
     refused = frame.filter(over).select(
         pl.col("_row").alias("row"),
-        pl.lit("(past the last column)").alias("column"),
+        pl.lit(_("(past the last column)")).alias("column"),
         pl.col(OVERFLOW).alias("value"),
         pl.lit(
-            "more cells than the header has: a value with a comma that is not quoted (1,299)?"
+            _("more cells than the header has: a value with a comma that is not quoted (1,299)?")
         ).alias("reason"),
     )
     kept = frame.filter(~over) if refused.height else frame
@@ -783,7 +835,9 @@ def _drop_superseded_rows(
         pl.lit(raw.headers[columns[kind.key]]).alias("column"),
         pl.col(source).alias("value"),
         pl.format(
-            "duplicate {}: row {} has the same ID and wins", pl.lit(kind.key), pl.col("_winner")
+            _("duplicate {}: row {} has the same ID and wins"),
+            pl.lit(pgettext("column", kind.key)),
+            pl.col("_winner"),
         ).alias("reason"),
         pl.col("_winner").alias("winner"),
     ).cast(_REJECT_SCHEMA)
@@ -802,8 +856,10 @@ def _conflict_rejections(
             "column": [key_header] * len(conflicts),
             "value": [key for _, key, _ in conflicts],
             "reason": [
-                f"{kind.key} already belongs to {kind.owner} {owner}; an import cannot move it"
-                for _, _, owner in conflicts
+                _("{key} already belongs to {owner} {owner2}; an import cannot move it").format(
+                    key=kind.key, owner=kind.owner, owner2=owner
+                )
+                for _key, _row, owner in conflicts
             ],
         },
         schema=_REJECT_SCHEMA,
@@ -840,7 +896,7 @@ def check_rejects_targets(db: Path, paths: Sequence[Path], options: ImportOption
         target = rejects_target(path, options)
         if target is None or (options.rejects_path is None and not path.exists()):
             continue  # a missing input fails on its own, with its own message
-        option = "--rejects" if options.rejects_path is not None else "the rejects file"
+        option = "--rejects" if options.rejects_path is not None else _("the rejects file")
         outfiles.check_target(target, option=option, protect=protect)
         if options.rejects_path is not None:
             outfiles.check_writable(target, option=option)
@@ -854,12 +910,14 @@ def _check_rejects_writable(report: FileReport, options: ImportOptions) -> None:
     if target is None:
         return
     try:
-        outfiles.check_writable(target, option="rejects file")
+        outfiles.check_writable(target, option=_("rejects file"))
     except HaowuError as exc:
         raise InputFileError(
-            f"{report.path}: {report.rejected} rows rejected, and they cannot be written: "
-            f"{exc.message}; nothing imported from it",
-            hint="make the folder writable, or name another place with --rejects",
+            _(
+                "{path}: {rejected} rows rejected, and they cannot be written: "
+                "{message}; nothing imported from it"
+            ).format(path=report.path, rejected=report.rejected, message=exc.message),
+            hint=_("make the folder writable, or name another place with --rejects"),
         ) from exc
 
 
@@ -869,7 +927,7 @@ def _write_rejects(report: FileReport, options: ImportOptions) -> None:
     writes it only where `--rejects` names a path. The place was checked before the import;
     if writing still fails (a disk filled up since), the command fails and says whether the
     file's other rows were imported: nothing is written anywhere else."""
-    from haowu_cli import outfiles
+    from haowu_cli import headings, outfiles
     from haowu_cli.exporting import excel_safe_frame
 
     target = rejects_target(report.path, options)
@@ -879,21 +937,28 @@ def _write_rejects(report: FileReport, options: ImportOptions) -> None:
         stale = default_rejects_path(report.path)
         if options.rejects_path is None and not options.dry_run and _is_regular_file(stale):
             stale.unlink()  # from an earlier import of this sheet: it would mislead now
-            report.info.append(f"removed {stale}: this time no row was rejected")
+            report.info.append(
+                _("removed {stale}: this time no row was rejected").format(stale=stale)
+            )
         return
     frame = report.rejections.with_columns(pl.lit(str(report.path)).alias("file")).select(
         REJECT_COLUMNS
     )
     frame = excel_safe_frame(frame)
+    frame = headings.for_people(frame, options.rejects_headers)[0]
     try:
         outfiles.write_file(target, lambda stream: frame.write_csv(stream, include_bom=True))
     except HaowuError as exc:
         committed = report.status == "imported" and not (options.strict and report.rejected)
-        done = "its other rows were imported" if committed else "nothing was imported from it"
+        done = _("its other rows were imported") if committed else _("nothing was imported from it")
         raise InputFileError(
-            f"{report.path}: {report.rejected} rows rejected, but {exc.message}; {done}",
-            hint="make room or name another place with --rejects, and import the file again "
-            "(rows already in change nothing) to get the rejected rows",
+            _("{path}: {rejected} rows rejected, but {message}; {done}").format(
+                path=report.path, rejected=report.rejected, message=exc.message, done=done
+            ),
+            hint=_(
+                "make room or name another place with --rejects, and import the file again "
+                "(rows already in change nothing) to get the rejected rows"
+            ),
         ) from exc
     report.rejects_file = target
 

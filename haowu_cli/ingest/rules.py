@@ -11,6 +11,7 @@ from pathlib import Path
 
 from haowu_cli.config import load_config_file, top_level, unknown_keys, whole
 from haowu_cli.errors import ConfigError
+from haowu_cli.i18n import _
 
 IMPORTS_FILE = "imports.yaml"
 # The split multiplies fen by parts per million (up to 1,000,000 + the pay-later extra) and
@@ -53,11 +54,17 @@ def load_import_rules(config_dir: Path) -> ImportRules:
         problems,
         low=1,
         high=HIGHEST_AMOUNT_CAP_YUAN,
-        what=f"a whole number of yuan from 1 to {HIGHEST_AMOUNT_CAP_YUAN:,}",
+        what=_("a whole number of yuan from 1 to {HIGHEST_AMOUNT_CAP_YUAN:,}").format(
+            HIGHEST_AMOUNT_CAP_YUAN=HIGHEST_AMOUNT_CAP_YUAN
+        ),
     )
     dates = data.get("dates")
     if not isinstance(dates, dict):
-        problems.append(f"{doc.where('dates')}: expected future_tolerance_days and earliest")
+        problems.append(
+            _("{where}: expected future_tolerance_days and earliest").format(
+                where=doc.where("dates")
+            )
+        )
         dates = {}
     unknown_keys(doc, dates, ("dates",), {"future_tolerance_days", "earliest"}, problems)
     tolerance = whole(
@@ -67,14 +74,15 @@ def load_import_rules(config_dir: Path) -> ImportRules:
         problems,
         low=0,
         high=366,
-        what="0–366 days",
+        what=_("0–366 days"),
     )
     earliest = _date(doc, ("dates", "earliest"), dates.get("earliest"), problems)
     labels = data.get("totals_labels")
     if not isinstance(labels, list) or not all(isinstance(x, str) and x.strip() for x in labels):
         problems.append(
-            f"{doc.where('totals_labels')}: expected a list of labels (合计, 总计 …), "
-            f"got {labels!r}"
+            _("{where}: expected a list of labels (合计, 总计 …), got {labels!r}").format(
+                where=doc.where("totals_labels"), labels=labels
+            )
         )
         labels = []
     if problems:
@@ -103,6 +111,10 @@ def _date(doc, path: tuple, value, problems: list) -> dt.date:
         with contextlib.suppress(ValueError):
             value = dt.date.fromisoformat(value)
     if not isinstance(value, dt.date) or not dt.date(1900, 1, 1) <= value <= dt.date(2100, 1, 1):
-        problems.append(f"{doc.where(*path)}: expected a date such as 1990-01-01, got {value!r}")
+        problems.append(
+            _("{where}: expected a date such as 1990-01-01, got {value!r}").format(
+                where=doc.where(*path), value=value
+            )
+        )
         return fallback
     return value

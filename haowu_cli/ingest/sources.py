@@ -18,6 +18,7 @@ from pathlib import Path
 import polars as pl
 
 from haowu_cli.errors import InputFileError
+from haowu_cli.i18n import _
 
 HEADER_SEARCH_ROWS = 30  # a title or notes above the header are common in merchant templates
 SPARE_COLUMNS = 16  # cells a row may have beyond its header before the file is refused
@@ -46,15 +47,19 @@ def read_table(
 ) -> RawTable:
     """Read `path` as text cells. `is_known_header` finds the header row below any title."""
     if not path.exists():
-        raise InputFileError(f"{path}: file not found")
+        raise InputFileError(_("{path}: file not found").format(path=path))
     if path.is_dir():
-        raise InputFileError(f"{path}: is a folder, not a sheet file")
+        raise InputFileError(_("{path}: is a folder, not a sheet file").format(path=path))
     if path.suffix.lower() in EXCEL_SUFFIXES or _looks_like_zip(path):
         if encoding:
-            raise InputFileError(f"{path}: --encoding applies to CSV files, not Excel workbooks")
+            raise InputFileError(
+                _("{path}: --encoding applies to CSV files, not Excel workbooks").format(path=path)
+            )
         return _read_excel(path, is_known_header, sheet)
     if sheet:
-        raise InputFileError(f"{path}: --sheet applies to Excel workbooks, not CSV files")
+        raise InputFileError(
+            _("{path}: --sheet applies to Excel workbooks, not CSV files").format(path=path)
+        )
     return _read_csv(path, is_known_header, encoding)
 
 
@@ -75,7 +80,9 @@ def decode(data: bytes, path: Path, encoding: str | None) -> tuple[str, str]:
         try:
             codec = codecs.lookup(encoding).name
         except LookupError as exc:
-            raise InputFileError(f"{path}: unknown encoding {encoding!r}") from exc
+            raise InputFileError(
+                _("{path}: unknown encoding {encoding!r}").format(path=path, encoding=encoding)
+            ) from exc
         return _decode_strict(data, codec, path, chosen=True), codec
     if data.startswith(codecs.BOM_UTF8):
         return _decode_strict(data[3:], "utf-8", path), "utf-8-sig"
@@ -116,14 +123,21 @@ def _undecodable(
     name = "UTF-8" if codec.replace("_", "-").lower() in ("utf-8", "utf8") else codec
     if chosen:
         return InputFileError(
-            f"{path}: line {line}: byte 0x{byte:02X} cannot be read as {name} (--encoding)",
-            hint="leave out --encoding to let haowu detect it, or name another",
+            _(
+                "{path}: line {line}: byte 0x{byte:02X} cannot be read as {name} (--encoding)"
+            ).format(path=path, line=line, byte=byte, name=name),
+            hint=_("leave out --encoding to let haowu detect it, or name another"),
         )
     return InputFileError(
-        f"{path}: line {line}: byte 0x{byte:02X} cannot be read as {name} (the file is "
-        f"most likely {name}; a damaged cell, or text pasted in another encoding)",
-        hint="retype that cell and save the sheet as CSV UTF-8; if the whole file is in "
-        "another encoding, name it with --encoding (gb18030, utf-16 …)",
+        _(
+            "{path}: line {line}: byte 0x{byte:02X} cannot be read as {name} (the "
+            "file is most likely {name}; a damaged cell, or text pasted in another "
+            "encoding)"
+        ).format(path=path, line=line, byte=byte, name=name),
+        hint=_(
+            "retype that cell and save the sheet as CSV UTF-8; if the whole file is in "
+            "another encoding, name it with --encoding (gb18030, utf-16 …)"
+        ),
     )
 
 
@@ -137,7 +151,9 @@ def _utf8_body(data: bytes, path: Path, encoding: str | None) -> tuple[bytes, st
         try:
             codecs.lookup(encoding)
         except LookupError as exc:
-            raise InputFileError(f"{path}: unknown encoding {encoding!r}") from exc
+            raise InputFileError(
+                _("{path}: unknown encoding {encoding!r}").format(path=path, encoding=encoding)
+            ) from exc
     utf8 = encoding is None or codecs.lookup(encoding).name == "utf-8"
     if utf8 and not data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         body = data[3:] if data.startswith(codecs.BOM_UTF8) else data
@@ -156,28 +172,32 @@ def _utf8_body(data: bytes, path: Path, encoding: str | None) -> tuple[bytes, st
 def _read_csv(path: Path, is_known_header: Callable[[str], bool], encoding: str | None) -> RawTable:
     data = path.read_bytes()
     if not data.strip():
-        raise InputFileError(f"{path}: the file is empty")
+        raise InputFileError(_("{path}: the file is empty").format(path=path))
     body, head, used = _utf8_body(data, path, encoding)
     del data
     body = _lines_ending_in_lf(body)
     if "\x00" in head or b"\x00" in body:
         raise InputFileError(
-            f"{path}: contains NUL bytes: it is not a CSV sheet (or is saved as UTF-16 "
-            "without a byte-order mark)",
-            hint="save it from Excel as CSV UTF-8",
+            _(
+                "{path}: contains NUL bytes: it is not a CSV sheet (or is saved as "
+                "UTF-16 without a byte-order mark)"
+            ).format(path=path),
+            hint=_("save it from Excel as CSV UTF-8"),
         )
     head_rows = _head_rows(head)
     delimiter = _sniff_delimiter(head_rows)
     try:
         rows = list(csv.reader(io.StringIO("\n".join(head_rows)), delimiter=delimiter))
     except csv.Error as exc:  # e.g. a cell of megabytes: no merchant's sheet has one
-        raise InputFileError(f"{path}: cannot be read as CSV near the top: {exc}") from exc
+        raise InputFileError(
+            _("{path}: cannot be read as CSV near the top: {exc}").format(path=path, exc=exc)
+        ) from exc
     header_index = _find_header(rows, is_known_header)
     headers = [cell.strip() for cell in rows[header_index]] if rows else []
     while headers and not headers[-1]:
         headers.pop()  # cells past the last named column are not the header's
     if not headers:
-        raise InputFileError(f"{path}: has no header row")
+        raise InputFileError(_("{path}: has no header row").format(path=path))
     # Room for cells beyond the header: a trailing comma, or data in a column with no name.
     schema = {f"c{i}": pl.String for i in range(len(headers) + SPARE_COLUMNS)}
     try:
@@ -255,7 +275,9 @@ def _csv_error(
     path: Path, body: bytes, delimiter: str, header_index: int, width: int, exc: Exception
 ) -> InputFileError:
     return _ragged_row_error(path, body, delimiter, header_index, width) or InputFileError(
-        f"{path}: cannot be read as CSV: {str(exc).splitlines()[0]}"
+        _("{path}: cannot be read as CSV: {value}").format(
+            path=path, value=str(exc).splitlines()[0]
+        )
     )
 
 
@@ -292,9 +314,13 @@ def _ragged_row_error(
                 and any(c.strip() for c in row[width:])
             ):
                 return InputFileError(
-                    f"{path}: row {number} has {len(row)} cells, far more than its header",
-                    hint="a value with a comma that is not quoted (1,299)? "
-                    "Quote it or remove the comma",
+                    _("{path}: row {number} has {count} cells, far more than its header").format(
+                        path=path, number=number, count=len(row)
+                    ),
+                    hint=_(
+                        "a value with a comma that is not quoted (1,299)? "
+                        "Quote it or remove the comma"
+                    ),
                 )
     except csv.Error:
         return None  # the caller reports the reader's own error
@@ -311,21 +337,33 @@ def _read_excel(path: Path, is_known_header: Callable[[str], bool], sheet: str |
         workbook = CalamineWorkbook.from_path(str(path))
     except Exception as exc:  # calamine raises its own types for every kind of bad file
         raise InputFileError(
-            f"{path}: is not a readable Excel workbook ({type(exc).__name__}: {exc})",
-            hint="open it in Excel and save it again as .xlsx, or export it as CSV",
+            _("{path}: is not a readable Excel workbook ({name__}: {exc})").format(
+                path=path, name__=type(exc).__name__, exc=exc
+            ),
+            hint=_("open it in Excel and save it again as .xlsx, or export it as CSV"),
         ) from exc
     names = workbook.sheet_names
     if sheet is not None and sheet not in names:
-        raise InputFileError(f"{path}: has no sheet {sheet!r}; its sheets: {', '.join(names)}")
+        raise InputFileError(
+            _("{path}: has no sheet {sheet!r}; its sheets: {join}").format(
+                path=path, sheet=sheet, join=", ".join(names)
+            )
+        )
     if not names:
-        raise InputFileError(f"{path}: the workbook has no sheets")
+        raise InputFileError(_("{path}: the workbook has no sheets").format(path=path))
     try:
         cells = workbook.get_sheet_by_name(sheet or names[0]).to_python(skip_empty_area=False)
     except Exception as exc:
-        raise InputFileError(f"{path}: cannot read sheet {sheet or names[0]!r}: {exc}") from exc
+        raise InputFileError(
+            _("{path}: cannot read sheet {value!r}: {exc}").format(
+                path=path, value=sheet or names[0], exc=exc
+            )
+        ) from exc
     rows = [[_excel_text(cell) for cell in row] for row in cells]
     if not any(any(row) for row in rows):
-        raise InputFileError(f"{path}: sheet {sheet or names[0]!r} is empty")
+        raise InputFileError(
+            _("{path}: sheet {value!r} is empty").format(path=path, value=sheet or names[0])
+        )
     header_index = _find_header(rows, is_known_header)
     headers = [(cell or "").strip() for cell in rows[header_index]]
     body = rows[header_index + 1 :]

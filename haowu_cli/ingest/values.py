@@ -17,6 +17,8 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from haowu_cli.i18n import _
+
 Stage = list[pl.Expr]
 
 
@@ -199,8 +201,10 @@ def identifier(source: str, name: str) -> Parser:
             .alias(name),
             _reason(
                 scientific,
-                "Excel turned this ID into a number and lost its digits; "
-                "format the column as Text in Excel and export again",
+                _(
+                    "Excel turned this ID into a number and lost its digits; "
+                    "format the column as Text in Excel and export again"
+                ),
             ).alias(error_column(name)),
         ],
     ]
@@ -267,16 +271,23 @@ def _number_stages(
     error = first_error(
         _reason(
             ~missing & ~pl.col(commas),
-            f"not {what}: a comma that is not a thousands separator (write 59.90 or 1,299)",
+            _(
+                "not {what}: a comma that is not a thousands separator (write 59.90 or 1,299)"
+            ).format(what=what),
         ),
-        _reason(~missing & ~well_formed, f"not {what}"),
+        _reason(~missing & ~well_formed, _("not {what}").format(what=what)),
         _reason(
             ~missing & ~too_large & unclear,
-            "ambiguous rate: this column's bare numbers are both fractions (0.2) and percents "
-            "(20), and this one could be either; write it with % (20% or 0.2%)",
+            _(
+                "ambiguous rate: this column's bare numbers are both fractions (0.2) and percents "
+                "(20), and this one could be either; write it with % (20% or 0.2%)"
+            ),
         ),
-        _reason(~missing & too_fine, too_precise or f"too many decimal places for {what}"),
-        _reason(~missing & too_large, f"too large for {what}"),
+        _reason(
+            ~missing & too_fine,
+            too_precise or _("too many decimal places for {what}").format(what=what),
+        ),
+        _reason(~missing & too_large, _("too large for {what}").format(what=what)),
     )
     return [
         [ascii_fold(pl.col(source)).alias(cell)],
@@ -323,7 +334,7 @@ _BIG_UNITS = {"万": (4, 1), "w": (4, 1), "亿": (8, 1)}
 
 def money(source: str, name: str) -> Parser:
     """Yuan as typed (`¥59.9`, `￥59.90`, `59.90元`, `1,299`, `1.2万`) to integer fen."""
-    what = "an amount in yuan (at most 2 decimals)"
+    what = _("an amount in yuan (at most 2 decimals)")
     full = _number_stages(source, name, scale=2, what=what, units=_BIG_UNITS, bare_exponent=0)
     clean = _clean_where(source, r"^[0-9]{1,13}(\.[0-9]{1,2})?$")
     return Parser(name, full, clean, [_fast_decimal(source, name, 2, 2)])
@@ -335,10 +346,10 @@ def count(source: str, name: str) -> Parser:
         source,
         name,
         scale=0,
-        what="a whole number",
+        what=_("a whole number"),
         units=_BIG_UNITS,
         bare_exponent=0,
-        too_precise="not a whole number",
+        too_precise=_("not a whole number"),
     )
     return Parser(
         name, full, _clean_where(source, r"^[0-9]{1,15}$"), [_fast_decimal(source, name, 0, 0)]
@@ -348,9 +359,15 @@ def count(source: str, name: str) -> Parser:
 def hours(source: str, name: str) -> Parser:
     """Hours as typed: `48`, `48小时`, `48h`, or days `2天`."""
     units = {"小时": (0, 1), "hours": (0, 1), "hrs": (0, 1), "h": (0, 1), "天": (0, 24)}
-    what = "a whole number of hours (48, 48小时, 2天)"
+    what = _("a whole number of hours (48, 48小时, 2天)")
     full = _number_stages(
-        source, name, scale=0, what=what, units=units, bare_exponent=0, too_precise=f"not {what}"
+        source,
+        name,
+        scale=0,
+        what=what,
+        units=units,
+        bare_exponent=0,
+        too_precise=_("not {what}").format(what=what),
     )
     return Parser(
         name, full, _clean_where(source, r"^[0-9]{1,4}$"), [_fast_decimal(source, name, 0, 0)]
@@ -359,7 +376,7 @@ def hours(source: str, name: str) -> Parser:
 
 def score(source: str, name: str) -> Parser:
     """A score with up to two decimals (`4.85`) in hundredths."""
-    what = "a score (at most 2 decimals)"
+    what = _("a score (at most 2 decimals)")
     full = _number_stages(source, name, scale=2, what=what, units={}, bare_exponent=0)
     clean = _clean_where(source, r"^[0-9]{1,3}(\.[0-9]{1,2})?$")
     return Parser(name, full, clean, [_fast_decimal(source, name, 2, 2)])
@@ -403,7 +420,7 @@ def rate(source: str, name: str, style: str = "fraction") -> Parser:
         source,
         name,
         scale=0,
-        what="a rate (write 20% or 0.2)",
+        what=_("a rate (write 20% or 0.2)"),
         units={"%": (percent, 1)},
         bare_exponent=fraction if style == "fraction" else percent,
         ambiguous_up_to=10**percent if style == "ambiguous" else None,  # 1, as a percent
@@ -431,7 +448,7 @@ def boolean(source: str, name: str) -> Parser:
             [ascii_fold(pl.col(source)).str.to_lowercase().alias(cell)],
             [
                 value.alias(name),
-                _reason(~missing & value.is_null(), "not yes/no (是/否, 有/无)").alias(
+                _reason(~missing & value.is_null(), _("not yes/no (是/否, 有/无)")).alias(
                     error_column(name)
                 ),
             ],
@@ -472,7 +489,7 @@ def order_status(source: str, name: str) -> Parser:
                 value.alias(name),
                 _reason(
                     ~_missing(pl.col(cell)) & value.is_null(),
-                    "not an order status (已付款, 已发货, 已收货, 已结算, 已失效)",
+                    _("not an order status (已付款, 已发货, 已收货, 已结算, 已失效)"),
                 ).alias(error_column(name)),
             ],
         ],
@@ -518,7 +535,7 @@ def _date_checks(name: str, present: pl.Expr) -> list[Stage]:
     value = pl.col(name)
     bad = present & (value.is_null() | ~value.dt.year().is_between(1000, 9999))
     return [
-        [_reason(bad, "not a real date (write 2026-10-01)").alias(error_column(name))],
+        [_reason(bad, _("not a real date (write 2026-10-01)")).alias(error_column(name))],
         [pl.when(pl.col(error_column(name)).is_null()).then(value).alias(name)],
     ]
 

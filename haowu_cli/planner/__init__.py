@@ -16,6 +16,7 @@ import polars as pl
 
 from haowu_cli import store as db
 from haowu_cli.errors import HaowuError
+from haowu_cli.i18n import _
 from haowu_cli.planner.brief import Brief
 from haowu_cli.planner.candidates import candidate_frame, objective_column
 from haowu_cli.planner.explain import obvious_problems, relaxation_problems
@@ -137,14 +138,16 @@ def _check_inputs(brief: Brief, products: pl.DataFrame, anchors: list) -> None:
     for session, anchor in zip(brief.sessions, anchors, strict=True):
         if anchor is None:
             raise HaowuError(
-                f"anchor {session.anchor} is not in the database",
-                hint="import the anchors sheet (haowu import --kind anchors FILE); "
-                "haowu anchors lists them",
+                _("anchor {anchor} is not in the database").format(anchor=session.anchor),
+                hint=_(
+                    "import the anchors sheet (haowu import --kind anchors FILE); "
+                    "haowu anchors lists them"
+                ),
             )
     if products.is_empty():
-        raise HaowuError("the database has no products", hint="import product sheets first")
+        raise HaowuError(_("the database has no products"), hint=_("import product sheets first"))
     if products["level"].is_null().all():
-        raise HaowuError("no product has a grade yet", hint="run haowu grade first")
+        raise HaowuError(_("no product has a grade yet"), hint=_("run haowu grade first"))
 
 
 def _anchor_warnings(anchors: list[dict], rules: SessionRules) -> list[str]:
@@ -152,14 +155,20 @@ def _anchor_warnings(anchors: list[dict], rules: SessionRules) -> list[str]:
     for anchor in dict((a["anchor_id"], a) for a in anchors).values():
         if not anchor.get("gmv_per_hour_fen"):
             warnings.append(
-                f"anchor {anchor['anchor_id']} has no GMV per hour: expected sales use "
-                f"¥{rules.sales.default_gmv_per_hour_fen / 100:,.0f} per hour "
-                "(expected_sales.default_gmv_per_hour in session.yaml)"
+                _(
+                    "anchor {anchor_id} has no GMV per hour: expected sales use "
+                    "¥{value:,.0f} per hour (expected_sales.default_gmv_per_hour in "
+                    "session.yaml)"
+                ).format(
+                    anchor_id=anchor["anchor_id"], value=rules.sales.default_gmv_per_hour_fen / 100
+                )
             )
         if not anchor.get("avg_ticket_fen"):
             warnings.append(
-                f"anchor {anchor['anchor_id']} has no average ticket: roles by price to "
-                "ticket do not apply and price fit counts as 1"
+                _(
+                    "anchor {anchor_id} has no average ticket: roles by price to ticket do "
+                    "not apply and price fit counts as 1"
+                ).format(anchor_id=anchor["anchor_id"])
             )
     return warnings
 
@@ -190,7 +199,11 @@ def _run_sheets(
     for index, session in enumerate(brief.sessions):
         ordered = order_items(chosen.filter(pl.col("session") == index), session, rules.sequence)
         for problem in rule_breaks(ordered, rules.sequence):
-            warnings.append(f"session {index + 1}: the run sheet {problem}")
+            warnings.append(
+                _("session {value}: the run sheet {problem}").format(
+                    value=index + 1, problem=problem
+                )
+            )
         sheets.append(
             ordered.with_columns(
                 (pl.col("session") + 1).alias("session"),

@@ -18,6 +18,7 @@ from pathlib import Path
 from haowu_cli.config import ConfigDoc, load_yaml_file
 from haowu_cli.errors import ConfigError
 from haowu_cli.grading import LEVEL_RANK
+from haowu_cli.i18n import _
 from haowu_cli.planner.rules import SessionRules
 
 OBJECTIVES = ("gmv", "commission", "team_income")
@@ -38,6 +39,31 @@ SESSION_KEYS = (
     "exclude_merchants",
 )
 PLAN_KEYS = ("objective", "allow_repeat", "sessions", "activity")
+
+# The brief's keys as a team leader writes them in Chinese; each means the English key.
+CHINESE_KEYS = {
+    "达人": "anchor",
+    "达人ID": "anchor",
+    "日期": "date",
+    "开始时间": "start",
+    "时长": "minutes",
+    "商品数": "products",
+    "最低等级": "min_level",
+    "最低佣金比例": "min_commission_rate",
+    "每商家最多": "max_per_merchant",
+    "需要样品": "require_sample",
+    "类目": "categories",
+    "角色": "roles",
+    "指定商品": "pinned",
+    "排除商品": "exclude_products",
+    "排除商家": "exclude_merchants",
+    "目标": "objective",
+    "允许重复": "allow_repeat",
+    "场次": "sessions",
+}
+# The objectives in Chinese, and the bounds' ends (商品数: {最少: 20, 最多: 40}).
+CHINESE_OBJECTIVES = {"GMV": "gmv", "佣金": "commission", "团长收入": "team_income"}
+CHINESE_BOUNDS = {"最少": "min", "最多": "max"}
 
 
 @dataclass(frozen=True)
@@ -108,11 +134,28 @@ Located = tuple[object, Callable[[], str]]
 
 
 def _layer(doc: ConfigDoc, data: dict, prefix: tuple[str, ...] = ()) -> dict[str, Located]:
+    """The brief keys of `data` (Chinese keys as their English ones), each with where it is
+    written."""
     return {
-        str(k): (v, lambda k=k: doc.where(*prefix, str(k)))
+        _english(k): (_english_value(_english(k), v), lambda k=k: doc.where(*prefix, str(k)))
         for k, v in data.items()
-        if k != "sessions"
+        if _english(k) != "sessions"
     }
+
+
+def _english(key) -> str:
+    return CHINESE_KEYS.get(str(key), str(key))
+
+
+def _english_value(key: str, value):
+    """Chinese words a value may be written in: 目标: 团长收入, 商品数: {最少: 20}."""
+    if key == "objective" and isinstance(value, str):
+        return CHINESE_OBJECTIVES.get(value.strip(), value)
+    if isinstance(value, dict) and any(k in CHINESE_BOUNDS for k in value):
+        return {CHINESE_BOUNDS.get(str(k), k): v for k, v in value.items()}
+    if key in ("categories", "roles") and isinstance(value, dict):
+        return {k: _english_value("", v) for k, v in value.items()}
+    return value
 
 
 def resolve_brief(
@@ -129,38 +172,59 @@ def resolve_brief(
         if data is None:
             data = {}
         if not isinstance(data, dict):
-            raise ConfigError([f"{doc.where()}: expected a mapping of brief keys"])
+            raise ConfigError(
+                [_("{where}: expected a mapping of brief keys").format(where=doc.where())]
+            )
         known = set(SESSION_KEYS) | set(PLAN_KEYS)
         for key in data:
-            if key not in known:
-                problems.append(f"{doc.where(str(key))}: {_unknown_key(key, known)}")
-        base = _overlay(base, _layer(doc, {k: v for k, v in data.items() if k in known}))
-        listed = data.get("sessions")
+            if _english(key) not in known:
+                problems.append(
+                    _("{where}: {unknown_key}").format(
+                        where=doc.where(str(key)), unknown_key=_unknown_key(key, known)
+                    )
+                )
+        base = _overlay(base, _layer(doc, {k: v for k, v in data.items() if _english(k) in known}))
+        listed = next((v for k, v in data.items() if _english(k) == "sessions"), None)
         if listed is not None:
             if not isinstance(listed, list) or not listed:
-                problems.append(f"{doc.where('sessions')}: expected a list of sessions")
+                problems.append(
+                    _("{where}: expected a list of sessions").format(where=doc.where("sessions"))
+                )
             else:
                 for index, entry in enumerate(listed):
                     path = ("sessions", str(index))
                     if not isinstance(entry, dict):
-                        problems.append(f"{doc.where(*path)}: expected a mapping of brief keys")
+                        problems.append(
+                            _("{where}: expected a mapping of brief keys").format(
+                                where=doc.where(*path)
+                            )
+                        )
                         continue
                     for key in entry:
-                        if key not in SESSION_KEYS:
+                        if _english(key) not in SESSION_KEYS:
                             problems.append(
-                                f"{doc.where(*path, str(key))}: "
-                                f"{_unknown_key(key, set(SESSION_KEYS))}"
+                                _("{where}: {unknown_key}").format(
+                                    where=doc.where(*path, str(key)),
+                                    unknown_key=_unknown_key(key, set(SESSION_KEYS)),
+                                )
                             )
-                    own = {k: v for k, v in entry.items() if k in SESSION_KEYS}
-                    sessions_raw.append((_layer(doc, own, path), f"session {index + 1}"))
+                    own = {k: v for k, v in entry.items() if _english(k) in SESSION_KEYS}
+                    sessions_raw.append(
+                        (
+                            _layer(doc, own, path),
+                            _("session {number}").format(number=index + 1),
+                        )
+                    )
     several = bool(sessions_raw)
     cli = {key: (value, lambda key=key: _option(key)) for key, value in overrides.items()}
     if several:
         for key in ("anchor", "date", "start"):
             if key in cli:
                 problems.append(
-                    f"{_option(key)}: the brief lists sessions, each with its own {key}; "
-                    "set it in the brief"
+                    _(
+                        "{option}: the brief lists sessions, each with its own {key}; set it "
+                        "in the brief"
+                    ).format(option=_option(key), key=key)
                 )
                 del cli[key]
     plan_pinned: tuple[str, ...] = ()
@@ -172,10 +236,10 @@ def resolve_brief(
         # The brief's own top-level values are checked too where every session overrides
         # them: a wrong value is a problem of the file even when unused.
         scratch: list[str] = []
-        _session(rules, base, "the brief", scratch)
+        _session(rules, base, _("the brief"), scratch)
         problems += [p for p in scratch if p.startswith(f"{brief_path}:")]
     if not sessions_raw:
-        sessions_raw = [({}, "the session")]
+        sessions_raw = [({}, _("the session"))]
     sessions = tuple(
         _session(rules, _overlay(_overlay(base, own), cli), label, problems)
         for own, label in sessions_raw
@@ -184,7 +248,11 @@ def resolve_brief(
     if "objective" in cli:
         objective, where = cli["objective"]
     if objective not in OBJECTIVES:
-        problems.append(f"{where()}: expected one of {', '.join(OBJECTIVES)}, got {objective!r}")
+        problems.append(
+            _("{where}: expected one of {join}, got {objective!r}").format(
+                where=where(), join=", ".join(OBJECTIVES), objective=objective
+            )
+        )
     allow_repeat = _flag(cli.get("allow_repeat") or base.get("allow_repeat"), False, problems)
     activity = None
     if "activity" in base:
@@ -194,7 +262,7 @@ def resolve_brief(
         else:
             activity = str(value).strip()
     if problems:  # each once, though several sessions may share the value
-        hint = "the brief's keys are listed in the README (Sessions)"
+        hint = _("the brief's keys are listed in the README (Sessions)")
         raise ConfigError(list(dict.fromkeys(problems)), hint=hint)
     return Brief(
         sessions, str(objective), allow_repeat, tuple(dict.fromkeys(plan_pinned)), activity
@@ -220,16 +288,20 @@ _OPTIONS = {
 
 
 def _option(key: str) -> str:
-    return "command line " + _OPTIONS.get(key, "--" + key.replace("_", "-"))
+    return _("command line ") + _OPTIONS.get(key, "--" + key.replace("_", "-"))
 
 
 def _unknown_key(key, known: set) -> str:
-    return f"unknown key {key!r}; expected one of {', '.join(sorted(known))}"
+    return _("unknown key {key!r}; expected one of {join}").format(
+        key=key, join=", ".join(sorted(known))
+    )
 
 
 def _session(rules: SessionRules, raw: dict[str, Located], label: str, problems) -> SessionBrief:
     def missing(key: str) -> str:
-        return f"{label} has no {key}: give it in the brief or with --{key}"
+        return _("{label} has no {key}: give it in the brief or with --{key}").format(
+            label=label, key=key
+        )
 
     anchor = raw.get("anchor")
     if anchor is None or anchor[0] in (None, ""):
@@ -244,26 +316,29 @@ def _session(rules: SessionRules, raw: dict[str, Located], label: str, problems)
     products = _bounds(raw.get("products"), problems, required=True)
     level, where = raw.get("min_level", ("L1", lambda: "min_level"))
     if level not in LEVEL_RANK:
-        problems.append(f"{where()}: expected a level L0–L5, got {level!r}")
+        problems.append(
+            _("{where}: expected a level L0–L5, got {level!r}").format(where=where(), level=level)
+        )
     categories = _bounds_by_name(raw.get("categories"), problems)
     roles = _bounds_by_name(raw.get("roles"), problems)
     if "roles" in raw:
         for role in roles:
             if role not in rules.role_names:
                 problems.append(
-                    f"{raw['roles'][1]()}: {role!r} is not a role in session.yaml; roles: "
-                    f"{', '.join(rules.role_names)}"
+                    _("{value}: {role!r} is not a role in session.yaml; roles: {join}").format(
+                        value=raw["roles"][1](), role=role, join=", ".join(rules.role_names)
+                    )
                 )
     return SessionBrief(
         anchor=str(anchor[0]) if anchor and anchor[0] is not None else "",
         date=_date(day, problems) if day else dt.date.min,
         start=start_time,
-        minutes=_whole(raw.get("minutes"), problems, low=1, high=1440, what="minutes 1–1440"),
+        minutes=_whole(raw.get("minutes"), problems, low=1, high=1440, what=_("minutes 1–1440")),
         products=products,
         min_level=str(level),
         min_commission_rate=_rate(raw.get("min_commission_rate"), problems),
         max_per_merchant=_whole(
-            raw.get("max_per_merchant"), problems, low=1, high=10_000, what="a count ≥ 1"
+            raw.get("max_per_merchant"), problems, low=1, high=10_000, what=_("a count ≥ 1")
         ),
         require_sample=_flag(raw.get("require_sample"), False, problems),
         categories=categories,
@@ -279,7 +354,11 @@ def _whole(located: Located | None, problems, *, low: int, high: int, what: str)
         return low
     value, where = located
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        problems.append(f"{where()}: expected {what}, got {value!r}")
+        problems.append(
+            _("{where}: expected {what}, got {value!r}").format(
+                where=where(), what=what, value=value
+            )
+        )
         return low
     return value
 
@@ -289,7 +368,9 @@ def _flag(located: Located | None, default: bool, problems) -> bool:
         return default
     value, where = located
     if not isinstance(value, bool):
-        problems.append(f"{where()}: expected true or false, got {value!r}")
+        problems.append(
+            _("{where}: expected true or false, got {value!r}").format(where=where(), value=value)
+        )
         return default
     return value
 
@@ -303,20 +384,58 @@ def _date(located: Located, problems) -> dt.date:
         return value.date()
     if isinstance(value, dt.date):
         return value
-    text = str(value).strip()
+    text = _date_text(str(value).strip())
     match = re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[Tt ].*)?", text)
     if not match or isinstance(value, bool):
-        problems.append(f"{where()}: expected a date YYYY-MM-DD, got {value!r}")
+        problems.append(
+            _("{where}: expected a date YYYY-MM-DD, got {value!r}").format(
+                where=where(), value=value
+            )
+        )
         return dt.date.min
     try:
         day = dt.date(int(match[1]), int(match[2]), int(match[3]))
     except ValueError as exc:  # 2026-13-12, 2026-02-30
-        problems.append(f"{where()}: {text!r} is not a real date: {exc}")
+        problems.append(
+            _("{where}: {text!r} is not a real date: {exc}").format(
+                where=where(), text=text, exc=exc
+            )
+        )
         return dt.date.min
     if len(text) > 10 and _datetime(text) is None:
-        problems.append(f"{where()}: expected a date YYYY-MM-DD, got {value!r}")
+        problems.append(
+            _("{where}: expected a date YYYY-MM-DD, got {value!r}").format(
+                where=where(), value=value
+            )
+        )
         return dt.date.min
     return day
+
+
+def _date_text(text: str) -> str:
+    """A date as people type it, as YYYY-MM-DD text: the forms an import reads (2026/12/12,
+    2026.12.12, 2026年12月12日, 20261212) and a month and day without the year (12月12日,
+    12/12): this year's, or next year's when this year's was more than 60 days ago (a brief
+    plans a session ahead)."""
+    from haowu_cli import dates
+
+    text = re.sub(r"^(\d{4})(\d{2})(\d{2})$", r"\1-\2-\3", text)
+    match = re.fullmatch(r"(\d{4})\s*[年/.\-]\s*(\d{1,2})\s*[月/.\-]\s*(\d{1,2})\s*日?", text)
+    if match:
+        return f"{match[1]}-{match[2]}-{match[3]}"
+    match = re.fullmatch(r"(\d{1,2})\s*[月/]\s*(\d{1,2})\s*日?", text)
+    if match:
+        today = dates.today()
+        try:
+            day = dt.date(today.year, int(match[1]), int(match[2]))
+        except ValueError:  # 2月30日: said as not a real date below
+            return f"{today.year}-{match[1]}-{match[2]}"
+        if (today - day).days > 60:
+            day = (
+                day.replace(year=today.year + 1) if not (day.month == 2 and day.day == 29) else day
+            )
+        return day.isoformat()
+    return text
 
 
 def _datetime(text: str) -> dt.datetime | None:
@@ -332,11 +451,15 @@ def _time(located: Located | None, problems) -> dt.time:
     value, where = located
     if isinstance(value, int) and not isinstance(value, bool):
         # YAML 1.1 reads an unquoted 19:00 as the number 1140 (base 60).
-        problems.append(f'{where()}: write the time in quotes, e.g. start: "19:00"')
+        problems.append(
+            _('{where}: write the time in quotes, e.g. start: "19:00"').format(where=where())
+        )
         return dt.time(19, 0)
     match = re.fullmatch(r"([01]?\d|2[0-3]):([0-5]\d)", str(value).strip())
     if not match:
-        problems.append(f"{where()}: expected a time HH:MM, got {value!r}")
+        problems.append(
+            _("{where}: expected a time HH:MM, got {value!r}").format(where=where(), value=value)
+        )
         return dt.time(19, 0)
     return dt.time(int(match[1]), int(match[2]))
 
@@ -351,10 +474,18 @@ def _rate(located: Located | None, problems) -> Decimal:
             raise InvalidOperation
         rate = Decimal(text[:-1]) / 100 if text.endswith("%") else Decimal(text)
     except InvalidOperation:
-        problems.append(f"{where()}: expected a rate such as 0.15 or 15%, got {value!r}")
+        problems.append(
+            _("{where}: expected a rate such as 0.15 or 15%, got {value!r}").format(
+                where=where(), value=value
+            )
+        )
         return Decimal(0)
     if not (rate.is_finite() and 0 <= rate <= 1):
-        problems.append(f"{where()}: expected a rate from 0 to 1 (or 0% to 100%), got {value!r}")
+        problems.append(
+            _("{where}: expected a rate from 0 to 1 (or 0% to 100%), got {value!r}").format(
+                where=where(), value=value
+            )
+        )
         return Decimal(0)
     return rate
 
@@ -364,7 +495,9 @@ def _bounds(located: Located | None, problems, *, required: bool = False) -> Bou
         return Bounds()
     value, where = located
     if not isinstance(value, dict) or not value or set(value) - {"min", "max"}:
-        problems.append(f"{where()}: expected {{min: N, max: N}} (either may be left out)")
+        problems.append(
+            _("{where}: expected {{min: N, max: N}} (either may be left out)").format(where=where())
+        )
         return Bounds()
     ends = {}
     for end in ("min", "max"):
@@ -372,11 +505,19 @@ def _bounds(located: Located | None, problems, *, required: bool = False) -> Bou
         if count is not None and (
             isinstance(count, bool) or not isinstance(count, int) or count < 0
         ):
-            problems.append(f"{where()}.{end}: expected a whole count ≥ 0, got {count!r}")
+            problems.append(
+                _("{where}.{end}: expected a whole count ≥ 0, got {count!r}").format(
+                    where=where(), end=end, count=count
+                )
+            )
             count = None
         ends[end] = count
     if ends["min"] is not None and ends["max"] is not None and ends["min"] > ends["max"]:
-        problems.append(f"{where()}: min {ends['min']} is above max {ends['max']}")
+        problems.append(
+            _("{where}: min {min} is above max {max}").format(
+                where=where(), min=ends["min"], max=ends["max"]
+            )
+        )
     return Bounds(ends["min"], ends["max"])
 
 
@@ -385,7 +526,7 @@ def _bounds_by_name(located: Located | None, problems) -> dict[str, Bounds]:
         return {}
     value, where = located
     if not isinstance(value, dict):
-        problems.append(f"{where()}: expected name: {{min: N, max: N}}")
+        problems.append(_("{where}: expected name: {{min: N, max: N}}").format(where=where()))
         return {}
     return {
         str(name): _bounds((spec, lambda name=name: f"{where()}.{name}"), problems)
@@ -400,13 +541,17 @@ def _ids(located: Located | None, problems) -> tuple[str, ...]:
     if isinstance(value, str | int) and not isinstance(value, bool):
         value = [value]
     if not isinstance(value, list):
-        problems.append(f"{where()}: expected a list of IDs")
+        problems.append(_("{where}: expected a list of IDs").format(where=where()))
         return ()
     ids = []
     for item in value:
         if isinstance(item, bool) or not isinstance(item, str | int):
             # A float here is an ID YAML read as a number and may have rounded: refuse it.
-            problems.append(f"{where()}: {item!r} is not an ID; write IDs in quotes")
+            problems.append(
+                _("{where}: {item!r} is not an ID; write IDs in quotes").format(
+                    where=where(), item=item
+                )
+            )
             continue
         ids.append(str(item).strip())
     return tuple(dict.fromkeys(ids))

@@ -14,6 +14,7 @@ import polars as pl
 
 from haowu_cli.formats import percent_ppm
 from haowu_cli.grading import LEVEL_RANK
+from haowu_cli.i18n import _
 from haowu_cli.planner.brief import SessionBrief
 from haowu_cli.planner.rules import SessionRules
 
@@ -80,33 +81,37 @@ def _reason(session: SessionBrief) -> pl.Expr:
     checks = [
         (
             pl.col("product_id").is_in(list(session.exclude_products)),
-            pl.lit("excluded by exclude_products"),
+            pl.lit(_("excluded by exclude_products")),
         ),
         (
             pl.col("merchant_id").is_in(list(session.exclude_merchants)),
-            pl.lit("merchant ") + pl.col("merchant_id") + pl.lit(" excluded by exclude_merchants"),
+            pl.lit(_("merchant "))
+            + pl.col("merchant_id")
+            + pl.lit(_(" excluded by exclude_merchants")),
         ),
-        (pl.col("level").is_null(), pl.lit("not graded yet (run haowu grade)")),
+        (pl.col("level").is_null(), pl.lit(_("not graded yet (run haowu grade)"))),
         (
             level_rank < LEVEL_RANK[session.min_level],
-            pl.lit("level ") + pl.col("level") + pl.lit(f" is below min_level {session.min_level}"),
+            pl.lit(_("level "))
+            + pl.col("level")
+            + pl.lit(f" is below min_level {session.min_level}"),
         ),
-        (pl.col("commission_rate").is_null(), pl.lit("no commission rate")),
+        (pl.col("commission_rate").is_null(), pl.lit(_("no commission rate"))),
         (
             pl.col("commission_ppm") < int(min_rate * PPM),
-            pl.lit("commission ")
+            pl.lit(_("commission "))
             + percent_ppm(pl.col("commission_ppm"))
             + pl.lit(f" is below min_commission_rate {percent_text(min_rate)}"),
         ),
         (
             pl.lit(session.require_sample) & ~pl.col("sample").fill_null(False),
-            pl.lit("no sample (require_sample)"),
+            pl.lit(_("no sample (require_sample)")),
         ),
         (
             pl.col("live_price_fen").is_null() | (pl.col("live_price_fen") <= 0),
-            pl.lit("no live price"),
+            pl.lit(_("no live price")),
         ),
-        (pl.col("stock").is_null() | (pl.col("stock") <= 0), pl.lit("out of stock")),
+        (pl.col("stock").is_null() | (pl.col("stock") <= 0), pl.lit(_("out of stock"))),
     ]
     expr = pl.when(checks[0][0]).then(checks[0][1])
     for condition, reason in checks[1:]:

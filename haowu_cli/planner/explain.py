@@ -12,6 +12,8 @@ import math
 
 import polars as pl
 
+from haowu_cli import formats
+from haowu_cli.i18n import _
 from haowu_cli.planner.brief import Brief, SessionBrief
 from haowu_cli.planner.candidates import percent_text
 from haowu_cli.planner.model import Row, deal_class
@@ -31,17 +33,17 @@ def filters_text(session: SessionBrief) -> str:
     if session.require_sample:
         parts.append("require_sample")
     if session.exclude_products or session.exclude_merchants:
-        parts.append("the exclusions")
-    parts.append("stock above zero")
+        parts.append(_("the exclusions"))
+    parts.append(_("stock above zero"))
     return ", ".join(parts[:-1]) + " and " + parts[-1]
 
 
 def role_text(rule: RoleRule, anchor: dict) -> str:
     words = {
-        "price_to_ticket": "live price {op} {x:g} × the anchor's average ticket",
-        "live_price": "live price {op} ¥{x:g}",
-        "commission_rate": "commission {op} {x:.0%}",
-        "sales_strength": "30-day sales ahead of {x:.0%} of the category",
+        "price_to_ticket": _("live price {op} {x:g} × the anchor's average ticket"),
+        "live_price": _("live price {op} ¥{x:g}"),
+        "commission_rate": _("commission rate {op} {x:.0%}"),
+        "sales_strength": _("30-day sales ahead of {x:.0%} of the category"),
     }
     parts = []
     for name, (low, high) in rule.conditions.items():
@@ -49,13 +51,15 @@ def role_text(rule: RoleRule, anchor: dict) -> str:
             if x is not None:
                 shown_op = "≥" if op == ">=" else "≤"
                 if name == "sales_strength" and op == "<=":
-                    parts.append(f"30-day sales behind {1 - x:.0%} of the category")
+                    parts.append(
+                        _("30-day sales behind {value:.0%} of the category").format(value=1 - x)
+                    )
                 else:
                     parts.append(words[name].format(op=shown_op, x=x))
     ticket = anchor.get("avg_ticket_fen")
     if ticket and "price_to_ticket" in rule.conditions:
-        parts.append(f"average ticket ¥{ticket / 100:,.2f}")
-    return "; ".join(parts) if parts else "every other product"
+        parts.append(_("average ticket {money}").format(money=formats.money(ticket)))
+    return "; ".join(parts) if parts else _("every other product")
 
 
 def roles_text(rules: SessionRules, role: str, anchor: dict) -> str:
@@ -71,15 +75,25 @@ def obvious_problems(
     several = len(brief.sessions) > 1
     for index, session in enumerate(brief.sessions):
         part = candidates.filter(pl.col("session") == index)
-        label = f"session {index + 1} ({session.anchor}): " if several else ""
+        label = (
+            _("session {number} ({anchor}): ").format(number=index + 1, anchor=session.anchor)
+            if several
+            else ""
+        )
         for problem in _session_problems(part, session, rules, anchors[index]):
             problems.append(label + problem)
     for product in brief.pinned:
         rows = candidates.filter(pl.col("product_id") == product)
         if rows.is_empty():
-            problems.append(f"pinned {product} is not a product in the database")
+            problems.append(
+                _("pinned {product} is not a product in the database").format(product=product)
+            )
         elif not rows["eligible"].any():
-            problems.append(f"pinned {product} is not eligible: {rows['reason'][0]}")
+            problems.append(
+                _("pinned {product} is not eligible: {value}").format(
+                    product=product, value=rows["reason"][0]
+                )
+            )
     return problems
 
 
@@ -88,7 +102,7 @@ def _session_problems(
 ) -> list[str]:
     problems = []
     eligible = part.filter(pl.col("eligible"))
-    passing = f"pass {filters_text(session)}"
+    passing = _("pass {filters}").format(filters=filters_text(session))
     cap = session.max_per_merchant
 
     def most_from(frame: pl.DataFrame) -> int:
@@ -99,43 +113,71 @@ def _session_problems(
     for product in session.pinned:
         rows = part.filter(pl.col("product_id") == product)
         if rows.is_empty():
-            problems.append(f"pinned {product} is not a product in the database")
+            problems.append(
+                _("pinned {product} is not a product in the database").format(product=product)
+            )
         elif not rows["eligible"][0]:
-            problems.append(f"pinned {product} is not eligible: {rows['reason'][0]}")
+            problems.append(
+                _("pinned {product} is not eligible: {value}").format(
+                    product=product, value=rows["reason"][0]
+                )
+            )
 
     wanted = session.products.min or 0
     if wanted > eligible.height:
         problems.append(
-            f"products.min = {wanted}, but only {_n(eligible.height, 'product')} {passing}"
+            _("products.min = {wanted}, but only {n} {passing}").format(
+                wanted=wanted, n=_n(eligible.height, "product"), passing=passing
+            )
         )
     elif wanted > most_from(eligible):
         merchants = eligible["merchant_id"].n_unique()
         problems.append(
-            f"products.min = {wanted}, but the {_n(merchants, 'merchant')} with eligible products "
-            f"give at most {most_from(eligible)} at max_per_merchant {cap}"
+            _(
+                "products.min = {wanted}, but the {n} with eligible products give at "
+                "most {most_from} at max_per_merchant {cap}"
+            ).format(
+                wanted=wanted, n=_n(merchants, "merchant"), most_from=most_from(eligible), cap=cap
+            )
         )
     for name, bounds in session.categories.items():
         members = eligible.filter(pl.col("category_l1") == name)
         if bounds.min and bounds.min > members.height:
             known = "" if part["category_l1"].eq(name).any() else " (no product has it)"
             problems.append(
-                f"categories.{name}.min = {bounds.min}, but only {members.height} {name} "
-                f"products{known} {passing}"
+                _(
+                    "categories.{name}.min = {min}, but only {height} {name} "
+                    "products{known} {passing}"
+                ).format(
+                    name=name, min=bounds.min, height=members.height, known=known, passing=passing
+                )
             )
         elif bounds.min and bounds.min > most_from(members):
             merchants = _n(members["merchant_id"].n_unique(), "merchant")
             problems.append(
-                f"categories.{name}.min = {bounds.min}, but the {name} products come from "
-                f"{merchants}: at most {most_from(members)} at max_per_merchant {cap}"
+                _(
+                    "categories.{name}.min = {min}, but the {name} products come from "
+                    "{merchants}: at most {most_from} at max_per_merchant {cap}"
+                ).format(
+                    name=name,
+                    min=bounds.min,
+                    merchants=merchants,
+                    most_from=most_from(members),
+                    cap=cap,
+                )
             )
     for name, bounds in session.roles.items():
         members = eligible.filter(pl.col("role") == name)
         if bounds.min and bounds.min > members.height:
             verb = "is" if members.height == 1 else "are"
             problems.append(
-                f"roles.{name}.min = {bounds.min}, but only "
-                f"{_n(members.height, 'eligible product')} {verb} {name} "
-                f"({roles_text(rules, name, anchor)})"
+                _("roles.{name}.min = {min}, but only {n} {verb} {name} ({roles_text})").format(
+                    name=name,
+                    min=bounds.min,
+                    n=_n(members.height, _("eligible product")),
+                    verb=verb,
+                    roles_text=roles_text(rules, name, anchor),
+                )
             )
     limit = session.products.max
     for key, mins in (
@@ -145,14 +187,17 @@ def _session_problems(
         if limit is not None and sum(mins.values()) > limit:
             listed = " + ".join(f"{k} {v}" for k, v in mins.items())
             problems.append(
-                f"the {key} minimums add up to {sum(mins.values())} ({listed}), "
-                f"above products.max = {limit}"
+                _(
+                    "the {key} minimums add up to {sum} ({listed}), above products.max = {limit}"
+                ).format(key=key, sum=sum(mins.values()), listed=listed, limit=limit)
             )
     shortest = eligible["minutes"].sort().head(wanted).sum() if wanted else 0
     if wanted and wanted <= eligible.height and shortest > session.minutes:
         problems.append(
-            f"products.min = {wanted} needs at least {shortest} minutes of slots, "
-            f"but minutes = {session.minutes}"
+            _(
+                "products.min = {wanted} needs at least {shortest} minutes of slots, "
+                "but minutes = {minutes}"
+            ).format(wanted=wanted, shortest=shortest, minutes=session.minutes)
         )
     problems += _sequence_problems(eligible, session, rules, anchor)
     problems += _pinned_problems(part, session)
@@ -167,16 +212,19 @@ def _sequence_problems(
     needed = sequence.deal_slots_needed
     if needed and deals.height < needed:
         roles = "/".join(sequence.deal_roles)
-        problem = (
-            f"the run sheet opens and closes with a deal ({roles}; sequence in session.yaml), "
-            f"but only {_n(deals.height, 'eligible product')} "
-            f"{'is a deal' if deals.height == 1 else 'are deals'}"
+        problem = _(
+            "the run sheet opens and closes with a deal ({roles}; sequence in "
+            "session.yaml), but only {n} {value}"
+        ).format(
+            roles=roles,
+            n=_n(deals.height, _("eligible product")),
+            value=_("is a deal") if deals.height == 1 else _("are deals"),
         )
         if not anchor.get("avg_ticket_fen"):
-            problem += (
-                f": anchor {anchor['anchor_id']} has no average ticket (客单价), which deals are "
+            problem += _(
+                ": anchor {anchor_id} has no average ticket (客单价), which deals are "
                 "priced against; add it to the anchors sheet and import it again"
-            )
+            ).format(anchor_id=anchor["anchor_id"])
         return [problem]
     wanted = session.products.min or 0
     if sequence.deal_every and wanted:
@@ -185,9 +233,16 @@ def _sequence_problems(
         most = min(wanted, deals.height + sequence.deal_every * runs)
         if most < wanted:
             return [
-                f"products.min = {wanted}, but with {deals.height} eligible deals and a deal "
-                f"every {sequence.deal_every} items (sequence.deal_every in session.yaml) "
-                f"at most {deals.height + sequence.deal_every * runs} products can be ordered"
+                _(
+                    "products.min = {wanted}, but with {height} eligible deals and a deal "
+                    "every {deal_every} items (sequence.deal_every in session.yaml) at "
+                    "most {value} products can be ordered"
+                ).format(
+                    wanted=wanted,
+                    height=deals.height,
+                    deal_every=sequence.deal_every,
+                    value=deals.height + sequence.deal_every * runs,
+                )
             ]
     return []
 
@@ -197,18 +252,23 @@ def _pinned_problems(part: pl.DataFrame, session: SessionBrief) -> list[str]:
     problems = []
     if session.products.max is not None and pinned.height > session.products.max:
         problems.append(
-            f"{pinned.height} pinned products, above products.max = {session.products.max}"
+            _("{height} pinned products, above products.max = {max}").format(
+                height=pinned.height, max=session.products.max
+            )
         )
     if pinned["minutes"].sum() > session.minutes:
         problems.append(
-            f"the pinned products' slots take {pinned['minutes'].sum()} minutes, "
-            f"above minutes = {session.minutes}"
+            _("the pinned products' slots take {sum} minutes, above minutes = {minutes}").format(
+                sum=pinned["minutes"].sum(), minutes=session.minutes
+            )
         )
     for merchant, count in pinned.group_by("merchant_id").len().sort("merchant_id").iter_rows():
         if count > session.max_per_merchant:
             problems.append(
-                f"{count} pinned products of merchant {merchant}, above max_per_merchant = "
-                f"{session.max_per_merchant}"
+                _(
+                    "{count} pinned products of merchant {merchant}, above "
+                    "max_per_merchant = {max_per_merchant}"
+                ).format(count=count, merchant=merchant, max_per_merchant=session.max_per_merchant)
             )
     for key, column, limits in (
         ("categories", "category_l1", session.categories),
@@ -218,7 +278,9 @@ def _pinned_problems(part: pl.DataFrame, session: SessionBrief) -> list[str]:
             count = pinned.filter(pl.col(column) == name).height
             if bounds.max is not None and count > bounds.max:
                 problems.append(
-                    f"{count} pinned {name} products, above {key}.{name}.max = {bounds.max}"
+                    _("{count} pinned {name} products, above {key}.{name}.max = {max}").format(
+                        count=count, name=name, key=key, max=bounds.max
+                    )
                 )
     return problems
 
@@ -228,42 +290,54 @@ def relaxation_problems(rows: list[Row], bends: list[tuple[float, float]] | None
     bent = [(row, below, above) for row, (below, above) in zip(rows, bends or [], strict=False)]
     bent = [(row, below, above) for row, below, above in bent if below > 1e-6 or above > 1e-6]
     if not bent:
-        return ["the constraints cannot all hold together (the solver found no plan)"]
+        return [_("the constraints cannot all hold together (the solver found no plan)")]
     return [
-        "these constraints cannot all hold together; the least change that makes a plan possible:"
+        _(
+            "these constraints cannot all hold together; the least change that makes a plan "
+            "possible:"
+        )
     ] + [f"  {_bend_text(row, below, above)}" for row, below, above in bent]
 
 
 def _bend_text(row: Row, below: float, above: float) -> str:
     label, key = "", row.name
     if key.startswith("sessions."):
-        _, number, key = key.split(".", 2)
-        label = f"session {int(number) + 1}: "
+        number, key = key.split(".", 2)[1:]
+        label = _("session {number}: ").format(number=int(number) + 1)
     name = key.split(".", 1)[1] if "." in key else key
     if key == "sequence.deals":
-        return (
-            f"{label}the run sheet opens and closes with a deal (sequence in session.yaml): "
-            f"{row.lower:g} deals, but only {row.lower - below:g} fit this brief"
-        )
+        return _(
+            "{label}the run sheet opens and closes with a deal (sequence in "
+            "session.yaml): {lower:g} deals, but only {value:g} fit this brief"
+        ).format(label=label, lower=row.lower, value=row.lower - below)
     if key == "sequence.deal_every":
         every = -min(row.coefficients)
-        return (
-            f"{label}a deal after every {every:g} other items (sequence.deal_every in "
-            f"session.yaml) would need {math.ceil(above / every)} more deals"
-        )
+        return _(
+            "{label}a deal after every {every:g} other items (sequence.deal_every "
+            "in session.yaml) would need {ceil} more deals"
+        ).format(label=label, every=every, ceil=math.ceil(above / every))
     if key.startswith("pinned."):
-        return f"{label}pinned {name} would have to be left out"
+        return _("{label}pinned {name} would have to be left out").format(label=label, name=name)
     if key.startswith("once."):
-        return f"{name} would have to be in more than one session (allow_repeat is false)"
-    if key.startswith("stock."):
-        return f"{name} would have to sell {above:g} more than its stock"
-    if key.startswith("max_per_merchant."):
-        return (
-            f"{label}max_per_merchant = {row.upper:g} would have to be {row.upper + above:g} "
-            f"for merchant {name}"
+        return _("{name} would have to be in more than one session (allow_repeat is false)").format(
+            name=name
         )
+    if key.startswith("stock."):
+        return _("{name} would have to sell {above:g} more than its stock").format(
+            name=name, above=above
+        )
+    if key.startswith("max_per_merchant."):
+        return _(
+            "{label}max_per_merchant = {upper:g} would have to be {value:g} for merchant {name}"
+        ).format(label=label, upper=row.upper, value=row.upper + above, name=name)
     if key == "minutes":
-        return f"{label}minutes = {row.upper:g} would have to be {row.upper + above:g}"
+        return _("{label}minutes = {upper:g} would have to be {value:g}").format(
+            label=label, upper=row.upper, value=row.upper + above
+        )
     if below > 1e-6:
-        return f"{label}{key}.min = {row.lower:g} would have to come down to {row.lower - below:g}"
-    return f"{label}{key}.max = {row.upper:g} would have to go up to {row.upper + above:g}"
+        return _("{label}{key}.min = {lower:g} would have to come down to {value:g}").format(
+            label=label, key=key, lower=row.lower, value=row.lower - below
+        )
+    return _("{label}{key}.max = {upper:g} would have to go up to {value:g}").format(
+        label=label, key=key, upper=row.upper, value=row.upper + above
+    )

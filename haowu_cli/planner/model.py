@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from haowu_cli.errors import HaowuError
+from haowu_cli.i18n import _
 from haowu_cli.planner.brief import Brief, SessionBrief
 from haowu_cli.planner.greedy import greedy_plan
 from haowu_cli.planner.rules import SessionRules
@@ -377,7 +378,11 @@ def solve(
     has_solution = info.primal_solution_status == highspy.SolutionStatus.kSolutionStatusFeasible
     optimal = status == kinds.kOptimal and has_solution
     if not optimal and status != kinds.kTimeLimit:
-        raise HaowuError(f"the solver stopped: {highs.modelStatusToString(status)}")
+        raise HaowuError(
+            _("the solver stopped: {modelStatusToString}").format(
+                modelStatusToString=highs.modelStatusToString(status)
+            )
+        )
     if has_solution:
         values = np.asarray(highs.getSolution().col_value)
         chosen = candidates.filter(pl.Series(values > 0.5))
@@ -385,8 +390,10 @@ def solve(
         chosen = candidates[start]
     else:
         raise PlanNotFound(
-            f"no plan found within the time limit of {time_limit:g} s",
-            hint="allow more time with --time-limit SECONDS",
+            _("no plan found within the time limit of {time_limit:g} s").format(
+                time_limit=time_limit
+            ),
+            hint=_("allow more time with --time-limit SECONDS"),
         )
     objective = int(chosen["value"].sum())
     if start is not None and not optimal:

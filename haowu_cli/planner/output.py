@@ -79,13 +79,13 @@ def run_sheet_table(items: pl.DataFrame) -> pl.DataFrame:
         "title",
         "category_l1",
         "role",
-        (pl.lit("¥") + formats.yuan(pl.col("live_price_fen"))).alias("live_price"),
+        formats.yuan_label(pl.col("live_price_fen")).alias("live_price"),
         "mechanism",
         formats.percent(pl.col("commission_rate")).alias("commission_rate"),
         "stock",
         "minutes",
         "expected_units",
-        (pl.lit("¥") + formats.yuan(pl.col("expected_gmv_fen"))).alias("expected_gmv"),
+        formats.yuan_label(pl.col("expected_gmv_fen")).alias("expected_gmv"),
         "note",
     )
 

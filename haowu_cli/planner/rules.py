@@ -11,6 +11,7 @@ from pathlib import Path
 from haowu_cli.commission import load_rules as load_commission_rules
 from haowu_cli.config import ConfigDoc, load_config_file, number, top_level, unknown_keys, whole
 from haowu_cli.errors import ConfigError
+from haowu_cli.i18n import _
 
 SESSION_FILE = "session.yaml"
 CONDITIONS = ("price_to_ticket", "live_price", "commission_rate", "sales_strength")
@@ -84,7 +85,9 @@ def load_rules(config_dir: Path) -> SessionRules:
     )
     defaults = data.get("defaults") or {}
     if not isinstance(defaults, dict):
-        problems.append(f"{doc.where('defaults')}: expected a mapping of brief keys")
+        problems.append(
+            _("{where}: expected a mapping of brief keys").format(where=doc.where("defaults"))
+        )
         defaults = {}
     roles = _roles(doc, data.get("roles"), problems)
     sales = _sales(doc, data.get("expected_sales"), problems)
@@ -122,13 +125,19 @@ def _run_sheet(doc: ConfigDoc, section, problems: list) -> RunSheetSettings:
 
 def _roles(doc: ConfigDoc, section, problems: list) -> tuple[RoleRule, ...]:
     if not isinstance(section, list) or not section:
-        problems.append(f"{doc.where('roles')}: expected a list of rules (role, when, minutes)")
+        problems.append(
+            _("{where}: expected a list of rules (role, when, minutes)").format(
+                where=doc.where("roles")
+            )
+        )
         return ()
     rules = []
     for index, spec in enumerate(section):
         path = ("roles", str(index))
         if not isinstance(spec, dict) or not isinstance(spec.get("role"), str):
-            problems.append(f"{doc.where(*path)}: expected role, when and minutes")
+            problems.append(
+                _("{where}: expected role, when and minutes").format(where=doc.where(*path))
+            )
             continue
         unknown_keys(doc, spec, path, {"role", "when", "minutes"}, problems)
         minutes = whole(
@@ -138,23 +147,28 @@ def _roles(doc: ConfigDoc, section, problems: list) -> tuple[RoleRule, ...]:
             problems,
             low=1,
             high=600,
-            what="whole minutes from 1 to 600",
+            what=_("whole minutes from 1 to 600"),
         )
         when = spec.get("when") or {}
         if not isinstance(when, dict):
-            problems.append(f"{doc.where(*path, 'when')}: expected conditions by name")
+            problems.append(
+                _("{where}: expected conditions by name").format(where=doc.where(*path, "when"))
+            )
             when = {}
         conditions = {}
         for name, bounds in when.items():
             here = (*path, "when", str(name))
             if name not in CONDITIONS:
                 problems.append(
-                    f"{doc.where(*here)}: unknown condition {name!r}; known: "
-                    f"{', '.join(CONDITIONS)}"
+                    _("{where}: unknown condition {name!r}; known: {join}").format(
+                        where=doc.where(*here), name=name, join=", ".join(CONDITIONS)
+                    )
                 )
                 continue
             if not isinstance(bounds, dict) or not bounds or set(bounds) - {"min", "max"}:
-                problems.append(f"{doc.where(*here)}: expected {{min: …, max: …}}")
+                problems.append(
+                    _("{where}: expected {{min: …, max: …}}").format(where=doc.where(*here))
+                )
                 continue
             low, high = (
                 None
@@ -163,13 +177,19 @@ def _roles(doc: ConfigDoc, section, problems: list) -> tuple[RoleRule, ...]:
                 for end in ("min", "max")
             )
             if low is not None and high is not None and low > high:
-                problems.append(f"{doc.where(*here)}: min {low:g} is above max {high:g}")
+                problems.append(
+                    _("{where}: min {low:g} is above max {high:g}").format(
+                        where=doc.where(*here), low=low, high=high
+                    )
+                )
             conditions[str(name)] = (low, high)
         rules.append(RoleRule(spec["role"], conditions, minutes))
     if rules and rules[-1].conditions:
         problems.append(
-            f"{doc.where('roles', str(len(section) - 1))}: the last rule takes every product "
-            "no rule above takes; give it no conditions (no `when`)"
+            _(
+                "{where}: the last rule takes every product no rule above takes; give "
+                "it no conditions (no `when`)"
+            ).format(where=doc.where("roles", str(len(section) - 1)))
         )
     return tuple(rules)
 
@@ -177,13 +197,18 @@ def _roles(doc: ConfigDoc, section, problems: list) -> tuple[RoleRule, ...]:
 def _sales(doc: ConfigDoc, section, problems: list) -> SalesModel:
     path = ("expected_sales",)
     if not isinstance(section, dict):
-        problems.append(f"{doc.where(*path)}: expected the expected-sales model")
+        problems.append(
+            _("{where}: expected the expected-sales model").format(where=doc.where(*path))
+        )
         section = {}
     known = {"default_gmv_per_hour", "strength", "affinity", "price_fit"}
     if "platform_cut" in section:
         problems.append(
-            f"{doc.where(*path, 'platform_cut')}: this setting moved to commission.yaml "
-            "(platform_cut.service_fee), where the ledger reads it too; remove it here"
+            _(
+                "{where}: this setting moved to commission.yaml "
+                "(platform_cut.service_fee), where the ledger reads it too; remove it "
+                "here"
+            ).format(where=doc.where(*path, "platform_cut"))
         )
         section = {k: v for k, v in section.items() if k != "platform_cut"}
     unknown_keys(doc, section, path, known, problems)
@@ -191,10 +216,14 @@ def _sales(doc: ConfigDoc, section, problems: list) -> SalesModel:
     def pair(key: str, names: tuple[str, str]) -> tuple[float, float]:
         spec = section.get(key)
         if not isinstance(spec, dict) or set(spec) != set(names):
-            problems.append(f"{doc.where(*path, key)}: expected {{{names[0]}: …, {names[1]}: …}}")
+            problems.append(
+                _("{where}: expected {{{value}: …, {value2}: …}}").format(
+                    where=doc.where(*path, key), value=names[0], value2=names[1]
+                )
+            )
             return (1.0, 1.0)
         return tuple(
-            number(doc, (*path, key, n), spec[n], problems, low=0, what="a multiplier ≥ 0")
+            number(doc, (*path, key, n), spec[n], problems, low=0, what=_("a multiplier ≥ 0"))
             for n in names
         )
 
@@ -204,28 +233,36 @@ def _sales(doc: ConfigDoc, section, problems: list) -> SalesModel:
         section.get("default_gmv_per_hour"),
         problems,
         low=0,
-        what="yuan ≥ 0",
+        what=_("yuan ≥ 0"),
     )
     strength = pair("strength", ("low", "high"))
     affinity = pair("affinity", ("match", "other"))
     points = section.get("price_fit")
     fit: list[tuple[float, float]] = []
     if not isinstance(points, list) or len(points) < 2:
-        problems.append(f"{doc.where(*path, 'price_fit')}: expected two or more points [ratio, x]")
+        problems.append(
+            _("{where}: expected two or more points [ratio, x]").format(
+                where=doc.where(*path, "price_fit")
+            )
+        )
     else:
         for index, point in enumerate(points):
             here = (*path, "price_fit", str(index))
             if not (isinstance(point, list) and len(point) == 2):
-                problems.append(f"{doc.where(*here)}: expected [ratio, multiplier]")
+                problems.append(
+                    _("{where}: expected [ratio, multiplier]").format(where=doc.where(*here))
+                )
                 continue
             fit.append(
                 (
-                    number(doc, here, point[0], problems, low=0, what="a ratio ≥ 0"),
-                    number(doc, here, point[1], problems, low=0, what="a multiplier ≥ 0"),
+                    number(doc, here, point[0], problems, low=0, what=_("a ratio ≥ 0")),
+                    number(doc, here, point[1], problems, low=0, what=_("a multiplier ≥ 0")),
                 )
             )
         if any(b[0] <= a[0] for a, b in zip(fit, fit[1:], strict=False)):
-            problems.append(f"{doc.where(*path, 'price_fit')}: the ratios must increase")
+            problems.append(
+                _("{where}: the ratios must increase").format(where=doc.where(*path, "price_fit"))
+            )
     return SalesModel(
         default_gmv_per_hour_fen=round(gmv * 100),
         strength_low=strength[0],
@@ -239,7 +276,7 @@ def _sales(doc: ConfigDoc, section, problems: list) -> SalesModel:
 def _sequence(doc: ConfigDoc, section, roles: set, problems: list) -> SequenceRules:
     path = ("sequence",)
     if not isinstance(section, dict):
-        problems.append(f"{doc.where(*path)}: expected the sequencing rules")
+        problems.append(_("{where}: expected the sequencing rules").format(where=doc.where(*path)))
         section = {}
     known = {
         "deal_roles",
@@ -254,26 +291,35 @@ def _sequence(doc: ConfigDoc, section, roles: set, problems: list) -> SequenceRu
     def role_list(key: str) -> tuple[str, ...]:
         value = section.get(key) or []
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            problems.append(f"{doc.where(*path, key)}: expected a list of roles")
+            problems.append(
+                _("{where}: expected a list of roles").format(where=doc.where(*path, key))
+            )
             return ()
         for role in value:
             if role not in roles:
                 problems.append(
-                    f"{doc.where(*path, key)}: {role!r} is not a role of the rules above; "
-                    f"roles: {', '.join(sorted(roles))}"
+                    _("{where}: {role!r} is not a role of the rules above; roles: {join}").format(
+                        where=doc.where(*path, key), role=role, join=", ".join(sorted(roles))
+                    )
                 )
         return tuple(value)
 
     def flag(key: str) -> bool:
         value = section.get(key, False)
         if not isinstance(value, bool):
-            problems.append(f"{doc.where(*path, key)}: expected true or false")
+            problems.append(
+                _("{where}: expected true or false").format(where=doc.where(*path, key))
+            )
             return False
         return value
 
     peak = section.get("peak") or {}
     if not isinstance(peak, dict) or set(peak) - {"from_minute", "to_minute"}:
-        problems.append(f"{doc.where(*path, 'peak')}: expected {{from_minute: …, to_minute: …}}")
+        problems.append(
+            _("{where}: expected {{from_minute: …, to_minute: …}}").format(
+                where=doc.where(*path, "peak")
+            )
+        )
         peak = {}
     peak_from, peak_to = (
         whole(
@@ -283,12 +329,14 @@ def _sequence(doc: ConfigDoc, section, roles: set, problems: list) -> SequenceRu
             problems,
             low=0,
             high=1440,
-            what="a minute from 0 to 1440",
+            what=_("a minute from 0 to 1440"),
         )
         for key, default in (("from_minute", 0), ("to_minute", 0))
     )
     if peak_to < peak_from:
-        problems.append(f"{doc.where(*path, 'peak')}: to_minute is before from_minute")
+        problems.append(
+            _("{where}: to_minute is before from_minute").format(where=doc.where(*path, "peak"))
+        )
     deal_roles = role_list("deal_roles")
     rules = SequenceRules(
         deal_roles=deal_roles,
@@ -301,14 +349,22 @@ def _sequence(doc: ConfigDoc, section, roles: set, problems: list) -> SequenceRu
             problems,
             low=0,
             high=1000,
-            what="a whole number of items (0: no rule)",
+            what=_("a whole number of items (0: no rule)"),
         ),
         peak_roles=role_list("peak_roles"),
         peak_from=peak_from,
         peak_to=peak_to,
     )
     if (rules.deal_slots_needed or rules.deal_every) and not deal_roles:
-        problems.append(f"{doc.where(*path, 'deal_roles')}: the deal rules need deal roles")
+        problems.append(
+            _("{where}: the deal rules need deal roles").format(
+                where=doc.where(*path, "deal_roles")
+            )
+        )
     if set(rules.peak_roles) & set(deal_roles):
-        problems.append(f"{doc.where(*path, 'peak_roles')}: a role cannot be both deal and peak")
+        problems.append(
+            _("{where}: a role cannot be both deal and peak").format(
+                where=doc.where(*path, "peak_roles")
+            )
+        )
     return rules

@@ -12,6 +12,7 @@ import datetime as dt
 
 import polars as pl
 
+from haowu_cli.i18n import _
 from haowu_cli.planner.brief import SessionBrief
 from haowu_cli.planner.rules import SequenceRules
 
@@ -48,7 +49,7 @@ def order_items(chosen: pl.DataFrame, session: SessionBrief, rules: SequenceRule
     if opening:
         place(opening | {"note": "开场"})
     for index, length in enumerate(runs):
-        for _ in range(length):
+        for _slot in range(length):
             before_peak = clock < rules.peak_from
             if other_rows and (before_peak or not hero_rows):
                 place(other_rows.pop(0))
@@ -85,14 +86,18 @@ def rule_breaks(ordered: pl.DataFrame, rules: SequenceRules) -> list[str]:
     deal = [r in rules.deal_roles for r in roles]
     breaks = []
     if roles and rules.open_with_deal and not deal[0]:
-        breaks.append("does not open with a deal")
+        breaks.append(_("does not open with a deal"))
     if roles and rules.close_with_deal and not deal[-1]:
-        breaks.append("does not close with a deal")
+        breaks.append(_("does not close with a deal"))
     if rules.deal_every:
         streak = 0
         for position, is_deal in enumerate(deal, start=1):
             streak = 0 if is_deal else streak + 1
             if streak > rules.deal_every:
-                breaks.append(f"{streak} items without a deal up to position {position}")
+                breaks.append(
+                    _("{streak} items without a deal up to position {position}").format(
+                        streak=streak, position=position
+                    )
+                )
                 break
     return breaks

@@ -13,7 +13,8 @@ import polars as pl
 
 from haowu_cli import formats
 from haowu_cli import store as db
-from haowu_cli.commission import PARTIES, PARTY_LABELS
+from haowu_cli.commission import PARTIES, party_labels
+from haowu_cli.i18n import N_, _
 from haowu_cli.tables import Column
 
 
@@ -32,18 +33,18 @@ class CommissionReport:
         """What the posting-date view leaves out, and the paid-date view that has it."""
         if not self.posted_later:
             return None
-        return (
-            f"{self.posted_later:,} orders paid on or before {as_of} were imported after it and "
-            f"are not in the ledger as of {as_of}; every order paid by then, as known today: "
-            f"--paid-to {as_of} (without --as-of)"
-        )
+        return _(
+            "{posted_later:,} orders paid on or before {as_of} were imported after "
+            "it and are not in the ledger as of {as_of}; every order paid by then, "
+            "as known today: --paid-to {as_of} (without --as-of)"
+        ).format(posted_later=self.posted_later, as_of=as_of)
 
 
 # The terminal columns of the report by party.
 PARTY_COLUMNS = [
-    Column("party", "party"),
-    Column("estimated", "estimated", "right"),
-    Column("settled", "settled", "right"),
+    Column("party", N_("party")),
+    Column("estimated", N_("estimated"), "right"),
+    Column("settled", N_("settled"), "right"),
 ]
 
 
@@ -54,9 +55,9 @@ def commission_report(store: db.Store, *, by: str, as_of, filters: dict) -> Comm
     with store.read() as con:
         totals = db.commission_totals(con, by=by, as_of=as_of, filters=filters)
         later = db.orders_posted_later(con, as_of=as_of, filters=filters)
-    names = {"start": "paid from", "end": "paid to"}
+    names = {"start": _("paid from"), "end": _("paid to")}
     shown = ", ".join(f"{names.get(k, k)} {v}" for k, v in filters.items() if v)
-    title = f"commission as of {as_of}" + (f" ({shown})" if shown else "")
+    title = _("commission as of {as_of}").format(as_of=as_of) + (f" ({shown})" if shown else "")
     report = _by_party(totals, title) if by == "party" else _by_group(totals, by, title)
     report.posted_later = later
     return report
@@ -68,16 +69,20 @@ def _sum(totals: pl.DataFrame, column: str, accounts) -> int:
 
 def _check(totals: pl.DataFrame) -> tuple[str, bool]:
     lines, balanced = [], True
-    for column, track in (("estimated_fen", "estimated"), ("settled_fen", "settled")):
+    for column, track in (("estimated_fen", _("estimated")), ("settled_fen", _("settled"))):
         base, parts = _sum(totals, column, ["base"]), _sum(totals, column, PARTIES)
         balanced &= parts == base
         shown = {
             k: formats.fen_text(v, grouped=True)
             for k, v in (("parts", parts), ("base", base), ("off", parts - base))
         }
-        state = "add up" if parts == base else f"are off by ¥{shown['off']}"
-        lines.append(f"{track}: parts ¥{shown['parts']} {state} to the base ¥{shown['base']}")
-    return "check: " + "; ".join(lines), balanced
+        state = _("add up") if parts == base else _("are off by ¥{off}").format(off=shown["off"])
+        lines.append(
+            _("{track}: parts ¥{parts} {state} to the base ¥{base}").format(
+                track=track, parts=shown["parts"], state=state, base=shown["base"]
+            )
+        )
+    return _("check: {lines}").format(lines=_("; ").join(lines)), balanced
 
 
 def _by_party(totals: pl.DataFrame, title: str) -> CommissionReport:
@@ -102,13 +107,13 @@ def _by_party(totals: pl.DataFrame, title: str) -> CommissionReport:
         [
             parties.select(
                 pl.col("account")
-                .replace_strict(PARTY_LABELS, default=pl.col("account"))
+                .replace_strict(party_labels(), default=pl.col("account"))
                 .alias("party"),
                 "estimated_fen",
                 "settled_fen",
             ),
             rows.filter(pl.col("account") == "platform").select(
-                (pl.lit("  platform: ") + pl.col("item")).alias("party"),
+                (pl.lit(_("  platform: ")) + pl.col("item")).alias("party"),
                 "estimated_fen",
                 "settled_fen",
             ),

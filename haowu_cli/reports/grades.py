@@ -12,6 +12,7 @@ from haowu_cli import store as db
 from haowu_cli.dates import today as dates_today
 from haowu_cli.errors import HaowuError
 from haowu_cli.grading import LEVEL_RANK
+from haowu_cli.i18n import N_, _
 from haowu_cli.reports.document import Chart, Figure, Report, Series, Table, bar
 from haowu_cli.tables import Column
 
@@ -26,7 +27,7 @@ def grades_report(
     with store.read() as con:
         dates = db.grading_dates(con)
         if not dates:
-            raise HaowuError("no grades yet", hint="grade the products first: haowu grade")
+            raise HaowuError(_("no grades yet"), hint=_("grade the products first: haowu grade"))
         if as_of is None:
             # The latest grading that is not in the future, as everywhere (store.LATEST_GRADES).
             today = today or dates_today()
@@ -34,12 +35,17 @@ def grades_report(
             if as_of is None:
                 shown = ", ".join(str(d) for d in dates[-5:])
                 raise HaowuError(
-                    f"no grades dated today ({today}) or earlier; graded on: {shown}",
-                    hint="name a grading date with --as-of",
+                    _("no grades dated today ({today}) or earlier; graded on: {shown}").format(
+                        today=today, shown=shown
+                    ),
+                    hint=_("name a grading date with --as-of"),
                 )
         if as_of not in dates:
             shown = ", ".join(str(d) for d in dates[:5])
-            raise HaowuError(f"no grades on {as_of}", hint=f"graded on: {shown}")
+            raise HaowuError(
+                _("no grades on {as_of}").format(as_of=as_of),
+                hint=_("graded on: {shown}").format(shown=shown),
+            )
         counts = db.grade_counts(con, as_of)  # per category, level and previous level
         moves = db.grade_moves(con, as_of)
     rank = pl.col("level").replace_strict(LEVEL_RANK, return_dtype=pl.Int64)
@@ -57,16 +63,20 @@ def grades_report(
     by_category = _by_category(counts)
     return Report(
         kind="grades",
-        title=f"Grades: {graded:,} products as of {as_of}",
+        title=_("Grades: {graded:,} products as of {as_of}").format(graded=graded, as_of=as_of),
         subtitle=(
-            f"levels L5 (精选好物) to L0 by configs/grading.yaml; moves against each product's "
-            f"previous grade (latest {previous})"
+            _(
+                "levels L5 (精选好物) to L0 by configs/grading.yaml; moves against each "
+                "product's previous grade (latest {previous})"
+            ).format(previous=previous)
             if previous
-            else "levels L5 (精选好物) to L0 by configs/grading.yaml; no earlier grades to compare"
+            else _(
+                "levels L5 (精选好物) to L0 by configs/grading.yaml; no earlier grades to compare"
+            )
         ),
         figures=[
-            Figure("as_of", "graded on", str(as_of), str(as_of)),
-            Figure("products", "products", graded, f"{graded:,}"),
+            Figure("as_of", _("graded on"), str(as_of), str(as_of)),
+            Figure("products", _("products"), graded, f"{graded:,}"),
             *[
                 Figure(
                     f"level_{level}",
@@ -82,9 +92,9 @@ def grades_report(
                 )
                 if level in ("L5", "L4")
             ],
-            Figure("moved_up", "moved up", up, f"{up:,}"),
-            Figure("moved_down", "moved down", down, f"{down:,}"),
-            Figure("first_graded", "graded for the first time", first, f"{first:,}"),
+            Figure("moved_up", _("moved up"), up, f"{up:,}"),
+            Figure("moved_down", _("moved down"), down, f"{down:,}"),
+            Figure("first_graded", _("graded for the first time"), first, f"{first:,}"),
         ],
         tables=[
             _distribution_table(distribution),
@@ -138,13 +148,13 @@ def _distribution_table(distribution: pl.DataFrame) -> Table:
         .alias("bar"),
     )
     columns = [
-        Column("level", "level"),
-        Column("products", "products", "right"),
-        Column("share", "share", "right"),
+        Column("level", N_("level")),
+        Column("products", N_("products"), "right"),
+        Column("share", N_("share"), "right"),
         Column("bar", ""),
     ]
     frame = distribution.select("level", "products", "share")
-    return Table("levels", "level distribution", frame, view, columns)
+    return Table("levels", _("level distribution"), frame, view, columns)
 
 
 def _category_table(by_category: pl.DataFrame) -> Table:
@@ -154,12 +164,12 @@ def _category_table(by_category: pl.DataFrame) -> Table:
         formats.share(top, pl.col("products"), 0).alias("l4_up_share")
     ).with_columns(pl.col(TOP_DOWN).cast(pl.String))
     columns = [
-        Column("category_l1", "category"),
+        Column("category_l1", N_("category")),
         *[Column(level, level, "right") for level in TOP_DOWN],
-        Column("products", "products", "right"),
-        Column("l4_up_share", "L4 and up", "right"),
+        Column("products", N_("products"), "right"),
+        Column("l4_up_share", N_("L4 and up"), "right"),
     ]
-    return Table("categories", "levels by category", frame, view, columns)
+    return Table("categories", _("levels by category"), frame, view, columns)
 
 
 def _moves_table(moves: pl.DataFrame) -> Table:
@@ -189,21 +199,21 @@ def _moves_table(moves: pl.DataFrame) -> Table:
         pl.col("previous_as_of").cast(pl.String),
     )
     columns = [
-        Column("product_id", "product"),
-        Column("merchant_id", "merchant"),
-        Column("title", "title", max_width=22),
-        Column("category_l1", "category"),
-        Column("move", "move"),
+        Column("product_id", N_("product")),
+        Column("merchant_id", N_("merchant")),
+        Column("title", N_("title"), max_width=22),
+        Column("category_l1", N_("category")),
+        Column("move", N_("move")),
         Column("direction", ""),
-        Column("previous_as_of", "previous grade"),
+        Column("previous_as_of", N_("previous grade")),
     ]
     return Table(
         "moves",
-        f"moves since the previous grades ({moves.height:,})",
+        _("moves since the previous grades ({height:,})").format(height=moves.height),
         frame,
         view,
         columns,
-        empty="no product changed level",
+        empty=_("no product changed level"),
     )
 
 
@@ -212,7 +222,7 @@ def _charts(distribution: pl.DataFrame, by_category: pl.DataFrame) -> list[Chart
     return [
         Chart(
             "levels",
-            "level distribution",
+            _("level distribution"),
             "bars",
             distribution["level"].to_list(),
             [
@@ -228,7 +238,7 @@ def _charts(distribution: pl.DataFrame, by_category: pl.DataFrame) -> list[Chart
         ),
         Chart(
             "levels_by_category",
-            "levels by category (share of each category's products)",
+            _("levels by category (share of each category's products)"),
             "stacked",
             by_category["category_l1"].to_list(),
             [

@@ -18,6 +18,7 @@ from haowu_cli import store as db
 from haowu_cli.commission import PPM
 from haowu_cli.dates import today as dates_today
 from haowu_cli.errors import HaowuError, UsageError
+from haowu_cli.i18n import N_, _
 from haowu_cli.reports.document import Chart, Figure, Report, Series, Table, bar
 from haowu_cli.reports.settings import Milestone, ReportRules
 from haowu_cli.tables import Column
@@ -25,7 +26,7 @@ from haowu_cli.tables import Column
 
 def previous_month(month: dt.date) -> dt.date:
     if (month.year, month.month) == (1, 1):
-        raise UsageError("there is no month before 0001-01")
+        raise UsageError(_("there is no month before 0001-01"))
     return (month.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
 
 
@@ -40,8 +41,8 @@ def merchants_report(
         names = db.merchant_names(con)
     if monthly.is_empty():
         raise HaowuError(
-            "no orders with a paid date yet",
-            hint="import orders first: haowu import --kind orders FILE",
+            _("no orders with a paid date yet"),
+            hint=_("import orders first: haowu import --kind orders FILE"),
         )
     later_note = []
     if month is None:
@@ -50,14 +51,18 @@ def merchants_report(
         later = monthly.filter(pl.col("month") > this_month)
         if month is None:
             raise HaowuError(
-                f"no orders paid in {this_month:%Y-%m} or before: every order is dated "
-                f"{later['month'].min():%Y-%m} or later",
-                hint="name the month with --month YYYY-MM",
+                _(
+                    "no orders paid in {this_month:%Y-%m} or before: every order is dated "
+                    "{min:%Y-%m} or later"
+                ).format(this_month=this_month, min=later["month"].min()),
+                hint=_("name the month with --month YYYY-MM"),
             )
         if later.height:
             later_note.append(
-                f"{later['orders'].sum():,} orders are dated after this month (to "
-                f"{later['month'].max():%Y-%m}): see them with --month YYYY-MM"
+                _(
+                    "{sum:,} orders are dated after this month (to {max:%Y-%m}): see them "
+                    "with --month YYYY-MM"
+                ).format(sum=later["orders"].sum(), max=later["month"].max())
             )
     month = month.replace(day=1)
     before = previous_month(month)
@@ -76,32 +81,36 @@ def merchants_report(
         .head(rules.closest)
         .drop("_progress")
     )
-    gmv_word = "paid" if rules.merchant_gmv == "paid" else "net of refunds"
+    gmv_word = "paid" if rules.merchant_gmv == "paid" else _("net of refunds")
     total, total_before = int(merchants["gmv_fen"].sum()), int(merchants["previous_fen"].sum())
     growth = formats.ratio_of(total - total_before, total_before)
     growth_text = formats.share_of(total - total_before, total_before, 0)
     label = f"{month:%Y-%m}"
     active = merchants.filter(pl.col("orders") > 0).height
     firsts = crossings.filter(pl.col("first_time")).height
-    notes = ([] if active else [f"no orders paid in {label}"]) + later_note
+    notes = ([] if active else [_("no orders paid in {label}").format(label=label)]) + later_note
     if unknown.height:
         notes.append(
-            f"{unknown['orders'].sum():,} orders of {label} name no merchant, nor does their "
-            "product: left out (import the product sheet)"
+            _(
+                "{sum:,} orders of {label} name no merchant, nor does their product: "
+                "left out (import the product sheet)"
+            ).format(sum=unknown["orders"].sum(), label=label)
         )
     return Report(
         kind="merchants",
-        title=f"Merchant growth 跃迁: {label}",
+        title=_("Merchant growth 跃迁: {label}").format(label=label),
         subtitle=(
-            f"monthly GMV ({gmv_word}) per merchant against {before:%Y-%m}; milestones "
+            _("monthly GMV ({gmv_word}) per merchant against {before:%Y-%m}; milestones ").format(
+                gmv_word=gmv_word, before=before
+            )
             + ", ".join(
                 f"{m.name} (¥{formats.fen_text(m.gmv_fen, grouped=True).removesuffix('.00')})"
                 for m in rules.milestones
             )
         ),
         figures=[
-            Figure("month", "month", label, label),
-            Figure("merchants", "merchants with orders", active, str(active)),
+            Figure("month", _("month"), label, label),
+            Figure("merchants", _("merchants with orders"), active, str(active)),
             Figure("gmv", "GMV", formats.fen_text(total), formats.fen_label(total)),
             Figure(
                 "previous_gmv",
@@ -109,9 +118,9 @@ def merchants_report(
                 formats.fen_text(total_before),
                 formats.fen_label(total_before),
             ),
-            Figure("growth", "growth", growth, growth_text),
-            Figure("crossed", "milestones crossed", crossings.height, str(crossings.height)),
-            Figure("first_time", "crossed for the first time", firsts, str(firsts)),
+            Figure("growth", _("growth"), growth, growth_text),
+            Figure("crossed", _("milestones crossed"), crossings.height, str(crossings.height)),
+            Figure("first_time", _("crossed for the first time"), firsts, str(firsts)),
         ],
         tables=[
             _merchants_table(merchants, label, before),
@@ -222,18 +231,20 @@ def _merchants_table(merchants: pl.DataFrame, label: str, before) -> Table:
         .alias("bar"),
     )
     columns = [
-        Column("merchant_id", "merchant"),
-        Column("merchant_name", "name", max_width=16),
-        Column("orders", "orders", "right"),
+        Column("merchant_id", N_("merchant")),
+        Column("merchant_name", N_("name"), max_width=16),
+        Column("orders", N_("orders"), "right"),
         Column("gmv", f"GMV {label}", "right"),
         Column("previous_gmv", f"GMV {before:%Y-%m}", "right"),
-        Column("growth", "growth", "right"),
-        Column("reached", "reached"),
-        Column("next", "next"),
-        Column("gap", "gap", "right"),
+        Column("growth", N_("growth"), "right"),
+        Column("reached", N_("reached")),
+        Column("next", N_("next")),
+        Column("gap", N_("gap"), "right"),
         Column("bar", ""),
     ]
-    return Table("merchants", f"GMV per merchant, {label}", frame, view, columns)
+    return Table(
+        "merchants", _("GMV per merchant, {label}").format(label=label), frame, view, columns
+    )
 
 
 def _crossings_table(crossings: pl.DataFrame) -> Table:
@@ -257,20 +268,20 @@ def _crossings_table(crossings: pl.DataFrame) -> Table:
         .alias("first_time"),
     )
     columns = [
-        Column("merchant_id", "merchant"),
-        Column("merchant_name", "name", max_width=16),
-        Column("milestone", "milestone"),
-        Column("gmv", "GMV", "right"),
-        Column("previous_gmv", "month before", "right"),
-        Column("first_time", "first time?"),
+        Column("merchant_id", N_("merchant")),
+        Column("merchant_name", N_("name"), max_width=16),
+        Column("milestone", N_("milestone")),
+        Column("gmv", N_("GMV"), "right"),
+        Column("previous_gmv", N_("month before"), "right"),
+        Column("first_time", N_("first time?")),
     ]
     return Table(
         "crossed",
-        "milestones crossed this month",
+        _("milestones crossed this month"),
         frame,
         view,
         columns,
-        empty="no merchant crossed a milestone this month",
+        empty=_("no merchant crossed a milestone this month"),
     )
 
 
@@ -296,21 +307,21 @@ def _closest_table(closest: pl.DataFrame) -> Table:
         .alias("bar"),
     )
     columns = [
-        Column("merchant_id", "merchant"),
-        Column("merchant_name", "name", max_width=16),
-        Column("gmv", "GMV", "right"),
-        Column("next", "next"),
-        Column("gap", "gap", "right"),
-        Column("progress", "progress", "right"),
-        Column("bar", "of the next milestone"),
+        Column("merchant_id", N_("merchant")),
+        Column("merchant_name", N_("name"), max_width=16),
+        Column("gmv", N_("GMV"), "right"),
+        Column("next", N_("next")),
+        Column("gap", N_("gap"), "right"),
+        Column("progress", N_("progress"), "right"),
+        Column("bar", N_("of the next milestone")),
     ]
     return Table(
         "closest",
-        "closest to their next milestone",
+        _("closest to their next milestone"),
         frame,
         view,
         columns,
-        empty="no merchant with orders this month below the last milestone",
+        empty=_("no merchant with orders this month below the last milestone"),
     )
 
 
@@ -330,15 +341,17 @@ def _charts(merchants: pl.DataFrame, closest: pl.DataFrame, label: str, before) 
     return [
         Chart(
             "gmv_by_merchant",
-            f"GMV per merchant: {label} against {before:%Y-%m}",
+            _("GMV per merchant: {label} against {before:%Y-%m}").format(
+                label=label, before=before
+            ),
             "bars",
             who(top),
             [series(f"{before:%Y-%m}", top, "previous_fen"), series(label, top, "gmv_fen")],
-            note="the 20 largest this month" if merchants.height > 20 else "",
+            note=_("the 20 largest this month") if merchants.height > 20 else "",
         ),
         Chart(
             "milestone_progress",
-            "closest to their next milestone",
+            _("closest to their next milestone"),
             "progress",
             [f"{w} → {n}" for w, n in zip(who(closest), closest["next"], strict=True)],
             [

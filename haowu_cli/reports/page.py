@@ -16,10 +16,12 @@ from pathlib import Path
 from markupsafe import Markup
 
 from haowu_cli import outfiles
+from haowu_cli.i18n import N_, _, current
 from haowu_cli.reports import charts
 from haowu_cli.reports.document import Report
 
 TEMPLATE = "report.html.j2"
+REPORT_NAMES = {"session": N_("session"), "merchants": N_("merchants"), "grades": N_("grades")}
 
 
 def render_page(report: Report, *, now: dt.datetime | None = None) -> str:
@@ -59,8 +61,12 @@ def render_page(report: Report, *, now: dt.datetime | None = None) -> str:
             "alert": report.alert,
         },
         charts=[(chart, Markup(charts.svg(chart))) for chart in report.charts if chart.labels],
-        stamp=f"made by haowu on {now:%Y-%m-%d %H:%M}",
+        stamp=_("made by haowu on {now:%Y-%m-%d %H:%M}").format(now=now),
         version=_version(),
+        footer=_(
+            "haowu {version} · {kind} report · money in yuan (¥), exact to the fen in the tables"
+        ).format(version=_version(), kind=_(REPORT_NAMES.get(report.kind, report.kind))),
+        lang="zh-CN" if current() == "zh" else "en",
     )
 
 

@@ -22,19 +22,20 @@ import polars as pl
 
 from haowu_cli import formats
 from haowu_cli import store as db
-from haowu_cli.commission import PARTY_LABELS, PPM
+from haowu_cli.commission import PPM, party_labels
 from haowu_cli.dates import today as dates_today
 from haowu_cli.errors import HaowuError, UsageError
+from haowu_cli.i18n import N_, _
 from haowu_cli.reports.commission import PARTY_COLUMNS, commission_report
 from haowu_cli.reports.document import Chart, Figure, Report, Series, Table, bar
 from haowu_cli.reports.settings import ReportRules
 from haowu_cli.tables import Column
 
 VERDICT_TEXT = {
-    "beat": "▲ beat",
-    "missed": "▼ missed",
-    "on_plan": "on plan",
-    "not_planned": "not planned",
+    "beat": N_("▲ beat"),
+    "missed": N_("▼ missed"),
+    "on_plan": N_("on plan"),
+    "not_planned": N_("not planned"),
 }
 SALES = ["orders", "units", "gmv_fen", "refund_fen"]
 # What the plan said of each product (besides its expected GMV).
@@ -65,11 +66,14 @@ def session_report(
     matched, it says so (a session after `today`, default `dates.today()`, has none yet) and
     leaves what cannot be measured (achievement, verdicts, regulars) null, not 0%."""
     if orders_session is not None and not orders_session.strip():
-        raise UsageError("--orders-session needs a 专场ID")
+        raise UsageError(_("--orders-session needs a 专场ID"))
     with store.read() as con:
         record = db.plan_record(con, plan_id)
         if record is None:
-            raise HaowuError(f"no plan {plan_id}", hint="haowu sessions lists the saved plans")
+            raise HaowuError(
+                _("no plan {plan_id}").format(plan_id=plan_id),
+                hint=_("haowu sessions lists the saved plans"),
+            )
         items = db.plan_items(con, plan_id)
         sessions = items["session"].n_unique()
         number, spec = _pick_session(plan_id, items, json.loads(record["brief"]), session)
@@ -80,10 +84,15 @@ def session_report(
         dates = str(day) if last_day == day else f"{day} to {last_day}"
         if orders_session is None:
             orders_session, notes = _find_session_id(
-                db.session_ids(con, anchor_id, day, last_day), f"{anchor_id}'s orders paid {dates}"
+                db.session_ids(con, anchor_id, day, last_day),
+                _("{anchor_id}'s orders paid {dates}").format(anchor_id=anchor_id, dates=dates),
             )
         else:
-            notes = [f"matched: the orders of 专场 {orders_session}"]
+            notes = [
+                _("matched: the orders of 专场 {orders_session}").format(
+                    orders_session=orders_session
+                )
+            ]
         sales = db.session_orders(
             con, session_id=orders_session, anchor_id=anchor_id, start=day, end=last_day
         )
@@ -99,7 +108,7 @@ def session_report(
     income = commission_report(store, by="party", as_of=as_of, filters=ledger_filters)
 
     products = _products(items, sales, rules)
-    notes.append(f"income {income.check}")
+    notes.append(_("income {check}").format(check=income.check))
     alert = headline = None
     if sales.is_empty():
         headline, alert = _no_orders(
@@ -107,14 +116,16 @@ def session_report(
             last_day,
             today or dates_today(),
             orders_session,
-            f"{anchor_id}'s orders paid {dates}",
+            _("{anchor_id}'s orders paid {dates}").format(anchor_id=anchor_id, dates=dates),
         )
-    title = f"Session review 数据复盘: plan {plan_id}" + (
-        f", session {number}" if sessions > 1 else ""
+    title = _("Session review 数据复盘: plan {plan_id}").format(plan_id=plan_id) + (
+        _(", session {number}").format(number=number) if sessions > 1 else ""
     )
-    subtitle = (
-        f"{anchor_id} {anchor.get('name') or ''} on {day} from {spec['start']}, "
-        f"{spec['minutes']} minutes".replace("  ", " ")
+    subtitle = _("{anchor} on {day} from {start}, {minutes} minutes").format(
+        anchor=f"{anchor_id} {anchor.get('name') or ''}".strip(),
+        day=day,
+        start=spec["start"],
+        minutes=spec["minutes"],
     )
     groups = {
         "categories": _groups(products, ["category_l1"]),
@@ -132,22 +143,22 @@ def session_report(
             _products_table(products, measured=measured),
             _group_table(
                 "categories",
-                "by category",
+                _("by category"),
                 groups["categories"],
                 "category_l1",
                 measured=measured,
             ),
             _group_table(
-                "merchants", "by merchant", groups["merchants"], "merchant_id", measured=measured
+                "merchants", _("by merchant"), groups["merchants"], "merchant_id", measured=measured
             ),
             _regulars_table(products, rules),
             Table(
                 key="income",
-                title=f"each party's income, from the ledger as of {as_of}",
+                title=_("each party's income, from the ledger as of {as_of}").format(as_of=as_of),
                 frame=income.frame,
                 view=income.table,
                 columns=PARTY_COLUMNS,
-                empty="no ledger entries for these orders",
+                empty=_("no ledger entries for these orders"),
             ),
         ],
         charts=_charts(products, groups["categories"], income),
@@ -160,16 +171,23 @@ def _no_orders(day, last_day, today, orders_session, window: str) -> tuple[str, 
     """What to say when no order matched the session, as a headline and a sentence: it has
     not happened yet, or where the orders were looked for and how to bring them."""
     if day > today:
-        return "no orders yet", f"no orders yet: the session is on {day}, after today ({today})"
+        return _("no orders yet"), _(
+            "no orders yet: the session is on {day}, after today ({today})"
+        ).format(day=day, today=today)
     if last_day >= today:
-        return "no orders yet", (
-            f"no orders yet: the session is today ({today}); import its orders when it is over "
-            "(haowu import --kind orders FILE)"
+        return _("no orders yet"), (
+            _(
+                "no orders yet: the session is today ({today}); import its orders when "
+                "it is over (haowu import --kind orders FILE)"
+            ).format(today=today)
         )
     looked = f"专场 {orders_session}" if orders_session else window
-    return "no orders matched", (
-        f"no orders matched {looked}: nothing to measure. Import the session's orders "
-        "(haowu import --kind orders FILE), or name its 专场ID with --orders-session"
+    return _("no orders matched"), (
+        _(
+            "no orders matched {looked}: nothing to measure. Import the session's "
+            "orders (haowu import --kind orders FILE), or name its 专场ID with "
+            "--orders-session"
+        ).format(looked=looked)
     )
 
 
@@ -177,19 +195,21 @@ def _pick_session(plan_id: int, items: pl.DataFrame, brief: dict, session: int |
     numbers = sorted(items["session"].unique().to_list())
     if session is None and len(numbers) > 1:
         listed = "; ".join(
-            f"{n}: {s['anchor']} on {s['date']}"
+            _("{number}: {anchor} on {date}").format(number=n, anchor=s["anchor"], date=s["date"])
             for n, s in enumerate(brief["sessions"], start=1)
             if n in numbers
         )
         raise UsageError(
-            f"plan {plan_id} has {len(numbers)} sessions ({listed})",
-            hint="pick one with --session N",
+            _("plan {plan_id} has {count} sessions ({listed})").format(
+                plan_id=plan_id, count=len(numbers), listed=listed
+            ),
+            hint=_("pick one with --session N"),
         )
     number = numbers[0] if session is None else session
     if number not in numbers:
         raise UsageError(
-            f"plan {plan_id} has no session {number}",
-            hint=f"its sessions: {', '.join(map(str, numbers))}",
+            _("plan {plan_id} has no session {number}").format(plan_id=plan_id, number=number),
+            hint=_("its sessions: {join}").format(join=", ".join(map(str, numbers))),
         )
     return number, brief["sessions"][number - 1]
 
@@ -203,14 +223,26 @@ def _find_session_id(found: list[tuple], window: str) -> tuple[str | None, list[
     if len(named) > 1:
         listed = ", ".join(f"{sid} ({n:,} orders)" for sid, n in named)
         raise UsageError(
-            f"{window} belong to {len(named)} sessions: {listed}",
-            hint="name this plan's session with --orders-session 专场ID",
+            _("{window} belong to {count} sessions: {listed}").format(
+                window=window, count=len(named), listed=listed
+            ),
+            hint=_("name this plan's session with --orders-session 专场ID"),
         )
     if not named:
-        return None, [f"matched: {window} (they carry no 专场ID)"] if unnamed else []
-    notes = [f"matched: the orders of 专场 {named[0][0]}, the 专场 of {window}"]
+        return None, [
+            _("matched: {window} (they carry no 专场ID)").format(window=window)
+        ] if unnamed else []
+    notes = [
+        _("matched: the orders of 专场 {value}, the 专场 of {window}").format(
+            value=named[0][0], window=window
+        )
+    ]
     if unnamed:
-        notes.append(f"{unnamed:,} of {window} carry no 专场ID and are left out")
+        notes.append(
+            _("{unnamed:,} of {window} carry no 专场ID and are left out").format(
+                unnamed=unnamed, window=window
+            )
+        )
     return named[0][0], notes
 
 
@@ -315,12 +347,12 @@ def _money(column: str, name: str) -> pl.Expr:
 
 
 SALES_COLUMNS = [
-    Column("orders", "orders", "right"),
-    Column("units", "units", "right"),
-    Column("expected", "expected GMV", "right"),
-    Column("gmv", "GMV", "right"),
-    Column("vs_plan", "vs plan", "right"),
-    Column("refunds", "refunds", "right"),
+    Column("orders", N_("orders"), "right"),
+    Column("units", N_("units"), "right"),
+    Column("expected", N_("expected GMV"), "right"),
+    Column("gmv", N_("GMV"), "right"),
+    Column("vs_plan", N_("vs plan"), "right"),
+    Column("refunds", N_("refunds"), "right"),
 ]
 
 
@@ -340,21 +372,23 @@ def _products_table(products: pl.DataFrame, *, measured: bool) -> Table:
         pl.col("role").fill_null(""),
         pl.col("expected_units").cast(pl.String).fill_null(""),
         *_people(measured=measured),
-        pl.col("verdict").replace_strict(VERDICT_TEXT, default=None).fill_null("—"),
+        pl.col("verdict")
+        .replace_strict({k: _(v) for k, v in VERDICT_TEXT.items()}, default=None)
+        .fill_null("—"),
         pl.when(pl.col("regular")).then(pl.lit("★")).otherwise(pl.lit("")).alias("regular"),
     )
     columns = [
         Column("position", "#", "right"),
-        Column("start", "start"),
-        Column("product_id", "product"),
-        Column("title", "title", max_width=22),
-        Column("role", "role"),
-        Column("expected_units", "exp. units", "right"),
+        Column("start", N_("start")),
+        Column("product_id", N_("product")),
+        Column("title", N_("title"), max_width=22),
+        Column("role", N_("role")),
+        Column("expected_units", N_("exp. units"), "right"),
         *SALES_COLUMNS,
-        Column("verdict", "verdict"),
+        Column("verdict", N_("verdict")),
         Column("regular", "常播"),
     ]
-    return Table("products", "per product (+: sold but not planned)", frame, view, columns)
+    return Table("products", _("per product (+: sold but not planned)"), frame, view, columns)
 
 
 def _group_table(key: str, title: str, groups: pl.DataFrame, name: str, *, measured: bool) -> Table:
@@ -378,14 +412,14 @@ def _group_table(key: str, title: str, groups: pl.DataFrame, name: str, *, measu
         .map_elements(lambda v: bar(v, widest), return_dtype=pl.String)
         .alias("bar"),
     )
-    heading = "category" if name == "category_l1" else "merchant"
+    heading = N_("category") if name == "category_l1" else N_("merchant")
     columns = [
         Column(name, heading),
-        *[Column(c, "name", max_width=16) for c in named],
-        Column("planned_products", "planned", "right"),
-        Column("sold_products", "sold", "right"),
+        *[Column(c, N_("name"), max_width=16) for c in named],
+        Column("planned_products", N_("planned"), "right"),
+        Column("sold_products", N_("sold"), "right"),
         *SALES_COLUMNS[:4],
-        Column("off_sheet", "off sheet", "right"),
+        Column("off_sheet", N_("off sheet"), "right"),
         *SALES_COLUMNS[4:],
         Column("bar", ""),
     ]
@@ -417,26 +451,29 @@ def _regulars_table(products: pl.DataFrame, rules: ReportRules) -> Table:
     def _percent(ppm: int) -> str:
         return pl.select(formats.percent_ppm(pl.lit(ppm))).item()
 
-    rule = (
-        f"GMV ≥ {_percent(rules.regular_min_achievement_ppm)} of plan, refunds ≤ "
-        f"{_percent(rules.regular_max_refund_ppm)}, at least {rules.regular_min_orders} orders"
+    rule = _(
+        "GMV ≥ {percent} of plan, refunds ≤ {percent2}, at least {regular_min_orders} orders"
+    ).format(
+        percent=_percent(rules.regular_min_achievement_ppm),
+        percent2=_percent(rules.regular_max_refund_ppm),
+        regular_min_orders=rules.regular_min_orders,
     )
     columns = [
-        Column("product_id", "product"),
-        Column("title", "title", max_width=22),
-        Column("merchant_id", "merchant"),
-        Column("orders", "orders", "right"),
-        Column("gmv", "GMV", "right"),
-        Column("vs_plan", "vs plan", "right"),
-        Column("refunds", "refunds", "right"),
+        Column("product_id", N_("product")),
+        Column("title", N_("title"), max_width=22),
+        Column("merchant_id", N_("merchant")),
+        Column("orders", N_("orders"), "right"),
+        Column("gmv", N_("GMV"), "right"),
+        Column("vs_plan", N_("vs plan"), "right"),
+        Column("refunds", N_("refunds"), "right"),
     ]
     return Table(
         "regulars",
-        f"worth keeping as regulars 常播款 ({rule})",
+        _("worth keeping as regulars 常播款 ({rule})").format(rule=rule),
         frame,
         view,
         columns,
-        empty="no product met the rule",
+        empty=_("no product met the rule"),
     )
 
 
@@ -455,40 +492,48 @@ def _figures(products: pl.DataFrame, income, alert: str | None) -> list[Figure]:
     return [
         Figure("gmv", "GMV", formats.fen_text(gmv), formats.fen_label(gmv)),
         Figure(
-            "expected_gmv", "expected GMV", formats.fen_text(expected), formats.fen_label(expected)
+            "expected_gmv",
+            _("expected GMV"),
+            formats.fen_text(expected),
+            formats.fen_label(expected),
         ),
         Figure(
             "achievement",
-            "planned products' GMV vs plan",
+            _("planned products' GMV vs plan"),
             None if alert else formats.ratio_of(planned_gmv, expected),
             alert or formats.share_of(planned_gmv, expected, 0),
         ),
         Figure(
             "off_sheet_gmv",
-            "GMV off the sheet",
+            _("GMV off the sheet"),
             formats.fen_text(off_sheet),
             formats.fen_label(off_sheet),
         ),
-        Figure("orders", "orders", int(products["orders"].sum()), f"{products['orders'].sum():,}"),
-        Figure("units", "units", int(products["units"].sum()), f"{products['units'].sum():,}"),
         Figure(
-            "refund_rate", "refunds", formats.ratio_of(refund, gmv), formats.share_of(refund, gmv)
+            "orders", _("orders"), int(products["orders"].sum()), f"{products['orders'].sum():,}"
+        ),
+        Figure("units", _("units"), int(products["units"].sum()), f"{products['units'].sum():,}"),
+        Figure(
+            "refund_rate",
+            _("refunds"),
+            formats.ratio_of(refund, gmv),
+            formats.share_of(refund, gmv),
         ),
         Figure(
             "leader_income",
-            "team leader income (estimated)",
+            _("team leader income (estimated)"),
             formats.fen_text(leader),
             formats.fen_label(leader),
         ),
         Figure(
             "products_sold",
-            "products sold / planned",
+            _("products sold / planned"),
             {"sold": int((planned["orders"] > 0).sum()), "planned": planned.height},
             f"{int((planned['orders'] > 0).sum())} / {planned.height}",
         ),
         Figure(
             "verdicts",
-            "beat / to plan / missed",
+            _("beat / to plan / missed"),
             None if alert else {k: int(verdicts.get(k, 0)) for k in VERDICT_TEXT},
             "—"
             if alert
@@ -497,7 +542,7 @@ def _figures(products: pl.DataFrame, income, alert: str | None) -> list[Figure]:
         ),
         Figure(
             "regulars",
-            "regulars 常播款",
+            _("regulars 常播款"),
             None if alert else int(products["regular"].sum()),
             "—" if alert else str(products["regular"].sum()),
         ),
@@ -523,36 +568,39 @@ def _charts(products: pl.DataFrame, categories: pl.DataFrame, income) -> list[Ch
     return [
         Chart(
             "gmv_by_product",
-            "GMV by product: plan against actual",
+            _("GMV by product: plan against actual"),
             "bars",
             labels,
-            [series("plan", products, "expected_gmv_fen"), series("actual", products, "gmv_fen")],
-            note="in run-sheet order; + marks a product sold but not planned",
+            [
+                series(_("plan"), products, "expected_gmv_fen"),
+                series(_("actual"), products, "gmv_fen"),
+            ],
+            note=_("in run-sheet order; + marks a product sold but not planned"),
         ),
         Chart(
             "gmv_by_category",
-            "GMV by category: plan against actual",
+            _("GMV by category: plan against actual"),
             "bars",
             [c or "—" for c in categories["category_l1"]],
             [
-                series("plan", categories, "expected_gmv_fen"),
-                series("actual", categories, "planned_gmv_fen"),
+                series(_("plan"), categories, "expected_gmv_fen"),
+                series(_("actual"), categories, "planned_gmv_fen"),
                 *(
-                    [series("off the sheet", categories, "off_sheet_gmv_fen", zero=False)]
+                    [series(_("off the sheet"), categories, "off_sheet_gmv_fen", zero=False)]
                     if categories["off_sheet_gmv_fen"].sum()
                     else []
                 ),
             ],
-            note="actual: the planned products' GMV",
+            note=_("actual: the planned products' GMV"),
         ),
         Chart(
             "income",
-            "who earns what (estimated, from the ledger)",
+            _("who earns what (estimated, from the ledger)"),
             "bars",
-            [PARTY_LABELS.get(p, p) for p in parties],
+            [party_labels().get(p, p) for p in parties],
             [
                 Series(
-                    "income",
+                    _("income"),
                     [income.estimated_fen[p] for p in parties],
                     [formats.fen_label(income.estimated_fen[p]) for p in parties],
                 )

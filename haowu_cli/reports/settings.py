@@ -14,6 +14,7 @@ from haowu_cli.commission import PPM
 from haowu_cli.config import load_config_file, number, top_level, unknown_keys, whole
 from haowu_cli.errors import ConfigError
 from haowu_cli.formats import fen_text
+from haowu_cli.i18n import _
 
 REPORTS_FILE = "reports.yaml"
 
@@ -46,12 +47,16 @@ def load_report_rules(config_dir: Path) -> ReportRules:
         for key in path:
             value = value.get(key) if isinstance(value, dict) else None
         if not isinstance(value, dict):
-            problems.append(f"{doc.where(*path)}: expected a mapping of settings")
+            problems.append(
+                _("{where}: expected a mapping of settings").format(where=doc.where(*path))
+            )
             return {}
         return value
 
     def ppm(path: tuple, value, *, high=None) -> int:
-        rate = number(doc, path, value, problems, low=0, high=high, what="a fraction of 0 or more")
+        rate = number(
+            doc, path, value, problems, low=0, high=high, what=_("a fraction of 0 or more")
+        )
         return int(Decimal(str(rate)) * PPM)
 
     session, regulars = section("session"), section("session", "regulars")
@@ -67,13 +72,19 @@ def load_report_rules(config_dir: Path) -> ReportRules:
     beat = ppm(("session", "beat"), session.get("beat"))
     missed = ppm(("session", "missed"), session.get("missed"))
     if len(problems) == before and missed > beat:
-        problems.append(f"{doc.where('session', 'missed')}: missed is above beat")
+        problems.append(
+            _("{where}: missed is above beat").format(where=doc.where("session", "missed"))
+        )
 
     merchants = section("merchants")
     unknown_keys(doc, merchants, ("merchants",), {"milestones", "gmv", "closest"}, problems)
     gmv = merchants.get("gmv", "paid")
     if gmv not in ("paid", "net"):
-        problems.append(f"{doc.where('merchants', 'gmv')}: expected paid or net, got {gmv!r}")
+        problems.append(
+            _("{where}: expected paid or net, got {gmv!r}").format(
+                where=doc.where("merchants", "gmv"), gmv=gmv
+            )
+        )
     rules = ReportRules(
         beat_ppm=beat,
         missed_ppm=missed,
@@ -90,7 +101,7 @@ def load_report_rules(config_dir: Path) -> ReportRules:
             problems,
             low=0,
             high=10**9,
-            what="a whole number of orders",
+            what=_("a whole number of orders"),
         ),
         milestones=_milestones(doc, merchants.get("milestones"), problems),
         merchant_gmv=gmv,
@@ -101,7 +112,7 @@ def load_report_rules(config_dir: Path) -> ReportRules:
             problems,
             low=1,
             high=10_000,
-            what="a number of merchants from 1",
+            what=_("a number of merchants from 1"),
         ),
     )
     if problems:
@@ -111,28 +122,39 @@ def load_report_rules(config_dir: Path) -> ReportRules:
 
 def _milestones(doc, section, problems: list) -> tuple[Milestone, ...]:
     if not isinstance(section, list) or not section:
-        problems.append(f"{doc.where('merchants', 'milestones')}: expected a list of {{name, gmv}}")
+        problems.append(
+            _("{where}: expected a list of {{name, gmv}}").format(
+                where=doc.where("merchants", "milestones")
+            )
+        )
         return ()
     found = []
     for index, spec in enumerate(section):
         path = ("merchants", "milestones", str(index))
         if not isinstance(spec, dict):
-            problems.append(f"{doc.where(*path)}: expected {{name: …, gmv: …}}")
+            problems.append(
+                _("{where}: expected {{name: …, gmv: …}}").format(where=doc.where(*path))
+            )
             continue
         unknown_keys(doc, spec, path, {"name", "gmv"}, problems)
         before = len(problems)
-        number(doc, (*path, "gmv"), spec.get("gmv"), problems, low=0.01, what="yuan")
+        number(doc, (*path, "gmv"), spec.get("gmv"), problems, low=0.01, what=_("yuan"))
         if len(problems) > before:
             continue
         fen = Decimal(str(spec["gmv"])) * 100  # from the YAML's own digits, not a float
         if fen != fen.to_integral_value():
-            problems.append(f"{doc.where(*path, 'gmv')}: {spec['gmv']} has more than two decimals")
+            problems.append(
+                _("{where}: {gmv} has more than two decimals").format(
+                    where=doc.where(*path, "gmv"), gmv=spec["gmv"]
+                )
+            )
         yuan = fen_text(int(fen), grouped=True).removesuffix(".00")
         found.append(Milestone(str(spec.get("name") or f"¥{yuan}"), int(fen)))
     amounts = [m.gmv_fen for m in found]
     if amounts != sorted(set(amounts)):
         problems.append(
-            f"{doc.where('merchants', 'milestones')}: list the milestones from the lowest, "
-            "each above the one before"
+            _("{where}: list the milestones from the lowest, each above the one before").format(
+                where=doc.where("merchants", "milestones")
+            )
         )
     return tuple(found)

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from haowu_cli.errors import HaowuError, LockTimeout, StorageError, UnusableDatabase
+from haowu_cli.i18n import _
 from haowu_cli.store.schema import SCHEMA_VERSION, apply_migrations, known_schema_version
 from haowu_cli.store.sql import database_path, run
 
@@ -77,9 +78,11 @@ def storage_error(exc: BaseException, path: Path, *, writing: bool) -> StorageEr
     where = Path(file).parent if code in (errno.EACCES, errno.EPERM) and writing else file
     reason = f"{what} ({file})"
     if writing:
-        message = f"cannot write to database {path}: {reason}; nothing was changed"
+        message = _("cannot write to database {path}: {reason}; nothing was changed").format(
+            path=path, reason=reason
+        )
     else:
-        message = f"cannot read database {path}: {reason}"
+        message = _("cannot read database {path}: {reason}").format(path=path, reason=reason)
     return StorageError(message, hint=todo.format(where=where), reason=reason)
 
 
@@ -98,18 +101,18 @@ def _what_file(path: Path) -> str | None:
     except OSError:
         return None
     if not head:
-        return "an empty file"
+        return _("an empty file")
     if head[8:12] == b"DUCK":
         return None
     if head.startswith(b"SQLite format 3\0"):
-        return "a SQLite database"
+        return _("a SQLite database")
     if head.startswith(b"PK\x03\x04"):
-        return "a zip file (an Excel workbook?)"
+        return _("a zip file (an Excel workbook?)")
     if head.startswith(b"PAR1"):
-        return "a Parquet file"
+        return _("a Parquet file")
     if b"\0" not in head:
-        return "a text file"
-    return "not a DuckDB database file"
+        return _("a text file")
+    return _("not a DuckDB database file")
 
 
 def _holder(exc: Exception) -> str:
@@ -117,7 +120,7 @@ def _holder(exc: Exception) -> str:
     process's command line can be read, else `PID 123: /usr/bin/python3`."""
     found = re.search(r"Conflicting lock is held in (.*?) \(PID (\d+)\)", str(exc))
     if not found:
-        return "another process"
+        return _("another process")
     program, pid = found.groups()
     try:
         argv = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\0")
@@ -192,7 +195,11 @@ class Store:
                 con.close()
             return
         if not self.path.parent.exists():
-            raise HaowuError(f"{self.path}: folder {self.path.parent} does not exist")
+            raise HaowuError(
+                _("{path}: folder {parent} does not exist").format(
+                    path=self.path, parent=self.path.parent
+                )
+            )
         deadline = time.monotonic() + self.lock_timeout
         lock = FileLock(str(self.lock_path))
         try:
@@ -228,8 +235,8 @@ class Store:
         """
         if not self.path.exists():
             raise HaowuError(
-                f"no haowu database at {self.path}",
-                hint="import a sheet first (haowu import FILE), or point --db at your database",
+                _("no haowu database at {path}").format(path=self.path),
+                hint=_("import a sheet first (haowu import FILE), or point --db at your database"),
             )
         deadline = time.monotonic() + self.lock_timeout
         con = self._connect(read_only=True, deadline=deadline)
@@ -249,11 +256,20 @@ class Store:
                 pass
         except StorageError as exc:
             raise StorageError(
-                f"database {self.path} has schema version {version}, older than this haowu's "
-                f"({SCHEMA_VERSION}); it must be upgraded before it can be read, and it cannot "
-                f"be written: {exc.reason}; nothing was changed",
-                hint="any haowu command upgrades it when run by someone who may write it; or "
-                "copy it to a writable folder and read the copy with --db COPY",
+                _(
+                    "database {path} has schema version {version}, older than this haowu's "
+                    "({SCHEMA_VERSION}); it must be upgraded before it can be read, and it "
+                    "cannot be written: {reason}; nothing was changed"
+                ).format(
+                    path=self.path,
+                    version=version,
+                    SCHEMA_VERSION=SCHEMA_VERSION,
+                    reason=exc.reason,
+                ),
+                hint=_(
+                    "any haowu command upgrades it when run by someone who may write it; or "
+                    "copy it to a writable folder and read the copy with --db COPY"
+                ),
             ) from exc
 
     def _connect(self, *, read_only: bool, deadline: float) -> duckdb.DuckDBPyConnection:
@@ -280,29 +296,45 @@ class Store:
         what = _what_file(self.path)
         if what is not None:
             return UnusableDatabase(
-                f"{self.path} is {what}, not a haowu database",
-                hint="point --db at your haowu database; where no file exists, haowu creates one",
+                _("{path} is {what}, not a haowu database").format(path=self.path, what=what),
+                hint=_(
+                    "point --db at your haowu database; where no file exists, haowu creates one"
+                ),
             )
-        return HaowuError(f"cannot open database {self.path}: {exc}")
+        return HaowuError(_("cannot open database {path}: {exc}").format(path=self.path, exc=exc))
 
     def _busy_error(self, exc: Exception | None, *, locked: bool = False) -> LockTimeout:
         """Who kept the database busy: a haowu writer (the lock file, or DuckDB's lock while
         the lock file is held), a process reading it, or another program writing to it.
         `locked`: this process holds the lock file, so no haowu writer is in the way."""
-        busy = f"database {self.path} stayed busy for {self.lock_timeout:g} s"
-        hint = "try again when it has finished, or wait longer with --lock-timeout SECONDS"
+        busy = _("database {path} stayed busy for {lock_timeout:g} s").format(
+            path=self.path, lock_timeout=self.lock_timeout
+        )
+        hint = _("try again when it has finished, or wait longer with --lock-timeout SECONDS")
         if exc is None:
-            return LockTimeout(f"{busy}: another haowu command is writing to it", hint=hint)
+            return LockTimeout(
+                _("{busy}: another haowu command is writing to it").format(busy=busy), hint=hint
+            )
         holder = _holder(exc)
         if "read-only mode" in str(exc):  # DuckDB's hint when the holder only reads
-            return LockTimeout(f"{busy}: another process is reading it ({holder})", hint=hint)
+            return LockTimeout(
+                _("{busy}: another process is reading it ({holder})").format(
+                    busy=busy, holder=holder
+                ),
+                hint=hint,
+            )
         if not locked and _writer_holds(self.lock_path):
             return LockTimeout(
-                f"{busy}: another haowu command is writing to it ({holder})", hint=hint
+                _("{busy}: another haowu command is writing to it ({holder})").format(
+                    busy=busy, holder=holder
+                ),
+                hint=hint,
             )
         return LockTimeout(
-            f"{busy}: another program has it open for writing ({holder})",
-            hint="close that program (a DuckDB shell or a notebook?), then run this again",
+            _("{busy}: another program has it open for writing ({holder})").format(
+                busy=busy, holder=holder
+            ),
+            hint=_("close that program (a DuckDB shell or a notebook?), then run this again"),
         )
 
 

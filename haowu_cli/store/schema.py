@@ -10,6 +10,7 @@ import re
 from typing import TYPE_CHECKING
 
 from haowu_cli.errors import UnusableDatabase
+from haowu_cli.i18n import _
 from haowu_cli.store.sql import database_path, run
 
 if TYPE_CHECKING:
@@ -330,16 +331,21 @@ def schema_version(con: duckdb.DuckDBPyConnection) -> int:
     if not rows:
         shown = ", ".join(names[:5]) + (", …" if len(names) > 5 else "")
         raise UnusableDatabase(
-            f"{database_path(con)} is a DuckDB database of another application (tables: "
-            f"{shown}), not a haowu database",
-            hint="point --db at your haowu database; where no file exists, haowu creates one",
+            _(
+                "{database_path} is a DuckDB database of another application (tables: "
+                "{shown}), not a haowu database"
+            ).format(database_path=database_path(con), shown=shown),
+            hint=_("point --db at your haowu database; where no file exists, haowu creates one"),
         )
     value = rows[0][0]
     if not re.fullmatch(r"[1-9][0-9]{0,5}", str(value)):
         raise UnusableDatabase(
-            f"{database_path(con)} has schema version {value!r}, which no haowu writes "
-            f"(this haowu writes version {SCHEMA_VERSION}): the file was changed outside haowu",
-            hint="restore the database from a backup, or point --db at another database",
+            _(
+                "{database_path} has schema version {value!r}, which no haowu writes "
+                "(this haowu writes version {SCHEMA_VERSION}): the file was changed "
+                "outside haowu"
+            ).format(database_path=database_path(con), value=value, SCHEMA_VERSION=SCHEMA_VERSION),
+            hint=_("restore the database from a backup, or point --db at another database"),
         )
     return int(value)
 
@@ -349,9 +355,13 @@ def known_schema_version(con: duckdb.DuckDBPyConnection) -> int:
     current = schema_version(con)
     if current > SCHEMA_VERSION:
         raise UnusableDatabase(
-            f"{database_path(con)} has schema version {current}, newer than this haowu knows "
-            f"({SCHEMA_VERSION}): a newer haowu wrote it",
-            hint="upgrade haowu (pip install -U haowu) to use this database",
+            _(
+                "{database_path} has schema version {current}, newer than this haowu "
+                "knows ({SCHEMA_VERSION}): a newer haowu wrote it"
+            ).format(
+                database_path=database_path(con), current=current, SCHEMA_VERSION=SCHEMA_VERSION
+            ),
+            hint=_("upgrade haowu (pip install -U haowu) to use this database"),
         )
     return current
 

@@ -11,6 +11,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from haowu_cli.i18n import _
+
 if TYPE_CHECKING:
     import duckdb
     import polars as pl
@@ -84,5 +86,5 @@ def database_path(con: duckdb.DuckDBPyConnection) -> str:
             "SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
         ).fetchall()
     except duckdb.Error:
-        return "the database"
-    return rows[0][0] if rows and rows[0][0] else "the database"
+        return _("the database")
+    return rows[0][0] if rows and rows[0][0] else _("the database")

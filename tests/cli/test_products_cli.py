@@ -26,7 +26,7 @@ def filled(cli, tmp_path):
 def test_table_for_people(filled):
     result = filled("--db", "h.duckdb", "products")
     assert result.code == 0
-    assert "玻尿酸面霜" in result.out and "¥1299.00" in result.out and "12.5%" in result.out
+    assert "玻尿酸面霜" in result.out and "¥1,299.00" in result.out and "12.5%" in result.out
     assert "3 products" in result.err
 
 

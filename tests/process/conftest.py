@@ -42,8 +42,8 @@ class Ran:
 
 
 def clean_env(home: Path, **extra: str) -> dict[str, str]:
-    """The environment of a fresh user: no haowu settings, its own home and log folder, a
-    plain (non-terminal) output, and whatever `extra` adds."""
+    """The environment of a fresh user: no haowu settings but English (see tests/conftest.py),
+    its own home and log folder, a plain (non-terminal) output, and whatever `extra` adds."""
     env = {
         key: value
         for key, value in os.environ.items()
@@ -56,6 +56,7 @@ def clean_env(home: Path, **extra: str) -> dict[str, str]:
         XDG_CONFIG_HOME=str(home / ".config"),
         LC_ALL="C.UTF-8",
         PYTHONIOENCODING="utf-8",
+        HAOWU_LANG="en",  # the tests that read Chinese ask for it (test_language.py)
     )
     env.update(extra)
     return env
