@@ -83,8 +83,14 @@ def test_the_shipped_mo_is_the_po_compiled(catalog):
     assert MO.exists(), f"{MO} missing: run scripts/update-translations"
     with MO.open("rb") as fileobj:
         compiled = read_mo(fileobj)
-    in_po = {(m.id, m.context): m.string for m in catalog if m.id}
-    in_mo = {(m.id, m.context): m.string for m in compiled if m.id}
+
+    def entries(messages):  # plural entries: their ids and forms as tuples
+        def plain(value):
+            return tuple(value) if isinstance(value, (list, tuple)) else value
+
+        return {(plain(m.id), m.context): plain(m.string) for m in messages if m.id}
+
+    in_po, in_mo = entries(catalog), entries(compiled)
     assert in_mo == in_po, "the .mo differs from the .po: run scripts/update-translations"
     assert MO.stat().st_mtime >= CATALOG.stat().st_mtime - 1, "the .mo is older than the .po"
 
