@@ -5,10 +5,10 @@ from typing import Annotated
 
 import typer
 
-from haowu_cli.commands.common import FormatOption, app_context
-from haowu_cli.commands.reports import HtmlOption, TableOption, show_report
+from haowu_cli.commands.common import FormatOption, HeadersOption, XlsxOption, app_context
+from haowu_cli.commands.reports import HtmlOption, ReportOutOption, TableOption, show_report
 from haowu_cli.errors import ExitCode, UsageError
-from haowu_cli.i18n import _
+from haowu_cli.i18n import N_, _
 from haowu_cli.render import OutputFormat
 
 SHOWN_REJECTIONS = 5
@@ -19,22 +19,27 @@ def reconcile_command(
     files: Annotated[
         list[Path],
         typer.Argument(
-            help="The 结算明细 export (CSV or XLSX) or settled order JSON.", show_default=False
+            help=N_("The 结算明细 export (CSV or XLSX) or settled order JSON."),
+            show_default=False,
         ),
     ],
     source: Annotated[
         str | None,
         typer.Option(
-            "--source", help="Read the files as this source [default: recognised by header]."
+            "--source",
+            help=N_("Read the files as this source [default: recognised by header]."),
         ),
     ] = None,
     encoding: Annotated[
         str | None,
-        typer.Option("--encoding", help="CSV encoding (utf-8, gb18030 …) [default: detected]."),
+        typer.Option("--encoding", help=N_("CSV encoding (utf-8, gb18030 …) [default: detected].")),
     ] = None,
     fmt: FormatOption = OutputFormat.table,
     table: TableOption = None,
     html: HtmlOption = None,
+    out: ReportOutOption = None,
+    xlsx: XlsxOption = False,
+    headers: HeadersOption = None,
 ) -> int:
     """对账: compare each settled line and each party (merchant, anchor, team leader,
     technical fee, others the file names) with haowu's ledger: matched, differs, only on
@@ -62,10 +67,17 @@ def reconcile_command(
         )
         for row in result.rejections.head(SHOWN_REJECTIONS).iter_rows(named=True):
             app.out.note(
-                f"  {row['file']}: row {row['row']}, {row['column']} {row['value']!r}: "
-                f"{row['reason']}"
+                _("  {file}: row {row}, {column} {value!r}: {reason}").format(
+                    file=row["file"],
+                    row=row["row"],
+                    column=row["column"],
+                    value=row["value"],
+                    reason=row["reason"],
+                )
             )
-    show_report(app, reconcile_report(result), fmt, table, html)
+    show_report(
+        app, lambda: reconcile_report(result), fmt, table, html, headers, out=out, xlsx=xlsx
+    )
     if result.differences:
         return ExitCode.DIFFERENCES
     if result.rejections.height:
