@@ -23,12 +23,14 @@ def record_settlements(
     transaction. Returns the lines kept."""
     con.register("settlement_incoming", lines)
     try:
-        run(
-            con,
-            "DELETE FROM platform_settlements s WHERE EXISTS (SELECT 1 FROM "
-            "settlement_incoming i WHERE i.platform_order_id = s.platform_order_id "
-            "AND i.product_id = s.product_id)",
-        )
+        kept_before = con.execute("SELECT count(*) FROM platform_settlements").fetchone()
+        if kept_before and kept_before[0]:  # a first reading has nothing to replace
+            run(
+                con,
+                "DELETE FROM platform_settlements s WHERE EXISTS (SELECT 1 FROM "
+                "settlement_incoming i WHERE i.platform_order_id = s.platform_order_id "
+                "AND i.product_id = s.product_id)",
+            )
         run(
             con,
             "INSERT INTO platform_settlements SELECT platform_order_id, product_id, party, "
