@@ -350,8 +350,11 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
     except BaseException as exc:
         try:
             run(con, "ROLLBACK")
-        except duckdb.Error:
-            if not isinstance(exc, duckdb.Error):
+        except duckdb.Error as failed:
+            # A connection already closed (Ctrl-C can land as DuckDB tears it down) holds no
+            # transaction any more: nothing was committed, the interrupt is what to report.
+            closed = "connection already closed" in str(failed).lower()
+            if not isinstance(exc, duckdb.Error) and not closed:
                 raise
             # DuckDB gave up on the connection after a failed write: nothing was committed
         if isinstance(exc, duckdb.Error):

@@ -32,8 +32,8 @@ def test_an_activity_runs_end_to_end(haowu, tmp_path):
     reviewed = haowu("activity", "review", "A1212", "--format", "json", env=TODAY)
     assert reviewed.code == 0, reviewed
     summary = json.loads(reviewed.out)
-    assert summary["applications"] == 5
-    assert summary["decisions_recorded"] == 5
+    assert summary["applications"] == 4
+    assert summary["decisions_recorded"] == 4
     audit = haowu("activity", "export", "A1212", "--format", "json", env=TODAY)
     assert audit.code == 0, audit
     items = json.loads(audit.out)
@@ -74,9 +74,9 @@ def test_the_demo_plans_reports_and_lists_merchants_of_its_activity(haowu, demo_
     report = haowu("--db", demo_copy, "report", "activity", "A1212", "--format", "json")
     assert report.code == 0, report
     data = json.loads(report.out)
-    assert data["figures"]["applications"] == 12
+    assert data["figures"]["applications"] == 11
     statuses = {row["status"]: row["applications"] for row in data["tables"]["by_status"]}
-    assert statuses["passed"] + statuses["rejected"] + statuses["manual"] == 12
+    assert statuses["passed"] + statuses["rejected"] + statuses["manual"] == 11
     windows = data["tables"]["by_window"]
     assert [w["name"] for w in windows] == ["预热", "正式"]
     assert windows[0]["planned_gmv"] is None  # the plan is for the 正式 window
