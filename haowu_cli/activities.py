@@ -97,7 +97,7 @@ def _rule_value(doc: ConfigDoc, path: tuple, kind: str, value: Any, problems: li
             )
             return None
         return value
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
         problems.append(f"{where}: " + _("expected a number, got {value!r}").format(value=value))
         return None
     number = Decimal(str(value))
@@ -223,9 +223,15 @@ def rules_fingerprint(rules: dict[str, Any]) -> str:
 
 
 def load_activity_file(path: Path, book: RuleBook) -> Activity:
-    """An activity file, checked: every problem at once with file:line key (exit 2)."""
-    doc = load_yaml_file(path)
+    """An activity file, checked: every problem at once with file:line key (exit 2). The
+    platform's own activity JSON (`…investment.activity.open.list`: `data.result[]`, or one
+    activity record) is read as the file it stands for (`from_platform`)."""
+    doc = load_yaml_file(path)  # JSON is YAML: its keys keep their lines
     problems: list[str] = []
+    if path.suffix.lower() == ".json":
+        doc = from_platform(doc, problems)
+        if problems:
+            raise ConfigError(problems)
     data = top_level(doc, ACTIVITY_KEYS, problems)
     activity_id = data.get("id")
     if not isinstance(activity_id, str | int) or not _ID.fullmatch(str(activity_id)):
@@ -287,6 +293,98 @@ def load_activity_file(path: Path, book: RuleBook) -> Activity:
         source_file=str(path),
         fingerprint=rules_fingerprint(rules),
     )
+
+
+# What the platform calls an activity's name: the open platform's record has no documented
+# key for it, so the likely ones are tried in turn, then 快手活动 <ID>.
+PLATFORM_NAME_KEYS = ("activityTitle", "activityName", "title", "name")
+PLATFORM_GONE = {4: N_("已失效"), 5: N_("已删除")}
+
+
+def from_platform(doc: ConfigDoc, problems: list) -> ConfigDoc:
+    """The platform's activity record as the activity file it stands for: its ID, name and
+    type; one 正式 window from `activityBeginTime` to `activityEndTime` (ms since the epoch,
+    Beijing time); `minItemCommissionRate` and `minInvestmentPromotionRate` (‰) as the
+    rules min_commission_rate and min_service_fee_rate (the other rules take their
+    defaults). An expired or deleted activity (status 4, 5) or one without both times is
+    refused: it has nothing to plan."""
+    data = doc.data
+    if isinstance(data, dict) and isinstance(data.get("data"), dict):
+        data = data["data"].get("result", data["data"])
+    if isinstance(data, list):
+        if len(data) != 1:
+            ids = ", ".join(str(r.get("activityId")) for r in data if isinstance(r, dict))
+            problems.append(
+                _(
+                    "{where}: expected one activity, found {count} ({ids}): save each on its own"
+                ).format(where=doc.where(), count=len(data), ids=ids or "—")
+            )
+            return doc
+        data = data[0]
+    if not isinstance(data, dict) or "activityId" not in data:
+        problems.append(
+            _(
+                "{where}: expected the platform's activity record (activityId, activityType, "
+                "activityBeginTime …)"
+            ).format(where=doc.where())
+        )
+        return doc
+    activity_id = data["activityId"]
+    status = data.get("activityStatus")
+    if status in PLATFORM_GONE:
+        problems.append(
+            _("{where}: activity {id} is {status} on the platform").format(
+                where=doc.where(), id=activity_id, status=_(PLATFORM_GONE[status])
+            )
+        )
+    times = [_beijing_ms(data.get(key)) for key in ("activityBeginTime", "activityEndTime")]
+    if None in times:
+        problems.append(
+            _(
+                "{where}: activity {id} has no begin or end time (0 means no limit): "
+                "write its selling windows in a YAML activity file"
+            ).format(where=doc.where(), id=activity_id)
+        )
+        times = [None, None]
+    name = next((str(data[k]) for k in PLATFORM_NAME_KEYS if data.get(k)), None)
+    rules = {
+        rule: Decimal(data[key]) / 1000  # ‰, exactly
+        for rule, key in (
+            ("min_commission_rate", "minItemCommissionRate"),
+            ("min_service_fee_rate", "minInvestmentPromotionRate"),
+        )
+        if isinstance(data.get(key), int) and not isinstance(data.get(key), bool) and data[key] > 0
+    }
+    stands_for = {
+        "id": str(activity_id),
+        "name": name or _("快手活动 {id}").format(id=activity_id),
+        "type": data.get("activityType", 1),
+        "windows": [
+            {
+                "name": "正式",
+                "kind": "sale",
+                "start": f"{times[0]:%Y-%m-%d %H:%M}",
+                "end": f"{times[1]:%Y-%m-%d %H:%M:%S}",
+            }
+        ]
+        if times[0] is not None
+        else [],
+        "rules": rules,
+    }
+    return ConfigDoc(doc.path, stands_for, doc._lines)
+
+
+def _beijing_ms(value: Any) -> dt.datetime | None:
+    """Milliseconds since the epoch as a naive Beijing time; 0 (the platform's "none") or
+    anything else: None."""
+    from zoneinfo import ZoneInfo
+
+    from haowu_cli.ingest.platform import TIME_ZONE
+
+    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+        return None
+    moment = dt.datetime(1970, 1, 1, tzinfo=dt.UTC) + dt.timedelta(milliseconds=value)
+    return moment.astimezone(ZoneInfo(TIME_ZONE)).replace(tzinfo=None)
 
 
 def _text_list(doc: ConfigDoc, key: str, value: Any, problems: list) -> tuple[str, ...]:

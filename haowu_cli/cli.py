@@ -57,6 +57,79 @@ def speak_through_typer() -> None:
         module._ = _  # type: ignore[attr-defined]
         if hasattr(module, "ngettext"):
             module.ngettext = ngettext  # type: ignore[attr-defined]
+    speak_for_click()
+
+
+# What Typer's own copy of Click writes with no gettext at all, said in the language in use:
+# the help option's text, the usage line's prefix and the usage errors (`show_usage_error`).
+HELP_OPTION_TEXT = N_("Show this message and exit.")
+COMPLETION_TEXTS = (  # Typer's completion options: translated with every option's help
+    N_("Install completion for the current shell."),
+    N_("Show completion for the current shell, to copy it or customize the installation."),
+)
+# The reasons Typer gives for the option values people most often mistype (extracted here,
+# translated in `show_usage_error`; any other reason is shown as Typer words it).
+VALUE_REASONS = (
+    N_("Input should be a valid integer, unable to parse string as an integer"),
+    N_("Input should be a valid number, unable to parse string as a number"),
+)
+
+
+def speak_for_click() -> None:
+    from typer._click.core import Command
+    from typer._click.formatting import HelpFormatter
+
+    get_help_option, write_usage = Command.get_help_option, HelpFormatter.write_usage
+
+    def help_option(self, ctx):
+        option = get_help_option(self, ctx)
+        if option is not None:
+            option.help = _(HELP_OPTION_TEXT)
+        return option
+
+    def usage(self, prog: str, args: str = "", prefix: str | None = None) -> None:
+        write_usage(self, prog, args, _("Usage: ") if prefix is None else prefix)
+
+    Command.get_help_option = help_option  # type: ignore[method-assign]
+    HelpFormatter.write_usage = usage  # type: ignore[method-assign]
+
+
+def show_usage_error(exc, out: Output) -> None:
+    """A usage error (an unknown option, a missing argument, a value of the wrong kind) as
+    Click shows it, in the language in use: the usage line, where to find help, the error."""
+    from typer._click.exceptions import BadParameter, MissingParameter, NoSuchOption
+
+    ctx = getattr(exc, "ctx", None)
+    lines = []
+    if ctx is not None:
+        lines.append(ctx.get_usage())
+        if ctx.command.get_help_option(ctx) is not None:
+            lines.append(
+                _("Try '{command} {option}' for help.").format(
+                    command=ctx.command_path, option=ctx.help_option_names[0]
+                )
+            )
+        lines.append("")
+    if isinstance(exc, NoSuchOption):
+        message = _("No such option: {name}").format(name=exc.option_name)
+        if exc.possibilities:
+            message += " " + _("(Possible options: {names})").format(
+                names=", ".join(sorted(exc.possibilities))
+            )
+    elif isinstance(exc, MissingParameter):
+        hint = exc.param.get_error_hint() if exc.param is not None else ""
+        kind = {"argument": _("argument"), "option": _("option")}.get(
+            exc.param.param_type_name if exc.param is not None else "", _("parameter")
+        )
+        message = _("Missing {kind} {name}.").format(kind=kind, name=hint).replace(" .", ".")
+    elif isinstance(exc, BadParameter) and exc.param is not None:
+        message = _("Invalid value for {name}: {reason}").format(
+            name=exc.param.get_error_hint(), reason=_(exc.message)
+        )
+    else:
+        message = exc.format_message()
+    lines.append(_("Error: {message}").format(message=message))
+    print("\n".join(lines), file=sys.stderr)
 
 
 speak_through_typer()
@@ -381,8 +454,11 @@ def _run(argv: list[str] | None, out: Output) -> int:
         out.error(_(_INTERRUPTED))
         return ExitCode.INTERRUPTED
     except TyperException as exc:  # usage errors: bad option, missing argument
-        show = getattr(exc, "show", None)
-        if show is not None:
+        from typer._click.exceptions import NoArgsIsHelpError, UsageError
+
+        if isinstance(exc, UsageError) and not isinstance(exc, NoArgsIsHelpError):
+            show_usage_error(exc, out)
+        elif (show := getattr(exc, "show", None)) is not None:
             show()
         else:
             out.error(exc.format_message())

@@ -48,19 +48,38 @@ def merchant_table(store: db.Store, config_dir: Path, *, month: str | None) -> p
         & (pl.col("new_until") >= today)
         & pl.lit(terms.new_merchants)
     )
-    busy = terms.busy_min_activities or 0
     return rows.with_columns(
         is_new.fill_null(False).alias("new_merchant"),
         pl.when(pl.col("joined_on").is_not_null() & pl.lit(terms.new_merchants))
         .then((pl.lit(terms.new_cap_fen) - pl.col("new_window_gmv_fen")).clip(0))
         .otherwise(None)
         .alias("new_cap_left_fen"),
-        (
-            pl.lit(busy > 0 and terms.busy_relief_ppm > 0)
-            & (pl.col("activities_this_month") >= busy)
-        ).alias("discount_eligible"),
+        discount_eligible(terms),
         pl.lit(first.strftime("%Y-%m")).alias("month"),
     )
+
+
+def discount_eligible(terms) -> pl.Expr:
+    """Whether a merchant earns 降佣 (merchant_terms in commission.yaml: enough activities
+    in the month), from its `activities_this_month`."""
+    busy = terms.busy_min_activities or 0
+    return (
+        pl.lit(busy > 0 and terms.busy_relief_ppm > 0) & (pl.col("activities_this_month") >= busy)
+    ).alias("discount_eligible")
+
+
+def month_activities(store: db.Store, config_dir: Path, first: dt.date) -> pl.DataFrame:
+    """Each merchant's activities in the month that starts on `first`
+    (`activities_this_month`) and its 降佣 eligibility, for the merchants report."""
+    from haowu_cli.commission import load_rules
+
+    terms = load_rules(config_dir).terms
+    _first, last = month_bounds(first.strftime("%Y-%m"), first)
+    with store.read() as con:
+        rows = db.merchant_rows(
+            con, month_start=first, month_end=last, new_days=max(terms.new_days, 1)
+        )
+    return rows.select("merchant_id", "activities_this_month", discount_eligible(terms))
 
 
 def set_joined(store: db.Store, merchant: str, day: dt.date, config_dir: Path) -> tuple[int, int]:

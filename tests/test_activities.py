@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 
 import pytest
@@ -407,3 +408,66 @@ def test_planning_from_an_activity_takes_passed_products_at_its_terms(activity_s
     row = planned.row(0, named=True)
     assert (row["live_price_fen"], row["stock"]) == (6600, 800)
     assert everything.filter(everything["product_id"] == "P1")["live_price_fen"][0] == 9000
+
+
+PLATFORM_ACTIVITY = {
+    "activityId": 7741203,
+    "activityTitle": "双十二美妆专场",
+    "activityType": 3,
+    "activityStatus": 3,
+    "activityBeginTime": 1797004800000,  # 2026-12-12 00:00 in Beijing
+    "activityEndTime": 1797091199000,  # 2026-12-12 23:59:59
+    "minItemCommissionRate": 200,  # ‰
+    "minInvestmentPromotionRate": 25,
+}
+
+
+def write_json(tmp_path: Path, payload, name: str = "activity.json") -> Path:
+    path = tmp_path / name
+    path.write_text(json.dumps(payload, ensure_ascii=False, indent=1), encoding="utf-8")
+    return path
+
+
+def test_the_platforms_activity_json_is_read_as_an_activity(tmp_path):
+    book = activities.load_rule_book(CONFIGS)
+    envelope = {"result": 1, "data": {"total": 1, "result": [PLATFORM_ACTIVITY]}}
+    for payload in (envelope, PLATFORM_ACTIVITY, [PLATFORM_ACTIVITY]):
+        activity = activities.load_activity_file(write_json(tmp_path, payload), book)
+        assert (activity.activity_id, activity.name, activity.activity_type) == (
+            "7741203",
+            "双十二美妆专场",
+            3,
+        )
+        (window,) = activity.windows
+        assert (window.kind, window.starts_at, window.ends_at) == (
+            "sale",
+            dt.datetime(2026, 12, 12, 0, 0),
+            dt.datetime(2026, 12, 12, 23, 59, 59),
+        )
+        rules = activity.rules
+        assert (rules["min_commission_rate"], rules["min_service_fee_rate"]) == ("0.2", "0.025")
+        assert rules["min_level"] == book.resolve({})["min_level"]  # the others: defaults
+
+
+@pytest.mark.parametrize(
+    ("changes", "complaint"),
+    [
+        ({"activityStatus": 4}, "is 已失效 on the platform"),
+        ({"activityEndTime": 0}, "has no begin or end time"),
+        ({"activityType": 9}, r"expected 1 \(普通\), 2 \(专属\) or 3 \(合作招商\)"),
+    ],
+)
+def test_a_platform_activity_haowu_cannot_plan_is_refused(tmp_path, changes, complaint):
+    book = activities.load_rule_book(CONFIGS)
+    path = write_json(tmp_path, {**PLATFORM_ACTIVITY, **changes})
+    with pytest.raises(ConfigError, match=complaint) as caught:
+        activities.load_activity_file(path, book)
+    assert str(path) in str(caught.value)
+
+
+def test_several_platform_activities_in_one_file_are_refused_with_their_ids(tmp_path):
+    book = activities.load_rule_book(CONFIGS)
+    other = {**PLATFORM_ACTIVITY, "activityId": 7741204}
+    path = write_json(tmp_path, {"data": {"result": [PLATFORM_ACTIVITY, other]}})
+    with pytest.raises(ConfigError, match=r"found 2 \(7741203, 7741204\)"):
+        activities.load_activity_file(path, book)

@@ -190,6 +190,15 @@ def test_a_month_with_enough_activities_earns_the_discount(world, tmp_path):
     )
     # December: two activities taken part in → 5% − 0.5%; November: one passed, one rejected.
     assert technical_fees(world) == {"DEC": 450, "NOV": 500}
+    # The merchants report shows the same: the month's activities and 降佣 eligibility.
+    from haowu_cli.reports.merchants import merchants_report
+    from haowu_cli.reports.settings import load_report_rules
+
+    rules = load_report_rules(configs)
+    for month, want in ((dt.date(2026, 12, 1), (2, True)), (dt.date(2026, 11, 1), (1, False))):
+        report = merchants_report(world, rules, month, config_dir=configs)
+        m1 = report.table("merchants").frame.filter(merchant_id="M1").to_dicts()[0]
+        assert (m1["activities"], m1["discount_eligible"]) == want
 
 
 def test_reliefs_never_take_the_fee_below_zero(world, tmp_path):

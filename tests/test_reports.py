@@ -464,6 +464,8 @@ def test_merchant_growth_in_a_month(growth_world, tmp_path):
         "reached": "1千",
         "next": "5千",
         "gap": "3500.00",
+        "activities": 0,
+        "discount_eligible": False,
     }
     assert (merchants["M2"]["reached"], merchants["M2"]["next"]) == ("5千", None)
     assert (merchants["M3"]["previous_gmv"], merchants["M3"]["growth"]) == ("0.00", None)

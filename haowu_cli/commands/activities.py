@@ -58,16 +58,20 @@ def create_command(
     ctx: typer.Context,
     file: Annotated[Path, typer.Argument(help="The activity's YAML file.", show_default=False)],
 ) -> None:
-    """Create an activity from its YAML file, or update the one with the same ID (its
-    applications and decisions stay; review again to apply changed rules)."""
+    """Create an activity from its YAML file (or the platform's activity JSON), or update
+    the one with the same ID (its applications and decisions stay; review again to apply
+    changed rules)."""
     from haowu_cli.activities import create_activity
 
     app = app_context(ctx)
     activity, new = create_activity(app.store(), file, app.config_dir)
-    what = _("created") if new else _("updated")
+    said = (
+        _("created activity {id} ({name}): {windows} windows, rules {fingerprint}")
+        if new
+        else _("updated activity {id} ({name}): {windows} windows, rules {fingerprint}")
+    )
     app.out.info(
-        _("{what} activity {id} ({name}): {windows} windows, rules {fingerprint}").format(
-            what=what,
+        said.format(
             id=activity.activity_id,
             name=activity.name,
             windows=len(activity.windows),

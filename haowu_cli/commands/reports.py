@@ -127,7 +127,10 @@ def merchants_command(
 
     def build():
         return merchants_report(
-            app.store(), load_report_rules(app.config_dir), month.date() if month else None
+            app.store(),
+            load_report_rules(app.config_dir),
+            month.date() if month else None,
+            config_dir=app.config_dir,
         )
 
     show_report(app, build, fmt, table, html, headers, out=out, xlsx=xlsx)

@@ -10,6 +10,7 @@ starts with the first imported order). GMV is paid or net of refunds by
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import polars as pl
 
@@ -31,11 +32,21 @@ def previous_month(month: dt.date) -> dt.date:
 
 
 def merchants_report(
-    store: db.Store, rules: ReportRules, month: dt.date | None, *, today: dt.date | None = None
+    store: db.Store,
+    rules: ReportRules,
+    month: dt.date | None,
+    *,
+    today: dt.date | None = None,
+    config_dir: Path | None = None,
 ) -> Report:
     """The report for `month`, by default the latest month with orders that is not after
     `today`'s (default: `dates.today()`): orders dated in a later month (a wrong clock, a
-    pre-sale) do not make a month that has not come the default."""
+    pre-sale) do not make a month that has not come the default. Each merchant's activities
+    that month and its 降佣 eligibility come from the merchant terms in `config_dir`'s
+    commission.yaml (default: the packaged one)."""
+    from haowu_cli.config import packaged_path
+    from haowu_cli.merchants import month_activities
+
     with store.read() as con:
         monthly = db.monthly_gmv(con, net=rules.merchant_gmv == "net")
         names = db.merchant_names(con)
@@ -68,8 +79,15 @@ def merchants_report(
     before = previous_month(month)
     unknown = monthly.filter(pl.col("merchant_id").is_null() & (pl.col("month") == month))
     monthly = monthly.filter(pl.col("merchant_id").is_not_null())
-    merchants = _merchants(monthly, month, before, rules.milestones).join(
-        names, on="merchant_id", how="left", maintain_order="left"
+    activities = month_activities(store, config_dir or packaged_path("configs"), month)
+    merchants = (
+        _merchants(monthly, month, before, rules.milestones)
+        .join(names, on="merchant_id", how="left", maintain_order="left")
+        .join(activities, on="merchant_id", how="left", maintain_order="left")
+        .with_columns(
+            pl.col("activities_this_month").fill_null(0).alias("activities"),
+            pl.col("discount_eligible").fill_null(False),
+        )
     )
     crossings = _crossings(merchants, rules.milestones)
     closest = (
@@ -214,6 +232,8 @@ def _merchants_table(merchants: pl.DataFrame, label: str, before) -> Table:
         "reached",
         "next",
         formats.yuan(pl.col("gap_fen")).alias("gap"),
+        "activities",
+        "discount_eligible",
     )
     widest = int(merchants["gmv_fen"].max() or 0)
     view = merchants.select(
@@ -226,6 +246,11 @@ def _merchants_table(merchants: pl.DataFrame, label: str, before) -> Table:
         pl.col("reached").fill_null(""),
         pl.col("next").fill_null("—"),
         formats.yuan_label(pl.col("gap_fen")).fill_null("").alias("gap"),
+        "activities",
+        pl.when(pl.col("discount_eligible"))
+        .then(pl.lit(_("yes")))
+        .otherwise(pl.lit(""))
+        .alias("discount_eligible"),
         pl.col("gmv_fen")
         .map_elements(lambda v: bar(v, widest), return_dtype=pl.String)
         .alias("bar"),
@@ -240,6 +265,8 @@ def _merchants_table(merchants: pl.DataFrame, label: str, before) -> Table:
         Column("reached", N_("reached")),
         Column("next", N_("next")),
         Column("gap", N_("gap"), "right"),
+        Column("activities", N_("activities"), "right"),
+        Column("discount_eligible", N_("降佣")),
         Column("bar", ""),
     ]
     return Table(

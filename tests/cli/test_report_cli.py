@@ -19,7 +19,11 @@ GROUP_COLUMNS = (
     "planned_products,expected_gmv,sold_products,orders,units,gmv,off_sheet_gmv,refund,"
     "refund_rate,achievement"
 )
-MERCHANT_COLUMNS = "merchant_id,merchant_name,orders,gmv,previous_gmv,growth,reached,next,gap"
+MERCHANT_COLUMNS = (
+    "merchant_id,merchant_name,orders,gmv,previous_gmv,growth,reached,next,gap,activities,"
+    "discount_eligible"
+)
+
 CROSSED_COLUMNS = "merchant_id,merchant_name,milestone,gmv,previous_gmv,first_time"
 CLOSEST_COLUMNS = "merchant_id,merchant_name,gmv,next,next_gmv,gap,progress"
 GRADE_COLUMNS = {

@@ -132,3 +132,24 @@ def test_a_brief_outside_the_activitys_windows_is_refused(haowu, demo_copy, tmp_
     ran = haowu("--db", demo_copy, "plan-session", "--brief", brief)
     assert ran.code == 1, ran
     assert "not inside a window of activity A1212" in ran.err
+
+
+def test_an_activity_from_the_platforms_json_through_the_real_process(haowu, tmp_path):
+    record = {
+        "activityId": 7741203,
+        "activityTitle": "双十二美妆专场",
+        "activityType": 3,
+        "activityStatus": 3,
+        "activityBeginTime": 1797004800000,
+        "activityEndTime": 1797091199000,
+        "minItemCommissionRate": 200,
+    }
+    good, gone = tmp_path / "good.json", tmp_path / "gone.json"
+    good.write_text(json.dumps({"data": {"result": [record]}}), encoding="utf-8")
+    gone.write_text(json.dumps({**record, "activityStatus": 5}), encoding="utf-8")
+    assert haowu("activity", "create", good).code == 0
+    shown = haowu("activity", "show", "7741203", "--format", "json")
+    assert shown.code == 0, shown
+    assert json.loads(shown.out)["windows"][0]["start"] == "2026-12-12T00:00:00"
+    refused = haowu("activity", "create", gone)
+    assert refused.code == 2 and "7741203" in refused.err and "Traceback" not in refused.err

@@ -55,6 +55,42 @@ def test_a_language_haowu_does_not_speak_is_a_usage_error(speak):
         assert ran.code == 2 and "'fr' is not one of 'zh', 'en'" in ran.err, ran
 
 
+@pytest.mark.parametrize(
+    ("args", "zh_says", "en_says"),
+    [
+        (
+            ["products", "--nosuch"],
+            "错误：没有这个选项：--nosuch",
+            "Error: No such option: --nosuch",
+        ),
+        (
+            ["grade", "explain"],
+            "错误：缺少参数 'product_id'。",
+            "Error: Missing argument 'product_id'.",
+        ),
+        (
+            ["products", "--limit", "abc"],
+            "错误：'--limit' 的值无效：应为整数",
+            "Error: Invalid value for '--limit': Input should be a valid integer",
+        ),
+    ],
+)
+def test_usage_errors_in_both_languages(speak, args, zh_says, en_says):
+    """Typer's own copy of Click writes its usage errors in English only: haowu writes them
+    itself, the English exactly as Click words it."""
+    zh, en = speak(None, *args), speak("en", *args)
+    assert zh.code == en.code == 2
+    assert zh.err.startswith("用法：haowu ") and "查看帮助" in zh.err and zh_says in zh.err
+    assert en.err.startswith("Usage: haowu ") and "for help." in en.err and en_says in en.err
+    assert "Usage" not in zh.err and "Error" not in zh.err and zh.out == en.out == ""
+
+
+def test_the_help_option_and_usage_line_in_chinese(speak):
+    zh = speak(None, "products", "--help")
+    assert zh.out.startswith("用法：haowu products") and "显示本帮助并退出" in zh.out
+    assert "Show this message" not in zh.out and "Usage:" not in zh.out
+
+
 def test_messages_on_stderr_in_both_languages(speak, tmp_path):
     (tmp_path / "s.csv").write_text(BAD_SHEET, encoding="utf-8")
     zh = speak(None, "import", "s.csv", "--dry-run", "--rejects", "zh.csv")

@@ -97,7 +97,8 @@ CASES: dict[str, tuple[list[str], str | None, object]] = {
     ),
     "report merchants": (
         [],
-        "merchant_id,merchant_name,orders,gmv,previous_gmv,growth,reached,next,gap",
+        "merchant_id,merchant_name,orders,gmv,previous_gmv,growth,reached,next,gap,activities,"
+        "discount_eligible",
         REPORT_KEYS,
     ),
     "report grades": ([], "level,products,share", REPORT_KEYS),
