@@ -462,6 +462,21 @@ def activity_from_record(record: dict[str, Any], windows: list[dict[str, Any]]) 
     )
 
 
+def no_activity(con, activity_id: str) -> UsageError:
+    """The error for an activity the database does not hold, naming those it does."""
+    from haowu_cli import store as db
+
+    known = db.activity_ids(con)
+    return UsageError(
+        _("no activity {id}").format(id=activity_id),
+        hint=(
+            _("known activities: {ids}").format(ids=", ".join(known))
+            if known
+            else _("create one with: haowu activity create FILE")
+        ),
+    )
+
+
 def require_activity(store, activity_id: str) -> Activity:
     """The activity `activity_id` from the database, or a usage error naming the known ones."""
     from haowu_cli import store as db
@@ -474,15 +489,7 @@ def require_activity(store, activity_id: str) -> Activity:
     with store.read() as con:
         found = db.activity_record(con, activity_id)
         if found is None:
-            known = db.activity_ids(con)
-            raise UsageError(
-                _("no activity {id}").format(id=activity_id),
-                hint=(
-                    _("known activities: {ids}").format(ids=", ".join(known))
-                    if known
-                    else _("create one with: haowu activity create FILE")
-                ),
-            )
+            raise no_activity(con, activity_id)
         return activity_from_record(*found)
 
 
@@ -845,15 +852,7 @@ def review(store, activity_id: str, config_dir: Path, *, dry_run: bool) -> Revie
     with store.write(scratch=dry_run) as con, db.transaction(con):
         found = db.activity_record(con, activity_id)
         if found is None:
-            known = db.activity_ids(con)
-            raise UsageError(
-                _("no activity {id}").format(id=activity_id),
-                hint=(
-                    _("known activities: {ids}").format(ids=", ".join(known))
-                    if known
-                    else _("create one with: haowu activity create FILE")
-                ),
-            )
+            raise no_activity(con, activity_id)
         activity = activity_from_record(*found)
         query = review_query(activity, book, dates.today())
         summary, changed = db.review_activity(

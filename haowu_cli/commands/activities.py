@@ -14,7 +14,7 @@ from haowu_cli.commands.common import (
     app_context,
     write_export,
 )
-from haowu_cli.i18n import _
+from haowu_cli.i18n import N_, _
 from haowu_cli.render import Column, OutputFormat
 
 activity_app = typer.Typer(
@@ -26,13 +26,13 @@ activity_app = typer.Typer(
 ActivityArg = Annotated[str, typer.Argument(help="The activity's ID.", show_default=False)]
 
 LIST_COLUMNS = [
-    Column("activity_id", "activity"),
+    Column("activity_id", N_("activity")),
     Column("name", "name", max_width=24),
-    Column("activity_type", "type"),
+    Column("activity_type", N_("type")),
     Column("apply_until", "报名截止"),
-    Column("starts_at", "starts"),
-    Column("ends_at", "ends"),
-    Column("applications", "applied", "right"),
+    Column("starts_at", N_("starts")),
+    Column("ends_at", N_("ends")),
+    Column("applications", N_("applied"), "right"),
     Column("passed", "通过", "right"),
     Column("rejected", "拒绝", "right"),
     Column("manual", "待人工", "right"),
@@ -48,8 +48,8 @@ APPLICATION_COLUMNS = [
     Column("commission_rate", "佣金", "right"),
     Column("stock", "stock", "right"),
     Column("result", "审核"),
-    Column("reasons", "reasons", max_width=50),
-    Column("decided_by", "by"),
+    Column("reasons", N_("reasons"), max_width=50),
+    Column("decided_by", N_("by")),
 ]
 
 
@@ -285,11 +285,11 @@ def history_command(
     columns = [
         Column("decision_id", "#", "right"),
         Column("product_id", "product"),
-        Column("decided_at", "when"),
+        Column("decided_at", N_("when")),
         Column("status", "status"),
-        Column("reasons", "reasons", max_width=50),
-        Column("decided_by", "by"),
-        Column("rules_fingerprint", "rules"),
+        Column("reasons", N_("reasons"), max_width=50),
+        Column("decided_by", N_("by")),
+        Column("rules_fingerprint", N_("rules")),
         Column("level", "level"),
     ]
     app.out.emit(frame, fmt, columns, footer=_("{count} decisions").format(count=frame.height))

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from haowu_cli.commands.common import DATE_FORMAT, FormatOption, app_context
-from haowu_cli.i18n import _
+from haowu_cli.i18n import N_, _
 from haowu_cli.render import Column, OutputFormat
 
 merchants_app = typer.Typer(
@@ -20,12 +20,12 @@ COLUMNS = [
     Column("merchant_id", "merchant"),
     Column("name", "name", max_width=20),
     Column("joined_on", "加入快分销"),
-    Column("new_until", "new until"),
-    Column("new_merchant", "new"),
-    Column("new_cap_left", "1% cap left", "right"),
-    Column("shop_score", "DSR", "right"),
+    Column("new_until", N_("new until")),
+    Column("new_merchant", N_("new")),
+    Column("new_cap_left", N_("1% cap left"), "right"),
+    Column("shop_score", N_("DSR"), "right"),
     Column("activities_this_month", "activities", "right"),
-    Column("gmv_this_month", "GMV this month", "right"),
+    Column("gmv_this_month", N_("GMV this month"), "right"),
     Column("discount_eligible", "降佣"),
 ]
 

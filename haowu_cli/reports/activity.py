@@ -8,7 +8,7 @@ import polars as pl
 from haowu_cli import store as db
 from haowu_cli.activities import STATUS_WORDS, require_activity
 from haowu_cli.formats import yuan
-from haowu_cli.i18n import _
+from haowu_cli.i18n import N_, _
 from haowu_cli.reports.document import Chart, Figure, Report, Series, Table, bar
 from haowu_cli.tables import Column
 
@@ -106,7 +106,7 @@ def activity_report(store: db.Store, activity_id: str) -> Report:
             _("Rejections by rule"),
             reasons,
             reasons,
-            [Column("rule", "rule"), Column("applications", "applications", "right")],
+            [Column("rule", N_("rule")), Column("applications", "applications", "right")],
             empty=_("no rejections"),
         ),
         Table(
@@ -116,7 +116,7 @@ def activity_report(store: db.Store, activity_id: str) -> Report:
             by_category.with_columns(percent.alias("pass_rate")),
             [
                 Column("category_l1", "category"),
-                Column("applications", "applied", "right"),
+                Column("applications", N_("applied"), "right"),
                 Column("passed", "通过", "right"),
                 Column("rejected", "拒绝", "right"),
                 Column("pass_rate", "pass rate", "right"),
@@ -129,7 +129,7 @@ def activity_report(store: db.Store, activity_id: str) -> Report:
             by_merchant.with_columns(percent.alias("pass_rate")),
             [
                 Column("merchant_id", "merchant"),
-                Column("applications", "applied", "right"),
+                Column("applications", N_("applied"), "right"),
                 Column("passed", "通过", "right"),
                 Column("rejected", "拒绝", "right"),
                 Column("pass_rate", "pass rate", "right"),
@@ -148,7 +148,7 @@ def activity_report(store: db.Store, activity_id: str) -> Report:
                 pl.Series("bar", [bar(int(v or 0), widest) for v in windows["gmv_fen"]]),
             ),
             [
-                Column("name", "window"),
+                Column("name", N_("window")),
                 Column("first_day", "from"),
                 Column("last_day", "to"),
                 Column("units", "units", "right"),

@@ -91,7 +91,7 @@ def _summary_table(detail: pl.DataFrame) -> Table:
         Column("month", _("month")),
         Column("party", _("party")),
         Column("platform", _("platform"), "right"),
-        Column("haowu", "haowu", "right"),
+        Column("haowu", N_("haowu"), "right"),
         Column("difference", _("difference"), "right"),
         Column("lines", _("lines"), "right"),
         Column("lines_differing", _("differing"), "right"),
@@ -130,7 +130,7 @@ def _lines_table(detail: pl.DataFrame) -> Table:
         Column("party", _("party")),
         Column("state", _("state")),
         Column("platform", _("platform"), "right"),
-        Column("haowu", "haowu", "right"),
+        Column("haowu", N_("haowu"), "right"),
         Column("difference", _("difference"), "right"),
         Column("settled_at", _("settled")),
     ]
