@@ -239,8 +239,13 @@ def _demo_activity(app, store: Store, work: Path, options) -> str:
         store, samples / "activity_1212.yaml", app.config_dir
     )
     out.note(
-        f"\n9. 招商: activity {activity.activity_id} {activity.name} "
-        f"({', '.join(w.name for w in activity.windows)}), 报名 from two merchants, 审核, plan",
+        _(
+            "\n9. 招商: activity {id} {name} ({windows}), 报名 from two merchants, 审核, plan"
+        ).format(
+            id=activity.activity_id,
+            name=activity.name,
+            windows=", ".join(w.name for w in activity.windows),
+        ),
         style="bold",
     )
     # The sheets were sent before the activity's 报名 deadline (8 December).
@@ -257,9 +262,16 @@ def _demo_activity(app, store: Store, work: Path, options) -> str:
     review = activities.review(store, activity.activity_id, app.config_dir, dry_run=False)
     counts = review.counts()
     out.print_line(
-        f"审核 {activity.activity_id}: {review.summary['applications']} applications: "
-        f"{counts['passed']} 通过, "
-        f"{counts['rejected']} 拒绝, {counts['manual']} 待人工"
+        _(
+            "审核 {id}: {applications} applications: {passed} 通过, {rejected} 拒绝, "
+            "{manual} 待人工"
+        ).format(
+            id=activity.activity_id,
+            applications=review.summary["applications"],
+            passed=counts["passed"],
+            rejected=counts["rejected"],
+            manual=counts["manual"],
+        )
     )
     for row in [r for r in review.changed if r["status"] != "passed"]:
         out.print_line(
@@ -273,16 +285,18 @@ def _demo_activity(app, store: Store, work: Path, options) -> str:
     if plan.items is not None:
         show_plan(out, None, plan.brief.as_json(), plan.items, plan.status)
     else:
-        out.print_line("no plan: " + "; ".join(plan.problems))
+        out.print_line(_("no plan: {problems}").format(problems="; ".join(plan.problems)))
     _activity, apps = activities.applications(store, activity.activity_id)
     results = work / "审核结果.csv"
     write_csv(activities.results_frame(apps), results, excel=True, kinds=activities.RESULT_KINDS)
-    out.print_line(f"审核结果 for the merchants: {results}")
+    out.print_line(_("审核结果 for the merchants: {path}").format(path=results))
     posted, reversed_ = resplit_all(store, app.config_dir, None)
     out.print_line(
-        f"merchant terms: M1001 joined 快分销 on 2026-11-10 (its 报名 sheet says), so its orders "
-        f"within 30 days pay the new-merchant 1% technical fee: {posted} orders re-posted, "
-        f"{reversed_} with reversing entries"
+        _(
+            "merchant terms: M1001 joined 快分销 on 2026-11-10 (its 报名 sheet says), so its "
+            "orders within 30 days pay the new-merchant 1% technical fee: {posted} orders "
+            "re-posted, {reversed_} with reversing entries"
+        ).format(posted=posted, reversed_=reversed_)
     )
     return activity.activity_id
 
@@ -332,4 +346,5 @@ def _platform_step(app, work: Path, options) -> None:
         out.print_line(report.alert)
     lines = report.table("lines")
     out.emit(lines.view, OutputFormat.table, lines.columns, title=lines.title)
-    out.note(f"try: haowu --db {store.path} reconcile {folder / 'settlement.csv'} -f csv")
+    out.note(_("try:"))
+    out.note(f"  haowu --db {store.path} reconcile {folder / 'settlement.csv'} -f csv")

@@ -57,6 +57,23 @@ def reconcile_report(result: Reconciliation) -> Report:
     )
 
 
+# The parties a settlement file names besides haowu's own (commission.PARTY_LABELS).
+OTHER_PARTIES = {
+    "technical_fee": N_("technical fee 技术服务费"),
+    "kwaimoney": N_("快赚客"),
+    "service_provider": N_("service provider 服务商"),
+    "other": N_("other charges 其他收费"),
+}
+
+
+def _party_view() -> pl.Expr:
+    """The party as people read it (the tables for people; CSV and JSON keep the code)."""
+    from haowu_cli.commission import party_labels
+
+    words = {**party_labels(), **{k: _(v) for k, v in OTHER_PARTIES.items()}}
+    return pl.col("party").replace_strict(words, default=pl.col("party"))
+
+
 def _summary_table(detail: pl.DataFrame) -> Table:
     summary = (
         detail.group_by("month", "party")
@@ -80,7 +97,7 @@ def _summary_table(detail: pl.DataFrame) -> Table:
     )
     view = summary.select(
         pl.col("month").fill_null(""),
-        "party",
+        _party_view(),
         formats.yuan_label(pl.col("platform_fen")).alias("platform"),
         formats.yuan_label(pl.col("haowu_fen")).alias("haowu"),
         formats.yuan_label(pl.col("difference_fen")).alias("difference"),
@@ -115,7 +132,7 @@ def _lines_table(detail: pl.DataFrame) -> Table:
     view = shown.select(
         "platform_order_id",
         "product_id",
-        "party",
+        _party_view(),
         pl.col("state").replace_strict(
             {k: _(v) for k, v in STATE_LABELS.items()}, default=pl.col("state")
         ),
