@@ -187,9 +187,10 @@ def _clock(sheet: SessionSheet, minute: float, now_item, next_item, sold: dict) 
     live = None
     for item in sheet.items.iter_rows(named=True):
         row = sold.get(item["product_id"])
-        if row and row["first_paid"] is not None:
-            if live is None or row["last_paid"] > sold[live["product_id"]]["last_paid"]:
-                live = item
+        if (row and row["first_paid"] is not None) and (
+            live is None or row["last_paid"] > sold[live["product_id"]]["last_paid"]
+        ):
+            live = item
     late = None
     if live is not None:
         first = sold[live["product_id"]]["first_paid"]
