@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
 
 import polars as pl
 
@@ -208,3 +209,65 @@ def _clock(sheet: SessionSheet, minute: float, now_item, next_item, sold: dict) 
         "selling": None if live is None else live["product_id"],
         "late_minutes": late,
     }
+
+
+# The files of a SOURCE folder that are read: export files, not the rejects haowu writes.
+EXPORT_SUFFIXES = {".csv", ".xlsx", ".json", ".jsonl"}
+
+
+def export_files(sources: list[Path]) -> tuple[list[Path], list[Path]]:
+    """The files to read — each SOURCE file, and the export files in each SOURCE folder in
+    name order (not the rejects files haowu writes there) — and the sources that are not
+    there."""
+    files: list[Path] = []
+    missing: list[Path] = []
+    for source in sources:
+        if source.is_dir():
+            files.extend(
+                path
+                for path in sorted(source.iterdir())
+                if path.is_file()
+                and path.suffix.lower() in EXPORT_SUFFIXES
+                and not path.name.endswith(".rejects.csv")
+            )
+        elif source.is_file():
+            files.append(source)
+        else:
+            missing.append(source)
+    return files, missing
+
+
+class SourceWatcher:
+    """Which export files to read now, while a session runs.
+
+    A file is read once it has stopped changing: its size and modification time the same at
+    two polls in a row (the back office may still be saving it). A file read (or that failed
+    to read) is read again only when it changes: a half-written file that failed is retried
+    once it has been saved again, and one read whole is not read twice."""
+
+    def __init__(self, sources: list[Path]) -> None:
+        self.sources = sources
+        self._read: dict[Path, tuple[int, int]] = {}
+        self._seen: dict[Path, tuple[int, int]] = {}
+
+    def poll(self) -> tuple[list[Path], list[Path]]:
+        """(the files ready to read, the sources not there now)."""
+        files, missing = export_files(self.sources)
+        ready = []
+        for path in files:
+            try:
+                stat = path.stat()
+            except OSError:  # gone between the listing and now: next poll
+                continue
+            signature = (stat.st_mtime_ns, stat.st_size)
+            if self._read.get(path) == signature:
+                continue
+            if self._seen.get(path) == signature:
+                ready.append(path)
+            self._seen[path] = signature
+        return ready, missing
+
+    def done(self, path: Path) -> None:
+        """`path` was read (or failed) as it was at the last poll."""
+        if path in self._seen:
+            self._read[path] = self._seen[path]

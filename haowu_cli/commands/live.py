@@ -11,9 +11,6 @@ from haowu_cli.errors import ExitCode, HaowuError, UsageError
 from haowu_cli.i18n import N_, _
 from haowu_cli.render import Column, OutputFormat
 
-# The files of a SOURCE folder that are read: export files, not the rejects haowu writes.
-EXPORT_SUFFIXES = {".csv", ".xlsx", ".json", ".jsonl"}
-
 PRODUCT_COLUMNS = [
     Column("position", "#", "right"),
     Column("start", N_("start")),
@@ -56,23 +53,36 @@ def live_command(
     session: Annotated[
         int, typer.Option("--session", min=1, help=N_("Which session of the plan."))
     ] = 1,
+    interval: Annotated[
+        float,
+        typer.Option(
+            "--interval", min=0.2, help=N_("Seconds between looks at the sources (live view).")
+        ),
+    ] = 1.0,
     fmt: FormatOption = OutputFormat.table,
 ) -> int:
     """Follow a live session against its plan (跟播, 场控): import the orders exports, then
     show the clock against the run sheet, each product's sales against its plan and stock,
-    the pace, orders per minute, refunds and the team income so far (estimated)."""
-    from haowu_cli import store as db
-    from haowu_cli.live import moment, session_sheet, snapshot
-    from haowu_cli.planner.rules import load_rules
+    the pace, orders per minute, refunds and the team income so far (estimated).
+
+    In a terminal the view refreshes in place, reading each export file again when it
+    changes (Ctrl-C to stop); --once prints one snapshot (--format json for scripts).
+    """
+    from haowu_cli.live import export_files, moment, session_sheet
 
     app = app_context(ctx)
-    if not once:
+    if not once and not app.out.terminal:
         raise UsageError(
-            _("haowu live shows one snapshot: give --once"),
-            hint=_("the view that refreshes in place is not built yet"),
+            _("the live view needs a terminal"),
+            hint=_("give --once for one snapshot (with --format json for scripts)"),
         )
+    if not once and fmt is not OutputFormat.table:
+        raise UsageError(_("--format {fmt} needs --once").format(fmt=fmt.value))
     if at is not None and not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", at):
         raise UsageError(_("--at takes a time as HH:MM, got {value!r}").format(value=at))
+    from haowu_cli import store as db
+    from haowu_cli.planner.rules import load_rules
+
     rules = load_rules(app.config_dir)
     with app.store().read() as con:
         record = db.plan_record(con, plan_id)
@@ -87,14 +97,44 @@ def live_command(
         raise UsageError(
             _("plan {plan_id} has no session {session}").format(plan_id=plan_id, session=session)
         )
-    reports = import_sources(app, export_files(orders))
-    if at is None:
+
+    def when():
+        if at is not None:
+            return moment(sheet, at)
         from haowu_cli.activities import beijing_now
 
-        when = beijing_now().replace(second=0, microsecond=0)
+        return beijing_now().replace(microsecond=0)
+
+    if not once:
+        return _follow(app, sheet, rules, orders, when, interval)
+    files, missing = export_files(orders)
+    if missing:
+        raise UsageError(_("{path}: no such file or folder").format(path=missing[0]))
+    reports = import_sources(app, files)
+    figures = figures_at(app, sheet, rules, when())
+    if fmt is OutputFormat.json:
+        app.out.write_json(figures | {"imports": [_import_json(r) for r in reports]})
     else:
-        when = moment(sheet, at)
+        lines, warnings, tables = snapshot_screen(figures)
+        for line in lines:
+            app.out.print_line(line)
+        for warning in warnings:
+            app.out.warn(warning)
+        for frame, columns, title in tables:
+            app.out.emit(frame, fmt, columns, title=title)
+    if any(r.status == "failed" for r in reports):
+        return ExitCode.FAILED
+    if any(r.rejected for r in reports):
+        return ExitCode.REJECTED_ROWS
+    return ExitCode.OK
+
+
+def figures_at(app, sheet, rules, when) -> dict:
+    """The snapshot of `sheet` at `when`, from what the database holds."""
     from datetime import timedelta
+
+    from haowu_cli import store as db
+    from haowu_cli.live import snapshot
 
     with app.store().read() as con:
         sold = db.live_orders(
@@ -105,7 +145,7 @@ def live_command(
             at=when,
             recent_from=when - timedelta(minutes=rules.live.pace_window_minutes),
         )
-    figures = snapshot(
+    return snapshot(
         sheet,
         sold,
         when,
@@ -113,40 +153,48 @@ def live_command(
         window_minutes=rules.live.pace_window_minutes,
         cut_ppm=rules.service_fee_cut_ppm,
     )
-    if fmt is OutputFormat.json:
-        app.out.write_json(figures | {"imports": [_import_json(r) for r in reports]})
-    else:
-        show_snapshot(app.out, figures, fmt)
-    if any(r.status == "failed" for r in reports):
-        return ExitCode.FAILED
-    if any(r.rejected for r in reports):
-        return ExitCode.REJECTED_ROWS
-    return ExitCode.OK
 
 
-def export_files(sources: list[Path]) -> list[Path]:
-    """The files to read: each SOURCE file, and the export files in each SOURCE folder in
-    name order (not the rejects files haowu writes there)."""
-    files: list[Path] = []
-    for source in sources:
-        if source.is_dir():
-            files.extend(
-                path
-                for path in sorted(source.iterdir())
-                if path.is_file()
-                and path.suffix.lower() in EXPORT_SUFFIXES
-                and not path.name.endswith(".rejects.csv")
-            )
-        elif source.exists():
-            files.append(source)
-        else:
-            raise UsageError(_("{path}: no such file or folder").format(path=source))
-    return files
+def _follow(app, sheet, rules, sources: list[Path], when, interval: float) -> int:
+    """The view that refreshes in place until Ctrl-C: each export file is imported when it
+    has stopped changing (a file the back office is still saving waits, and one that fails
+    is tried again when it changes); Ctrl-C leaves the database as after the last complete
+    file (the file in progress is rolled back) and exits 130 (`cli.run`)."""
+    import time
+
+    from haowu_cli.live import SourceWatcher
+
+    watcher = SourceWatcher(sources)
+    news: list[str] = []
+    with app.out.screen() as show:
+        while True:
+            ready, missing = watcher.poll()
+            notes = [_("{path}: not there; watching for it").format(path=p) for p in missing]
+            if ready:
+                for report in import_sources(app, ready, quiet=True):
+                    watcher.done(report.path)
+                    news = (news + [_import_line(report)])[-3:]
+            lines, warnings, tables = snapshot_screen(figures_at(app, sheet, rules, when()))
+            show([*lines, *warnings, *news, *notes], tables)
+            time.sleep(interval)
 
 
-def import_sources(app, files: list[Path]):
+def _import_line(report) -> str:
+    if report.status == "failed":
+        return _("{file}: not read ({error}); tried again when it changes").format(
+            file=report.path.name, error=report.error.message
+        )
+    return _("{file}: {inserted} new, {updated} updated, {rejected} rejected").format(
+        file=report.path.name,
+        inserted=report.inserted,
+        updated=report.updated,
+        rejected=report.rejected,
+    )
+
+
+def import_sources(app, files: list[Path], *, quiet: bool = False):
     """Every file through the normal import of orders (each one transaction, rejects
-    written, idempotent), with its summary on stderr."""
+    written, idempotent), with its summary on stderr unless `quiet`."""
     from haowu_cli import dates
     from haowu_cli.commands.importing import print_report
     from haowu_cli.commission import load_rules as load_commission_rules
@@ -169,8 +217,9 @@ def import_sources(app, files: list[Path]):
         kind_given=True,
     )
     reports = import_files(app.store(), files, kinds["orders"], options)
-    for report in reports:
-        print_report(app.out, report, traceback=app.traceback)
+    if not quiet:
+        for report in reports:
+            print_report(app.out, report, traceback=app.traceback)
     return reports
 
 
@@ -185,14 +234,16 @@ def _import_json(report) -> dict:
     }
 
 
-def show_snapshot(out, figures: dict, fmt: OutputFormat) -> None:
-    """The snapshot for people: the clock, the session's figures, the products, off-sheet."""
+def snapshot_screen(figures: dict):
+    """The snapshot for people: (lines, warnings, tables) — the clock, the session's
+    figures, the products on the run sheet and those sold off it."""
     import polars as pl
 
     from haowu_cli.formats import money
 
+    lines, warnings, tables = [], [], []
     clock = figures["clock"]
-    out.print_line(
+    lines.append(
         _(
             "plan {plan_id}, session {session}, anchor {anchor_id}: {at}, minute {minute} of "
             "{minutes}"
@@ -206,31 +257,28 @@ def show_snapshot(out, figures: dict, fmt: OutputFormat) -> None:
         )
     )
     if clock["now"] is not None:
-        out.print_line(
+        lines.append(
             _("on now: {product} {title}, {left} min left in the slot").format(
                 product=clock["now"], title=clock["now_title"] or "", left=clock["minutes_left"]
             )
         )
     if clock["next"] is not None:
-        out.print_line(
+        lines.append(
             _("next: {product} {title} at {start}").format(
                 product=clock["next"], title=clock["next_title"] or "", start=clock["next_start"]
             )
         )
     if clock["late_minutes"] is not None:
-        late = clock["late_minutes"]
-        text = (
-            _("{product} selling {minutes} min late").format(product=clock["selling"], minutes=late)
-            if late > 0
-            else _("{product} selling {minutes} min early").format(
-                product=clock["selling"], minutes=-late
-            )
-            if late < 0
-            else _("{product} selling on time").format(product=clock["selling"])
-        )
-        out.print_line(text)
+        late, selling = clock["late_minutes"], clock["selling"]
+        if late > 0:
+            text = _("{product} selling {minutes} min late").format(product=selling, minutes=late)
+        elif late < 0:
+            text = _("{product} selling {minutes} min early").format(product=selling, minutes=-late)
+        else:
+            text = _("{product} selling on time").format(product=selling)
+        lines.append(text)
     pace = figures["pace"]
-    out.print_line(
+    lines.append(
         _("GMV {gmv} against {expected} expected by now ({pace}); plan {planned}").format(
             gmv=money(figures["gmv_fen"]),
             expected=money(figures["expected_gmv_by_now_fen"]),
@@ -240,7 +288,7 @@ def show_snapshot(out, figures: dict, fmt: OutputFormat) -> None:
     )
     per_minute = figures["orders_per_minute"]
     recent = figures["recent_orders_per_minute"]
-    out.print_line(
+    lines.append(
         _(
             "{orders} orders, {per_minute} a minute ({recent} lately); {refunds} refunds "
             "({refund}); team income so far {income} (estimated; plan {planned})"
@@ -255,12 +303,22 @@ def show_snapshot(out, figures: dict, fmt: OutputFormat) -> None:
         )
     )
     if figures["untimed_orders"]:
-        out.warn(
+        warnings.append(
             _(
                 "{count} orders know only their day of payment (no 支付时间 time): counted as "
                 "paid by now, left out of orders per minute"
             ).format(count=figures["untimed_orders"])
         )
+    for product in figures["products"]:
+        if product["stock_warning"]:
+            warnings.append(
+                _("{product}: {share} of the stock sold ({units} of {stock})").format(
+                    product=product["product_id"],
+                    share=f"{product['sell_through']:.0%}",
+                    units=product["units"],
+                    stock=product["stock"],
+                )
+            )
     rows = [
         {
             "position": p["position"],
@@ -279,17 +337,7 @@ def show_snapshot(out, figures: dict, fmt: OutputFormat) -> None:
         }
         for p in figures["products"]
     ]
-    out.emit(pl.DataFrame(rows), fmt, PRODUCT_COLUMNS, title=_("products on the run sheet"))
-    for product in figures["products"]:
-        if product["stock_warning"]:
-            out.warn(
-                _("{product}: {share} of the stock sold ({units} of {stock})").format(
-                    product=product["product_id"],
-                    share=f"{product['sell_through']:.0%}",
-                    units=product["units"],
-                    stock=product["stock"],
-                )
-            )
+    tables.append((pl.DataFrame(rows), PRODUCT_COLUMNS, _("products on the run sheet")))
     if figures["off_sheet"]:
         off = [
             {
@@ -301,4 +349,5 @@ def show_snapshot(out, figures: dict, fmt: OutputFormat) -> None:
             }
             for p in figures["off_sheet"]
         ]
-        out.emit(pl.DataFrame(off), fmt, OFF_SHEET_COLUMNS, title=_("sold, not on the run sheet"))
+        tables.append((pl.DataFrame(off), OFF_SHEET_COLUMNS, _("sold, not on the run sheet")))
+    return lines, warnings, tables
