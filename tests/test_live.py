@@ -208,3 +208,26 @@ def test_team_income_rounds_half_up_net_of_the_platform_cut():
     assert team_income_fen(1_010, "0.05", 0) == 51  # 50.5
     assert team_income_fen(10_000, "0.05", 100_000) == 450  # 10% cut
     assert team_income_fen(10_000, None, 0) == 0
+
+
+def test_the_watcher_reads_a_file_once_it_stops_changing_and_again_when_it_changes(tmp_path):
+    import os
+
+    from haowu_cli.live import SourceWatcher
+
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    watcher = SourceWatcher([drop, tmp_path / "gone.csv"])
+    export = drop / "a.csv"
+    export.write_text("half")
+    (drop / "a.csv.rejects.csv").write_text("not an export")
+    assert watcher.poll() == ([], [tmp_path / "gone.csv"])  # first seen: wait
+    export.write_text("half and more")  # still being saved
+    assert watcher.poll()[0] == []
+    assert watcher.poll()[0] == [export]  # unchanged since the last poll: ready
+    watcher.done(export)
+    assert watcher.poll()[0] == []  # read: not again
+    export.write_text("half and more, and the rest")
+    os.utime(export, ns=(1, 1))
+    assert watcher.poll()[0] == []
+    assert watcher.poll()[0] == [export]  # changed, then stable: read again
