@@ -76,6 +76,8 @@ def live_command(
             _("the live view needs a terminal"),
             hint=_("give --once for one snapshot (with --format json for scripts)"),
         )
+    if fmt is OutputFormat.csv:
+        raise UsageError(_("haowu live prints a table or JSON (--format table|json)"))
     if not once and fmt is not OutputFormat.table:
         raise UsageError(_("--format {fmt} needs --once").format(fmt=fmt.value))
     if at is not None and not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", at):
