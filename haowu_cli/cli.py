@@ -19,6 +19,7 @@ from haowu_cli.commands import (
     demo,
     grading,
     importing,
+    live,
     merchants,
     planning,
     products,
@@ -248,6 +249,7 @@ products.export_app.command("orders")(commission.export_orders_command)
 app.add_typer(reports.report_app, name="report")
 app.command("reconcile")(reconcile.reconcile_command)
 app.command("demo")(demo.demo_command)
+app.command("live")(live.live_command)
 app.add_typer(activities.activity_app, name="activity")
 app.add_typer(merchants.merchants_app, name="merchants")
 

@@ -115,20 +115,30 @@ class Output:
                 self.info(footer)
 
     def table(self, frame: pl.DataFrame, columns: Sequence[Column], *, title: str | None) -> None:
-        from rich.table import Table
+        self._console(self.stdout).print(_rich_table(frame, columns, title))
 
-        table = Table(title=title, title_justify="left", header_style="bold")
-        for column in columns:
-            table.add_column(
-                column.label,
-                justify=column.justify,
-                max_width=column.max_width,
-                no_wrap=column.max_width is None,
-                overflow="fold",
-            )
-        for row in frame.select([c.name for c in columns]).iter_rows():
-            table.add_row(*("" if v is None else str(v) for v in row))
-        self._console(self.stdout).print(table)
+    @property
+    def terminal(self) -> bool:
+        """The command's output goes to a terminal (a person watching)."""
+        return _isatty(self.stdout)
+
+    @contextmanager
+    def screen(self) -> Iterator[Callable[[Sequence[str], Sequence[ScreenTable]], None]]:
+        """A view that refreshes in place on the terminal: yields `show(lines, tables)`,
+        which replaces what is shown by these lines and tables (frame, columns, title)."""
+        from rich.console import Group
+        from rich.live import Live
+        from rich.text import Text
+
+        console = self._console(self.stdout)
+        with Live(console=console, auto_refresh=False, redirect_stderr=False) as live:
+
+            def show(lines: Sequence[str], tables: Sequence[ScreenTable]) -> None:
+                parts = [Text(line) for line in lines]
+                parts += [_rich_table(frame, columns, title) for frame, columns, title in tables]
+                live.update(Group(*parts), refresh=True)
+
+            yield show
 
     def print_line(self, text: str) -> None:
         """A line of a command's result (stdout), shown even with --quiet."""
@@ -222,6 +232,26 @@ def _frame_rows(frame: pl.DataFrame) -> Iterator[str]:
         separator = ",\n" if offset else ""
         yield separator + rows.replace("\n", ",\n")
     yield "\n]"
+
+
+ScreenTable = tuple["pl.DataFrame", Sequence[Column], str | None]
+
+
+def _rich_table(frame: pl.DataFrame, columns: Sequence[Column], title: str | None):
+    from rich.table import Table
+
+    table = Table(title=title, title_justify="left", header_style="bold")
+    for column in columns:
+        table.add_column(
+            column.label,
+            justify=column.justify,
+            max_width=column.max_width,
+            no_wrap=column.max_width is None,
+            overflow="fold",
+        )
+    for row in frame.select([c.name for c in columns]).iter_rows():
+        table.add_row(*("" if v is None else str(v) for v in row))
+    return table
 
 
 def _isatty(stream: IO[str]) -> bool:

@@ -62,6 +62,14 @@ class RunSheetSettings:
 
 
 @dataclass(frozen=True)
+class LiveSettings:
+    """How `haowu live` reads a session in progress (the `live` section)."""
+
+    stock_warning: float = 0.8  # warn when this share of a product's stock is sold
+    pace_window_minutes: int = 5  # orders per minute over the last this many minutes
+
+
+@dataclass(frozen=True)
 class SessionRules:
     doc: ConfigDoc  # for the defaults' line numbers
     defaults: dict
@@ -71,6 +79,7 @@ class SessionRules:
     fingerprint: str
     service_fee_cut_ppm: int = 0  # the platform's cut of the service fee (commission.yaml)
     run_sheet: RunSheetSettings = RunSheetSettings()
+    live: LiveSettings = LiveSettings()
 
     @property
     def role_names(self) -> tuple[str, ...]:
@@ -81,7 +90,7 @@ def load_rules(config_dir: Path) -> SessionRules:
     doc = load_config_file(config_dir, SESSION_FILE)
     problems: list[str] = []
     data = top_level(
-        doc, {"defaults", "roles", "expected_sales", "sequence", "run_sheet"}, problems
+        doc, {"defaults", "roles", "expected_sales", "sequence", "run_sheet", "live"}, problems
     )
     defaults = data.get("defaults") or {}
     if not isinstance(defaults, dict):
@@ -93,15 +102,52 @@ def load_rules(config_dir: Path) -> SessionRules:
     sales = _sales(doc, data.get("expected_sales"), problems)
     sequence = _sequence(doc, data.get("sequence"), {r.role for r in roles}, problems)
     run_sheet = _run_sheet(doc, data.get("run_sheet"), problems)
+    live = _live(doc, data.get("live"), problems)
     if problems:
         raise ConfigError(problems)
     # The team leader's income is net of the platform's cut, set once for the ledger too.
     cut_ppm = load_commission_rules(config_dir).service_fee_cut_ppm
-    # The workbook's settings change no plan: they are not part of the fingerprint.
-    planning = {key: value for key, value in data.items() if key != "run_sheet"}
+    # The workbook's and the live view's settings change no plan: they are not part of the
+    # fingerprint.
+    planning = {key: value for key, value in data.items() if key not in {"run_sheet", "live"}}
     canonical = json.dumps([planning, cut_ppm], sort_keys=True, ensure_ascii=False, default=str)
     fingerprint = hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:12]
-    return SessionRules(doc, defaults, roles, sales, sequence, fingerprint, cut_ppm, run_sheet)
+    return SessionRules(
+        doc, defaults, roles, sales, sequence, fingerprint, cut_ppm, run_sheet, live
+    )
+
+
+def _live(doc: ConfigDoc, section, problems: list) -> LiveSettings:
+    if section is None:
+        return LiveSettings()
+    path = ("live",)
+    if not isinstance(section, dict):
+        problems.append(_("{where}: expected a mapping").format(where=doc.where(*path)))
+        return LiveSettings()
+    unknown_keys(doc, section, path, {"stock_warning", "pace_window_minutes"}, problems)
+    defaults = LiveSettings()
+    warning = section.get("stock_warning", defaults.stock_warning)
+    window = section.get("pace_window_minutes", defaults.pace_window_minutes)
+    return LiveSettings(
+        stock_warning=number(
+            doc,
+            (*path, "stock_warning"),
+            warning,
+            problems,
+            low=0.01,
+            high=1,
+            what=_("a share between 0.01 and 1"),
+        ),
+        pace_window_minutes=whole(
+            doc,
+            (*path, "pace_window_minutes"),
+            window,
+            problems,
+            low=1,
+            high=240,
+            what=_("whole minutes from 1 to 240"),
+        ),
+    )
 
 
 def _run_sheet(doc: ConfigDoc, section, problems: list) -> RunSheetSettings:

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from haowu_cli.store.connection import *  # noqa: F403
     from haowu_cli.store.grades import *  # noqa: F403
     from haowu_cli.store.ledger import *  # noqa: F403
+    from haowu_cli.store.live import *  # noqa: F403
     from haowu_cli.store.plans import *  # noqa: F403
     from haowu_cli.store.products import *  # noqa: F403
     from haowu_cli.store.reports import *  # noqa: F403
@@ -47,6 +48,7 @@ _MODULES = (
     "reports",
     "settlements",
     "activities",
+    "live",
 )
 
 

@@ -47,6 +47,37 @@ REPORT_KEYS = {"report", "title", "subtitle", "figures", "tables", "notes"}
 # CSV, what its JSON is: "rows" (an array of objects with the CSV's keys) or a set of keys)
 CASES: dict[str, tuple[list[str], str | None, object]] = {
     "products": ([], PRODUCT_COLUMNS, "rows"),
+    "live": (
+        ["1", "--orders", "@folder", "--once", "--at", "20:30"],
+        None,
+        {
+            "plan_id",
+            "session",
+            "anchor_id",
+            "at",
+            "start",
+            "minute",
+            "minutes",
+            "state",
+            "clock",
+            "gmv_fen",
+            "expected_gmv_by_now_fen",
+            "pace",
+            "planned_gmv_fen",
+            "orders",
+            "untimed_orders",
+            "orders_per_minute",
+            "recent_orders_per_minute",
+            "refunds",
+            "refund_fen",
+            "team_income_fen",
+            "planned_team_income_fen",
+            "stock_warnings",
+            "products",
+            "off_sheet",
+            "imports",
+        },
+    ),
     "anchors": (
         [],
         "anchor_id,name,fans,female_share,age_band,avg_ticket,categories,gmv_per_hour,mcn,"
@@ -222,6 +253,8 @@ def _args(command: str, extra: list[str], db: Path, tmp_path: Path) -> list[str]
             sheet = tmp_path / "sheet.csv"
             shutil.copyfile(packaged_path("sample_data") / "m1001_beauty_gbk.csv", sheet)
             args.append(str(sheet))
+        elif item == "@folder":  # a folder of no export file (haowu live)
+            args.append(str(tmp_path))
         elif item == "@settlement":  # a 结算明细 with its header and no line: all matched
             sheet = tmp_path / "settlement.csv"
             with (packaged_path("sample_data") / "platform" / "settlement.csv").open(

@@ -1,0 +1,170 @@
+"""`haowu live --once` through the real process: exports imported once however often they
+are read, a snapshot at an injected moment, off-sheet orders, and the refusals."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import write_csv
+
+HEADER = [
+    "订单号",
+    "订单支付时间",
+    "订单状态",
+    "商品ID",
+    "预估推广者分佣比例",
+    "成交数量",
+    "实付款",
+    "CPS达人ID",
+]
+
+
+@pytest.fixture
+def plan(haowu, demo_copy: Path) -> dict:
+    """The demo's saved plan 1 (anchor A005, 2026-12-01 from 20:00)."""
+    shown = haowu("--db", demo_copy, "sessions", "show", "1", "-f", "json")
+    assert shown.code == 0, shown
+    return json.loads(shown.out)
+
+
+def export(path: Path, rows: list[tuple]) -> Path:
+    """A 快手 back-office order export (platform file) of the given order lines."""
+    return write_csv(
+        path,
+        [
+            HEADER,
+            *[
+                [o, f"2026-12-01 {t}", "已付款", p, "40%", str(n), f"¥{y}", "A005"]
+                for o, t, p, n, y in rows
+            ],
+        ],
+        "utf-8-sig",
+    )
+
+
+def snap(haowu, db, source, at: str) -> tuple[int, dict]:
+    ran = haowu("--db", db, "live", "1", "--orders", source, "--once", "--at", at, "-f", "json")
+    assert ran.code in (0, 3), ran
+    return ran.code, json.loads(ran.out)
+
+
+def product(figures: dict, product_id: str) -> dict:
+    return next(p for p in figures["products"] if p["product_id"] == product_id)
+
+
+def test_a_folder_is_imported_once_however_often_it_is_read(haowu, demo_copy, plan, tmp_path):
+    first = plan["items"][0]["product_id"]
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    _, before = snap(haowu, demo_copy, drop, "20:02")
+    export(
+        drop / "a.csv",
+        [("L1", "20:00:30", first, 2, "19.80"), ("L2", "20:01:10", "NOPE1", 1, "50.00")],
+    )
+    _, once = snap(haowu, demo_copy, drop, "20:02")
+    _, again = snap(haowu, demo_copy, drop, "20:02")
+    assert once | {"imports": None} == again | {"imports": None}  # the second read adds nothing
+    assert product(once, first)["units"] == product(before, first)["units"] + 2
+    assert once["imports"][0]["inserted"] == 2 and again["imports"][0]["unchanged"] == 2
+    off = {p["product_id"]: p for p in once["off_sheet"]}
+    assert off["NOPE1"]["units"] == 1 and off["NOPE1"]["known"] is False  # shown, not dropped
+    # the export saved again, grown: only the new line is new
+    export(
+        drop / "a.csv",
+        [
+            ("L1", "20:00:30", first, 2, "19.80"),
+            ("L2", "20:01:10", "NOPE1", 1, "50.00"),
+            ("L3", "20:01:40", first, 1, "9.90"),
+        ],
+    )
+    _, grown = snap(haowu, demo_copy, drop, "20:02")
+    assert product(grown, first)["units"] == product(once, first)["units"] + 1
+    assert grown["imports"][0]["inserted"] == 1
+    # an order paid after the injected moment is not counted yet
+    _, earlier = snap(haowu, demo_copy, drop, "20:01")
+    assert product(earlier, first)["units"] == product(before, first)["units"] + 2
+    assert earlier["clock"]["now"] == first
+    assert earlier["expected_gmv_by_now_fen"] < grown["expected_gmv_by_now_fen"]
+
+
+def test_the_table_speaks_of_the_plan_and_untimed_orders(haowu, demo_copy, plan, tmp_path):
+    ran = haowu("--db", demo_copy, "live", "1", "--orders", tmp_path, "--once", "--at", "20:30")
+    assert ran.code == 0, ran
+    assert "plan 1, session 1, anchor A005" in ran.out
+    assert "expected by now" in ran.out
+    assert "know only their day of payment" in ran.err  # the demo's orders have no time
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (["live", "99", "--orders", ".", "--once"], 1, "no plan 99"),
+        (["live", "1", "--orders", "missing.csv", "--once"], 2, "no such file or folder"),
+        (["live", "1", "--orders", ".", "--once", "--at", "25:00"], 2, "HH:MM"),
+        (["live", "1", "--orders", ".", "--once", "--session", "2"], 2, "has no session 2"),
+        (["live", "1", "--orders", "."], 2, "--once"),
+    ],
+)
+def test_refusals(haowu, demo_copy, args, code, message):
+    ran = haowu("--db", demo_copy, *args)
+    assert ran.code == code, ran
+    assert message in ran.err, ran
+
+
+def test_the_live_view_follows_a_folder_and_ctrl_c_keeps_what_was_read(
+    haowu, demo_copy, plan, tmp_path, home
+):
+    """On a terminal (a pty) the view reads an export once it has stopped changing, shows
+    it, and Ctrl-C exits 130 with the file's orders in the database."""
+    import os
+    import pty
+    import select
+    import signal
+    import subprocess
+    import time
+
+    from tests.process.conftest import HAOWU, clean_env
+
+    first = plan["items"][0]["product_id"]
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    _, before = snap(haowu, demo_copy, drop, "20:02")
+    export(drop / "a.csv", [("L1", "20:00:30", first, 2, "19.80")])
+    leader, follower = pty.openpty()
+    args = ["--db", demo_copy, "live", "1", "--orders", drop, "--at", "20:02", "--interval", "0.2"]
+    process = subprocess.Popen(
+        [str(HAOWU), *map(str, args)],
+        cwd=tmp_path,
+        env=clean_env(home, COLUMNS="200", LINES="80"),
+        stdin=subprocess.DEVNULL,
+        stdout=follower,
+        stderr=subprocess.PIPE,
+    )
+    os.close(follower)
+    seen, deadline = b"", time.monotonic() + 60
+    while b"a.csv: 1 new" not in seen and time.monotonic() < deadline:
+        if process.poll() is not None:
+            break
+        if select.select([leader], [], [], 0.2)[0]:
+            try:
+                seen += os.read(leader, 65536)
+            except OSError:
+                break
+    assert b"a.csv: 1 new" in seen, seen.decode(errors="replace")
+    assert b"expected by now" in seen
+    process.send_signal(signal.SIGINT)
+    while process.poll() is None:  # keep the pty drained until it ends
+        if select.select([leader], [], [], 0.2)[0]:
+            try:
+                os.read(leader, 65536)
+            except OSError:
+                break
+    process.wait(timeout=60)
+    os.close(leader)
+    assert process.returncode == 130, process.stderr.read().decode(errors="replace")
+    _, after = snap(haowu, demo_copy, drop, "20:02")
+    assert product(after, first)["units"] == product(before, first)["units"] + 2
+    assert after["imports"][0]["unchanged"] == 1  # read once by the view, not again here
