@@ -328,7 +328,8 @@ def _sequence_overrides(rules: SessionRules, located: Located | None, problems) 
             ):
                 problems.append(
                     _(
-                        "{where}.{key}: expected a whole number of items (0: no rule), got {value!r}"
+                        "{where}.{key}: expected a whole number of items (0: no rule), "
+                        "got {value!r}"
                     ).format(where=where(), key=key, value=setting)
                 )
             else:
