@@ -19,6 +19,7 @@ from haowu_cli.commands import (
     demo,
     grading,
     importing,
+    matching,
     merchants,
     planning,
     products,
@@ -177,6 +178,7 @@ app.command("reconcile")(reconcile.reconcile_command)
 app.command("demo")(demo.demo_command)
 app.add_typer(activities.activity_app, name="activity")
 app.add_typer(merchants.merchants_app, name="merchants")
+app.add_typer(matching.match_app, name="match")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -76,6 +76,12 @@ CASES: dict[str, tuple[list[str], str | None, object]] = {
         "dimension_weight,input,input_label,value,input_score,input_weight,benefits",
         "rows",
     ),
+    "match products": (
+        ["--anchor", "A001", "--date", "2026-12-05"],
+        "rank,product_id,merchant_id,title,category_l1,level,role,live_price,commission_rate,"
+        "expected_units,expected_gmv,expected_commission,expected_team_income,potential",
+        "rows",
+    ),
     "grade changes": (
         [],
         "product_id,merchant_id,title,previous_as_of,previous_level,as_of,level,direction",
