@@ -1,7 +1,5 @@
 """`haowu match products`: the best products for an anchor (选品 before a brief)."""
 
-from __future__ import annotations
-
 import datetime as dt
 from typing import Annotated
 
