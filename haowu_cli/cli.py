@@ -20,6 +20,7 @@ from haowu_cli.commands import (
     grading,
     importing,
     live,
+    matching,
     merchants,
     planning,
     products,
@@ -252,6 +253,7 @@ app.command("demo")(demo.demo_command)
 app.command("live")(live.live_command)
 app.add_typer(activities.activity_app, name="activity")
 app.add_typer(merchants.merchants_app, name="merchants")
+app.add_typer(matching.match_app, name="match")
 
 
 def main(argv: list[str] | None = None) -> int:

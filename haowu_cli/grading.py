@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
@@ -102,6 +102,7 @@ class LevelRule:
     level: str
     min_total: float
     min_scores: dict[str, float]
+    min_sales_30d: int = 0  # the sales gate (seed 001: L2 and above need sales)
 
 
 @dataclass(frozen=True)
@@ -110,6 +111,10 @@ class GradingModel:
     dimensions: tuple[Dimension, ...]
     levels: tuple[LevelRule, ...]  # L5 first
     fingerprint: str
+    benefits: dict[str, tuple[str, ...]] = field(default_factory=dict)  # level -> 权益
+
+    def benefits_of(self, level: str | None) -> tuple[str, ...]:
+        return self.benefits.get(level or "", ())
 
     def dimension(self, name: str) -> Dimension:
         return next(d for d in self.dimensions if d.name == name)
@@ -125,7 +130,7 @@ def load_model(config_dir: Path) -> GradingModel:
     """The grading model from `grading.yaml`, checked; every problem reported at once."""
     doc = load_config_file(config_dir, GRADING_FILE)
     problems: list[str] = []
-    data = top_level(doc, {"new_product_days", "dimensions", "levels"}, problems)
+    data = top_level(doc, {"new_product_days", "dimensions", "levels", "benefits"}, problems)
     days = data.get("new_product_days", 14)
     if not isinstance(days, int) or isinstance(days, bool) or not 0 <= days <= 3650:
         problems.append(
@@ -135,11 +140,39 @@ def load_model(config_dir: Path) -> GradingModel:
         )
     dimensions = _dimensions(doc, data.get("dimensions"), problems)
     levels = _levels(doc, data.get("levels"), problems)
+    benefits = _benefits(doc, data.get("benefits"), problems)
     if problems:
         raise ConfigError(problems)
-    canonical = json.dumps(data, sort_keys=True, ensure_ascii=False, default=str)
+    # The 权益 change no grade: they are not part of the fingerprint.
+    grading = {k: v for k, v in data.items() if k != "benefits"}
+    canonical = json.dumps(grading, sort_keys=True, ensure_ascii=False, default=str)
     fingerprint = hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:12]
-    return GradingModel(days, dimensions, levels, fingerprint)
+    return GradingModel(days, dimensions, levels, fingerprint, benefits)
+
+
+def _benefits(doc: ConfigDoc, section, problems: list) -> dict[str, tuple[str, ...]]:
+    """`benefits:` level -> the platform's 权益 at that level (a list of names)."""
+    if section is None:
+        return {}
+    if not isinstance(section, dict):
+        problems.append(_("{where}: expected level: [权益, …]").format(where=doc.where("benefits")))
+        return {}
+    unknown_keys(doc, section, ("benefits",), set(LEVEL_RANK), problems)
+    found = {}
+    for level, names in section.items():
+        if level not in LEVEL_RANK:
+            continue
+        if names is None:
+            names = []
+        if not isinstance(names, list) or not all(isinstance(n, str) and n.strip() for n in names):
+            problems.append(
+                _("{where}: expected a list of 权益 names").format(
+                    where=doc.where("benefits", str(level))
+                )
+            )
+            continue
+        found[str(level)] = tuple(n.strip() for n in names)
+    return found
 
 
 def _dimensions(doc: ConfigDoc, section, problems: list) -> tuple[Dimension, ...]:
@@ -318,7 +351,15 @@ def _levels(doc: ConfigDoc, section, problems: list) -> tuple[LevelRule, ...]:
                 )
             )
             continue
-        unknown_keys(doc, spec, path, {"min_total", "min_scores"}, problems)
+        unknown_keys(doc, spec, path, {"min_total", "min_scores", "min_sales_30d"}, problems)
+        min_sales = spec.get("min_sales_30d", 0)
+        if isinstance(min_sales, bool) or not isinstance(min_sales, int) or min_sales < 0:
+            problems.append(
+                _("{where}: expected a whole number of units ≥ 0").format(
+                    where=doc.where(*path, "min_sales_30d")
+                )
+            )
+            min_sales = 0
         total = number(
             doc,
             (*path, "min_total"),
@@ -352,7 +393,7 @@ def _levels(doc: ConfigDoc, section, problems: list) -> tuple[LevelRule, ...]:
                 high=100,
                 what=_("a score from 0 to 100"),
             )
-        rules.append(LevelRule(level, total, checked))
+        rules.append(LevelRule(level, total, checked, min_sales))
     last = rules[-1] if rules and rules[-1].level == "L1" else None
     if last is not None and (last.min_total or last.min_scores):
         problems.append(
@@ -361,7 +402,23 @@ def _levels(doc: ConfigDoc, section, problems: list) -> tuple[LevelRule, ...]:
                 "min_total: 0 and no min_scores"
             ).format(where=doc.where("levels", "L1"))
         )
+    if last is not None and last.min_sales_30d:
+        problems.append(
+            _(
+                "{where}: L1 takes every product no higher level takes; give it no sales gate"
+            ).format(where=doc.where("levels", "L1", "min_sales_30d"))
+        )
     for higher, lower in zip(rules, rules[1:], strict=False):
+        if higher.min_sales_30d < lower.min_sales_30d:
+            problems.append(
+                _("{where}: {level} asks fewer sales ({high}) than {level2} ({low})").format(
+                    where=doc.where("levels", higher.level, "min_sales_30d"),
+                    level=higher.level,
+                    high=higher.min_sales_30d,
+                    level2=lower.level,
+                    low=lower.min_sales_30d,
+                )
+            )
         if higher.min_total < lower.min_total:
             problems.append(
                 _(
@@ -468,6 +525,11 @@ def grading_query(model: GradingModel, as_of: date, *, detail: bool = False) -> 
         gates = " AND ".join(
             [f"t.total >= {rule.min_total}"]
             + [f't."{d}" >= {s}' for d, s in rule.min_scores.items()]
+            + (
+                [f"coalesce(p.sales_30d, 0) >= {int(rule.min_sales_30d)}"]
+                if rule.min_sales_30d
+                else []
+            )
         )
         level_cases.append(f"WHEN {gates} THEN '{rule.level}'")
     extra = ""
@@ -506,6 +568,12 @@ def level_rule_text(model: GradingModel, level: str) -> str:
     parts = [_("total ≥ {min_total:g}").format(min_total=rule.min_total)] + [
         f"{model.dimension(d).label} ≥ {s:g}" for d, s in rule.min_scores.items()
     ]
+    if rule.min_sales_30d:
+        parts.append(
+            _("30-day sales ≥ {count} (levels.{level}.min_sales_30d)").format(
+                count=rule.min_sales_30d, level=level
+            )
+        )
     return f"{level}: " + ", ".join(parts)
 
 
@@ -527,6 +595,17 @@ def next_level_advice(model: GradingModel, grade: dict, inputs: dict) -> list[st
         return [_("L5 is the top level: keep every dimension above its gate")]
     target = model.rule(f"L{LEVEL_RANK[level] + 1}")
     advice = []
+    known = [value for (_dim, name), (value, _score) in inputs.items() if name == "sales_30d"]
+    sold = int(known[0] or 0) if known else None
+    if target.min_sales_30d and sold is not None and sold < target.min_sales_30d:
+        advice.append(
+            _("sell {count} more in 30 days ({level} needs {need}; it has {have})").format(
+                count=target.min_sales_30d - sold,
+                level=target.level,
+                need=target.min_sales_30d,
+                have=sold,
+            )
+        )
     scores = {d.name: float(grade[d.name]) for d in model.dimensions}
     for dim_name, needed in target.min_scores.items():
         if scores[dim_name] < needed:
@@ -810,6 +889,7 @@ def explanation_rows(model: GradingModel, found: Explanation):
                     "value": format_input(r.name, value) if value is not None else None,
                     "input_score": round(score, 1),
                     "input_weight": round(r.weight / sum(x.weight for x in d.inputs), 4),
+                    "benefits": ";".join(model.benefits_of(found.grade["level"])),
                 }
             )
     return pl.DataFrame(rows)

@@ -41,7 +41,35 @@ def export_frame(products: pl.DataFrame) -> pl.DataFrame:
         columns.append(value.alias(f.name))
     columns.append(pl.col("extra"))
     columns += [pl.col("level"), formats.decimal_text(pl.col("total_score")).alias("total_score")]
+    if "benefits" in products.columns:
+        columns.append(pl.col("benefits"))
     return products.select(columns)
+
+
+SORT_COLUMNS = {"commission": "commission_rate", "sales": "sales_30d", "gmv": "gmv_30d_fen"}
+
+
+def rank_products(
+    products: pl.DataFrame, *, min_level: str | None = None, sort: str | None = None
+) -> pl.DataFrame:
+    """Products at `min_level` or above (ungraded ones left out), best first by `sort`
+    (level, commission, sales or gmv; ties by product ID)."""
+    from haowu_cli.grading import LEVEL_RANK
+
+    rank = pl.col("level").replace_strict(LEVEL_RANK, default=None, return_dtype=pl.Int64)
+    if min_level is not None:
+        products = products.filter(rank >= LEVEL_RANK[min_level])
+    if sort == "level":
+        key = rank
+    elif sort is not None:
+        key = pl.col(SORT_COLUMNS[sort])
+    else:
+        return products
+    return (
+        products.with_columns(key.alias("_key"))
+        .sort(["_key", "product_id"], descending=[True, False], nulls_last=True)
+        .drop("_key")
+    )
 
 
 def export_kinds() -> dict[str, str]:
@@ -64,6 +92,9 @@ def listing_frame(products: pl.DataFrame) -> pl.DataFrame:
         formats.percent(pl.col("service_fee_rate")).alias("service_fee_rate"),
         pl.col("stock"),
         pl.col("level"),
+        pl.col("benefits").str.replace_all(";", "、")
+        if "benefits" in products.columns
+        else pl.lit("").alias("benefits"),
     )
 
 

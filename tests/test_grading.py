@@ -279,6 +279,42 @@ def test_level_gates(tmp_path):
     assert got["top"]["level"] == "L5"
 
 
+def test_an_unsold_product_is_never_above_l1_and_l1_means_few_sales(model):
+    strong = {
+        "list_price_fen": None,
+        "commission_rate": Decimal("0.5"),
+        "shop_score": Decimal("5"),
+        "listed_at": AS_OF - dt.timedelta(days=82),  # the issue's product: old, unsold
+    }
+    rows = [
+        product("unsold", sales_30d=0, gmv_30d_fen=0, **strong),
+        product("few", sales_30d=5, gmv_30d_fen=5000, **strong),
+        product("many", sales_30d=5000, gmv_30d_fen=5_000_000, **strong),
+    ]
+    with memory_db(rows) as con:
+        got = scores(con, model)
+    assert got["unsold"]["level"] == "L1"
+    assert got["few"]["level"] == "L1"  # below L2's sales gate: some sales, not many
+    assert LEVEL_RANK[got["many"]["level"]] >= 2
+
+
+def test_the_sales_gates_are_checked(tmp_path):
+    text = SIMPLE.replace("L2: {min_total: 40}", "L2: {min_total: 40, min_sales_30d: 10}")
+    text = text.replace("L3: {min_total: 60}", "L3: {min_total: 60, min_sales_30d: 5}")
+    text = text.replace("L1: {min_total: 0}", "L1: {min_total: 0, min_sales_30d: -1}")
+    with pytest.raises(ConfigError) as caught:
+        load_model(write_model(tmp_path, text))
+    problems = "\n".join(caught.value.problems)
+    assert "L3 asks fewer sales (5) than L2 (10)" in problems
+    assert "levels.L1.min_sales_30d: expected a whole number of units" in problems
+
+
+def test_each_level_has_its_benefits(model):
+    assert model.benefits_of("L5") == ("流量加持", "专属标识", "官方补贴", "达人优选")
+    assert all(model.benefits_of(level) == () for level in ("L0", "L1", "L2"))
+    assert model.benefits_of(None) == ()
+
+
 # --- runs and history --------------------------------------------------------------------------
 
 
@@ -342,8 +378,9 @@ def test_moves_compare_each_product_with_its_own_previous_grade(store, model):
     fill(
         store,
         [
-            product("A", sales_30d=10, gmv_30d_fen=1000),
-            product("B", merchant_id="M2", sales_30d=20, gmv_30d_fen=2000),
+            # enough sales for every level's sales gate: the scores decide
+            product("A", sales_30d=600, gmv_30d_fen=1000),
+            product("B", merchant_id="M2", sales_30d=700, gmv_30d_fen=2000),
         ],
     )
     grade_products(store, model, AS_OF)
@@ -408,7 +445,8 @@ def test_explain_names_the_rule_and_the_way_up(store, model):
     grade_products(store, model, AS_OF)
     found = explain(store, model, "weak")
     assert found.grade["level"] == "L3" and float(found.grade["service"]) < 65
-    assert found.rule == "L3: total ≥ 60" and found.current
+    assert found.rule == "L3: total ≥ 60, 30-day sales ≥ 50 (levels.L3.min_sales_30d)"
+    assert found.current
     assert found.advice == [
         f"to reach L4: raise 服务力 from {found.grade['service']} to 65: 退货率 refund rate 19.0% "
         "has the most room (score 5, 30% of 服务力; lower is better)"

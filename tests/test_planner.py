@@ -553,7 +553,8 @@ def test_too_few_deals_for_the_sequence_is_explained():
     problems = obvious_problems(frame, brief(rules_with(sequence)), rules_with(sequence), [ANCHOR])
     assert problems == [
         "the run sheet opens and closes with a deal (引流款; sequence in session.yaml), "
-        "but only 1 eligible product is a deal"
+        "but only 1 eligible product is a deal (a 专场 without deals: sequence: "
+        "{open_with_deal: false, close_with_deal: false} in the brief)"
     ]
 
 

@@ -201,6 +201,8 @@ def demo_command(
         f"plan-session --brief {samples_brief()}",
         f"report activity {activity_id}",
         "merchants --month 2026-12",
+        "match products --anchor A001 --date 2026-12-05",
+        f"plan-session --brief {packaged_path('sample_data') / 'brief_a001_huayang.yaml'}",
     ):
         out.note(f"  haowu --db {store.path} {example}")
 

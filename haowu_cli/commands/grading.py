@@ -191,6 +191,12 @@ def show_explanation(out, model, found) -> None:
     ]
     out.emit(shown, OutputFormat.table, columns, title=title)
     out.print_line(_("level rule: {rule}").format(rule=found.rule))
+    benefits = model.benefits_of(grade["level"])
+    out.print_line(
+        _("benefits (权益) at {level}: {benefits}").format(
+            level=grade["level"], benefits="、".join(benefits) if benefits else _("none")
+        )
+    )
     for line in found.advice:
         out.print_line(line)
     if not found.current:

@@ -27,7 +27,9 @@ TABLE_COLUMNS = [
     Column("service_fee_rate", N_("service fee rate"), "right"),
     Column("stock", N_("stock"), "right"),
     Column("level", N_("level")),
+    Column("benefits", N_("benefits (权益)"), max_width=24),
 ]
+SORTS = ("level", "commission", "sales", "gmv")
 
 export_app = typer.Typer(help=N_("Write data as CSV for finance and Excel."), no_args_is_help=True)
 
@@ -52,19 +54,55 @@ def products_command(
             help=N_("At most this many [default: 50 in a table, all in csv/json]."),
         ),
     ] = None,
+    min_level: Annotated[
+        str | None,
+        typer.Option("--min-level", help=N_("Only products graded at least this level (L0–L5).")),
+    ] = None,
+    sort: Annotated[
+        str | None,
+        typer.Option(
+            "--sort",
+            help=N_("Best first by level, commission (rate), sales (30 days) or gmv (30 days)."),
+        ),
+    ] = None,
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """List products: a table for people, or every field as CSV or JSON."""
-    from haowu_cli.products import export_frame, find_products, listing_frame
+    import polars as pl
+
+    from haowu_cli.errors import UsageError
+    from haowu_cli.grading import LEVEL_RANK, load_model
+    from haowu_cli.products import export_frame, find_products, listing_frame, rank_products
 
     app = app_context(ctx)
+    if min_level is not None and min_level.upper() not in LEVEL_RANK:
+        raise UsageError(
+            _("--min-level: expected a level L0–L5, got {value!r}").format(value=min_level)
+        )
+    if sort is not None and sort not in SORTS:
+        raise UsageError(
+            _("--sort: expected one of {join}, got {value!r}").format(
+                join=", ".join(SORTS), value=sort
+            )
+        )
+    benefits = load_model(app.config_dir).benefits
     shown = limit or (TABLE_ROWS if fmt is OutputFormat.table else None)
+    ranked = min_level is not None or sort is not None
     found = find_products(
         app.store(),
         merchant=merchant,
         category=category,
         search=search,
-        limit=shown + 1 if shown else None,
+        limit=shown + 1 if shown and not ranked else None,
+    )
+    if ranked:
+        found = rank_products(found, min_level=min_level and min_level.upper(), sort=sort)
+    found = found.with_columns(
+        pl.col("level")
+        .replace_strict(
+            {k: ";".join(v) for k, v in benefits.items()}, default="", return_dtype=pl.String
+        )
+        .alias("benefits")
     )
     more = shown is not None and found.height > shown
     found = found.head(shown) if shown else found

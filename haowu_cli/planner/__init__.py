@@ -17,7 +17,7 @@ import polars as pl
 from haowu_cli import store as db
 from haowu_cli.errors import HaowuError
 from haowu_cli.i18n import _
-from haowu_cli.planner.brief import Brief
+from haowu_cli.planner.brief import Brief, brief_rules
 from haowu_cli.planner.candidates import candidate_frame, objective_column
 from haowu_cli.planner.explain import obvious_problems, relaxation_problems
 from haowu_cli.planner.greedy import MODEL_COLUMNS
@@ -59,6 +59,7 @@ def plan_sessions(
     """Plan the brief's sessions. An infeasible brief comes back with `problems` (nothing
     is saved); a plan is saved (unless `save` is false) and gets its `plan_id`."""
     clock = time.perf_counter()
+    rules = brief_rules(rules, brief)  # the brief's `sequence:` overrides
     if brief.activity is not None:
         _check_activity_windows(store, brief)
     with store.read() as con:

@@ -8,6 +8,7 @@ key, or the option).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 from collections.abc import Callable
@@ -37,8 +38,13 @@ SESSION_KEYS = (
     "pinned",
     "exclude_products",
     "exclude_merchants",
+    "merchants",
+    "brands",
+    "min_expected_gmv",
 )
-PLAN_KEYS = ("objective", "allow_repeat", "sessions", "activity")
+PLAN_KEYS = ("objective", "allow_repeat", "sessions", "activity", "sequence")
+# The sequencing rules a brief may override (`sequence: {open_with_deal: false}`).
+SEQUENCE_KEYS = ("open_with_deal", "close_with_deal", "deal_every")
 
 # The brief's keys as a team leader writes them in Chinese; each means the English key.
 CHINESE_KEYS = {
@@ -60,6 +66,10 @@ CHINESE_KEYS = {
     "目标": "objective",
     "允许重复": "allow_repeat",
     "场次": "sessions",
+    "商家": "merchants",
+    "品牌": "brands",
+    "最低预期GMV": "min_expected_gmv",
+    "排品规则": "sequence",
 }
 # The objectives in Chinese, and the bounds' ends (商品数: {最少: 20, 最多: 40}).
 CHINESE_OBJECTIVES = {"GMV": "gmv", "佣金": "commission", "团长收入": "team_income"}
@@ -91,6 +101,11 @@ class SessionBrief:
     pinned: tuple[str, ...] = ()
     exclude_products: tuple[str, ...] = ()
     exclude_merchants: tuple[str, ...] = ()
+    # A brand 专场 or 混场: only these merchants, brands, category_l1/l2 (empty: any).
+    merchants: tuple[str, ...] = ()
+    brands: tuple[str, ...] = ()
+    only_categories: tuple[str, ...] = ()
+    min_expected_gmv_fen: int | None = None  # the session's expected GMV must reach this
 
     def as_json(self) -> dict:
         return {
@@ -108,6 +123,14 @@ class SessionBrief:
             "pinned": list(self.pinned),
             "exclude_products": list(self.exclude_products),
             "exclude_merchants": list(self.exclude_merchants),
+            **({"merchants": list(self.merchants)} if self.merchants else {}),
+            **({"brands": list(self.brands)} if self.brands else {}),
+            **({"only_categories": list(self.only_categories)} if self.only_categories else {}),
+            **(
+                {"min_expected_gmv_fen": self.min_expected_gmv_fen}
+                if self.min_expected_gmv_fen is not None
+                else {}
+            ),
         }
 
 
@@ -118,10 +141,12 @@ class Brief:
     allow_repeat: bool
     pinned: tuple[str, ...] = ()  # several sessions: in one of them, whichever is best
     activity: str | None = None  # 招商活动: plan from its passed applications, in its windows
+    sequence: dict[str, object] = field(default_factory=dict)  # overrides of session.yaml's
 
     def as_json(self) -> dict:
         return {
             **({"activity": self.activity} if self.activity else {}),
+            **({"sequence": dict(self.sequence)} if self.sequence else {}),
             "objective": self.objective,
             "allow_repeat": self.allow_repeat,
             "pinned": list(self.pinned),
@@ -261,12 +286,78 @@ def resolve_brief(
             problems.append(f"{where()}: expected an activity ID, got {value!r}")
         else:
             activity = str(value).strip()
+    sequence = _sequence_overrides(rules, base.get("sequence"), problems)
     if problems:  # each once, though several sessions may share the value
         hint = _("the brief's keys are listed in the README (Sessions)")
         raise ConfigError(list(dict.fromkeys(problems)), hint=hint)
     return Brief(
-        sessions, str(objective), allow_repeat, tuple(dict.fromkeys(plan_pinned)), activity
+        sessions,
+        str(objective),
+        allow_repeat,
+        tuple(dict.fromkeys(plan_pinned)),
+        activity,
+        sequence,
     )
+
+
+def _sequence_overrides(rules: SessionRules, located: Located | None, problems) -> dict:
+    """The brief's `sequence:` keys over session.yaml's sequencing rules, checked."""
+    if located is None or located[0] is None:
+        return {}
+    value, where = located
+    if not isinstance(value, dict):
+        problems.append(
+            _(
+                "{where}: expected a mapping of sequence rules, e.g. {{open_with_deal: false}}"
+            ).format(where=where())
+        )
+        return {}
+    overrides: dict[str, object] = {}
+    for key, setting in value.items():
+        if key not in SEQUENCE_KEYS:
+            problems.append(
+                _("{where}.{key}: {unknown_key}").format(
+                    where=where(), key=key, unknown_key=_unknown_key(key, set(SEQUENCE_KEYS))
+                )
+            )
+        elif key == "deal_every":
+            if (
+                isinstance(setting, bool)
+                or not isinstance(setting, int)
+                or not 0 <= setting <= 1000
+            ):
+                problems.append(
+                    _(
+                        "{where}.{key}: expected a whole number of items (0: no rule), "
+                        "got {value!r}"
+                    ).format(where=where(), key=key, value=setting)
+                )
+            else:
+                overrides[key] = setting
+        elif not isinstance(setting, bool):
+            problems.append(
+                _("{where}.{key}: expected true or false, got {value!r}").format(
+                    where=where(), key=key, value=setting
+                )
+            )
+        else:
+            overrides[key] = setting
+    merged = dataclasses.replace(rules.sequence, **overrides)  # type: ignore[arg-type]
+    if (merged.deal_slots_needed or merged.deal_every) and not merged.deal_roles:
+        problems.append(
+            _(
+                "{where}: the deal rules need deal roles (sequence.deal_roles in session.yaml)"
+            ).format(where=where())
+        )
+    return overrides
+
+
+def brief_rules(rules: SessionRules, brief: Brief) -> SessionRules:
+    """session.yaml's rules with the brief's `sequence:` overrides applied."""
+    if not brief.sequence:
+        return rules
+    sequence = dataclasses.replace(rules.sequence, **brief.sequence)  # type: ignore[arg-type]
+    return dataclasses.replace(rules, sequence=sequence)
 
 
 def _overlay(lower: dict[str, Located], upper: dict[str, Located]) -> dict[str, Located]:
@@ -319,7 +410,14 @@ def _session(rules: SessionRules, raw: dict[str, Located], label: str, problems)
         problems.append(
             _("{where}: expected a level L0–L5, got {level!r}").format(where=where(), level=level)
         )
-    categories = _bounds_by_name(raw.get("categories"), problems)
+    only_categories: tuple[str, ...] = ()
+    if "categories" in raw and isinstance(raw["categories"][0], list | str):
+        # A list of categories is a whitelist (混场 of these categories only); a mapping
+        # bounds the count per category.
+        only_categories = _ids(raw["categories"], problems)
+        categories = {}
+    else:
+        categories = _bounds_by_name(raw.get("categories"), problems)
     roles = _bounds_by_name(raw.get("roles"), problems)
     if "roles" in raw:
         for role in roles:
@@ -346,7 +444,38 @@ def _session(rules: SessionRules, raw: dict[str, Located], label: str, problems)
         pinned=_ids(raw.get("pinned"), problems),
         exclude_products=_ids(raw.get("exclude_products"), problems),
         exclude_merchants=_ids(raw.get("exclude_merchants"), problems),
+        merchants=_ids(raw.get("merchants"), problems),
+        brands=_ids(raw.get("brands"), problems),
+        only_categories=only_categories,
+        min_expected_gmv_fen=_yuan(raw.get("min_expected_gmv"), problems),
     )
+
+
+def _yuan(located: Located | None, problems) -> int | None:
+    """An amount in yuan (500万, ¥5,000,000, 5000000.00) as whole fen, or None."""
+    if located is None or located[0] is None:
+        return None
+    value, where = located
+    text = str(value).strip().replace(",", "").replace("¥", "").replace("￥", "")
+    scale = Decimal(1)
+    if text.endswith("万"):
+        text, scale = text[:-1], Decimal(10_000)
+    elif text.endswith("元"):
+        text = text[:-1]
+    try:
+        if isinstance(value, bool):
+            raise InvalidOperation
+        amount = Decimal(text) * scale
+    except InvalidOperation:
+        amount = Decimal(-1)
+    if not amount.is_finite() or amount < 0:
+        problems.append(
+            _("{where}: expected an amount in yuan such as 50000 or 5万, got {value!r}").format(
+                where=where(), value=value
+            )
+        )
+        return None
+    return int((amount * 100).to_integral_value())
 
 
 def _whole(located: Located | None, problems, *, low: int, high: int, what: str) -> int:

@@ -89,6 +89,39 @@ def _reason(session: SessionBrief) -> pl.Expr:
             + pl.col("merchant_id")
             + pl.lit(_(" excluded by exclude_merchants")),
         ),
+    ]
+    if session.merchants:
+        checks.append(
+            (
+                ~pl.col("merchant_id").is_in(list(session.merchants)),
+                pl.lit(_("merchant "))
+                + pl.col("merchant_id")
+                + pl.lit(_(" is not among the brief's merchants")),
+            )
+        )
+    if session.brands:
+        checks.append(
+            (
+                ~pl.col("brand").fill_null("").is_in(list(session.brands)),
+                pl.lit(_("brand "))
+                + pl.col("brand").fill_null("—")
+                + pl.lit(_(" is not among the brief's brands")),
+            )
+        )
+    if session.only_categories:
+        wanted = list(session.only_categories)
+        checks.append(
+            (
+                ~(
+                    pl.col("category_l1").is_in(wanted).fill_null(False)
+                    | pl.col("category_l2").is_in(wanted).fill_null(False)
+                ),
+                pl.lit(_("category "))
+                + pl.col("category_l1").fill_null("—")
+                + pl.lit(_(" is not among the brief's categories")),
+            )
+        )
+    checks += [
         (pl.col("level").is_null(), pl.lit(_("not graded yet (run haowu grade)"))),
         (
             level_rank < LEVEL_RANK[session.min_level],

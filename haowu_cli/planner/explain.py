@@ -34,6 +34,13 @@ def filters_text(session: SessionBrief) -> str:
         parts.append("require_sample")
     if session.exclude_products or session.exclude_merchants:
         parts.append(_("the exclusions"))
+    for key, listed in (
+        ("merchants", session.merchants),
+        ("brands", session.brands),
+        ("categories", session.only_categories),
+    ):
+        if listed:
+            parts.append(f"{key} {'/'.join(listed)}")
     parts.append(_("stock above zero"))
     return ", ".join(parts[:-1]) + " and " + parts[-1]
 
@@ -199,6 +206,24 @@ def _session_problems(
                 "but minutes = {minutes}"
             ).format(wanted=wanted, shortest=shortest, minutes=session.minutes)
         )
+    target = session.min_expected_gmv_fen
+    if target is not None:
+        # The most any plan can sell: the best expected GMV per product, as many as fit.
+        most = eligible["expected_gmv_fen"].fill_null(0).sort(descending=True)
+        if session.products.max is not None:
+            most = most.head(session.products.max)
+        if int(most.sum()) < target:
+            problems.append(
+                _(
+                    "min_expected_gmv = ¥{target:,.2f}, but the {n} that {passing} are "
+                    "expected to sell at most ¥{most:,.2f} together in this session"
+                ).format(
+                    target=target / 100,
+                    n=_n(eligible.height, "product"),
+                    passing=passing,
+                    most=int(most.sum()) / 100,
+                )
+            )
     problems += _sequence_problems(eligible, session, rules, anchor)
     problems += _pinned_problems(part, session)
     return problems
@@ -225,6 +250,10 @@ def _sequence_problems(
                 ": anchor {anchor_id} has no average ticket (客单价), which deals are "
                 "priced against; add it to the anchors sheet and import it again"
             ).format(anchor_id=anchor["anchor_id"])
+        problem += _(
+            " (a 专场 without deals: sequence: {open_with_deal: false, close_with_deal: "
+            "false} in the brief)"
+        )
         return [problem]
     wanted = session.products.min or 0
     if sequence.deal_every and wanted:
@@ -316,6 +345,10 @@ def _bend_text(row: Row, below: float, above: float) -> str:
             "{label}a deal after every {every:g} other items (sequence.deal_every "
             "in session.yaml) would need {ceil} more deals"
         ).format(label=label, every=every, ceil=math.ceil(above / every))
+    if key == "min_expected_gmv":
+        return _(
+            "{label}min_expected_gmv = ¥{lower:,.2f} would have to come down to ¥{value:,.2f}"
+        ).format(label=label, lower=row.lower / 100, value=max(row.lower - below, 0) / 100)
     if key.startswith("pinned."):
         return _("{label}pinned {name} would have to be left out").format(label=label, name=name)
     if key.startswith("once."):

@@ -35,6 +35,7 @@ MODEL_COLUMNS = (  # the candidate columns the model and the greedy read
     "pinned",
     "expected_units",
     "stock",
+    "expected_gmv_fen",
 )
 
 
@@ -52,6 +53,7 @@ class _Rows:
     pinned: list[bool]
     units: list[int]
     stock: list[int]
+    gmv: list[int]
     deal: list[bool]
 
 
@@ -74,6 +76,10 @@ def greedy_value(candidates: pl.DataFrame, brief: Brief, rules: SessionRules) ->
 class _Greedy:
     def __init__(self, candidates: pl.DataFrame, brief: Brief, rules: SessionRules):
         self.brief, self.sequence = brief, rules.sequence
+        if "expected_gmv_fen" not in candidates.columns:  # a frame built without sales
+            candidates = candidates.with_columns(
+                pl.lit(0, dtype=pl.Int64).alias("expected_gmv_fen")
+            )
         frame = candidates.select(MODEL_COLUMNS).with_row_index("_row")
         deal_roles = list(rules.sequence.deal_roles)
         self.rows = _Rows(
@@ -87,6 +93,7 @@ class _Greedy:
             pinned=frame["pinned"].to_list(),
             units=frame["expected_units"].to_list(),
             stock=frame["stock"].to_list(),
+            gmv=frame["expected_gmv_fen"].to_list(),
             deal=frame["role"].is_in(deal_roles).to_list(),
         )
         # Best value first; then the shorter slot, the product ID and the session, so that
@@ -175,6 +182,7 @@ class _Greedy:
         for key in self.keys(r):
             self.count[key] += sign
         self.count[rows.session[r], "minutes"] += sign * rows.minutes[r]
+        self.count[rows.session[r], "gmv"] += sign * (rows.gmv[r] or 0)
         self.used[product] += sign
         self.sold[product] += sign * rows.units[r]
 
@@ -261,6 +269,11 @@ class _Greedy:
                     n = count[s, prefix + name]
                     if n < (bounds.min or 0) or n > (bounds.max if bounds.max is not None else n):
                         return False
+            if (
+                session.min_expected_gmv_fen is not None
+                and count[s, "gmv"] < session.min_expected_gmv_fen
+            ):
+                return False
             deals, others = count[s, "deals"], count[s, "others"]
             if deals < sequence.deal_slots_needed:
                 return False

@@ -106,7 +106,9 @@ def prune(candidates: pl.DataFrame, brief: Brief, rules: SessionRules) -> pl.Dat
     the order, so from an optimal plan the swaps end, at an optimal plan that uses only
     candidates kept. Pinned products (in a session or plan-level) are always kept.
     """
-    if candidates.is_empty():
+    if candidates.is_empty() or any(
+        s.min_expected_gmv_fen is not None for s in brief.sessions
+    ):  # a sales target counts expected GMV, which dominance does not compare
         return candidates
     never_drop = pl.col("pinned") | pl.col("product_id").is_in(list(brief.pinned))
     narrow = candidates.select(
@@ -295,6 +297,14 @@ def build_rows(candidates: pl.DataFrame, brief: Brief, rules: SessionRules) -> l
         ):
             add(f"max_per_merchant.{merchant}", None, cap, members)
         _sequence_rows(part, rules, add)
+        if session.min_expected_gmv_fen is not None:
+            add(
+                "min_expected_gmv",
+                float(session.min_expected_gmv_fen),
+                None,
+                every,
+                part["expected_gmv_fen"].fill_null(0).cast(pl.Float64).to_list(),
+            )
         for product, variable in part.filter(pl.col("pinned")).select("product_id", "_var").rows():
             add(f"pinned.{product}", 1, None, [variable])
     _shared_rows(frame, brief, rows)

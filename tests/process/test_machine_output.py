@@ -20,7 +20,7 @@ BRIEF = packaged_path("sample_data") / "brief_a005.yaml"
 PRODUCT_COLUMNS = (
     "product_id,merchant_id,merchant_name,title,brand,category_l1,category_l2,list_price,"
     "live_price,commission_rate,service_fee_rate,stock,sales_30d,gmv_30d,good_rate,refund_rate,"
-    "shop_score,ship_hours,listed_at,sample,mechanism,extra,level,total_score"
+    "shop_score,ship_hours,listed_at,sample,mechanism,extra,level,total_score,benefits"
 )
 RUN_SHEET_COLUMNS = (
     "session,anchor_id,date,position,start,start_minute,product_id,merchant_id,title,"
@@ -104,7 +104,13 @@ CASES: dict[str, tuple[list[str], str | None, object]] = {
     "grade explain": (
         ["@product"],
         "product_id,as_of,level,total,dimension,dimension_label,dimension_score,"
-        "dimension_weight,input,input_label,value,input_score,input_weight",
+        "dimension_weight,input,input_label,value,input_score,input_weight,benefits",
+        "rows",
+    ),
+    "match products": (
+        ["--anchor", "A001", "--date", "2026-12-05"],
+        "rank,product_id,merchant_id,title,category_l1,level,role,live_price,commission_rate,"
+        "expected_units,expected_gmv,expected_commission,expected_team_income,potential",
         "rows",
     ),
     "grade changes": (

@@ -1,0 +1,163 @@
+"""Matching (匹配): the best products for an anchor, by the planner's expected-sales model, with
+潜力好货 flagged by the rules of `configs/match.yaml`."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from haowu_cli import store as db
+from haowu_cli.config import load_config_file, number, top_level, unknown_keys, whole
+from haowu_cli.errors import ConfigError, HaowuError
+from haowu_cli.grading import LEVEL_RANK
+from haowu_cli.i18n import _
+from haowu_cli.planner.brief import resolve_brief
+from haowu_cli.planner.candidates import candidate_frame
+from haowu_cli.planner.rules import SessionRules
+
+MATCH_FILE = "match.yaml"
+POTENTIAL_KEYS = {
+    "max_level",
+    "max_listed_days",
+    "min_sales_strength",
+    "max_price_to_ticket",
+    "category_match",
+}
+
+
+@dataclass(frozen=True)
+class PotentialRules:
+    max_level: str
+    max_listed_days: int
+    min_sales_strength: float
+    max_price_to_ticket: float
+    category_match: bool
+
+
+def load_potential(config_dir: Path) -> PotentialRules:
+    """The 潜力好货 rules of match.yaml, checked; every problem reported at once."""
+    doc = load_config_file(config_dir, MATCH_FILE)
+    problems: list[str] = []
+    data = top_level(doc, {"potential"}, problems)
+    section = data.get("potential")
+    path = ("potential",)
+    if not isinstance(section, dict):
+        problems.append(_("{where}: expected the 潜力好货 rules").format(where=doc.where(*path)))
+        section = {}
+    unknown_keys(doc, section, path, POTENTIAL_KEYS, problems)
+    level = section.get("max_level", "L2")
+    if level not in LEVEL_RANK:
+        problems.append(
+            _("{where}: expected a level L0–L5, got {level!r}").format(
+                where=doc.where(*path, "max_level"), level=level
+            )
+        )
+    flag = section.get("category_match", True)
+    if not isinstance(flag, bool):
+        problems.append(
+            _("{where}: expected true or false").format(where=doc.where(*path, "category_match"))
+        )
+    rules = PotentialRules(
+        max_level=str(level),
+        max_listed_days=whole(
+            doc,
+            (*path, "max_listed_days"),
+            section.get("max_listed_days", 30),
+            problems,
+            low=0,
+            high=3650,
+            what=_("a whole number of days from 0 to 3650"),
+        ),
+        min_sales_strength=number(
+            doc,
+            (*path, "min_sales_strength"),
+            section.get("min_sales_strength", 0.5),
+            problems,
+            low=0,
+            high=1,
+            what=_("a share from 0 to 1"),
+        ),
+        max_price_to_ticket=number(
+            doc,
+            (*path, "max_price_to_ticket"),
+            section.get("max_price_to_ticket", 1.5),
+            problems,
+            low=0,
+            what=_("a ratio ≥ 0"),
+        ),
+        category_match=bool(flag),
+    )
+    if problems:
+        raise ConfigError(problems)
+    return rules
+
+
+MATCH_COLUMNS = (
+    "rank",
+    "product_id",
+    "merchant_id",
+    "title",
+    "category_l1",
+    "level",
+    "role",
+    "live_price_fen",
+    "commission_rate",
+    "expected_units",
+    "expected_gmv_fen",
+    "commission_fen",
+    "team_income_fen",
+    "potential",
+)
+
+
+def match_products(
+    store: db.Store,
+    rules: SessionRules,
+    potential: PotentialRules,
+    anchor_id: str,
+    *,
+    on: dt.date,
+    min_level: str | None = None,
+    limit: int | None = None,
+) -> pl.DataFrame:
+    """The products this anchor is expected to sell best, by the planner's model (a slot of
+    its role's minutes), eligible under the brief defaults of session.yaml (`min_level` in
+    place of theirs when given); best expected GMV first, ties by product ID."""
+    with store.read() as con:
+        anchor = db.anchor_row(con, anchor_id)
+        products = db.planning_products(con, today=on)
+    if anchor is None:
+        raise HaowuError(
+            _("anchor {anchor} is not in the database").format(anchor=anchor_id),
+            hint=_("haowu anchors lists them"),
+        )
+    overrides: dict[str, object] = {"anchor": anchor_id, "date": on}
+    if min_level is not None:
+        overrides["min_level"] = min_level
+    session = resolve_brief(rules, None, overrides).sessions[0]
+    if products.is_empty():
+        return pl.DataFrame(schema={c: pl.String for c in MATCH_COLUMNS})
+    frame = candidate_frame(products, anchor, session, rules).filter(pl.col("eligible"))
+    categories = list(anchor.get("categories") or [])
+    rank = pl.col("level").replace_strict(LEVEL_RANK, default=None, return_dtype=pl.Int64)
+    young = pl.col("listed_at") >= pl.lit(on - dt.timedelta(days=potential.max_listed_days))
+    signals = (pl.col("sales_strength") >= potential.min_sales_strength) & (
+        pl.col("price_to_ticket").is_null()
+        | (pl.col("price_to_ticket") <= potential.max_price_to_ticket)
+    )
+    if potential.category_match:
+        signals = signals & (
+            pl.col("category_l1").is_in(categories) | pl.col("category_l2").is_in(categories)
+        )
+    flagged = (
+        ((rank <= LEVEL_RANK[potential.max_level]) | young.fill_null(False)) & signals
+    ).fill_null(False)
+    ranked = frame.with_columns(flagged.alias("potential")).sort(
+        ["expected_gmv_fen", "product_id"], descending=[True, False]
+    )
+    if limit is not None:
+        ranked = ranked.head(limit)
+    return ranked.with_row_index("rank", offset=1).select(MATCH_COLUMNS)
