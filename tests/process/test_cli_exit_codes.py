@@ -67,6 +67,8 @@ sessions:
   - {anchor: B001, date: "2026-11-24"}
   - {anchor: B001, date: "2026-11-25"}
   - {anchor: B001, date: "2026-11-26"}
+  - {anchor: B001, date: "2026-11-27"}
+  - {anchor: B001, date: "2026-11-28"}
 """
 ANCHORS = (
     "达人ID,达人昵称,粉丝数,女粉占比,主要年龄段,客单价,主营类目,场均时GMV,机构,机构分成比例\n"
@@ -76,8 +78,8 @@ ANCHORS = (
 
 @pytest.fixture(scope="module")
 def big_db(tmp_path_factory) -> Path:
-    """100,000 generated products, graded, and one anchor: four sessions with `allow_repeat`
-    take haowu about 3 s of CPU to plan (reading, candidates, pruning, solving), of which
+    """100,000 generated products, graded, and one anchor: six sessions with `allow_repeat`
+    take haowu several seconds of CPU to plan (reading, candidates, pruning, solving), of which
     start-up is under half a second."""
     sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
     from generate import write_sheet
