@@ -105,3 +105,25 @@ def test_the_language_machinery():
     assert i18n.normalise("fr") is None
     with pytest.raises(ValueError), i18n.language("fr"):
         pass
+
+
+def test_every_help_text_of_the_command_tree_is_in_the_catalog(catalog):
+    """A help text written without `N_` is not extracted, so the test above cannot see it,
+    and it shows in English in Chinese `--help`: every command's and option's help must be a
+    message of the catalog."""
+    import typer.main
+
+    from haowu_cli.cli import app
+
+    ids = {m.id for m in catalog if m.id}
+    missing = []
+
+    def walk(command, path: str) -> None:
+        for text in (command.help, *(getattr(p, "help", None) for p in command.params)):
+            if text and text not in ids:
+                missing.append(f"{path or 'haowu'}: {text[:60]!r}")
+        for name, sub in getattr(command, "commands", {}).items():
+            walk(sub, f"{path} {name}".strip())
+
+    walk(typer.main.get_command(app), "")
+    assert not missing, "help texts not marked for translation (N_): " + "; ".join(missing)

@@ -18,12 +18,14 @@ from haowu_cli.i18n import N_, _
 from haowu_cli.render import Column, OutputFormat
 
 activity_app = typer.Typer(
-    help="招商活动: define activities, take 报名 (haowu import --kind applications), review "
-    "them by the activity's rules, send the results back.",
+    help=N_(
+        "招商活动: define activities, take 报名 (haowu import --kind applications), review "
+        "them by the activity's rules, send the results back."
+    ),
     no_args_is_help=True,
 )
 
-ActivityArg = Annotated[str, typer.Argument(help="The activity's ID.", show_default=False)]
+ActivityArg = Annotated[str, typer.Argument(help=N_("The activity's ID."), show_default=False)]
 
 LIST_COLUMNS = [
     Column("activity_id", N_("activity")),
@@ -56,7 +58,7 @@ APPLICATION_COLUMNS = [
 @activity_app.command("create")
 def create_command(
     ctx: typer.Context,
-    file: Annotated[Path, typer.Argument(help="The activity's YAML file.", show_default=False)],
+    file: Annotated[Path, typer.Argument(help=N_("The activity's YAML file."), show_default=False)],
 ) -> None:
     """Create an activity from its YAML file (or the platform's activity JSON), or update
     the one with the same ID (its applications and decisions stay; review again to apply
@@ -189,10 +191,10 @@ def review_command(
     ctx: typer.Context,
     activity_id: ActivityArg,
     dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Show what the review would decide; keep nothing.")
+        bool, typer.Option("--dry-run", help=N_("Show what the review would decide; keep nothing."))
     ] = False,
     fmt: Annotated[
-        ReviewFormat, typer.Option("--format", "-f", help="text for people; json for machines.")
+        ReviewFormat, typer.Option("--format", "-f", help=N_("text for people; json for machines."))
     ] = ReviewFormat.text,
 ) -> None:
     """审核: decide every application by the activity's rules and the latest grades — 通过,
@@ -235,13 +237,14 @@ def review_command(
 def decide_command(
     ctx: typer.Context,
     activity_id: ActivityArg,
-    product_id: Annotated[str, typer.Argument(help="The product applied.", show_default=False)],
-    verdict: Annotated[str, typer.Argument(help="pass or reject.", show_default=False)],
+    product_id: Annotated[str, typer.Argument(help=N_("The product applied."), show_default=False)],
+    verdict: Annotated[str, typer.Argument(help=N_("pass or reject."), show_default=False)],
     reason: Annotated[
-        str | None, typer.Option("--reason", help="Why (required to reject): the merchant sees it.")
+        str | None,
+        typer.Option("--reason", help=N_("Why (required to reject): the merchant sees it.")),
     ] = None,
     by: Annotated[
-        str | None, typer.Option("--by", help="Who decides [default: your user name].")
+        str | None, typer.Option("--by", help=N_("Who decides [default: your user name]."))
     ] = None,
 ) -> None:
     """A person's decision on one application. No later review overrides it."""
@@ -262,7 +265,7 @@ def history_command(
     ctx: typer.Context,
     activity_id: ActivityArg,
     product_id: Annotated[
-        str | None, typer.Argument(help="One product only.", show_default=False)
+        str | None, typer.Argument(help=N_("One product only."), show_default=False)
     ] = None,
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
@@ -307,15 +310,17 @@ def export_command(
     out: OutOption = None,
     excel: ExcelOption = False,
     merchant: Annotated[
-        str | None, typer.Option("--merchant", help="This merchant's results only.")
+        str | None, typer.Option("--merchant", help=N_("This merchant's results only."))
     ] = None,
     fmt: Annotated[
         ExportFormat,
         typer.Option(
             "--format",
             "-f",
-            help="file: the results merchants get back (CSV, or .xlsx by --out's name); "
-            "json: the platform's audit shape (itemId, itemAuditStatus 2/3, reason) on stdout.",
+            help=N_(
+                "file: the results merchants get back (CSV, or .xlsx by --out's name); "
+                "json: the platform's audit shape (itemId, itemAuditStatus 2/3, reason) on stdout."
+            ),
         ),
     ] = ExportFormat.file,
 ) -> None:

@@ -89,8 +89,10 @@ def import_command(
         str | None,
         typer.Option(
             "--activity",
-            help="applications: the activity (招商活动) they apply to, where the sheet has no "
-            "活动ID column.",
+            help=N_(
+                "applications: the activity (招商活动) they apply to, where the sheet has no "
+                "活动ID column.",
+            ),
         ),
     ] = None,
 ) -> int:

@@ -11,8 +11,10 @@ from haowu_cli.i18n import N_, _
 from haowu_cli.render import Column, OutputFormat
 
 merchants_app = typer.Typer(
-    help="Merchants (商家): join date, new-merchant window, shop score, activities and GMV "
-    "this month, 降佣 eligibility.",
+    help=N_(
+        "Merchants (商家): join date, new-merchant window, shop score, activities and GMV "
+        "this month, 降佣 eligibility."
+    ),
     invoke_without_command=True,
 )
 
@@ -34,7 +36,7 @@ COLUMNS = [
 def merchants_command(
     ctx: typer.Context,
     month: Annotated[
-        str | None, typer.Option("--month", help="YYYY-MM [default: this month].")
+        str | None, typer.Option("--month", help=N_("YYYY-MM [default: this month]."))
     ] = None,
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
@@ -83,9 +85,9 @@ def merchants_command(
 @merchants_app.command("joined")
 def joined_command(
     ctx: typer.Context,
-    merchant: Annotated[str, typer.Argument(help="The merchant's ID.", show_default=False)],
+    merchant: Annotated[str, typer.Argument(help=N_("The merchant's ID."), show_default=False)],
     day: Annotated[
-        dt.datetime, typer.Argument(help="加入快分销日期.", show_default=False, **DATE_FORMAT)
+        dt.datetime, typer.Argument(help=N_("加入快分销日期."), show_default=False, **DATE_FORMAT)
     ],
 ) -> None:
     """Set the day a merchant joined 快分销; its orders are split again under the
@@ -106,7 +108,7 @@ def joined_command(
 def resplit_command(
     ctx: typer.Context,
     merchant: Annotated[
-        str | None, typer.Option("--merchant", help="This merchant's orders only.")
+        str | None, typer.Option("--merchant", help=N_("This merchant's orders only."))
     ] = None,
 ) -> None:
     """Split every order again by today's commission.yaml and merchant terms (after changing
