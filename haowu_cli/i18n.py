@@ -93,8 +93,9 @@ def translations(code: str) -> gettext.NullTranslations:
 
 
 def _(message: str) -> str:
-    """`message` (an English id) in the language in use."""
-    return translations(current()).gettext(message)
+    """`message` (an English id) in the language in use. An empty message stays empty (to
+    gettext the empty id is the catalog's header: a blank heading would show it)."""
+    return translations(current()).gettext(message) if message else message
 
 
 def ngettext(singular: str, plural: str, count: int) -> str:

@@ -95,6 +95,13 @@ def test_the_shipped_mo_is_the_po_compiled(catalog):
     assert MO.stat().st_mtime >= CATALOG.stat().st_mtime - 1, "the .mo is older than the .po"
 
 
+def test_an_empty_message_stays_empty():
+    """A blank heading (the figures' value column) is `_("")`: never the catalog's header."""
+    for code in ("zh", "en"):
+        with i18n.language(code):
+            assert i18n._("") == ""
+
+
 def test_the_language_machinery():
     with i18n.language("zh"):
         assert i18n._("aborted") == "已中止"

@@ -224,3 +224,11 @@ def _keys(value):
     if isinstance(value, list):
         return [_keys(v) for v in value[:1]]
     return None
+
+
+def test_a_report_in_chinese_shows_no_catalog_header(speak):
+    """The headline table's value column has a blank heading: gettext would give the
+    catalog's header for it."""
+    ran = speak(None, "report", "grades")
+    assert ran.code == 0, ran
+    assert "要点" in ran.out and "Project-Id-Version" not in ran.out
