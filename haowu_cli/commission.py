@@ -155,7 +155,11 @@ def _merchant_terms(doc, section, problems: list, ppm) -> MerchantTerms:
     if section is None:
         return MerchantTerms()
     if not isinstance(section, dict):
-        problems.append(f"{doc.where('merchant_terms')}: expected new_merchant, dsr_relief, …")
+        problems.append(
+            _("{where}: expected new_merchant, dsr_relief, …").format(
+                where=doc.where("merchant_terms")
+            )
+        )
         return MerchantTerms()
     unknown_keys(
         doc,
@@ -169,11 +173,15 @@ def _merchant_terms(doc, section, problems: list, ppm) -> MerchantTerms:
     if new is not None:
         path = ("merchant_terms", "new_merchant")
         if not isinstance(new, dict):
-            problems.append(f"{doc.where(*path)}: expected days, gmv_cap_yuan, technical_fee")
+            problems.append(
+                _("{where}: expected days, gmv_cap_yuan, technical_fee").format(
+                    where=doc.where(*path)
+                )
+            )
             new = {}
         unknown_keys(doc, new, path, {"days", "gmv_cap_yuan", "technical_fee"}, problems)
         terms["new_days"] = whole(
-            doc, (*path, "days"), new.get("days"), problems, low=1, high=366, what="1–366 days"
+            doc, (*path, "days"), new.get("days"), problems, low=1, high=366, what=_("1–366 days")
         )
         cap = number(
             doc,
@@ -182,19 +190,25 @@ def _merchant_terms(doc, section, problems: list, ppm) -> MerchantTerms:
             problems,
             low=0,
             high=10_000_000_000,
-            what="yuan from 0 to 10,000,000,000",
+            what=_("yuan from 0 to 10,000,000,000"),
         )
         terms["new_cap_fen"] = int(Decimal(str(cap)) * 100)
         terms["new_rate_ppm"] = ppm((*path, "technical_fee"), new.get("technical_fee"))
     relief = section.get("dsr_relief") or []
     if not isinstance(relief, list):
-        problems.append(f"{doc.where('merchant_terms', 'dsr_relief')}: expected a list")
+        problems.append(
+            _("{where}: expected a list").format(where=doc.where("merchant_terms", "dsr_relief"))
+        )
         relief = []
     rows = []
     for index, spec in enumerate(relief):
         path = ("merchant_terms", "dsr_relief", str(index))
         if not isinstance(spec, dict):
-            problems.append(f"{doc.where(*path)}: expected {{min_shop_score: …, relief: …}}")
+            problems.append(
+                _("{where}: expected {{min_shop_score: …, relief: …}}").format(
+                    where=doc.where(*path)
+                )
+            )
             continue
         unknown_keys(doc, spec, path, {"min_shop_score", "relief"}, problems)
         score = number(
@@ -204,7 +218,7 @@ def _merchant_terms(doc, section, problems: list, ppm) -> MerchantTerms:
             problems,
             low=0,
             high=5,
-            what="a shop score from 0 to 5",
+            what=_("a shop score from 0 to 5"),
         )
         rows.append((Decimal(str(score)), ppm((*path, "relief"), spec.get("relief"))))
     terms["dsr_relief"] = tuple(rows)
@@ -212,7 +226,9 @@ def _merchant_terms(doc, section, problems: list, ppm) -> MerchantTerms:
     if busy is not None:
         path = ("merchant_terms", "activity_discount")
         if not isinstance(busy, dict):
-            problems.append(f"{doc.where(*path)}: expected min_activities and relief")
+            problems.append(
+                _("{where}: expected min_activities and relief").format(where=doc.where(*path))
+            )
             busy = {}
         unknown_keys(doc, busy, path, {"min_activities", "relief"}, problems)
         terms["busy_min_activities"] = whole(
@@ -222,7 +238,7 @@ def _merchant_terms(doc, section, problems: list, ppm) -> MerchantTerms:
             problems,
             low=1,
             high=1000,
-            what="a count from 1 to 1000",
+            what=_("a count from 1 to 1000"),
         )
         terms["busy_relief_ppm"] = ppm((*path, "relief"), busy.get("relief"))
     return MerchantTerms(**terms)

@@ -149,7 +149,7 @@ def import_command(
             require_activity(app.store(), activity)
         spec = replace(spec, hooks=application_hooks(activity, beijing_now()))
     elif activity is not None:
-        raise UsageError(f"--activity applies to applications, not {kind}")
+        raise UsageError(_("--activity applies to applications, not {kind}").format(kind=kind))
     if merchant is not None and spec.owner is None:
         raise UsageError(_("--merchant applies to products, not {kind}").format(kind=kind))
     options = ImportOptions(

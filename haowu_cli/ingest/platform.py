@@ -114,13 +114,23 @@ def load_sources(config_dir: Path) -> Sources:
     data = doc.data if isinstance(doc.data, dict) else None
     problems: list[str] = []
     if data is None:
-        raise ConfigError([f"{doc.where()}: expected a mapping with personal_data and sources"])
+        raise ConfigError(
+            [
+                _("{where}: expected a mapping with personal_data and sources").format(
+                    where=doc.where()
+                )
+            ]
+        )
     for key in data:
         if key not in ("personal_data", "sources", "ledger_parties"):
-            problems.append(f"{doc.where(str(key))}: unknown key {key!r}")
+            problems.append(
+                _("{where}: unknown key {key!r}").format(where=doc.where(str(key)), key=key)
+            )
     personal = data.get("personal_data") or []
     if not isinstance(personal, list) or not all(isinstance(p, str) for p in personal):
-        problems.append(f"{doc.where('personal_data')}: expected a list of column names")
+        problems.append(
+            _("{where}: expected a list of column names").format(where=doc.where("personal_data"))
+        )
         personal = []
     patterns = tuple(
         _norm(p[:-1]) + "…" if p.endswith("*") else _norm(p) for p in personal if p.strip()
@@ -128,7 +138,9 @@ def load_sources(config_dir: Path) -> Sources:
     sources: dict[str, Source] = {}
     section = data.get("sources")
     if not isinstance(section, dict) or not section:
-        problems.append(f"{doc.where('sources')}: expected a mapping of source names")
+        problems.append(
+            _("{where}: expected a mapping of source names").format(where=doc.where("sources"))
+        )
         section = {}
     for name, spec in section.items():
         source = _source(doc, str(name), spec, problems, FIELD_KINDS)
@@ -137,19 +149,25 @@ def load_sources(config_dir: Path) -> Sources:
     ledger_parties: dict[str, tuple[tuple[str, str], ...]] = {}
     parties = data.get("ledger_parties") or {}
     if not isinstance(parties, dict):
-        problems.append(f"{doc.where('ledger_parties')}: expected a mapping of parties")
+        problems.append(
+            _("{where}: expected a mapping of parties").format(where=doc.where("ledger_parties"))
+        )
         parties = {}
     for party, entries in parties.items():
         where = doc.where("ledger_parties", str(party))
         if not isinstance(entries, list):
-            problems.append(f"{where}: expected a list of account/item")
+            problems.append(_("{where}: expected a list of account/item").format(where=where))
             continue
         pairs = []
         for entry in entries:
             account, _slash, item = str(entry).partition("/")
             if item not in LEDGER_ACCOUNTS.get(account, ()):
                 known = ", ".join(f"{a}/{i}" for a, items in LEDGER_ACCOUNTS.items() for i in items)
-                problems.append(f"{where}: unknown ledger entry {entry!r}; known: {known}")
+                problems.append(
+                    _("{where}: unknown ledger entry {entry!r}; known: {known}").format(
+                        where=where, entry=entry, known=known
+                    )
+                )
             pairs.append((account, item))
         ledger_parties[str(party)] = tuple(pairs)
     if problems:
@@ -176,7 +194,7 @@ _SOURCE_KEYS = {
 def _source(doc, name: str, spec: Any, problems: list[str], field_kinds) -> Source | None:
     base = ("sources", name)
     if not isinstance(spec, dict):
-        problems.append(f"{doc.where(*base)}: expected a mapping")
+        problems.append(_("{where}: expected a mapping").format(where=doc.where(*base)))
         return None
     before = len(problems)
     for key in spec:
@@ -187,17 +205,25 @@ def _source(doc, name: str, spec: Any, problems: list[str], field_kinds) -> Sour
             )
     kind = spec.get("kind")
     if kind not in KINDS:
-        problems.append(f"{doc.where(*base, 'kind')}: kind must be one of {', '.join(KINDS)}")
+        problems.append(
+            _("{where}: kind must be one of {value}").format(
+                where=doc.where(*base, "kind"), value=", ".join(KINDS)
+            )
+        )
     fmt = spec.get("format")
     if fmt not in FORMATS:
-        problems.append(f"{doc.where(*base, 'format')}: format must be table or json")
+        problems.append(
+            _("{where}: format must be table or json").format(where=doc.where(*base, "format"))
+        )
 
     def names(key: str, required: bool) -> tuple[str, ...]:
         value = spec.get(key)
         if value is None and not required:
             return ()
         if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
-            problems.append(f"{doc.where(*base, key)}: expected a list of names")
+            problems.append(
+                _("{where}: expected a list of names").format(where=doc.where(*base, key))
+            )
             return ()
         return tuple(value)
 
@@ -213,13 +239,19 @@ def _source(doc, name: str, spec: Any, problems: list[str], field_kinds) -> Sour
     if kind == "settlements":
         parties = _mappings(doc, base, "parties", spec.get("parties"), problems, None)
         if not parties:
-            problems.append(f"{doc.where(*base, 'parties')}: a settlement names its parties")
+            problems.append(
+                _("{where}: a settlement names its parties").format(
+                    where=doc.where(*base, "parties")
+                )
+            )
     statuses = _words(doc, base, "statuses", spec.get("statuses"), STATES, problems)
     after_column, after_words = None, {}
     if spec.get("after_sale") is not None:
         after = spec["after_sale"]
         if not isinstance(after, dict) or not isinstance(after.get("column"), str):
-            problems.append(f"{doc.where(*base, 'after_sale')}: expected column and words")
+            problems.append(
+                _("{where}: expected column and words").format(where=doc.where(*base, "after_sale"))
+            )
         else:
             after_column = after["column"]
             after_words = _words(
@@ -230,16 +262,30 @@ def _source(doc, name: str, spec: Any, problems: list[str], field_kinds) -> Sour
         own = spec["self_operated"]
         words = own.get("words") if isinstance(own, dict) else None
         if not isinstance(own, dict) or not isinstance(own.get("column"), str) or not words:
-            problems.append(f"{doc.where(*base, 'self_operated')}: expected column and words")
+            problems.append(
+                _("{where}: expected column and words").format(
+                    where=doc.where(*base, "self_operated")
+                )
+            )
         else:
             self_column, self_words = own["column"], tuple(str(w) for w in words)
     if "status" in {m.name for m in columns} and not statuses:
-        problems.append(f"{doc.where(*base, 'statuses')}: a status column needs its words")
+        problems.append(
+            _("{where}: a status column needs its words").format(where=doc.where(*base, "statuses"))
+        )
     if fmt == "json" and not spec.get("lists"):
-        problems.append(f"{doc.where(*base, 'lists')}: a JSON source names its record lists")
+        problems.append(
+            _("{where}: a JSON source names its record lists").format(
+                where=doc.where(*base, "lists")
+            )
+        )
     label = spec.get("label")
     if not isinstance(label, str) or not label:
-        problems.append(f"{doc.where(*base, 'label')}: expected the name people know it by")
+        problems.append(
+            _("{where}: expected the name people know it by").format(
+                where=doc.where(*base, "label")
+            )
+        )
     source = Source(
         name=name,
         label=str(label),
@@ -262,28 +308,44 @@ def _source(doc, name: str, spec: Any, problems: list[str], field_kinds) -> Sour
 
 def _mappings(doc, base, key, value, problems, known) -> tuple[Mapping, ...]:
     if not isinstance(value, dict) or not value:
-        problems.append(f"{doc.where(*base, key)}: expected a mapping of fields to columns")
+        problems.append(
+            _("{where}: expected a mapping of fields to columns").format(
+                where=doc.where(*base, key)
+            )
+        )
         return ()
     out = []
     for name, spec in value.items():
         where = doc.where(*base, key, str(name))
         if known is not None and name not in known:
-            problems.append(f"{where}: unknown field {name!r}; known: {', '.join(sorted(known))}")
+            problems.append(
+                _("{where}: unknown field {name!r}; known: {value}").format(
+                    where=where, name=name, value=", ".join(sorted(known))
+                )
+            )
             continue
         if not isinstance(spec, dict) or not isinstance(spec.get("from"), str):
-            problems.append(f"{where}: expected {{from: COLUMN, unit: UNIT}}")
+            problems.append(_("{where}: expected {{from: COLUMN, unit: UNIT}}").format(where=where))
             continue
         unit = spec.get("unit", "text")
         if unit not in UNITS:
-            problems.append(f"{where}: unknown unit {unit!r}; known: {', '.join(UNITS)}")
+            problems.append(
+                _("{where}: unknown unit {unit!r}; known: {value}").format(
+                    where=where, unit=unit, value=", ".join(UNITS)
+                )
+            )
             continue
         part = spec.get("part")
         if part is not None and (not isinstance(part, int) or part < 0):
-            problems.append(f"{where}: part must be a whole number from 0")
+            problems.append(_("{where}: part must be a whole number from 0").format(where=where))
             continue
         extra = set(spec) - {"from", "unit", "part"}
         if extra:
-            problems.append(f"{where}: unknown key {sorted(extra)[0]!r}; known: from, unit, part")
+            problems.append(
+                _("{where}: unknown key {value!r}; known: from, unit, part").format(
+                    where=where, value=sorted(extra)[0]
+                )
+            )
             continue
         out.append(Mapping(str(name), spec["from"], unit, part))
     return tuple(out)
@@ -293,13 +355,17 @@ def _words(doc, base, key, value, allowed, problems) -> dict[str, str]:
     if value is None:
         return {}
     if not isinstance(value, dict):
-        problems.append(f"{doc.where(*base, key)}: expected a mapping of words to states")
+        problems.append(
+            _("{where}: expected a mapping of words to states").format(where=doc.where(*base, key))
+        )
         return {}
     out = {}
     for word, state in value.items():
         if state not in allowed:
             problems.append(
-                f"{doc.where(*base, key, str(word))}: {state!r} is not one of {', '.join(allowed)}"
+                _("{where}: {state!r} is not one of {value}").format(
+                    where=doc.where(*base, key, str(word)), state=state, value=", ".join(allowed)
+                )
             )
             continue
         out[_word(word)] = str(state)
@@ -389,7 +455,9 @@ def _excel_rows(path: Path, sheet_name: str | None) -> list[list[str | None]]:
         names = workbook.sheet_names
         cells = workbook.get_sheet_by_name(sheet_name or names[0]).to_python(skip_empty_area=False)
     except Exception as exc:
-        raise InputFileError(f"{path}: is not a readable Excel workbook ({exc})") from exc
+        raise InputFileError(
+            _("{path}: is not a readable Excel workbook ({exc})").format(path=path, exc=exc)
+        ) from exc
     return [[_excel_text(c) for c in row] for row in cells]
 
 
@@ -456,7 +524,9 @@ def read_platform_chunks(
         yield read_platform(path, source, sources, encoding=encoding, sheet=sheet)
         return
     if sheet:
-        raise InputFileError(f"{path}: --sheet applies to Excel workbooks, not CSV files")
+        raise InputFileError(
+            _("{path}: --sheet applies to Excel workbooks, not CSV files").format(path=path)
+        )
     take, personal, not_read = _projection(path, source, sources, headers)
     indices = sorted(take)
     seen = _line_counts(path, source, index, delimiter, len(headers), take)
@@ -514,7 +584,7 @@ def _read_table(path, source, sources, encoding, sheet):
     from haowu_cli.ingest import sources as sheet_io
 
     if not path.exists():
-        raise InputFileError(f"{path}: file not found")
+        raise InputFileError(_("{path}: file not found").format(path=path))
     headers, index, delimiter, used = _table_header(path, encoding)
     take, personal, not_read = _projection(path, source, sources, headers)
     indices = sorted(take)
@@ -526,7 +596,9 @@ def _read_table(path, source, sources, encoding, sheet):
         )
     else:
         if sheet:
-            raise InputFileError(f"{path}: --sheet applies to Excel workbooks, not CSV files")
+            raise InputFileError(
+                _("{path}: --sheet applies to Excel workbooks, not CSV files").format(path=path)
+            )
         frame = _project_csv(path, index, delimiter, len(headers), indices, used, encoding)
         frame = frame.rename({f"c{i}": take[i] for i in indices})
         del sheet_io
@@ -608,7 +680,11 @@ def _project_csv(
         text, _used = decode(path.read_bytes(), path, encoding)
         return pl.read_csv(io.BytesIO(text.encode("utf-8")), **options)  # type: ignore[arg-type]
     except pl.exceptions.PolarsError as exc:
-        raise InputFileError(f"{path}: cannot be read as CSV: {str(exc).splitlines()[0]}") from exc
+        raise InputFileError(
+            _("{path}: cannot be read as CSV: {value}").format(
+                path=path, value=str(exc).splitlines()[0]
+            )
+        ) from exc
 
 
 def _json_records(
@@ -619,7 +695,9 @@ def _json_records(
     try:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise InputFileError(f"{path}: is not UTF-8 JSON ({exc})") from exc
+        raise InputFileError(
+            _("{path}: is not UTF-8 JSON ({exc})").format(path=path, exc=exc)
+        ) from exc
     documents: list[Any]
     try:
         documents = [json.loads(text)]
@@ -667,7 +745,7 @@ def _read_json(path, source, sources):
     """One row per line: per element of the line list (`cpsOrderProductView[]`), one row
     for a record whose list is empty or absent (its line fields stay empty)."""
     if not path.exists():
-        raise InputFileError(f"{path}: file not found")
+        raise InputFileError(_("{path}: file not found").format(path=path))
     records = _json_records(path, sources)
     wanted = _wanted(source)
     line_list = next((w.split("[]")[0] for w in source.line if "[]" in w), None)
