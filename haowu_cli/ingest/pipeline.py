@@ -31,7 +31,9 @@ from haowu_cli.ingest.sources import OVERFLOW, RawTable, read_table
 REJECT_COLUMNS = ["file", "row", "column", "value", "reason"]
 PLATFORM_CHUNK_ROWS = 100_000  # a large platform CSV is parsed and written in parts this big
 WRITE_MEMORY_LIMIT = "512MB"  # DuckDB's share while a platform file is written
-_REJECT_SCHEMA = {"row": pl.Int64, "column": pl.String, "value": pl.String, "reason": pl.String}
+_REJECT_SCHEMA = pl.Schema(
+    {"row": pl.Int64, "column": pl.String, "value": pl.String, "reason": pl.String}
+)
 
 
 @dataclass(frozen=True)

@@ -482,7 +482,9 @@ class PlatformTable:
     rows_read: int = 0  # every data row of the file (records × lines for JSON)
 
 
-REFUSED_SCHEMA = {"row": pl.Int64, "column": pl.String, "value": pl.String, "reason": pl.String}
+REFUSED_SCHEMA = pl.Schema(
+    {"row": pl.Int64, "column": pl.String, "value": pl.String, "reason": pl.String}
+)
 
 
 def read_platform(
