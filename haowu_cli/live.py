@@ -50,7 +50,8 @@ def session_sheet(plan_id: int, items: pl.DataFrame, session: int) -> SessionShe
     start = datetime.combine(day, time(0, 0)) + timedelta(
         minutes=hours * 60 + minutes - int(first["start_minute"])
     )
-    end = int((part["start_minute"] + part["minutes"]).max())  # type: ignore[arg-type]  # an int
+    # (integer columns: polars types their max as any scalar)
+    end = int((part["start_minute"] + part["minutes"]).max())  # type: ignore[arg-type]
     return SessionSheet(plan_id, session, first["anchor_id"], day, start, end, part)
 
 

@@ -138,7 +138,8 @@ def _by_category(counts: pl.DataFrame) -> pl.DataFrame:
 
 
 def _distribution_table(distribution: pl.DataFrame) -> Table:
-    widest = int(distribution["products"].max() or 0)  # type: ignore[arg-type]  # a count
+    # (a count: polars types an integer column's max as any scalar)
+    widest = int(distribution["products"].max() or 0)  # type: ignore[arg-type]
     view = distribution.select(
         "level",
         "products",

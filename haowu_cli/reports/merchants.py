@@ -240,7 +240,8 @@ def _merchants_table(merchants: pl.DataFrame, label: str, before: dt.date) -> Ta
         "activities",
         "discount_eligible",
     )
-    widest = int(merchants["gmv_fen"].max() or 0)  # type: ignore[arg-type]  # fen: an int
+    # (fen: polars types an integer column's max as any scalar)
+    widest = int(merchants["gmv_fen"].max() or 0)  # type: ignore[arg-type]
     view = merchants.select(
         "merchant_id",
         pl.col("merchant_name").fill_null(""),

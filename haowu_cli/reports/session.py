@@ -405,7 +405,8 @@ def _group_table(key: str, title: str, groups: pl.DataFrame, name: str, *, measu
         "sold_products",
         *_rates(off_sheet=True, measured=measured),
     )
-    widest = int(groups["gmv_fen"].max() or 0)  # type: ignore[arg-type]  # fen: an int
+    # (fen: polars types an integer column's max as any scalar)
+    widest = int(groups["gmv_fen"].max() or 0)  # type: ignore[arg-type]
     view = groups.select(
         pl.col(name).fill_null("—"),
         *[pl.col(c).fill_null("") for c in named],
