@@ -21,13 +21,21 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from haowu_cli.config import ConfigDoc, load_config_file, load_yaml_file, top_level, unknown_keys
 from haowu_cli.errors import ConfigError, UsageError
 from haowu_cli.i18n import N_, _
 from haowu_cli.store.grades import grade_floor
 from haowu_cli.store.sql import Query
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    import duckdb
+    import polars as pl
+
+    from haowu_cli.store.connection import Store
 
 ACTIVITIES_FILE = "activities.yaml"
 LEVELS = ("L0", "L1", "L2", "L3", "L4", "L5")
@@ -101,7 +109,12 @@ def _rule_value(doc: ConfigDoc, path: tuple, kind: str, value: Any, problems: li
         problems.append(f"{where}: " + _("expected a number, got {value!r}").format(value=value))
         return None
     number = Decimal(str(value))
-    limits = {"rate": (0, 1), "score": (0, 5), "ratio": (Decimal("0.01"), 10)}[kind]
+    bounds: dict[str, tuple[int | Decimal, int]] = {
+        "rate": (0, 1),
+        "score": (0, 5),
+        "ratio": (Decimal("0.01"), 10),
+    }
+    limits = bounds[kind]
     if not limits[0] <= number <= limits[1]:
         problems.append(
             f"{where}: "
@@ -462,7 +475,7 @@ def activity_from_record(record: dict[str, Any], windows: list[dict[str, Any]]) 
     )
 
 
-def no_activity(con, activity_id: str) -> UsageError:
+def no_activity(con: duckdb.DuckDBPyConnection, activity_id: str) -> UsageError:
     """The error for an activity the database does not hold, naming those it does."""
     from haowu_cli import store as db
 
@@ -477,7 +490,7 @@ def no_activity(con, activity_id: str) -> UsageError:
     )
 
 
-def require_activity(store, activity_id: str) -> Activity:
+def require_activity(store: Store, activity_id: str) -> Activity:
     """The activity `activity_id` from the database, or a usage error naming the known ones."""
     from haowu_cli import store as db
 
@@ -676,7 +689,9 @@ class ApplicationHooks:
     config_dir: Path
     now: dt.datetime
 
-    def before_write(self, con, rows):
+    def before_write(
+        self, con: duckdb.DuckDBPyConnection, rows: pl.DataFrame
+    ) -> tuple[pl.DataFrame, pl.DataFrame, list[tuple[str, str]]]:
         import polars as pl
 
         from haowu_cli import store as db
@@ -712,7 +727,10 @@ class ApplicationHooks:
         )
         return kept, refusals, []
 
-    def after_write(self, con, import_id: int) -> tuple[int, int]:
+    def after_write(
+        self, con: duckdb.DuckDBPyConnection, import_id: int, rows: pl.DataFrame | None = None
+    ) -> tuple[int, int]:
+        # (`rows`, a part of a large file, is never given: applications are no platform file)
         from haowu_cli import store as db
 
         db.add_products_from_applications(con, import_id)
@@ -777,7 +795,9 @@ def _application_problem(
     return None
 
 
-def application_hooks(activity_id: str | None, now: dt.datetime):
+def application_hooks(
+    activity_id: str | None, now: dt.datetime
+) -> Callable[[Path], ApplicationHooks]:
     """The kind's hooks factory for `--activity ID` (the pipeline hands it the config folder)."""
 
     def make(config_dir: Path) -> ApplicationHooks:
@@ -802,7 +822,7 @@ def beijing_now() -> dt.datetime:
 # --- what the commands do --------------------------------------------------------------------
 
 
-def create_activity(store, path: Path, config_dir: Path) -> tuple[Activity, bool]:
+def create_activity(store: Store, path: Path, config_dir: Path) -> tuple[Activity, bool]:
     """Check an activity file and save it (in place of an activity of the same ID, whose
     applications and decisions stay). Returns the activity and whether it was new."""
     from haowu_cli import store as db
@@ -840,7 +860,7 @@ class ReviewResult:
         }
 
 
-def review(store, activity_id: str, config_dir: Path, *, dry_run: bool) -> ReviewResult:
+def review(store: Store, activity_id: str, config_dir: Path, *, dry_run: bool) -> ReviewResult:
     """Review every application of an activity by its rules and the latest grades; record a
     decision where the outcome changed, never over a person's (none in a dry run)."""
     from haowu_cli import dates
@@ -867,7 +887,7 @@ def review(store, activity_id: str, config_dir: Path, *, dry_run: bool) -> Revie
 
 
 def decide(
-    store, activity_id: str, product_id: str, verdict: str, reason: str | None, by: str
+    store: Store, activity_id: str, product_id: str, verdict: str, reason: str | None, by: str
 ) -> None:
     """A person's decision (pass or reject) on one application; a review never overrides it."""
     from haowu_cli import dates
@@ -904,7 +924,7 @@ def decide(
         )
 
 
-def applications(store, activity_id: str):
+def applications(store: Store, activity_id: str) -> tuple[Activity, pl.DataFrame]:
     """An activity's applications with their latest decision (`store.activity_applications`)."""
     from haowu_cli import store as db
 
@@ -913,7 +933,7 @@ def applications(store, activity_id: str):
         return activity, db.activity_applications(con, activity.activity_id)
 
 
-def results_frame(apps) -> Any:
+def results_frame(apps: pl.DataFrame) -> pl.DataFrame:
     """The review results merchants get back, per merchant: product, price, 审核结果 and its
     reasons (every failed rule), when and by whom."""
     import polars as pl
@@ -943,7 +963,7 @@ RESULT_KINDS = {
 }
 
 
-def audit_json(apps) -> list[dict[str, Any]]:
+def audit_json(apps: pl.DataFrame) -> list[dict[str, Any]]:
     """The platform's audit shape for an uploader: decided applications only (itemId,
     itemAuditStatus 2 通过 / 3 拒绝, reason)."""
     decided = apps.filter(apps["status"].is_in(["passed", "rejected"]))

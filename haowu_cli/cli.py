@@ -6,8 +6,9 @@ code (`errors.ExitCode`); the commands themselves only parse, call the core and 
 
 import os
 import sys
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any, TextIO
 
 import typer
 import typer.main
@@ -42,6 +43,12 @@ from haowu_cli.i18n import (
 from haowu_cli.render import Output
 from haowu_cli.store import DEFAULT_LOCK_TIMEOUT
 from haowu_cli.typer_values import install as parse_values_without_pydantic
+
+if TYPE_CHECKING:
+    from typer._click.core import Command, Context
+    from typer._click.exceptions import UsageError
+    from typer._click.formatting import HelpFormatter
+    from typer.core import TyperOption
 
 parse_values_without_pydantic()
 
@@ -83,20 +90,20 @@ def speak_for_click() -> None:
 
     get_help_option, write_usage = Command.get_help_option, HelpFormatter.write_usage
 
-    def help_option(self, ctx):
+    def help_option(self: "Command", ctx: "Context") -> "TyperOption | None":
         option = get_help_option(self, ctx)
         if option is not None:
             option.help = _(HELP_OPTION_TEXT)
         return option
 
-    def usage(self, prog: str, args: str = "", prefix: str | None = None) -> None:
+    def usage(self: "HelpFormatter", prog: str, args: str = "", prefix: str | None = None) -> None:
         write_usage(self, prog, args, _("Usage: ") if prefix is None else prefix)
 
     Command.get_help_option = help_option  # type: ignore[method-assign]
     HelpFormatter.write_usage = usage  # type: ignore[method-assign]
 
 
-def show_usage_error(exc, out: Output) -> None:
+def show_usage_error(exc: "UsageError", out: Output) -> None:
     """A usage error (an unknown option, a missing argument, a value of the wrong kind) as
     Click shows it, in the language in use: the usage line, where to find help, the error."""
     from typer._click.exceptions import BadParameter, MissingParameter, NoSuchOption
@@ -284,7 +291,7 @@ GLOBAL_OPTIONS = {
 }
 
 
-def hoist_global_options(argv: list[str], root) -> list[str]:
+def hoist_global_options(argv: list[str], root: "Command") -> list[str]:
     """`argv` with the global options written after the command name (`haowu grade -q`)
     moved to just before it (`haowu -q grade`), where the root command reads them.
 
@@ -339,13 +346,13 @@ def choose_language(argv: list[str]) -> None:
     set_language(normalise(code) or DEFAULT_LANGUAGE)
 
 
-def translate_command_tree(command):
+def translate_command_tree(command: "Command") -> "Command":
     """`command` (the Click command Typer built) with every help text in the language in use:
     the texts are English ids, marked `N_` (options, groups) or written as the command's
     docstring (extracted by `haowu_cli.i18n_extract`)."""
-    if getattr(command, "help", None):
+    if command.help:
         command.help = _(command.help)
-    if getattr(command, "short_help", None):
+    if command.short_help:
         command.short_help = _(command.short_help)
     for param in getattr(command, "params", []):
         if getattr(param, "help", None):
@@ -366,7 +373,7 @@ def _option_name(token: str) -> tuple[str | None, bool]:
     return None, False
 
 
-def _options_of(command) -> dict[str, bool]:
+def _options_of(command: "Command") -> dict[str, bool]:
     """Every option name of `command` (a Click command), and whether it takes a value."""
     names: dict[str, bool] = {}
     for param in getattr(command, "params", []):
@@ -386,7 +393,7 @@ class _ClosedPipeGuard:
     """stdout, but a closed pipe raises `OutputClosed` rather than `BrokenPipeError`, which
     Rich and Typer would each turn into exit 1 on their own."""
 
-    def __init__(self, stream) -> None:
+    def __init__(self, stream: TextIO) -> None:
         self._stream = stream
 
     def write(self, text: str) -> int:
@@ -395,7 +402,7 @@ class _ClosedPipeGuard:
         except BrokenPipeError as exc:
             raise OutputClosed from exc
 
-    def writelines(self, lines) -> None:
+    def writelines(self, lines: Iterable[str]) -> None:
         for line in lines:
             self.write(line)
 
@@ -405,7 +412,7 @@ class _ClosedPipeGuard:
         except BrokenPipeError as exc:
             raise OutputClosed from exc
 
-    def __getattr__(self, name: str):
+    def __getattr__(self, name: str) -> Any:  # everything else, as the stream has it
         return getattr(self._stream, name)
 
 

@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import polars as pl
 
@@ -25,6 +27,12 @@ from haowu_cli.formats import percent_ppm, yuan
 from haowu_cli.i18n import N_, _, pgettext
 from haowu_cli.store.ledger import ALL_ORDERS, OrderSelection
 from haowu_cli.store.sql import Query
+
+if TYPE_CHECKING:
+    import duckdb
+    from polars.expr.whenthen import ChainedThen, Then
+
+    from haowu_cli.config import ConfigDoc
 
 COMMISSION_FILE = "commission.yaml"
 PPM = 1_000_000
@@ -99,7 +107,7 @@ def load_rules(config_dir: Path) -> CommissionRules:
         doc, {"platform_cut", "technical_fee", "settlement", "merchant_terms"}, problems
     )
 
-    def ppm(path: tuple, value) -> int:
+    def ppm(path: tuple, value: object) -> int:
         rate = number(doc, path, value, problems, low=0, high=1, what=_("a fraction from 0 to 1"))
         return int(Decimal(str(rate)) * PPM)
 
@@ -151,7 +159,9 @@ def load_rules(config_dir: Path) -> CommissionRules:
     return rules
 
 
-def _merchant_terms(doc, section, problems: list, ppm) -> MerchantTerms:
+def _merchant_terms(
+    doc: ConfigDoc, section: object, problems: list, ppm: Callable[[tuple, object], int]
+) -> MerchantTerms:
     if section is None:
         return MerchantTerms()
     if not isinstance(section, dict):
@@ -171,7 +181,7 @@ def _merchant_terms(doc, section, problems: list, ppm) -> MerchantTerms:
     terms: dict = {}
     new = section.get("new_merchant")
     if new is not None:
-        path = ("merchant_terms", "new_merchant")
+        path: tuple[str, ...] = ("merchant_terms", "new_merchant")
         if not isinstance(new, dict):
             problems.append(
                 _("{where}: expected days, gmv_cap_yuan, technical_fee").format(
@@ -244,7 +254,7 @@ def _merchant_terms(doc, section, problems: list, ppm) -> MerchantTerms:
     return MerchantTerms(**terms)
 
 
-def _settlement(doc, section, problems: list) -> tuple:
+def _settlement(doc: ConfigDoc, section: object, problems: list) -> tuple:
     if not isinstance(section, list) or not section:
         problems.append(
             _("{where}: expected a list of {{min_shop_score, days}}").format(
@@ -289,7 +299,9 @@ def _settlement(doc, section, problems: list) -> tuple:
 # --- before the orders are written: their rates -----------------------------------------------
 
 
-def fill_rates(orders: pl.DataFrame, terms: pl.DataFrame, rules: CommissionRules):
+def fill_rates(
+    orders: pl.DataFrame, terms: pl.DataFrame, rules: CommissionRules
+) -> tuple[pl.DataFrame, pl.DataFrame, list[tuple[str, str]]]:
     """Orders completed where the sheet leaves something out, the rows refused, and notes
     for the import summary as (level, text): "warning" when a person should act, "info"
     when not (silent under --quiet).
@@ -506,13 +518,15 @@ def _refusal(rules: CommissionRules) -> pl.Expr:
         ),
     ]
     checks.append(_negative_merchant_share(rules, refuse))
-    expr = pl.when(checks[0][0]).then(checks[0][1])
+    expr: Then | ChainedThen = pl.when(checks[0][0]).then(checks[0][1])
     for condition, reason in checks[1:]:
         expr = expr.when(condition.fill_null(False)).then(reason)
     return expr.otherwise(None)
 
 
-def _negative_merchant_share(rules: CommissionRules, refuse) -> tuple[pl.Expr, pl.Expr]:
+def _negative_merchant_share(
+    rules: CommissionRules, refuse: Callable[[str, pl.Expr, pl.Expr], pl.Expr]
+) -> tuple[pl.Expr, pl.Expr]:
     """Rates that leave the merchant less than nothing: commission, service fee and the
     technical fee above 100%, or (at 100% or just below) a small amount whose rounded terms
     come to a fen more than it. Computed as the split computes them (`split_orders_query`)."""
@@ -570,7 +584,7 @@ def _negative_merchant_share(rules: CommissionRules, refuse) -> tuple[pl.Expr, p
 # --- the split as SQL -------------------------------------------------------------------------
 
 
-def _round(amount: str, ppm: str) -> str:
+def _round(amount: str, ppm: str | int) -> str:
     """amount × rate, half up to the fen (amount ≥ 0, rate in parts per million)."""
     return f"(({amount}) * ({ppm}) + {PPM // 2}) // {PPM}"
 
@@ -754,14 +768,20 @@ class LedgerHooks:
 
     rules: CommissionRules
 
-    def before_write(self, con, rows: pl.DataFrame):
+    def before_write(
+        self, con: duckdb.DuckDBPyConnection, rows: pl.DataFrame
+    ) -> tuple[pl.DataFrame, pl.DataFrame, list[tuple[str, str]]]:
         return complete_orders(con, rows, self.rules)
 
-    def after_write(self, con, import_id: int, rows: pl.DataFrame | None = None):
+    def after_write(
+        self, con: duckdb.DuckDBPyConnection, import_id: int, rows: pl.DataFrame | None = None
+    ) -> tuple[int, int]:
         return post_import(con, self.rules, import_id, rows)
 
 
-def complete_orders(con, valid: pl.DataFrame, rules: CommissionRules):
+def complete_orders(
+    con: duckdb.DuckDBPyConnection, valid: pl.DataFrame, rules: CommissionRules
+) -> tuple[pl.DataFrame, pl.DataFrame, list[tuple[str, str]]]:
     """Before an import writes its orders: fill what they lack, refuse what cannot be split
     (see `fill_rates`). Returns the rows to write, the refusals and notes."""
     from haowu_cli import store as db
@@ -780,7 +800,10 @@ def complete_orders(con, valid: pl.DataFrame, rules: CommissionRules):
 
 
 def post_import(
-    con, rules: CommissionRules, import_id: int, rows: pl.DataFrame | None = None
+    con: duckdb.DuckDBPyConnection,
+    rules: CommissionRules,
+    import_id: int,
+    rows: pl.DataFrame | None = None,
 ) -> tuple[int, int]:
     """After an import wrote its orders: post the splits of the orders it inserted or
     changed (of those in `rows` only, when given: a part of a large file). Returns (orders
@@ -806,7 +829,11 @@ def post_import(
 
 
 def resplit(
-    con, rules: CommissionRules, *, merchant: str | None = None, what: str
+    con: duckdb.DuckDBPyConnection,
+    rules: CommissionRules,
+    *,
+    merchant: str | None = None,
+    what: str,
 ) -> tuple[int, int]:
     """Split every order (a merchant's, when given) again by today's terms and post what
     changed: reversing entries for the old split, entries for the new. It is recorded as an

@@ -190,11 +190,11 @@ def unknown_keys(doc: ConfigDoc, data: dict, path: tuple, known: set, problems: 
 def number(
     doc: ConfigDoc,
     path: tuple,
-    value,
+    value: object,
     problems: list,
     *,
-    low=None,
-    high=None,
+    low: float | None = None,
+    high: float | None = None,
     what: str = "a number",
 ) -> float:
     """A finite number within [low, high]; 0.0 (and a problem) otherwise."""
@@ -215,7 +215,7 @@ def number(
 
 
 def whole(
-    doc: ConfigDoc, path: tuple, value, problems: list, *, low: int, high: int, what: str
+    doc: ConfigDoc, path: tuple, value: object, problems: list, *, low: int, high: int, what: str
 ) -> int:
     """A whole number within [low, high]; `low` (and a problem) otherwise."""
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:

@@ -19,7 +19,7 @@ import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import polars as pl
 
@@ -28,7 +28,14 @@ from haowu_cli.errors import HaowuError
 from haowu_cli.formats import excel_safe
 from haowu_cli.i18n import _
 
+if TYPE_CHECKING:
+    from xlsxwriter.format import Format
+    from xlsxwriter.worksheet import Worksheet
+
+    from haowu_cli.ingest.columns import Field
+
 ColumnKinds = Mapping[str, str]
+CellWriter = Callable[[int, int, Any], None]  # (row, column, value): writes one cell
 TEXT_KINDS = {"id", "text"}
 EXCEL_CELL_LIMIT = 32_767  # characters in one cell
 EXCEL_ROW_LIMIT = 1_048_576  # rows in one sheet, the header's included
@@ -50,7 +57,7 @@ FIELD_KINDS = {
 }
 
 
-def field_kinds(fields) -> dict[str, str]:
+def field_kinds(fields: Iterable[Field]) -> dict[str, str]:
     """The kinds of an export whose columns are these fields (`ingest.columns.Field`)."""
     return {f.name: FIELD_KINDS.get(f.type.name, "text") for f in fields}
 
@@ -249,10 +256,10 @@ class BookWriter:
             "datetime": self.book.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"}),
         }
 
-    def add_format(self, properties: dict):
+    def add_format(self, properties: dict) -> Format:
         return self.book.add_format(properties)
 
-    def add_sheet(self, wanted: str):
+    def add_sheet(self, wanted: str) -> Worksheet:
         """A new worksheet named `wanted`, made safe and unique."""
         name = sheet_name(wanted, self.names)
         self.names.append(name)
@@ -265,7 +272,7 @@ class BookWriter:
         kinds: ColumnKinds,
         sheet: str,
         headings: Mapping[str, str] | None = None,
-    ):
+    ) -> Worksheet:
         """A sheet holding `frame`: its header row (the column names, or `headings` for
         them) frozen, with filters, columns as wide as their text; returns the worksheet."""
         worksheet = self.add_sheet(sheet)
@@ -274,7 +281,7 @@ class BookWriter:
 
     def write_table(
         self,
-        worksheet,
+        worksheet: Worksheet,
         frame: pl.DataFrame,
         *,
         kinds: ColumnKinds,
@@ -303,12 +310,15 @@ class BookWriter:
                     writers[index](row, index, value)
         return first_row + frame.height + 1
 
-    def _typed_columns(self, worksheet, frame: pl.DataFrame, column_kinds: list[str]):
+    def _typed_columns(
+        self, worksheet: Worksheet, frame: pl.DataFrame, column_kinds: list[str]
+    ) -> tuple[pl.DataFrame, list[CellWriter]]:
         """`frame` with each column parsed as its kind says, at once for the whole column
         (Polars), and how to write each column's cells. A column where a value does not
         parse keeps its values as they are and is written cell by cell (`cell_writer`): the
         value that does not parse becomes a string cell."""
-        columns, writers = [], []
+        columns: list[pl.Series] = []
+        writers: list[CellWriter] = []
         for name, kind in zip(frame.columns, column_kinds, strict=True):
             source = frame[name]
             parsed = _parsed(source, kind)
@@ -327,7 +337,9 @@ class BookWriter:
                 writers.append(_bound(worksheet.write_number, cell_format))
         return pl.DataFrame(columns), writers
 
-    def cell_writer(self, worksheet, kind: str, cell_format=None):
+    def cell_writer(
+        self, worksheet: Worksheet, kind: str, cell_format: Format | None = None
+    ) -> CellWriter:
         """How to write one cell of a column of this kind. A value that does not parse as
         its kind says is written as a string, never as anything Excel would run."""
         cell_format = cell_format if cell_format is not None else self.formats[kind]
@@ -337,15 +349,15 @@ class BookWriter:
         self.book.close()
 
 
-def kind_of(kinds: ColumnKinds, name: str, dtype) -> str:
+def kind_of(kinds: ColumnKinds, name: str, dtype: pl.DataType) -> str:
     """A column's kind: as `kinds` says, else a number for a numeric column, else text."""
     if name in kinds:
         return kinds[name]
     return "number" if dtype.is_numeric() else "text"
 
 
-def _bound(write, cell_format):
-    def cell(row, col, value):
+def _bound(write: Callable[..., object], cell_format: Format | None) -> CellWriter:
+    def cell(row: int, col: int, value: Any) -> None:
         write(row, col, value, cell_format)
 
     return cell
@@ -386,8 +398,8 @@ def _parsed(column: pl.Series, kind: str) -> pl.Series | None:
     return None
 
 
-def _cell_writer(worksheet, kind: str, cell_format):
-    def as_text(row, col, value):
+def _cell_writer(worksheet: Worksheet, kind: str, cell_format: Format | None) -> CellWriter:
+    def as_text(row: int, col: int, value: Any) -> None:
         if isinstance(value, bool):  # yes/no fields: Excel's TRUE and FALSE
             worksheet.write_boolean(row, col, value)
             return
@@ -407,7 +419,7 @@ def _cell_writer(worksheet, kind: str, cell_format):
     }[kind]
     write = worksheet.write_datetime if kind in ("date", "datetime") else worksheet.write_number
 
-    def typed(row, col, value):
+    def typed(row: int, col: int, value: Any) -> None:
         if isinstance(value, bool):
             as_text(row, col, value)
             return
@@ -421,7 +433,7 @@ def _cell_writer(worksheet, kind: str, cell_format):
     return typed
 
 
-def _number(value) -> int | float:
+def _number(value: Any) -> int | float:
     """A cell's number: whole numbers as they are, decimals (yuan text "59.90", a rate
     "0.2", a DECIMAL) read exactly as a Decimal, then made the double Excel stores (see
     `fen_number` for why that is fine for display)."""

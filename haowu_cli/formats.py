@@ -6,6 +6,8 @@ integer arithmetic, and DECIMAL rates are printed from their exact digits.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import polars as pl
 
 
@@ -128,6 +130,6 @@ def timestamp(value: pl.Expr) -> pl.Expr:
     return value.dt.strftime(TIMESTAMP_FORMAT)
 
 
-def timestamp_text(value) -> str | None:
+def timestamp_text(value: datetime | None) -> str | None:
     """A datetime outside a frame as machine text (`TIMESTAMP_FORMAT`); None stays None."""
     return None if value is None else value.strftime(TIMESTAMP_FORMAT)

@@ -17,11 +17,17 @@ import math
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from haowu_cli.config import ConfigDoc, load_config_file, number, top_level, unknown_keys
 from haowu_cli.errors import ConfigError
 from haowu_cli.i18n import _
 from haowu_cli.store.sql import Query
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from haowu_cli.store.connection import Store
 
 GRADING_FILE = "grading.yaml"
 DIMENSIONS = ("brand", "price", "distribution", "service", "sales")
@@ -150,7 +156,7 @@ def load_model(config_dir: Path) -> GradingModel:
     return GradingModel(days, dimensions, levels, fingerprint, benefits)
 
 
-def _benefits(doc: ConfigDoc, section, problems: list) -> dict[str, tuple[str, ...]]:
+def _benefits(doc: ConfigDoc, section: object, problems: list) -> dict[str, tuple[str, ...]]:
     """`benefits:` level -> the platform's 权益 at that level (a list of names)."""
     if section is None:
         return {}
@@ -175,7 +181,7 @@ def _benefits(doc: ConfigDoc, section, problems: list) -> dict[str, tuple[str, .
     return found
 
 
-def _dimensions(doc: ConfigDoc, section, problems: list) -> tuple[Dimension, ...]:
+def _dimensions(doc: ConfigDoc, section: object, problems: list) -> tuple[Dimension, ...]:
     if not isinstance(section, dict):
         problems.append(
             _("{where}: expected the five dimensions: {join}").format(
@@ -232,7 +238,9 @@ def _dimensions(doc: ConfigDoc, section, problems: list) -> tuple[Dimension, ...
     return tuple(dimensions)
 
 
-def _input_rule(doc: ConfigDoc, path: tuple, name, spec, problems: list) -> InputRule | None:
+def _input_rule(
+    doc: ConfigDoc, path: tuple, name: object, spec: object, problems: list
+) -> InputRule | None:
     if name not in INPUTS:
         problems.append(
             _("{where}: unknown input {name!r}; known: {join}").format(
@@ -293,7 +301,7 @@ def _input_rule(doc: ConfigDoc, path: tuple, name, spec, problems: list) -> Inpu
     return InputRule(str(name), weight, missing, curve=curve)
 
 
-def _curve(doc: ConfigDoc, path: tuple, points, problems: list) -> tuple:
+def _curve(doc: ConfigDoc, path: tuple, points: object, problems: list) -> tuple:
     if not isinstance(points, list) or len(points) < 2:
         problems.append(
             _("{where}: expected at least two points [value, score]").format(where=doc.where(*path))
@@ -331,7 +339,7 @@ def _curve(doc: ConfigDoc, path: tuple, points, problems: list) -> tuple:
     return tuple(parsed)
 
 
-def _levels(doc: ConfigDoc, section, problems: list) -> tuple[LevelRule, ...]:
+def _levels(doc: ConfigDoc, section: object, problems: list) -> tuple[LevelRule, ...]:
     if not isinstance(section, dict):
         problems.append(
             _("{where}: expected rules for {join}").format(
@@ -460,6 +468,7 @@ def _percentile_sql(rule: InputRule) -> str:
     the result does not depend on the order of rows.
     """
     value = _input_column(rule.name)
+    assert rule.within is not None  # a percentile input always has its partition
     # A second-level category is only meaningful inside its first-level one.
     part = {
         "all": "",
@@ -622,7 +631,12 @@ def next_level_advice(model: GradingModel, grade: dict, inputs: dict) -> list[st
 
 
 def _raise_total(
-    model: GradingModel, scores: dict, total: float, needed: float, inputs, after_gates: bool
+    model: GradingModel,
+    scores: dict,
+    total: float,
+    needed: float,
+    inputs: dict,
+    after_gates: bool,
 ) -> str:
     """Which dimensions to raise, and to what, to lift the total by the gap: the ones with
     the most weighted room first, as many as it takes."""
@@ -649,7 +663,9 @@ def _raise_total(
     )
 
 
-def _raise_dimension(model, dimension: Dimension, have: float, needed: float, inputs) -> str:
+def _raise_dimension(
+    model: GradingModel, dimension: Dimension, have: float, needed: float, inputs: dict
+) -> str:
     return _("raise {label} from {have:g} to {needed:g}: ").format(
         label=dimension.label, have=have, needed=needed
     ) + _weakest_input_words(dimension, inputs)
@@ -678,7 +694,7 @@ def _weakest_input_words(dimension: Dimension, inputs: dict) -> str:
     )
 
 
-def format_input(name: str, value) -> str:
+def format_input(name: str, value: float | None) -> str:
     unit = INPUTS[name].unit
     if value is None:
         return "—"
@@ -751,7 +767,12 @@ def check_grading_date(as_of: date, today: date, *, allow_future: bool = False) 
 
 
 def grade_products(
-    store, model: GradingModel, as_of: date, *, merchant: str | None = None, dry_run: bool = False
+    store: Store,
+    model: GradingModel,
+    as_of: date,
+    *,
+    merchant: str | None = None,
+    dry_run: bool = False,
 ) -> GradeRun:
     """Grade every product (or one merchant's) as of a date, in one transaction: that date's
     earlier grades are replaced, other dates stay as history. A failure leaves them all."""
@@ -813,6 +834,7 @@ def grade_products(
                     raise _Rollback
         except _Rollback:
             pass
+    assert run is not None  # set before the transaction ends, or the error propagated
     run.seconds = time.perf_counter() - clock
     return run
 
@@ -826,7 +848,9 @@ class Explanation:
     current: bool  # whether today's data still gives the stored grade
 
 
-def explain(store, model: GradingModel, product_id: str, as_of: date | None = None) -> Explanation:
+def explain(
+    store: Store, model: GradingModel, product_id: str, as_of: date | None = None
+) -> Explanation:
     """Why a product has its level, input by input, and what gets it to the next one."""
     from haowu_cli import store as db
     from haowu_cli.errors import HaowuError
@@ -865,7 +889,7 @@ def explain(store, model: GradingModel, product_id: str, as_of: date | None = No
     )
 
 
-def explanation_rows(model: GradingModel, found: Explanation):
+def explanation_rows(model: GradingModel, found: Explanation) -> pl.DataFrame:
     """One row per input: dimension, its score and weight, the input's value, score, weight."""
     import polars as pl
 

@@ -11,8 +11,12 @@ output (`--format json|csv`) never goes through here.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from haowu_cli.i18n import language, pgettext
+
+if TYPE_CHECKING:
+    import polars as pl
 
 
 def _headings() -> dict[str, str]:
@@ -64,7 +68,9 @@ def headings(columns: list[str], code: str | None = None) -> dict[str, str]:
     return {c: found.get(c, c) for c in columns}
 
 
-def for_people(frame, code: str | None = None, kinds: Mapping[str, str] | None = None):
+def for_people(
+    frame: pl.DataFrame, code: str | None = None, kinds: Mapping[str, str] | None = None
+) -> tuple[pl.DataFrame, dict[str, str]]:
     """`frame` with its columns headed in language `code`, and `kinds` (what each column
     holds, for the writers) keyed by the new headings."""
     names = headings(list(frame.columns), code)

@@ -12,21 +12,31 @@ from __future__ import annotations
 
 import ast
 import inspect
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator, Mapping
 from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from babel.messages.catalog import Catalog
 
 ROOT = Path(__file__).resolve().parent.parent
 MAPPING = ROOT / "babel.cfg"
 CATALOG = Path(__file__).resolve().parent / "locale" / "zh_CN" / "LC_MESSAGES" / "haowu.po"
 
 
-def extract_commands(fileobj, keywords, comment_tags, options) -> Iterator[tuple]:
+def extract_commands(
+    fileobj: IO[bytes],
+    keywords: Mapping[str, Any],
+    comment_tags: Collection[str],
+    options: Mapping[str, Any],
+) -> Iterator[tuple]:
     """The messages Babel's Python extractor finds, plus the docstrings of commands."""
     from babel.messages.extract import extract_python
 
     source = fileobj.read()
     fileobj.seek(0)
-    yield from extract_python(fileobj, keywords, comment_tags, options)
+    # Babel types an extractor's options as any mapping, its own extractor's as a TypedDict.
+    yield from extract_python(fileobj, keywords, comment_tags, options)  # type: ignore[arg-type]
     encoding = options.get("encoding", "utf-8")
     text = source.decode(encoding) if isinstance(source, bytes) else source
     for node in ast.walk(ast.parse(text)):
@@ -43,7 +53,7 @@ def extract_commands(fileobj, keywords, comment_tags, options) -> Iterator[tuple
 TYPER_MODULES = ("typer/core.py", "typer/_click/parser.py")
 
 
-def extract_catalog():
+def extract_catalog() -> Catalog:
     """Every message haowu shows, as a Babel `Catalog` (the template), read from the source
     the way `babel.cfg` says."""
     from babel.messages.catalog import Catalog

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
@@ -49,7 +50,8 @@ def session_sheet(plan_id: int, items: pl.DataFrame, session: int) -> SessionShe
     start = datetime.combine(day, time(0, 0)) + timedelta(
         minutes=hours * 60 + minutes - int(first["start_minute"])
     )
-    end = int((part["start_minute"] + part["minutes"]).max())
+    # (integer columns: polars types their max as any scalar)
+    end = int((part["start_minute"] + part["minutes"]).max())  # type: ignore[arg-type]
     return SessionSheet(plan_id, session, first["anchor_id"], day, start, end, part)
 
 
@@ -67,7 +69,7 @@ def _fen(amount: Decimal) -> int:
     return int(amount.quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
-def team_income_fen(gmv_fen: int, service_fee_rate, cut_ppm: int) -> int:
+def team_income_fen(gmv_fen: int, service_fee_rate: object, cut_ppm: int) -> int:
     """GMV × service-fee rate × (1 − the platform's cut), half up to the fen (the planner's
     rule, so that it compares with the plan's figure)."""
     if not gmv_fen or service_fee_rate is None:
@@ -107,7 +109,9 @@ def snapshot(
     off_sheet = [_off_sheet(row, cut_ppm) for pid, row in sold.items() if pid not in on_sheet]
     counted = products + off_sheet
     gmv = sum(p["gmv_fen"] for p in counted)
-    timed = int(orders["orders"].sum() - orders["untimed_orders"].sum()) if orders.height else 0
+    timed = (
+        int(orders["orders"].sum()) - int(orders["untimed_orders"].sum()) if orders.height else 0
+    )
     elapsed = min(max(minute, 0.0), float(sheet.minutes))
     recent = int(orders["recent_orders"].sum()) if orders.height else 0
     window = min(float(window_minutes), max(minute, 0.0))
@@ -181,7 +185,13 @@ def _off_sheet(row: dict, cut_ppm: int) -> dict:
     }
 
 
-def _clock(sheet: SessionSheet, minute: float, now_item, next_item, sold: dict) -> dict:
+def _clock(
+    sheet: SessionSheet,
+    minute: float,
+    now_item: dict[str, Any] | None,
+    next_item: dict[str, Any] | None,
+    sold: dict,
+) -> dict:
     """On now and next by the run sheet; minutes left in the slot; and late or early: the
     product the room is buying now (the sheet's product with the latest timed order) against
     its slot — its first order's minute minus its planned start (positive: late)."""

@@ -6,11 +6,15 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import polars as pl
 
 from haowu_cli import store as db
 from haowu_cli.i18n import _
+
+if TYPE_CHECKING:
+    from haowu_cli.commission import MerchantTerms
 
 
 def month_bounds(month: str | None, today: dt.date) -> tuple[dt.date, dt.date]:
@@ -59,7 +63,7 @@ def merchant_table(store: db.Store, config_dir: Path, *, month: str | None) -> p
     )
 
 
-def discount_eligible(terms) -> pl.Expr:
+def discount_eligible(terms: MerchantTerms) -> pl.Expr:
     """Whether a merchant earns 降佣 (merchant_terms in commission.yaml: enough activities
     in the month), from its `activities_this_month`."""
     busy = terms.busy_min_activities or 0

@@ -124,7 +124,7 @@ def check_writable(target: Path, *, option: str) -> None:
     os.unlink(temp)
 
 
-def write_file(target: Path, write: Callable[[BinaryIO], None]) -> None:
+def write_file(target: Path, write: Callable[[BinaryIO], object]) -> None:
     """Write `target` whole or not at all: `write(handle)` fills a new temporary file in its
     folder, which is then renamed over `target`. Check the target first (`check_target`)."""
     try:

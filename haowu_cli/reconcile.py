@@ -19,7 +19,7 @@ from haowu_cli import store as db
 from haowu_cli.errors import InputFileError
 from haowu_cli.i18n import _
 from haowu_cli.ingest import values
-from haowu_cli.ingest.platform import REFUSED_SCHEMA, Sources, detect, read_platform
+from haowu_cli.ingest.platform import REFUSED_SCHEMA, PlatformTable, Sources, detect, read_platform
 
 STATES = ("matched", "differs", "only_platform", "only_haowu")
 
@@ -78,7 +78,7 @@ def read_settlements(
     return lines, problems, files
 
 
-def _parse(table) -> tuple[pl.DataFrame, pl.DataFrame]:
+def _parse(table: PlatformTable) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Text cells to IDs, fen and times; the cells that are none of these, as rejections."""
     spec = table.source
     header = {table.aliases[_n(h)]: h for h in table.headers if _n(h) in table.aliases}

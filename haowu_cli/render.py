@@ -20,6 +20,8 @@ from haowu_cli.tables import Column
 
 if TYPE_CHECKING:
     import polars as pl
+    from rich.console import Console
+    from rich.table import Table
 
 
 class OutputFormat(StrEnum):
@@ -47,7 +49,7 @@ class Output:
         """Progress bars only for a person at a terminal."""
         return not self.quiet and _isatty(self.stderr)
 
-    def _console(self, stream: IO[str]):
+    def _console(self, stream: IO[str]) -> Console:
         from rich.console import Console
 
         # Outside a terminal nothing wraps lines: tables keep their full width.
@@ -134,7 +136,7 @@ class Output:
         with Live(console=console, auto_refresh=False, redirect_stderr=False) as live:
 
             def show(lines: Sequence[str], tables: Sequence[ScreenTable]) -> None:
-                parts = [Text(line) for line in lines]
+                parts: list[Text | Table] = [Text(line) for line in lines]
                 parts += [_rich_table(frame, columns, title) for frame, columns, title in tables]
                 live.update(Group(*parts), refresh=True)
 
@@ -237,7 +239,7 @@ def _frame_rows(frame: pl.DataFrame) -> Iterator[str]:
 ScreenTable = tuple["pl.DataFrame", Sequence[Column], str | None]
 
 
-def _rich_table(frame: pl.DataFrame, columns: Sequence[Column], title: str | None):
+def _rich_table(frame: pl.DataFrame, columns: Sequence[Column], title: str | None) -> Table:
     from rich.table import Table
 
     table = Table(title=title, title_justify="left", header_style="bold")

@@ -4,6 +4,7 @@ describes its tables with these; `render` draws them."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 from haowu_cli.i18n import _
 
@@ -15,7 +16,7 @@ class Column:
 
     name: str
     heading: str
-    justify: str = "left"
+    justify: Literal["left", "center", "right"] = "left"
     max_width: int | None = None
 
     @property

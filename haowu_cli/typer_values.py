@@ -130,6 +130,10 @@ def install() -> None:
     class PlainFirst(RuntimeParam):
         """Typer's runtime parameter, with the plain parse tried first."""
 
+        # Set in __init__ with object.__setattr__ (Typer's dataclass is frozen).
+        _descriptor: Any
+        _typers: Any
+
         def __init__(self, descriptor: Any) -> None:
             super().__init__(
                 parameter_info=descriptor.parameter_info, annotation=descriptor.annotation

@@ -1,8 +1,9 @@
 """What every command shares: the global options, resolved once, and shared option types."""
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -10,6 +11,9 @@ from haowu_cli.errors import UsageError
 from haowu_cli.i18n import N_, Language, _
 from haowu_cli.render import Output, OutputFormat
 from haowu_cli.store import Store
+
+if TYPE_CHECKING:
+    import polars as pl
 
 
 @dataclass
@@ -99,11 +103,11 @@ def workbook_target(out: Path | None, *, xlsx: bool) -> Path | None:
 
 def write_export(
     app: AppContext,
-    frame,
+    frame: "pl.DataFrame",
     out: Path | None,
     *,
     excel: bool,
-    kinds,
+    kinds: Mapping[str, str],
     what: str,
     sheet: str,
     xlsx: bool = False,

@@ -3,12 +3,12 @@
 import datetime as dt
 import tempfile
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from haowu_cli import dates
-from haowu_cli.commands.common import app_context
+from haowu_cli.commands.common import AppContext, app_context
 from haowu_cli.commands.grading import show_distribution, show_explanation
 from haowu_cli.commands.importing import print_report
 from haowu_cli.commands.planning import (
@@ -25,6 +25,9 @@ from haowu_cli.i18n import N_, _
 from haowu_cli.outfiles import protected
 from haowu_cli.render import OutputFormat
 from haowu_cli.store import Store
+
+if TYPE_CHECKING:
+    from haowu_cli.ingest.pipeline import ImportOptions
 
 SAMPLE_SUFFIXES = {".csv", ".xlsx"}
 SAMPLE_DATE = dt.date(2026, 11, 22)  # the day the sample sheets describe (make_samples.py)
@@ -60,7 +63,8 @@ def demo_command(
     from haowu_cli.reports.settings import load_report_rules
 
     app = app_context(ctx)
-    if db is None and ctx.find_root().get_parameter_source("db").name == "COMMANDLINE":
+    # (--db is the root command's own option: it always has a source)
+    if db is None and ctx.find_root().get_parameter_source("db").name == "COMMANDLINE":  # type: ignore[union-attr]
         db = app.db  # `haowu --db X demo` means X too (but never $HAOWU_DB: the demo
         # must not fill someone's real database by accident)
     if db is not None and db.exists():
@@ -137,6 +141,7 @@ def demo_command(
     brief_path = packaged_path("sample_data") / "brief_a005.yaml"
     rules = load_rules(app.config_dir)
     plan = plan_sessions(store, resolve_brief(rules, brief_path, {}), rules)
+    assert plan.plan_id is not None and plan.items is not None  # the sample brief's plan, saved
     out.note(
         _(
             "\n6. plan: a live session for anchor A005 from {name}, {status} for "
@@ -221,7 +226,7 @@ def samples_brief() -> Path:
     return packaged_path("sample_data") / "brief_a1212.yaml"
 
 
-def _demo_activity(app, store: Store, work: Path, options) -> str:
+def _demo_activity(app: AppContext, store: Store, work: Path, options: "ImportOptions") -> str:
     """9. 招商: an activity end to end — create it, take two merchants' 报名, review them by
     its rules, plan its 正式 session from what passed, export the results; then the ledger
     follows the merchant terms the application sheets revealed (a new merchant)."""
@@ -303,7 +308,7 @@ def _demo_activity(app, store: Store, work: Path, options) -> str:
     return activity.activity_id
 
 
-def _platform_step(app, work: Path, options) -> None:
+def _platform_step(app: AppContext, work: Path, options: "ImportOptions") -> None:
     """10. The platform's own files: an activity's items (JSON) and its 订单导出 in, then 对账
     against the 结算明细, in a database of their own (the steps above keep theirs)."""
     from dataclasses import replace
@@ -343,10 +348,10 @@ def _platform_step(app, work: Path, options) -> None:
             )
         )
     result = reconcile(store, [folder / "settlement.csv"], sources)
-    report = reconcile_report(result)
-    if report.alert:
-        out.print_line(report.alert)
-    lines = report.table("lines")
+    checked = reconcile_report(result)
+    if checked.alert:
+        out.print_line(checked.alert)
+    lines = checked.table("lines")
     out.emit(lines.view, OutputFormat.table, lines.columns, title=lines.title)
     out.note(_("try:"))
     out.note(f"  haowu --db {store.path} reconcile {folder / 'settlement.csv'} -f csv")

@@ -3,14 +3,17 @@
 import datetime as dt
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from haowu_cli.commands.common import DATE_FORMAT, FormatOption, app_context
 from haowu_cli.errors import HaowuError
 from haowu_cli.i18n import N_, _
-from haowu_cli.render import Column, OutputFormat
+from haowu_cli.render import Column, Output, OutputFormat
+
+if TYPE_CHECKING:
+    from haowu_cli.grading import Explanation, GradeRun, GradingModel
 
 grade_app = typer.Typer(
     help=N_("Grade products L0–L5 by the five-dimension model in configs/grading.yaml."),
@@ -101,7 +104,7 @@ def grade_command(
         show_distribution(app.out, run)
 
 
-def show_distribution(out, run) -> None:
+def show_distribution(out: Output, run: "GradeRun") -> None:
     """The level distribution as a small bar chart, and the moves since the previous run."""
     import polars as pl
 
@@ -161,7 +164,7 @@ def explain_command(
         app.out.emit(explanation_rows(model, found), fmt)
 
 
-def show_explanation(out, model, found) -> None:
+def show_explanation(out: Output, model: "GradingModel", found: "Explanation") -> None:
     import polars as pl
 
     from haowu_cli.grading import explanation_rows

@@ -4,7 +4,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -12,6 +12,9 @@ from haowu_cli.commands.common import HeadersOption, app_context
 from haowu_cli.errors import ExitCode, UsageError
 from haowu_cli.i18n import N_, _, ngettext
 from haowu_cli.render import Output
+
+if TYPE_CHECKING:
+    from haowu_cli.ingest.pipeline import FileReport, ImportRun
 
 SHOWN_REJECTIONS = 5
 
@@ -110,8 +113,8 @@ def import_command(
     app = app_context(ctx)
     sources = load_sources(app.config_dir)  # a broken sources.yaml stops it before any file
     if list_sources:
-        for name, spec in sources.sources.items():
-            app.out.print_line(f"{name}\t{spec.kind}\t{spec.label}")
+        for name, listed in sources.sources.items():
+            app.out.print_line(f"{name}\t{listed.kind}\t{listed.label}")
         return ExitCode.OK
     if not files:
         raise UsageError(_("give the files to import (or --sources to list platform files)"))
@@ -220,7 +223,7 @@ def _interrupts_held_off() -> Iterator[None]:
         signal.signal(signal.SIGINT, before)
 
 
-def interrupted_message(stop) -> str:
+def interrupted_message(stop: "ImportRun") -> str:
     """What Ctrl-C left behind: the file rolled back, the files in, the ones not started."""
     if stop.committed:
         message = _("Ctrl-C after {path} was imported").format(path=stop.path)
@@ -236,7 +239,7 @@ def interrupted_message(stop) -> str:
     return message
 
 
-def _skipped_text(report) -> str:
+def _skipped_text(report: "FileReport") -> str:
     """`2 skipped (blank or repeated header)`, with a totals row counted and named apart."""
     own = len(getattr(report, "self_operated", []) or [])
     if own:
@@ -255,9 +258,10 @@ def _skipped_text(report) -> str:
     return f"{report.skipped:,} skipped ({blank}{len(report.totals)} totals {rows}: {named})"
 
 
-def print_report(out: Output, report, *, traceback: bool = False) -> None:
+def print_report(out: Output, report: "FileReport", *, traceback: bool = False) -> None:
     name = str(report.path)
     if report.status == "failed":
+        assert report.error is not None  # a failed file has its error
         if traceback and report.error.__cause__ is not None:
             out.traceback(report.error.__cause__)
         out.error(report.error.message, report.error.hint)
@@ -336,6 +340,7 @@ def print_report(out: Output, report, *, traceback: bool = False) -> None:
             )
         )
     if report.rejected:
+        assert report.rejections is not None  # rows rejected: their reasons
         where = (
             _("; all of them in {rejects_file}").format(rejects_file=report.rejects_file)
             if report.rejects_file
@@ -357,7 +362,7 @@ def print_report(out: Output, report, *, traceback: bool = False) -> None:
             out.note(_("  … and {more} more problems").format(more=more))
 
 
-def _report_json(report) -> dict:
+def _report_json(report: "FileReport") -> dict:
     return {
         "file": str(report.path),
         "status": report.status,

@@ -1,15 +1,23 @@
 """`haowu live PLAN_ID --orders SOURCE --once`: a session against its plan at one moment."""
 
 import re
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from haowu_cli.commands.common import FormatOption, app_context
+from haowu_cli.commands.common import AppContext, FormatOption, app_context
 from haowu_cli.errors import ExitCode, HaowuError, UsageError
 from haowu_cli.i18n import N_, _
-from haowu_cli.render import Column, OutputFormat
+from haowu_cli.render import Column, OutputFormat, ScreenTable
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from haowu_cli.ingest.pipeline import FileReport
+    from haowu_cli.live import SessionSheet
+    from haowu_cli.planner.rules import SessionRules
 
 PRODUCT_COLUMNS = [
     Column("position", "#", "right"),
@@ -100,7 +108,7 @@ def live_command(
             _("plan {plan_id} has no session {session}").format(plan_id=plan_id, session=session)
         )
 
-    def when():
+    def when() -> "datetime":
         if at is not None:
             return moment(sheet, at)
         from haowu_cli.activities import beijing_now
@@ -131,7 +139,9 @@ def live_command(
     return ExitCode.OK
 
 
-def figures_at(app, sheet, rules, when) -> dict:
+def figures_at(
+    app: AppContext, sheet: "SessionSheet", rules: "SessionRules", when: "datetime"
+) -> dict:
     """The snapshot of `sheet` at `when`, from what the database holds."""
     from datetime import timedelta
 
@@ -157,7 +167,14 @@ def figures_at(app, sheet, rules, when) -> dict:
     )
 
 
-def _follow(app, sheet, rules, sources: list[Path], when, interval: float) -> int:
+def _follow(
+    app: AppContext,
+    sheet: "SessionSheet",
+    rules: "SessionRules",
+    sources: list[Path],
+    when: Callable[[], "datetime"],
+    interval: float,
+) -> int:
     """The view that refreshes in place until Ctrl-C: each export file is imported when it
     has stopped changing (a file the back office is still saving waits, and one that fails
     is tried again when it changes); Ctrl-C leaves the database as after the last complete
@@ -181,8 +198,9 @@ def _follow(app, sheet, rules, sources: list[Path], when, interval: float) -> in
             time.sleep(interval)
 
 
-def _import_line(report) -> str:
+def _import_line(report: "FileReport") -> str:
     if report.status == "failed":
+        assert report.error is not None  # a failed file has its error
         return _("{file}: not read ({error}); tried again when it changes").format(
             file=report.path.name, error=report.error.message
         )
@@ -194,7 +212,9 @@ def _import_line(report) -> str:
     )
 
 
-def import_sources(app, files: list[Path], *, quiet: bool = False):
+def import_sources(
+    app: AppContext, files: list[Path], *, quiet: bool = False
+) -> list["FileReport"]:
     """Every file through the normal import of orders (each one transaction, rejects
     written, idempotent), with its summary on stderr unless `quiet`."""
     from haowu_cli import dates
@@ -225,7 +245,7 @@ def import_sources(app, files: list[Path], *, quiet: bool = False):
     return reports
 
 
-def _import_json(report) -> dict:
+def _import_json(report: "FileReport") -> dict:
     return {
         "file": str(report.path),
         "status": report.status,
@@ -236,14 +256,16 @@ def _import_json(report) -> dict:
     }
 
 
-def snapshot_screen(figures: dict):
+def snapshot_screen(figures: dict) -> tuple[list[str], list[str], list[ScreenTable]]:
     """The snapshot for people: (lines, warnings, tables) — the clock, the session's
     figures, the products on the run sheet and those sold off it."""
     import polars as pl
 
     from haowu_cli.formats import money
 
-    lines, warnings, tables = [], [], []
+    lines: list[str] = []
+    warnings: list[str] = []
+    tables: list[ScreenTable] = []
     clock = figures["clock"]
     lines.append(
         _(

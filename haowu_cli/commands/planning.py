@@ -2,13 +2,15 @@
 
 import datetime as dt
 import json
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from haowu_cli.commands.common import (
     DATE_FORMAT,
+    AppContext,
     ExcelOption,
     FormatOption,
     HeadersOption,
@@ -19,7 +21,14 @@ from haowu_cli.commands.common import (
 )
 from haowu_cli.errors import ExitCode, HaowuError
 from haowu_cli.i18n import N_, Language, _, pgettext
-from haowu_cli.render import Column, OutputFormat
+from haowu_cli.render import Column, Output, OutputFormat
+from haowu_cli.store import Store
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from haowu_cli.planner import Plan
+    from haowu_cli.planner.brief import Brief
 
 SOLVER = "HiGHS"  # the MILP solver every plan is solved by (planner.model)
 
@@ -126,7 +135,7 @@ def plan_session_command(
     from haowu_cli.planner.rules import load_rules
 
     app = app_context(ctx)
-    overrides = {
+    overrides: dict[str, object] = {
         "anchor": anchor,
         "date": date.date() if date else None,
         "start": start,
@@ -168,6 +177,7 @@ def plan_session_command(
         )
         return ExitCode.FAILED
     if fmt is OutputFormat.table:
+        assert plan.items is not None  # a plan that is not infeasible has its items
         show_plan(app.out, plan.plan_id, plan.brief.as_json(), plan.items, plan.status)
     if plan.status == "feasible":
         app.out.warn(
@@ -198,7 +208,7 @@ def _products_override(low: int | None, high: int | None) -> dict:
     return {end: value for end, value in (("min", low), ("max", high)) if value is not None}
 
 
-def _plan_json(plan) -> dict:
+def _plan_json(plan: "Plan") -> dict:
     from haowu_cli.planner.output import plan_json
 
     return plan_json(
@@ -216,7 +226,7 @@ def _plan_json(plan) -> dict:
     )
 
 
-def _no_plan_json(brief, message: str) -> dict:
+def _no_plan_json(brief: "Brief", message: str) -> dict:
     from haowu_cli.planner.output import plan_json
 
     return plan_json(
@@ -234,14 +244,16 @@ def _no_plan_json(brief, message: str) -> dict:
     )
 
 
-def show_plan(out, plan_id, brief_json: dict, items, status: str) -> None:
+def show_plan(
+    out: Output, plan_id: int | None, brief_json: dict, items: "pl.DataFrame", status: str
+) -> None:
     """Each session's run sheet as a table, with its totals."""
     import polars as pl
 
     from haowu_cli import formats
     from haowu_cli.planner.output import run_sheet_table, session_totals
 
-    def money(column: str, part=items) -> str:
+    def money(column: str, part: "pl.DataFrame" = items) -> str:
         return formats.money(int(part[column].sum()))
 
     for totals in session_totals(items, brief_json):
@@ -371,7 +383,7 @@ def _saved_solver(record: dict) -> dict | None:
     return None if variables is None else {"name": SOLVER, "variables": int(variables)}
 
 
-def load_plan(store, plan_id: int):
+def load_plan(store: Store, plan_id: int) -> tuple[dict[str, Any], "pl.DataFrame"]:
     from haowu_cli import store as db
 
     with store.read() as con:
@@ -420,7 +432,7 @@ def export_run_sheet_command(
 
 
 def write_run_sheet_workbook(
-    app, plan_id: int, target: Path, *, headers: Language | None = None
+    app: AppContext, plan_id: int, target: Path, *, headers: Language | None = None
 ) -> None:
     """Write plan `plan_id`'s run sheet workbook (`planner.workbook`) to `target`, its words
     in `headers`' language (default: the language in use)."""
@@ -443,7 +455,14 @@ def write_run_sheet_workbook(
     )
 
 
-def save_run_sheet_workbook(store, config_dir: Path, plan_id: int, target: Path, *, protect):
+def save_run_sheet_workbook(
+    store: Store,
+    config_dir: Path,
+    plan_id: int,
+    target: Path,
+    *,
+    protect: Iterable[tuple[Path, str]],
+) -> "pl.DataFrame":
     """Read plan `plan_id` and write its run sheet workbook to `target`; returns its items."""
     from haowu_cli import store as db
     from haowu_cli.exporting import write_workbook

@@ -2,21 +2,26 @@
 CSV or JSON, and as one self-contained HTML page (`--html FILE`)."""
 
 import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from haowu_cli.commands.common import (
     DATE_FORMAT,
+    AppContext,
     FormatOption,
     HeadersOption,
     XlsxOption,
     app_context,
 )
 from haowu_cli.errors import UsageError
-from haowu_cli.i18n import N_, _, current, language
-from haowu_cli.render import Column, OutputFormat
+from haowu_cli.i18n import N_, Language, _, current, language
+from haowu_cli.render import Column, Output, OutputFormat
+
+if TYPE_CHECKING:
+    from haowu_cli.reports.document import Report
 
 report_app = typer.Typer(
     help=N_("Reports to review and share: a session against its plan, merchant growth, grades."),
@@ -86,7 +91,7 @@ def session_command(
     app = app_context(ctx)
     day = as_of.date() if as_of else dates.today()
 
-    def build():
+    def build() -> "Report":
         return session_report(
             app.store(),
             load_report_rules(app.config_dir),
@@ -125,7 +130,7 @@ def merchants_command(
 
     app = app_context(ctx)
 
-    def build():
+    def build() -> "Report":
         return merchants_report(
             app.store(),
             load_report_rules(app.config_dir),
@@ -158,7 +163,7 @@ def grades_command(
 
     app = app_context(ctx)
 
-    def build():
+    def build() -> "Report":
         return grades_report(app.store(), as_of.date() if as_of else None)
 
     show_report(app, build, fmt, table, html, headers, out=out, xlsx=xlsx)
@@ -181,19 +186,19 @@ def activity_command(
 
     app = app_context(ctx)
 
-    def build():
+    def build() -> "Report":
         return activity_report(app.store(), activity_id)
 
     show_report(app, build, fmt, table, html, headers, out=out, xlsx=xlsx)
 
 
 def show_report(
-    app,
-    build,
+    app: AppContext,
+    build: Callable[[], "Report"],
     fmt: OutputFormat,
     table: str | None,
     html: Path | None,
-    headers,
+    headers: Language | None,
     *,
     out: Path | None = None,
     xlsx: bool = False,
@@ -219,6 +224,7 @@ def show_report(
     for_people = report
     wanted = headers is not None and headers.value != current()
     if wanted and (html is not None or out is not None or xlsx):
+        assert headers is not None  # `wanted` says so
         with language(headers.value):
             for_people = build()
     if html is not None:
@@ -236,7 +242,7 @@ def show_report(
         print_report(app.out, report)
 
 
-def print_report(out, report) -> None:
+def print_report(out: Output, report: "Report") -> None:
     """The report for people: title, headline figures, each table, notes."""
     out.print_line(report.title)
     out.print_line(report.subtitle)
@@ -252,7 +258,7 @@ def print_report(out, report) -> None:
         out.print_line(note)
 
 
-def print_figures(out, report) -> None:
+def print_figures(out: Output, report: "Report") -> None:
     """The headline figures as a two-column table."""
     import polars as pl
 
@@ -264,7 +270,9 @@ def print_figures(out, report) -> None:
     )
 
 
-def write_file(app, report, out: Path | None, *, xlsx: bool, table: str) -> None:
+def write_file(
+    app: AppContext, report: "Report", out: Path | None, *, xlsx: bool, table: str
+) -> None:
     """The report as a workbook (`reports.workbook`) or one of its tables as CSV."""
     from haowu_cli import exporting
     from haowu_cli.commands.common import workbook_target
@@ -290,7 +298,7 @@ def write_file(app, report, out: Path | None, *, xlsx: bool, table: str) -> None
     )
 
 
-def write_page(app, report, path: Path) -> None:
+def write_page(app: AppContext, report: "Report", path: Path) -> None:
     from haowu_cli.outfiles import protected
     from haowu_cli.reports.page import write_page as write
 

@@ -12,7 +12,7 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, TypedDict
 
 import polars as pl
 
@@ -153,9 +153,17 @@ def _ledger_hooks(config_dir: Path) -> WriteHooks:
     return LedgerHooks(load_rules(config_dir))
 
 
-_RATE_0_90 = dict(minimum=0, maximum=900_000, rule=N_("between 0% and 90%"))
-_RATE_0_100 = dict(minimum=0, maximum=1_000_000, rule=N_("between 0% and 100%"))
-_NOT_NEGATIVE = dict(minimum=0, rule=N_("zero or more"))
+class _Bounds(TypedDict, total=False):
+    """Bounds shared by several fields, splatted into `Field` (typed, so mypy checks them)."""
+
+    minimum: int
+    maximum: int
+    rule: str
+
+
+_RATE_0_90 = _Bounds(minimum=0, maximum=900_000, rule=N_("between 0% and 90%"))
+_RATE_0_100 = _Bounds(minimum=0, maximum=1_000_000, rule=N_("between 0% and 100%"))
+_NOT_NEGATIVE = _Bounds(minimum=0, rule=N_("zero or more"))
 
 PRODUCTS = Kind(
     name="products",

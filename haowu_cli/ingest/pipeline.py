@@ -11,11 +11,11 @@ from __future__ import annotations
 import re
 import time
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
@@ -28,10 +28,15 @@ from haowu_cli.ingest.columns import MONEY, Field, Kind, normalise_header
 from haowu_cli.ingest.rules import ImportRules, label_form, load_import_rules
 from haowu_cli.ingest.sources import OVERFLOW, RawTable, read_table
 
+if TYPE_CHECKING:
+    from haowu_cli.ingest.platform import PlatformTable
+
 REJECT_COLUMNS = ["file", "row", "column", "value", "reason"]
 PLATFORM_CHUNK_ROWS = 100_000  # a large platform CSV is parsed and written in parts this big
 WRITE_MEMORY_LIMIT = "512MB"  # DuckDB's share while a platform file is written
-_REJECT_SCHEMA = {"row": pl.Int64, "column": pl.String, "value": pl.String, "reason": pl.String}
+_REJECT_SCHEMA = pl.Schema(
+    {"row": pl.Int64, "column": pl.String, "value": pl.String, "reason": pl.String}
+)
 
 
 @dataclass(frozen=True)
@@ -268,7 +273,8 @@ def import_file(
     import_rules = load_import_rules(_config_dir(options))
     today = options.today or dates.today()
     stage(path, "reading")
-    table, parts = None, iter(())
+    table: PlatformTable | None = None
+    parts: Iterator[PlatformTable] = iter(())
     if source is not None:
         from haowu_cli.ingest import platform
 
@@ -389,7 +395,12 @@ def import_file(
 
 
 def _next_part(
-    parts, kind: Kind, options: ImportOptions, rules: ImportRules, today: date, report
+    parts: Iterator[PlatformTable],
+    kind: Kind,
+    options: ImportOptions,
+    rules: ImportRules,
+    today: date,
+    report: FileReport,
 ) -> tuple[ParsedRows, pl.DataFrame] | None:
     """The next part of a platform file, parsed, with its refused rows; None at the end.
     Its rows are added to the report's."""
@@ -419,7 +430,7 @@ def _merged_notes(notes: list[tuple[str, str]]) -> list[tuple[str, str]]:
     ]
 
 
-def _platform_raw(table, kind: Kind) -> tuple[RawTable, Kind]:
+def _platform_raw(table: PlatformTable, kind: Kind) -> tuple[RawTable, Kind]:
     """A platform table as the pipeline reads sheets: cells `c0..cN` under its headers, and
     the kind with the source's headers as its aliases."""
     from dataclasses import replace

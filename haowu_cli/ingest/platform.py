@@ -16,16 +16,20 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
 from haowu_cli.config import load_config_file
 from haowu_cli.errors import ConfigError, InputFileError
 from haowu_cli.i18n import _
+
+if TYPE_CHECKING:
+    from haowu_cli.config import ConfigDoc
+    from haowu_cli.ingest.columns import Kind
 
 SOURCES_FILE = "sources.yaml"
 UNITS = ("yuan", "fen", "permille", "percent", "text", "time", "ms")
@@ -191,7 +195,9 @@ _SOURCE_KEYS = {
 }
 
 
-def _source(doc, name: str, spec: Any, problems: list[str], field_kinds) -> Source | None:
+def _source(
+    doc: ConfigDoc, name: str, spec: Any, problems: list[str], field_kinds: dict[str, Kind]
+) -> Source | None:
     base = ("sources", name)
     if not isinstance(spec, dict):
         problems.append(_("{where}: expected a mapping").format(where=doc.where(*base)))
@@ -257,7 +263,8 @@ def _source(doc, name: str, spec: Any, problems: list[str], field_kinds) -> Sour
             after_words = _words(
                 doc, (*base, "after_sale"), "words", after.get("words"), AFTER_SALE, problems
             )
-    self_column, self_words = None, ()
+    self_column: str | None = None
+    self_words: tuple[str, ...] = ()
     if spec.get("self_operated") is not None:
         own = spec["self_operated"]
         words = own.get("words") if isinstance(own, dict) else None
@@ -306,7 +313,14 @@ def _source(doc, name: str, spec: Any, problems: list[str], field_kinds) -> Sour
     return source if len(problems) == before else None
 
 
-def _mappings(doc, base, key, value, problems, known) -> tuple[Mapping, ...]:
+def _mappings(
+    doc: ConfigDoc,
+    base: tuple[str, ...],
+    key: str,
+    value: object,
+    problems: list[str],
+    known: set[str] | None,
+) -> tuple[Mapping, ...]:
     if not isinstance(value, dict) or not value:
         problems.append(
             _("{where}: expected a mapping of fields to columns").format(
@@ -351,7 +365,14 @@ def _mappings(doc, base, key, value, problems, known) -> tuple[Mapping, ...]:
     return tuple(out)
 
 
-def _words(doc, base, key, value, allowed, problems) -> dict[str, str]:
+def _words(
+    doc: ConfigDoc,
+    base: tuple[str, ...],
+    key: str,
+    value: object,
+    allowed: Collection[str],
+    problems: list[str],
+) -> dict[str, str]:
     if value is None:
         return {}
     if not isinstance(value, dict):
@@ -429,9 +450,9 @@ def _table_header(path: Path, encoding: str | None) -> tuple[list[str], int, str
     from haowu_cli.ingest import sources as sheet
 
     if path.suffix.lower() in sheet.EXCEL_SUFFIXES or sheet._looks_like_zip(path):
-        rows = _excel_rows(path, None)
-        index = sheet._find_header(rows, lambda _h: True)
-        return [(c or "").strip() for c in rows[index]] if rows else [], index, "", "xlsx"
+        cells = _excel_rows(path, None)
+        index = sheet._find_header(cells, lambda _h: True)
+        return [(c or "").strip() for c in cells[index]] if cells else [], index, "", "xlsx"
     with path.open("rb") as handle:
         # A few bytes past the head: its last character may be cut in two, which the
         # decoder must see as unfinished, not as the end of the file.
@@ -482,7 +503,9 @@ class PlatformTable:
     rows_read: int = 0  # every data row of the file (records × lines for JSON)
 
 
-REFUSED_SCHEMA = {"row": pl.Int64, "column": pl.String, "value": pl.String, "reason": pl.String}
+REFUSED_SCHEMA = pl.Schema(
+    {"row": pl.Int64, "column": pl.String, "value": pl.String, "reason": pl.String}
+)
 
 
 def read_platform(
@@ -555,7 +578,9 @@ def read_platform_chunks(
 CHUNK_BYTES = 64 * 1024 * 1024  # a CSV this large is read in parts
 
 
-def _line_counts(path, source, index, delimiter, width, take) -> pl.Series | None:
+def _line_counts(
+    path: Path, source: Source, index: int, delimiter: str, width: int, take: dict[int, str]
+) -> pl.Series | None:
     """For each row of the file, how many rows so far have its line's parts (order,
     product): the second of a pair is `…-2` whichever part it falls in."""
     if source.kind != "orders":
@@ -580,7 +605,9 @@ def _wanted(source: Source) -> list[str]:
     return list(dict.fromkeys(names))
 
 
-def _read_table(path, source, sources, encoding, sheet):
+def _read_table(
+    path: Path, source: Source, sources: Sources, encoding: str | None, sheet: str | None
+) -> tuple[pl.DataFrame, str, list[str], list[str]]:
     from haowu_cli.ingest import sources as sheet_io
 
     if not path.exists():
@@ -609,7 +636,9 @@ def _read_table(path, source, sources, encoding, sheet):
     return frame, used, personal, not_read
 
 
-def _projection(path, source, sources, headers) -> tuple[dict[int, str], list[str], list[str]]:
+def _projection(
+    path: Path, source: Source, sources: Sources, headers: list[str]
+) -> tuple[dict[int, str], list[str], list[str]]:
     """Which columns to read (index -> the source's name for it), the personal-data columns
     left unread, and the other columns not read. A required column missing fails the file."""
     wanted = {_norm(w): w for w in _wanted(source)}
@@ -651,7 +680,15 @@ def _required(source: Source) -> set[str]:
 
 
 def _project_csv(
-    path, index, delimiter, width, indices, used, encoding, offset=0, length=None
+    path: Path,
+    index: int,
+    delimiter: str,
+    width: int,
+    indices: list[int],
+    used: str,
+    encoding: str | None,
+    offset: int = 0,
+    length: int | None = None,
 ) -> pl.DataFrame:
     """Only the columns asked for are parsed: the others (personal data among them) are
     skipped by the CSV reader itself."""
@@ -741,7 +778,9 @@ def _records_of(document: Any, lists: set[str]) -> list[dict[str, Any]]:
     return [document] if any(not isinstance(v, dict | list) for v in document.values()) else []
 
 
-def _read_json(path, source, sources):
+def _read_json(
+    path: Path, source: Source, sources: Sources
+) -> tuple[pl.DataFrame, str, list[str], list[str]]:
     """One row per line: per element of the line list (`cpsOrderProductView[]`), one row
     for a record whose list is empty or absent (its line fields stay empty)."""
     if not path.exists():
@@ -775,7 +814,9 @@ def _read_json(path, source, sources):
     return frame, "utf-8", sorted(personal), []
 
 
-def _json_value(path: str, record: dict, element: dict, line_list: str | None, sources) -> Any:
+def _json_value(
+    path: str, record: dict, element: dict, line_list: str | None, sources: Sources
+) -> Any:
     head, _sep, key = path.partition("[]")
     if not _sep:
         if sources.is_personal(path):
@@ -807,7 +848,14 @@ def _cell(value: Any) -> str | None:
 # --- into haowu's terms ------------------------------------------------------------------------
 
 
-def _translate(path, source, frame, encoding, personal, not_read) -> PlatformTable:
+def _translate(
+    path: Path,
+    source: Source,
+    frame: pl.DataFrame,
+    encoding: str,
+    personal: list[str],
+    not_read: list[str],
+) -> PlatformTable:
     # Columns a version of the export lacks (the required ones were checked): empty.
     frame = frame.with_columns(
         pl.lit(None, dtype=pl.String).alias(w) for w in _wanted(source) if w not in frame.columns

@@ -9,7 +9,7 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
-from haowu_cli.config import load_config_file, top_level, unknown_keys, whole
+from haowu_cli.config import ConfigDoc, load_config_file, top_level, unknown_keys, whole
 from haowu_cli.errors import ConfigError
 from haowu_cli.i18n import _
 
@@ -98,12 +98,12 @@ def load_import_rules(config_dir: Path) -> ImportRules:
     )
 
 
-def _where(doc, key: str) -> str:
+def _where(doc: ConfigDoc, key: str) -> str:
     """`dates.earliest in configs/imports.yaml`: short, for a reason repeated on every row."""
     return f"{key} in {doc.path.parent.name}/{doc.path.name}"
 
 
-def _date(doc, path: tuple, value, problems: list) -> dt.date:
+def _date(doc: ConfigDoc, path: tuple, value: object, problems: list) -> dt.date:
     fallback = dt.date(1990, 1, 1)
     if isinstance(value, dt.datetime):
         value = value.date()

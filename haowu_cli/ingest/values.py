@@ -96,7 +96,12 @@ def run_parsers(frame: pl.DataFrame, parsers: Sequence[Parser]) -> pl.DataFrame:
     over the sheet; then the few cells that were not clean are read again by the full
     stages and put in place.
     """
-    flags = {p.name: p.clean.alias(f"_clean_{p.name}") for p in parsers if p.fast is not None}
+    flags = {
+        # A parser with fast stages always has the test of a clean cell they rely on.
+        p.name: p.clean.alias(f"_clean_{p.name}")  # type: ignore[union-attr]
+        for p in parsers
+        if p.fast is not None
+    }
     out = _run_stages(
         frame.with_columns(flags.values()),
         [p.fast if p.fast is not None else p.full for p in parsers],

@@ -11,6 +11,7 @@ import datetime as dt
 import json
 import time
 from dataclasses import dataclass, field
+from typing import cast
 
 import polars as pl
 
@@ -71,10 +72,11 @@ def plan_sessions(
             hint=f"import 报名 and review them: haowu activity review {brief.activity}",
         )
     _check_inputs(brief, products, anchors)
+    found = cast("list[dict]", anchors)  # _check_inputs: every session's anchor is known
     plan = Plan(status="infeasible", brief=brief)
-    plan.warnings = _anchor_warnings(anchors, rules)
-    plan.candidates = _candidates(products, anchors, brief, rules)
-    plan.problems = obvious_problems(plan.candidates, brief, rules, anchors)
+    plan.warnings = _anchor_warnings(found, rules)
+    plan.candidates = _candidates(products, found, brief, rules)
+    plan.problems = obvious_problems(plan.candidates, brief, rules, found)
     if plan.problems:
         plan.seconds = time.perf_counter() - clock
         return plan
@@ -217,6 +219,7 @@ def _run_sheets(
 
 
 def _save(store: db.Store, plan: Plan, rules: SessionRules) -> int:
+    assert plan.candidates is not None and plan.items is not None  # a solved plan has both
     record = {
         "created_at": dt.datetime.now(),
         "status": plan.status,

@@ -161,18 +161,22 @@ Located = tuple[object, Callable[[], str]]
 def _layer(doc: ConfigDoc, data: dict, prefix: tuple[str, ...] = ()) -> dict[str, Located]:
     """The brief keys of `data` (Chinese keys as their English ones), each with where it is
     written."""
+    # (mypy cannot infer the type of a lambda whose default binds the loop variable)
     return {
-        _english(k): (_english_value(_english(k), v), lambda k=k: doc.where(*prefix, str(k)))
+        _english(k): (
+            _english_value(_english(k), v),
+            lambda k=k: doc.where(*prefix, str(k)),  # type: ignore[misc]
+        )
         for k, v in data.items()
         if _english(k) != "sessions"
     }
 
 
-def _english(key) -> str:
+def _english(key: object) -> str:
     return CHINESE_KEYS.get(str(key), str(key))
 
 
-def _english_value(key: str, value):
+def _english_value(key: str, value: object) -> object:
     """Chinese words a value may be written in: 目标: 团长收入, 商品数: {最少: 20}."""
     if key == "objective" and isinstance(value, str):
         return CHINESE_OBJECTIVES.get(value.strip(), value)
@@ -241,7 +245,11 @@ def resolve_brief(
                         )
                     )
     several = bool(sessions_raw)
-    cli = {key: (value, lambda key=key: _option(key)) for key, value in overrides.items()}
+    # (mypy cannot infer the type of a lambda whose default binds the loop variable)
+    cli: dict[str, Located] = {
+        key: (value, lambda key=key: _option(key))  # type: ignore[misc]
+        for key, value in overrides.items()
+    }
     if several:
         for key in ("anchor", "date", "start"):
             if key in cli:
@@ -300,7 +308,7 @@ def resolve_brief(
     )
 
 
-def _sequence_overrides(rules: SessionRules, located: Located | None, problems) -> dict:
+def _sequence_overrides(rules: SessionRules, located: Located | None, problems: list[str]) -> dict:
     """The brief's `sequence:` keys over session.yaml's sequencing rules, checked."""
     if located is None or located[0] is None:
         return {}
@@ -382,13 +390,15 @@ def _option(key: str) -> str:
     return _("command line ") + _OPTIONS.get(key, "--" + key.replace("_", "-"))
 
 
-def _unknown_key(key, known: set) -> str:
+def _unknown_key(key: object, known: set) -> str:
     return _("unknown key {key!r}; expected one of {join}").format(
         key=key, join=", ".join(sorted(known))
     )
 
 
-def _session(rules: SessionRules, raw: dict[str, Located], label: str, problems) -> SessionBrief:
+def _session(
+    rules: SessionRules, raw: dict[str, Located], label: str, problems: list[str]
+) -> SessionBrief:
     def missing(key: str) -> str:
         return _("{label} has no {key}: give it in the brief or with --{key}").format(
             label=label, key=key
@@ -451,7 +461,7 @@ def _session(rules: SessionRules, raw: dict[str, Located], label: str, problems)
     )
 
 
-def _yuan(located: Located | None, problems) -> int | None:
+def _yuan(located: Located | None, problems: list[str]) -> int | None:
     """An amount in yuan (500万, ¥5,000,000, 5000000.00) as whole fen, or None."""
     if located is None or located[0] is None:
         return None
@@ -478,7 +488,7 @@ def _yuan(located: Located | None, problems) -> int | None:
     return int((amount * 100).to_integral_value())
 
 
-def _whole(located: Located | None, problems, *, low: int, high: int, what: str) -> int:
+def _whole(located: Located | None, problems: list[str], *, low: int, high: int, what: str) -> int:
     if located is None:
         return low
     value, where = located
@@ -492,7 +502,7 @@ def _whole(located: Located | None, problems, *, low: int, high: int, what: str)
     return value
 
 
-def _flag(located: Located | None, default: bool, problems) -> bool:
+def _flag(located: Located | None, default: bool, problems: list[str]) -> bool:
     if located is None:
         return default
     value, where = located
@@ -504,7 +514,7 @@ def _flag(located: Located | None, default: bool, problems) -> bool:
     return value
 
 
-def _date(located: Located, problems) -> dt.date:
+def _date(located: Located, problems: list[str]) -> dt.date:
     """A date written YYYY-MM-DD (a brief's dates arrive as text, see `load_yaml_file`; a
     command-line --date as a date). A date with a time, as YAML would read one, counts by
     its date."""
@@ -574,7 +584,7 @@ def _datetime(text: str) -> dt.datetime | None:
         return None
 
 
-def _time(located: Located | None, problems) -> dt.time:
+def _time(located: Located | None, problems: list[str]) -> dt.time:
     if located is None:
         return dt.time(19, 0)
     value, where = located
@@ -593,7 +603,7 @@ def _time(located: Located | None, problems) -> dt.time:
     return dt.time(int(match[1]), int(match[2]))
 
 
-def _rate(located: Located | None, problems) -> Decimal:
+def _rate(located: Located | None, problems: list[str]) -> Decimal:
     if located is None:
         return Decimal(0)
     value, where = located
@@ -619,7 +629,7 @@ def _rate(located: Located | None, problems) -> Decimal:
     return rate
 
 
-def _bounds(located: Located | None, problems, *, required: bool = False) -> Bounds:
+def _bounds(located: Located | None, problems: list[str], *, required: bool = False) -> Bounds:
     if located is None:
         return Bounds()
     value, where = located
@@ -650,20 +660,21 @@ def _bounds(located: Located | None, problems, *, required: bool = False) -> Bou
     return Bounds(ends["min"], ends["max"])
 
 
-def _bounds_by_name(located: Located | None, problems) -> dict[str, Bounds]:
+def _bounds_by_name(located: Located | None, problems: list[str]) -> dict[str, Bounds]:
     if located is None or located[0] is None:
         return {}
     value, where = located
     if not isinstance(value, dict):
         problems.append(_("{where}: expected name: {{min: N, max: N}}").format(where=where()))
         return {}
+    # (mypy cannot infer the type of a lambda whose default binds the loop variable)
     return {
-        str(name): _bounds((spec, lambda name=name: f"{where()}.{name}"), problems)
+        str(name): _bounds((spec, lambda name=name: f"{where()}.{name}"), problems)  # type: ignore[misc]
         for name, spec in value.items()
     }
 
 
-def _ids(located: Located | None, problems) -> tuple[str, ...]:
+def _ids(located: Located | None, problems: list[str]) -> tuple[str, ...]:
     if located is None or located[0] is None:
         return ()
     value, where = located

@@ -9,6 +9,7 @@ income are that times an exact rate, rounded half up to the fen.
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 import polars as pl
 
@@ -17,6 +18,9 @@ from haowu_cli.grading import LEVEL_RANK
 from haowu_cli.i18n import _
 from haowu_cli.planner.brief import SessionBrief
 from haowu_cli.planner.rules import SessionRules
+
+if TYPE_CHECKING:
+    from polars.expr.whenthen import ChainedThen, Then
 
 PPM = 1_000_000  # rates are DECIMAL(9,6): whole millionths
 
@@ -68,7 +72,7 @@ def objective_column(objective: str) -> str:
     )
 
 
-def _price_to_ticket(avg_ticket_fen) -> pl.Expr:
+def _price_to_ticket(avg_ticket_fen: int | None) -> pl.Expr:
     if not avg_ticket_fen:
         return pl.lit(None, dtype=pl.Float64)
     return pl.col("live_price_fen") / float(avg_ticket_fen)
@@ -146,7 +150,7 @@ def _reason(session: SessionBrief) -> pl.Expr:
         ),
         (pl.col("stock").is_null() | (pl.col("stock") <= 0), pl.lit(_("out of stock"))),
     ]
-    expr = pl.when(checks[0][0]).then(checks[0][1])
+    expr: Then | ChainedThen = pl.when(checks[0][0]).then(checks[0][1])
     for condition, reason in checks[1:]:
         expr = expr.when(condition.fill_null(False)).then(reason)
     return expr.otherwise(pl.lit(None, dtype=pl.String))
@@ -165,7 +169,7 @@ def _rule_index(rules: SessionRules) -> pl.Expr:
         "commission_rate": pl.col("commission_ppm") / PPM,
         "sales_strength": pl.col("sales_strength"),
     }
-    expr = None
+    expr: Then | ChainedThen | None = None
     for index, rule in enumerate(rules.roles):
         condition = pl.lit(True)
         for name, (low, high) in rule.conditions.items():
@@ -174,6 +178,7 @@ def _rule_index(rules: SessionRules) -> pl.Expr:
             if high is not None:
                 condition = condition & (values[name] <= high).fill_null(False)
         expr = (pl.when(condition) if expr is None else expr.when(condition)).then(index)
+    assert expr is not None  # session.yaml has at least one role
     return expr.otherwise(len(rules.roles) - 1)
 
 
@@ -201,7 +206,7 @@ def _expected_units(rules: SessionRules, anchor: dict, gmv_per_hour_fen: int) ->
 def _curve(value: pl.Expr, points: tuple[tuple[float, float], ...]) -> pl.Expr:
     """Straight lines between points; flat before the first and after the last."""
     (x0, y0) = points[0]
-    expr = pl.when(value <= x0).then(pl.lit(y0))
+    expr: Then | ChainedThen = pl.when(value <= x0).then(pl.lit(y0))
     for (xa, ya), (xb, yb) in zip(points, points[1:], strict=False):
         expr = expr.when(value <= xb).then(ya + (value - xa) * ((yb - ya) / (xb - xa)))
     return expr.otherwise(pl.lit(points[-1][1]))

@@ -160,7 +160,7 @@ def _session_problems(
                 )
             )
         elif bounds.min and bounds.min > most_from(members):
-            merchants = _n(members["merchant_id"].n_unique(), "merchant")
+            merchants_text = _n(members["merchant_id"].n_unique(), "merchant")
             problems.append(
                 _(
                     "categories.{name}.min = {min}, but the {name} products come from "
@@ -168,7 +168,7 @@ def _session_problems(
                 ).format(
                     name=name,
                     min=bounds.min,
-                    merchants=merchants,
+                    merchants=merchants_text,
                     most_from=most_from(members),
                     cap=cap,
                 )

@@ -17,6 +17,7 @@ fits in with it. Neither the greedy nor the MILP orders the run sheet: that come
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import polars as pl
@@ -137,7 +138,8 @@ class _Greedy:
         if product in self.tight and self.sold[product] + rows.units[r] > rows.stock[r]:
             return False
         most = session.products.max
-        category = session.categories.get(rows.category[r])
+        # (a row without a category gets None: no bounds)
+        category = session.categories.get(rows.category[r])  # type: ignore[arg-type]
         role = session.roles.get(rows.role[r])
         return (
             (most is None or count[s, "products"] < most)
@@ -237,7 +239,9 @@ class _Greedy:
         chosen = sorted(self.taken)
         return chosen if self.meets_brief() else None
 
-    def minimums(self, s: int, session: SessionBrief, members: list[int]):
+    def minimums(
+        self, s: int, session: SessionBrief, members: list[int]
+    ) -> Iterator[tuple[Callable[..., bool], list[int]]]:
         """(still short?, the session's rows that count towards it) per minimum, deals first."""
         rows, count = self.rows, self.count
         needed = self.sequence.deal_slots_needed
@@ -291,7 +295,7 @@ class _Cursor:
     def __init__(self, members: list[int]):
         self.members, self.at = members, 0
 
-    def next(self, fits) -> int | None:
+    def next(self, fits: Callable[[int], bool]) -> int | None:
         while self.at < len(self.members):
             if fits(self.members[self.at]):
                 return self.members[self.at]

@@ -18,9 +18,10 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
@@ -29,6 +30,10 @@ from haowu_cli.i18n import _
 from haowu_cli.planner.brief import Brief, SessionBrief
 from haowu_cli.planner.greedy import greedy_plan
 from haowu_cli.planner.rules import SessionRules
+
+if TYPE_CHECKING:
+    import highspy
+    import numpy as np
 
 
 class PlanNotFound(HaowuError):
@@ -129,7 +134,7 @@ def prune(candidates: pl.DataFrame, brief: Brief, rules: SessionRules) -> pl.Dat
     kept = []
     for index, (part, session) in enumerate(zip(parts, brief.sessions, strict=True)):
 
-        def elsewhere(category: str, role: str, index=index) -> int:
+        def elsewhere(category: str, role: str, index: int = index) -> int:
             return _elsewhere(brief, capacity, index, category, role if roles_agree else "")
 
         part = part.with_columns(pl.col("product_id").is_in(shared.implode()).alias("_shared"))
@@ -145,7 +150,8 @@ def _capacity(part: pl.DataFrame, session: SessionBrief) -> int:
         return 0
     by_merchant = part.group_by("merchant_id").len().get_column("len")
     most = int(by_merchant.clip(upper_bound=session.max_per_merchant).sum())
-    most = min(most, session.minutes // int(part["minutes"].min()))
+    # (minutes: an integer column, whose min polars types as any scalar)
+    most = min(most, session.minutes // int(part["minutes"].min()))  # type: ignore[arg-type]
     if session.products.max is not None:
         most = min(most, session.products.max)
     return most
@@ -191,7 +197,7 @@ def _prune_session(
     session: SessionBrief,
     rules: SessionRules,
     capacity: int,
-    elsewhere,
+    elsewhere: Callable[[str, str], int],
 ) -> pl.Series:
     """The rows (`_at`) of `part` (one session) to keep, in dominance order (see `prune`)."""
     if part.is_empty():
@@ -269,7 +275,14 @@ def build_rows(candidates: pl.DataFrame, brief: Brief, rules: SessionRules) -> l
         part = frame.filter(pl.col("session") == index)
         every = part["_var"].to_list()
 
-        def add(name, lower, upper, columns, coefficients=None, prefix=prefix):
+        def add(
+            name: str,
+            lower: float | None,
+            upper: float | None,
+            columns: list[int],
+            coefficients: list[float] | None = None,
+            prefix: str = prefix,
+        ) -> None:
             rows.append(
                 Row(
                     prefix + name,
@@ -311,7 +324,7 @@ def build_rows(candidates: pl.DataFrame, brief: Brief, rules: SessionRules) -> l
     return rows
 
 
-def _sequence_rows(part: pl.DataFrame, rules: SessionRules, add) -> None:
+def _sequence_rows(part: pl.DataFrame, rules: SessionRules, add: Callable[..., None]) -> None:
     """Enough deals for the run sheet: one to open and one to close the session, and one
     after every `deal_every` other items: others ≤ deal_every × (deals + 1 − open − close)."""
     sequence = rules.sequence
@@ -427,7 +440,7 @@ def solve(
     )
 
 
-def _warm_start(highs, chosen: list[int]) -> None:
+def _warm_start(highs: highspy.Highs, chosen: list[int]) -> None:
     """Give HiGHS the greedy plan as its first solution (1 for each chosen variable)."""
     import numpy as np
 
@@ -451,7 +464,7 @@ def _upper_bound(dual_bound: float, candidates: pl.DataFrame, brief: Brief) -> i
     return total
 
 
-def _highs(time_limit: float):
+def _highs(time_limit: float) -> highspy.Highs:
     import highspy
 
     with _c_stdout_silenced():  # the banner HiGHS prints from C before any option is read
@@ -501,7 +514,7 @@ def _flush_c_stdio() -> None:
     ctypes.CDLL(None).fflush(None)
 
 
-def _add_binaries(highs, count: int, costs) -> None:
+def _add_binaries(highs: highspy.Highs, count: int, costs: np.ndarray) -> None:
     import highspy
     import numpy as np
 
@@ -552,7 +565,7 @@ def _bends(count: int, rows: list[Row], time_limit: float) -> list[tuple[float, 
     return [(float(values[2 * i]), float(values[2 * i + 1])) for i in range(len(rows))]
 
 
-def _run_interruptibly(highs) -> None:
+def _run_interruptibly(highs: highspy.Highs) -> None:
     """Solve, and stop at once on Ctrl-C. While HiGHS runs, Python only sees a Ctrl-C when
     HiGHS calls back into it; so a Ctrl-C sets a flag, and HiGHS' interrupt callback asks it
     to stop. The KeyboardInterrupt is raised when it has."""
@@ -563,11 +576,13 @@ def _run_interruptibly(highs) -> None:
 
     interrupted = False
 
-    def on_ctrl_c(_signum, _frame) -> None:
+    def on_ctrl_c(_signum: int, _frame: object) -> None:
         nonlocal interrupted
         interrupted = True
 
-    def interrupt(_kind, _message, _data_out, data_in, _user_data) -> None:
+    def interrupt(
+        _kind: object, _message: object, _data_out: object, data_in: Any, _user_data: object
+    ) -> None:
         if interrupted:
             data_in.user_interrupt = True
 
@@ -585,10 +600,12 @@ def _run_interruptibly(highs) -> None:
         raise KeyboardInterrupt
 
 
-def _add_rows(highs, rows: list[Row]) -> None:
+def _add_rows(highs: highspy.Highs, rows: list[Row]) -> None:
     import numpy as np
 
-    starts, indices, values = [], [], []
+    starts: list[int] = []
+    indices: list[int] = []
+    values: list[float] = []
     for row in rows:
         starts.append(len(indices))
         indices += row.columns

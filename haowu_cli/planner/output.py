@@ -157,7 +157,6 @@ def plan_json(
     """The documented `--format json` object of a plan (README, Sessions). Without a plan
     (`objective_fen` None: infeasible, or the time ran out first) there is no bound and no
     gap: both are null."""
-    empty = items is None
     no_plan = objective_fen is None
     return {
         "plan_id": plan_id,
@@ -167,8 +166,8 @@ def plan_json(
         "gap": None if no_plan or gap is None else round(gap, 6),
         "solver": solver,
         "brief": brief_json,
-        "sessions": [] if empty else session_totals(items, brief_json),
-        "items": [] if empty else run_sheet_export(items).to_dicts(),
+        "sessions": [] if items is None else session_totals(items, brief_json),
+        "items": [] if items is None else run_sheet_export(items).to_dicts(),
         "candidates": None if candidates is None else candidates_json(candidates),
         "problems": problems,
         "warnings": warnings,

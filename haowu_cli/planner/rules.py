@@ -117,7 +117,7 @@ def load_rules(config_dir: Path) -> SessionRules:
     )
 
 
-def _live(doc: ConfigDoc, section, problems: list) -> LiveSettings:
+def _live(doc: ConfigDoc, section: object, problems: list) -> LiveSettings:
     if section is None:
         return LiveSettings()
     path = ("live",)
@@ -150,7 +150,7 @@ def _live(doc: ConfigDoc, section, problems: list) -> LiveSettings:
     )
 
 
-def _run_sheet(doc: ConfigDoc, section, problems: list) -> RunSheetSettings:
+def _run_sheet(doc: ConfigDoc, section: object, problems: list) -> RunSheetSettings:
     if section is None:
         return RunSheetSettings()
     path = ("run_sheet",)
@@ -169,7 +169,7 @@ def _run_sheet(doc: ConfigDoc, section, problems: list) -> RunSheetSettings:
     return RunSheetSettings(selling_points=tuple(v.strip() for v in value))
 
 
-def _roles(doc: ConfigDoc, section, problems: list) -> tuple[RoleRule, ...]:
+def _roles(doc: ConfigDoc, section: object, problems: list) -> tuple[RoleRule, ...]:
     if not isinstance(section, list) or not section:
         problems.append(
             _("{where}: expected a list of rules (role, when, minutes)").format(
@@ -240,7 +240,7 @@ def _roles(doc: ConfigDoc, section, problems: list) -> tuple[RoleRule, ...]:
     return tuple(rules)
 
 
-def _sales(doc: ConfigDoc, section, problems: list) -> SalesModel:
+def _sales(doc: ConfigDoc, section: object, problems: list) -> SalesModel:
     path = ("expected_sales",)
     if not isinstance(section, dict):
         problems.append(
@@ -268,10 +268,11 @@ def _sales(doc: ConfigDoc, section, problems: list) -> SalesModel:
                 )
             )
             return (1.0, 1.0)
-        return tuple(
+        first, second = (
             number(doc, (*path, key, n), spec[n], problems, low=0, what=_("a multiplier ≥ 0"))
             for n in names
         )
+        return first, second
 
     gmv = number(
         doc,
@@ -319,7 +320,7 @@ def _sales(doc: ConfigDoc, section, problems: list) -> SalesModel:
     )
 
 
-def _sequence(doc: ConfigDoc, section, roles: set, problems: list) -> SequenceRules:
+def _sequence(doc: ConfigDoc, section: object, roles: set, problems: list) -> SequenceRules:
     path = ("sequence",)
     if not isinstance(section, dict):
         problems.append(_("{where}: expected the sequencing rules").format(where=doc.where(*path)))

@@ -17,13 +17,18 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
 from haowu_cli.exporting import BookWriter, display_width, fen_number
 from haowu_cli.i18n import N_, _
 from haowu_cli.planner.rules import RunSheetSettings
+
+if TYPE_CHECKING:
+    from xlsxwriter.worksheet import Worksheet
 
 A4 = 9  # XlsxWriter's paper code for A4
 FOOTER = N_("Page &P of &N")  # Excel fills &P (this page) and &N (the pages)
@@ -176,7 +181,14 @@ class _Styles:
         }
 
 
-def _write_rows(book: BookWriter, styles: _Styles, sheet, columns, frame, first_row: int) -> int:
+def _write_rows(
+    book: BookWriter,
+    styles: _Styles,
+    sheet: Worksheet,
+    columns: Sequence[tuple[str, str, str]],
+    frame: pl.DataFrame,
+    first_row: int,
+) -> int:
     """The headings at `first_row` and `frame`'s rows under them; returns the next row."""
     for index, (_column, heading, _kind) in enumerate(columns):
         sheet.write_string(first_row, index, heading, styles.heading)
@@ -201,7 +213,8 @@ def _width(frame: pl.DataFrame, column: str, heading: str, kind: str) -> float:
     wrap at 40."""
     widths = [display_width(heading) + 3]
     if kind == "fen":
-        widths.append(len(f"¥{fen_number(int(frame[column].max() or 0)):,.2f}") + 1)
+        # (fen: an integer column, whose max polars types as any scalar)
+        widths.append(len(f"¥{fen_number(int(frame[column].max() or 0)):,.2f}") + 1)  # type: ignore[arg-type]
     elif kind == "time":
         widths.append(6)
     elif frame.height:
@@ -209,7 +222,9 @@ def _width(frame: pl.DataFrame, column: str, heading: str, kind: str) -> float:
     return min(max(widths) + 1, 40 if kind == "wrap" else 60)
 
 
-def _header_block(sheet, styles: _Styles, title: str, pairs: list[tuple[str, object, str]]) -> int:
+def _header_block(
+    sheet: Worksheet, styles: _Styles, title: str, pairs: list[tuple[str, Any, str]]
+) -> int:
     """The title on row 0, then a row per label and value (the value across three columns,
     room for a long name or a large sum); returns the row for the headings below it."""
     sheet.write_string(0, 0, title, styles.title)
@@ -247,7 +262,7 @@ def fit_width_scale(widths: list[float]) -> int:
     return max(10, min(100, int(PAGE_WIDTH_PX * 100 // total)))
 
 
-def _print_setup(sheet, widths: list[float], repeat: tuple[int, int] | None) -> None:
+def _print_setup(sheet: Worksheet, widths: list[float], repeat: tuple[int, int] | None) -> None:
     """A4 landscape, one page wide, `repeat` rows (first, last) on every page, numbered."""
     sheet.set_paper(A4)
     sheet.set_landscape()
@@ -258,7 +273,12 @@ def _print_setup(sheet, widths: list[float], repeat: tuple[int, int] | None) -> 
     sheet.set_footer("&C" + _(FOOTER))
 
 
-def _set_widths(sheet, frame, columns, least_first: float = 10) -> list[float]:
+def _set_widths(
+    sheet: Worksheet,
+    frame: pl.DataFrame,
+    columns: Sequence[tuple[str, str, str]],
+    least_first: float = 10,
+) -> list[float]:
     """Each column as wide as `_width` says (the first one at least `least_first`, for the
     header block's labels); returns the widths."""
     widths = [_width(frame, name, heading, kind) for name, heading, kind in columns]
@@ -268,7 +288,9 @@ def _set_widths(sheet, frame, columns, least_first: float = 10) -> list[float]:
     return widths
 
 
-def _table_setup(sheet, frame: pl.DataFrame, columns, heading_row: int) -> None:
+def _table_setup(
+    sheet: Worksheet, frame: pl.DataFrame, columns: Sequence[tuple[str, str, str]], heading_row: int
+) -> None:
     """Widths, printing, the headings frozen and filters on the table."""
     widths = _set_widths(sheet, frame, columns)
     _print_setup(sheet, widths, (heading_row, heading_row))
@@ -276,9 +298,12 @@ def _table_setup(sheet, frame: pl.DataFrame, columns, heading_row: int) -> None:
     sheet.autofilter(heading_row, 0, heading_row + max(frame.height, 1), len(columns) - 1)
 
 
-def _host_sheet(book: BookWriter, styles: _Styles, name: str, session: dict, part) -> None:
+def _host_sheet(
+    book: BookWriter, styles: _Styles, name: str, session: dict, part: pl.DataFrame
+) -> None:
     sheet = book.add_sheet(name)
-    anchor_name = part["anchor_name"].drop_nulls().first() if part.height else None
+    # (a text column: polars types its first value as any scalar)
+    anchor_name: str | None = part["anchor_name"].drop_nulls().first() if part.height else None  # type: ignore[assignment]
     anchor = session["anchor"] + (f" {anchor_name}" if anchor_name else "")
     minutes = int(session["minutes"])
     heading_row = _header_block(
@@ -308,7 +333,13 @@ def _host_sheet(book: BookWriter, styles: _Styles, name: str, session: dict, par
     sheet.set_h_pagebreaks(breaks)
 
 
-def _totals_row(sheet, styles: _Styles, row: int, columns, frame: pl.DataFrame) -> None:
+def _totals_row(
+    sheet: Worksheet,
+    styles: _Styles,
+    row: int,
+    columns: Sequence[tuple[str, str, str]],
+    frame: pl.DataFrame,
+) -> None:
     sheet.write_string(row, 0, _("Total"), styles.total)
     for index, (column, _heading, kind) in enumerate(columns[1:], start=1):
         total = int(frame[column].sum())
@@ -318,7 +349,9 @@ def _totals_row(sheet, styles: _Styles, row: int, columns, frame: pl.DataFrame) 
             sheet.write_number(row, index, total, styles.total_number)
 
 
-def _summary_sheet(book: BookWriter, styles: _Styles, plan: RunSheetPlan, frame) -> None:
+def _summary_sheet(
+    book: BookWriter, styles: _Styles, plan: RunSheetPlan, frame: pl.DataFrame
+) -> None:
     sheet = book.add_sheet(_("Summary"))
     row = _header_block(
         sheet,
@@ -388,7 +421,11 @@ def _session_label(session: dict, number: int) -> str:
 
 
 def _merchant_sheet(
-    book: BookWriter, styles: _Styles, merchant_id: str, merchant_name: str | None, part
+    book: BookWriter,
+    styles: _Styles,
+    merchant_id: str,
+    merchant_name: str | None,
+    part: pl.DataFrame,
 ) -> None:
     shown = f"{merchant_id} {merchant_name}" if merchant_name else merchant_id
     sheet = book.add_sheet(shown)

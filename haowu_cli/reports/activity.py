@@ -3,6 +3,8 @@ and by merchant, GMV by window against the plan, and the top products."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import polars as pl
 
 from haowu_cli import store as db
@@ -11,6 +13,9 @@ from haowu_cli.formats import yuan
 from haowu_cli.i18n import N_, _
 from haowu_cli.reports.document import Chart, Figure, Report, Series, Table, bar
 from haowu_cli.tables import Column
+
+if TYPE_CHECKING:
+    from polars.expr.whenthen import ChainedThen, Then
 
 # Which rule a reason names (the review's reasons start with the rule's words); anything
 # else is a person's reason.
@@ -31,6 +36,7 @@ TOP_PRODUCTS = 10
 
 
 def _rule(reason: pl.Expr) -> pl.Expr:
+    expr: Then | ChainedThen  # Then, or a ChainedThen once a `when` is chained to it
     expr = pl.when(reason.str.contains(RULE_OF_REASON[0][0], literal=True)).then(
         pl.lit(RULE_OF_REASON[0][1])
     )

@@ -58,6 +58,7 @@ def _label(y: float, text: str) -> str:
 def _legend(names: list[str], colours: list[str]) -> tuple[str, int]:
     if len(names) < 2:
         return "", 0
+    x: float  # from the labels' edge (an int), on by the width of each name
     parts, x = [], LABEL_WIDTH
     for name, colour in zip(names, colours, strict=False):
         parts.append(

@@ -7,7 +7,9 @@ base, to the fen.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import date
 
 import polars as pl
 
@@ -29,7 +31,7 @@ class CommissionReport:
     # Orders paid by `as_of` but imported after it: out of this view (README: commission).
     posted_later: int = 0
 
-    def later_note(self, as_of) -> str | None:
+    def later_note(self, as_of: date) -> str | None:
         """What the posting-date view leaves out, and the paid-date view that has it."""
         if not self.posted_later:
             return None
@@ -48,7 +50,7 @@ PARTY_COLUMNS = [
 ]
 
 
-def commission_report(store: db.Store, *, by: str, as_of, filters: dict) -> CommissionReport:
+def commission_report(store: db.Store, *, by: str, as_of: date, filters: dict) -> CommissionReport:
     """The ledger's totals as it stood at the end of `as_of` (entries posted, that is
     imported, on or before it; settled: settlement date on or before it), for the orders the
     filters pick; `start` and `end` are paid dates."""
@@ -63,7 +65,7 @@ def commission_report(store: db.Store, *, by: str, as_of, filters: dict) -> Comm
     return report
 
 
-def _sum(totals: pl.DataFrame, column: str, accounts) -> int:
+def _sum(totals: pl.DataFrame, column: str, accounts: Iterable[str]) -> int:
     return int(totals.filter(pl.col("account").is_in(list(accounts)))[column].sum())
 
 

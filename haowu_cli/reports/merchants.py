@@ -55,10 +55,13 @@ def merchants_report(
             _("no orders with a paid date yet"),
             hint=_("import orders first: haowu import --kind orders FILE"),
         )
-    later_note = []
+    later_note: list[str] = []
     if month is None:
         this_month = (today or dates_today()).replace(day=1)
-        month = monthly.filter(pl.col("month") <= this_month)["month"].max()
+        # The latest month of a Date column: a date, or None (polars types it as any scalar).
+        month = (
+            monthly.filter(pl.col("month") <= this_month)["month"].max()  # type: ignore[assignment]
+        )
         later = monthly.filter(pl.col("month") > this_month)
         if month is None:
             raise HaowuError(
@@ -150,11 +153,13 @@ def merchants_report(
     )
 
 
-def _merchants(monthly: pl.DataFrame, month, before, milestones) -> pl.DataFrame:
+def _merchants(
+    monthly: pl.DataFrame, month: dt.date, before: dt.date, milestones: tuple[Milestone, ...]
+) -> pl.DataFrame:
     """One row per merchant with orders this month or last: GMV both months, its best month
     before this one, the highest milestone reached and the next, with the gap."""
 
-    def in_month(when) -> pl.DataFrame:
+    def in_month(when: dt.date) -> pl.DataFrame:
         return monthly.filter(pl.col("month") == when).drop("month")
 
     best_before = (
@@ -220,7 +225,7 @@ def _crossings(merchants: pl.DataFrame, milestones: tuple[Milestone, ...]) -> pl
     )
 
 
-def _merchants_table(merchants: pl.DataFrame, label: str, before) -> Table:
+def _merchants_table(merchants: pl.DataFrame, label: str, before: dt.date) -> Table:
     growth = pl.col("gmv_fen") - pl.col("previous_fen")
     frame = merchants.select(
         "merchant_id",
@@ -235,7 +240,8 @@ def _merchants_table(merchants: pl.DataFrame, label: str, before) -> Table:
         "activities",
         "discount_eligible",
     )
-    widest = int(merchants["gmv_fen"].max() or 0)
+    # (fen: polars types an integer column's max as any scalar)
+    widest = int(merchants["gmv_fen"].max() or 0)  # type: ignore[arg-type]
     view = merchants.select(
         "merchant_id",
         pl.col("merchant_name").fill_null(""),
@@ -352,7 +358,9 @@ def _closest_table(closest: pl.DataFrame) -> Table:
     )
 
 
-def _charts(merchants: pl.DataFrame, closest: pl.DataFrame, label: str, before) -> list[Chart]:
+def _charts(
+    merchants: pl.DataFrame, closest: pl.DataFrame, label: str, before: dt.date
+) -> list[Chart]:
     top = merchants.head(20)
 
     def series(name: str, frame: pl.DataFrame, column: str) -> Series:

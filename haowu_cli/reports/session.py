@@ -26,7 +26,7 @@ from haowu_cli.commission import PPM, party_labels
 from haowu_cli.dates import today as dates_today
 from haowu_cli.errors import HaowuError, UsageError
 from haowu_cli.i18n import N_, _
-from haowu_cli.reports.commission import PARTY_COLUMNS, commission_report
+from haowu_cli.reports.commission import PARTY_COLUMNS, CommissionReport, commission_report
 from haowu_cli.reports.document import Chart, Figure, Report, Series, Table, bar
 from haowu_cli.reports.settings import ReportRules
 from haowu_cli.tables import Column
@@ -167,7 +167,9 @@ def session_report(
     )
 
 
-def _no_orders(day, last_day, today, orders_session, window: str) -> tuple[str, str]:
+def _no_orders(
+    day: dt.date, last_day: dt.date, today: dt.date, orders_session: str | None, window: str
+) -> tuple[str, str]:
     """What to say when no order matched the session, as a headline and a sentence: it has
     not happened yet, or where the orders were looked for and how to bring them."""
     if day > today:
@@ -191,7 +193,9 @@ def _no_orders(day, last_day, today, orders_session, window: str) -> tuple[str, 
     )
 
 
-def _pick_session(plan_id: int, items: pl.DataFrame, brief: dict, session: int | None):
+def _pick_session(
+    plan_id: int, items: pl.DataFrame, brief: dict, session: int | None
+) -> tuple[int, dict]:
     numbers = sorted(items["session"].unique().to_list())
     if session is None and len(numbers) > 1:
         listed = "; ".join(
@@ -401,7 +405,8 @@ def _group_table(key: str, title: str, groups: pl.DataFrame, name: str, *, measu
         "sold_products",
         *_rates(off_sheet=True, measured=measured),
     )
-    widest = int(groups["gmv_fen"].max() or 0)
+    # (fen: polars types an integer column's max as any scalar)
+    widest = int(groups["gmv_fen"].max() or 0)  # type: ignore[arg-type]
     view = groups.select(
         pl.col(name).fill_null("—"),
         *[pl.col(c).fill_null("") for c in named],
@@ -477,7 +482,7 @@ def _regulars_table(products: pl.DataFrame, rules: ReportRules) -> Table:
     )
 
 
-def _figures(products: pl.DataFrame, income, alert: str | None) -> list[Figure]:
+def _figures(products: pl.DataFrame, income: CommissionReport, alert: str | None) -> list[Figure]:
     """The headline figures; with no order matched (`alert` says so in a few words), the
     achievement, verdicts and regulars are null: there is nothing to measure, which is not
     0%."""
@@ -549,12 +554,14 @@ def _figures(products: pl.DataFrame, income, alert: str | None) -> list[Figure]:
     ]
 
 
-def _label(position, title) -> str:
+def _label(position: int | None, title: str) -> str:
     mark = f"{position}." if position is not None else "+"
     return f"{mark} {title or ''}".strip()
 
 
-def _charts(products: pl.DataFrame, categories: pl.DataFrame, income) -> list[Chart]:
+def _charts(
+    products: pl.DataFrame, categories: pl.DataFrame, income: CommissionReport
+) -> list[Chart]:
     def series(name: str, frame: pl.DataFrame, column: str, *, zero: bool = True) -> Series:
         values = [int(v or 0) for v in frame[column]]
         texts = [

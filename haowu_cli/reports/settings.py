@@ -11,7 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from haowu_cli.commission import PPM
-from haowu_cli.config import load_config_file, number, top_level, unknown_keys, whole
+from haowu_cli.config import ConfigDoc, load_config_file, number, top_level, unknown_keys, whole
 from haowu_cli.errors import ConfigError
 from haowu_cli.formats import fen_text
 from haowu_cli.i18n import _
@@ -43,7 +43,7 @@ def load_report_rules(config_dir: Path) -> ReportRules:
     data = top_level(doc, {"session", "merchants"}, problems)
 
     def section(*path: str) -> dict:
-        value = data
+        value: object = data
         for key in path:
             value = value.get(key) if isinstance(value, dict) else None
         if not isinstance(value, dict):
@@ -53,7 +53,7 @@ def load_report_rules(config_dir: Path) -> ReportRules:
             return {}
         return value
 
-    def ppm(path: tuple, value, *, high=None) -> int:
+    def ppm(path: tuple, value: object, *, high: float | None = None) -> int:
         rate = number(
             doc, path, value, problems, low=0, high=high, what=_("a fraction of 0 or more")
         )
@@ -120,7 +120,7 @@ def load_report_rules(config_dir: Path) -> ReportRules:
     return rules
 
 
-def _milestones(doc, section, problems: list) -> tuple[Milestone, ...]:
+def _milestones(doc: ConfigDoc, section: object, problems: list) -> tuple[Milestone, ...]:
     if not isinstance(section, list) or not section:
         problems.append(
             _("{where}: expected a list of {{name, gmv}}").format(

@@ -4,6 +4,8 @@ as numbers shown `¥#,##0.00`, rates and ratios as percentages, counts as number
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import polars as pl
 
 from haowu_cli.exporting import BookWriter
@@ -29,7 +31,7 @@ IDS = {"product_id", "merchant_id", "anchor_id", "order_id"}
 DATES = {"as_of"}
 
 
-def column_kinds(columns) -> dict[str, str]:
+def column_kinds(columns: Iterable[str]) -> dict[str, str]:
     kinds = {}
     for name in columns:
         if name in MONEY:
