@@ -95,10 +95,14 @@ def grade_command(
         run.fingerprint,
         run.seconds,
     )
+    for line in run.join_date_warnings():
+        logger.warning("grade as of %s: %s", day, line)
     if fmt is RunFormat.json:
         app.out.write_json(run.as_json())
     elif app.out.interactive:
         show_distribution(app.out, run)
+        for line in run.join_date_warnings():
+            app.out.warn(line)
 
 
 def show_distribution(out, run) -> None:
@@ -199,6 +203,10 @@ def show_explanation(out, model, found) -> None:
     )
     for line in found.advice:
         out.print_line(line)
+    if found.l0_basis == "joined_at":
+        out.print_line(found.dates_note)
+    else:  # the listing date stood in, or there is no date at all: the product is flagged
+        out.warn(found.dates_note)
     if not found.current:
         out.warn(_("the product's data changed since this grade; grade again to refresh it"))
 

@@ -21,6 +21,7 @@ __all__ = [
     "grade_detail",
     "LATEST_GRADES",
     "grade_floor",
+    "l0_bases",
     "latest_grades_params",
     "level_changes",
     "next_grade_run_id",
@@ -121,6 +122,30 @@ def save_grades(
         {"day": as_of, "run_id": run_id},
     ).fetchall()[0]
     return counts, up, down, previous
+
+
+def l0_bases(
+    con: duckdb.DuckDBPyConnection, run_id: int, basis: str, *, sample: int = 20
+) -> tuple[dict[str, int], list[str]]:
+    """The products a grading run graded, counted by the date their L0 rule counted from
+    (`basis`: the model's SQL over `products p`, giving joined_at, listed_at or none), and the
+    first `sample` IDs of those with no date at all."""
+    counts = dict(
+        con.execute(
+            f"SELECT {basis} AS basis, count(*) FROM grades g JOIN products p USING (product_id) "
+            "WHERE g.run_id = ? GROUP BY basis",
+            [run_id],
+        ).fetchall()
+    )
+    undated = [
+        r[0]
+        for r in con.execute(
+            f"SELECT g.product_id FROM grades g JOIN products p USING (product_id) "
+            f"WHERE g.run_id = ? AND {basis} = 'none' ORDER BY g.product_id LIMIT ?",
+            [run_id, sample],
+        ).fetchall()
+    ]
+    return counts, undated
 
 
 def record_grade_run(con: duckdb.DuckDBPyConnection, record: Mapping[str, Any]) -> None:
