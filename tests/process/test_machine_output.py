@@ -141,7 +141,7 @@ CASES: dict[str, tuple[list[str], str | None, object]] = {
         "discount_eligible",
         REPORT_KEYS,
     ),
-    "report grades": ([], "level,products,share", REPORT_KEYS),
+    "report grades": ([], "level,products,share,benefits", REPORT_KEYS),
     "reconcile": (
         ["@settlement"],
         "platform_order_id,product_id,party,state,platform,haowu,difference,settled_at,"
