@@ -62,7 +62,7 @@ def grade_command(
     if ctx.invoked_subcommand is not None:
         return
     from haowu_cli import dates
-    from haowu_cli.grading import check_grading_date, grade_products, load_model
+    from haowu_cli.grading import L0_BASES, check_grading_date, grade_products, load_model
     from haowu_cli.runlog import run_logger
 
     app = app_context(ctx)
@@ -83,8 +83,13 @@ def grade_command(
     except BaseException as exc:  # a crash or Ctrl-C: cron's log must say so too
         logger.error("grade as of %s failed: %s: %s", day, type(exc).__name__, exc)
         raise
+    # the flagged products (no date at all), as `--format json` lists them
+    flagged = ", ".join(run.undated_products)
+    if run.l0_bases.get("none", 0) > len(run.undated_products):
+        flagged += ", …"
     logger.info(
-        "grade as of %s%s%s: %d products %s, %d up, %d down, config %s, %.2f s",
+        "grade as of %s%s%s: %d products %s, %d up, %d down, config %s, %.2f s; "
+        "L0 from joined_at=%d listed_at=%d none=%d%s",
         day,
         f" merchant {merchant}" if merchant else "",
         " (dry run)" if dry_run else "",
@@ -94,9 +99,9 @@ def grade_command(
         run.moved_down,
         run.fingerprint,
         run.seconds,
+        *(run.l0_bases.get(basis, 0) for basis in L0_BASES),
+        f" (flagged: {flagged})" if flagged else "",
     )
-    for line in run.join_date_warnings():
-        logger.warning("grade as of %s: %s", day, line)
     if fmt is RunFormat.json:
         app.out.write_json(run.as_json())
     elif app.out.interactive:
