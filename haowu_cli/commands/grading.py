@@ -106,12 +106,11 @@ def grade_command(
         app.out.write_json(run.as_json())
     elif app.out.interactive:
         show_distribution(app.out, run)
-        for line in run.join_date_warnings():
-            app.out.warn(line)
 
 
 def show_distribution(out, run) -> None:
-    """The level distribution as a small bar chart, and the moves since the previous run."""
+    """The level distribution as a small bar chart, the moves since the previous run, and
+    how many products L0 could not count from their 加入快分销 date."""
     import polars as pl
 
     from haowu_cli.grading import LEVEL_RANK
@@ -149,6 +148,8 @@ def show_distribution(out, run) -> None:
         )
     else:
         out.info(_("no earlier grading to compare with"))
+    for line in run.join_date_warnings():  # what L0 counted from, when not the join date
+        out.warn(line)
 
 
 @grade_app.command("explain")
@@ -180,7 +181,13 @@ def show_explanation(out, model, found) -> None:
     title = _("{product_id} {value} ({value2}): {level}, total {total} as of {as_of}").format(
         product_id=grade["product_id"],
         value=grade.get("title") or "",
-        value2=grade.get("category_l1") or "—",
+        # the category down to its finest level: 美妆>护肤>面霜
+        value2=">".join(
+            str(grade[c])
+            for c in ("category_l1", "category_l2", "category_l3")
+            if grade.get(c) is not None
+        )
+        or "—",
         level=grade["level"],
         total=grade["total"],
         as_of=grade["as_of"],

@@ -162,7 +162,8 @@ def product_grade(
     """A product's stored grade on `as_of` (default: its latest not after `today`), with its
     title and category."""
     sql = (
-        "SELECT g.*, p.title, p.merchant_id, p.category_l1 FROM grades g "
+        "SELECT g.*, p.title, p.merchant_id, p.category_l1, p.category_l2, p.category_l3 "
+        "FROM grades g "
         "LEFT JOIN products p USING (product_id) WHERE g.product_id = ? "
     )
     params: list[Any] = [product_id]

@@ -38,3 +38,4 @@ def test_the_grade_run_and_explain_say_what_l0_counted_from(haowu, demo_copy, ho
     joined = haowu("--db", demo_copy, "grade", "explain", "1003020259384")
     assert joined.code == 0 and "L0 counts from the 加入快分销 date 2026-11-18" in joined.out
     assert "level rule: L0: joined 快分销 within the last 14 days" in joined.out
+    assert "硅藻泥吸水地垫 (日百>清洁用品>地垫): L0" in joined.out  # all three category levels
