@@ -823,7 +823,7 @@ def grade_products(
                     con, grading_query(model, as_of), as_of, run_id, merchant
                 )
                 graded = sum(counts.values())
-                bases, undated = db.l0_bases(con, run_id, L0_BASIS)
+                bases, undated = db.l0_bases(con, merchant, L0_BASIS)
                 if graded == 0:
                     whose = (
                         _("merchant {merchant} has").format(merchant=merchant)

@@ -125,24 +125,25 @@ def save_grades(
 
 
 def l0_bases(
-    con: duckdb.DuckDBPyConnection, run_id: int, basis: str, *, sample: int = 20
+    con: duckdb.DuckDBPyConnection, merchant: str | None, basis: str, *, sample: int = 20
 ) -> tuple[dict[str, int], list[str]]:
-    """The products a grading run graded, counted by the date their L0 rule counted from
-    (`basis`: the model's SQL over `products p`, giving joined_at, listed_at or none), and the
-    first `sample` IDs of those with no date at all."""
+    """The products a grading run grades (every product, or one merchant's: as `save_grades`
+    takes them), counted by the date their L0 rule counts from (`basis`: the model's SQL over
+    `products p`, giving joined_at, listed_at or none), and the first `sample` IDs of those
+    with no date at all. It reads the products alone: no join with the grades."""
+    where, params = ("p.merchant_id = ?", [merchant]) if merchant is not None else ("TRUE", [])
     counts = dict(
         con.execute(
-            f"SELECT {basis} AS basis, count(*) FROM grades g JOIN products p USING (product_id) "
-            "WHERE g.run_id = ? GROUP BY basis",
-            [run_id],
+            f"SELECT {basis} AS basis, count(*) FROM products p WHERE {where} GROUP BY basis",
+            params,
         ).fetchall()
     )
     undated = [
         r[0]
         for r in con.execute(
-            f"SELECT g.product_id FROM grades g JOIN products p USING (product_id) "
-            f"WHERE g.run_id = ? AND {basis} = 'none' ORDER BY g.product_id LIMIT ?",
-            [run_id, sample],
+            f"SELECT p.product_id FROM products p WHERE {where} AND {basis} = 'none' "
+            "ORDER BY p.product_id LIMIT ?",
+            [*params, sample],
         ).fetchall()
     ]
     return counts, undated
