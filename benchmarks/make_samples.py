@@ -192,6 +192,36 @@ def product_rows(merchant_id: str, rng: random.Random) -> list[dict]:
     return rows
 
 
+# The daily-goods and home merchants' sheet also gives 三级类目 and the date each product
+# joined 快分销 (grading's L0 counts from it): a week after listing, the new product the day
+# after. Derived, not drawn: the other sheets stay as they were.
+THIRD_LEVEL = {
+    "桌面收纳盒三件套": "收纳盒",
+    "原木抽纸30包整箱": "抽纸",
+    "洗衣凝珠100颗": "洗衣凝珠",
+    "316不锈钢保温杯": "保温杯",
+    "厨房去油污清洁剂": "厨房清洁剂",
+    "一次性垃圾袋200只": "垃圾袋",
+    "真空压缩收纳袋": "压缩袋",
+    "硅藻泥吸水地垫": "地垫",
+    "60支长绒棉四件套": "四件套",
+    "泰国乳胶枕一对": "枕头",
+    "冬季加厚羽绒被": "被子",
+    "珊瑚绒毛毯": "毛毯",
+    "记忆棉坐垫": "坐垫",
+    "香薰蜡烛礼盒": "香薰蜡烛",
+}
+
+
+def with_category_and_join_date(rows: list[dict]) -> list[dict]:
+    for row in rows:
+        listed = date.fromisoformat(row["上架日期"])
+        joined = listed + timedelta(days=1 if row["近30天销量"] == "0" else 7)
+        row["三级类目"] = THIRD_LEVEL[row["商品名称"]]
+        row["加入快分销时间"] = min(joined, TODAY).isoformat()
+    return rows
+
+
 def write_csv(path: Path, rows: list[list[str]], encoding: str) -> None:
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator="\r\n").writerows(rows)
@@ -364,7 +394,10 @@ def main() -> None:
     write_csv(OUT / "m1002_food_utf8bom.csv", food, "utf-8-sig")
     write_csv(
         OUT / "m1003_daily_m1007_home.csv",
-        as_table(product_rows("M1003", rng) + product_rows("M1007", rng)),
+        as_table(
+            with_category_and_join_date(product_rows("M1003", rng) + product_rows("M1007", rng)),
+            [*HEADERS[:7], "三级类目", *HEADERS[7:19], "加入快分销时间", *HEADERS[19:]],
+        ),
         "utf-8",
     )
     write_xlsx(OUT / "m1006_jewelry.xlsx", product_rows("M1006", rng))

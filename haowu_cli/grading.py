@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 from haowu_cli.config import ConfigDoc, load_config_file, number, top_level, unknown_keys
 from haowu_cli.errors import ConfigError
-from haowu_cli.i18n import _
+from haowu_cli.i18n import _, ngettext
 from haowu_cli.store.sql import Query
 
 if TYPE_CHECKING:
@@ -33,7 +33,10 @@ GRADING_FILE = "grading.yaml"
 DIMENSIONS = ("brand", "price", "distribution", "service", "sales")
 LEVELS = ("L5", "L4", "L3", "L2", "L1")  # L0 has its own rule
 LEVEL_RANK = {"L0": 0, "L1": 1, "L2": 2, "L3": 3, "L4": 4, "L5": 5}
-PARTITIONS = ("category_l1", "category_l2", "all")
+PARTITIONS = ("category_l1", "category_l2", "category_l3", "all")
+# What L0 counts from (seed 001: 刚加入快分销14天以内): the product's 加入快分销 date; without
+# one its listing date (with a warning); with neither, nothing (the product is flagged).
+L0_BASES = ("joined_at", "listed_at", "none")
 
 
 @dataclass(frozen=True)
@@ -469,11 +472,12 @@ def _percentile_sql(rule: InputRule) -> str:
     """
     value = _input_column(rule.name)
     assert rule.within is not None  # a percentile input always has its partition
-    # A second-level category is only meaningful inside its first-level one.
+    # A lower-level category is only meaningful inside its higher-level ones.
     part = {
         "all": "",
         "category_l1": "PARTITION BY category_l1",
         "category_l2": "PARTITION BY category_l1, category_l2",
+        "category_l3": "PARTITION BY category_l1, category_l2, category_l3",
     }[rule.within]
     order = "ASC" if rule.better == "higher" else "DESC"
     worse_and_ties = "round(cume_dist() OVER w * count(*) OVER p)"  # nulls sort last
@@ -500,9 +504,18 @@ def _weighted(terms: list[tuple[float, str]]) -> str:
     return "(" + " + ".join(f"{w!r} * {expr}" for w, expr in terms) + f") / {total!r}"
 
 
+# The day L0 counts from, and which date that is (`L0_BASES`).
+L0_SINCE = "coalesce(p.joined_at, p.listed_at)"
+L0_BASIS = (
+    "CASE WHEN p.joined_at IS NOT NULL THEN 'joined_at' "
+    "WHEN p.listed_at IS NOT NULL THEN 'listed_at' ELSE 'none' END"
+)
+
+
 def grading_query(model: GradingModel, as_of: date, *, detail: bool = False) -> Query:
-    """One query over `products p`: each product's five scores, total, level and the rule
-    that set it. With `detail`, also every input's value and score (for `explain`).
+    """One query over `products p`: each product's five scores, total, level, and which date
+    its L0 rule counted from (`l0_basis`: joined_at, listed_at or none). With `detail`, also
+    every input's value and score and the two dates (for `explain`).
 
     The store runs it (`store.save_grades`, `store.grade_detail`). The date is a parameter;
     the model's weights, gates and curves are written into the text: they come from the
@@ -526,7 +539,7 @@ def grading_query(model: GradingModel, as_of: date, *, detail: bool = False) -> 
     weighted_total = _weighted([(d.weight, f'"{d.name}"') for d in model.dimensions])
     total = f"round({weighted_total}, 1)::DECIMAL(4,1)"
     new = (
-        "p.listed_at > CAST($as_of AS DATE) - to_days(CAST($new_product_days AS INTEGER)) "
+        f"{L0_SINCE} > CAST($as_of AS DATE) - to_days(CAST($new_product_days AS INTEGER)) "
         "AND coalesce(p.sales_30d, 0) = 0"
     )
     level_cases = [f"WHEN {new} THEN 'L0'"]
@@ -546,17 +559,20 @@ def grading_query(model: GradingModel, as_of: date, *, detail: bool = False) -> 
         extra = ", " + ", ".join(
             [f"t.{_input_column(n)}" for n in inputs]
             + [f"t.{_score_column(d.name, r.name)}" for d in model.dimensions for r in d.inputs]
+            + ["p.joined_at", "p.listed_at"]
         )
     sql = f"""
         WITH base AS MATERIALIZED (
-            SELECT p.rowid AS rid, p.category_l1, p.category_l2, {base} FROM products p
+            SELECT p.rowid AS rid, p.category_l1, p.category_l2, p.category_l3, {base}
+            FROM products p
         ){percentiles},
         scored AS (SELECT base.*, {scores} FROM base {joins}),
         dimensioned AS (SELECT *, {dims} FROM scored),
         totalled AS (SELECT *, {total} AS total FROM dimensioned)
         SELECT p.product_id, p.merchant_id,
                {", ".join(f't."{d}"' for d in DIMENSIONS)}, t.total,
-               CASE {" ".join(level_cases)} ELSE 'L1' END AS level{extra}
+               CASE {" ".join(level_cases)} ELSE 'L1' END AS level,
+               {L0_BASIS} AS l0_basis{extra}
         FROM totalled t JOIN products p ON p.rowid = t.rid
     """
     return Query(sql, {"as_of": as_of, "new_product_days": model.new_product_days})
@@ -568,9 +584,10 @@ def grading_query(model: GradingModel, as_of: date, *, detail: bool = False) -> 
 def level_rule_text(model: GradingModel, level: str) -> str:
     """The rule behind a level, in words."""
     if level == "L0":
-        return _("L0: listed within the last {new_product_days} days and no sales yet").format(
-            new_product_days=model.new_product_days
-        )
+        return _(
+            "L0: joined 快分销 within the last {new_product_days} days (listed, when the join "
+            "date is unknown) and no sales yet"
+        ).format(new_product_days=model.new_product_days)
     if level == "L1":
         return _("L1: every product that no higher level takes")
     rule = model.rule(level)
@@ -597,7 +614,7 @@ def next_level_advice(model: GradingModel, grade: dict, inputs: dict) -> list[st
         return [
             _(
                 "sell: a product leaves L0 with its first sales, or {new_product_days} "
-                "days after listing"
+                "days after joining 快分销"
             ).format(new_product_days=model.new_product_days)
         ]
     if level == "L5":
@@ -727,6 +744,9 @@ class GradeRun:
     fingerprint: str
     seconds: float
     dry_run: bool
+    # products by the date L0 counted from (L0_BASES), and the first undated ones (flagged)
+    l0_bases: dict[str, int] = field(default_factory=dict)
+    undated_products: list[str] = field(default_factory=list)
 
     def as_json(self) -> dict:
         return {
@@ -741,7 +761,39 @@ class GradeRun:
             "config_fingerprint": self.fingerprint,
             "seconds": round(self.seconds, 3),
             "dry_run": self.dry_run,
+            "l0_basis": {basis: self.l0_bases.get(basis, 0) for basis in L0_BASES},
+            "undated_products": self.undated_products,
         }
+
+    def join_date_warnings(self) -> list[str]:
+        """What a team leader should know about the dates L0 counted from: products without
+        a 加入快分销 date (their listing date stood in) and products without either (graded by
+        the other rules, flagged: haowu cannot tell whether they are new)."""
+        lines = []
+        listed, undated = self.l0_bases.get("listed_at", 0), self.l0_bases.get("none", 0)
+        if listed:
+            lines.append(
+                ngettext(
+                    "{count:,} product has no 加入快分销 date: L0 counted from its listing date",
+                    "{count:,} products have no 加入快分销 date: L0 counted from their listing "
+                    "date",
+                    listed,
+                ).format(count=listed)
+            )
+        if undated:
+            shown = ", ".join(self.undated_products)
+            if undated > len(self.undated_products):
+                shown += ", …"
+            lines.append(
+                ngettext(
+                    "{count:,} product has neither a 加入快分销 date nor a listing date: graded "
+                    "without the L0 rule and flagged ({shown})",
+                    "{count:,} products have neither a 加入快分销 date nor a listing date: graded "
+                    "without the L0 rule and flagged ({shown})",
+                    undated,
+                ).format(count=undated, shown=shown)
+            )
+        return lines
 
 
 class _Rollback(Exception):
@@ -792,6 +844,7 @@ def grade_products(
                     con, grading_query(model, as_of), as_of, run_id, merchant
                 )
                 graded = sum(counts.values())
+                bases, undated = db.l0_bases(con, merchant, L0_BASIS)
                 if graded == 0:
                     whose = (
                         _("merchant {merchant} has").format(merchant=merchant)
@@ -814,6 +867,8 @@ def grade_products(
                     fingerprint=model.fingerprint,
                     seconds=time.perf_counter() - clock,
                     dry_run=dry_run,
+                    l0_bases=bases,
+                    undated_products=undated,
                 )
                 db.record_grade_run(
                     con,
@@ -846,6 +901,24 @@ class Explanation:
     rule: str
     advice: list[str]
     current: bool  # whether today's data still gives the stored grade
+    l0_basis: str = "joined_at"  # what L0 counts from for the product (L0_BASES), from today's data
+    dates_note: str = ""  # that, in words
+
+
+def l0_basis_text(basis: str, joined: date | None, listed: date | None) -> str:
+    """Which date the L0 rule counts from for a product, in words; a warning or a flag when
+    it is not the 加入快分销 date."""
+    if basis == "joined_at":
+        return _("L0 counts from the 加入快分销 date {day}").format(day=joined)
+    if basis == "listed_at":
+        return _(
+            "no 加入快分销 date: L0 counts from the listing date {day} instead (add a "
+            "加入快分销时间 column to the products sheet)"
+        ).format(day=listed)
+    return _(
+        "flagged: neither a 加入快分销 date nor a listing date, so haowu cannot tell whether "
+        "the product is new; graded without the L0 rule"
+    )
 
 
 def explain(
@@ -886,6 +959,8 @@ def explain(
         rule=level_rule_text(model, stored["level"]),
         advice=next_level_advice(model, stored, inputs),
         current=current,
+        l0_basis=detail["l0_basis"],
+        dates_note=l0_basis_text(detail["l0_basis"], detail["joined_at"], detail["listed_at"]),
     )
 
 
@@ -914,6 +989,7 @@ def explanation_rows(model: GradingModel, found: Explanation) -> pl.DataFrame:
                     "input_score": round(score, 1),
                     "input_weight": round(r.weight / sum(x.weight for x in d.inputs), 4),
                     "benefits": ";".join(model.benefits_of(found.grade["level"])),
+                    "l0_basis": found.l0_basis,
                 }
             )
     return pl.DataFrame(rows)

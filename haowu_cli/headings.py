@@ -34,6 +34,7 @@ def _headings() -> dict[str, str]:
         "title": pgettext("column", "title"),
         "category_l1": pgettext("column", "category_l1"),
         "category_l2": pgettext("column", "category_l2"),
+        "category_l3": pgettext("column", "category_l3"),
         "role": pgettext("column", "role"),
         "live_price": pgettext("column", "live_price"),
         "list_price": pgettext("column", "list_price"),

@@ -35,6 +35,7 @@ def products(rows: list[dict]) -> pl.DataFrame:
         "brand": "花漾",
         "category_l1": "美妆",
         "category_l2": "护肤",
+        "category_l3": None,
         "live_price_fen": 5000,
         "commission_rate": Decimal("0.2"),
         "service_fee_rate": Decimal("0.05"),
@@ -51,6 +52,7 @@ def products(rows: list[dict]) -> pl.DataFrame:
             "commission_rate": pl.Decimal(9, 6),
             "service_fee_rate": pl.Decimal(9, 6),
             "mechanism": pl.String,
+            "category_l3": pl.String,
             "level": pl.String,
             "brand": pl.String,
         },
@@ -95,13 +97,14 @@ def test_only_the_whitelisted_merchants_brands_and_categories_are_eligible():
             {},
             {"merchant_id": "M2", "brand": "其他"},
             {"category_l1": "食品", "category_l2": "零食"},
-            {"brand": None},
+            {"brand": None, "category_l3": "面霜"},
         ]
     )
     for key, value, eligible in (
         ("merchants", ["M1"], [True, False, True, True]),
         ("brands", ["花漾"], [True, False, True, False]),
         ("categories", ["护肤"], [True, True, False, True]),  # category_l2 counts too
+        ("categories", ["面霜", "零食"], [False, False, True, True]),  # and category_l3
     ):
         session = resolve_brief(RULES, None, base | {key: value}).sessions[0]
         frame = candidate_frame(rows, ANCHOR, session, RULES)

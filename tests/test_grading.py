@@ -26,6 +26,7 @@ COLUMNS = [
     "brand",
     "category_l1",
     "category_l2",
+    "category_l3",
     "list_price_fen",
     "live_price_fen",
     "commission_rate",
@@ -38,6 +39,7 @@ COLUMNS = [
     "shop_score",
     "ship_hours",
     "listed_at",
+    "joined_at",
     "sample",
 ]
 
@@ -51,6 +53,7 @@ def product(pid: str, **values) -> dict:
         brand="花漾",
         category_l1="美妆",
         category_l2="护肤",
+        category_l3=None,
         list_price_fen=19900,
         live_price_fen=8990,
         commission_rate=Decimal("0.2"),
@@ -63,6 +66,7 @@ def product(pid: str, **values) -> dict:
         shop_score=Decimal("4.7"),
         ship_hours=48,
         listed_at=dt.date(2026, 1, 1),
+        joined_at=None,  # no 加入快分销 date: L0 counts from the listing date
         sample=True,
     )
     row.update(values)
@@ -235,6 +239,22 @@ def test_second_level_categories_are_compared_inside_their_first_level(model):
     assert got["F"]["sc_price_live_price"] == 50  # alone in its group, not ranked with 美妆
 
 
+def test_percentile_within_the_third_level(tmp_path):
+    third = load_model(
+        write_model(tmp_path, SIMPLE.replace("within: category_l1", "within: category_l3"))
+    )
+    rows = [
+        product("A", category_l3="洁面", sales_30d=1),
+        product("B", category_l3="洁面", sales_30d=2),
+        product("C", category_l3="面霜", sales_30d=3),
+        product("D", category_l2="彩妆", category_l3="洁面", sales_30d=0),  # another 二级
+    ]
+    with memory_db(rows) as con:
+        got = scores(con, third)
+    sales = {pid: got[pid]["sc_sales_sales_30d"] for pid in got}
+    assert sales == {"A": 25, "B": 75, "C": 50, "D": 50}
+
+
 def test_percentile_over_all_products(tmp_path):
     everything = load_model(
         write_model(tmp_path, SIMPLE.replace("within: category_l1", "within: all"))
@@ -257,6 +277,54 @@ def test_l0_is_a_new_product_without_sales(model, listed_days_ago, sales, is_new
     with memory_db([product("A", listed_at=listed, sales_30d=sales)]) as con:
         level = scores(con, model)["A"]["level"]
     assert (level == "L0") is is_new
+
+
+@pytest.mark.parametrize(
+    ("joined_days_ago", "listed_days_ago", "sales", "level", "basis"),
+    [
+        (3, 300, 0, "L0", "joined_at"),  # listed long ago, joined 快分销 three days ago
+        (30, 2, 0, "L1", "joined_at"),  # listed two days ago, but joined a month ago
+        (3, 300, 1, "L1", "joined_at"),  # 动销: one sale takes it out of L0
+        (None, 2, 0, "L0", "listed_at"),  # no join date: the listing date stands in
+        (None, 30, 0, "L1", "listed_at"),
+        (None, None, 0, "L1", "none"),  # neither: graded by the other rules, flagged
+    ],
+)
+def test_l0_counts_from_the_join_date(model, joined_days_ago, listed_days_ago, sales, level, basis):
+    def ago(days):
+        return None if days is None else AS_OF - dt.timedelta(days=days)
+
+    row = product("A", joined_at=ago(joined_days_ago), listed_at=ago(listed_days_ago))
+    with memory_db([{**row, "sales_30d": sales, "gmv_30d_fen": 100 * sales}]) as con:
+        got = scores(con, model)["A"]
+    assert (got["level"], got["l0_basis"]) == (level, basis)
+
+
+def test_a_run_warns_of_the_listing_date_and_flags_undated_products(store, model):
+    fill(
+        store,
+        [
+            product("joined", joined_at=AS_OF, sales_30d=0),
+            product("listed", listed_at=AS_OF, sales_30d=0),
+            product("undated", listed_at=None, sales_30d=0),
+            product("undated2", listed_at=None),
+        ],
+    )
+    run = grade_products(store, model, AS_OF)
+    assert run.level_counts["L0"] == 2  # joined and listed; undated is graded, not L0
+    assert run.as_json()["l0_basis"] == {"joined_at": 1, "listed_at": 1, "none": 2}
+    assert run.as_json()["undated_products"] == ["undated", "undated2"]
+    listed, undated = run.join_date_warnings()
+    assert listed == "1 product has no 加入快分销 date: L0 counted from its listing date"
+    assert undated.startswith("2 products have neither a 加入快分销 date nor a listing date")
+    assert undated.endswith("flagged (undated, undated2)")
+    found = explain(store, model, "undated")
+    assert found.grade["level"] == "L1" and found.l0_basis == "none"
+    assert found.dates_note.startswith("flagged: neither a 加入快分销 date nor a listing date")
+    assert "listing date 2026-11-22 instead" in explain(store, model, "listed").dates_note
+    joined = explain(store, model, "joined")
+    assert joined.grade["level"] == "L0" and joined.rule.startswith("L0: joined 快分销 within")
+    assert joined.dates_note == "L0 counts from the 加入快分销 date 2026-11-22"
 
 
 def test_level_gates(tmp_path):
@@ -575,7 +643,13 @@ products = st.lists(
             "refund_rate": rates,
             "shop_score": st.one_of(st.none(), st.decimals(min_value=3, max_value=5, places=2)),
             "live_price_fen": st.integers(100, 100_000),
-            "listed_at": st.dates(dt.date(2026, 10, 1), dt.date(2026, 11, 30)),
+            "listed_at": st.one_of(
+                st.none(), st.dates(dt.date(2026, 10, 1), dt.date(2026, 11, 30))
+            ),
+            "joined_at": st.one_of(
+                st.none(), st.dates(dt.date(2026, 10, 1), dt.date(2026, 11, 30))
+            ),
+            "category_l3": st.sampled_from([None, "洁面", "面霜"]),
             "brand": st.sampled_from([None, "花漾", "川味坊"]),
             "service_fee_rate": rates,
             "good_rate": rates,
@@ -587,6 +661,16 @@ products = st.lists(
     min_size=1,
     max_size=12,
 )
+
+
+@settings(max_examples=30, deadline=None)
+@given(products)
+def test_an_unsold_product_is_never_above_l1_whatever_the_data(model, specs):
+    rows = rows_of(specs)
+    grades = grades_of(rows, model)
+    for row in rows:
+        if not row["sales_30d"]:
+            assert grades[row["product_id"]][0] in ("L0", "L1")
 
 
 def rows_of(specs: list[dict]) -> list[dict]:

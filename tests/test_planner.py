@@ -72,6 +72,7 @@ def products(rows: list[dict]) -> pl.DataFrame:
         "title": "t",
         "category_l1": "美妆",
         "category_l2": "护肤",
+        "category_l3": None,
         "live_price_fen": 5000,
         "commission_rate": Decimal("0.2"),
         "service_fee_rate": Decimal("0.05"),
@@ -88,6 +89,7 @@ def products(rows: list[dict]) -> pl.DataFrame:
             "commission_rate": pl.Decimal(9, 6),
             "service_fee_rate": pl.Decimal(9, 6),
             "mechanism": pl.String,
+            "category_l3": pl.String,
             "level": pl.String,
         },
     )
@@ -187,6 +189,16 @@ def test_expected_sales_follow_the_model_and_money_is_exact():
     # 720000 × 0.123456 = 88888.32 → 88888; 720000 × 0.05 × 0.9 = 32400
     assert frame["commission_fen"][0] == 88888
     assert frame["team_income_fen"].to_list() == [32400, 16200, 13500]
+
+
+def test_an_anchor_selling_a_third_level_category_has_its_affinity():
+    anchor = ANCHOR | {"categories": ["坚果"]}
+    rows = [
+        {"live_price_fen": 10000, "category_l1": "食品", "category_l2": "零食", "category_l3": c}
+        for c in ("坚果", "辣条")
+    ]
+    frame = candidate_frame(products(rows), anchor, brief().sessions[0], RULES)
+    assert frame["expected_units"].to_list() == [72, 36]  # affinity 1.2 against 0.6
 
 
 def test_commission_rounds_half_up_to_the_fen():

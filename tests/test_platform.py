@@ -417,10 +417,12 @@ def test_activity_items_are_products(store, sources):
     with store.read() as con:
         row = con.execute(
             "SELECT title, category_l1, category_l2, live_price_fen, commission_rate, "
-            "service_fee_rate, listed_at FROM products WHERE product_id = '24301187765'"
+            "service_fee_rate, listed_at, category_l3 FROM products "
+            "WHERE product_id = '24301187765'"
         ).fetchone()
     assert row[:3] == ("山茶花洁面乳 120g", "美妆护肤", "面部护理")
     assert row[3] > 0 and row[4] > 0 and row[5] > 0 and row[6] == date(2025, 3, 1)
+    assert row[7] == "洁面"  # the path's third level
 
 
 def test_forced_source_for_an_unrecognised_file(store, sources, tmp_path):

@@ -620,6 +620,33 @@ def test_grades_report_distribution_categories_and_moves(graded):
     assert figures["as_of"] == "2026-11-02" and figures["products"] == 4
 
 
+def test_grades_report_shows_each_levels_benefits_and_any_category_level(graded):
+    with graded.write() as con:
+        con.execute(
+            "UPDATE products SET category_l2 = '护肤', category_l3 = '面霜' WHERE product_id = 'P1'"
+        )
+        con.execute("UPDATE products SET category_l2 = '护肤' WHERE product_id = 'P2'")
+    benefits = {"L5": ("流量加持", "达人优选"), "L4": ("流量加持",)}
+    report = grades_report(graded, None, benefits=benefits, category_level=3)
+    shown = dict(report.table("levels").frame.select("level", "benefits").iter_rows())
+    assert shown == {
+        "L5": "流量加持;达人优选",
+        "L4": "流量加持",
+        "L3": "",
+        "L2": "",
+        "L1": "",
+        "L0": "",
+    }
+    third = report.table("categories").frame.select("category_l3", "products").rows()
+    # P1 has all three levels; P2 stops at its second; 食品 has only the first
+    assert sorted(third) == [("美妆>护肤", 1), ("美妆>护肤>面霜", 1), ("食品", 2)]
+    second = grades_report(graded, None, category_level=2).table("categories").frame
+    assert sorted(second.select("category_l2", "products").rows()) == [
+        ("美妆>护肤", 2),
+        ("食品", 2),
+    ]
+
+
 def test_grades_report_on_an_earlier_date_and_a_missing_one(graded):
     first = grades_report(graded, dt.date(2026, 11, 1))
     assert first.table("moves").frame.is_empty()

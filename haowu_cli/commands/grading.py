@@ -65,7 +65,7 @@ def grade_command(
     if ctx.invoked_subcommand is not None:
         return
     from haowu_cli import dates
-    from haowu_cli.grading import check_grading_date, grade_products, load_model
+    from haowu_cli.grading import L0_BASES, check_grading_date, grade_products, load_model
     from haowu_cli.runlog import run_logger
 
     app = app_context(ctx)
@@ -86,8 +86,13 @@ def grade_command(
     except BaseException as exc:  # a crash or Ctrl-C: cron's log must say so too
         logger.error("grade as of %s failed: %s: %s", day, type(exc).__name__, exc)
         raise
+    # the flagged products (no date at all), as `--format json` lists them
+    flagged = ", ".join(run.undated_products)
+    if run.l0_bases.get("none", 0) > len(run.undated_products):
+        flagged += ", …"
     logger.info(
-        "grade as of %s%s%s: %d products %s, %d up, %d down, config %s, %.2f s",
+        "grade as of %s%s%s: %d products %s, %d up, %d down, config %s, %.2f s; "
+        "L0 from joined_at=%d listed_at=%d none=%d%s",
         day,
         f" merchant {merchant}" if merchant else "",
         " (dry run)" if dry_run else "",
@@ -97,6 +102,8 @@ def grade_command(
         run.moved_down,
         run.fingerprint,
         run.seconds,
+        *(run.l0_bases.get(basis, 0) for basis in L0_BASES),
+        f" (flagged: {flagged})" if flagged else "",
     )
     if fmt is RunFormat.json:
         app.out.write_json(run.as_json())
@@ -105,7 +112,8 @@ def grade_command(
 
 
 def show_distribution(out: Output, run: "GradeRun") -> None:
-    """The level distribution as a small bar chart, and the moves since the previous run."""
+    """The level distribution as a small bar chart, the moves since the previous run, and
+    how many products L0 could not count from their 加入快分销 date."""
     import polars as pl
 
     from haowu_cli.grading import LEVEL_RANK
@@ -143,6 +151,8 @@ def show_distribution(out: Output, run: "GradeRun") -> None:
         )
     else:
         out.info(_("no earlier grading to compare with"))
+    for line in run.join_date_warnings():  # what L0 counted from, when not the join date
+        out.warn(line)
 
 
 @grade_app.command("explain")
@@ -174,7 +184,13 @@ def show_explanation(out: Output, model: "GradingModel", found: "Explanation") -
     title = _("{product_id} {value} ({value2}): {level}, total {total} as of {as_of}").format(
         product_id=grade["product_id"],
         value=grade.get("title") or "",
-        value2=grade.get("category_l1") or "—",
+        # the category down to its finest level: 美妆>护肤>面霜
+        value2=">".join(
+            str(grade[c])
+            for c in ("category_l1", "category_l2", "category_l3")
+            if grade.get(c) is not None
+        )
+        or "—",
         level=grade["level"],
         total=grade["total"],
         as_of=grade["as_of"],
@@ -202,6 +218,10 @@ def show_explanation(out: Output, model: "GradingModel", found: "Explanation") -
     )
     for line in found.advice:
         out.print_line(line)
+    if found.l0_basis == "joined_at":
+        out.print_line(found.dates_note)
+    else:  # the listing date stood in, or there is no date at all: the product is flagged
+        out.warn(found.dates_note)
     if not found.current:
         out.warn(_("the product's data changed since this grade; grade again to refresh it"))
 

@@ -40,7 +40,13 @@ def products_command(
         str | None, typer.Option("--merchant", help=N_("Only this merchant."))
     ] = None,
     category: Annotated[
-        str | None, typer.Option("--category", help=N_("Only this category (一级 or 二级类目)."))
+        str | None,
+        typer.Option(
+            "--category",
+            help=N_(
+                "Only this category: 一级, 二级 or 三级类目, or a path such as 美妆>护肤>面霜."
+            ),
+        ),
     ] = None,
     search: Annotated[
         str | None,

@@ -150,6 +150,15 @@ def grades_command(
             "--as-of", help=N_("The grading date [default: the latest graded]."), **DATE_FORMAT
         ),
     ] = None,
+    category_level: Annotated[
+        int,
+        typer.Option(
+            "--category-level",
+            min=1,
+            max=3,
+            help=N_("Levels by category at 一级 (1), 二级 (2) or 三级 (3) 类目."),
+        ),
+    ] = 1,
     fmt: FormatOption = OutputFormat.table,
     table: TableOption = None,
     html: HtmlOption = None,
@@ -157,14 +166,20 @@ def grades_command(
     xlsx: XlsxOption = False,
     headers: HeadersOption = None,
 ) -> None:
-    """Level distribution, overall and by category, and the moves since each product's
-    previous grade."""
+    """Level distribution with each level's 权益, overall and by category, and the moves
+    since each product's previous grade."""
+    from haowu_cli.grading import load_model
     from haowu_cli.reports.grades import grades_report
 
     app = app_context(ctx)
 
     def build() -> "Report":
-        return grades_report(app.store(), as_of.date() if as_of else None)
+        return grades_report(
+            app.store(),
+            as_of.date() if as_of else None,
+            benefits=load_model(app.config_dir).benefits,
+            category_level=category_level,
+        )
 
     show_report(app, build, fmt, table, html, headers, out=out, xlsx=xlsx)
 

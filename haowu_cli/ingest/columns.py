@@ -180,6 +180,7 @@ PRODUCTS = Kind(
         Field("brand", TEXT),
         Field("category_l1", TEXT, required=True),
         Field("category_l2", TEXT),
+        Field("category_l3", TEXT),  # 三级类目; a category path `A>B>C` fills all three
         Field("list_price", MONEY, above=0, rule=N_("more than 0")),
         Field("live_price", MONEY, required=True, above=0, rule=N_("more than 0")),
         Field("commission_rate", RATE, required=True, **_RATE_0_90),
@@ -192,6 +193,7 @@ PRODUCTS = Kind(
         Field("shop_score", SCORE, minimum=0, maximum=500, rule=N_("between 0 and 5")),
         Field("ship_hours", HOURS, minimum=0, maximum=24 * 90, rule=N_("between 0 and 2160 hours")),
         Field("listed_at", DATE),
+        Field("joined_at", DATE),  # the product's 加入快分销 date: L0 counts from it
         Field("sample", BOOL),
         Field("mechanism", TEXT),
     ),

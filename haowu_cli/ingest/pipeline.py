@@ -24,6 +24,7 @@ from haowu_cli import store as db
 from haowu_cli.errors import HaowuError, InputFileError, UnusableDatabase, is_interrupt
 from haowu_cli.i18n import N_, _, current, pgettext
 from haowu_cli.ingest import values
+from haowu_cli.ingest.categories import LEVELS, split_category_paths
 from haowu_cli.ingest.columns import MONEY, Field, Kind, normalise_header
 from haowu_cli.ingest.rules import ImportRules, label_form, load_import_rules
 from haowu_cli.ingest.sources import OVERFLOW, RawTable, read_table
@@ -569,6 +570,8 @@ def parse_rows(plan: SheetPlan, rows: pl.DataFrame) -> ParsedRows:
     kind, columns, merchant, headers = plan.kind, plan.columns, plan.merchant, plan.raw.headers
     present = [f for f in kind.fields if f.name in columns]
     parsed = values.run_parsers(rows, plan.parsers)
+    if "category_l3" in {f.name for f in kind.fields}:  # a category path fills three levels
+        parsed = split_category_paths(parsed)
     parsed = parsed.with_columns(_field_error(f, plan.rules, plan.today) for f in present)
     if plan.unknown:
         extra = pl.struct([values.tidy(pl.col(f"c{i}")).alias(h) for i, h in plan.unknown])
@@ -593,6 +596,7 @@ def parse_rows(plan: SheetPlan, rows: pl.DataFrame) -> ParsedRows:
         [pl.DataFrame(schema=_REJECT_SCHEMA)] + [p.cast(_REJECT_SCHEMA) for p in problems]
     )
     keep = ["_row"] + [f.name for f in present] + (["extra"] if plan.unknown else [])
+    keep += [n for n in LEVELS if n not in columns and n in parsed.columns]  # from a path
     if kind.owner and kind.owner not in keep:
         keep.append(kind.owner)
     valid = parsed.select(keep)

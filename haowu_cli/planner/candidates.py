@@ -119,6 +119,7 @@ def _reason(session: SessionBrief) -> pl.Expr:
                 ~(
                     pl.col("category_l1").is_in(wanted).fill_null(False)
                     | pl.col("category_l2").is_in(wanted).fill_null(False)
+                    | pl.col("category_l3").is_in(wanted).fill_null(False)
                 ),
                 pl.lit(_("category "))
                 + pl.col("category_l1").fill_null("—")
@@ -188,9 +189,11 @@ def _expected_units(rules: SessionRules, anchor: dict, gmv_per_hour_fen: int) ->
         "sales_strength"
     ).fill_null(0.0)
     categories = list(anchor.get("categories") or [])
-    matches = pl.col("category_l1").is_in(categories).fill_null(False) | pl.col(
-        "category_l2"
-    ).is_in(categories).fill_null(False)
+    matches = (
+        pl.col("category_l1").is_in(categories).fill_null(False)
+        | pl.col("category_l2").is_in(categories).fill_null(False)
+        | pl.col("category_l3").is_in(categories).fill_null(False)
+    )
     affinity = pl.when(matches).then(model.affinity_match).otherwise(model.affinity_other)
     fit = _curve(pl.col("price_to_ticket"), model.price_fit).fill_null(1.0)
     gmv_fen = pl.col("minutes") * (gmv_per_hour_fen / 60) * strength * affinity * fit

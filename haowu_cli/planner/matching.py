@@ -150,7 +150,9 @@ def match_products(
     )
     if potential.category_match:
         signals = signals & (
-            pl.col("category_l1").is_in(categories) | pl.col("category_l2").is_in(categories)
+            pl.col("category_l1").is_in(categories)
+            | pl.col("category_l2").is_in(categories)
+            | pl.col("category_l3").is_in(categories)
         )
     flagged = (
         ((rank <= LEVEL_RANK[potential.max_level]) | young.fill_null(False)) & signals

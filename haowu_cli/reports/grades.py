@@ -4,6 +4,7 @@ since each product's previous grade (the same comparison `haowu grade` reports).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping, Sequence
 
 import polars as pl
 
@@ -17,13 +18,22 @@ from haowu_cli.reports.document import Chart, Figure, Report, Series, Table, bar
 from haowu_cli.tables import Column
 
 TOP_DOWN = sorted(LEVEL_RANK, key=LEVEL_RANK.__getitem__, reverse=True)  # L5 … L0
+# The categories table's first column at each level: the category's path down to it.
+CATEGORY_COLUMNS = {1: "category_l1", 2: "category_l2", 3: "category_l3"}
 
 
 def grades_report(
-    store: db.Store, as_of: dt.date | None, *, today: dt.date | None = None
+    store: db.Store,
+    as_of: dt.date | None,
+    *,
+    today: dt.date | None = None,
+    benefits: Mapping[str, Sequence[str]] | None = None,
+    category_level: int = 1,
 ) -> Report:
     """The grades on `as_of`, by default on the latest grading date not after `today`
-    (default: `dates.today()`)."""
+    (default: `dates.today()`). `benefits`: each level's 权益 (grading.yaml), shown with the
+    distribution; `category_level`: the categories table by 一级 (1), 二级 (2) or 三级 (3)
+    类目, each named by its path from the first level (`美妆>护肤`)."""
     with store.read() as con:
         dates = db.grading_dates(con)
         if not dates:
@@ -46,7 +56,8 @@ def grades_report(
                 _("no grades on {as_of}").format(as_of=as_of),
                 hint=_("graded on: {shown}").format(shown=shown),
             )
-        counts = db.grade_counts(con, as_of)  # per category, level and previous level
+        # per category (down to category_level), level and previous level
+        counts = db.grade_counts(con, as_of, category_level=category_level)
         moves = db.grade_moves(con, as_of)
     rank = pl.col("level").replace_strict(LEVEL_RANK, return_dtype=pl.Int64)
     before = pl.col("previous_level").replace_strict(LEVEL_RANK, return_dtype=pl.Int64)
@@ -59,8 +70,9 @@ def grades_report(
     first = int(counts.filter(pl.col("previous_level").is_null())["products"].sum())
     previous = counts["previous_as_of"].max()
     graded = int(counts["products"].sum())
-    distribution = _distribution(counts)
+    distribution = _distribution(counts, benefits or {})
     by_category = _by_category(counts)
+    column = CATEGORY_COLUMNS[category_level]
     return Report(
         kind="grades",
         title=_("Grades: {graded:,} products as of {as_of}").format(graded=graded, as_of=as_of),
@@ -98,18 +110,23 @@ def grades_report(
         ],
         tables=[
             _distribution_table(distribution),
-            _category_table(by_category),
+            _category_table(by_category.rename({"category": column}), column),
             _moves_table(moves),
         ],
         charts=_charts(distribution, by_category),
     )
 
 
-def _distribution(counts: pl.DataFrame) -> pl.DataFrame:
+def _distribution(counts: pl.DataFrame, benefits: Mapping[str, Sequence[str]]) -> pl.DataFrame:
     per_level = counts.group_by("level").agg(pl.col("products").sum())
     total = int(counts["products"].sum())
     return (
-        pl.DataFrame({"level": TOP_DOWN})
+        pl.DataFrame(
+            {
+                "level": TOP_DOWN,
+                "benefits": [";".join(benefits.get(level, ())) for level in TOP_DOWN],
+            }
+        )
         .join(per_level, on="level", how="left", maintain_order="left")
         .with_columns(pl.col("products").fill_null(0).cast(pl.Int64))
         .with_columns(
@@ -122,18 +139,18 @@ def _distribution(counts: pl.DataFrame) -> pl.DataFrame:
 def _by_category(counts: pl.DataFrame) -> pl.DataFrame:
     """Products per category and level, one column per level, L5 first."""
     wide = (
-        counts.with_columns(pl.col("category_l1").fill_null("—"))
-        .group_by("category_l1", "level")
+        counts.with_columns(pl.col("category").fill_null("—"))
+        .group_by("category", "level")
         .agg(pl.col("products").sum())
-        .pivot("level", index="category_l1", values="products")
+        .pivot("level", index="category", values="products")
     )
     for level in TOP_DOWN:
         if level not in wide.columns:
             wide = wide.with_columns(pl.lit(0, dtype=pl.Int64).alias(level))
     return (
-        wide.select("category_l1", *[pl.col(c).fill_null(0).cast(pl.Int64) for c in TOP_DOWN])
+        wide.select("category", *[pl.col(c).fill_null(0).cast(pl.Int64) for c in TOP_DOWN])
         .with_columns(pl.sum_horizontal(TOP_DOWN).alias("products"))
-        .sort(["products", "category_l1"], descending=[True, False])
+        .sort(["products", "category"], descending=[True, False])
     )
 
 
@@ -147,25 +164,27 @@ def _distribution_table(distribution: pl.DataFrame) -> Table:
         pl.col("products")
         .map_elements(lambda v: bar(v, widest, 30), return_dtype=pl.String)
         .alias("bar"),
+        pl.col("benefits").str.replace_all(";", "、"),
     )
     columns = [
         Column("level", N_("level")),
         Column("products", N_("products"), "right"),
         Column("share", N_("share"), "right"),
         Column("bar", ""),
+        Column("benefits", N_("benefits (权益)")),
     ]
-    frame = distribution.select("level", "products", "share")
+    frame = distribution.select("level", "products", "share", "benefits")
     return Table("levels", _("level distribution"), frame, view, columns)
 
 
-def _category_table(by_category: pl.DataFrame) -> Table:
+def _category_table(by_category: pl.DataFrame, column: str) -> Table:
     top = pl.col("L5") + pl.col("L4")
     frame = by_category.with_columns(formats.ratio(top, pl.col("products")).alias("l4_up_share"))
     view = by_category.with_columns(
         formats.share(top, pl.col("products"), 0).alias("l4_up_share")
     ).with_columns(pl.col(TOP_DOWN).cast(pl.String))
     columns = [
-        Column("category_l1", N_("category")),
+        Column(column, N_("category")),
         *[Column(level, level, "right") for level in TOP_DOWN],
         Column("products", N_("products"), "right"),
         Column("l4_up_share", N_("L4 and up"), "right"),
@@ -241,7 +260,7 @@ def _charts(distribution: pl.DataFrame, by_category: pl.DataFrame) -> list[Chart
             "levels_by_category",
             _("levels by category (share of each category's products)"),
             "stacked",
-            by_category["category_l1"].to_list(),
+            by_category["category"].to_list(),
             [
                 Series(
                     level,

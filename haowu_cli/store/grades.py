@@ -21,6 +21,7 @@ __all__ = [
     "grade_detail",
     "LATEST_GRADES",
     "grade_floor",
+    "l0_bases",
     "latest_grades_params",
     "level_changes",
     "next_grade_run_id",
@@ -123,6 +124,31 @@ def save_grades(
     return counts, up, down, previous
 
 
+def l0_bases(
+    con: duckdb.DuckDBPyConnection, merchant: str | None, basis: str, *, sample: int = 20
+) -> tuple[dict[str, int], list[str]]:
+    """The products a grading run grades (every product, or one merchant's: as `save_grades`
+    takes them), counted by the date their L0 rule counts from (`basis`: the model's SQL over
+    `products p`, giving joined_at, listed_at or none), and the first `sample` IDs of those
+    with no date at all. It reads the products alone: no join with the grades."""
+    where, params = ("p.merchant_id = ?", [merchant]) if merchant is not None else ("TRUE", [])
+    counts = dict(
+        con.execute(
+            f"SELECT {basis} AS basis, count(*) FROM products p WHERE {where} GROUP BY basis",
+            params,
+        ).fetchall()
+    )
+    undated = [
+        r[0]
+        for r in con.execute(
+            f"SELECT p.product_id FROM products p WHERE {where} AND {basis} = 'none' "
+            "ORDER BY p.product_id LIMIT ?",
+            [*params, sample],
+        ).fetchall()
+    ]
+    return counts, undated
+
+
 def record_grade_run(con: duckdb.DuckDBPyConnection, record: Mapping[str, Any]) -> None:
     insert_record(con, "grade_runs", record)
 
@@ -137,7 +163,8 @@ def product_grade(
     """A product's stored grade on `as_of` (default: its latest not after `today`), with its
     title and category."""
     sql = (
-        "SELECT g.*, p.title, p.merchant_id, p.category_l1 FROM grades g "
+        "SELECT g.*, p.title, p.merchant_id, p.category_l1, p.category_l2, p.category_l3 "
+        "FROM grades g "
         "LEFT JOIN products p USING (product_id) WHERE g.product_id = ? "
     )
     params: list[Any] = [product_id]

@@ -82,7 +82,7 @@ def planning_products(
         con,
         f"""
         SELECT p.product_id, p.merchant_id, p.title, p.brand, p.category_l1, p.category_l2,
-               p.listed_at,
+               p.category_l3, p.listed_at,
                p.live_price_fen, p.commission_rate, p.service_fee_rate, p.stock, p.sample,
                p.mechanism, g.level,
                cume_dist() OVER (PARTITION BY p.category_l1

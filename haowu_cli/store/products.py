@@ -30,14 +30,21 @@ def query_products(
     today: date | None = None,
 ) -> pl.DataFrame:
     """Products matching the filters, in a stable order (merchant, product), with their
-    latest grade as of `today` (default: `dates.today()`)."""
+    latest grade as of `today` (default: `dates.today()`). `category` is a category at any
+    level (一级, 二级 or 三级类目), or a path `A>B>C` from the first level down."""
     where, params = ["TRUE"], list[Any]()
     if merchant:
         where.append("p.merchant_id = ?")
         params.append(merchant)
-    if category:
-        where.append("(p.category_l1 = ? OR p.category_l2 = ?)")
-        params += [category, category]
+    path = [part.strip() for part in (category or "").replace("＞", ">").split(">")]
+    path = path[:2] + [">".join(path[2:])] if len(path) > 3 else path  # as imports keep it
+    if category and len(path) > 1:
+        for level, part in zip(("category_l1", "category_l2", "category_l3"), path, strict=False):
+            where.append(f"p.{level} = ?")
+            params.append(part)
+    elif category:
+        where.append("(p.category_l1 = ? OR p.category_l2 = ? OR p.category_l3 = ?)")
+        params += [category, category, category]
     if search:
         where.append("(p.title ILIKE ? OR p.brand ILIKE ? OR p.product_id = ?)")
         params += [f"%{search}%", f"%{search}%", search]

@@ -108,8 +108,8 @@ def monthly_gmv(con: duckdb.DuckDBPyConnection, *, net: bool) -> pl.DataFrame:
 
 
 GRADES_WITH_PREVIOUS = f"""
-    SELECT g.product_id, p.merchant_id, p.title, p.category_l1, g.level,
-           prev.as_of AS previous_as_of, prev.level AS previous_level
+    SELECT g.product_id, p.merchant_id, p.title, p.category_l1, p.category_l2, p.category_l3,
+           g.level, prev.as_of AS previous_as_of, prev.level AS previous_level
     FROM grades g LEFT JOIN products p USING (product_id)
     LEFT JOIN (SELECT product_id, max(as_of) AS as_of, arg_max(level, as_of) AS level
                FROM grades WHERE as_of < $as_of AND as_of >= {grade_floor("$as_of", before=True)}
@@ -118,13 +118,29 @@ GRADES_WITH_PREVIOUS = f"""
 """
 
 
-def grade_counts(con: duckdb.DuckDBPyConnection, as_of: date) -> pl.DataFrame:
+# A category down to a level (1, 2 or 3) as one text: `美妆`, `美妆>护肤`, `美妆>护肤>面霜`;
+# a product without a category at that level stops at its deepest (`美妆>护肤`).
+CATEGORY_PATHS = {
+    1: "category_l1",
+    2: "CASE WHEN category_l2 IS NULL THEN category_l1 "
+    "ELSE concat_ws('>', category_l1, category_l2) END",
+    3: "CASE WHEN category_l2 IS NULL THEN category_l1 "
+    "WHEN category_l3 IS NULL THEN concat_ws('>', category_l1, category_l2) "
+    "ELSE concat_ws('>', category_l1, category_l2, category_l3) END",
+}
+
+
+def grade_counts(
+    con: duckdb.DuckDBPyConnection, as_of: date, *, category_level: int = 1
+) -> pl.DataFrame:
     """Products graded on a date per category, level and previous level (each product's
-    latest grade before that date; null for a first grade), with the latest earlier date."""
+    latest grade before that date; null for a first grade), with the latest earlier date.
+    The category (`category`) is the path down to `category_level` (`CATEGORY_PATHS`)."""
     return frame(
         con,
         f"""
-        SELECT category_l1, level, previous_level, count(*) AS products,
+        SELECT {CATEGORY_PATHS[category_level]} AS category, level, previous_level,
+               count(*) AS products,
                max(previous_as_of) AS previous_as_of
         FROM ({GRADES_WITH_PREVIOUS}) GROUP BY ALL ORDER BY ALL
         """,

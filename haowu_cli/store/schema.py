@@ -305,6 +305,10 @@ MIGRATIONS: list[str] = [
         updated_at TIMESTAMP NOT NULL
     );
     """,
+    """
+    ALTER TABLE products ADD COLUMN category_l3 VARCHAR;  -- 三级类目
+    ALTER TABLE products ADD COLUMN joined_at DATE;       -- the product's 加入快分销 date (L0)
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -29,6 +29,9 @@ def test_demo_runs_every_step_into_a_fresh_database(cli, tmp_path):
     assert "anchors.csv (utf-8-sig): 5 rows: 5 new" in result.err
     assert "Excel turned this ID into a number" in result.err  # the messy sheet's mistakes
     assert "graded 49 products as of 2026-11-22" in result.out
+    # 14 products of the sample sheets give their 加入快分销 date; the others' listing date
+    # stands in, and the run says so
+    assert "35 products have no 加入快分销 date: L0 counted from their listing date" in result.err
     assert "level rule: L" in result.out and "to reach L" in result.out
     assert "plan 1, session 1: anchor A005 on 2026-12-01 from 20:00" in result.out
     assert "objective team_income: ¥" in result.out and "(optimal)" in result.out

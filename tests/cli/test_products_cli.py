@@ -6,6 +6,7 @@ import csv
 import io
 import json
 
+import duckdb
 import pytest
 
 from tests.conftest import HEADER, product_row, write_csv
@@ -79,3 +80,38 @@ def test_export_into_a_missing_folder_fails_cleanly(filled, tmp_path):
 def test_listing_without_a_database(cli):
     result = cli("--db", "none.duckdb", "products")
     assert result.code == 1 and "no haowu database" in result.err
+
+
+def test_category_at_any_level_merchant_min_level_and_sort(cli, tmp_path):
+    header = [*HEADER, "二级类目", "三级类目", "近30天销量"]
+    rows = [
+        header,
+        [*product_row("P1", "M1", rate="20%", 一级类目="美妆护肤>面部护理>洁面"), "", "", "900"],
+        [*product_row("P2", "M1", rate="30%"), "面部护理", "面霜", "50"],
+        [*product_row("P3", "M2", rate="25%"), "面部护理", "洁面", "500"],
+        [*product_row("P4", "M1", rate="10%", 一级类目="食品"), "零食", "坚果", "0"],
+    ]
+    assert cli("--db", "h.duckdb", "import", write_csv(tmp_path / "s.csv", rows)).code == 0
+    assert cli("--db", "h.duckdb", "grade", "--as-of", "2026-11-22").code == 0
+
+    def ids(*options: str) -> list[str]:
+        ran = cli("--db", "h.duckdb", "products", "--format", "json", *options)
+        assert ran.code == 0, ran.err
+        return [r["product_id"] for r in json.loads(ran.out)]
+
+    assert ids("--category", "洁面") == ["P1", "P3"]  # 三级类目, from a path or its own column
+    assert ids("--category", "面部护理") == ["P1", "P2", "P3"]  # 二级
+    assert ids("--category", "食品") == ["P4"]  # 一级
+    assert ids("--category", "美妆护肤>面部护理>洁面") == ["P1"]  # a path: every level matches
+    assert ids("--category", "美妆>面部护理") == ["P2", "P3"]
+    assert ids("--category", "洁面", "--merchant", "M1") == ["P1"]
+    assert ids("--merchant", "M1", "--sort", "commission") == ["P2", "P1", "P4"]
+    assert ids("--category", "面部护理", "--sort", "sales") == ["P1", "P3", "P2"]
+    # Levels set by hand: this test is about the filters, not the model.
+    with duckdb.connect(str(tmp_path / "h.duckdb")) as con:
+        for pid, level in (("P1", "L3"), ("P2", "L2"), ("P3", "L4"), ("P4", "L0")):
+            con.execute("UPDATE grades SET level = ? WHERE product_id = ?", [level, pid])
+    assert ids("--min-level", "L2") == ["P1", "P2", "P3"]
+    assert ids("--sort", "level") == ["P3", "P1", "P2", "P4"]
+    assert ids("--category", "面部护理", "--min-level", "l3", "--sort", "level") == ["P3", "P1"]
+    assert ids("--merchant", "M1", "--category", "洁面", "--min-level", "L4") == []

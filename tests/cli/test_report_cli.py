@@ -3,6 +3,8 @@ terminal, the documented CSV and JSON shapes, the page, and mistakes."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import re
 import xml.etree.ElementTree as ET
@@ -27,7 +29,7 @@ MERCHANT_COLUMNS = (
 CROSSED_COLUMNS = "merchant_id,merchant_name,milestone,gmv,previous_gmv,first_time"
 CLOSEST_COLUMNS = "merchant_id,merchant_name,gmv,next,next_gmv,gap,progress"
 GRADE_COLUMNS = {
-    "levels": "level,products,share",
+    "levels": "level,products,share,benefits",
     "categories": "category_l1,L5,L4,L3,L2,L1,L0,products,l4_up_share",
     "moves": "product_id,merchant_id,title,category_l1,previous_as_of,previous_level,level,"
     "direction",
@@ -99,6 +101,25 @@ def test_merchants_and_grades_reports_shapes(cli, demo_db):
         assert result.out.splitlines()[0] == header
     text = cli("--db", demo_db, "report", "grades")
     assert "Grades: 49 products as of 2026-11-22" in text.out and "levels by category" in text.out
+    assert "流量加持、专属标识、官方补贴、达人优选" in text.out  # L5's 权益, as grading.yaml says
+    third = cli(
+        "--db",
+        demo_db,
+        "report",
+        "grades",
+        "-f",
+        "csv",
+        "--table",
+        "categories",
+        "--category-level",
+        "3",
+    )
+    assert third.code == 0, third.err
+    rows = list(csv.DictReader(io.StringIO(third.out)))
+    assert "日百>收纳整理>收纳盒" in {r["category_l3"] for r in rows}  # the sample's 三级类目
+    assert "美妆>护肤" in {r["category_l3"] for r in rows}  # a sheet without them: down to 二级
+    bad = cli("--db", demo_db, "report", "grades", "--category-level", "4")
+    assert bad.code == 2
 
 
 def test_each_report_writes_its_page(cli, demo_db, tmp_path):

@@ -18,9 +18,10 @@ from haowu_cli.config import packaged_path
 BRIEF = packaged_path("sample_data") / "brief_a005.yaml"
 
 PRODUCT_COLUMNS = (
-    "product_id,merchant_id,merchant_name,title,brand,category_l1,category_l2,list_price,"
-    "live_price,commission_rate,service_fee_rate,stock,sales_30d,gmv_30d,good_rate,refund_rate,"
-    "shop_score,ship_hours,listed_at,sample,mechanism,extra,level,total_score,benefits"
+    "product_id,merchant_id,merchant_name,title,brand,category_l1,category_l2,category_l3,"
+    "list_price,live_price,commission_rate,service_fee_rate,stock,sales_30d,gmv_30d,good_rate,"
+    "refund_rate,shop_score,ship_hours,listed_at,joined_at,sample,mechanism,extra,level,"
+    "total_score,benefits"
 )
 RUN_SHEET_COLUMNS = (
     "session,anchor_id,date,position,start,start_minute,product_id,merchant_id,title,"
@@ -99,12 +100,14 @@ CASES: dict[str, tuple[list[str], str | None, object]] = {
             "config_fingerprint",
             "seconds",
             "dry_run",
+            "l0_basis",
+            "undated_products",
         },
     ),
     "grade explain": (
         ["@product"],
         "product_id,as_of,level,total,dimension,dimension_label,dimension_score,"
-        "dimension_weight,input,input_label,value,input_score,input_weight,benefits",
+        "dimension_weight,input,input_label,value,input_score,input_weight,benefits,l0_basis",
         "rows",
     ),
     "match products": (
@@ -138,7 +141,7 @@ CASES: dict[str, tuple[list[str], str | None, object]] = {
         "discount_eligible",
         REPORT_KEYS,
     ),
-    "report grades": ([], "level,products,share", REPORT_KEYS),
+    "report grades": ([], "level,products,share,benefits", REPORT_KEYS),
     "reconcile": (
         ["@settlement"],
         "platform_order_id,product_id,party,state,platform,haowu,difference,settled_at,"
