@@ -81,7 +81,7 @@ def _session(run: Callable[..., Ran], sheets: Path) -> dict[str, object]:
         out[f"import {kind}"] = _scrub(json.loads(ran.out))
     out["grade"] = _scrub(_json(run("grade", "--as-of", "2026-11-01", "--format", "json")))
     out["products"] = _json(run("products", "--format", "json"))
-    for by in ("party", "merchant", "day"):
+    for by in ("party", "merchant"):
         out[f"commission {by}"] = _json(run("commission", "--by", by, "--format", "json"))
     out["report grades"] = _json(run("report", "grades", "--as-of", "2026-11-01", "-f", "json"))
     return out
@@ -174,13 +174,13 @@ def test_push_then_pull_keeps_every_row(haowu, lake, demo_copy, tmp_path):
                 f"SELECT * FROM {y}.{table})"
             ).fetchone()
             assert missing == (0,), (table, x, y)
-    # the pulled file takes new imports after the old ids
+    # the pulled file numbers new imports after the old ones
     top = con.execute("SELECT max(import_id) FROM a.imports").fetchone()
     con.close()
     sheet = shutil.copy(SAMPLES / "m1003_daily_m1007_home.csv", tmp_path)
     ran = haowu("--db", back, "import", "-f", "json", sheet)
     assert ran.code == 0, ran
-    assert json.loads(ran.out)[0]["import_id"] == top[0] + 1
+    assert json.loads(ran.out)[0]["import_id"] > top[0]  # no id taken twice
 
 
 def test_sigkill_mid_import_leaves_the_lake_consistent(lake, tmp_path, home):
@@ -201,12 +201,12 @@ def test_sigkill_mid_import_leaves_the_lake_consistent(lake, tmp_path, home):
     while not any(data.rglob("*.parquet")) and process.poll() is None:
         assert time.monotonic() < deadline
         time.sleep(0.005)
-    killed = process.poll() is None
+    assert process.poll() is None, "the import ended before its data files were seen"
     process.send_signal(signal.SIGKILL)
     process.wait(timeout=60)
     products = _json(run_haowu(["products", "-f", "json"], cwd=tmp_path, env=env))
     assert isinstance(products, list)
-    assert len(products) in ((0, 20_000) if killed else (20_000,))  # all or nothing
+    assert len(products) in (0, 20_000)  # all or nothing
     ran = run_haowu(["import", "-f", "json", sheet.name], cwd=tmp_path, env=env)
     assert ran.code == 0, ran
     products = _json(run_haowu(["products", "-f", "json"], cwd=tmp_path, env=env))
