@@ -248,10 +248,18 @@ class LakeStore(Store):
 
     @contextmanager
     def write(self, *, scratch: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A connection to the lake, schema up to date (`scratch` changes nothing here: a
-        dry run rolls back what it did)."""
+        """A connection to the lake, schema up to date. `scratch` is for dry runs, which
+        roll back what they do: on a lake without haowu's tables they get an empty database
+        in memory instead of creating the tables."""
+        import duckdb
+
+        from haowu_cli.store.schema import schema_version
+
         con = self.connect()
         try:
+            if scratch and schema_version(con) == 0:
+                con.close()
+                con = duckdb.connect(":memory:", config=_CONNECTION_CONFIG)
             migrate(con)
             yield con
         finally:

@@ -220,5 +220,8 @@ def test_team_commands_refuse_a_file_and_a_missing_data_path(haowu, lake, tmp_pa
     assert ran.code == 2 and "team commands work on a lake" in ran.err, ran
     ran = haowu("products", env={"HAOWU_DB": lake["HAOWU_DB"]})
     assert ran.code == 2 and "--data-path" in ran.err, ran
+    sheet = shutil.copy(SAMPLES / "m1001_beauty_gbk.csv", tmp_path)
+    ran = haowu("import", "--dry-run", sheet, env=lake)  # creates no tables on the lake
+    assert ran.code == 0, ran
     ran = haowu("products", env=lake)  # not initialised yet
     assert ran.code == 1 and "team init" in ran.err, ran
