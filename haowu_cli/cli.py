@@ -27,6 +27,7 @@ from haowu_cli.commands import (
     products,
     reconcile,
     reports,
+    team,
 )
 from haowu_cli.commands.common import AppContext
 from haowu_cli.config import resolve_config_dir
@@ -180,6 +181,17 @@ def root(
     db: Annotated[
         Path, typer.Option("--db", envvar="HAOWU_DB", help=N_("The haowu database file."))
     ] = Path("haowu.duckdb"),
+    data_path: Annotated[
+        str | None,
+        typer.Option(
+            "--data-path",
+            envvar="HAOWU_DATA_PATH",
+            help=N_(
+                "Team mode (--db ducklake:postgres:CONNINFO): the shared folder of the "
+                "lake's data files."
+            ),
+        ),
+    ] = None,
     config: Annotated[
         Path | None,
         typer.Option(
@@ -240,6 +252,7 @@ def root(
         traceback=traceback,
         lock_timeout=lock_timeout,
         out=Output(quiet=quiet),
+        data_path=data_path,
     )
 
 
@@ -261,6 +274,7 @@ app.command("live")(live.live_command)
 app.add_typer(activities.activity_app, name="activity")
 app.add_typer(merchants.merchants_app, name="merchants")
 app.add_typer(matching.match_app, name="match")
+app.add_typer(team.team_app, name="team")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -282,6 +296,7 @@ _INTERRUPTED = N_("interrupted: what was being written was rolled back")
 # each takes a value.
 GLOBAL_OPTIONS = {
     "--db": True,
+    "--data-path": True,
     "--config": True,
     "--lock-timeout": True,
     "--quiet": False,

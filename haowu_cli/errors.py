@@ -58,6 +58,11 @@ class LockTimeout(HaowuError):
     """Another haowu process kept the database busy for longer than --lock-timeout."""
 
 
+class TransactionConflict(HaowuError):
+    """Team mode: another writer committed a change to the same data first; this transaction
+    was refused at commit, so nothing of it was written. Retried a few times, then shown."""
+
+
 class UnusableDatabase(HaowuError):
     """The --db file is not a database this haowu can use: not a haowu database at all (another
     application's, an empty or a text file), or one written by a newer haowu."""

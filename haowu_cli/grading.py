@@ -826,6 +826,18 @@ def grade_products(
     merchant: str | None = None,
     dry_run: bool = False,
 ) -> GradeRun:
+    """`_grade_products`, run again from the start when team mode's DuckLake refuses its
+    commit because another writer committed first (`store.retry_conflicts`)."""
+    from haowu_cli import store as db
+
+    return db.retry_conflicts(
+        lambda: _grade_products(store, model, as_of, merchant=merchant, dry_run=dry_run)
+    )
+
+
+def _grade_products(
+    store, model: GradingModel, as_of: date, *, merchant: str | None = None, dry_run: bool = False
+) -> GradeRun:
     """Grade every product (or one merchant's) as of a date, in one transaction: that date's
     earlier grades are replaced, other dates stay as history. A failure leaves them all."""
     import time

@@ -10,7 +10,7 @@ import typer
 from haowu_cli.errors import UsageError
 from haowu_cli.i18n import N_, Language, _
 from haowu_cli.render import Output, OutputFormat
-from haowu_cli.store import Store
+from haowu_cli.store import Store, open_store
 
 if TYPE_CHECKING:
     import polars as pl
@@ -26,9 +26,10 @@ class AppContext:
     traceback: bool
     lock_timeout: float
     out: Output
+    data_path: str | None = None  # team mode: the lake's shared data folder
 
     def store(self) -> Store:
-        return Store(self.db, lock_timeout=self.lock_timeout)
+        return open_store(self.db, lock_timeout=self.lock_timeout, data_path=self.data_path)
 
 
 def app_context(ctx: typer.Context) -> AppContext:

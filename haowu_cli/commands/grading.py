@@ -75,7 +75,7 @@ def grade_command(
         from haowu_cli import outfiles
 
         outfiles.check_target(log, option="--log", protect=outfiles.database_files(app.db))
-    logger = run_logger(log, database=app.db)
+    logger = run_logger(log, database=app.store().path)  # a lake: its password hidden
     try:
         check_grading_date(day, today, allow_future=allow_future)
         model = load_model(app.config_dir)

@@ -14,6 +14,7 @@ import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -193,7 +194,11 @@ def import_files(
 
         try:
             source, file_kind = resolve_source(path, kind, options)
-            report = import_file(store, path, file_kind, options, stage, source=source)
+            # Team mode: a commit DuckLake refused (another writer first) is the whole file
+            # again; a local file's writers queue on its lock and never conflict.
+            report = db.retry_conflicts(
+                partial(import_file, store, path, file_kind, options, stage, source=source)
+            )
         except UnusableDatabase:  # the database, not this file: no file can go in
             raise
         except Exception as exc:

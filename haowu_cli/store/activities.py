@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
+from haowu_cli.store.lake import next_value
 from haowu_cli.store.sql import Query, frame, insert_record, one_record, run, scalar
 
 if TYPE_CHECKING:
@@ -203,12 +204,18 @@ def review_activity(
         )
     )
     if not dry_run and summary["recorded"]:
+        first = next_value(con, "decision_id_seq", summary["recorded"])
         run(
             con,
-            "INSERT INTO decisions SELECT nextval('decision_id_seq'), $activity_id, product_id, "
-            "$decided_at, status, reasons, 'review', false, $fingerprint, level "
-            f"FROM reviewed WHERE {changed}",
-            {"activity_id": activity_id, "decided_at": decided_at, "fingerprint": fingerprint},
+            "INSERT INTO decisions SELECT $first + row_number() OVER (ORDER BY product_id) - 1, "
+            "$activity_id, product_id, $decided_at, status, reasons, 'review', false, "
+            f"$fingerprint, level FROM reviewed WHERE {changed}",
+            {
+                "first": first,
+                "activity_id": activity_id,
+                "decided_at": decided_at,
+                "fingerprint": fingerprint,
+            },
         )
     found = con.execute(
         "SELECT product_id, merchant_id, level, status, reasons FROM reviewed "
@@ -248,8 +255,12 @@ def record_decision(
     ).fetchall()[0][0]
     run(
         con,
-        "INSERT INTO decisions VALUES (nextval('decision_id_seq'), ?, ?, ?, ?, ?, ?, true, ?, ?)",
-        [activity_id, product_id, decided_at, status, reasons, decided_by, fingerprint, level],
+        "INSERT INTO decisions VALUES (?, ?, ?, ?, ?, ?, ?, true, ?, ?)",
+        [
+            next_value(con, "decision_id_seq"),
+            *(activity_id, product_id, decided_at, status, reasons, decided_by, fingerprint),
+            level,
+        ],
     )
     return True
 
@@ -303,9 +314,10 @@ def set_joined(
     now: datetime,
 ) -> None:
     """A merchant's 加入快分销 date. Call inside a transaction."""
+    run(con, "DELETE FROM merchants WHERE merchant_id = ?", [merchant_id])  # no keys on a lake
     run(
         con,
-        "INSERT OR REPLACE INTO merchants VALUES (?, ?, ?, ?)",
+        "INSERT INTO merchants VALUES (?, ?, ?, ?)",
         [merchant_id, joined_on, source, now],
     )
 

@@ -13,12 +13,18 @@ import errno
 import os
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
-from haowu_cli.errors import HaowuError, LockTimeout, StorageError, UnusableDatabase
+from haowu_cli.errors import (
+    HaowuError,
+    LockTimeout,
+    StorageError,
+    TransactionConflict,
+    UnusableDatabase,
+)
 from haowu_cli.i18n import _
 from haowu_cli.store.schema import SCHEMA_VERSION, apply_migrations, known_schema_version
 from haowu_cli.store.sql import database_path, run
@@ -27,9 +33,12 @@ if TYPE_CHECKING:
     import duckdb
 
 __all__ = [
+    "CONFLICT_RETRIES",
     "DEFAULT_LOCK_TIMEOUT",
     "Store",
     "migrate",
+    "open_store",
+    "retry_conflicts",
     "storage_error",
     "transaction",
 ]
@@ -365,10 +374,56 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
     try:
         run(con, "COMMIT")
     except duckdb.Error as exc:
+        from haowu_cli.store.lake import is_conflict
+
+        if is_conflict(exc):  # team mode: another writer committed the same data first
+            raise TransactionConflict(
+                _(
+                    "another haowu command changed the same data at the same time; this "
+                    "one was not written: nothing was changed"
+                ),
+                hint=_("run it again"),
+            ) from exc
         refused = storage_error(exc, Path(database_path(con)), writing=True)
         if refused is None:
             raise
         raise refused from exc
+
+
+# Team mode: how many times a transaction DuckLake refused at commit is run again.
+CONFLICT_RETRIES = 8
+
+_T = TypeVar("_T")
+
+
+def retry_conflicts(work: Callable[[], _T], attempts: int = CONFLICT_RETRIES) -> _T:
+    """Run `work` (one whole transaction: a file's import, a grading run) and run it again
+    from the start, up to `attempts` times in all, when DuckLake refuses its commit because
+    another writer committed the same data first. Nothing of a refused try was written. On a
+    local file no conflict arises: the lock file queues the writers."""
+    from haowu_cli.store.lake import retry_pause
+
+    for attempt in range(attempts - 1):
+        try:
+            return work()
+        except TransactionConflict:
+            retry_pause(attempt)
+    return work()
+
+
+def open_store(
+    db: str | Path,
+    *,
+    lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+    data_path: str | Path | None = None,
+) -> Store:
+    """The database `--db` names: a file (`Store`, writers queue on its lock file), or
+    `ducklake:postgres:CONNINFO` with its shared data folder (`LakeStore`, team mode)."""
+    from haowu_cli.store.lake import LakeStore, is_lake_spec
+
+    if is_lake_spec(db):
+        return LakeStore(str(db), data_path)
+    return Store(Path(db), lock_timeout=lock_timeout)
 
 
 def migrate(con: duckdb.DuckDBPyConnection) -> None:
@@ -377,4 +432,9 @@ def migrate(con: duckdb.DuckDBPyConnection) -> None:
     if current == SCHEMA_VERSION:
         return
     with transaction(con):
+        if current == 0:
+            from haowu_cli.store.lake import create_sequences_table, is_lake
+
+            if is_lake(con):
+                create_sequences_table(con)
         apply_migrations(con, current)

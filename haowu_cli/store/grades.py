@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from haowu_cli.store.lake import next_value
 from haowu_cli.store.sql import Query, frame, insert_record, one_record, run, scalar
 
 if TYPE_CHECKING:
@@ -74,7 +75,7 @@ def grade_day(today: date | None) -> date:
 
 
 def next_grade_run_id(con: duckdb.DuckDBPyConnection) -> int:
-    run_id: int = scalar(con, "SELECT nextval('grade_run_seq')")
+    run_id = next_value(con, "grade_run_seq")
     return run_id
 
 

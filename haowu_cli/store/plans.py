@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 from haowu_cli.store.connection import transaction
 from haowu_cli.store.grades import LATEST_GRADES, latest_grades_params
-from haowu_cli.store.sql import frame, insert_record, one_record, quote, run, scalar
+from haowu_cli.store.lake import next_value
+from haowu_cli.store.sql import frame, insert_record, one_record, quote, run
 
 if TYPE_CHECKING:
     import duckdb
@@ -100,7 +101,7 @@ def save_plan(
     """Store a plan and its run sheets in one transaction; returns the new plan ID."""
     columns = ", ".join(quote(c) for c in RUN_SHEET_COLUMNS)
     with transaction(con):
-        plan_id: int = scalar(con, "SELECT nextval('plan_id_seq')")
+        plan_id = next_value(con, "plan_id_seq")
         insert_record(con, "plans", {"plan_id": plan_id} | dict(record))
         con.register("plan_items_frame", items)
         try:

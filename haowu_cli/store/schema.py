@@ -373,6 +373,10 @@ def known_schema_version(con: duckdb.DuckDBPyConnection) -> int:
 def apply_migrations(con: duckdb.DuckDBPyConnection, current: int) -> None:
     """Run the migrations after version `current` and record the new version. Call inside a
     transaction (`connection.migrate` does)."""
+    from haowu_cli.store.lake import is_lake, lake_script
+
+    lake = is_lake(con)  # DuckLake: no keys, sequences or enums (see store.lake)
     for script in MIGRATIONS[current:]:
-        run(con, script)
-    run(con, "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
+        run(con, lake_script(script) if lake else script)
+    run(con, "DELETE FROM meta WHERE key = 'schema_version'")
+    run(con, "INSERT INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])

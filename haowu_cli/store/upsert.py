@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from haowu_cli.store.lake import next_value
 from haowu_cli.store.sql import insert_record, quote, run, scalar
 
 if TYPE_CHECKING:
@@ -209,8 +210,7 @@ def _update_changed(
 
 
 def next_import_id(con: duckdb.DuckDBPyConnection) -> int:
-    id_: int = scalar(con, "SELECT nextval('import_id_seq')")
-    return id_
+    return next_value(con, "import_id_seq")
 
 
 def record_import(con: duckdb.DuckDBPyConnection, record: Mapping[str, Any]) -> None:

@@ -1,0 +1,227 @@
+"""Team mode (`--db ducklake:postgres:… --data-path DIR`) on a real PostgreSQL: a throwaway
+cluster started for the session (tests/pg_cluster.py). The same commands give the same
+outputs as on a local file; several processes importing at once all land; `team push` and
+`team pull` keep every row; a SIGKILL in the middle of an import leaves the lake consistent.
+
+Skipped, with the reason, where PostgreSQL's server or the team extra is not installed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from itertools import count
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import write_csv
+from tests.pg_cluster import Cluster, start_cluster, team_extra_missing
+from tests.process.conftest import HAOWU, Ran, clean_env, run_haowu
+
+SAMPLES = Path(__file__).resolve().parents[2] / "sample_data"
+_names = count()
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[Cluster]:
+    missing = team_extra_missing()
+    if missing:
+        pytest.skip(missing)
+    try:
+        cluster = start_cluster()
+    except RuntimeError as exc:
+        pytest.skip(f"no PostgreSQL for the team-mode tests: {exc}")
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture
+def lake(postgres: Cluster, tmp_path: Path) -> dict[str, str]:
+    """A new, empty lake: `--db` and `--data-path` as the environment gives them."""
+    conninfo = postgres.create_database(f"lake_{os.getpid()}_{next(_names)}")
+    data = tmp_path / "shared"
+    data.mkdir()
+    return {"HAOWU_DB": f"ducklake:postgres:{conninfo}", "HAOWU_DATA_PATH": str(data)}
+
+
+def _json(ran: Ran) -> object:
+    assert ran.code == 0, ran
+    return json.loads(ran.out)
+
+
+def _scrub(value: object) -> object:
+    """An output without what differs from run to run (timings, clocks, the database's name)."""
+    if isinstance(value, dict):
+        return {
+            k: _scrub(v)
+            for k, v in value.items()
+            if k not in {"seconds", "started_at", "finished_at", "database", "db", "path"}
+        }
+    if isinstance(value, list):
+        return [_scrub(v) for v in value]
+    return value
+
+
+def _session(run: Callable[..., Ran], sheets: Path) -> dict[str, object]:
+    """Import, grade, commission and reports, as a day's work; the outputs for machines."""
+    out: dict[str, object] = {}
+    for kind, files in (
+        ("products", ["m1001_beauty_gbk.csv", "m1002_food_utf8bom.csv", "m1004_m1005_messy.csv"]),
+        ("anchors", ["anchors.csv"]),
+        ("orders", ["orders_a005.csv"]),
+    ):
+        ran = run("import", "--kind", kind, "--format", "json", *[sheets / f for f in files])
+        assert ran.code in (0, 3), ran  # 3: some rows rejected, the same on both
+        out[f"import {kind}"] = _scrub(json.loads(ran.out))
+    out["grade"] = _scrub(_json(run("grade", "--as-of", "2026-11-01", "--format", "json")))
+    out["products"] = _json(run("products", "--format", "json"))
+    for by in ("party", "merchant"):
+        out[f"commission {by}"] = _json(run("commission", "--by", by, "--format", "json"))
+    out["report grades"] = _json(run("report", "grades", "--as-of", "2026-11-01", "-f", "json"))
+    return out
+
+
+def test_the_same_outputs_as_on_a_local_file(haowu, lake, tmp_path):
+    sheets = tmp_path / "sheets"  # the rejects files go next to them
+    shutil.copytree(SAMPLES, sheets)
+    local = _session(lambda *a: haowu("--db", tmp_path / "local.duckdb", *a), sheets)
+    ran = haowu("team", "init", env=lake)
+    assert ran.code == 0, ran
+    assert "schema version" in ran.out + ran.err
+    for rejects in sheets.glob("*.rejects.csv"):
+        rejects.unlink()
+    on_lake = _session(lambda *a: haowu(*a, env=lake), sheets)
+    for key in local:
+        assert on_lake[key] == local[key], key
+
+
+def _products_sheet(folder: Path, merchant: str, rows: int) -> Path:
+    header = ["商品ID", "商家ID", "商品名称", "一级类目", "直播价", "佣金率"]
+    body = [
+        [f"{merchant[1:]}{i:06d}", merchant, f"商品{i}", "美妆", f"{10 + i % 90}.90", "20%"]
+        for i in range(rows)
+    ]
+    return write_csv(folder / f"{merchant}.csv", [header, *body])
+
+
+def test_four_merchants_import_at_once_and_all_land(lake, tmp_path, home):
+    """Four processes, each in its own working folder (a machine each), import at the same
+    time. DuckLake refuses all but one commit at a time; the others run their file again."""
+    assert run_haowu(["team", "init"], cwd=tmp_path, env=clean_env(home, **lake)).code == 0
+    merchants = [f"M9{n}01" for n in range(4)]
+    processes = []
+    for merchant in merchants:
+        folder = tmp_path / merchant
+        folder.mkdir()
+        sheet = _products_sheet(folder, merchant, 300)
+        processes.append(
+            subprocess.Popen(
+                [str(HAOWU), "import", "--merchant", merchant, "--format", "json", sheet.name],
+                cwd=folder,
+                env=clean_env(home, **lake),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+            )
+        )
+    for process in processes:
+        out, err = process.communicate(timeout=600)
+        assert process.returncode == 0, err.decode()
+        assert json.loads(out)[0]["inserted"] == 300, out
+    ran = run_haowu(["products", "--format", "json"], cwd=tmp_path, env=clean_env(home, **lake))
+    rows = _json(ran)
+    assert isinstance(rows, list)
+    ids = [r["product_id"] for r in rows]
+    assert len(ids) == 1200 and len(set(ids)) == 1200
+    assert {r["merchant_id"] for r in rows} == set(merchants)
+
+
+def test_push_then_pull_keeps_every_row(haowu, lake, demo_copy, tmp_path):
+    import duckdb
+
+    ran = haowu("team", "push", "--from", demo_copy, env=lake)
+    assert ran.code == 0, ran
+    assert "every table checked" in ran.out + ran.err
+    again = haowu("team", "push", "--from", demo_copy, env=lake)
+    assert again.code == 1 and "already holds data" in again.err, again
+    # the lake answers as the file did
+    for args in (["commission", "--by", "party", "-f", "json"], ["products", "-f", "json"]):
+        assert _json(haowu(*args, env=lake)) == _json(haowu("--db", demo_copy, *args))
+    back = tmp_path / "back.duckdb"
+    ran = haowu("team", "pull", "--to", back, env=lake)
+    assert ran.code == 0, ran
+    con = duckdb.connect(":memory:")
+    con.execute(f"ATTACH '{demo_copy}' AS a (READ_ONLY)")
+    con.execute(f"ATTACH '{back}' AS b (READ_ONLY)")
+    tables = [
+        r[0]
+        for r in con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_catalog = 'a' "
+            "AND table_type = 'BASE TABLE'"
+        ).fetchall()
+    ]
+    assert {"products", "orders", "ledger", "grades", "plans"} <= set(tables)
+    for table in tables:
+        for x, y in (("a", "b"), ("b", "a")):
+            missing = con.execute(
+                f"SELECT count(*) FROM (SELECT * FROM {x}.{table} EXCEPT ALL "
+                f"SELECT * FROM {y}.{table})"
+            ).fetchone()
+            assert missing == (0,), (table, x, y)
+    # the pulled file numbers new imports after the old ones
+    top = con.execute("SELECT max(import_id) FROM a.imports").fetchone()
+    con.close()
+    sheet = shutil.copy(SAMPLES / "m1003_daily_m1007_home.csv", tmp_path)
+    ran = haowu("--db", back, "import", "-f", "json", sheet)
+    assert ran.code == 0, ran
+    assert json.loads(ran.out)[0]["import_id"] > top[0]  # no id taken twice
+
+
+def test_sigkill_mid_import_leaves_the_lake_consistent(lake, tmp_path, home):
+    env = clean_env(home, **lake)
+    assert run_haowu(["team", "init"], cwd=tmp_path, env=env).code == 0
+    sheet = _products_sheet(tmp_path, "M9999", 20_000)
+    data = Path(lake["HAOWU_DATA_PATH"])
+    process = subprocess.Popen(
+        [str(HAOWU), "import", sheet.name],
+        cwd=tmp_path,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 300
+    # The data files are written before the catalog commits them: kill it then.
+    while not any(data.rglob("*.parquet")) and process.poll() is None:
+        assert time.monotonic() < deadline
+        time.sleep(0.005)
+    assert process.poll() is None, "the import ended before its data files were seen"
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=60)
+    products = _json(run_haowu(["products", "-f", "json"], cwd=tmp_path, env=env))
+    assert isinstance(products, list)
+    assert len(products) in (0, 20_000)  # all or nothing
+    ran = run_haowu(["import", "-f", "json", sheet.name], cwd=tmp_path, env=env)
+    assert ran.code == 0, ran
+    products = _json(run_haowu(["products", "-f", "json"], cwd=tmp_path, env=env))
+    assert isinstance(products, list)
+    ids = [p["product_id"] for p in products]
+    assert len(ids) == 20_000 and len(set(ids)) == 20_000
+
+
+def test_team_commands_refuse_a_file_and_a_missing_data_path(haowu, lake, tmp_path):
+    ran = haowu("--db", tmp_path / "x.duckdb", "team", "init")
+    assert ran.code == 2 and "team commands work on a lake" in ran.err, ran
+    ran = haowu("products", env={"HAOWU_DB": lake["HAOWU_DB"]})
+    assert ran.code == 2 and "--data-path" in ran.err, ran
+    sheet = shutil.copy(SAMPLES / "m1001_beauty_gbk.csv", tmp_path)
+    ran = haowu("import", "--dry-run", sheet, env=lake)  # creates no tables on the lake
+    assert ran.code == 0, ran
+    ran = haowu("products", env=lake)  # not initialised yet
+    assert ran.code == 1 and "team init" in ran.err, ran
