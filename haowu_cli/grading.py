@@ -836,7 +836,12 @@ def grade_products(
 
 
 def _grade_products(
-    store, model: GradingModel, as_of: date, *, merchant: str | None = None, dry_run: bool = False
+    store: Store,
+    model: GradingModel,
+    as_of: date,
+    *,
+    merchant: str | None = None,
+    dry_run: bool = False,
 ) -> GradeRun:
     """Grade every product (or one merchant's) as of a date, in one transaction: that date's
     earlier grades are replaced, other dates stay as history. A failure leaves them all."""
