@@ -9,6 +9,7 @@ income are that times an exact rate, rounded half up to the fen.
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 import polars as pl
 
@@ -193,7 +194,7 @@ def _reason(session: SessionBrief) -> pl.Expr:
         ),
         (pl.col("stock").is_null() | (pl.col("stock") <= 0), pl.lit(_("out of stock"))),
     ]
-    expr = pl.when(checks[0][0]).then(checks[0][1])
+    expr: Any = pl.when(checks[0][0]).then(checks[0][1])
     for condition, reason in checks[1:]:
         expr = expr.when(condition.fill_null(False)).then(reason)
     return expr.otherwise(pl.lit(None, dtype=pl.String))
@@ -212,7 +213,7 @@ def _rule_index(rules: SessionRules) -> pl.Expr:
         "commission_rate": pl.col("commission_ppm") / PPM,
         "sales_strength": pl.col("sales_strength"),
     }
-    expr = None
+    expr: Any = None
     for index, rule in enumerate(rules.roles):
         condition = pl.lit(True)
         for name, (low, high) in rule.conditions.items():
@@ -246,7 +247,7 @@ def _expected_units(
 def _curve(value: pl.Expr, points: tuple[tuple[float, float], ...]) -> pl.Expr:
     """Straight lines between points; flat before the first and after the last."""
     (x0, y0) = points[0]
-    expr = pl.when(value <= x0).then(pl.lit(y0))
+    expr: Any = pl.when(value <= x0).then(pl.lit(y0))
     for (xa, ya), (xb, yb) in zip(points, points[1:], strict=False):
         expr = expr.when(value <= xb).then(ya + (value - xa) * ((yb - ya) / (xb - xa)))
     return expr.otherwise(pl.lit(points[-1][1]))
