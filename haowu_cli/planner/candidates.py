@@ -245,9 +245,12 @@ def _expected_units(
 
 
 def _curve(value: pl.Expr, points: tuple[tuple[float, float], ...]) -> pl.Expr:
-    """Straight lines between points; flat before the first and after the last."""
+    """Straight lines between points; flat before the first and after the last; null where
+    the value is null (a when-chain would give it the last point's y)."""
     (x0, y0) = points[0]
-    expr: Any = pl.when(value <= x0).then(pl.lit(y0))
+    expr: Any = (
+        pl.when(value.is_null()).then(pl.lit(None, dtype=pl.Float64)).when(value <= x0).then(y0)
+    )
     for (xa, ya), (xb, yb) in zip(points, points[1:], strict=False):
         expr = expr.when(value <= xb).then(ya + (value - xa) * ((yb - ya) / (xb - xa)))
     return expr.otherwise(pl.lit(points[-1][1]))
