@@ -151,17 +151,50 @@ def test_each_anchor_gets_the_session_the_planners_model_expects():
     assert (rows["A2"]["session_products"], rows["A2"]["session_minutes"]) == (2, 20)
 
 
-def test_the_session_model_is_the_planners_own():
-    """The same expected sales as the planner's candidate frame, product by product."""
-    from haowu_cli.planner.anchors import _anchor_frame, _pairs
-    from haowu_cli.planner.candidates import eligibility_columns
+VARIED = products(
+    *(
+        {
+            "product_id": f"V{i}",
+            "category_l1": ["美妆", "食品", "酒水"][i % 3],
+            "category_l2": [None, "护肤"][i % 2],
+            "live_price_fen": 500 + 3_700 * i,
+            "sales_strength": (i % 7) / 6,
+            "stock": [3, 1000][i % 2],
+            "commission_rate": Decimal("0.1") + Decimal(i % 5) / 20,
+        }
+        for i in range(30)
+    )
+)
 
-    checked = eligibility_columns(GOODS, session()).with_row_index("p_idx")
-    pairs = _pairs(checked, _anchor_frame(PEOPLE), RULES)
-    for index, anchor in enumerate(PEOPLE.sort("anchor_id").to_dicts()):
-        planner = candidate_frame(GOODS, anchor, session(), RULES).sort("product_id")
+
+@pytest.mark.parametrize(("rules", "goods"), [(RULES, GOODS), (PACKAGED, VARIED)])
+def test_the_session_model_is_the_planners_own(rules, goods):
+    """The same expected sales as the planner's candidate frame, product by product (with
+    session.yaml's own roles, strength, affinity and price fit on varied products too)."""
+    people = pl.concat(
+        [
+            PEOPLE,
+            anchors(
+                {"anchor_id": "A3", "avg_ticket_fen": None, "gmv_per_hour_fen": None},
+                {"anchor_id": "A4", "avg_ticket_fen": 29_900, "categories": ["护肤", "酒水"]},
+            ),
+        ]
+    )
+    from haowu_cli.planner.anchors import _anchor_frame, _goods_frame, _pairs
+    from haowu_cli.planner.candidates import eligibility_columns, money_columns
+
+    frame = _goods_frame(eligibility_columns(goods, session(rules=rules)))
+    pairs = money_columns(
+        _pairs(frame, _anchor_frame(people), rules).join(
+            frame.select("p_idx", "service_fee_ppm"), on="p_idx"
+        ),
+        rules,
+    )
+    for index, anchor in enumerate(people.sort("anchor_id").to_dicts()):
+        planner = candidate_frame(goods, anchor, session(rules=rules), rules)
+        planner = planner.filter(pl.col("eligible")).sort("product_id")
         mine = pairs.filter(pl.col("a_idx") == index).sort("p_idx")
-        columns = ["role", "minutes", "expected_units", "expected_gmv_fen", "commission_fen"]
+        columns = ["minutes", "expected_units", "expected_gmv_fen", "commission_fen"]
         assert_frame_equal(mine.select(columns), planner.select(columns))
 
 

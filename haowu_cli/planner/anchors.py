@@ -43,9 +43,10 @@ from haowu_cli.i18n import _
 from haowu_cli.planner.brief import SessionBrief, resolve_brief
 from haowu_cli.planner.candidates import (
     eligibility_columns,
+    money_columns,
     price_fit,
     price_to_ticket_column,
-    sales_columns,
+    unit_columns,
 )
 from haowu_cli.planner.rules import SessionRules
 
@@ -362,17 +363,7 @@ def rank_anchors(
             hint=_("the brief defaults of configs/session.yaml decide (min_level and others)"),
         )
     people = _anchor_frame(anchors)
-    goods = eligible.with_row_index("p_idx").select(
-        "p_idx",
-        "product_id",
-        "category_l1",
-        "category_l2",
-        "live_price_fen",
-        "sales_strength",
-        "stock",
-        "commission_ppm",
-        "service_fee_ppm",
-    )
+    goods = _goods_frame(eligible)
     sessions = _sessions(goods, people, session, rules)
     ranked = _rank(people, goods, sessions, history, rules, model)
     result.anchors = ranked
@@ -399,55 +390,17 @@ def _sessions(
 ) -> pl.DataFrame:
     """Per anchor (a_idx): the session of the merchant's goods the model expects it to sell:
     `expected_gmv_fen`, `commission_fen`, `team_income_fen`, `session_products`,
-    `session_minutes`, and `price_score` (the mean price fit over every product)."""
+    `session_minutes` (0 for an anchor expected to sell none)."""
     step = max(1, CHUNK_PAIRS // max(goods.height, 1))
-    parts = [
-        _session_chunk(goods, people.slice(start, step), session, rules)
-        for start in range(0, people.height, step)
-    ]
-    return pl.concat(parts)
-
-
-def _pairs(goods: pl.DataFrame, people: pl.DataFrame, rules: SessionRules) -> pl.DataFrame:
-    """Every (product, anchor) with the planner's expected sales."""
-    combos = goods.select("category_l1", "category_l2").unique()
-    matches = people.select("a_idx", "avg_ticket_fen", "gmv_per_hour_fen", "categories").join(
-        combos, how="cross"
+    taken = pl.concat(
+        [
+            _fill(_pairs(goods, people.slice(start, step), rules), goods, session, rules)
+            for start in range(0, people.height, step)
+        ]
     )
-    matches = matches.select(
-        "a_idx",
-        "avg_ticket_fen",
-        "gmv_per_hour_fen",
-        "category_l1",
-        "category_l2",
-        (
-            pl.col("categories").list.contains(pl.col("category_l1")).fill_null(False)
-            | pl.col("categories").list.contains(pl.col("category_l2")).fill_null(False)
-        ).alias("a_match"),
-    )
-    pairs = goods.join(matches, on=["category_l1", "category_l2"], nulls_equal=True)
-    pairs = pairs.with_columns(price_to_ticket_column(pl.col("avg_ticket_fen")))
-    return sales_columns(
-        pairs,
-        rules,
-        gmv_per_hour_fen=pl.col("gmv_per_hour_fen"),
-        category_match=pl.col("a_match"),
-    )
-
-
-def _session_chunk(
-    goods: pl.DataFrame, people: pl.DataFrame, session: SessionBrief, rules: SessionRules
-) -> pl.DataFrame:
-    pairs = _pairs(goods, people, rules)
-    top = max(y for _, y in rules.sales.price_fit) or 1.0
-    price = pairs.group_by("a_idx").agg(
-        (price_fit(rules, pl.col("price_to_ticket")).mean() / top).alias("price_score")
-    )
-    filled = _totals(_fill(pairs, session))
     return (
         people.select("a_idx")
-        .join(filled, on="a_idx", how="left")
-        .join(price, on="a_idx", how="left")
+        .join(_totals(taken), on="a_idx", how="left")
         .with_columns(
             pl.col(c).fill_null(0)
             for c in (
@@ -461,24 +414,110 @@ def _session_chunk(
     )
 
 
-def _fill(pairs: pl.DataFrame, session: SessionBrief) -> pl.DataFrame:
+def _goods_frame(eligible: pl.DataFrame) -> pl.DataFrame:
+    """The eligible products as the pairs read them, with `p_idx` (their order by product
+    ID) and `combo` (the index of their category_l1 and category_l2 among the merchant's)."""
+    goods = eligible.sort("product_id").with_row_index("p_idx")
+    combos = (
+        goods.select("category_l1", "category_l2")
+        .unique()
+        .sort("category_l1", "category_l2", nulls_last=True)
+        .with_row_index("combo")
+    )
+    return (
+        goods.join(combos, on=["category_l1", "category_l2"], how="left", nulls_equal=True)
+        .sort("p_idx")
+        .select(
+            "p_idx",
+            "product_id",
+            "category_l1",
+            "category_l2",
+            "combo",
+            "live_price_fen",
+            "sales_strength",
+            "stock",
+            "commission_ppm",
+            "service_fee_ppm",
+        )
+    )
+
+
+def _pairs(goods: pl.DataFrame, people: pl.DataFrame, rules: SessionRules) -> pl.DataFrame:
+    """Every (anchor, product), anchor after anchor and each anchor's products in `p_idx`
+    order, with the planner's expected units and GMV (`candidates.unit_columns`)."""
+    combos = goods.select("combo", "category_l1", "category_l2").unique().sort("combo")
+    local = people.select("a_idx", "avg_ticket_fen", "gmv_per_hour_fen", "categories")
+    # Whether each anchor sells each of the merchant's category pairs, anchor-major.
+    sells = (
+        local.select("a_idx", "categories")
+        .join(combos, how="cross")
+        .select(
+            (
+                pl.col("categories").list.contains(pl.col("category_l1")).fill_null(False)
+                | pl.col("categories").list.contains(pl.col("category_l2")).fill_null(False)
+            ).alias("sells")
+        )
+        .to_series()
+    )
+    pairs = (
+        local.drop("categories")
+        .with_row_index("a_local")
+        .join(
+            goods.select(
+                "p_idx",
+                "combo",
+                "live_price_fen",
+                "sales_strength",
+                "stock",
+                "commission_ppm",
+            ),
+            how="cross",
+        )
+    )
+    pairs = pairs.with_columns(
+        pl.lit(sells)
+        .gather(pl.col("a_local").cast(pl.Int64) * combos.height + pl.col("combo"))
+        .alias("a_match"),
+        price_to_ticket_column(pl.col("avg_ticket_fen")),
+    )
+    return unit_columns(
+        pairs,
+        rules,
+        gmv_per_hour_fen=pl.col("gmv_per_hour_fen"),
+        category_match=pl.col("a_match"),
+    )
+
+
+def _fill(
+    pairs: pl.DataFrame, goods: pl.DataFrame, session: SessionBrief, rules: SessionRules
+) -> pl.DataFrame:
     """Per anchor, the products with expected sales in order of expected GMV per minute
-    (ties by product ID) while their minutes fit the session and their count its maximum."""
+    (ties by product ID) while their minutes fit the session and their count its maximum;
+    with the commission and team income of each (`candidates.money_columns`)."""
+    fewest = min(r.minutes for r in rules.roles)
+    most = min(_max_products(session), session.minutes // fewest)
     sold = pairs.filter(pl.col("expected_gmv_fen") > 0).select(
         "a_idx",
         "p_idx",
         "minutes",
         "expected_units",
         "expected_gmv_fen",
-        "commission_fen",
-        "team_income_fen",
         (pl.col("expected_gmv_fen") / pl.col("minutes")).alias("_per_minute"),
     )
-    ordered = sold.sort(["a_idx", "_per_minute", "p_idx"], descending=[False, True, False])
-    return ordered.filter(
+    # Rows come anchor after anchor, products in p_idx order: a stable sort on GMV per
+    # minute within each anchor keeps product order for ties. No session holds more than
+    # `most` products, so only that many per anchor are ordered further.
+    best = (
+        sold.group_by("a_idx", maintain_order=True)
+        .agg(pl.all().sort_by("_per_minute", descending=True, maintain_order=True).head(most))
+        .explode([c for c in sold.columns if c != "a_idx"])
+    )
+    taken = best.filter(
         (pl.col("minutes").cum_sum().over("a_idx") <= session.minutes)
         & (pl.int_range(pl.len()).over("a_idx") < _max_products(session))
     )
+    rates = goods.select("p_idx", "commission_ppm", "service_fee_ppm")
+    return money_columns(taken.join(rates, on="p_idx", how="left"), rules)
 
 
 def _max_products(session: SessionBrief) -> int:
@@ -534,6 +573,17 @@ def _rank(
         pl.when(pl.col("avg_ticket_fen") > 0)
         .then(pl.col("median_price_fen") / pl.col("avg_ticket_fen"))
         .alias("price_to_ticket"),
+        (
+            price_fit(
+                rules,
+                pl.when(pl.col("avg_ticket_fen") > 0).then(
+                    pl.col("median_price_fen") / pl.col("avg_ticket_fen")
+                ),
+            )
+            / (max(y for _, y in rules.sales.price_fit) or 1.0)
+        )
+        .clip(upper_bound=1.0)
+        .alias("price_score"),
         (pl.col("history_sessions") / model.history_full_sessions)
         .clip(upper_bound=1.0)
         .alias("history_score"),
@@ -667,7 +717,8 @@ def _allocate(
             goal.stopped_by = "stock"
             break
         left = goods.with_columns(pl.Series("stock", stock, dtype=pl.Int64))
-        taken = _fill(_pairs(left, people.filter(pl.col("a_idx") == a_idx), rules), session)
+        one = people.filter(pl.col("a_idx") == a_idx)
+        taken = _fill(_pairs(left, one, rules), left, session, rules)
         gmv = int(taken["expected_gmv_fen"].sum())
         if gmv <= 0:
             continue

@@ -73,15 +73,32 @@ def sales_columns(
     `eligibility_columns`; the anchor's GMV per hour (null or 0: session.yaml's default) and
     whether it sells the product's category are expressions, so that one frame may hold one
     anchor (the planner) or many (`haowu match anchors`)."""
-    frame = frame.with_columns(_rule_index(rules).alias("_rule"))
+    frame = unit_columns(
+        frame, rules, gmv_per_hour_fen=gmv_per_hour_fen, category_match=category_match
+    )
     frame = frame.with_columns(
         pl.col("_rule")
         .replace_strict({i: r.role for i, r in enumerate(rules.roles)}, return_dtype=pl.String)
         .alias("role"),
+    ).drop("_rule")
+    return money_columns(frame, rules)
+
+
+def unit_columns(
+    frame: pl.DataFrame,
+    rules: SessionRules,
+    *,
+    gmv_per_hour_fen: pl.Expr,
+    category_match: pl.Expr,
+) -> pl.DataFrame:
+    """The model's units: `_rule` (the index of the product's role rule), `minutes`,
+    `expected_units` and `expected_gmv_fen` (see `sales_columns`)."""
+    frame = frame.with_columns(_rule_index(rules).alias("_rule"))
+    frame = frame.with_columns(
         pl.col("_rule")
         .replace_strict({i: r.minutes for i, r in enumerate(rules.roles)}, return_dtype=pl.Int64)
         .alias("minutes"),
-    ).drop("_rule")
+    )
     default = rules.sales.default_gmv_per_hour_fen
     gmv_per_hour = (
         pl.when(gmv_per_hour_fen.is_null() | (gmv_per_hour_fen == 0))
@@ -90,9 +107,14 @@ def sales_columns(
     )
     units = _expected_units(rules, category_match, gmv_per_hour)
     frame = frame.with_columns(units.alias("expected_units"))
-    frame = frame.with_columns(
+    return frame.with_columns(
         (pl.col("expected_units") * pl.col("live_price_fen")).alias("expected_gmv_fen")
     )
+
+
+def money_columns(frame: pl.DataFrame, rules: SessionRules) -> pl.DataFrame:
+    """`commission_fen` (the anchor's 佣金) and `team_income_fen` (团长服务费, net of the
+    platform's cut) of each row's `expected_gmv_fen`, rounded half up to the fen."""
     cut_ppm = rules.service_fee_cut_ppm
     gmv = pl.col("expected_gmv_fen").cast(pl.Int128)
     return frame.with_columns(
