@@ -175,13 +175,23 @@ def match_anchors_command(
         product_ids=tuple(product or ()),
         goal_fen=goal_fen,
     )
-    for reason, count in found.not_eligible.items():
+    left_out = sum(found.not_eligible.values())
+    if left_out:
+        common = sorted(found.not_eligible.items(), key=lambda item: (-item[1], item[0]))
+        shown = "; ".join(f"{reason} ({count})" for reason, count in common[:3])
         app.out.notice(
             ngettext(
-                "{count} product of {merchant} left out: {reason}",
-                "{count} products of {merchant} left out: {reason}",
-                count,
-            ).format(count=count, merchant=merchant, reason=reason)
+                "{count} of {total} products of {merchant} left out by session.yaml's brief "
+                "defaults: {reasons}",
+                "{count} of {total} products of {merchant} left out by session.yaml's brief "
+                "defaults: {reasons}",
+                left_out,
+            ).format(
+                count=left_out,
+                total=found.products,
+                merchant=merchant,
+                reasons=shown + ("; …" if len(common) > 3 else ""),
+            )
         )
     from haowu_cli.planner.anchor_output import (
         anchors_json,
