@@ -11,8 +11,8 @@ each 0–1, over the merchant's eligible products; a factor the data cannot tell
 ticket, no fan profile, no audience for the categories) is left out of the mean:
 
     category      share of the products whose category_l1 or category_l2 the anchor sells
-    price         mean price fit of the products at the anchor's average ticket (the model's
-                  `price_fit` curve, divided by its highest point)
+    price         the price fit of the products' middle live price at the anchor's average
+                  ticket (the model's `price_fit` curve, divided by its highest point)
     female_share  1 − |the anchor's female share − the audience's| (mean over the products
                   whose category has an audience)
     age_band      share of those products whose audience's age bands hold the anchor's band
