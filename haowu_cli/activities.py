@@ -51,7 +51,7 @@ class RuleSpec:
     """One rule of the vocabulary: its kind of value, its default, its 待人工 margin."""
 
     name: str
-    kind: str  # level | rate | ratio | count | bool | score
+    kind: str  # level | rate | ratio | count | bool | score | benefit
     default: Any
     manual_margin: Decimal = Decimal(0)
 
@@ -66,6 +66,7 @@ RULE_KINDS = {
     "min_stock": "count",
     "sample_required": "bool",
     "min_shop_score": "score",
+    "required_benefit": "benefit",
 }
 
 
@@ -91,6 +92,16 @@ def _rule_value(doc: ConfigDoc, path: tuple, kind: str, value: Any, problems: li
             )
             return None
         return value
+    if kind == "benefit":  # a 权益 name of grading.yaml's benefits (checked at review)
+        if not isinstance(value, str) or not value.strip():
+            problems.append(
+                f"{where}: "
+                + _("expected the name of a 权益 such as 达人优选, got {value!r}").format(
+                    value=value
+                )
+            )
+            return None
+        return value.strip()
     if kind == "bool":
         if not isinstance(value, bool):
             problems.append(
@@ -537,9 +548,15 @@ def _reasons(parts: list[str]) -> str:
     return f"CASE WHEN {joined} = '' THEN []::VARCHAR[] ELSE string_split({joined}, chr(31)) END"
 
 
-def review_query(activity: Activity, book: RuleBook, today: dt.date) -> Query:
+def review_query(
+    activity: Activity,
+    book: RuleBook,
+    today: dt.date,
+    benefit_levels: tuple[str, ...] = (),
+) -> Query:
     """One row per application of `activity`: product_id, merchant_id, level, and `hard`
     and `near` (lists of reasons: failed rules, and rules missed within their 待人工 margin).
+    `benefit_levels`: the levels whose 权益 include the activity's `required_benefit`.
 
     Values from the application win over the product's (the rates and stock the merchant
     applied with); the level is the product's latest grade not after `today`."""
@@ -599,6 +616,14 @@ def review_query(activity: Activity, book: RuleBook, today: dt.date) -> Query:
             "CASE WHEN x.level IS NULL THEN '商品尚未评级,活动要求' || $min_level "
             "WHEN CAST(substr(x.level, 2) AS INTEGER) < $min_rank "
             "THEN '等级' || x.level || '低于活动要求' || $min_level END"
+        )
+    if rules.get("required_benefit") is not None:
+        params["benefit"] = rules["required_benefit"]
+        params["benefit_levels"] = list(benefit_levels)
+        hard.append(
+            "CASE WHEN x.level IS NULL THEN '商品尚未评级,活动要求权益' || $benefit "
+            "WHEN NOT list_contains(CAST($benefit_levels AS VARCHAR[]), x.level) "
+            "THEN '等级' || x.level || '没有活动要求的权益' || $benefit END"
         )
     minimum(
         "min_commission_rate",
@@ -874,7 +899,7 @@ def review(store: Store, activity_id: str, config_dir: Path, *, dry_run: bool) -
         if found is None:
             raise no_activity(con, activity_id)
         activity = activity_from_record(*found)
-        query = review_query(activity, book, dates.today())
+        query = review_query(activity, book, dates.today(), benefit_levels(activity, config_dir))
         summary, changed = db.review_activity(
             con,
             query,
@@ -884,6 +909,27 @@ def review(store: Store, activity_id: str, config_dir: Path, *, dry_run: bool) -
             dry_run=dry_run,
         )
     return ReviewResult(activity=activity, summary=summary, changed=changed, dry_run=dry_run)
+
+
+def benefit_levels(activity: Activity, config_dir: Path) -> tuple[str, ...]:
+    """The levels whose 权益 (grading.yaml `benefits`) include the activity's
+    `required_benefit`; () when it requires none. A 权益 no level grants is refused: every
+    product would fail it."""
+    from haowu_cli.grading import load_model
+
+    wanted = activity.rules.get("required_benefit")
+    if wanted is None:
+        return ()
+    benefits = load_model(config_dir).benefits
+    levels = tuple(level for level in LEVELS if wanted in benefits.get(level, ()))
+    if not levels:
+        raise UsageError(
+            _("activity {activity}: no level grants the 权益 {benefit}").format(
+                activity=activity.activity_id, benefit=wanted
+            ),
+            hint=_("the 权益 per level are grading.yaml's benefits"),
+        )
+    return levels
 
 
 def decide(

@@ -194,6 +194,7 @@ def demo_command(
 
     activity_id = _demo_activity(app, store, work, options)
     _platform_step(app, work, options)
+    _matching_step(app, store)
 
     out.note(_("\ndemo database: {path}").format(path=store.path), style="bold")
     out.note(_("try:"))
@@ -207,9 +208,40 @@ def demo_command(
         f"report activity {activity_id}",
         "merchants --month 2026-12",
         "match products --anchor A001 --date 2026-12-05",
+        "match anchors --merchant M1001 --date 2026-12-05 --goal 50万",
         f"plan-session --brief {packaged_path('sample_data') / 'brief_a001_huayang.yaml'}",
     ):
         out.note(f"  haowu --db {store.path} {example}")
+
+
+def _matching_step(app: AppContext, store: Store) -> None:
+    """Which anchors for one merchant's goods, and what sessions reach a target."""
+    from haowu_cli.commands.matching import ANCHOR_TABLE
+    from haowu_cli.planner.anchor_output import anchors_table, goal_lines
+    from haowu_cli.planner.anchors import load_anchor_model, match_anchors
+    from haowu_cli.planner.rules import load_rules
+
+    merchant, goal_fen = "M1001", 20_000_000
+    found = match_anchors(
+        store,
+        load_rules(app.config_dir),
+        load_anchor_model(app.config_dir),
+        merchant,
+        on=dt.date(2026, 12, 5),
+        goal_fen=goal_fen,
+    )
+    app.out.note(
+        _(
+            "\n11. match: the anchors for merchant {merchant}'s {count} eligible products, by "
+            "expected GMV and fit (configs/match.yaml), and the sessions that reach ¥20万"
+        ).format(merchant=merchant, count=found.eligible),
+        style="bold",
+    )
+    shown = {"rank", "anchor_id", "anchor_name", "fit", "expected_gmv", "fans_shown"}
+    columns = [c for c in ANCHOR_TABLE if c.name in shown]
+    app.out.emit(anchors_table(found, 3), OutputFormat.table, columns)
+    for line in goal_lines(found):
+        app.out.print_line(line)
 
 
 def _product_near_next_level(store: Store) -> str:

@@ -6,7 +6,7 @@ from typing import Annotated
 import typer
 
 from haowu_cli.commands.common import DATE_FORMAT, FormatOption, app_context
-from haowu_cli.i18n import N_, _
+from haowu_cli.i18n import N_, _, ngettext
 from haowu_cli.render import Column, OutputFormat
 
 match_app = typer.Typer(help=N_("Who sells what: products for an anchor."), no_args_is_help=True)
@@ -101,3 +101,116 @@ def match_products_command(
             ),
             fmt,
         )
+
+
+ANCHOR_TABLE = [
+    Column("rank", N_("#"), "right"),
+    Column("anchor_id", N_("anchor")),
+    Column("anchor_name", N_("name"), max_width=12),
+    Column("fit", N_("fit"), "right"),
+    Column("expected_gmv", N_("expected GMV"), "right"),
+    Column("expected_commission", N_("commission"), "right"),
+    Column("categories_matched", N_("categories"), max_width=14),
+    Column("price_shown", N_("price ÷ ticket"), "right"),
+    Column("fans_shown", N_("fans (female, age)"), max_width=22),
+    Column("gmv_per_hour_shown", N_("GMV per hour"), "right"),
+    Column("history_shown", N_("history"), max_width=16),
+    Column("goal_session", N_("goal"), "right"),
+]
+
+
+@match_app.command("anchors")
+def match_anchors_command(
+    ctx: typer.Context,
+    merchant: Annotated[str, typer.Option("--merchant", help=N_("The merchant (商家ID)."))],
+    product: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--product", help=N_("Only this product of the merchant (商品ID); repeat for more.")
+        ),
+    ] = None,
+    goal: Annotated[
+        str | None,
+        typer.Option(
+            "--goal",
+            help=N_("A sales target in yuan (5000000, 500万): which sessions reach it."),
+        ),
+    ] = None,
+    limit: Annotated[
+        int,
+        typer.Option("--limit", min=1, help=N_("Show at most this many anchors [default: 20].")),
+    ] = 20,
+    on: Annotated[
+        dt.datetime | None,
+        typer.Option("--date", help=N_("The session's date [default: today]."), **DATE_FORMAT),
+    ] = None,
+    fmt: FormatOption = OutputFormat.table,
+) -> None:
+    """Anchors ranked for a merchant's products by expected GMV and fit, with the reasons
+    (configs/match.yaml); with --goal, how many sessions with which anchors reach it."""
+    from haowu_cli import dates
+    from haowu_cli.errors import UsageError
+    from haowu_cli.planner.anchors import load_anchor_model, match_anchors, yuan_to_fen
+    from haowu_cli.planner.rules import load_rules
+
+    app = app_context(ctx)
+    goal_fen = None
+    if goal is not None:
+        goal_fen = yuan_to_fen(goal)
+        if goal_fen is None:
+            raise UsageError(
+                _(
+                    "--goal: expected an amount in yuan above 0 (5000000, 500万), got {value!r}"
+                ).format(value=goal)
+            )
+    rules = load_rules(app.config_dir)
+    model = load_anchor_model(app.config_dir)
+    day = on.date() if on else dates.today()
+    found = match_anchors(
+        app.store(),
+        rules,
+        model,
+        merchant,
+        on=day,
+        product_ids=tuple(product or ()),
+        goal_fen=goal_fen,
+    )
+    left_out = sum(found.not_eligible.values())
+    if left_out:
+        common = sorted(found.not_eligible.items(), key=lambda item: (-item[1], item[0]))
+        shown = "; ".join(f"{reason} ({count})" for reason, count in common[:3])
+        app.out.notice(
+            ngettext(
+                "{count} of {total} products of {merchant} left out by session.yaml's brief "
+                "defaults: {reasons}",
+                "{count} of {total} products of {merchant} left out by session.yaml's brief "
+                "defaults: {reasons}",
+                left_out,
+            ).format(
+                count=left_out,
+                total=found.products,
+                merchant=merchant,
+                reasons=shown + ("; …" if len(common) > 3 else ""),
+            )
+        )
+    from haowu_cli.planner.anchor_output import (
+        anchors_json,
+        anchors_machine,
+        anchors_table,
+        goal_lines,
+    )
+
+    if fmt is OutputFormat.json:
+        app.out.write_json(anchors_json(found, limit))
+    elif fmt is OutputFormat.csv:
+        app.out.emit(anchors_machine(found, limit), fmt)
+    else:
+        title = _(
+            "anchors for merchant {merchant} on {date}: {eligible} products, sessions of "
+            "{minutes} minutes"
+        ).format(
+            merchant=merchant, date=day, eligible=found.eligible, minutes=found.session_minutes
+        )
+        app.out.emit(anchors_table(found, limit), fmt, ANCHOR_TABLE, title=title)
+        for line in goal_lines(found):
+            app.out.print_line(line)

@@ -19,7 +19,7 @@ from haowu_cli import store as db
 from haowu_cli.errors import HaowuError
 from haowu_cli.i18n import _
 from haowu_cli.planner.brief import Brief, brief_rules
-from haowu_cli.planner.candidates import candidate_frame, objective_column
+from haowu_cli.planner.candidates import PPM, candidate_frame, objective_column
 from haowu_cli.planner.explain import obvious_problems, relaxation_problems
 from haowu_cli.planner.greedy import MODEL_COLUMNS
 from haowu_cli.planner.model import prune, solve
@@ -80,7 +80,7 @@ def plan_sessions(
     if plan.problems:
         plan.seconds = time.perf_counter() - clock
         return plan
-    pool = prune(_eligible(plan.candidates), brief, rules)
+    pool = prune(_eligible(plan.candidates, rules), brief, rules)
     solution, rows, slack = solve(pool, brief, rules, time_limit=time_limit)
     plan.variables = pool.height
     if solution is None:
@@ -96,6 +96,8 @@ def plan_sessions(
     chosen = pl.Series("chosen", [False] * plan.candidates.height).scatter(
         solution.chosen["_row"], True
     )
+    if rules.prefer is not None:  # the solver saw preferred values; the plan is worth this
+        plan.objective_fen = int(plan.candidates.filter(chosen)["value"].sum())
     plan.candidates = plan.candidates.with_columns(chosen)
     plan.items = _run_sheets(plan.candidates.filter(chosen), brief, rules, plan.warnings)
     if save:
@@ -126,11 +128,19 @@ def _check_activity_windows(store: db.Store, brief: Brief) -> None:
         )
 
 
-def _eligible(candidates: pl.DataFrame) -> pl.DataFrame:
+def _eligible(candidates: pl.DataFrame, rules: SessionRules) -> pl.DataFrame:
     """The eligible candidates with the columns the model reads and their row in
-    `candidates` (`_row`): a narrow copy, not every product column of every session."""
+    `candidates` (`_row`): a narrow copy, not every product column of every session. With
+    session.yaml's `prefer_benefit`, the value of a product whose level grants the 权益 is
+    raised by its weight (whole fen, rounded half up): the solver prefers it."""
+    value = pl.col("value")
+    if rules.prefer is not None:
+        ppm = rules.prefer.weight_ppm
+        preferred = pl.col("level").is_in(list(rules.prefer.levels)).fill_null(False)
+        value = pl.when(preferred).then(value + (value * ppm + PPM // 2) // PPM).otherwise(value)
     return (
-        candidates.select(*MODEL_COLUMNS, "eligible")
+        candidates.with_columns(value.alias("value"))
+        .select(*MODEL_COLUMNS, "eligible")
         .with_row_index("_row")
         .filter(pl.col("eligible"))
         .drop("eligible")

@@ -41,7 +41,9 @@ def load_potential(config_dir: Path) -> PotentialRules:
     """The 潜力好货 rules of match.yaml, checked; every problem reported at once."""
     doc = load_config_file(config_dir, MATCH_FILE)
     problems: list[str] = []
-    data = top_level(doc, {"potential"}, problems)
+    data = top_level(
+        doc, {"potential", "anchors", "audience"}, problems
+    )  # anchors.py reads the others
     section = data.get("potential")
     path = ("potential",)
     if not isinstance(section, dict):

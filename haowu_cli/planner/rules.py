@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 from haowu_cli.commission import load_rules as load_commission_rules
@@ -70,6 +71,16 @@ class LiveSettings:
 
 
 @dataclass(frozen=True)
+class BenefitPreference:
+    """`prefer_benefit`: products whose level grants this 权益 (grading.yaml `benefits`) have
+    their objective value counted `weight_ppm` millionths higher when the plan is chosen."""
+
+    benefit: str
+    weight_ppm: int
+    levels: tuple[str, ...]  # the levels that grant it
+
+
+@dataclass(frozen=True)
 class SessionRules:
     doc: ConfigDoc  # for the defaults' line numbers
     defaults: dict
@@ -80,6 +91,7 @@ class SessionRules:
     service_fee_cut_ppm: int = 0  # the platform's cut of the service fee (commission.yaml)
     run_sheet: RunSheetSettings = RunSheetSettings()
     live: LiveSettings = LiveSettings()
+    prefer: BenefitPreference | None = None  # the planner's preference for a 权益 (off: None)
 
     @property
     def role_names(self) -> tuple[str, ...]:
@@ -90,7 +102,9 @@ def load_rules(config_dir: Path) -> SessionRules:
     doc = load_config_file(config_dir, SESSION_FILE)
     problems: list[str] = []
     data = top_level(
-        doc, {"defaults", "roles", "expected_sales", "sequence", "run_sheet", "live"}, problems
+        doc,
+        {"defaults", "roles", "expected_sales", "sequence", "run_sheet", "live", "prefer_benefit"},
+        problems,
     )
     defaults = data.get("defaults") or {}
     if not isinstance(defaults, dict):
@@ -103,18 +117,71 @@ def load_rules(config_dir: Path) -> SessionRules:
     sequence = _sequence(doc, data.get("sequence"), {r.role for r in roles}, problems)
     run_sheet = _run_sheet(doc, data.get("run_sheet"), problems)
     live = _live(doc, data.get("live"), problems)
+    prefer = _prefer(doc, data.get("prefer_benefit"), problems)
     if problems:
         raise ConfigError(problems)
+    if prefer is not None:
+        prefer = _granting_levels(prefer, config_dir, doc)
     # The team leader's income is net of the platform's cut, set once for the ledger too.
     cut_ppm = load_commission_rules(config_dir).service_fee_cut_ppm
     # The workbook's and the live view's settings change no plan: they are not part of the
     # fingerprint.
     planning = {key: value for key, value in data.items() if key not in {"run_sheet", "live"}}
-    canonical = json.dumps([planning, cut_ppm], sort_keys=True, ensure_ascii=False, default=str)
+    facts: list = [planning, cut_ppm]
+    if prefer is not None:
+        facts.append(list(prefer.levels))  # grading.yaml's 权益 decide which products gain
+    canonical = json.dumps(facts, sort_keys=True, ensure_ascii=False, default=str)
     fingerprint = hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:12]
     return SessionRules(
-        doc, defaults, roles, sales, sequence, fingerprint, cut_ppm, run_sheet, live
+        doc, defaults, roles, sales, sequence, fingerprint, cut_ppm, run_sheet, live, prefer
     )
+
+
+def _prefer(doc: ConfigDoc, section: object, problems: list) -> BenefitPreference | None:
+    """`prefer_benefit: {benefit: 达人优选, weight: 0.05}`; None when absent or weight 0."""
+    if section is None:
+        return None
+    path = ("prefer_benefit",)
+    if not isinstance(section, dict):
+        problems.append(
+            _("{where}: expected {{benefit: …, weight: …}}").format(where=doc.where(*path))
+        )
+        return None
+    unknown_keys(doc, section, path, {"benefit", "weight"}, problems)
+    benefit = section.get("benefit", "达人优选")
+    if not isinstance(benefit, str) or not benefit.strip():
+        problems.append(
+            _("{where}: expected the name of a 权益 such as 达人优选, got {value!r}").format(
+                where=doc.where(*path, "benefit"), value=benefit
+            )
+        )
+        return None
+    weight = section.get("weight", 0)
+    number(doc, (*path, "weight"), weight, problems, low=0, high=1, what=_("a share from 0 to 1"))
+    if isinstance(weight, bool) or not isinstance(weight, int | float) or not 0 <= weight <= 1:
+        return None
+    ppm = int((Decimal(str(weight)) * 1_000_000).to_integral_value(rounding=ROUND_HALF_UP))
+    return BenefitPreference(benefit.strip(), ppm, ()) if ppm else None
+
+
+def _granting_levels(
+    prefer: BenefitPreference, config_dir: Path, doc: ConfigDoc
+) -> BenefitPreference:
+    """The preference with the levels whose 权益 include its benefit (grading.yaml); a 权益
+    no level grants is refused (the weight would do nothing)."""
+    from haowu_cli.grading import LEVEL_RANK, load_model
+
+    benefits = load_model(config_dir).benefits
+    levels = tuple(level for level in LEVEL_RANK if prefer.benefit in benefits.get(level, ()))
+    if not levels:
+        raise ConfigError(
+            [
+                _("{where}: no level grants the 权益 {benefit} (grading.yaml benefits)").format(
+                    where=doc.where("prefer_benefit", "benefit"), benefit=prefer.benefit
+                )
+            ]
+        )
+    return BenefitPreference(prefer.benefit, prefer.weight_ppm, levels)
 
 
 def _live(doc: ConfigDoc, section: object, problems: list) -> LiveSettings:

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from haowu_cli.store.grades import *  # noqa: F403
     from haowu_cli.store.ledger import *  # noqa: F403
     from haowu_cli.store.live import *  # noqa: F403
+    from haowu_cli.store.matching import *  # noqa: F403
     from haowu_cli.store.plans import *  # noqa: F403
     from haowu_cli.store.products import *  # noqa: F403
     from haowu_cli.store.reports import *  # noqa: F403
@@ -49,6 +50,7 @@ _MODULES = (
     "settlements",
     "activities",
     "live",
+    "matching",
 )
 
 

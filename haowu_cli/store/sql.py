@@ -63,6 +63,24 @@ def frame(con: duckdb.DuckDBPyConnection, sql: str, params: Params) -> pl.DataFr
     return pl.DataFrame(con.sql(sql, params=params))
 
 
+def variables_frame(
+    con: duckdb.DuckDBPyConnection, sql: str, values: Mapping[str, Any]
+) -> pl.DataFrame:
+    """`frame` of a query that reads its values as `getvariable('name')`: each is bound (a
+    parameter of `SET VARIABLE`) before the query runs without parameters. DuckDB 1.5's
+    `sql()` with parameters materialises the whole result before Polars reads it: three times
+    the time of this over 100,000 products (benchmarks/bench_match.py)."""
+    import polars as pl
+
+    for name, value in values.items():
+        run(con, f"SET VARIABLE {quote(name)} = ?", [value])
+    try:
+        return pl.DataFrame(con.sql(sql))
+    finally:
+        for name in values:
+            run(con, f"RESET VARIABLE {quote(name)}")
+
+
 def one_record(con: duckdb.DuckDBPyConnection, sql: str, params: Params) -> dict[str, Any] | None:
     """The first row of a query as a dict by column name; None when there is none."""
     result = con.execute(sql, params)

@@ -116,6 +116,26 @@ CASES: dict[str, tuple[list[str], str | None, object]] = {
         "expected_units,expected_gmv,expected_commission,expected_team_income,potential",
         "rows",
     ),
+    "match anchors": (
+        ["--merchant", "M1001", "--date", "2026-12-05", "--goal", "20万"],
+        "rank,anchor_id,anchor_name,score,fit,expected_gmv,expected_commission,"
+        "expected_team_income,session_products,session_minutes,gmv_per_hour,"
+        "gmv_per_hour_default,avg_ticket,median_price,price_to_ticket,categories_matched,"
+        "category_score,price_score,female_share,audience_female_share,female_share_score,"
+        "age_band,audience_age_bands,age_band_score,history_sessions,history_orders,"
+        "merchant_orders,history_score,goal_session",
+        {
+            "merchant_id",
+            "date",
+            "products",
+            "eligible",
+            "not_eligible",
+            "session_minutes",
+            "session_max_products",
+            "anchors",
+            "goal",
+        },
+    ),
     "grade changes": (
         [],
         "product_id,merchant_id,title,previous_as_of,previous_level,as_of,level,direction",

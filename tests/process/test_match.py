@@ -71,3 +71,111 @@ def test_bad_input_is_refused_without_a_traceback(haowu, demo_db, tmp_path):
     assert ran.code == 2 and "match.yaml:2 potential.max_level" in ran.err, ran
     assert "Traceback" not in ran.err
     assert packaged_path("configs").joinpath("match.yaml").exists()
+
+
+ANCHOR_KEYS = [
+    "rank",
+    "anchor_id",
+    "anchor_name",
+    "score",
+    "fit",
+    "expected_gmv",
+    "expected_commission",
+    "expected_team_income",
+    "session_products",
+    "session_minutes",
+    "gmv_per_hour",
+    "gmv_per_hour_default",
+    "avg_ticket",
+    "median_price",
+    "price_to_ticket",
+    "categories_matched",
+    "category_score",
+    "price_score",
+    "female_share",
+    "audience_female_share",
+    "female_share_score",
+    "age_band",
+    "audience_age_bands",
+    "age_band_score",
+    "history_sessions",
+    "history_orders",
+    "merchant_orders",
+    "history_score",
+    "goal_session",
+]
+
+
+def _anchors(haowu, db, *extra):
+    ran = haowu(
+        "--db", db, "match", "anchors", "--merchant", "M1001", "--date", "2026-12-05", *extra
+    )
+    assert ran.code == 0, ran
+    return ran
+
+
+def test_anchors_for_a_merchant_as_json_with_stable_keys(haowu, demo_db):
+    ran = _anchors(haowu, demo_db, "-f", "json")
+    found = json.loads(ran.out)
+    assert list(found) == [
+        "merchant_id",
+        "date",
+        "products",
+        "eligible",
+        "not_eligible",
+        "session_minutes",
+        "session_max_products",
+        "anchors",
+        "goal",
+    ]
+    assert found["merchant_id"] == "M1001" and found["goal"] is None
+    rows = found["anchors"]
+    assert [list(r) for r in rows] == [ANCHOR_KEYS] * len(rows) and len(rows) == 5
+    assert [r["rank"] for r in rows] == [1, 2, 3, 4, 5]
+    assert [r["score"] for r in rows] == sorted((r["score"] for r in rows), reverse=True)
+    assert all(Decimal(r["expected_gmv"]) > 0 for r in rows)  # money as exact yuan text
+    assert rows[0]["anchor_id"] == "A001" and "美妆" in rows[0]["categories_matched"]
+    assert "left out" in ran.err  # the products the brief defaults leave out are named
+    again = _anchors(haowu, demo_db, "-f", "json")
+    assert again.out == ran.out  # deterministic
+
+
+def test_anchors_as_csv_and_table(haowu, demo_db):
+    csv_out = _anchors(haowu, demo_db, "-f", "csv", "--limit", "2").out.splitlines()
+    assert csv_out[0].split(",") == ANCHOR_KEYS and len(csv_out) == 3
+    table = _anchors(haowu, demo_db, "--product", "1001020000493").out
+    assert "A001" in table and "anchors for merchant M1001" in table
+
+
+def test_a_goal_says_which_sessions_reach_it_or_that_it_cannot(haowu, demo_db):
+    small = json.loads(_anchors(haowu, demo_db, "--goal", "1000", "-f", "json").out)["goal"]
+    assert small["reachable"] is True and small["stopped_by"] == "reached"
+    assert [s["session"] for s in small["sessions"]] == [1]
+    big = json.loads(_anchors(haowu, demo_db, "--goal", "500万", "-f", "json").out)
+    goal = big["goal"]
+    assert goal["goal"] == "5000000.00" and goal["reachable"] is False
+    assert Decimal(goal["shortfall"]) == Decimal("5000000.00") - Decimal(goal["expected_gmv"])
+    assert [r["goal_session"] for r in big["anchors"]] == [s["session"] for s in goal["sessions"]]
+    table = _anchors(haowu, demo_db, "--goal", "500万").out
+    assert "not reachable" in table
+
+
+def test_match_anchors_refuses_bad_input_without_a_traceback(haowu, demo_db, tmp_path):
+    base = ("--db", demo_db, "match", "anchors")
+    ran = haowu(*base, "--merchant", "M9999")
+    assert ran.code == 1 and "merchant M9999 has no products" in ran.err, ran
+    ran = haowu(*base, "--merchant", "M1001", "--product", "123")
+    assert ran.code == 1 and "not products of merchant M1001: 123" in ran.err, ran
+    ran = haowu(*base, "--merchant", "M1001", "--goal", "lots")
+    assert ran.code == 2 and "--goal" in ran.err, ran
+    config = tmp_path / "configs"
+    config.mkdir()
+    (config / "match.yaml").write_text(
+        "anchors:\n  weights: {category: x}\naudience:\n  美妆: {female_share: 2}\n",
+        encoding="utf-8",
+    )
+    ran = haowu("--config", config, *base, "--merchant", "M1001")
+    assert ran.code == 2, ran
+    assert "match.yaml:2 anchors.weights.category" in ran.err
+    assert "match.yaml:4 audience.美妆.female_share" in ran.err
+    assert "Traceback" not in ran.err
