@@ -129,3 +129,40 @@ def test_settlement_date_from_the_platform(imported):
     with imported.read() as con:
         days = con.execute("SELECT DISTINCT settles_on FROM ledger").fetchall()
     assert days == [(date(2025, 3, 26),)]
+
+
+def test_settled_order_json_of_several_items(store, sources, tmp_path):
+    """An order of two items (¥600 + ¥400 of goods): imported as two lines, and its settled
+    JSON's order-level 团长 fee (¥50.00) compared line by line, shared the same way."""
+    two = order(7) | {
+        "payAmount": 100000,
+        "settlementAmount": 100000,
+        "regimentalPromotionAmount": 5000,
+        "cpsOrderProductView": [
+            {"itemId": 101, "itemPrice": 30000, "num": 2, "sellerId": 9, "commissionRate": 200},
+            {"itemId": 102, "itemPrice": 40000, "num": 1, "sellerId": 9, "commissionRate": 100},
+        ],
+    }
+    path = tmp_path / "orders.json"
+    path.write_text(json.dumps({"data": {"orderView": [two]}}))
+    kinds = {name: load_kind(name, CONFIGS) for name in ("products", "orders")}
+    options = ImportOptions(
+        sources=sources, kinds=kinds, kind_given=False, config_dir=CONFIGS, today=date(2026, 1, 1)
+    )
+    [report] = import_files(store, [path], kinds["orders"], options)
+    assert report.inserted == 2, report.rejections
+    result = reconcile(store, [path], sources)
+    leader = result.detail.filter(pl.col("party") == "leader")
+    assert dict(leader.select("product_id", "platform_fen").iter_rows()) == {
+        "101": 3000,
+        "102": 2000,
+    }
+    assert set(leader["state"]) == {"matched"}
+    two["regimentalPromotionAmount"] = 5001  # a fen more: on the larger line
+    path.write_text(json.dumps({"data": {"orderView": [two]}}))
+    result = reconcile(store, [path], sources)
+    assert states_by_line(result) == {"101": "differs", "102": "matched"}
+
+
+def states_by_line(result) -> dict[str, str]:
+    return dict(result.detail.select("product_id", "state").unique().iter_rows())
