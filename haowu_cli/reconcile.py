@@ -187,7 +187,6 @@ def reconcile(
         schema={"party": pl.String, "account": pl.String, "item": pl.String},
     )
     with store.write() as con, db.transaction(con):
-        db.run(con, f"SET memory_limit = '{MEMORY_LIMIT}'")
         db.load_settlements(con, lines, parties)
         del lines
         kept = db.record_settlements(con, started)
@@ -224,6 +223,3 @@ def reconcile(
         summary=summary,
         dated=dated,
     )
-
-
-MEMORY_LIMIT = "512MB"  # DuckDB's share while a reconcile runs (it spills past it)

@@ -91,9 +91,10 @@ def date_settled_orders(
     `import_id` (order_changes, the order's `updated_import_id`), and, where the day moves,
     its ledger entries reversed and posted again under the platform's day. The split's
     amounts do not depend on the settlement date (`commission.split_orders_query` settles
-    a valid order with a settled_at on its day), so the entries standing are posted again
-    as they are, dated. Invalid orders settle nothing and are left alone. Call inside a
-    transaction. Returns (orders dated, orders whose entries were posted again)."""
+    a valid order with a settled_at on its day), so the entries standing (those of the
+    order's latest posting) are reversed and posted again as they are, dated. Invalid
+    orders settle nothing and are left alone. Call inside a transaction. Returns (orders
+    dated, orders whose entries were posted again)."""
     run(
         con,
         "CREATE OR REPLACE TEMP TABLE settlement_dated AS "
@@ -122,18 +123,20 @@ def date_settled_orders(
     key = (
         "order_id, account, item, party_id, settles_on, merchant_id, anchor_id, session_id, paid_on"
     )
+    # What stands of a valid order is what its latest posting posted (a posting reverses
+    # all that stood before it): those entries, of the orders whose day moves.
+    entries = ", ".join(f"e.{k}" for k in key.split(", "))
     run(
         con,
         "CREATE OR REPLACE TEMP TABLE settlement_redated AS "
-        f"SELECT {key}, sum(amount_fen) AS amount_fen, CAST(any_value(d.new) AS DATE) AS day "
-        "FROM ledger JOIN settlement_dated d USING (order_id) "
-        "GROUP BY ALL HAVING sum(amount_fen) <> 0",
-    )
-    run(
-        con,
-        "DELETE FROM settlement_redated WHERE order_id IN (SELECT order_id FROM "
-        "settlement_redated GROUP BY order_id "
-        "HAVING bool_and(settles_on IS NOT DISTINCT FROM day))",
+        "WITH latest AS (SELECT order_id, max(import_id) AS import_id, "
+        "max(import_id) FILTER (WHERE entry = 'post') AS posted FROM ledger "
+        "SEMI JOIN settlement_dated USING (order_id) GROUP BY order_id), "
+        "moving AS (SELECT l.order_id, l.import_id, CAST(d.new AS DATE) AS day FROM latest l "
+        "JOIN settlement_dated d USING (order_id) WHERE l.posted = l.import_id) "
+        f"SELECT {entries}, e.amount_fen, m.day "
+        "FROM ledger e JOIN moving m USING (order_id, import_id) "
+        "WHERE e.entry = 'post' AND e.settles_on IS DISTINCT FROM m.day",
     )
     columns = f"import_id, posted_at, entry, {key}, amount_fen"
     run(
@@ -191,19 +194,28 @@ WITH p AS (
     SELECT l.order_id FROM ledger l, span WHERE l.settles_on BETWEEN span.lo AND span.hi
 ), c AS (
     SELECT o.* FROM o SEMI JOIN candidates USING (order_id)
-), entries AS (  -- what stands in the ledger (a post and its reversal cancel out)
-    SELECT c.platform_order_id, c.product_id, CAST(l.account AS VARCHAR) AS account,
-           CAST(l.item AS VARCHAR) AS item, l.settles_on, sum(l.amount_fen) AS amount_fen
-    FROM ledger l JOIN c USING (order_id)
-    GROUP BY ALL HAVING sum(l.amount_fen) <> 0
+), parties_map AS (
+    SELECT party, CAST(account AS ledger_account) AS account, CAST(item AS ledger_item) AS item
+    FROM settlement_parties
+), per_item AS (  -- one pass over the ledger entries of these orders
+    SELECT order_id, account, item, sum(amount_fen) AS amount_fen, max(import_id) AS last,
+           max(import_id) FILTER (WHERE entry = 'post') AS last_post,
+           arg_max_null(settles_on, import_id) FILTER (WHERE entry = 'post') AS day
+    FROM ledger SEMI JOIN c USING (order_id) GROUP BY ALL
+), per_order AS (
+    -- An order's settlement day is that of its latest posting (a split has one day); none
+    -- when its latest import only reversed it (it became invalid). Reversals cancel in sums.
+    SELECT order_id,
+           CASE WHEN max(last_post) = max(last) THEN arg_max_null(day, last_post) END
+               AS settles_on
+    FROM per_item GROUP BY order_id
 ), h_lines AS (
-    SELECT c.platform_order_id, c.product_id, max(e.settles_on) AS settles_on
-    FROM (SELECT DISTINCT platform_order_id, product_id FROM c) c
-    LEFT JOIN entries e USING (platform_order_id, product_id) GROUP BY ALL
+    SELECT c.platform_order_id, c.product_id, max(po.settles_on) AS settles_on
+    FROM c LEFT JOIN per_order po USING (order_id) GROUP BY ALL
 ), h AS (
-    SELECT e.platform_order_id, e.product_id, m.party, sum(e.amount_fen) AS haowu_fen
-    FROM entries e JOIN settlement_parties m ON e.account = m.account AND e.item = m.item
-    GROUP BY ALL
+    SELECT c.platform_order_id, c.product_id, m.party, sum(i.amount_fen) AS haowu_fen
+    FROM per_item i JOIN parties_map m USING (account, item) JOIN c USING (order_id)
+    GROUP BY ALL HAVING sum(i.amount_fen) <> 0
 ), lines AS (
     SELECT coalesce(pl.platform_order_id, hl.platform_order_id) AS platform_order_id,
            coalesce(pl.product_id, hl.product_id) AS product_id,
