@@ -332,6 +332,42 @@ def test_leader_workbook_xlsx(store, sources, tmp_path):
     assert orders(store)["2503081234567891-101"]["status"] == "invalid"
 
 
+def test_every_workbook_status_word_maps_and_parentheses_may_be_full_width(
+    store, sources, tmp_path
+):
+    words = sources.sources["kuaishou_leader_workbook"].statuses
+    header = ["达人ID", "订单ID", "订单状态", "商品ID", "付款金额", "下单时间", "推广佣金率",
+              "预估收入", "结算金额（元）", "结算时间"]  # fmt: skip
+    rows = [header] + [
+        ["3012456789", f"25030812345{i:05d}", word, "101", "¥1,299.90", "2025/03/08", "20.0%",
+         "-", "１２９.００" if i == 0 else "-", "2025-03-25 10:00:00" if i == 0 else "-"]
+        for i, word in enumerate(words)
+    ]  # fmt: skip
+    [report] = run_import(store, sources, write_xlsx(tmp_path / "w.xlsx", rows))
+    assert report.rejected == 0, report.rejections
+    got = orders(store)
+    assert {o["platform_status"]: o["status"] for o in got.values()} == dict(words)
+    first = got["2503081234500000-101"]
+    assert first["settled_amount_fen"] == 12900 and first["paid_amount_fen"] == 129990
+
+
+def test_every_after_sale_word_maps(store, sources, tmp_path):
+    words = sources.sources["kuaishou_order_export"].after_sale
+    rows = [EXPORT] + [
+        export_row(f"25030812345{i:05d}", "101", 售后状态=word) for i, word in enumerate(words)
+    ]
+    [report] = run_import(store, sources, write_csv(tmp_path / "e.csv", rows))
+    assert report.rejected == 0, report.rejections
+    got = orders(store)
+    assert len(got) == len(words)
+    for i, (word, state) in enumerate(words.items()):
+        order = got[f"25030812345{i:05d}-101"]
+        refunded = state == "refunded"
+        assert (order["status"] == "invalid") == refunded, word
+        assert order["refund_amount_fen"] == (12900 if refunded else None), word
+        assert order["platform_status"] == ("交易成功 / " + word if refunded else "交易成功")
+
+
 # --- open-platform JSON -------------------------------------------------------------------------
 
 
