@@ -342,7 +342,7 @@ def _platform_step(app, work: Path, options) -> None:
                 personal=len(report.personal_columns),
             )
         )
-    result = reconcile(store, [folder / "settlement.csv"], sources)
+    result = reconcile(store, [folder / "settlement.csv"], sources, detail=False)
     report = reconcile_report(result)
     if report.alert:
         out.print_line(report.alert)
