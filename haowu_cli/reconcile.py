@@ -125,7 +125,7 @@ def _parse(table: PlatformTable) -> tuple[pl.DataFrame, pl.DataFrame]:
         pl.lit(_("required value is missing")).alias("reason"),
     )
     problems.append(missing)
-    rejected = pl.concat([p.cast(REFUSED_SCHEMA) for p in problems])  # type: ignore[arg-type]
+    rejected = pl.concat([p.cast(REFUSED_SCHEMA) for p in problems])
     good = parsed.filter(
         ~pl.col("_row").is_in(rejected["row"].unique().implode())
         & pl.col("product_id").is_not_null()

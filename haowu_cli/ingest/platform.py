@@ -265,7 +265,8 @@ def _source(doc, name: str, spec: Any, problems: list[str], field_kinds) -> Sour
             after_words = _words(
                 doc, (*base, "after_sale"), "words", after.get("words"), AFTER_SALE, problems
             )
-    self_column, self_words = None, ()
+    self_column: str | None = None
+    self_words: tuple[str, ...] = ()
     if spec.get("self_operated") is not None:
         own = spec["self_operated"]
         words = own.get("words") if isinstance(own, dict) else None
@@ -484,9 +485,11 @@ def _table_header(path: Path, encoding: str | None) -> tuple[list[str], int, str
     _body, head, used = sheet._utf8_body(data, path, encoding)
     rows_text = sheet._head_rows(head)
     delimiter = sheet._sniff_delimiter(rows_text)
-    rows = list(csv.reader(io.StringIO("\n".join(rows_text)), delimiter=delimiter))
-    index = sheet._find_header(rows, lambda _h: True)
-    headers = [c.strip() for c in rows[index]] if rows else []
+    cells: list[list[str | None]] = [
+        list(r) for r in csv.reader(io.StringIO("\n".join(rows_text)), delimiter=delimiter)
+    ]
+    index = sheet._find_header(cells, lambda _h: True)
+    headers = [(c or "").strip() for c in cells[index]] if cells else []
     return headers, index, delimiter, used
 
 
@@ -527,7 +530,9 @@ class PlatformTable:
     rows_read: int = 0  # every data row of the file (records × lines for JSON)
 
 
-REFUSED_SCHEMA = {"row": pl.Int64, "column": pl.String, "value": pl.String, "reason": pl.String}
+REFUSED_SCHEMA = pl.Schema(
+    {"row": pl.Int64, "column": pl.String, "value": pl.String, "reason": pl.String}
+)
 
 
 def read_platform(
