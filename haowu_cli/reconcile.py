@@ -4,7 +4,10 @@ Each line the platform settled (an order and a product) is compared party by par
 merchant's income, the anchor's commission, the team leader's fee, the technical fee and
 whatever other party the file names) with the ledger's split of haowu's orders of that line:
 matched, differs (which party, by how much, to the fen), only on the platform, only in haowu.
-The lines read are kept in `platform_settlements` (a line read again replaces itself).
+The lines read are kept in `platform_settlements` (a line read again replaces itself), and
+the platform's settlement date (实际结算时间) of a line becomes the settlement date of haowu's
+orders of it (the 订单导出 gives none): their ledger entries are posted again with it, as an
+import of kind `settlements`, so haowu's settled track follows the platform.
 """
 
 from __future__ import annotations
@@ -19,22 +22,31 @@ from haowu_cli import store as db
 from haowu_cli.errors import InputFileError
 from haowu_cli.i18n import _
 from haowu_cli.ingest import values
-from haowu_cli.ingest.platform import REFUSED_SCHEMA, PlatformTable, Sources, detect, read_platform
+from haowu_cli.ingest.platform import (
+    REFUSED_SCHEMA,
+    PlatformTable,
+    Sources,
+    detect,
+    read_platform,
+)
 
 STATES = ("matched", "differs", "only_platform", "only_haowu")
 
 
 @dataclass
 class Reconciliation:
-    detail: pl.DataFrame  # `store.compare_settlements`, a row per line and party
+    # `store.reconciled_detail`, a row per line and party: every row, or (when the detail
+    # was not asked for) only the rows whose amounts differ
+    detail: pl.DataFrame
     rejections: pl.DataFrame  # file, row, column, value, reason: lines not read
     files: list[tuple[Path, str]] = field(default_factory=list)  # (file, read as)
     kept: int = 0  # settlement lines kept
+    states: dict[str, int] = field(default_factory=dict)  # lines per state
+    summary: pl.DataFrame | None = None  # `store.reconciled_summary`: by month and party
+    dated: int = 0  # orders whose settlement date was taken from the platform
 
     def line_states(self) -> dict[str, int]:
-        lines = self.detail.unique(["platform_order_id", "product_id"])
-        counts = dict(lines.group_by("state").len().iter_rows())
-        return {state: int(counts.get(state, 0)) for state in STATES}
+        return {state: int(self.states.get(state, 0)) for state in STATES}
 
     @property
     def differences(self) -> bool:
@@ -48,11 +60,12 @@ def read_settlements(
     source: str | None = None,
     encoding: str | None = None,
     sheet: str | None = None,
-) -> tuple[pl.DataFrame, pl.DataFrame, list[tuple[Path, str]]]:
-    """The settlement lines of `paths` (platform_order_id, product_id, party, amount_fen,
-    settled_at, file_name), the cells that could not be read, and what each file was read
-    as. A file that is no settlement is refused (exit 1)."""
-    frames, rejected, files = [], [], []
+) -> tuple[pl.DataFrame, list[str], pl.DataFrame, list[tuple[Path, str]]]:
+    """The settlement lines of `paths`, a row per line (platform_order_id, product_id,
+    settled_at, file_name and a column per party: its amount in fen), the parties, the
+    cells that could not be read, and what each file was read as. A file that is no
+    settlement is refused (exit 1)."""
+    frames, rejected, files, parties = [], [], [], list[str]()
     for path in paths:
         spec = (
             sources.sources[source]
@@ -73,13 +86,15 @@ def read_settlements(
         lines, problems = _parse(table)
         frames.append(lines.with_columns(pl.lit(str(path)).alias("file_name")))
         rejected.append(problems.with_columns(pl.lit(str(path)).alias("file")))
-    lines = pl.concat(frames) if frames else pl.DataFrame()
+        parties += [m.name for m in spec.parties if m.name not in parties]
+    lines = pl.concat(frames, how="diagonal_relaxed") if frames else pl.DataFrame()
     problems = pl.concat(rejected).select("file", *REFUSED_SCHEMA)
-    return lines, problems, files
+    return lines, parties, problems, files
 
 
 def _parse(table: PlatformTable) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Text cells to IDs, fen and times; the cells that are none of these, as rejections."""
+    """Text cells to IDs, fen and times (a row per line, a column per party); the cells
+    that are none of these, as rejections."""
     spec = table.source
     header = {table.aliases[_n(h)]: h for h in table.headers if _n(h) in table.aliases}
     parties = [m.name for m in spec.parties]
@@ -115,21 +130,16 @@ def _parse(table: PlatformTable) -> tuple[pl.DataFrame, pl.DataFrame]:
         ~pl.col("_row").is_in(rejected["row"].unique().implode())
         & pl.col("product_id").is_not_null()
     )
-    if "settled_at" not in good.columns:
-        good = good.with_columns(pl.lit(None, dtype=pl.Datetime("us")).alias("settled_at"))
-    lines = good.unpivot(
-        index=["platform_order_id", "product_id", "settled_at"],
-        on=parties,
-        variable_name="party",
-        value_name="amount_fen",
-    ).filter(pl.col("amount_fen").is_not_null())
-    return lines.select(
+    settled_at = (pl.col("settled_at") if "settled_at" in good.columns else pl.lit(None)).cast(
+        pl.Datetime("us")
+    )
+    lines = good.select(
         "platform_order_id",
         "product_id",
-        "party",
-        pl.col("amount_fen").cast(pl.Int64),
-        pl.col("settled_at").cast(pl.Datetime("us")),
-    ), rejected
+        settled_at.alias("settled_at"),
+        *[pl.col(p).cast(pl.Int64) for p in parties],
+    )
+    return lines, rejected
 
 
 def _n(header: str) -> str:
@@ -146,11 +156,27 @@ def reconcile(
     source: str | None = None,
     encoding: str | None = None,
     sheet: str | None = None,
+    detail: bool = True,
 ) -> Reconciliation:
-    """Read the settlement files, keep their lines and compare them with the ledger, in one
-    transaction."""
-    lines, rejections, files = read_settlements(
+    """Read the settlement files, keep their lines, take the platform's settlement dates
+    into haowu's orders and ledger, and compare the lines with the ledger: in one
+    transaction, in DuckDB. `detail`: bring back every row of the comparison (else only
+    those whose amounts differ: what the table for people shows)."""
+    started = datetime.now()
+    lines, parties, rejections, files = read_settlements(
         paths, sources, source=source, encoding=encoding, sheet=sheet
+    )
+    if lines.is_empty():
+        lines = pl.DataFrame(
+            schema={
+                "platform_order_id": pl.String,
+                "product_id": pl.String,
+                "settled_at": pl.Datetime("us"),
+                "file_name": pl.String,
+            }
+        )
+    lines = lines.with_columns(  # a party no file had a line for: none
+        pl.lit(None, dtype=pl.Int64).alias(p) for p in parties if p not in lines.columns
     )
     party_map = pl.DataFrame(
         [
@@ -161,6 +187,39 @@ def reconcile(
         schema={"party": pl.String, "account": pl.String, "item": pl.String},
     )
     with store.write() as con, db.transaction(con):
-        kept = db.record_settlements(con, lines, datetime.now())
-        detail = db.compare_settlements(con, lines.drop("file_name"), party_map)
-    return Reconciliation(detail=detail, rejections=rejections, files=files, kept=kept)
+        db.load_settlements(con, lines, parties)
+        del lines
+        kept = db.record_settlements(con, started)
+        import_id = db.next_import_id(con)
+        dated, _posted = db.date_settled_orders(con, import_id, started)
+        if dated:
+            db.record_import(
+                con,
+                {
+                    "import_id": import_id,
+                    "kind": "settlements",
+                    "file_name": "; ".join(str(path) for path, _label in files),
+                    "started_at": started,
+                    "finished_at": datetime.now(),
+                    "rows_read": kept,
+                    "inserted": 0,
+                    "updated": dated,
+                    "unchanged": kept - dated,
+                    "rejected": int(rejections["row"].n_unique()) if rejections.height else 0,
+                    "skipped": 0,
+                },
+            )
+        db.compare_settlements(con, party_map)
+        states = db.reconciled_states(con)
+        summary = db.reconciled_summary(con)
+        compared = db.reconciled_detail(con, differing_only=not detail)
+        db.drop_settlement_tables(con)
+    return Reconciliation(
+        detail=compared,
+        rejections=rejections,
+        files=files,
+        kept=kept,
+        states=states,
+        summary=summary,
+        dated=dated,
+    )

@@ -149,6 +149,13 @@ def test_config_problems_name_file_line_and_key(tmp_path):
         "paid_amount: {from: 实付款, unit: yuan}", "paid_amount: {from: 实付款, unit: dollars}"
     )
     text = text.replace("      交易成功: received", "      交易成功: done")
+    text = text.replace(
+        "    label: 快手团长/机构订单表", "    label: 快手团长/机构订单表\n    lable: x"
+    )
+    text = text.replace(
+        'split_by: {price: "cpsOrderProductView[].itemPrice", quantity',
+        'split_by: {price: "itemPrice", quantity',
+    )
     (tmp_path / "sources.yaml").write_text(text, encoding="utf-8")
     with pytest.raises(ConfigError) as caught:
         load_sources(tmp_path)
@@ -156,6 +163,11 @@ def test_config_problems_name_file_line_and_key(tmp_path):
     assert "sources.yaml:" in problems
     assert "sources.kuaishou_order_export.columns.paid_amount: unknown unit 'dollars'" in problems
     assert "statuses.交易成功: 'done' is not one of" in problems
+    assert "kuaishou_leader_workbook.lable: unknown key 'lable'; known: after_sale," in problems
+    assert (
+        "kuaishou_cps_order_json.split_by: expected {price: KEY, quantity: KEY}, keys of the "
+        "line list cpsOrderProductView[]"
+    ) in problems
 
 
 # --- detection -----------------------------------------------------------------------------------
@@ -320,6 +332,42 @@ def test_leader_workbook_xlsx(store, sources, tmp_path):
     assert orders(store)["2503081234567891-101"]["status"] == "invalid"
 
 
+def test_every_workbook_status_word_maps_and_parentheses_may_be_full_width(
+    store, sources, tmp_path
+):
+    words = sources.sources["kuaishou_leader_workbook"].statuses
+    header = ["达人ID", "订单ID", "订单状态", "商品ID", "付款金额", "下单时间", "推广佣金率",
+              "预估收入", "结算金额（元）", "结算时间"]  # fmt: skip
+    rows = [header] + [
+        ["3012456789", f"25030812345{i:05d}", word, "101", "¥1,299.90", "2025/03/08", "20.0%",
+         "-", "１２９.００" if i == 0 else "-", "2025-03-25 10:00:00" if i == 0 else "-"]
+        for i, word in enumerate(words)
+    ]  # fmt: skip
+    [report] = run_import(store, sources, write_xlsx(tmp_path / "w.xlsx", rows))
+    assert report.rejected == 0, report.rejections
+    got = orders(store)
+    assert {o["platform_status"]: o["status"] for o in got.values()} == dict(words)
+    first = got["2503081234500000-101"]
+    assert first["settled_amount_fen"] == 12900 and first["paid_amount_fen"] == 129990
+
+
+def test_every_after_sale_word_maps(store, sources, tmp_path):
+    words = sources.sources["kuaishou_order_export"].after_sale
+    rows = [EXPORT] + [
+        export_row(f"25030812345{i:05d}", "101", 售后状态=word) for i, word in enumerate(words)
+    ]
+    [report] = run_import(store, sources, write_csv(tmp_path / "e.csv", rows))
+    assert report.rejected == 0, report.rejections
+    got = orders(store)
+    assert len(got) == len(words)
+    for i, (word, state) in enumerate(words.items()):
+        order = got[f"25030812345{i:05d}-101"]
+        refunded = state == "refunded"
+        assert (order["status"] == "invalid") == refunded, word
+        assert order["refund_amount_fen"] == (12900 if refunded else None), word
+        assert order["platform_status"] == ("交易成功 / " + word if refunded else "交易成功")
+
+
 # --- open-platform JSON -------------------------------------------------------------------------
 
 
@@ -401,6 +449,122 @@ def test_json_lines_codes_and_nested_lists(store, sources, tmp_path):
     assert "several product lines" in by_row[7]["reason"]
     assert by_row[8]["reason"] == "not a whole number of fen"
     assert report.rejected == 5
+
+
+def multi_item_page() -> dict:
+    """A 达人-side cursor page as the API gives it: one order of three items (two SKUs of one
+    item among them) paid ¥1,000.00 after a coupon on ¥1,050.00 of goods, one of two items
+    refunded in full, one of two items with an empty product list next to it."""
+    three = cps_order(
+        11,
+        payAmount=100000,
+        settlementAmount=0,
+        cpsOrderProductView=[
+            {
+                "oid": 11,
+                "itemId": 501,
+                "itemTitle": "洁面乳",
+                "itemPrice": 30000,
+                "num": 2,
+                "sellerId": 1876543210,
+                "skuId": 1,
+                "commissionRate": 200,
+                "serviceRate": 50,
+                "estimatedIncome": 11400,
+            },
+            {
+                "oid": 11,
+                "itemId": 502,
+                "itemTitle": "面霜",
+                "itemPrice": 45000,
+                "num": 1,
+                "sellerId": 1876543210,
+                "skuId": 2,
+                "commissionRate": 300,
+                "serviceRate": 50,
+            },
+            {
+                "oid": 11,
+                "itemId": 502,
+                "itemTitle": "面霜 小样",
+                "itemPrice": 0,
+                "num": 1,
+                "sellerId": 1876543210,
+                "skuId": 3,
+                "commissionRate": 300,
+                "serviceRate": 50,
+            },
+        ],
+    )
+    refunded = cps_order(
+        12,
+        code=80,
+        payAmount=1001,
+        orderRefundInfo=[{"refundFee": 1001, "refundStatus": "REFUND_SUCCESS",
+                          "startRefundTime": 1741500000000, "endRefundTime": 1741600000000}],
+        cpsOrderProductView=[
+            {"itemId": 601, "itemPrice": 500, "sellerId": 1, "commissionRate": 100},
+            {"itemId": 602, "itemPrice": 500, "sellerId": 1, "commissionRate": 100},
+        ],
+    )  # fmt: skip
+    return {"result": 1, "msg": "success", "requestId": "r-1",
+            "data": {"pcursor": "nomore", "orderView": [three, refunded]}}  # fmt: skip
+
+
+def test_an_order_of_several_items_is_one_line_per_item(store, sources, tmp_path):
+    [report] = run_import(store, sources, write_json(tmp_path / "p.json", multi_item_page()))
+    assert report.inserted == 5 and report.rejected == 0, report.rejections
+    got = orders(store)
+    first, second, sample = got["11-501"], got["11-502"], got["11-502-2"]
+    # ¥1,000.00 over ¥600 + ¥450 + ¥0 of goods: 571.42857… and 428.57142… to the fen,
+    # the spare fen to the larger remainder; the shares add up to the order's amount.
+    assert (first["paid_amount_fen"], second["paid_amount_fen"]) == (57143, 42857)
+    assert sample["paid_amount_fen"] == 0
+    assert first["quantity"] == 2 and second["quantity"] == 1
+    assert first["commission_rate"] == Decimal("0.2") and second["commission_rate"] == Decimal(
+        "0.3"
+    )
+    assert {o["platform_order_id"] for o in (first, second, sample)} == {"11"}
+    assert json.loads(first["extra"])["shared_by_line_value"] == "payAmount, settlementAmount"
+    # A full refund of a two-item order: each line's whole share goes back (an odd fen too).
+    a, b = got["12-601"], got["12-602"]
+    assert (a["paid_amount_fen"], b["paid_amount_fen"]) == (501, 500)
+    assert (a["refund_amount_fen"], b["refund_amount_fen"]) == (501, 500)
+    assert a["status"] == b["status"] == "invalid"
+    with store.read() as con:
+        bases = dict(
+            con.execute(
+                "SELECT order_id, sum(amount_fen) FROM ledger WHERE account = 'base' GROUP BY 1"
+            ).fetchall()
+        )
+    assert bases["11-501"] + bases["11-502"] == 100000  # the split works per line
+    assert "12-601" not in bases
+
+
+def test_an_order_of_several_items_without_prices_is_refused(store, sources, tmp_path):
+    page = {"data": {"orderView": [cps_order(21, products=2), cps_order(22)]}}
+    [report] = run_import(store, sources, write_json(tmp_path / "p.json", page))
+    assert report.inserted == 1
+    reasons = report.rejections.rows(named=True)
+    assert {r["row"] for r in reasons} == {1}
+    assert "cpsOrderProductView[].itemPrice" in reasons[0]["reason"]
+
+
+@pytest.mark.parametrize(
+    ("amount", "weights", "shares"),
+    [
+        (100000, [60000, 45000, 0], [57143, 42857, 0]),
+        (1001, [500, 500], [501, 500]),
+        (-1001, [500, 500], [-501, -500]),
+        (10, [1, 1, 1], [4, 3, 3]),
+        (0, [3, 7], [0, 0]),
+        (12900, [12900], [12900]),
+    ],
+)
+def test_share_fen_adds_up_to_the_fen(amount, weights, shares):
+    from haowu_cli.ingest.platform import share_fen
+
+    assert share_fen(amount, weights) == shares and sum(shares) == amount
 
 
 def test_case_varying_keys(store, sources, tmp_path):

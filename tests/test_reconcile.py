@@ -129,3 +129,79 @@ def test_settlement_date_from_the_platform(imported):
     with imported.read() as con:
         days = con.execute("SELECT DISTINCT settles_on FROM ledger").fetchall()
     assert days == [(date(2025, 3, 26),)]
+
+
+def test_settled_order_json_of_several_items(store, sources, tmp_path):
+    """An order of two items (¥600 + ¥400 of goods): imported as two lines, and its settled
+    JSON's order-level 团长 fee (¥50.00) compared line by line, shared the same way."""
+    two = order(7) | {
+        "payAmount": 100000,
+        "settlementAmount": 100000,
+        "regimentalPromotionAmount": 5000,
+        "cpsOrderProductView": [
+            {"itemId": 101, "itemPrice": 30000, "num": 2, "sellerId": 9, "commissionRate": 200},
+            {"itemId": 102, "itemPrice": 40000, "num": 1, "sellerId": 9, "commissionRate": 100},
+        ],
+    }
+    path = tmp_path / "orders.json"
+    path.write_text(json.dumps({"data": {"orderView": [two]}}))
+    kinds = {name: load_kind(name, CONFIGS) for name in ("products", "orders")}
+    options = ImportOptions(
+        sources=sources, kinds=kinds, kind_given=False, config_dir=CONFIGS, today=date(2026, 1, 1)
+    )
+    [report] = import_files(store, [path], kinds["orders"], options)
+    assert report.inserted == 2, report.rejections
+    result = reconcile(store, [path], sources)
+    leader = result.detail.filter(pl.col("party") == "leader")
+    assert dict(leader.select("product_id", "platform_fen").iter_rows()) == {
+        "101": 3000,
+        "102": 2000,
+    }
+    assert set(leader["state"]) == {"matched"}
+    two["regimentalPromotionAmount"] = 5001  # a fen more: on the larger line
+    path.write_text(json.dumps({"data": {"orderView": [two]}}))
+    result = reconcile(store, [path], sources)
+    assert states_by_line(result) == {"101": "differs", "102": "matched"}
+
+
+def states_by_line(result) -> dict[str, str]:
+    return dict(result.detail.select("product_id", "state").unique().iter_rows())
+
+
+def test_the_platforms_settlement_date_dates_orders_that_had_none(store, sources, tmp_path):
+    """Orders received without a date (as the 订单导出 gives them) have no settlement date
+    in haowu; the 结算明细's 实际结算时间 becomes theirs, ledger and all, once."""
+    waiting = order(4, settled=0) | {"cpsOrderStatus": 50, "recvTime": 0}
+    path = tmp_path / "orders.json"
+    path.write_text(json.dumps({"data": {"orderView": [waiting]}}))
+    kinds = {name: load_kind(name, CONFIGS) for name in ("products", "orders")}
+    options = ImportOptions(
+        sources=sources, kinds=kinds, kind_given=False, config_dir=CONFIGS, today=date(2026, 1, 1)
+    )
+    [report] = import_files(store, [path], kinds["orders"], options)
+    assert report.inserted == 1, report.rejections
+
+    def ledger():
+        with store.read() as con:
+            return con.execute(
+                "SELECT account, item, settles_on, sum(amount_fen) FROM ledger "
+                "GROUP BY ALL HAVING sum(amount_fen) <> 0 ORDER BY ALL"
+            ).fetchall(), con.execute("SELECT count(*) FROM ledger").fetchone()[0]
+
+    before, _rows = ledger()
+    assert {day for _a, _i, day, _f in before} == {None}
+    row = ["4", "101", "26.45", "6.45", "6.45", "89.65", "-", "2025-03-27 10:00:00"]
+    result = reconcile(store, [settlement(tmp_path, [row])], sources)
+    assert result.dated == 1 and states(result) == {"4": "matched"}
+    assert result.detail["settles_on"].unique().to_list() == [date(2025, 3, 27)]
+    after, rows = ledger()
+    assert [(a, i, f) for a, i, _d, f in after] == [(a, i, f) for a, i, _d, f in before]
+    assert {day for _a, _i, day, _f in after} == {date(2025, 3, 27)}
+    with store.read() as con:
+        assert con.execute("SELECT settled_at FROM orders").fetchone()[0].day == 27
+        change = con.execute("SELECT field, old_value, new_value FROM order_changes").fetchall()
+        kinds_seen = [k for (k,) in con.execute("SELECT kind FROM imports").fetchall()]
+    assert change == [("settled_at", None, "2025-03-27 10:00:00")]
+    assert "settlements" in kinds_seen
+    again = reconcile(store, [settlement(tmp_path, [row])], sources)
+    assert again.dated == 0 and ledger()[1] == rows  # read again: nothing moves

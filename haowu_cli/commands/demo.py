@@ -379,7 +379,7 @@ def _platform_step(app: AppContext, work: Path, options: "ImportOptions") -> Non
                 personal=len(report.personal_columns),
             )
         )
-    result = reconcile(store, [folder / "settlement.csv"], sources)
+    result = reconcile(store, [folder / "settlement.csv"], sources, detail=False)
     checked = reconcile_report(result)
     if checked.alert:
         out.print_line(checked.alert)

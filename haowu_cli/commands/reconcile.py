@@ -8,7 +8,7 @@ import typer
 from haowu_cli.commands.common import FormatOption, HeadersOption, XlsxOption, app_context
 from haowu_cli.commands.reports import HtmlOption, ReportOutOption, TableOption, show_report
 from haowu_cli.errors import ExitCode, UsageError
-from haowu_cli.i18n import N_, _
+from haowu_cli.i18n import N_, _, ngettext
 from haowu_cli.render import OutputFormat
 
 SHOWN_REJECTIONS = 5
@@ -56,9 +56,25 @@ def reconcile_command(
                 name=source, known=", ".join(sources.sources)
             )
         )
-    result = reconcile(app.store(), files, sources, source=source, encoding=encoding)
+    result = reconcile(
+        app.store(),
+        files,
+        sources,
+        source=source,
+        encoding=encoding,
+        # the table for people shows only the rows that differ; the rest stay in DuckDB
+        detail=fmt is not OutputFormat.table or out is not None or xlsx,
+    )
     for path, label in result.files:
         app.out.info(_("{file}: read as: {source}").format(file=path, source=label))
+    if result.dated:
+        app.out.info(
+            ngettext(
+                "{count} order takes its settlement date from the platform (实际结算时间)",
+                "{count} orders take their settlement date from the platform (实际结算时间)",
+                result.dated,
+            ).format(count=result.dated)
+        )
     if result.rejections.height:
         app.out.warn(
             _("{count} cells could not be read; their lines were left out:").format(

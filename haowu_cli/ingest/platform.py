@@ -77,6 +77,10 @@ class Source:
     self_operated_column: str | None = None
     self_operated: tuple[str, ...] = ()
     parties: tuple[Mapping, ...] = ()  # settlements: each party's amount
+    # JSON: the line-list keys whose product (price × quantity) is a line's value, which
+    # shares the order-level amounts among an order's lines
+    split_price: str | None = None
+    split_quantity: str | None = None
 
     def mapping(self, name: str) -> Mapping | None:
         return next((m for m in self.columns if m.name == name), None)
@@ -192,6 +196,7 @@ _SOURCE_KEYS = {
     "after_sale",
     "self_operated",
     "parties",
+    "split_by",
 }
 
 
@@ -206,8 +211,11 @@ def _source(
     for key in spec:
         if key not in _SOURCE_KEYS:
             problems.append(
-                f"{doc.where(*base, str(key))}: unknown key {key!r}; known: "
-                + ", ".join(sorted(_SOURCE_KEYS))
+                _("{where}: unknown key {key!r}; known: {known}").format(
+                    where=doc.where(*base, str(key)),
+                    key=key,
+                    known=", ".join(sorted(_SOURCE_KEYS)),
+                )
             )
     kind = spec.get("kind")
     if kind not in KINDS:
@@ -286,6 +294,7 @@ def _source(
                 where=doc.where(*base, "lists")
             )
         )
+    split_price, split_quantity = _split_by(doc, base, spec.get("split_by"), spec, problems)
     label = spec.get("label")
     if not isinstance(label, str) or not label:
         problems.append(
@@ -309,8 +318,44 @@ def _source(
         self_operated_column=self_column,
         self_operated=self_words,
         parties=parties,
+        split_price=split_price,
+        split_quantity=split_quantity,
     )
     return source if len(problems) == before else None
+
+
+def _split_by(
+    doc: ConfigDoc, base: tuple[str, ...], value: Any, spec: dict[str, Any], problems: list[str]
+) -> tuple[str | None, str | None]:
+    """`split_by: {price: LIST[].KEY, quantity: LIST[].KEY}`: keys of the line list."""
+    if value is None:
+        return None, None
+    where = doc.where(*base, "split_by")
+    line_list = next(
+        (str(w).split("[]")[0] for w in spec.get("line") or () if "[]" in str(w)), None
+    )
+    keys = value if isinstance(value, dict) else {}
+    price, quantity = keys.get("price"), keys.get("quantity")
+    inline = f"{line_list}[]." if line_list else None
+    if (
+        spec.get("format") != "json"
+        or inline is None
+        or set(keys) - {"price", "quantity"}
+        or not isinstance(price, str)
+        or not price.startswith(inline)
+        or (
+            quantity is not None
+            and (not isinstance(quantity, str) or not quantity.startswith(inline))
+        )
+    ):
+        problems.append(
+            _(
+                "{where}: expected {{price: KEY, quantity: KEY}}, keys of the line list "
+                "{value} of a JSON source"
+            ).format(where=where, value=f"{line_list}[]" if line_list else "LIST[]")
+        )
+        return None, None
+    return price, quantity
 
 
 def _mappings(
@@ -460,9 +505,9 @@ def _table_header(path: Path, encoding: str | None) -> tuple[list[str], int, str
     _body, head, used = sheet._utf8_body(data, path, encoding)
     rows_text = sheet._head_rows(head)
     delimiter = sheet._sniff_delimiter(rows_text)
-    rows = list(csv.reader(io.StringIO("\n".join(rows_text)), delimiter=delimiter))
-    index = sheet._find_header(rows, lambda _h: True)
-    headers = [c.strip() for c in rows[index]] if rows else []
+    cells = [list(r) for r in csv.reader(io.StringIO("\n".join(rows_text)), delimiter=delimiter)]
+    index = sheet._find_header(cells, lambda _h: True)
+    headers = [(c or "").strip() for c in cells[index]] if cells else []
     return headers, index, delimiter, used
 
 
@@ -782,36 +827,130 @@ def _read_json(
     path: Path, source: Source, sources: Sources
 ) -> tuple[pl.DataFrame, str, list[str], list[str]]:
     """One row per line: per element of the line list (`cpsOrderProductView[]`), one row
-    for a record whose list is empty or absent (its line fields stay empty)."""
+    for a record whose list is empty or absent (its line fields stay empty).
+
+    An order with several lines has its order-level amounts in fen (`payAmount`, the
+    refunds, `settlementAmount` …) once: each line gets its share, in proportion to the
+    line's value the platform gives (`split_by`: the item's price × its quantity), to the
+    fen, the lines' shares adding up to the order's amount. Such lines say so in `extra`
+    (`shared_by_line_value`). An order whose lines lack their price is refused."""
     if not path.exists():
         raise InputFileError(_("{path}: file not found").format(path=path))
     records = _json_records(path, sources)
     wanted = _wanted(source)
     line_list = next((w.split("[]")[0] for w in source.line if "[]" in w), None)
-    columns: dict[str, list[Any]] = {"_row": []} | {w: [] for w in wanted}
+    shared = _order_amounts(source, line_list)
+    columns: dict[str, list[Any]] = {"_row": [], SHARED: []} | {w: [] for w in wanted}
     personal: set[str] = set()
-    several: list[int] = []
+    unpriced: list[int] = []
     for number, record in records:
         lower = {str(k).lower(): v for k, v in record.items()}
         personal.update(k for k in record if sources.is_personal(str(k)))
-        lines = lower.get(line_list.lower()) if line_list else None
-        lines = [x for x in lines if isinstance(x, dict)] if isinstance(lines, list) else []
-        if len(lines) > 1:
-            several.append(number)
-        for element in lines or [None]:
-            low_element = {str(k).lower(): v for k, v in (element or {}).items()}
+        found = lower.get(line_list.lower()) if line_list else None
+        lines: list[dict[str, Any] | None] = (
+            [x for x in found if isinstance(x, dict)] if isinstance(found, list) else []
+        )
+        elements = [{str(k).lower(): v for k, v in (e or {}).items()} for e in lines or [None]]
+        cells = [
+            {w: _json_value(w, lower, element, line_list, sources) for w in wanted}
+            for element in elements
+        ]
+        note = None
+        if len(elements) > 1 and shared:
+            weights = _line_weights(source, elements)
+            if weights is None:
+                unpriced.append(number)
+            else:
+                note = ", ".join(_share_amounts(cells, shared, weights)) or None
+        for line in cells:
             columns["_row"].append(number)
+            columns[SHARED].append(note)
             for w in wanted:
-                columns[w].append(_json_value(w, lower, low_element, line_list, sources))
-    frame = pl.DataFrame(columns, schema={"_row": pl.Int64} | {w: pl.String for w in wanted})
-    if several:
+                columns[w].append(line[w])
+    frame = pl.DataFrame(
+        columns, schema={"_row": pl.Int64, SHARED: pl.String} | {w: pl.String for w in wanted}
+    )
+    if unpriced:
         frame = frame.with_columns(
-            pl.when(pl.col("_row").is_in(several))
+            pl.when(pl.col("_row").is_in(unpriced))
             .then(pl.lit("several"))
             .otherwise(None)
             .alias("_several")
         )
+    if frame[SHARED].null_count() == frame.height:
+        frame = frame.drop(SHARED)
     return frame, "utf-8", sorted(personal), []
+
+
+SHARED = "shared_by_line_value"  # `extra` of a line holding its share of order amounts
+
+
+def _order_amounts(source: Source, line_list: str | None) -> list[str]:
+    """The order-level amounts in fen a JSON source reads (keys not in the line list)."""
+    if line_list is None:
+        return []
+    keys = [m.source for m in (*source.columns, *source.parties) if m.unit == "fen"]
+    inline = line_list.lower() + "[]"
+    return list(dict.fromkeys(k for k in keys if not k.lower().startswith(inline)))
+
+
+def _line_weights(source: Source, elements: list[dict[str, Any]]) -> list[int] | None:
+    """Each line's value (price × quantity, in fen) as the platform gives it; None when a
+    line has no whole price (or every line is worth nothing, or the source names no
+    `split_by`): its share cannot be told."""
+    if source.split_price is None:
+        return None
+    price_key = source.split_price.partition("[]")[2].lstrip(".").lower()
+    quantity_key = (source.split_quantity or "").partition("[]")[2].lstrip(".").lower()
+    weights = []
+    for element in elements:
+        price = _whole(element.get(price_key))
+        quantity = _whole(element.get(quantity_key)) if quantity_key else 1
+        if quantity is None and element.get(quantity_key) is None:
+            quantity = 1  # the 团长's view of an order gives no count: one
+        if price is None or price < 0 or quantity is None or quantity < 0:
+            return None
+        weights.append(price * quantity)
+    return weights if sum(weights) > 0 else None
+
+
+def _whole(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return int(value.strip())
+    return None
+
+
+def _share_amounts(cells: list[dict[str, Any]], keys: list[str], weights: list[int]) -> list[str]:
+    """Each order-level amount shared among the lines by weight (`share_fen`); a cell that
+    is no whole number of fen stays as it is on every line, to be refused there. Returns
+    the keys shared."""
+    done = []
+    for key in keys:
+        amount = _whole(cells[0][key])
+        if amount is None:
+            continue
+        for line, share in zip(cells, share_fen(amount, weights), strict=True):
+            line[key] = str(share)
+        done.append(key)
+    return done
+
+
+def share_fen(amount: int, weights: list[int]) -> list[int]:
+    """`amount` fen shared in proportion to `weights` (whole, ≥ 0, not all 0), to the fen:
+    each share rounded down, then the fen left over one each to the shares with the largest
+    remainders (the earlier line on a tie). The shares add up to `amount` exactly."""
+    total = sum(weights)
+    sign, whole = (-1, -amount) if amount < 0 else (1, amount)
+    shares = [whole * w // total for w in weights]
+    remainders = [whole * w % total for w in weights]
+    left = whole - sum(shares)
+    for i in sorted(range(len(weights)), key=lambda i: (-remainders[i], i))[:left]:
+        shares[i] += 1
+    return [sign * s for s in shares]
 
 
 def _json_value(
@@ -881,9 +1020,9 @@ def _translate(
             source.line[-1],
             pl.col(source.line[0]),
             _(
-                "the order has several product lines and one order-level amount: haowu cannot "
-                "tell each line's share; import it from the order export instead"
-            ),
+                "the order has several product lines and a line without its price ({key}): "
+                "haowu cannot tell each line's share of the order's amounts"
+            ).format(key=source.split_price or ""),
         )
         frame = frame.filter(pl.col("_several").is_null()).drop("_several")
 
@@ -983,7 +1122,7 @@ def _translate(
         headers.insert(0, key)
         aliases[key.replace("_", "")] = key
         out[key] = line_id
-    for kept in source.keep:
+    for kept in (*source.keep, SHARED):
         if kept in frame.columns and kept not in out:
             headers.append(kept)
             out[kept] = pl.col(kept)

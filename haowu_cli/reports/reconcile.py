@@ -27,12 +27,7 @@ def reconcile_report(result: Reconciliation) -> Report:
         for state, count in states.items()
     ]
     figures.insert(0, Figure("lines", _("settlement lines compared"), lines, f"{lines:,}"))
-    detail = result.detail.with_columns(
-        pl.coalesce(
-            pl.col("settled_at").dt.strftime("%Y-%m"), pl.col("settles_on").dt.strftime("%Y-%m")
-        ).alias("month")
-    )
-    tables = [_lines_table(detail), _summary_table(detail)]  # csv: the lines by default
+    tables = [_lines_table(result.detail), _summary_table(result)]  # csv: the lines by default
     files = "; ".join(f"{path} ({label})" for path, label in result.files)
     alert = None
     if result.differences:
@@ -74,18 +69,8 @@ def _party_view() -> pl.Expr:
     return pl.col("party").replace_strict(words, default=pl.col("party"))
 
 
-def _summary_table(detail: pl.DataFrame) -> Table:
-    summary = (
-        detail.group_by("month", "party")
-        .agg(
-            pl.col("platform_fen").sum().alias("platform_fen"),
-            pl.col("haowu_fen").sum().alias("haowu_fen"),
-            pl.col("difference_fen").sum().alias("difference_fen"),
-            pl.len().alias("lines"),
-            (pl.col("difference_fen") != 0).sum().alias("lines_differing"),
-        )
-        .sort("month", "party", nulls_last=True)
-    )
+def _summary_table(result: Reconciliation) -> Table:
+    summary = result.summary if result.summary is not None else _summary(result.detail)
     frame = summary.select(
         "month",
         "party",
@@ -114,6 +99,25 @@ def _summary_table(detail: pl.DataFrame) -> Table:
         Column("lines_differing", _("differing"), "right"),
     ]
     return Table("summary", _("By month and party"), frame, view, columns)
+
+
+def _summary(detail: pl.DataFrame) -> pl.DataFrame:
+    """By month and party, from the detail (what `store.reconciled_summary` gives)."""
+    month = pl.coalesce(
+        pl.col("settled_at").dt.strftime("%Y-%m"), pl.col("settles_on").dt.strftime("%Y-%m")
+    )
+    return (
+        detail.with_columns(month.alias("month"))
+        .group_by("month", "party")
+        .agg(
+            pl.col("platform_fen").sum().alias("platform_fen"),
+            pl.col("haowu_fen").sum().alias("haowu_fen"),
+            pl.col("difference_fen").sum().alias("difference_fen"),
+            pl.len().alias("lines"),
+            (pl.col("difference_fen") != 0).sum().alias("lines_differing"),
+        )
+        .sort("month", "party", nulls_last=True)
+    )
 
 
 def _lines_table(detail: pl.DataFrame) -> Table:

@@ -71,6 +71,18 @@ def test_reconcile_finds_the_planted_differences(haowu, imported, tmp_path):
     with duckdb.connect(str(imported), read_only=True) as con:
         kept = con.execute("SELECT count(DISTINCT platform_order_id) FROM platform_settlements")
         assert kept.fetchone()[0] > 50
+        # The export gave no receipt date: the 结算明细's 实际结算时间 dates the ledger.
+        standing = con.execute(
+            "SELECT l.order_id, l.account, l.item, l.settles_on FROM ledger l "
+            "JOIN orders o USING (order_id) JOIN (SELECT DISTINCT platform_order_id, product_id "
+            "FROM platform_settlements) s USING (platform_order_id, product_id) "
+            "GROUP BY ALL HAVING sum(l.amount_fen) <> 0"
+        ).fetchall()
+        assert len(standing) > 100 and all(day is not None for *_key, day in standing)
+    assert "orders take their settlement date from the platform" in ran.err
+    again = haowu("--db", "h.duckdb", "reconcile", "settlement.csv", "-f", "json")
+    assert again.code == 4 and "settlement date" not in again.err, again
+    assert json.loads(again.out)["figures"] == report["figures"]
 
 
 def test_reconcile_csv_tables_and_page(haowu, imported, tmp_path):
