@@ -429,6 +429,11 @@ class _ClosedPipeGuard:
         for line in lines:
             self.write(line)
 
+    @property
+    def buffer(self) -> "_ClosedPipeGuard":
+        """The binary stream beneath, guarded the same way (JSON rows are written as bytes)."""
+        return _ClosedPipeGuard(self._stream.buffer)
+
     def flush(self) -> None:
         try:
             self._stream.flush()
