@@ -78,20 +78,24 @@ def planning_products(
             JOIN ({LATEST_DECISIONS.replace("$activity_id", "?")}) d USING (activity_id, product_id)
             WHERE a.activity_id = ? AND d.status = 'passed')"""
         params = [activity, activity, *latest_grades_params(today)]
-    return frame(
+    import polars as pl
+
+    products = frame(
         con,
         f"""
         SELECT p.product_id, p.merchant_id, p.title, p.brand, p.category_l1, p.category_l2,
                p.listed_at,
                p.live_price_fen, p.commission_rate, p.service_fee_rate, p.stock, p.sample,
-               p.mechanism, g.level,
-               cume_dist() OVER (PARTITION BY p.category_l1
-                                 ORDER BY coalesce(p.sales_30d, 0)) AS sales_strength
+               p.mechanism, g.level, coalesce(p.sales_30d, 0) AS _sales
         FROM {source} p LEFT JOIN ({LATEST_GRADES}) g USING (product_id)
         ORDER BY p.product_id
         """,
         params,
     )
+    # cume_dist() over the category, in Polars: DuckDB's window carried every column through
+    # its sort (a third of the query's time at 100,000 products).
+    by_category = pl.col("_sales").rank("max").over("category_l1") / pl.len().over("category_l1")
+    return products.with_columns(by_category.alias("sales_strength")).drop("_sales")
 
 
 def save_plan(
