@@ -55,6 +55,9 @@ class Solution:
     gap: float
     variables: int
     seconds: float
+    # "greedy" when the time limit stopped the solver before it found a plan better than the
+    # greedy plan (`greedy.py`), which this then is; else "solver"
+    source: str = "solver"
 
 
 INF = float("inf")
@@ -367,12 +370,22 @@ def _shared_rows(frame: pl.DataFrame, brief: Brief, rows: list[Row]) -> None:
 
 
 def solve(
-    candidates: pl.DataFrame, brief: Brief, rules: SessionRules, *, time_limit: float
+    candidates: pl.DataFrame,
+    brief: Brief,
+    rules: SessionRules,
+    *,
+    time_limit: float,
+    everything: pl.DataFrame | None = None,
 ) -> tuple[Solution | None, list[Row], list[tuple[float, float]] | None]:
     """Maximise the sum of `value` over the candidates under the brief's constraints.
 
     Returns the solution (None when no plan meets the brief), the rows, and when none does,
-    how far each row would have to give (`bends`: below its min, above its max)."""
+    how far each row would have to give (`bends`: below its min, above its max).
+
+    The solver starts from the greedy plan over `candidates`. When the time limit stops it
+    before it is proven optimal, the plan returned is the best of the solver's, that greedy
+    plan and, given `everything` (the candidates before pruning, with the same columns), the
+    greedy plan over them: never worse than a greedy plan that keeps the brief."""
     import highspy
     import numpy as np
 
@@ -409,12 +422,20 @@ def solve(
                 modelStatusToString=highs.modelStatusToString(status)
             )
         )
+    chosen = None
     if has_solution:
         values = np.asarray(highs.getSolution().col_value)
         chosen = candidates.filter(pl.Series(values > 0.5))
-    elif start is not None:  # stopped before it found a plan of its own
-        chosen = candidates[start]
-    else:
+    source = "solver"
+    if not optimal:  # stopped: no worse than the greedy plans (HiGHS keeps its start, mostly)
+        greedy_plans = [] if start is None else [candidates[start]]
+        if everything is not None and everything.height > count:
+            wider = greedy_plan(everything, brief, rules)
+            greedy_plans += [] if wider is None else [everything[wider]]
+        for greedy in greedy_plans:
+            if chosen is None or int(greedy["value"].sum()) >= int(chosen["value"].sum()):
+                chosen, source = greedy, "greedy"
+    if chosen is None:
         raise PlanNotFound(
             _("no plan found within the time limit of {time_limit:g} s").format(
                 time_limit=time_limit
@@ -422,11 +443,8 @@ def solve(
             hint=_("allow more time with --time-limit SECONDS"),
         )
     objective = int(chosen["value"].sum())
-    if start is not None and not optimal:
-        greedy = candidates[start]
-        if int(greedy["value"].sum()) > objective:  # HiGHS keeps the start; make sure
-            chosen, objective = greedy, int(greedy["value"].sum())
     bound = objective if optimal else _upper_bound(info.mip_dual_bound, candidates, brief)
+    bound = max(bound, objective)  # a bound over the pool is one over everything (`prune`)
     gap = 0.0 if optimal else max(0.0, (bound - objective) / max(bound, 1))
     return (
         Solution(
@@ -437,6 +455,7 @@ def solve(
             gap=gap,
             variables=count,
             seconds=time.perf_counter() - clock,
+            source=source,
         ),
         rows,
         None,
