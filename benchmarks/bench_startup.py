@@ -1,7 +1,7 @@
 """Benchmark haowu's start-up: read commands on a tiny database against importing DuckDB and
 Polars.
 
-    python benchmarks/bench_startup.py [--repeat 9]
+    python benchmarks/bench_startup.py [--repeat 9] [--before DIR]
 
 Fills a fresh database with `haowu demo` (the bundled sample sheets: 49 products, 5 anchors,
 3,306 orders, a plan), then times, in the same run and in turns, each a whole process from
@@ -15,6 +15,11 @@ start to exit:
   sessions                  the saved plans
 and prints each median with its ratio to the baseline and its peak memory (the largest of the
 runs). The goal (issue 18) is a read command within 1.5 × the baseline.
+
+With `--before DIR` (a folder holding another version's `haowu_cli`, e.g. from `git archive
+COMMIT haowu_cli | tar -x -C DIR`) each haowu command is also timed from that code, in the
+same turns, as `python -m haowu_cli` with DIR first on PYTHONPATH; and from this checkout the
+same way, so that the two compare like for like.
 
 Python may keep its compiled bytecode (`__pycache__`), as it does in every installed package:
 `pip install` compiles it. A first, untimed round writes it for haowu when haowu is installed
@@ -48,6 +53,7 @@ def haowu_command() -> list[str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=9)
+    parser.add_argument("--before", type=Path, help="a folder with another haowu_cli to compare")
     args = parser.parse_args()
     os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
     started = time.perf_counter()
@@ -74,6 +80,14 @@ def main() -> None:
             "haowu commission": [*on, "commission"],
             "haowu sessions": [*on, "sessions"],
         }
+        if args.before is not None:
+            reads = {name: command[len(on) :] for name, command in commands.items()}
+            for label, tree in (("before", args.before.resolve()), ("now", HERE.parent)):
+                module = ["env", f"PYTHONPATH={tree}", sys.executable, "-m", "haowu_cli"]
+                commands[f"{label}: haowu --help"] = [*module, "--help"]
+                for name, rest in reads.items():
+                    if name.startswith("haowu ") and name != "haowu --help":
+                        commands[f"{label}: {name}"] = [*module, "--quiet", "--db", str(db), *rest]
         runs: dict[str, list[tuple[float, int]]] = {name: [] for name in commands}
         cwd = os.getcwd()
         os.chdir(tmp)  # no ./configs here: the packaged settings, as on a fresh install
