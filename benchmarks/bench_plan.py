@@ -53,7 +53,7 @@ ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(ROOT))
 
-from harness import timed  # noqa: E402
+from harness import measured  # noqa: E402
 
 # One anchor whose main categories are among the generator's (generate.CATEGORIES). At a
 # ¥299 ticket about a tenth of the products are deals (引流款, at most 0.4 × the ticket) and
@@ -238,7 +238,7 @@ def main() -> None:
             cases.append(("4 sessions, repeats", size, False, 4, True))
             cases.append(("4 sessions, no repeats", size, False, 4, False))
     cases += [("3 merchants, cap 3", size, True, 1, False) for size in args.few_merchants]
-    measured = []
+    cases_run = []
     with tempfile.TemporaryDirectory(prefix="haowu-bench-") as tmp:
         folder = Path(tmp)
         databases: dict[tuple[int, bool], tuple[str, dict]] = {}
@@ -253,7 +253,20 @@ def main() -> None:
             brief_file.write_text(text, encoding="utf-8")
             plan = [*haowu, "--db", db, "plan-session", "--brief", str(brief_file), "--dry-run"]
             # A first run of the baseline warms the file cache and is not counted.
-            base = [timed([*haowu, "--db", db, "anchors", "--format", "csv"])]
+            cpu: dict[str, list[float]] = {}
+
+            def timed(
+                command: list[str],
+                key: str,
+                ok_codes: tuple[int, ...] = (0,),
+                cpu: dict[str, list[float]] = cpu,
+            ) -> tuple[float, int]:
+                """(wall s, peak MiB) of the command; its CPU seconds kept under `key`."""
+                seconds, used, peak = measured(command, ok_codes)
+                cpu.setdefault(key, []).append(used)
+                return seconds, peak
+
+            base = [timed([*haowu, "--db", db, "anchors", "--format", "csv"], "warm-up")]
             as_json = [*plan, "--format", "json"]
             runs, table_runs = [], []
             old: dict[str, list[tuple[float, int]]] = {"json": [], "table": []}
@@ -263,20 +276,22 @@ def main() -> None:
                 else [*before, "--db", db, "plan-session", "--brief", str(brief_file), "--dry-run"]
             )
             for _ in range(args.repeat):
-                base.append(timed([*haowu, "--db", db, "anchors", "--format", "csv"]))
-                runs.append(timed(as_json, ok_codes=(0, 1)))  # 1: no plan meets the brief
-                table_runs.append(timed([*plan, "--format", "table"], ok_codes=(0, 1)))
+                base.append(timed([*haowu, "--db", db, "anchors", "--format", "csv"], "base"))
+                runs.append(timed(as_json, "json", ok_codes=(0, 1)))  # 1: no plan meets it
+                table_runs.append(timed([*plan, "--format", "table"], "table", ok_codes=(0, 1)))
                 if old_plan is not None:
                     for fmt in ("json", "table"):
-                        old[fmt].append(timed([*old_plan, "--format", fmt], ok_codes=(0, 1)))
+                        old[fmt].append(
+                            timed([*old_plan, "--format", fmt], f"before {fmt}", ok_codes=(0, 1))
+                        )
             answer = folder / f"plan_{number}.json"
             with answer.open("wb") as out:  # once more, to read what it printed
                 subprocess.run(as_json, stdout=out, check=False)
             if old_plan is not None:
                 with (folder / f"before_{number}.json").open("wb") as out:
                     subprocess.run([*old_plan, "--format", "json"], stdout=out, check=False)
-            measured.append(
-                (label, size, brief, brief_file, base[1:], runs, table_runs, answer, old)
+            cases_run.append(
+                (label, size, brief, brief_file, base[1:], runs, table_runs, answer, old, cpu)
             )
 
         print(
@@ -299,7 +314,8 @@ def main() -> None:
             table_runs,
             answer,
             old,
-        ) in enumerate(measured):
+            cpu,
+        ) in enumerate(cases_run):
             plan = read_plan(answer)
             candidates = plan["candidates"] or []
             eligible = sum(1 for c in candidates if c["eligible"])
@@ -333,6 +349,21 @@ def main() -> None:
                     f"{(was.get('objective') or {}).get('value')}; now ÷ before: json "
                     f"{seconds / json_s:.2f}, table {table / table_s:.2f}"
                 )
+            used = {key: statistics.median(values) for key, values in cpu.items()}
+            print(
+                "  CPU s (user + system, median; ÷ base): "
+                + ", ".join(
+                    f"{key} {value:.2f} ({value / used['base']:.2f})"
+                    for key, value in used.items()
+                    if key != "warm-up"
+                )
+                + (
+                    f"; now ÷ before: json {used['json'] / used['before json']:.2f}, "
+                    f"table {used['table'] / used['before table']:.2f}"
+                    if "before json" in used
+                    else ""
+                )
+            )
             base_times = [s for s, _ in base]
             print(
                 f"  json runs {min(s for s, _ in runs):.2f}–{max(s for s, _ in runs):.2f} s, "
