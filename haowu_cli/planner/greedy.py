@@ -106,6 +106,9 @@ class _Greedy:
             .get_column("_row")
             .to_list()
         )
+        self.shortest: dict[int, int] = dict(  # each session's shortest slot
+            frame.group_by("session").agg(pl.col("minutes").min()).iter_rows()
+        )
         # Shared stock binds only a product whose rows could sell more than its stock.
         self.tight = set()
         if brief.allow_repeat and len(brief.sessions) > 1:
@@ -233,7 +236,7 @@ class _Greedy:
                         cursor.pass_over()
         # The rest, best first, while a session has room: a full session (products.max, or
         # no minutes left for its shortest slot) takes no more, so its rows need no look.
-        shortest = {s: min(rows.minutes[r] for r in members) for s, members in by_session.items()}
+        shortest = self.shortest
         open_sessions = {s for s in by_session if self.has_room(s, shortest[s])}
         for r in self.order:
             s = rows.session[r]
