@@ -1,7 +1,7 @@
 """Benchmark `haowu plan-session` against the cheapest command, and its plan against a greedy.
 
     python benchmarks/bench_plan.py [--sizes 1000 10000 100000] [--multi-sizes 10000 100000]
-                                    [--few-merchants 40000] [--repeat 3]
+                                    [--few-merchants 40000] [--repeat 3] [--before DIR]
 
 For each size, imports a generated product sheet (`generate.py`) and one anchor, grades the
 products, and plans one session of about 40 products (`BRIEF` below: product count, minutes,
@@ -23,6 +23,11 @@ objective against the planner's own greedy plan (`haowu_cli.planner.greedy`, the
 starting solution) computed here over every eligible candidate of the json run: best
 value first, minimums first, every constraint of the brief kept, so its plan is one the
 MILP could choose and the optimum is never below it.
+
+With `--before DIR` (a folder holding another version's `haowu_cli`, `configs` and
+`sample_data`, e.g. from `git archive COMMIT haowu_cli configs sample_data | tar -x -C DIR`)
+the json and table commands also run from that code (DIR first on PYTHONPATH), in the same
+turns, and a second line per case gives its figures, status, gap and variables.
 
 The generator gives about 200 products per merchant, so 1,000 products come from only 5
 merchants; max_per_merchant is therefore the smallest cap (at least 2) that lets
@@ -48,7 +53,7 @@ ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(ROOT))
 
-from harness import timed  # noqa: E402
+from harness import measured  # noqa: E402
 
 # One anchor whose main categories are among the generator's (generate.CATEGORIES). At a
 # ¥299 ticket about a tenth of the products are deals (引流款, at most 0.4 × the ticket) and
@@ -210,9 +215,20 @@ def main() -> None:
     parser.add_argument("--multi-sizes", type=int, nargs="*", default=[10_000, 100_000])
     parser.add_argument("--few-merchants", type=int, nargs="*", default=[40_000])
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--before", type=Path, help="a folder with another haowu_cli to compare")
     args = parser.parse_args()
     configs = ROOT / "configs"
     haowu = [sys.executable, "-m", "haowu_cli", "--quiet", "--config", str(configs)]
+    before = (
+        None
+        if args.before is None
+        else [
+            "env",
+            f"PYTHONPATH={args.before.resolve()}",
+            *haowu[:5],
+            str(args.before.resolve() / "configs"),
+        ]
+    )
     cases = []  # (label, size, few merchants, sessions, allow_repeat)
     for size in sorted(set(args.sizes) | set(args.multi_sizes)):
         if size in args.sizes:
@@ -222,7 +238,7 @@ def main() -> None:
             cases.append(("4 sessions, repeats", size, False, 4, True))
             cases.append(("4 sessions, no repeats", size, False, 4, False))
     cases += [("3 merchants, cap 3", size, True, 1, False) for size in args.few_merchants]
-    measured = []
+    cases_run = []
     with tempfile.TemporaryDirectory(prefix="haowu-bench-") as tmp:
         folder = Path(tmp)
         databases: dict[tuple[int, bool], tuple[str, dict]] = {}
@@ -237,17 +253,46 @@ def main() -> None:
             brief_file.write_text(text, encoding="utf-8")
             plan = [*haowu, "--db", db, "plan-session", "--brief", str(brief_file), "--dry-run"]
             # A first run of the baseline warms the file cache and is not counted.
-            base = [timed([*haowu, "--db", db, "anchors", "--format", "csv"])]
+            cpu: dict[str, list[float]] = {}
+
+            def timed(
+                command: list[str],
+                key: str,
+                ok_codes: tuple[int, ...] = (0,),
+                cpu: dict[str, list[float]] = cpu,
+            ) -> tuple[float, int]:
+                """(wall s, peak MiB) of the command; its CPU seconds kept under `key`."""
+                seconds, used, peak = measured(command, ok_codes)
+                cpu.setdefault(key, []).append(used)
+                return seconds, peak
+
+            base = [timed([*haowu, "--db", db, "anchors", "--format", "csv"], "warm-up")]
             as_json = [*plan, "--format", "json"]
             runs, table_runs = [], []
+            old: dict[str, list[tuple[float, int]]] = {"json": [], "table": []}
+            old_plan = (
+                None
+                if before is None
+                else [*before, "--db", db, "plan-session", "--brief", str(brief_file), "--dry-run"]
+            )
             for _ in range(args.repeat):
-                base.append(timed([*haowu, "--db", db, "anchors", "--format", "csv"]))
-                runs.append(timed(as_json, ok_codes=(0, 1)))  # 1: no plan meets the brief
-                table_runs.append(timed([*plan, "--format", "table"], ok_codes=(0, 1)))
+                base.append(timed([*haowu, "--db", db, "anchors", "--format", "csv"], "base"))
+                runs.append(timed(as_json, "json", ok_codes=(0, 1)))  # 1: no plan meets it
+                table_runs.append(timed([*plan, "--format", "table"], "table", ok_codes=(0, 1)))
+                if old_plan is not None:
+                    for fmt in ("json", "table"):
+                        old[fmt].append(
+                            timed([*old_plan, "--format", fmt], f"before {fmt}", ok_codes=(0, 1))
+                        )
             answer = folder / f"plan_{number}.json"
             with answer.open("wb") as out:  # once more, to read what it printed
                 subprocess.run(as_json, stdout=out, check=False)
-            measured.append((label, size, brief, brief_file, base[1:], runs, table_runs, answer))
+            if old_plan is not None:
+                with (folder / f"before_{number}.json").open("wb") as out:
+                    subprocess.run([*old_plan, "--format", "json"], stdout=out, check=False)
+            cases_run.append(
+                (label, size, brief, brief_file, base[1:], runs, table_runs, answer, old, cpu)
+            )
 
         print(
             f"median of {args.repeat} runs, {os.cpu_count()} cores; json/table: the whole "
@@ -259,7 +304,18 @@ def main() -> None:
             f"{'base s':>6} {'json MiB':>8} {'table MiB':>9} {'objective ¥':>12} "
             f"{'greedy ¥':>12} {'opt÷greedy':>10}"
         )
-        for label, size, brief, brief_file, base, runs, table_runs, answer in measured:
+        for number, (
+            label,
+            size,
+            brief,
+            brief_file,
+            base,
+            runs,
+            table_runs,
+            answer,
+            old,
+            cpu,
+        ) in enumerate(cases_run):
             plan = read_plan(answer)
             candidates = plan["candidates"] or []
             eligible = sum(1 for c in candidates if c["eligible"])
@@ -281,6 +337,33 @@ def main() -> None:
             )
             if best_greedy is not None and (optimum is None or best_greedy > optimum):
                 print(f"  ! the greedy beats the plan ({label}, {size:,}): a bug in one of them")
+            if old["json"]:
+                was = read_plan(folder / f"before_{number}.json")
+                json_s, table_s = median(old["json"]), median(old["table"])
+                print(
+                    f"  before: json {json_s:.2f} s ({json_s / base_s:.2f}), table "
+                    f"{table_s:.2f} s ({table_s / base_s:.2f}), peak "
+                    f"{max(m for _, m in old['json'])} / {max(m for _, m in old['table'])} MiB, "
+                    f"{was['status']}, gap {was['gap'] or 0:.2%}, "
+                    f"{(was.get('solver') or {}).get('variables') or 0:,} variables, objective "
+                    f"{(was.get('objective') or {}).get('value')}; now ÷ before: json "
+                    f"{seconds / json_s:.2f}, table {table / table_s:.2f}"
+                )
+            used = {key: statistics.median(values) for key, values in cpu.items()}
+            print(
+                "  CPU s (user + system, median; ÷ base): "
+                + ", ".join(
+                    f"{key} {value:.2f} ({value / used['base']:.2f})"
+                    for key, value in used.items()
+                    if key != "warm-up"
+                )
+                + (
+                    f"; now ÷ before: json {used['json'] / used['before json']:.2f}, "
+                    f"table {used['table'] / used['before table']:.2f}"
+                    if "before json" in used
+                    else ""
+                )
+            )
             base_times = [s for s, _ in base]
             print(
                 f"  json runs {min(s for s, _ in runs):.2f}–{max(s for s, _ in runs):.2f} s, "

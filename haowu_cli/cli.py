@@ -4,11 +4,12 @@
 code (`errors.ExitCode`); the commands themselves only parse, call the core and print.
 """
 
+import copy
 import os
 import sys
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, TextIO
+from typing import TYPE_CHECKING, Annotated, Any, BinaryIO, TextIO
 
 import typer
 import typer.main
@@ -361,6 +362,35 @@ def choose_language(argv: list[str]) -> None:
     set_language(normalise(code) or DEFAULT_LANGUAGE)
 
 
+def only_the_command(root: typer.Typer, argv: list[str]) -> typer.Typer:
+    """`root` with only the subcommand `argv` names (after the global options), when it names
+    one: Typer builds every command's parameters from its signature at each start, about
+    20 ms for the whole tree, and a command needs only its own. Anything else (no command,
+    `--help`, a misspelt name that Click suggests a match for) gets the whole tree."""
+    name = _command_named(argv)
+    commands = [info for info in root.registered_commands if info.name == name]
+    groups = [info for info in root.registered_groups if info.name == name]
+    if name is None or not (commands or groups):
+        return root
+    narrow = copy.copy(root)
+    narrow.registered_commands, narrow.registered_groups = commands, groups
+    return narrow
+
+
+def _command_named(argv: list[str]) -> str | None:
+    """The first word of `argv` that is not a global option or its value."""
+    index = 0
+    while index < len(argv):
+        token = argv[index]
+        if token == "--":
+            return None
+        name, attached = _option_name(token)
+        if name is None:
+            return token
+        index += 2 if GLOBAL_OPTIONS.get(name) and not attached else 1
+    return None
+
+
 def translate_command_tree(command: "Command") -> "Command":
     """`command` (the Click command Typer built) with every help text in the language in use:
     the texts are English ids, marked `N_` (options, groups) or written as the command's
@@ -408,10 +438,10 @@ class _ClosedPipeGuard:
     """stdout, but a closed pipe raises `OutputClosed` rather than `BrokenPipeError`, which
     Rich and Typer would each turn into exit 1 on their own."""
 
-    def __init__(self, stream: TextIO) -> None:
-        self._stream = stream
+    def __init__(self, stream: TextIO | BinaryIO) -> None:
+        self._stream: Any = stream  # text, or the bytes beneath it (`buffer`)
 
-    def write(self, text: str) -> int:
+    def write(self, text: Any) -> int:
         try:
             return self._stream.write(text)
         except BrokenPipeError as exc:
@@ -420,6 +450,11 @@ class _ClosedPipeGuard:
     def writelines(self, lines: Iterable[str]) -> None:
         for line in lines:
             self.write(line)
+
+    @property
+    def buffer(self) -> "_ClosedPipeGuard":
+        """The binary stream beneath, guarded the same way (JSON rows are written as bytes)."""
+        return _ClosedPipeGuard(self._stream.buffer)
 
     def flush(self) -> None:
         try:
@@ -461,7 +496,7 @@ def _run(argv: list[str] | None, out: Output) -> int:
     try:
         args = sys.argv[1:] if argv is None else list(argv)
         choose_language(args)
-        command = translate_command_tree(typer.main.get_command(app))
+        command = translate_command_tree(typer.main.get_command(only_the_command(app, args)))
         args = hoist_global_options(args, command)
         result = command.main(args=args, prog_name="haowu", standalone_mode=False)
         code = int(result) if isinstance(result, int) else ExitCode.OK

@@ -1,7 +1,6 @@
 """`haowu demo`: every step haowu has, run on the bundled sample sheets in a fresh database."""
 
 import datetime as dt
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -22,7 +21,6 @@ from haowu_cli.commands.reports import print_figures
 from haowu_cli.config import packaged_path
 from haowu_cli.errors import UsageError
 from haowu_cli.i18n import N_, _
-from haowu_cli.outfiles import protected
 from haowu_cli.render import OutputFormat
 from haowu_cli.store import Store
 
@@ -44,10 +42,13 @@ def demo_command(
 ) -> None:
     """Run import, grade, explain, list, export, plan-session, commission and the session
     review on the bundled sample sheets, into a fresh database; ends with the review page."""
+    import tempfile
+
     from haowu_cli.exporting import write_csv
     from haowu_cli.grading import explain, grade_products, load_model
     from haowu_cli.ingest.columns import load_kind
     from haowu_cli.ingest.pipeline import ImportOptions, import_files
+    from haowu_cli.outfiles import protected
     from haowu_cli.planner import plan_sessions
     from haowu_cli.planner.brief import resolve_brief
     from haowu_cli.planner.rules import load_rules

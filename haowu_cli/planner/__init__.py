@@ -80,14 +80,23 @@ def plan_sessions(
     if plan.problems:
         plan.seconds = time.perf_counter() - clock
         return plan
-    pool = prune(_eligible(plan.candidates, rules), brief, rules)
-    solution, rows, slack = solve(pool, brief, rules, time_limit=time_limit)
+    eligible = _eligible(plan.candidates, rules)
+    pool = prune(eligible, brief, rules)
+    solution, rows, slack = solve(pool, brief, rules, time_limit=time_limit, everything=eligible)
+    del eligible
     plan.variables = pool.height
     if solution is None:
         plan.problems = relaxation_problems(rows, slack)
         plan.seconds = time.perf_counter() - clock
         return plan
     plan.status = solution.status
+    if solution.source == "greedy":
+        plan.warnings.append(
+            _(
+                "the solver found no plan better than the greedy plan (best value first, "
+                "every constraint of the brief kept) within the time limit: this is that plan"
+            )
+        )
     plan.objective_fen, plan.bound_fen, plan.gap = (
         solution.objective_fen,
         solution.bound_fen,

@@ -107,6 +107,9 @@ class _Greedy:
             .get_column("_row")
             .to_list()
         )
+        self.shortest: dict[int, int] = dict(  # each session's shortest slot
+            frame.group_by("session").agg(pl.col("minutes").min()).iter_rows()
+        )
         # Shared stock binds only a product whose rows could sell more than its stock.
         self.tight = set()
         if brief.allow_repeat and len(brief.sessions) > 1:
@@ -233,11 +236,30 @@ class _Greedy:
                         return None
                     if not self.add(r, deals.get(s, empty)):
                         cursor.pass_over()
+        # The rest, best first, while a session has room: a full session (products.max, or
+        # no minutes left for its shortest slot) takes no more, so its rows need no look.
+        shortest = self.shortest
+        open_sessions = {s for s in by_session if self.has_room(s, shortest[s])}
         for r in self.order:
+            s = rows.session[r]
+            if s not in open_sessions:
+                if not open_sessions:
+                    break
+                continue
             if self.fits(r):
-                self.add(r, deals.get(rows.session[r], empty))
+                self.add(r, deals.get(s, empty))  # adds to session s only
+                if not self.has_room(s, shortest[s]):
+                    open_sessions.discard(s)
         chosen = sorted(self.taken)
         return chosen if self.meets_brief() else None
+
+    def has_room(self, s: int, shortest: int) -> bool:
+        """Whether session s can take another product (of at least `shortest` minutes)."""
+        session, count = self.brief.sessions[s], self.count
+        most = session.products.max
+        return (most is None or count[s, "products"] < most) and count[
+            s, "minutes"
+        ] + shortest <= session.minutes
 
     def minimums(
         self, s: int, session: SessionBrief, members: list[int]

@@ -60,6 +60,9 @@ class Solution:
     gap: float
     variables: int
     seconds: float
+    # "greedy" when the time limit stopped the solver before it found a plan better than the
+    # greedy plan (`greedy.py`), which this then is; else "solver"
+    source: str = "solver"
 
 
 INF = float("inf")
@@ -116,31 +119,41 @@ def prune(candidates: pl.DataFrame, brief: Brief, rules: SessionRules) -> pl.Dat
     ):  # a sales target counts expected GMV, which dominance does not compare
         return candidates
     never_drop = pl.col("pinned") | pl.col("product_id").is_in(list(brief.pinned))
+    # Products, merchants and roles as whole numbers (their codes in this frame): the windows,
+    # sorts and groupings below on strings took most of the time at 100,000 products.
     narrow = candidates.select(
         "session",
         "product_id",
-        "merchant_id",
+        _code("product_id").alias("_product"),
+        _code("merchant_id").alias("_merchant"),
         "category_l1",
         "role",
         "minutes",
         "value",
         never_drop.alias("_never_drop"),
+        "expected_units",
+        "stock",
     ).with_row_index("_at")
     parts = [narrow.filter(pl.col("session") == index) for index in range(len(brief.sessions))]
     capacity = [
         _capacity(part, session) for part, session in zip(parts, brief.sessions, strict=True)
     ]
-    shared, roles_agree = _shared_products(candidates, brief)
+    shared, roles_agree = _shared_products(narrow, brief)
     kept = []
     for index, (part, session) in enumerate(zip(parts, brief.sessions, strict=True)):
 
         def elsewhere(category: str, role: str, index: int = index) -> int:
             return _elsewhere(brief, capacity, index, category, role if roles_agree else "")
 
-        part = part.with_columns(pl.col("product_id").is_in(shared.implode()).alias("_shared"))
+        part = part.with_columns(pl.col("_product").is_in(shared.implode()).alias("_shared"))
         kept.append(_prune_session(part, session, rules, capacity[index], elsewhere))
     del parts
     return candidates[pl.concat(kept).to_list()]
+
+
+def _code(column: str) -> pl.Expr:
+    """A text column as whole numbers, equal where the texts are (within one frame)."""
+    return pl.col(column).cast(pl.Categorical).to_physical().cast(pl.Int64)
 
 
 def _capacity(part: pl.DataFrame, session: SessionBrief) -> int:
@@ -148,7 +161,7 @@ def _capacity(part: pl.DataFrame, session: SessionBrief) -> int:
     shortest slot, and max_per_merchant products of each merchant (or all it has)."""
     if part.is_empty():
         return 0
-    by_merchant = part.group_by("merchant_id").len().get_column("len")
+    by_merchant = part.group_by("_merchant").len().get_column("len")
     most = int(by_merchant.clip(upper_bound=session.max_per_merchant).sum())
     # (minutes: an integer column, whose min polars types as any scalar)
     most = min(most, session.minutes // int(part["minutes"].min()))  # type: ignore[arg-type]
@@ -157,23 +170,24 @@ def _capacity(part: pl.DataFrame, session: SessionBrief) -> int:
     return most
 
 
-def _shared_products(candidates: pl.DataFrame, brief: Brief) -> tuple[pl.Series, bool]:
-    """Products another session's use can keep out of a session: candidates of two or more
-    sessions, and with allow_repeat only those whose expected units exceed their stock; and
-    whether every product has the same role in every session it is a candidate of."""
+def _shared_products(narrow: pl.DataFrame, brief: Brief) -> tuple[pl.Series, bool]:
+    """Products (`_product` codes) another session's use can keep out of a session:
+    candidates of two or more sessions, and with allow_repeat only those whose expected
+    units exceed their stock; and whether every product has the same role in every session
+    it is a candidate of."""
     if len(brief.sessions) < 2:
-        return pl.Series("product_id", [], dtype=pl.String), True
-    per_product = candidates.group_by("product_id").agg(
+        return pl.Series("_product", [], dtype=pl.Int64), True
+    per_product = narrow.group_by("_product").agg(
         pl.len().alias("_sessions"),
         pl.col("expected_units").sum().alias("_units"),
         pl.col("stock").first().alias("_stock"),
-        pl.col("role").n_unique().alias("_roles"),
+        _code("role").n_unique().alias("_roles"),
     )
     shared = pl.col("_sessions") > 1
     if brief.allow_repeat:
         shared = shared & (pl.col("_units") > pl.col("_stock"))
     roles_agree = bool(per_product["_roles"].max() == 1)
-    return per_product.filter(shared).get_column("product_id"), roles_agree
+    return per_product.filter(shared).get_column("_product"), roles_agree
 
 
 def _elsewhere(brief: Brief, capacity: list[int], index: int, category: str, role: str) -> int:
@@ -199,54 +213,59 @@ def _prune_session(
     capacity: int,
     elsewhere: Callable[[str, str], int],
 ) -> pl.Series:
-    """The rows (`_at`) of `part` (one session) to keep, in dominance order (see `prune`)."""
+    """The rows (`_at`) of `part` (one session) to keep, in dominance order (see `prune`):
+    by group (category where bounded, role where bounded, deal or not, in the order of
+    their names), best value first, then the shorter slot, then product ID."""
     if part.is_empty():
         return part["_at"]
     cap = session.max_per_merchant
-    category = (
-        pl.when(pl.col("category_l1").is_in(list(session.categories)))
-        .then(pl.col("category_l1"))
-        .otherwise(pl.lit(""))
-    )
-    role = (
-        pl.when(pl.col("role").is_in(list(session.roles)))
-        .then(pl.col("role"))
-        .otherwise(pl.lit(""))
+    categories, roles = [""] + list(session.categories), [""] + list(session.roles)
+    kind = (
+        pl.col("category_l1")
+        .replace_strict({name: i for i, name in enumerate(categories)}, default=0)
+        .fill_null(0)
+        .cast(pl.Int64)
+        * len(roles)
+        + pl.col("role").replace_strict({name: i for i, name in enumerate(roles)}, default=0)
+    ) * 2 + (deal_class(rules) == "other").cast(pl.Int64)
+    part = part.with_columns(kind.cast(pl.Int64).alias("_kind"))
+    if not part["product_id"].is_sorted():
+        part = part.sort("product_id")
+    part = part.with_row_index("_pos")  # product ID order, as a number
+    names = {}
+    for code in part["_kind"].unique().to_list():
+        category, role = categories[code // 2 // len(roles)], roles[code // 2 % len(roles)]
+        names[code] = (category, role, "other" if code % 2 else "deal")
+    rank = {code: order for order, code in enumerate(sorted(names, key=names.__getitem__))}
+    groups = pl.DataFrame(
+        {
+            "_kind": list(rank),
+            "_group": list(rank.values()),
+            "_elsewhere": [elsewhere(*names[code][:2]) for code in rank],
+        },
+        schema={"_kind": pl.Int64, "_group": pl.Int64, "_elsewhere": pl.Int64},
     )
     ordered = (
-        part.with_columns(category.fill_null("").alias("_category"), role.alias("_role"))
-        .with_columns(
-            pl.concat_str(["_category", "_role", deal_class(rules)], separator="\x1f").alias(
-                "_group"
-            )
-        )
-        .sort(["_group", "value", "minutes", "product_id"], descending=[False, True, False, False])
+        part.join(groups, on="_kind", how="left")
+        .sort(["_group", "value", "minutes", "_pos"], descending=[False, True, False, False])
         .with_row_index("_order")
     )
-    kinds = ordered.select("_group", "_category", "_role").unique()
-    elsewhere_by_group = kinds.select(
-        "_group",
-        pl.Series(
-            "_elsewhere",
-            [elsewhere(c, r) for c, r in kinds.select("_category", "_role").rows()],
-            dtype=pl.Int64,
-        ),
-    )
-    ordered = ordered.join(elsewhere_by_group, on="_group", how="left", maintain_order="left")
     keep = pl.Series("_keep", [True] * ordered.height)
     for level in ordered["minutes"].unique().sort():
         # Each candidate of this slot length against the candidates before it in its group
         # that are no longer: its counted dominators, not shared (L) and shared (T), and
         # whether its own merchant gives max_per_merchant of them (see `prune`).
-        before = pl.int_range(pl.len()).over("_group", "merchant_id")
+        before = pl.int_range(pl.len()).over("_group", "_merchant")
         counted = before < cap
 
         def earlier(flag: pl.Expr) -> pl.Expr:
             return (flag.cast(pl.Int64).cum_sum() - flag.cast(pl.Int64)).over("_group")
 
-        groups = ordered.filter(pl.col("minutes") == level).get_column("_group").unique()
+        at_level = ordered.filter(pl.col("minutes") == level).get_column("_group").unique()
         dominated = (
-            ordered.filter((pl.col("minutes") <= level) & pl.col("_group").is_in(groups.implode()))
+            ordered.filter(
+                (pl.col("minutes") <= level) & pl.col("_group").is_in(at_level.implode())
+            )
             .with_columns(
                 earlier(counted & ~pl.col("_shared")).alias("_l"),
                 earlier(counted & pl.col("_shared")).alias("_t"),
@@ -364,12 +383,22 @@ def _shared_rows(frame: pl.DataFrame, brief: Brief, rows: list[Row]) -> None:
 
 
 def solve(
-    candidates: pl.DataFrame, brief: Brief, rules: SessionRules, *, time_limit: float
+    candidates: pl.DataFrame,
+    brief: Brief,
+    rules: SessionRules,
+    *,
+    time_limit: float,
+    everything: pl.DataFrame | None = None,
 ) -> tuple[Solution | None, list[Row], list[tuple[float, float]] | None]:
     """Maximise the sum of `value` over the candidates under the brief's constraints.
 
     Returns the solution (None when no plan meets the brief), the rows, and when none does,
-    how far each row would have to give (`bends`: below its min, above its max)."""
+    how far each row would have to give (`bends`: below its min, above its max).
+
+    The solver starts from the greedy plan over `candidates`. When the time limit stops it
+    before it is proven optimal, the plan returned is the best of the solver's, that greedy
+    plan and, given `everything` (the candidates before pruning, with the same columns), the
+    greedy plan over them: never worse than a greedy plan that keeps the brief."""
     import highspy
     import numpy as np
 
@@ -406,12 +435,20 @@ def solve(
                 modelStatusToString=highs.modelStatusToString(status)
             )
         )
+    chosen = None
     if has_solution:
         values = np.asarray(highs.getSolution().col_value)
         chosen = candidates.filter(pl.Series(values > 0.5))
-    elif start is not None:  # stopped before it found a plan of its own
-        chosen = candidates[start]
-    else:
+    source = "solver"
+    if not optimal:  # stopped: no worse than the greedy plans (HiGHS keeps its start, mostly)
+        greedy_plans = [] if start is None else [candidates[start]]
+        if everything is not None and everything.height > count:
+            wider = greedy_plan(everything, brief, rules)
+            greedy_plans += [] if wider is None else [everything[wider]]
+        for greedy in greedy_plans:
+            if chosen is None or int(greedy["value"].sum()) >= int(chosen["value"].sum()):
+                chosen, source = greedy, "greedy"
+    if chosen is None:
         raise PlanNotFound(
             _("no plan found within the time limit of {time_limit:g} s").format(
                 time_limit=time_limit
@@ -419,11 +456,8 @@ def solve(
             hint=_("allow more time with --time-limit SECONDS"),
         )
     objective = int(chosen["value"].sum())
-    if start is not None and not optimal:
-        greedy = candidates[start]
-        if int(greedy["value"].sum()) > objective:  # HiGHS keeps the start; make sure
-            chosen, objective = greedy, int(greedy["value"].sum())
     bound = objective if optimal else _upper_bound(info.mip_dual_bound, candidates, brief)
+    bound = max(bound, objective)  # a bound over the pool is one over everything (`prune`)
     gap = 0.0 if optimal else max(0.0, (bound - objective) / max(bound, 1))
     return (
         Solution(
@@ -434,6 +468,7 @@ def solve(
             gap=gap,
             variables=count,
             seconds=time.perf_counter() - clock,
+            source=source,
         ),
         rows,
         None,

@@ -91,20 +91,24 @@ def planning_products(
             JOIN ({decisions}) d USING (activity_id, product_id)
             WHERE a.activity_id = getvariable('haowu_activity') AND d.status = 'passed')"""
         values["haowu_activity"] = activity
-    return variables_frame(
+    import polars as pl
+
+    products = variables_frame(
         con,
         f"""
         SELECT p.product_id, p.merchant_id, p.title, p.brand, p.category_l1, p.category_l2,
                p.category_l3, p.listed_at,
                p.live_price_fen, p.commission_rate, p.service_fee_rate, p.stock, p.sample,
-               p.mechanism, g.level,
-               cume_dist() OVER (PARTITION BY p.category_l1
-                                 ORDER BY coalesce(p.sales_30d, 0)) AS sales_strength
+               p.mechanism, g.level, coalesce(p.sales_30d, 0) AS _sales
         FROM {source} p LEFT JOIN ({grades}) g USING (product_id)
         ORDER BY p.product_id
         """,
         values,
     )
+    # cume_dist() over the category, in Polars: DuckDB's window carried every column through
+    # its sort (a third of the query's time at 100,000 products).
+    by_category = pl.col("_sales").rank("max").over("category_l1") / pl.len().over("category_l1")
+    return products.with_columns(by_category.alias("sales_strength")).drop("_sales")
 
 
 def save_plan(

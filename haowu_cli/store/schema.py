@@ -321,18 +321,18 @@ def schema_version(con: duckdb.DuckDBPyConnection) -> int:
     """
     import duckdb
 
-    tables = con.execute(
-        "SELECT table_name FROM information_schema.tables "
-        "WHERE table_catalog = current_database() ORDER BY 1"
-    ).fetchall()
-    names = [r[0] for r in tables]
-    if not names:
-        return 0
-    try:
+    try:  # first, as it is there in every haowu database: listing the tables costs more
         rows = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchall()
     except duckdb.Error:  # no meta table, or not haowu's
         rows = []
     if not rows:
+        tables = con.execute(
+            "SELECT table_name FROM information_schema.tables "
+            "WHERE table_catalog = current_database() ORDER BY 1"
+        ).fetchall()
+        names = [r[0] for r in tables]
+        if not names:
+            return 0
         shown = ", ".join(names[:5]) + (", …" if len(names) > 5 else "")
         raise UnusableDatabase(
             _(

@@ -79,3 +79,41 @@ def test_command_signatures_are_read_without_evaluating_strings():
     for name in names:
         module = importlib.import_module(name)
         assert "annotations" not in vars(module), f"{name}: from __future__ import annotations"
+
+
+@pytest.mark.parametrize(
+    ("argv", "named"),
+    [
+        (["sessions"], "sessions"),
+        (["--db", "x.duckdb", "-q", "products", "--limit", "1"], "products"),
+        (["--db=x.duckdb", "--lang", "en", "grade", "changes"], "grade"),
+        (["--quiet", "--", "sessions"], None),
+        (["--help"], None),
+        ([], None),
+    ],
+)
+def test_the_command_a_start_builds_is_the_one_named(argv, named):
+    """A start builds the parameters of the command it runs only (about 20 ms for the whole
+    tree); without a command name, or with one haowu does not have, the whole tree."""
+    import typer.main
+
+    from haowu_cli.cli import app, only_the_command
+
+    built = typer.main.get_command(only_the_command(app, argv))
+    whole = typer.main.get_command(app)
+    assert sorted(built.commands) == ([named] if named else sorted(whole.commands))
+    assert [p.name for p in built.params] == [p.name for p in whole.params]
+    misspelt = only_the_command(app, ["--db", "x", "sesions"])
+    assert misspelt is app  # Click's "Did you mean 'sessions'?" needs every name
+
+
+def test_a_narrowed_start_still_refuses_and_suggests_as_before(haowu, demo_db):
+    ran = haowu("--db", demo_db, "sesions")
+    assert ran.code == 2, ran
+    assert "sessions" in ran.err
+    ran = haowu("--db", demo_db, "sessions", "--bogus")
+    assert ran.code == 2, ran
+    assert "--bogus" in ran.err
+    ran = haowu("sessions", "--db", demo_db, "--format", "csv")  # the global option after it
+    assert ran.code == 0, ran
+    assert ran.out.startswith("plan_id,")
