@@ -60,6 +60,7 @@ def products(*rows: dict) -> pl.DataFrame:
         "title": "t",
         "brand": "b",
         "category_l2": None,
+        "category_l3": None,
         "commission_rate": Decimal("0.2"),
         "service_fee_rate": Decimal("0.05"),
         "stock": 1000,
@@ -76,6 +77,7 @@ def products(*rows: dict) -> pl.DataFrame:
             "mechanism": pl.String,
             "level": pl.String,
             "category_l2": pl.String,
+            "category_l3": pl.String,
         },
     )
 

@@ -1,8 +1,6 @@
 """`haowu team`: team mode on a DuckLake whose catalog is in PostgreSQL: create the lake,
 push a local database into it, pull it back into a local file."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -25,7 +23,7 @@ team_app = typer.Typer(
 )
 
 
-def _lake(app: AppContext) -> LakeStore:  # imported late: `haowu --help` stays fast
+def _lake(app: AppContext) -> "LakeStore":  # imported late: `haowu --help` stays fast
     from haowu_cli.store.lake import LakeStore, is_lake_spec
 
     if not is_lake_spec(app.db):
@@ -36,7 +34,7 @@ def _lake(app: AppContext) -> LakeStore:  # imported late: `haowu --help` stays 
     return LakeStore(str(app.db), app.data_path)
 
 
-def _report(app: AppContext, copies: list[TableCopy], what: str) -> None:
+def _report(app: AppContext, copies: "list[TableCopy]", what: str) -> None:
     """Each table's rows on both sides; exit 1 when a table does not match."""
     for copy in copies:
         if copy.source_rows or copy.copied_rows:
