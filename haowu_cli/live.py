@@ -271,3 +271,41 @@ class SourceWatcher:
         """`path` was read (or failed) as it was at the last poll."""
         if path in self._seen:
             self._read[path] = self._seen[path]
+
+
+def orders_file_from_json_lines(lines: list[str], folder: Path) -> Path | None:
+    """JSON lines of orders (one object a line, keyed by haowu's orders columns or any of
+    their headers in columns.yaml: `order_id`, `product_id`, `paid_amount`, `paid_at` …) as
+    one CSV file in `folder`, for the normal import of orders; None when there is no line.
+    A line that is not a JSON object of plain values fails the lot, naming it."""
+    import csv
+    import json
+
+    from haowu_cli.errors import InputFileError
+    from haowu_cli.i18n import _
+
+    records: list[dict] = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise InputFileError(
+                _("stdin line {line}: not JSON ({error})").format(line=number, error=exc.msg)
+            ) from None
+        if not isinstance(record, dict) or any(isinstance(v, dict | list) for v in record.values()):
+            raise InputFileError(
+                _("stdin line {line}: expected an object of plain values").format(line=number)
+            )
+        records.append(record)
+    if not records:
+        return None
+    headers = list(dict.fromkeys(key for record in records for key in record))
+    path = folder / "stdin.csv"
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(headers)
+        for record in records:
+            writer.writerow(["" if record.get(h) is None else record.get(h) for h in headers])
+    return path

@@ -22,13 +22,19 @@ PPM = 1_000_000  # rates are DECIMAL(9,6): whole millionths
 
 
 def candidate_frame(
-    products: pl.DataFrame, anchor: dict, session: SessionBrief, rules: SessionRules
+    products: pl.DataFrame,
+    anchor: dict,
+    session: SessionBrief,
+    rules: SessionRules,
+    *,
+    pace: pl.Expr | None = None,
 ) -> pl.DataFrame:
     """One row per product: `eligible`, `reason` (why not), `role`, `minutes`,
     `expected_units`, `expected_gmv_fen`, `commission_fen`, `team_income_fen`.
 
     `products` are stored products with their latest `level` and `sales_strength`
-    (`store.planning_products`); `anchor` a stored anchor row.
+    (`store.planning_products`); `anchor` a stored anchor row. `pace`: a multiplier of the
+    expected GMV over the columns `role` and `category_l1` (a replan's observed pace).
     """
     frame = products.with_columns(
         _price_to_ticket(anchor.get("avg_ticket_fen")).alias("price_to_ticket"),
@@ -47,7 +53,7 @@ def candidate_frame(
         .alias("minutes"),
     ).drop("_rule")
     gmv_per_hour = anchor.get("gmv_per_hour_fen") or rules.sales.default_gmv_per_hour_fen
-    units = _expected_units(rules, anchor, gmv_per_hour)
+    units = _expected_units(rules, anchor, gmv_per_hour, pace)
     frame = frame.with_columns(units.alias("expected_units"))
     frame = frame.with_columns(
         (pl.col("expected_units") * pl.col("live_price_fen")).alias("expected_gmv_fen")
@@ -177,7 +183,9 @@ def _rule_index(rules: SessionRules) -> pl.Expr:
     return expr.otherwise(len(rules.roles) - 1)
 
 
-def _expected_units(rules: SessionRules, anchor: dict, gmv_per_hour_fen: int) -> pl.Expr:
+def _expected_units(
+    rules: SessionRules, anchor: dict, gmv_per_hour_fen: int, pace: pl.Expr | None = None
+) -> pl.Expr:
     model = rules.sales
     strength = model.strength_low + (model.strength_high - model.strength_low) * pl.col(
         "sales_strength"
@@ -189,6 +197,8 @@ def _expected_units(rules: SessionRules, anchor: dict, gmv_per_hour_fen: int) ->
     affinity = pl.when(matches).then(model.affinity_match).otherwise(model.affinity_other)
     fit = _curve(pl.col("price_to_ticket"), model.price_fit).fill_null(1.0)
     gmv_fen = pl.col("minutes") * (gmv_per_hour_fen / 60) * strength * affinity * fit
+    if pace is not None:
+        gmv_fen = gmv_fen * pace
     units = (gmv_fen / pl.col("live_price_fen")).floor().cast(pl.Int64)
     return (
         pl.when(pl.col("live_price_fen") > 0)

@@ -70,6 +70,22 @@ class LiveSettings:
 
 
 @dataclass(frozen=True)
+class ReplanSettings:
+    """How `haowu live replan` updates the expected sales with what the room has done (the
+    `replan` section). A group's pace (a category_l1, a role) is
+    (its GMV so far + prior × the room's pace) / (its expected GMV by now + prior), the room's
+    (GMV so far + prior) / (expected by now + prior): with little observed the prior (1, the
+    plan's model) holds; with much observed, what the room did. A candidate's expected GMV is
+    multiplied by category_weight × its category's pace + (1 − category_weight) × its role's,
+    kept within pace_min … pace_max."""
+
+    prior_gmv_fen: int = 500_000  # ¥5,000 of expected GMV weigh as much as the prior
+    category_weight: float = 0.5
+    pace_min: float = 0.2
+    pace_max: float = 5.0
+
+
+@dataclass(frozen=True)
 class SessionRules:
     doc: ConfigDoc  # for the defaults' line numbers
     defaults: dict
@@ -80,6 +96,7 @@ class SessionRules:
     service_fee_cut_ppm: int = 0  # the platform's cut of the service fee (commission.yaml)
     run_sheet: RunSheetSettings = RunSheetSettings()
     live: LiveSettings = LiveSettings()
+    replan: ReplanSettings = ReplanSettings()
 
     @property
     def role_names(self) -> tuple[str, ...]:
@@ -90,7 +107,9 @@ def load_rules(config_dir: Path) -> SessionRules:
     doc = load_config_file(config_dir, SESSION_FILE)
     problems: list[str] = []
     data = top_level(
-        doc, {"defaults", "roles", "expected_sales", "sequence", "run_sheet", "live"}, problems
+        doc,
+        {"defaults", "roles", "expected_sales", "sequence", "run_sheet", "live", "replan"},
+        problems,
     )
     defaults = data.get("defaults") or {}
     if not isinstance(defaults, dict):
@@ -103,18 +122,76 @@ def load_rules(config_dir: Path) -> SessionRules:
     sequence = _sequence(doc, data.get("sequence"), {r.role for r in roles}, problems)
     run_sheet = _run_sheet(doc, data.get("run_sheet"), problems)
     live = _live(doc, data.get("live"), problems)
+    replan = _replan(doc, data.get("replan"), problems)
     if problems:
         raise ConfigError(problems)
     # The team leader's income is net of the platform's cut, set once for the ledger too.
     cut_ppm = load_commission_rules(config_dir).service_fee_cut_ppm
     # The workbook's and the live view's settings change no plan: they are not part of the
     # fingerprint.
-    planning = {key: value for key, value in data.items() if key not in {"run_sheet", "live"}}
+    planning = {
+        key: value for key, value in data.items() if key not in {"run_sheet", "live", "replan"}
+    }
     canonical = json.dumps([planning, cut_ppm], sort_keys=True, ensure_ascii=False, default=str)
     fingerprint = hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:12]
     return SessionRules(
-        doc, defaults, roles, sales, sequence, fingerprint, cut_ppm, run_sheet, live
+        doc, defaults, roles, sales, sequence, fingerprint, cut_ppm, run_sheet, live, replan
     )
+
+
+def _replan(doc: ConfigDoc, section, problems: list) -> ReplanSettings:
+    defaults = ReplanSettings()
+    if section is None:
+        return defaults
+    path = ("replan",)
+    if not isinstance(section, dict):
+        problems.append(_("{where}: expected a mapping").format(where=doc.where(*path)))
+        return defaults
+    unknown_keys(doc, section, path, {"prior_gmv", "category_weight", "pace"}, problems)
+    prior = number(
+        doc,
+        (*path, "prior_gmv"),
+        section.get("prior_gmv", defaults.prior_gmv_fen / 100),
+        problems,
+        low=1,
+        high=1e9,
+        what=_("yuan from 1 up"),
+    )
+    weight = number(
+        doc,
+        (*path, "category_weight"),
+        section.get("category_weight", defaults.category_weight),
+        problems,
+        low=0,
+        high=1,
+        what=_("a share between 0 and 1"),
+    )
+    limits = section.get("pace", {"min": defaults.pace_min, "max": defaults.pace_max})
+    if not isinstance(limits, dict):
+        problems.append(
+            _("{where}: expected {{min: …, max: …}}").format(where=doc.where(*path, "pace"))
+        )
+        limits = {}
+    unknown_keys(doc, limits, (*path, "pace"), {"min", "max"}, problems)
+    low = number(
+        doc,
+        (*path, "pace", "min"),
+        limits.get("min", defaults.pace_min),
+        problems,
+        low=0,
+        high=1,
+        what=_("a multiplier from 0 to 1"),
+    )
+    high = number(
+        doc,
+        (*path, "pace", "max"),
+        limits.get("max", defaults.pace_max),
+        problems,
+        low=1,
+        high=100,
+        what=_("a multiplier from 1 to 100"),
+    )
+    return ReplanSettings(round(prior * 100), weight, low, high)
 
 
 def _live(doc: ConfigDoc, section, problems: list) -> LiveSettings:

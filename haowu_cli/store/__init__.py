@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from haowu_cli.store.settlements import *  # noqa: F403
     from haowu_cli.store.sql import *  # noqa: F403
     from haowu_cli.store.upsert import *  # noqa: F403
+    from haowu_cli.store.versions import *  # noqa: F403
 
 _MODULES = (
     "connection",
@@ -49,6 +50,7 @@ _MODULES = (
     "settlements",
     "activities",
     "live",
+    "versions",
 )
 
 
