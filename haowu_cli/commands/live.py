@@ -232,11 +232,11 @@ def _follow(
 
     watcher = SourceWatcher(sources)
     news: list[str] = []
-    lines = _stdin_lines() if stdin else None
+    arriving = _stdin_lines() if stdin else None
     with app.out.screen() as show:
         while True:
-            if lines is not None and lines:
-                batch = [lines.pop(0) for _line in range(len(lines))]
+            if arriving:
+                batch = [arriving.pop(0) for _line in range(len(arriving))]
                 for report in _import_stdin(app, batch, quiet=True):
                     news = (news + [_import_line(report)])[-3:]
             ready, missing = watcher.poll()

@@ -306,40 +306,20 @@ def replan(
     elsewhere = items.filter(pl.col("session") != session)["product_id"].to_list()
     presented = fixed["product_id"].to_list()
     rest_pool = candidates.filter(~pl.col("product_id").is_in(presented + elsewhere))
-    frame = pl.concat([_fixed_rows(fixed), rest_pool], how="diagonal_relaxed")
     one = dataclasses.replace(brief, sessions=(spec,), pinned=())
-    sequence = rest_rules(rules.sequence, fixed["role"].to_list())
-    settled = pl.Series("settled", sequence.settled + [False] * rest_pool.height, pl.Boolean)
-    frame = frame.with_columns(settled)
-    model_rules = dataclasses.replace(rules, sequence=sequence.model)
-    # Of plans worth as much, the one that keeps most of the old rest: each fen counts
-    # `scale` and a product of the old rest one more, so no change is made for nothing.
     old_rest = part.filter(~pl.col("product_id").is_in(presented))["product_id"].to_list()
-    scale = len(old_rest) + 1
-    pool = prune(
-        frame.select(*MODEL_COLUMNS, "settled", "fixed", "eligible")
-        .with_row_index("_row")
-        .filter(pl.col("eligible"))
-        .drop("eligible")
-        .with_columns(
-            pl.col("value") * scale
-            + (pl.col("product_id").is_in(old_rest) & ~pl.col("fixed")).cast(pl.Int64)
-        ),
-        one,
-        model_rules,
-    )
-    result.candidates, result.variables = rest_pool.height, pool.height - fixed.height
-    solution, rows, slack = solve(pool, one, model_rules, time_limit=time_limit)
     result.old_rest_value_fen = _old_rest_value(part, presented, candidates)
-    if solution is None:
-        result.problems = relaxation_problems(rows, slack)
+    found = plan_rest(fixed, rest_pool, one, rules, old_rest=old_rest, time_limit=time_limit)
+    result.candidates, result.variables = rest_pool.height, found.variables
+    if found.chosen is None:
+        result.problems = found.problems
         result.seconds = time.perf_counter() - clock
         return result
-    result.status, result.solve_seconds = solution.status, solution.seconds
-    chosen = frame[solution.chosen["_row"].to_list()].filter(~pl.col("fixed"))
+    result.status, result.solve_seconds = found.status, found.seconds
+    chosen, sequence = found.chosen, found.sequence
     result.new_rest_value_fen = int(chosen["value"].sum())
     rest = order_items(
-        chosen.drop("fixed", "settled"),
+        chosen,
         spec,
         sequence.order,
         from_minute=from_minute,
@@ -360,16 +340,87 @@ def replan(
         "session", "position"
     )
     result.objective_fen = int(result.items["objective_fen"].sum())
-    result.bound_fen = (
-        result.objective_fen + max(solution.bound_fen - solution.objective_fen, 0) // scale
-    )
-    result.gap = solution.gap
+    result.bound_fen = result.objective_fen + found.bound_gap_fen
+    result.gap = found.gap
     reasons = dict(candidates.filter(~pl.col("eligible")).select("product_id", "reason").rows())
     _changes(result, part.filter(~pl.col("product_id").is_in(presented)), rest, reasons)
     if save:
-        result.plan_id = _save(store, result, record, rules, frame)
+        result.plan_id = _save(store, result, record, rules, int(rest_pool["eligible"].sum()))
     result.seconds = time.perf_counter() - clock
     return result
+
+
+@dataclass
+class RestPlan:
+    """The rest of the night as `plan_rest` chose it: `chosen` the rest pool's rows (None
+    when no plan meets the brief: `problems` say why), their objective `value_fen`, how far
+    the solver's bound may lie above it (`bound_gap_fen`, 0 when proven optimal)."""
+
+    status: str
+    chosen: pl.DataFrame | None
+    sequence: RestRules
+    value_fen: int = 0
+    bound_gap_fen: int = 0
+    gap: float = 0.0
+    problems: list[str] = field(default_factory=list)
+    variables: int = 0
+    seconds: float = 0.0
+
+
+def plan_rest(
+    fixed: pl.DataFrame,
+    rest_pool: pl.DataFrame,
+    brief: Brief,
+    rules: SessionRules,
+    *,
+    old_rest: list[str],
+    time_limit: float,
+) -> RestPlan:
+    """Choose the rest of a one-session `brief` by the planner's model: `fixed` the products
+    presented, in order (their `role`, `minutes`, `objective_fen` … as planned), pinned;
+    `rest_pool` the candidates of the rest (the model's columns and `eligible`). Of plans worth
+    as much, the one keeping most of `old_rest` (each fen counts `scale`, a product of the old
+    rest one more), so that nothing changes for nothing."""
+    sequence = rest_rules(rules.sequence, fixed["role"].to_list())
+    model_rules = dataclasses.replace(rules, sequence=sequence.model)
+    frame = pl.concat(
+        [_fixed_rows(fixed), rest_pool.with_columns(pl.lit(False).alias("fixed"))],
+        how="diagonal_relaxed",
+    ).with_columns(pl.Series("settled", sequence.settled + [False] * rest_pool.height, pl.Boolean))
+    scale = len(old_rest) + 1
+    pool = prune(
+        frame.select(*MODEL_COLUMNS, "settled", "fixed", "eligible")
+        .with_row_index("_row")
+        .filter(pl.col("eligible"))
+        .drop("eligible")
+        .with_columns(
+            pl.col("value") * scale
+            + (pl.col("product_id").is_in(old_rest) & ~pl.col("fixed")).cast(pl.Int64)
+        ),
+        brief,
+        model_rules,
+    )
+    variables = pool.height - fixed.height
+    solution, rows, slack = solve(pool, brief, model_rules, time_limit=time_limit)
+    if solution is None:
+        return RestPlan(
+            "infeasible",
+            None,
+            sequence,
+            problems=relaxation_problems(rows, slack),
+            variables=variables,
+        )
+    chosen = frame[solution.chosen["_row"].to_list()].filter(~pl.col("fixed"))
+    return RestPlan(
+        solution.status,
+        chosen.drop("fixed", "settled"),
+        sequence,
+        value_fen=int(chosen["value"].sum()),
+        bound_gap_fen=max(solution.bound_fen - solution.objective_fen, 0) // scale,
+        gap=solution.gap,
+        variables=variables,
+        seconds=solution.seconds,
+    )
 
 
 def _candidates(
@@ -397,7 +448,6 @@ def _candidates(
         pl.lit(0, dtype=pl.Int64).alias("session"),
         pl.col(value).fill_null(0).alias("value"),
         (pl.col("product_id").is_in(list(spec.pinned)) & pl.col("eligible")).alias("pinned"),
-        pl.lit(False).alias("fixed"),
     )
 
 
@@ -413,6 +463,7 @@ def _fixed_rows(fixed: pl.DataFrame) -> pl.DataFrame:
         "note",
         "anchor_id",
         "session_date",
+        strict=False,
     ).with_columns(
         pl.lit(0, dtype=pl.Int64).alias("session"),
         pl.col("objective_fen").alias("value"),
@@ -465,9 +516,7 @@ def _changes(result: Replan, old: pl.DataFrame, new: pl.DataFrame, reasons: dict
     ]
 
 
-def _save(
-    store: db.Store, result: Replan, record: dict, rules: SessionRules, frame: pl.DataFrame
-) -> int:
+def _save(store: db.Store, result: Replan, record: dict, rules: SessionRules, eligible: int) -> int:
     assert result.items is not None and result.objective_fen is not None
     saved = {
         "created_at": dt.datetime.now(),
@@ -478,7 +527,7 @@ def _save(
         "brief": record["brief"],
         "config_fingerprint": rules.fingerprint,
         "candidates": result.candidates,
-        "eligible": int(frame["eligible"].sum()) - result.fixed.height,
+        "eligible": eligible,
         "variables": result.variables,
         "parent_plan_id": result.root_plan_id,
         "version": result.version,
