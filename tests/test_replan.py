@@ -21,7 +21,6 @@ from haowu_cli.planner.rules import ReplanSettings, SequenceRules
 from haowu_cli.planner.run_sheet import _run_lengths, order_items, rule_breaks
 from tests.test_planner import DEALS, _meets, brief, candidates, rules_with
 
-
 FIXED_SCHEMA = {
     "product_id": pl.String,
     "merchant_id": pl.String,

@@ -269,7 +269,8 @@ def replan(
     part = sheet.items
     fixed = part.filter(pl.col("start_minute") <= minute) if minute >= 0 else part.clear()
     ends = (fixed["start_minute"] + fixed["minutes"]).to_list()
-    from_minute = int(max(ends)) if ends else 0
+    # The rest starts when the slot on now ends, or now when the run sheet is behind us.
+    from_minute = max(int(max(ends)) if ends else 0, minute)
     if from_minute >= spec.minutes:
         raise UsageError(
             _("session {session} of plan {plan_id} has no minutes left to re-plan at {at}").format(
@@ -306,7 +307,11 @@ def replan(
     elsewhere = items.filter(pl.col("session") != session)["product_id"].to_list()
     presented = fixed["product_id"].to_list()
     rest_pool = candidates.filter(~pl.col("product_id").is_in(presented + elsewhere))
-    one = dataclasses.replace(brief, sessions=(spec,), pinned=())
+    # Minutes between the run sheet's end and now are gone: the rest has the others.
+    idle = from_minute - (int(max(ends)) if ends else 0)
+    one = dataclasses.replace(
+        brief, sessions=(dataclasses.replace(spec, minutes=spec.minutes - idle),), pinned=()
+    )
     old_rest = part.filter(~pl.col("product_id").is_in(presented))["product_id"].to_list()
     result.old_rest_value_fen = _old_rest_value(part, presented, candidates)
     found = plan_rest(fixed, rest_pool, one, rules, old_rest=old_rest, time_limit=time_limit)
