@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
@@ -309,3 +310,18 @@ def orders_file_from_json_lines(lines: list[str], folder: Path) -> Path | None:
         for record in records:
             writer.writerow(["" if record.get(h) is None else record.get(h) for h in headers])
     return path
+
+
+def sheet_in_force(store: Any, plan_id: int, session: int, at: datetime) -> SessionSheet | None:
+    """The run sheet of `session` in the version of plan `plan_id` in force at `at`: the last
+    version (`haowu live replan`) to apply from `at` or before; None when there is none."""
+    from haowu_cli import store as db
+
+    with store.read() as con:
+        versions = db.plan_versions(con, plan_id)
+        due = versions.filter(pl.col("applies_from").is_null() | (pl.col("applies_from") <= at))
+        if due.is_empty():
+            return None
+        version = int(due["plan_id"][-1])
+        items = db.plan_items(con, version)
+    return session_sheet(version, items, session)

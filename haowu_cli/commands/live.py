@@ -138,15 +138,22 @@ def live_command(
 
     stdin = any(str(source) == "-" for source in orders)
     orders = [source for source in orders if str(source) != "-"]
+
+    def sheet_at(moment_: Any) -> Any:  # the version of the plan in force then
+        from haowu_cli.live import sheet_in_force
+
+        return sheet_in_force(app.store(), plan_id, session, moment_) or sheet
+
     if not once:
-        return _follow(app, sheet, rules, orders, when, interval, stdin=stdin)
+        return _follow(app, sheet_at, rules, orders, when, interval, stdin=stdin)
     files, missing = export_files(orders)
     if missing:
         raise UsageError(_("{path}: no such file or folder").format(path=missing[0]))
     reports = import_sources(app, files)
     if stdin:
         reports += _import_stdin(app)
-    figures = figures_at(app, sheet, rules, when())
+    now = when()
+    figures = figures_at(app.store(), sheet_at(now), rules, now)
     if fmt is OutputFormat.json:
         app.out.write_json(figures | {"imports": [_import_json(r) for r in reports]})
     else:
@@ -164,14 +171,14 @@ def live_command(
     return ExitCode.OK
 
 
-def figures_at(app, sheet, rules, when) -> dict:
-    """The snapshot of `sheet` at `when`, from what the database holds."""
+def figures_at(store: Any, sheet: Any, rules: Any, when: Any) -> dict:
+    """The snapshot of `sheet` at `when`, from what the database `store` holds."""
     from datetime import timedelta
 
     from haowu_cli import store as db
     from haowu_cli.live import snapshot
 
-    with app.store().read() as con:
+    with store.read() as con:
         sold = db.live_orders(
             con,
             anchor_id=sheet.anchor_id,
@@ -214,7 +221,7 @@ def _import_stdin(app: Any, lines: list[str] | None = None, *, quiet: bool = Fal
 
 def _follow(
     app: Any,
-    sheet: Any,
+    sheet_at: Any,
     rules: Any,
     sources: list[Path],
     when: Any,
@@ -245,7 +252,9 @@ def _follow(
                 for report in import_sources(app, ready, quiet=True):
                     watcher.done(report.path)
                     news = (news + [_import_line(report)])[-3:]
-            lines, warnings, tables = snapshot_screen(figures_at(app, sheet, rules, when()))
+            now = when()
+            figures = figures_at(app.store(), sheet_at(now), rules, now)
+            lines, warnings, tables = snapshot_screen(figures)
             show([*lines, *warnings, *news, *notes], tables)
             time.sleep(interval)
 
@@ -279,7 +288,14 @@ def _import_line(report) -> str:
     )
 
 
-def import_sources(app, files: list[Path], *, quiet: bool = False):
+def import_sources(
+    app: Any,
+    files: list[Path],
+    *,
+    quiet: bool = False,
+    store: Any = None,
+    today: Any = None,
+) -> list[Any]:
     """Every file through the normal import of orders (each one transaction, rejects
     written, idempotent), with its summary on stderr unless `quiet`."""
     from haowu_cli import dates
@@ -298,12 +314,12 @@ def import_sources(app, files: list[Path], *, quiet: bool = False):
     kinds = {name: load_kind(name, app.config_dir) for name in ("products", "orders")}
     options = ImportOptions(
         config_dir=app.config_dir,
-        today=dates.today(),
+        today=today or dates.today(),
         sources=sources,
         kinds=kinds,
         kind_given=True,
     )
-    reports = import_files(app.store(), files, kinds["orders"], options)
+    reports = import_files(store or app.store(), files, kinds["orders"], options)
     if not quiet:
         for report in reports:
             print_report(app.out, report, traceback=app.traceback)
@@ -526,7 +542,7 @@ def replan_command(
     if fmt is OutputFormat.json:
         app.out.write_json(_replan_json(result) | {"imports": [_import_json(r) for r in reports]})
     else:
-        _show_replan(app, result)
+        show_replan(app.out, result)
     for warning in result.warnings:
         app.out.warn(warning)
     if result.status == "infeasible":
@@ -624,14 +640,16 @@ def _replan_json(result: Any) -> dict:
     }
 
 
-def _show_replan(app: Any, result: Any) -> None:
+def show_replan(out: Any, result: Any, *, run_sheet: bool = True) -> None:
+    """What a replan found, for people: the moment, the pace, the changes, the expected gain
+    and (unless `run_sheet` is false) the run sheet for the rest of the night."""
     import polars as pl
 
     from haowu_cli.commands.planning import RUN_SHEET_COLUMNS
     from haowu_cli.formats import money
     from haowu_cli.planner.output import run_sheet_table
 
-    app.out.print_line(
+    out.print_line(
         _(
             "plan {plan_id}, session {session}: re-planned at {at} (minute {minute}); "
             "{kept} products presented stay, the rest from minute {rest}"
@@ -645,7 +663,7 @@ def _show_replan(app: Any, result: Any) -> None:
         )
     )
     pace = result.pace
-    app.out.print_line(
+    out.print_line(
         _("pace so far: the room {room}; by category {categories}; by role {roles}").format(
             room=f"{pace.room:.0%}",
             categories=", ".join(f"{k} {v:.0%}" for k, v in sorted(pace.categories.items())) or "—",
@@ -688,10 +706,10 @@ def _show_replan(app: Any, result: Any) -> None:
         for m in result.moved
     ]
     if rows:
-        app.out.emit(pl.DataFrame(rows), OutputFormat.table, CHANGE_COLUMNS, title=_("changes"))
+        out.emit(pl.DataFrame(rows), OutputFormat.table, CHANGE_COLUMNS, title=_("changes"))
     else:
-        app.out.print_line(_("no change: the plan for the rest of the night still holds"))
-    app.out.print_line(
+        out.print_line(_("no change: the plan for the rest of the night still holds"))
+    out.print_line(
         _(
             "expected gain {gain}: the rest of the night {old} as planned, {new} re-planned "
             "(both by the pace so far)"
@@ -701,7 +719,9 @@ def _show_replan(app: Any, result: Any) -> None:
             new=money(result.new_rest_value_fen),
         )
     )
-    app.out.emit(
+    if not run_sheet:
+        return
+    out.emit(
         run_sheet_table(result.rest),
         OutputFormat.table,
         RUN_SHEET_COLUMNS,
