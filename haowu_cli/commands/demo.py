@@ -3,7 +3,7 @@
 import datetime as dt
 import tempfile
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -353,7 +353,7 @@ def _platform_step(app, work: Path, options) -> None:
     out.note(f"  haowu --db {store.path} reconcile {folder / 'settlement.csv'} -f csv")
 
 
-def _live_step(app, store: Store, work: Path) -> None:
+def _live_step(app: Any, store: Store, work: Path) -> None:
     """11. 跟播 and 场控 on a copy of the demo database (the steps above keep theirs): a
     session planned for A005 on another day, its orders simulated (a room hot for 美妆 and
     cold for 食品), followed with snapshots as the export grows, re-planned at 21:10, and
@@ -379,8 +379,11 @@ def _live_step(app, store: Store, work: Path) -> None:
     day = dt.date(2026, 12, 8)
     brief = resolve_brief(rules, packaged_path("sample_data") / "brief_a005.yaml", {"date": day})
     plan = plan_sessions(live, brief, rules)
-    sheet = session_sheet(plan.plan_id, plan.items, 1)
-    if plan.plan_id is None or sheet is None:
+    plan_id = plan.plan_id
+    if plan_id is None or plan.items is None:
+        return
+    sheet = session_sheet(plan_id, plan.items, 1)
+    if sheet is None:
         return
     out.note(
         _(
@@ -399,7 +402,7 @@ def _live_step(app, store: Store, work: Path) -> None:
         moment = dt.datetime.combine(day, dt.time.fromisoformat(hhmm))
         write_export(export, paid_by(rows, moment))
         import_sources(app, [export], quiet=True, store=live, today=max(dates.today(), day))
-        in_force = sheet_in_force(live, plan.plan_id, 1, moment) or sheet
+        in_force = sheet_in_force(live, plan_id, 1, moment) or sheet
         lines = snapshot_screen(figures_at(live, in_force, rules, moment))[0]
         for line in lines:
             out.print_line(f"   {line}")
@@ -407,7 +410,7 @@ def _live_step(app, store: Store, work: Path) -> None:
     snapshot("20:30")
     snapshot("21:10")
     at = dt.datetime.combine(day, dt.time(21, 10))
-    result = replan(live, plan.plan_id, rules, at=at)
+    result = replan(live, plan_id, rules, at=at)
     show_replan(out, result, run_sheet=False)
     snapshot("21:40")
     out.note(
