@@ -278,6 +278,7 @@ def orders_file_from_json_lines(lines: list[str], folder: Path) -> Path | None:
     """JSON lines of orders (one object a line, keyed by haowu's orders columns or any of
     their headers in columns.yaml: `order_id`, `product_id`, `paid_amount`, `paid_at` …) as
     one CSV file in `folder`, for the normal import of orders; None when there is no line.
+    A `paid_at` with a time of day gives `paid_time` too (when the line has none).
     A line that is not a JSON object of plain values fails the lot, naming it."""
     import csv
     import json
@@ -299,6 +300,9 @@ def orders_file_from_json_lines(lines: list[str], folder: Path) -> Path | None:
             raise InputFileError(
                 _("stdin line {line}: expected an object of plain values").format(line=number)
             )
+        paid = record.get("paid_at")
+        if "paid_time" not in record and isinstance(paid, str) and len(paid.strip()) > 10:
+            record["paid_time"] = paid  # a payment time, not only its day
         records.append(record)
     if not records:
         return None

@@ -271,6 +271,15 @@ def test_orders_as_json_lines_become_one_orders_file(tmp_path: Path):
     assert frame.columns == ["order_id", "product_id", "paid_amount", "quantity"]
     assert frame.rows() == [("J1", "P1", "9.90", None), ("J2", "P2", "19.8", "2")]
     assert orders_file_from_json_lines(["", " "], tmp_path / "none") is None
+    timed = orders_file_from_json_lines(
+        [json.dumps({"order_id": "J3", "paid_at": "2026-12-01 20:00:30"})], tmp_path
+    )
+    assert timed is not None
+    assert pl.read_csv(timed, infer_schema=False).row(0) == (
+        "J3",
+        "2026-12-01 20:00:30",
+        "2026-12-01 20:00:30",
+    )
     with pytest.raises(InputFileError, match="stdin line 2"):
         orders_file_from_json_lines([lines[0], "{oops"], tmp_path)
     with pytest.raises(InputFileError, match="stdin line 1: expected an object"):

@@ -138,6 +138,8 @@ def test_orders_on_stdin_go_through_the_import_once(haowu, demo_copy: Path):
         return next(p["units"] for p in snapshot["products"] if p["product_id"] == first)
 
     assert units(figures) == units(before) + 3 == units(repeat)
+    assert figures["untimed_orders"] == before["untimed_orders"]  # paid_at gave the time
+    assert figures["clock"]["selling"] == first
     assert figures["imports"][0]["inserted"] == 2 and repeat["imports"][0]["unchanged"] == 2
     bad = haowu(*args, stdin=lines + "\n{not json")
     assert bad.code == 1 and "stdin line 3" in bad.err, bad
