@@ -319,13 +319,22 @@ def orders_file_from_json_lines(lines: list[str], folder: Path) -> Path | None:
 def sheet_in_force(store: Any, plan_id: int, session: int, at: datetime) -> SessionSheet | None:
     """The run sheet of `session` in the version of plan `plan_id` in force at `at`: the last
     version (`haowu live replan`) to apply from `at` or before; None when there is none."""
+    with store.read() as con:
+        return sheet_in_force_on(con, plan_id, session, at)
+
+
+def sheet_in_force_on(
+    con: Any, plan_id: int, session: int, at: datetime, known: SessionSheet | None = None
+) -> SessionSheet | None:
+    """`sheet_in_force` on an open connection; `known`, when it is that version's sheet, is
+    returned without reading its items again."""
     from haowu_cli import store as db
 
-    with store.read() as con:
-        versions = db.plan_versions(con, plan_id)
-        due = versions.filter(pl.col("applies_from").is_null() | (pl.col("applies_from") <= at))
-        if due.is_empty():
-            return None
-        version = int(due["plan_id"][-1])
-        items = db.plan_items(con, version)
-    return session_sheet(version, items, session)
+    versions = db.plan_versions(con, plan_id)
+    due = versions.filter(pl.col("applies_from").is_null() | (pl.col("applies_from") <= at))
+    if due.is_empty():
+        return None
+    version = int(due["plan_id"][-1])
+    if known is not None and known.plan_id == version and known.session == session:
+        return known
+    return session_sheet(version, db.plan_items(con, version), session)

@@ -139,25 +139,22 @@ def live_command(
     stdin = any(str(source) == "-" for source in orders)
     orders = [source for source in orders if str(source) != "-"]
 
-    def sheet_at(moment_: Any) -> Any:  # the version of the plan in force then
-        from haowu_cli.live import sheet_in_force
-
-        return sheet_in_force(app.store(), plan_id, session, moment_) or sheet
+    def figures(moment_: Any) -> dict:  # by the version of the plan in force then
+        return figures_at(app.store(), sheet, rules, moment_, follow_versions=True)
 
     if not once:
-        return _follow(app, sheet_at, rules, orders, when, interval, stdin=stdin)
+        return _follow(app, figures, orders, when, interval, stdin=stdin)
     files, missing = export_files(orders)
     if missing:
         raise UsageError(_("{path}: no such file or folder").format(path=missing[0]))
     reports = import_sources(app, files)
     if stdin:
         reports += _import_stdin(app)
-    now = when()
-    figures = figures_at(app.store(), sheet_at(now), rules, now)
+    shown = figures(when())
     if fmt is OutputFormat.json:
-        app.out.write_json(figures | {"imports": [_import_json(r) for r in reports]})
+        app.out.write_json(shown | {"imports": [_import_json(r) for r in reports]})
     else:
-        lines, warnings, tables = snapshot_screen(figures)
+        lines, warnings, tables = snapshot_screen(shown)
         for line in lines:
             app.out.print_line(line)
         for warning in warnings:
@@ -171,14 +168,19 @@ def live_command(
     return ExitCode.OK
 
 
-def figures_at(store: Any, sheet: Any, rules: Any, when: Any) -> dict:
-    """The snapshot of `sheet` at `when`, from what the database `store` holds."""
+def figures_at(
+    store: Any, sheet: Any, rules: Any, when: Any, *, follow_versions: bool = False
+) -> dict:
+    """The snapshot of `sheet` at `when`, from what the database `store` holds; with
+    `follow_versions`, of the version of `sheet`'s plan in force at `when` (one read)."""
     from datetime import timedelta
 
     from haowu_cli import store as db
-    from haowu_cli.live import snapshot
+    from haowu_cli.live import sheet_in_force_on, snapshot
 
     with store.read() as con:
+        if follow_versions:
+            sheet = sheet_in_force_on(con, sheet.plan_id, sheet.session, when, sheet) or sheet
         sold = db.live_orders(
             con,
             anchor_id=sheet.anchor_id,
@@ -221,8 +223,7 @@ def _import_stdin(app: Any, lines: list[str] | None = None, *, quiet: bool = Fal
 
 def _follow(
     app: Any,
-    sheet_at: Any,
-    rules: Any,
+    figures: Any,
     sources: list[Path],
     when: Any,
     interval: float,
@@ -252,9 +253,7 @@ def _follow(
                 for report in import_sources(app, ready, quiet=True):
                     watcher.done(report.path)
                     news = (news + [_import_line(report)])[-3:]
-            now = when()
-            figures = figures_at(app.store(), sheet_at(now), rules, now)
-            lines, warnings, tables = snapshot_screen(figures)
+            lines, warnings, tables = snapshot_screen(figures(when()))
             show([*lines, *warnings, *news, *notes], tables)
             time.sleep(interval)
 
