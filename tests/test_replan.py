@@ -210,6 +210,9 @@ def test_the_rules_after_the_presented_products():
     no_deal = rest_rules(dataclasses.replace(rules, open_with_deal=False), ["利润款", "利润款"])
     assert no_deal.lead == 2 and no_deal.settled == [False, False]
     assert not no_deal.model.open_with_deal
+    # a presented run longer than deal_every counts as deal_every: the rest opens on a deal
+    long = rest_rules(rules, ["引流款", "利润款", "利润款", "利润款", "利润款", "利润款"])
+    assert long.lead == 3 and long.settled == [False, True, True, False, False, False]
 
 
 def test_runs_after_a_lead_are_even_with_it():

@@ -204,7 +204,8 @@ class RestRules:
     The sequencing rules count from the last deal presented (`settled`: the presented rows
     before it): with it as the opening, `model` holds exactly when the rest can be ordered
     by `order` after the `lead` items presented since that deal (the run sheet keeps every
-    run, the first counting the lead, within deal_every, and closes on a deal)."""
+    run, the first counting the lead, within deal_every, and closes on a deal). A lead longer
+    than deal_every counts as deal_every."""
 
     model: SequenceRules
     order: SequenceRules
@@ -219,7 +220,15 @@ def rest_rules(rules: SequenceRules, fixed_roles: list[str]) -> RestRules:
     deals = [i for i, role in enumerate(fixed_roles) if role in rules.deal_roles]
     last = deals[-1] if deals else None
     lead = len(fixed_roles) - (last + 1 if last is not None else 0)
-    settled = [last is not None and i < last for i in range(len(fixed_roles))]
+    # A presented run longer than deal_every (the rules changed since the plan) cannot be
+    # undone: it counts as deal_every, so the rest opens on a deal.
+    counted = min(lead, rules.deal_every) if rules.deal_every else lead
+    settled = [
+        (last is not None and i < last)
+        or (i < len(fixed_roles) - counted and (last is None or i > last))
+        for i in range(len(fixed_roles))
+    ]
+    lead = counted
     model = dataclasses.replace(rules, open_with_deal=last is not None)
     order = dataclasses.replace(rules, open_with_deal=False)
     return RestRules(model, order, lead, settled)
