@@ -305,3 +305,33 @@ def test_a_replan_before_the_start_keeps_nothing_and_plans_the_whole_night():
     assert found.value_fen == 160
     ordered = order_items(found.chosen, brief(rules_with(sequence)).sessions[0], sequence)
     assert ordered["role"].to_list() == ["引流款", "利润款", "引流款"]  # open, the other, close
+
+
+def test_the_replan_settings_are_checked_with_their_line(tmp_path: Path):
+    from haowu_cli.config import packaged_path
+    from haowu_cli.errors import ConfigError
+    from haowu_cli.planner.rules import load_rules
+
+    text = (packaged_path("configs") / "session.yaml").read_text(encoding="utf-8")
+    packaged = load_rules(packaged_path("configs"))
+    assert packaged.replan == ReplanSettings(500_000, 0.5, 0.2, 5.0)
+    (tmp_path / "session.yaml").write_text(
+        text.replace("prior_gmv: 5000 ", "prior_gmv: 800.5"), encoding="utf-8"
+    )
+    changed = load_rules(tmp_path)
+    assert changed.replan.prior_gmv_fen == 80_050
+    assert changed.fingerprint == packaged.fingerprint  # replanning changes no first plan
+    lines = text.splitlines()
+    weight = next(i for i, x in enumerate(lines, 1) if x.startswith("  category_weight:"))
+    pace = next(i for i, x in enumerate(lines, 1) if x.startswith("  pace: {min"))
+    (tmp_path / "session.yaml").write_text(
+        text.replace("category_weight: 0.5", "category_weight: 2").replace(
+            "pace: {min: 0.2, max: 5}", "pace: {min: 3, max: 5}"
+        ),
+        encoding="utf-8",
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_rules(tmp_path)
+    message = str(caught.value)
+    assert f"session.yaml:{weight} replan.category_weight" in message
+    assert f"session.yaml:{pace} replan.pace.min" in message
