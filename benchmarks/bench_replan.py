@@ -1,7 +1,7 @@
 """Benchmark `haowu live replan` for a 4-hour session, against the first plan's solve and the
 cheapest command, in the same run.
 
-    python benchmarks/bench_replan.py [--size 2000] [--orders 20000] [--at 20:40] [--repeat 3]
+    python benchmarks/bench_replan.py [--size 2000] [--orders N] [--at 20:40] [--repeat 3]
 
 Builds a database of `--size` generated, graded products and one anchor (`bench_plan.py`'s
 `prepare`: the 240-minute brief of 30–40 products with category and role bounds), plans the
@@ -47,7 +47,9 @@ HAOWU = str(Path(sys.executable).parent / "haowu")
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--size", type=int, default=2_000)
-    parser.add_argument("--orders", type=int, default=20_000)
+    parser.add_argument(
+        "--orders", type=int, default=0, help="order lines [default: as the plan expects]"
+    )
     parser.add_argument("--at", default="20:40")
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
@@ -68,7 +70,10 @@ def main() -> None:
         moment = datetime.combine(sheet.session_date, datetime.min.time()).replace(
             hour=hours, minute=minutes
         )
-        rows = simulate(sheet, args.orders, seed=3, category_heat={"美妆": 1.8, "食品": 0.6})
+        # About as many order lines as the plan expects units (1.6 units a line on average),
+        # so that the pace is near 1 and the room's heat by category shows.
+        count = args.orders or round(int(sheet.items["expected_units"].sum()) / 1.6)
+        rows = simulate(sheet, count, seed=3, category_heat={"美妆": 1.8, "食品": 0.6})
         export = work / "orders.csv"
         write_export(export, paid_by(rows, moment))
         live = [*haowu, "--db", db, "live", "1", "--once", "--at", args.at, "-f", "json"]
@@ -94,6 +99,7 @@ def main() -> None:
         f" ({len(result['dropped'])} dropped, {len(result['added'])} added, "
         f"{len(result['moved'])} moved)"
     )
+    print("pace:", json.dumps(result["pace"], ensure_ascii=False))
     for key in ("baseline", "plan", "replan"):
         print(
             f"{key:9} {median[key]:6.2f} s  ×{median[key] / median['baseline']:5.2f} baseline"
