@@ -18,29 +18,17 @@ Follow it with `haowu live 1 --orders drop/` in another terminal.
 from __future__ import annotations
 
 import argparse
-import csv
-import io
-import os
-import random
 import sys
 import time
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-HEADER = [
-    "订单号",
-    "订单支付时间",
-    "订单状态",
-    "商品ID",
-    "预估推广者分佣比例",
-    "成交数量",
-    "实付款",
-    "CPS达人ID",
-]
-OFF_SHEET = "9900000000001"  # a product on no run sheet, in no database
+from haowu_cli.live_simulation import HEADER, OFF_SHEET, simulate, write_export  # noqa: E402
+
+__all__ = ["HEADER", "OFF_SHEET", "plan_session", "simulate", "write_export"]
 
 
 def plan_session(db: Path, plan_id: int):
@@ -54,51 +42,6 @@ def plan_session(db: Path, plan_id: int):
     if sheet is None:
         raise SystemExit(f"no plan {plan_id}")
     return sheet
-
-
-def simulate(sheet, count: int, seed: int = 1) -> list[tuple[datetime, list[str]]]:
-    """About `count` order lines over the session, sorted by payment time."""
-    rng = random.Random(seed)
-    items = list(sheet.items.iter_rows(named=True))
-    weights = [max(int(i["expected_units"]), 1) for i in items]
-    heat = [rng.uniform(0.5, 1.6) for _ in items]  # the room, product by product
-    total = sum(w * h for w, h in zip(weights, heat, strict=True))
-    rows = []
-    for index, (item, weight, hot) in enumerate(zip(items, weights, heat, strict=True)):
-        lines = max(1, round(count * weight * hot / total))
-        begin = sheet.start + timedelta(minutes=int(item["start_minute"]))
-        for line in range(lines):
-            paid = begin + timedelta(seconds=rng.uniform(0, int(item["minutes"]) * 60))
-            units = rng.choice((1, 1, 1, 2, 3))
-            price = int(item["live_price_fen"])
-            product = item["product_id"] if rng.random() > 0.01 else OFF_SHEET
-            order_id = f"S{sheet.plan_id}{index:03d}{line:07d}"
-            rows.append((paid, _row(order_id, paid, product, units, price, sheet.anchor_id)))
-    rows.sort(key=lambda r: r[0])
-    return rows
-
-
-def _row(order_id, paid, product, units, price_fen, anchor) -> list[str]:
-    amount = units * price_fen
-    return [
-        order_id,
-        paid.strftime("%Y-%m-%d %H:%M:%S"),
-        "已付款",
-        product,
-        "20.0%",
-        str(units),
-        f"¥{amount // 100}.{amount % 100:02d}",
-        anchor,
-    ]
-
-
-def write_export(path: Path, rows: list[list[str]]) -> None:
-    """Save an export whole (written aside, then renamed in: a reader never sees half)."""
-    buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\r\n").writerows([HEADER, *rows])
-    part = path.with_name(path.name + ".part")
-    part.write_bytes(buffer.getvalue().encode("utf-8-sig"))
-    os.replace(part, path)
 
 
 def main() -> None:

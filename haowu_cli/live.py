@@ -281,3 +281,69 @@ class SourceWatcher:
         """`path` was read (or failed) as it was at the last poll."""
         if path in self._seen:
             self._read[path] = self._seen[path]
+
+
+def orders_file_from_json_lines(lines: list[str], folder: Path) -> Path | None:
+    """JSON lines of orders (one object a line, keyed by haowu's orders columns or any of
+    their headers in columns.yaml: `order_id`, `product_id`, `paid_amount`, `paid_at` …) as
+    one CSV file in `folder`, for the normal import of orders; None when there is no line.
+    A `paid_at` with a time of day gives `paid_time` too (when the line has none).
+    A line that is not a JSON object of plain values fails the lot, naming it."""
+    import csv
+    import json
+
+    from haowu_cli.errors import InputFileError
+    from haowu_cli.i18n import _
+
+    records: list[dict] = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise InputFileError(
+                _("stdin line {line}: not JSON ({error})").format(line=number, error=exc.msg)
+            ) from None
+        if not isinstance(record, dict) or any(isinstance(v, dict | list) for v in record.values()):
+            raise InputFileError(
+                _("stdin line {line}: expected an object of plain values").format(line=number)
+            )
+        paid = record.get("paid_at")
+        if "paid_time" not in record and isinstance(paid, str) and len(paid.strip()) > 10:
+            record["paid_time"] = paid  # a payment time, not only its day
+        records.append(record)
+    if not records:
+        return None
+    headers = list(dict.fromkeys(key for record in records for key in record))
+    path = folder / "stdin.csv"
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(headers)
+        for record in records:
+            writer.writerow(["" if record.get(h) is None else record.get(h) for h in headers])
+    return path
+
+
+def sheet_in_force(store: Any, plan_id: int, session: int, at: datetime) -> SessionSheet | None:
+    """The run sheet of `session` in the version of plan `plan_id` in force at `at`: the last
+    version (`haowu live replan`) to apply from `at` or before; None when there is none."""
+    with store.read() as con:
+        return sheet_in_force_on(con, plan_id, session, at)
+
+
+def sheet_in_force_on(
+    con: Any, plan_id: int, session: int, at: datetime, known: SessionSheet | None = None
+) -> SessionSheet | None:
+    """`sheet_in_force` on an open connection; `known`, when it is that version's sheet, is
+    returned without reading its items again."""
+    from haowu_cli import store as db
+
+    versions = db.plan_versions(con, plan_id)
+    due = versions.filter(pl.col("applies_from").is_null() | (pl.col("applies_from") <= at))
+    if due.is_empty():
+        return None
+    version = int(due["plan_id"][-1])
+    if known is not None and known.plan_id == version and known.session == session:
+        return known
+    return session_sheet(version, db.plan_items(con, version), session)

@@ -2,7 +2,7 @@
 
 import datetime as dt
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -196,6 +196,7 @@ def demo_command(
     activity_id = _demo_activity(app, store, work, options)
     _platform_step(app, work, options)
     _matching_step(app, store)
+    _live_step(app, store, work)
 
     out.note(_("\ndemo database: {path}").format(path=store.path), style="bold")
     out.note(_("try:"))
@@ -388,3 +389,70 @@ def _platform_step(app: AppContext, work: Path, options: "ImportOptions") -> Non
     out.emit(lines.view, OutputFormat.table, lines.columns, title=lines.title)
     out.note(_("try:"))
     out.note(f"  haowu --db {store.path} reconcile {folder / 'settlement.csv'} -f csv")
+
+
+def _live_step(app: Any, store: Store, work: Path) -> None:
+    """12. 跟播 and 场控 on a copy of the demo database (the steps above keep theirs): a
+    session planned for A005 on another day, its orders simulated (a room hot for 美妆 and
+    cold for 食品), followed with snapshots as the export grows, re-planned at 21:10, and
+    followed again under the new version."""
+    import shutil
+
+    from haowu_cli.commands.live import figures_at, import_sources, show_replan, snapshot_screen
+    from haowu_cli.live import session_sheet, sheet_in_force
+    from haowu_cli.live_simulation import paid_by, simulate, write_export
+    from haowu_cli.planner import plan_sessions
+    from haowu_cli.planner.brief import resolve_brief
+    from haowu_cli.planner.replan import replan
+    from haowu_cli.planner.rules import load_rules
+
+    out = app.out
+    copy = work / "live.duckdb"
+    for suffix in ("", ".wal"):
+        source = Path(f"{store.path}{suffix}")
+        if source.exists():
+            shutil.copyfile(source, Path(f"{copy}{suffix}"))
+    live = Store(copy, lock_timeout=app.lock_timeout)
+    rules = load_rules(app.config_dir)
+    day = dt.date(2026, 12, 8)
+    brief = resolve_brief(rules, packaged_path("sample_data") / "brief_a005.yaml", {"date": day})
+    plan = plan_sessions(live, brief, rules)
+    plan_id = plan.plan_id
+    if plan_id is None or plan.items is None:
+        return
+    sheet = session_sheet(plan_id, plan.items, 1)
+    if sheet is None:
+        return
+    out.note(
+        _(
+            "\n12. 跟播 and 场控: plan {plan_id} for A005 on {day}, its orders simulated as the "
+            "back-office export grows; snapshots (haowu live {plan_id} --once), a re-plan at "
+            "21:10 (haowu live replan {plan_id} --at 21:10), and the new version followed"
+        ).format(plan_id=plan.plan_id, day=day),
+        style="bold",
+    )
+    rows = simulate(sheet, 3000, seed=7, category_heat={"美妆": 1.8, "食品": 0.6})
+    drop = work / "live"
+    drop.mkdir()
+    export = drop / "订单导出.csv"
+
+    def snapshot(hhmm: str) -> None:
+        moment = dt.datetime.combine(day, dt.time.fromisoformat(hhmm))
+        write_export(export, paid_by(rows, moment))
+        import_sources(app, [export], quiet=True, store=live, today=max(dates.today(), day))
+        in_force = sheet_in_force(live, plan_id, 1, moment) or sheet
+        lines = snapshot_screen(figures_at(live, in_force, rules, moment))[0]
+        for line in lines:
+            out.print_line(f"   {line}")
+
+    snapshot("20:30")
+    snapshot("21:10")
+    at = dt.datetime.combine(day, dt.time(21, 10))
+    result = replan(live, plan_id, rules, at=at)
+    show_replan(out, result, run_sheet=False)
+    snapshot("21:40")
+    out.note(
+        _("   follow it yourself: haowu --db {db} live {plan_id} --orders {drop}").format(
+            db=copy, plan_id=plan.plan_id, drop=drop
+        )
+    )

@@ -1,13 +1,17 @@
-"""`haowu live PLAN_ID --orders SOURCE --once`: a session against its plan at one moment."""
+"""`haowu live PLAN_ID --orders SOURCE [--once]`: a session against its plan (跟播), and
+`haowu live replan PLAN_ID --at HH:MM`: the rest of the night planned again (场控).
+
+`live` is a group whose default command is `follow`: `haowu live 1 --orders x.csv` reads as
+`haowu live follow 1 --orders x.csv`, so the first form keeps working beside `replan`."""
 
 import re
-from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from typer.core import TyperGroup
 
-from haowu_cli.commands.common import AppContext, FormatOption, app_context
+from haowu_cli.commands.common import FormatOption, OutOption, app_context
 from haowu_cli.errors import ExitCode, HaowuError, UsageError
 from haowu_cli.i18n import N_, _
 from haowu_cli.render import Column, OutputFormat, ScreenTable
@@ -16,8 +20,26 @@ if TYPE_CHECKING:
     from datetime import datetime
 
     from haowu_cli.ingest.pipeline import FileReport
-    from haowu_cli.live import SessionSheet
-    from haowu_cli.planner.rules import SessionRules
+
+
+class LiveGroup(TyperGroup):
+    """A group whose first argument, when it names no command (a plan ID, say), goes to
+    `follow`."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and args[0] not in ctx.help_option_names:
+            args = ["follow", *args]
+        return super().parse_args(ctx, args)
+
+
+live_app = typer.Typer(
+    cls=LiveGroup,
+    help=N_(
+        "Follow a live session against its plan (haowu live PLAN_ID --orders SOURCE), or "
+        "re-plan the rest of it (haowu live replan PLAN_ID --at HH:MM)."
+    ),
+    no_args_is_help=True,
+)
 
 PRODUCT_COLUMNS = [
     Column("position", "#", "right"),
@@ -41,6 +63,7 @@ OFF_SHEET_COLUMNS = [
 ]
 
 
+@live_app.command("follow")
 def live_command(
     ctx: typer.Context,
     plan_id: Annotated[int, typer.Argument(help=N_("The plan's ID (haowu sessions lists them)."))],
@@ -48,7 +71,10 @@ def live_command(
         list[Path],
         typer.Option(
             "--orders",
-            help=N_("An orders export, or a folder where export files land (repeatable)."),
+            help=N_(
+                "An orders export, a folder where export files land, or - for JSON lines on "
+                "stdin (repeatable)."
+            ),
         ),
     ],
     once: Annotated[
@@ -75,6 +101,7 @@ def live_command(
 
     In a terminal the view refreshes in place, reading each export file again when it
     changes (Ctrl-C to stop); --once prints one snapshot (--format json for scripts).
+    `--orders -` reads orders as JSON lines on stdin (haowu's orders columns as keys).
     """
     from haowu_cli.live import export_files, moment, session_sheet
 
@@ -88,8 +115,7 @@ def live_command(
         raise UsageError(_("haowu live prints a table or JSON (--format table|json)"))
     if not once and fmt is not OutputFormat.table:
         raise UsageError(_("--format {fmt} needs --once").format(fmt=fmt.value))
-    if at is not None and not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", at):
-        raise UsageError(_("--at takes a time as HH:MM, got {value!r}").format(value=at))
+    _check_at(at)
     from haowu_cli import store as db
     from haowu_cli.planner.rules import load_rules
 
@@ -115,17 +141,25 @@ def live_command(
 
         return beijing_now().replace(microsecond=0)
 
+    stdin = any(str(source) == "-" for source in orders)
+    orders = [source for source in orders if str(source) != "-"]
+
+    def figures(moment_: Any) -> dict:  # by the version of the plan in force then
+        return figures_at(app.store(), sheet, rules, moment_, follow_versions=True)
+
     if not once:
-        return _follow(app, sheet, rules, orders, when, interval)
+        return _follow(app, figures, orders, when, interval, stdin=stdin)
     files, missing = export_files(orders)
     if missing:
         raise UsageError(_("{path}: no such file or folder").format(path=missing[0]))
     reports = import_sources(app, files)
-    figures = figures_at(app, sheet, rules, when())
+    if stdin:
+        reports += _import_stdin(app)
+    shown = figures(when())
     if fmt is OutputFormat.json:
-        app.out.write_json(figures | {"imports": [_import_json(r) for r in reports]})
+        app.out.write_json(shown | {"imports": [_import_json(r) for r in reports]})
     else:
-        lines, warnings, tables = snapshot_screen(figures)
+        lines, warnings, tables = snapshot_screen(shown)
         for line in lines:
             app.out.print_line(line)
         for warning in warnings:
@@ -140,15 +174,18 @@ def live_command(
 
 
 def figures_at(
-    app: AppContext, sheet: "SessionSheet", rules: "SessionRules", when: "datetime"
+    store: Any, sheet: Any, rules: Any, when: Any, *, follow_versions: bool = False
 ) -> dict:
-    """The snapshot of `sheet` at `when`, from what the database holds."""
+    """The snapshot of `sheet` at `when`, from what the database `store` holds; with
+    `follow_versions`, of the version of `sheet`'s plan in force at `when` (one read)."""
     from datetime import timedelta
 
     from haowu_cli import store as db
-    from haowu_cli.live import snapshot
+    from haowu_cli.live import sheet_in_force_on, snapshot
 
-    with app.store().read() as con:
+    with store.read() as con:
+        if follow_versions:
+            sheet = sheet_in_force_on(con, sheet.plan_id, sheet.session, when, sheet) or sheet
         sold = db.live_orders(
             con,
             anchor_id=sheet.anchor_id,
@@ -167,13 +204,36 @@ def figures_at(
     )
 
 
+def _check_at(at: str | None) -> None:
+    if at is not None and not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", at):
+        raise UsageError(_("--at takes a time as HH:MM, got {value!r}").format(value=at))
+
+
+def _import_stdin(app: Any, lines: list[str] | None = None, *, quiet: bool = False) -> list[Any]:
+    """The JSON lines on stdin (or `lines`) through the normal import of orders, as one file
+    (`live.orders_file_from_json_lines`) in a private temporary folder."""
+    import sys
+    import tempfile
+
+    from haowu_cli.live import orders_file_from_json_lines
+
+    if lines is None:
+        lines = sys.stdin.read().splitlines()
+    with tempfile.TemporaryDirectory(prefix="haowu-live-") as folder:
+        path = orders_file_from_json_lines(lines, Path(folder))
+        if path is None:
+            return []
+        return import_sources(app, [path], quiet=quiet)
+
+
 def _follow(
-    app: AppContext,
-    sheet: "SessionSheet",
-    rules: "SessionRules",
+    app: Any,
+    figures: Any,
     sources: list[Path],
-    when: Callable[[], "datetime"],
+    when: Any,
     interval: float,
+    *,
+    stdin: bool = False,
 ) -> int:
     """The view that refreshes in place until Ctrl-C: each export file is imported when it
     has stopped changing (a file the back office is still saving waits, and one that fails
@@ -185,17 +245,38 @@ def _follow(
 
     watcher = SourceWatcher(sources)
     news: list[str] = []
+    arriving = _stdin_lines() if stdin else None
     with app.out.screen() as show:
         while True:
+            if arriving:
+                batch = [arriving.pop(0) for _line in range(len(arriving))]
+                for report in _import_stdin(app, batch, quiet=True):
+                    news = (news + [_import_line(report)])[-3:]
             ready, missing = watcher.poll()
             notes = [_("{path}: not there; watching for it").format(path=p) for p in missing]
             if ready:
                 for report in import_sources(app, ready, quiet=True):
                     watcher.done(report.path)
                     news = (news + [_import_line(report)])[-3:]
-            lines, warnings, tables = snapshot_screen(figures_at(app, sheet, rules, when()))
+            lines, warnings, tables = snapshot_screen(figures(when()))
             show([*lines, *warnings, *news, *notes], tables)
             time.sleep(interval)
+
+
+def _stdin_lines() -> list[str]:
+    """Lines arriving on stdin, appended by a reader thread as they come (the live view
+    takes them at each look)."""
+    import sys
+    import threading
+
+    lines: list[str] = []
+
+    def read() -> None:
+        for line in sys.stdin:
+            lines.append(line)
+
+    threading.Thread(target=read, daemon=True).start()
+    return lines
 
 
 def _import_line(report: "FileReport") -> str:
@@ -213,8 +294,13 @@ def _import_line(report: "FileReport") -> str:
 
 
 def import_sources(
-    app: AppContext, files: list[Path], *, quiet: bool = False
-) -> list["FileReport"]:
+    app: Any,
+    files: list[Path],
+    *,
+    quiet: bool = False,
+    store: Any = None,
+    today: Any = None,
+) -> list[Any]:
     """Every file through the normal import of orders (each one transaction, rejects
     written, idempotent), with its summary on stderr unless `quiet`."""
     from haowu_cli import dates
@@ -233,12 +319,12 @@ def import_sources(
     kinds = {name: load_kind(name, app.config_dir) for name in ("products", "orders")}
     options = ImportOptions(
         config_dir=app.config_dir,
-        today=dates.today(),
+        today=today or dates.today(),
         sources=sources,
         kinds=kinds,
         kind_given=True,
     )
-    reports = import_files(app.store(), files, kinds["orders"], options)
+    reports = import_files(store or app.store(), files, kinds["orders"], options)
     if not quiet:
         for report in reports:
             print_report(app.out, report, traceback=app.traceback)
@@ -375,3 +461,321 @@ def snapshot_screen(figures: dict) -> tuple[list[str], list[str], list[ScreenTab
         ]
         tables.append((pl.DataFrame(off), OFF_SHEET_COLUMNS, _("sold, not on the run sheet")))
     return lines, warnings, tables
+
+
+CHANGE_COLUMNS = [
+    Column("change", N_("change")),
+    Column("product_id", N_("product")),
+    Column("title", N_("title"), max_width=20),
+    Column("role", N_("role")),
+    Column("start", N_("start")),
+    Column("expected_gmv", N_("expected GMV"), "right"),
+]
+
+
+@live_app.command("replan")
+def replan_command(
+    ctx: typer.Context,
+    plan_id: Annotated[int, typer.Argument(help=N_("The plan's ID (haowu sessions lists them)."))],
+    at: Annotated[
+        str | None,
+        typer.Option("--at", metavar="HH:MM", help=N_("The moment, Beijing time [default: now].")),
+    ] = None,
+    session: Annotated[
+        int, typer.Option("--session", min=1, help=N_("Which session of the plan."))
+    ] = 1,
+    orders: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--orders",
+            help=N_("Import these orders exports (or - for JSON lines on stdin) first."),
+        ),
+    ] = None,
+    time_limit: Annotated[
+        float,
+        typer.Option("--time-limit", min=0.1, help=N_("Seconds the solver may take to prove.")),
+    ] = 10.0,
+    out: OutOption = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help=N_("Re-plan and show; do not save the version."))
+    ] = False,
+    fmt: FormatOption = OutputFormat.table,
+) -> int:
+    """Re-plan the rest of a live session (场控): the products already presented stay; the
+    rest of the brief's candidates compete again for the minutes left, with the stock left
+    and expected sales updated by the room's pace so far (session.yaml: replan), under the
+    brief's constraints for the whole night. Saves a new version of the plan, prints what
+    changed and the host's run sheet for the rest of the night (--out FILE.xlsx or .csv).
+    """
+    from haowu_cli.live import moment, session_sheet
+    from haowu_cli.planner.replan import replan
+    from haowu_cli.planner.rules import load_rules
+
+    app = app_context(ctx)
+    if fmt is OutputFormat.csv:
+        raise UsageError(_("haowu live replan prints a table or JSON (--format table|json)"))
+    _check_at(at)
+    rules = load_rules(app.config_dir)
+    record_items = _load_items(app, plan_id)
+    sheet = session_sheet(plan_id, record_items, session)
+    if sheet is None:
+        raise UsageError(
+            _("plan {plan_id} has no session {session}").format(plan_id=plan_id, session=session)
+        )
+    if at is not None:
+        when = moment(sheet, at)
+    else:
+        from haowu_cli.activities import beijing_now
+
+        when = beijing_now().replace(second=0, microsecond=0)
+    reports: list[Any] = []
+    if orders:
+        files, missing = _orders_files(orders)
+        if missing:
+            raise UsageError(_("{path}: no such file or folder").format(path=missing[0]))
+        reports = import_sources(app, files, quiet=fmt is OutputFormat.json)
+        if any(str(source) == "-" for source in orders):
+            reports += _import_stdin(app, quiet=fmt is OutputFormat.json)
+    with app.out.spinner(_("re-planning")):
+        result = replan(
+            app.store(),
+            plan_id,
+            rules,
+            at=when,
+            session=session,
+            time_limit=time_limit,
+            save=not dry_run,
+        )
+    if fmt is OutputFormat.json:
+        app.out.write_json(_replan_json(result) | {"imports": [_import_json(r) for r in reports]})
+    else:
+        show_replan(app.out, result)
+    for warning in result.warnings:
+        app.out.warn(warning)
+    if result.status == "infeasible":
+        lines = "\n".join(f"  {p}" for p in result.problems)
+        app.out.error(
+            _("no plan for the rest of the night meets the brief:\n{lines}").format(lines=lines),
+            hint=_("relax the constraints named above in the brief and plan again"),
+        )
+        return ExitCode.FAILED
+    if out is not None and result.rest is not None:
+        _write_rest(app, result, out)
+    if result.status == "feasible":
+        app.out.warn(
+            _(
+                "the time limit ran out before the new plan was proven optimal: it is "
+                "within {gap:.2%} of the best possible (more time: --time-limit)"
+            ).format(gap=result.gap)
+        )
+    from haowu_cli.commands.planning import STATUS_NAMES
+
+    saved = (
+        _("saved as plan {plan_id}, version {version} of plan {root}").format(
+            plan_id=result.plan_id, version=result.version, root=result.root_plan_id
+        )
+        if result.plan_id
+        else _("not saved (--dry-run)")
+    )
+    app.out.info(
+        _("{status}: {variables:,} candidates solved in {seconds:.2f} s; {saved}").format(
+            status=_(STATUS_NAMES.get(result.status, result.status)),
+            variables=result.variables,
+            seconds=result.solve_seconds,
+            saved=saved,
+        )
+    )
+    if any(r.status == "failed" for r in reports):
+        return ExitCode.FAILED
+    if any(r.rejected for r in reports):
+        return ExitCode.REJECTED_ROWS
+    return ExitCode.OK
+
+
+def _load_items(app: Any, plan_id: int) -> Any:
+    from haowu_cli import store as db
+
+    with app.store().read() as con:
+        if db.plan_record(con, plan_id) is None:
+            raise HaowuError(
+                _("no plan {plan_id}").format(plan_id=plan_id),
+                hint=_("haowu sessions lists the saved plans"),
+            )
+        return db.plan_items(con, plan_id)
+
+
+def _orders_files(orders: list[Path]) -> tuple[list[Path], list[Path]]:
+    from haowu_cli.live import export_files
+
+    return export_files([source for source in orders if str(source) != "-"])
+
+
+def _replan_json(result: Any) -> dict:
+    from haowu_cli.commands.planning import SOLVER
+    from haowu_cli.planner.output import run_sheet_export
+
+    rest = None if result.rest is None else run_sheet_export(result.rest).to_dicts()
+    return {
+        "plan_id": result.plan_id,
+        "version": result.version,
+        "root_plan_id": result.root_plan_id,
+        "replanned_plan_id": result.base_plan_id,
+        "session": result.session,
+        "at": result.at.isoformat(timespec="seconds"),
+        "minute": result.minute,
+        "rest_from_minute": result.from_minute,
+        "status": result.status,
+        "objective_fen": result.objective_fen,
+        "bound_fen": result.bound_fen,
+        "gap": result.gap,
+        "pace": result.pace.as_json(),
+        "old_rest_objective_fen": result.old_rest_value_fen,
+        "new_rest_objective_fen": result.new_rest_value_fen,
+        "expected_gain_fen": result.gain_fen if result.status != "infeasible" else None,
+        "kept": result.fixed["product_id"].to_list(),
+        "dropped": result.dropped,
+        "added": result.added,
+        "moved": result.moved,
+        "rest": rest,
+        "problems": result.problems,
+        "warnings": result.warnings,
+        "solver": {
+            "name": SOLVER,
+            "variables": result.variables,
+            "seconds": round(result.solve_seconds, 3),
+        },
+    }
+
+
+def show_replan(out: Any, result: Any, *, run_sheet: bool = True) -> None:
+    """What a replan found, for people: the moment, the pace, the changes, the expected gain
+    and (unless `run_sheet` is false) the run sheet for the rest of the night."""
+    import polars as pl
+
+    from haowu_cli.commands.planning import RUN_SHEET_COLUMNS
+    from haowu_cli.formats import money
+    from haowu_cli.planner.output import run_sheet_table
+
+    out.print_line(
+        _(
+            "plan {plan_id}, session {session}: re-planned at {at} (minute {minute}); "
+            "{kept} products presented stay, the rest from minute {rest}"
+        ).format(
+            plan_id=result.base_plan_id,
+            session=result.session,
+            at=result.at.strftime("%H:%M"),
+            minute=result.minute,
+            kept=result.fixed.height,
+            rest=result.from_minute,
+        )
+    )
+    pace = result.pace
+    out.print_line(
+        _("pace so far: the room {room}; by category {categories}; by role {roles}").format(
+            room=f"{pace.room:.0%}",
+            categories=", ".join(f"{k} {v:.0%}" for k, v in sorted(pace.categories.items())) or "—",
+            roles=", ".join(f"{k} {v:.0%}" for k, v in sorted(pace.roles.items())) or "—",
+        )
+    )
+    if result.status == "infeasible":
+        return
+    rows = [
+        {
+            "change": _("dropped") + (f" ({d['reason']})" if d.get("reason") else ""),
+            "product_id": d["product_id"],
+            "title": d["title"] or "",
+            "role": d["role"],
+            "start": d["start"],
+            "expected_gmv": money(d["expected_gmv_fen"]),
+        }
+        for d in result.dropped
+    ]
+    rows += [
+        {
+            "change": _("added"),
+            "product_id": a["product_id"],
+            "title": a["title"] or "",
+            "role": a["role"],
+            "start": a["start"],
+            "expected_gmv": money(a["expected_gmv_fen"]),
+        }
+        for a in result.added
+    ]
+    rows += [
+        {
+            "change": _("moved"),
+            "product_id": m["product_id"],
+            "title": m["title"] or "",
+            "role": "",
+            "start": f"{m['from']} → {m['to']}",
+            "expected_gmv": money(m["expected_gmv_fen"]),
+        }
+        for m in result.moved
+    ]
+    if rows:
+        out.emit(pl.DataFrame(rows), OutputFormat.table, CHANGE_COLUMNS, title=_("changes"))
+    else:
+        out.print_line(_("no change: the plan for the rest of the night still holds"))
+    out.print_line(
+        _(
+            "expected gain {gain}: the rest of the night {old} as planned, {new} re-planned "
+            "(both by the pace so far)"
+        ).format(
+            gain=money(result.gain_fen),
+            old=money(result.old_rest_value_fen),
+            new=money(result.new_rest_value_fen),
+        )
+    )
+    if not run_sheet:
+        return
+    out.emit(
+        run_sheet_table(result.rest),
+        OutputFormat.table,
+        RUN_SHEET_COLUMNS,
+        title=_("the run sheet for the rest of the night"),
+    )
+
+
+def _write_rest(app: Any, result: Any, out: Path) -> None:
+    """The host's run sheet for the rest of the night: a workbook (FILE.xlsx) or CSV."""
+    import json
+
+    from haowu_cli import store as db
+    from haowu_cli.commands.common import workbook_target, write_export
+    from haowu_cli.exporting import write_workbook
+    from haowu_cli.outfiles import protected
+    from haowu_cli.planner.output import RUN_SHEET_KINDS, run_sheet_export
+    from haowu_cli.planner.rules import load_rules
+    from haowu_cli.planner.workbook import RunSheetPlan, write_run_sheet
+
+    rest = result.rest
+    book = workbook_target(out, xlsx=False)
+    if book is None:
+        write_export(
+            app,
+            run_sheet_export(rest),
+            out,
+            excel=False,
+            kinds=RUN_SHEET_KINDS,
+            for_people=True,
+            sheet="排品表",
+            what=_("the run sheet for the rest of the night ({height} products)").format(
+                height=rest.height
+            ),
+        )
+        return
+    plan_id = result.plan_id or result.base_plan_id
+    with app.store().read() as con:
+        details = db.plan_item_details(con, plan_id)
+        record = db.plan_record(con, plan_id) or {}
+        brief = json.loads(record["brief"])
+    plan = RunSheetPlan(plan_id, rest, brief, details)
+    settings = load_rules(app.config_dir).run_sheet
+    write_workbook(
+        book, lambda workbook: write_run_sheet(workbook, plan, settings), protect=protected(app.db)
+    )
+    app.out.info(
+        _("wrote the run sheet for the rest of the night ({products} products) to {target}").format(
+            products=rest.height, target=book
+        )
+    )

@@ -351,8 +351,10 @@ def show_command(
     app = app_context(ctx)
     record, items = load_plan(app.store(), plan_id)
     brief_json = json.loads(record["brief"])
+    versions = _versions(app.store(), plan_id)
     if fmt is OutputFormat.table:
         show_plan(app.out, plan_id, brief_json, items, record["status"])
+        _show_versions(app.out, plan_id, versions)
     elif fmt is OutputFormat.csv:
         app.out.emit(run_sheet_export(items), fmt)
     else:
@@ -371,9 +373,69 @@ def show_command(
                 problems=[],
                 warnings=[],
                 solver=_saved_solver(record),
-                extra={"created_at": timestamp_text(record["created_at"])},
+                extra={"created_at": timestamp_text(record["created_at"]), "versions": versions},
             )
         )
+
+
+def _versions(store: Store, plan_id: int) -> list[dict]:
+    """The versions of the plan `plan_id` belongs to (`haowu live replan`), first to last."""
+    from haowu_cli import store as db
+    from haowu_cli.formats import timestamp_text
+
+    with store.read() as con:
+        frame = db.plan_versions(con, plan_id)
+    return [
+        {
+            "plan_id": int(row["plan_id"]),
+            "version": int(row["version"]),
+            "created_at": timestamp_text(row["created_at"]),
+            "status": row["status"],
+            "objective_fen": int(row["objective_fen"]),
+            "replanned_session": row["replanned_session"],
+            "applies_from": None
+            if row["applies_from"] is None
+            else row["applies_from"].isoformat(timespec="seconds"),
+            "applies_from_minute": row["applies_from_minute"],
+        }
+        for row in frame.iter_rows(named=True)
+    ]
+
+
+def _show_versions(out: Output, plan_id: int, versions: list[dict]) -> None:
+    """A plan's versions as a table, when it has more than one."""
+    if len(versions) < 2:
+        return
+    import polars as pl
+
+    from haowu_cli.formats import money
+
+    rows = [
+        {
+            "version": v["version"],
+            "plan_id": v["plan_id"],
+            "applies_from": "—"
+            if v["applies_from"] is None
+            else _("session {session} from {time} (minute {minute})").format(
+                session=v["replanned_session"],
+                time=v["applies_from"][11:16],
+                minute=v["applies_from_minute"],
+            ),
+            "status": _(STATUS_NAMES.get(v["status"], v["status"])),
+            "objective": money(v["objective_fen"]),
+            "current": "◀" if v["plan_id"] == plan_id else "",
+        }
+        for v in versions
+    ]
+    columns = [
+        Column("version", N_("version"), "right"),
+        Column("plan_id", N_("plan"), "right"),
+        Column("applies_from", N_("in force from")),
+        Column("status", N_("status")),
+        Column("objective", N_("objective"), "right"),
+        Column("current", ""),
+    ]
+    out.emit(pl.DataFrame(rows), OutputFormat.table, columns, title=_("versions of this plan"))
 
 
 def _saved_solver(record: dict) -> dict | None:

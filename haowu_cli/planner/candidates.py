@@ -23,13 +23,19 @@ PPM = 1_000_000  # rates are DECIMAL(9,6): whole millionths
 
 
 def candidate_frame(
-    products: pl.DataFrame, anchor: dict, session: SessionBrief, rules: SessionRules
+    products: pl.DataFrame,
+    anchor: dict,
+    session: SessionBrief,
+    rules: SessionRules,
+    *,
+    pace: pl.Expr | None = None,
 ) -> pl.DataFrame:
     """One row per product: `eligible`, `reason` (why not), `role`, `minutes`,
     `expected_units`, `expected_gmv_fen`, `commission_fen`, `team_income_fen`.
 
     `products` are stored products with their latest `level` and `sales_strength`
-    (`store.planning_products`); `anchor` a stored anchor row.
+    (`store.planning_products`); `anchor` a stored anchor row. `pace`: a multiplier of the
+    expected GMV over the columns `role` and `category_l1` (a replan's observed pace).
     """
     ticket = anchor.get("avg_ticket_fen")
     frame = products.with_columns(
@@ -47,6 +53,7 @@ def candidate_frame(
         rules,
         gmv_per_hour_fen=pl.lit(anchor.get("gmv_per_hour_fen"), dtype=pl.Int64),
         category_match=matches,
+        pace=pace,
     )
 
 
@@ -68,6 +75,7 @@ def sales_columns(
     *,
     gmv_per_hour_fen: pl.Expr,
     category_match: pl.Expr,
+    pace: pl.Expr | None = None,
 ) -> pl.DataFrame:
     """The expected-sales model on rows of (product, anchor): `role`, `minutes`,
     `expected_units`, `expected_gmv_fen`, `commission_fen`, `team_income_fen`. The rows hold
@@ -76,13 +84,9 @@ def sales_columns(
     whether it sells the product's category are expressions, so that one frame may hold one
     anchor (the planner) or many (`haowu match anchors`)."""
     frame = unit_columns(
-        frame, rules, gmv_per_hour_fen=gmv_per_hour_fen, category_match=category_match
+        frame, rules, gmv_per_hour_fen=gmv_per_hour_fen, category_match=category_match, pace=pace
     )
-    frame = frame.with_columns(
-        pl.col("_rule")
-        .replace_strict({i: r.role for i, r in enumerate(rules.roles)}, return_dtype=pl.String)
-        .alias("role"),
-    ).drop("_rule")
+    frame = frame.with_columns(_role(rules).alias("role")).drop("_rule")
     return money_columns(frame, rules)
 
 
@@ -92,22 +96,26 @@ def unit_columns(
     *,
     gmv_per_hour_fen: pl.Expr,
     category_match: pl.Expr,
+    pace: pl.Expr | None = None,
 ) -> pl.DataFrame:
     """The model's units: `_rule` (the index of the product's role rule), `minutes`,
-    `expected_units` and `expected_gmv_fen` (see `sales_columns`)."""
+    `expected_units` and `expected_gmv_fen` (see `sales_columns`). `pace` (a replan's) reads
+    the columns `role` and `category_l1`."""
     frame = frame.with_columns(_rule_index(rules).alias("_rule"))
     frame = frame.with_columns(
         pl.col("_rule")
         .replace_strict({i: r.minutes for i, r in enumerate(rules.roles)}, return_dtype=pl.Int64)
         .alias("minutes"),
     )
+    if pace is not None:
+        frame = frame.with_columns(_role(rules).alias("role"))
     default = rules.sales.default_gmv_per_hour_fen
     gmv_per_hour = (
         pl.when(gmv_per_hour_fen.is_null() | (gmv_per_hour_fen == 0))
         .then(pl.lit(default, dtype=pl.Int64))
         .otherwise(gmv_per_hour_fen)
     )
-    units = _expected_units(rules, category_match, gmv_per_hour)
+    units = _expected_units(rules, category_match, gmv_per_hour, pace)
     frame = frame.with_columns(units.alias("expected_units"))
     return frame.with_columns(
         (pl.col("expected_units") * pl.col("live_price_fen")).alias("expected_gmv_fen")
@@ -251,8 +259,18 @@ def _rule_index(rules: SessionRules) -> pl.Expr:
     return expr.otherwise(len(rules.roles) - 1)
 
 
+def _role(rules: SessionRules) -> pl.Expr:
+    """The role of the product's role rule (`_rule`)."""
+    return pl.col("_rule").replace_strict(
+        {i: r.role for i, r in enumerate(rules.roles)}, return_dtype=pl.String
+    )
+
+
 def _expected_units(
-    rules: SessionRules, category_match: pl.Expr, gmv_per_hour_fen: pl.Expr
+    rules: SessionRules,
+    category_match: pl.Expr,
+    gmv_per_hour_fen: pl.Expr,
+    pace: pl.Expr | None = None,
 ) -> pl.Expr:
     model = rules.sales
     strength = model.strength_low + (model.strength_high - model.strength_low) * pl.col(
@@ -261,6 +279,8 @@ def _expected_units(
     affinity = pl.when(category_match).then(model.affinity_match).otherwise(model.affinity_other)
     fit = _curve(pl.col("price_to_ticket"), model.price_fit).fill_null(1.0)
     gmv_fen = pl.col("minutes") * (gmv_per_hour_fen / 60) * strength * affinity * fit
+    if pace is not None:
+        gmv_fen = gmv_fen * pace
     units = (gmv_fen / pl.col("live_price_fen")).floor().cast(pl.Int64)
     return (
         pl.when(pl.col("live_price_fen") > 0)

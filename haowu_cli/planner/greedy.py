@@ -97,6 +97,13 @@ class _Greedy:
             gmv=frame["expected_gmv_fen"].to_list(),
             deal=frame["role"].is_in(deal_roles).to_list(),
         )
+        # A replan's products presented before its last deal: the sequencing rules count
+        # from that deal on.
+        self.settled = (
+            candidates["settled"].to_list()
+            if "settled" in candidates.columns
+            else [False] * frame.height
+        )
         # Best value first; then the shorter slot, the product ID and the session, so that
         # equal inputs give the same plan.
         self.order = (
@@ -172,7 +179,7 @@ class _Greedy:
             (s, "merchant:" + rows.merchant[r]),
             (s, f"category:{rows.category[r]}"),
             (s, "role:" + rows.role[r]),
-            (s, "deals" if rows.deal[r] else "others"),
+            (s, "settled" if self.settled[r] else ("deals" if rows.deal[r] else "others")),
         ]
 
     def take(self, r: int, sign: int = 1) -> None:

@@ -328,7 +328,11 @@ def build_rows(candidates: pl.DataFrame, brief: Brief, rules: SessionRules) -> l
             .iter_rows()
         ):
             add(f"max_per_merchant.{merchant}", None, cap, members)
-        _sequence_rows(part, rules, add)
+        # A replan's products presented before its last deal (`settled`) count for the whole
+        # night, but the sequencing rules count from that deal on (`planner.replan`).
+        _sequence_rows(
+            part.filter(~pl.col("settled")) if "settled" in part.columns else part, rules, add
+        )
         if session.min_expected_gmv_fen is not None:
             add(
                 "min_expected_gmv",

@@ -81,6 +81,22 @@ class BenefitPreference:
 
 
 @dataclass(frozen=True)
+class ReplanSettings:
+    """How `haowu live replan` updates the expected sales with what the room has done (the
+    `replan` section). A group's pace (a category_l1, a role) is
+    (its GMV so far + prior × the room's pace) / (its expected GMV by now + prior), the room's
+    (GMV so far + prior) / (expected by now + prior): with little observed the prior (1, the
+    plan's model) holds; with much observed, what the room did. A candidate's expected GMV is
+    multiplied by category_weight × its category's pace + (1 − category_weight) × its role's,
+    kept within pace_min … pace_max."""
+
+    prior_gmv_fen: int = 500_000  # ¥5,000 of expected GMV weigh as much as the prior
+    category_weight: float = 0.5
+    pace_min: float = 0.2
+    pace_max: float = 5.0
+
+
+@dataclass(frozen=True)
 class SessionRules:
     doc: ConfigDoc  # for the defaults' line numbers
     defaults: dict
@@ -92,6 +108,7 @@ class SessionRules:
     run_sheet: RunSheetSettings = RunSheetSettings()
     live: LiveSettings = LiveSettings()
     prefer: BenefitPreference | None = None  # the planner's preference for a 权益 (off: None)
+    replan: ReplanSettings = ReplanSettings()
 
     @property
     def role_names(self) -> tuple[str, ...]:
@@ -103,7 +120,16 @@ def load_rules(config_dir: Path) -> SessionRules:
     problems: list[str] = []
     data = top_level(
         doc,
-        {"defaults", "roles", "expected_sales", "sequence", "run_sheet", "live", "prefer_benefit"},
+        {
+            "defaults",
+            "roles",
+            "expected_sales",
+            "sequence",
+            "run_sheet",
+            "live",
+            "prefer_benefit",
+            "replan",
+        },
         problems,
     )
     defaults = data.get("defaults") or {}
@@ -118,6 +144,7 @@ def load_rules(config_dir: Path) -> SessionRules:
     run_sheet = _run_sheet(doc, data.get("run_sheet"), problems)
     live = _live(doc, data.get("live"), problems)
     prefer = _prefer(doc, data.get("prefer_benefit"), problems)
+    replan = _replan(doc, data.get("replan"), problems)
     if problems:
         raise ConfigError(problems)
     if prefer is not None:
@@ -126,14 +153,26 @@ def load_rules(config_dir: Path) -> SessionRules:
     cut_ppm = load_commission_rules(config_dir).service_fee_cut_ppm
     # The workbook's and the live view's settings change no plan: they are not part of the
     # fingerprint.
-    planning = {key: value for key, value in data.items() if key not in {"run_sheet", "live"}}
+    planning = {
+        key: value for key, value in data.items() if key not in {"run_sheet", "live", "replan"}
+    }
     facts: list = [planning, cut_ppm]
     if prefer is not None:
         facts.append(list(prefer.levels))  # grading.yaml's 权益 decide which products gain
     canonical = json.dumps(facts, sort_keys=True, ensure_ascii=False, default=str)
     fingerprint = hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:12]
     return SessionRules(
-        doc, defaults, roles, sales, sequence, fingerprint, cut_ppm, run_sheet, live, prefer
+        doc,
+        defaults,
+        roles,
+        sales,
+        sequence,
+        fingerprint,
+        cut_ppm,
+        run_sheet,
+        live,
+        prefer,
+        replan,
     )
 
 
@@ -182,6 +221,61 @@ def _granting_levels(
             ]
         )
     return BenefitPreference(prefer.benefit, prefer.weight_ppm, levels)
+
+
+def _replan(doc: ConfigDoc, section: object, problems: list) -> ReplanSettings:
+    defaults = ReplanSettings()
+    if section is None:
+        return defaults
+    path = ("replan",)
+    if not isinstance(section, dict):
+        problems.append(_("{where}: expected a mapping").format(where=doc.where(*path)))
+        return defaults
+    unknown_keys(doc, section, path, {"prior_gmv", "category_weight", "pace"}, problems)
+    prior = number(
+        doc,
+        (*path, "prior_gmv"),
+        section.get("prior_gmv", defaults.prior_gmv_fen / 100),
+        problems,
+        low=1,
+        high=1e9,
+        what=_("yuan from 1 up"),
+    )
+    weight = number(
+        doc,
+        (*path, "category_weight"),
+        section.get("category_weight", defaults.category_weight),
+        problems,
+        low=0,
+        high=1,
+        what=_("a share between 0 and 1"),
+    )
+    limits = section.get("pace", {"min": defaults.pace_min, "max": defaults.pace_max})
+    if not isinstance(limits, dict):
+        problems.append(
+            _("{where}: expected {{min: …, max: …}}").format(where=doc.where(*path, "pace"))
+        )
+        limits = {}
+    unknown_keys(doc, limits, (*path, "pace"), {"min", "max"}, problems)
+    low = number(
+        doc,
+        (*path, "pace", "min"),
+        limits.get("min", defaults.pace_min),
+        problems,
+        low=0,
+        high=1,
+        what=_("a multiplier from 0 to 1"),
+    )
+    high = number(
+        doc,
+        (*path, "pace", "max"),
+        limits.get("max", defaults.pace_max),
+        problems,
+        low=1,
+        high=100,
+        what=_("a multiplier from 1 to 100"),
+    )
+    return ReplanSettings(round(prior * 100), weight, low, high)
 
 
 def _live(doc: ConfigDoc, section: object, problems: list) -> LiveSettings:

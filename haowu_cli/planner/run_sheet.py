@@ -17,10 +17,19 @@ from haowu_cli.planner.brief import SessionBrief
 from haowu_cli.planner.rules import SequenceRules
 
 
-def order_items(chosen: pl.DataFrame, session: SessionBrief, rules: SequenceRules) -> pl.DataFrame:
+def order_items(
+    chosen: pl.DataFrame,
+    session: SessionBrief,
+    rules: SequenceRules,
+    *,
+    from_minute: int = 0,
+    lead: int = 0,
+) -> pl.DataFrame:
     """`chosen` (one session's products) in run-sheet order, with `position`,
     `start_minute` (from the session start), `start` (HH:MM on the clock) and `note` for
-    the host: 开场 (the opening deal), 收尾 (the closing deal), 高峰 (a hero in the peak)."""
+    the host: 开场 (the opening deal), 收尾 (the closing deal), 高峰 (a hero in the peak).
+    `from_minute`: the first starts then, `lead` items without a deal just before it (a
+    replan's rest of the night, after the products presented)."""
     by_value = ["value", "product_id"]
     deals = chosen.filter(pl.col("role").is_in(list(rules.deal_roles))).sort(
         ["expected_units", "value", "product_id"], descending=[True, True, False]
@@ -34,11 +43,11 @@ def order_items(chosen: pl.DataFrame, session: SessionBrief, rules: SequenceRule
     deal_rows = deals.to_dicts()
     opening = deal_rows.pop(0) if rules.open_with_deal and deal_rows else None
     closing = deal_rows.pop(0) if rules.close_with_deal and deal_rows else None
-    runs = _run_lengths(heroes.height + others.height, len(deal_rows))
+    runs = _run_lengths(heroes.height + others.height, len(deal_rows), lead)
 
     hero_rows, other_rows = heroes.to_dicts(), others.to_dicts()
     sequence: list[dict] = []
-    clock = 0
+    clock = from_minute
 
     def place(row: dict) -> None:
         nonlocal clock
@@ -72,16 +81,24 @@ def order_items(chosen: pl.DataFrame, session: SessionBrief, rules: SequenceRule
     )
 
 
-def _run_lengths(items: int, deals: int) -> list[int]:
+def _run_lengths(items: int, deals: int, lead: int = 0) -> list[int]:
     """`items` split into `deals + 1` runs (before, between and after the middle deals) as
-    evenly as possible, the longer runs first."""
+    evenly as possible, the longer runs first. With a `lead` (items without a deal just
+    before), the first run counts it: the runs as they stand are as even as they can be."""
     runs = deals + 1
+    if lead:
+        lengths = [lead] + [0] * deals
+        for _item in range(items):
+            shortest = lengths.index(min(lengths))
+            lengths[shortest] += 1
+        return [lengths[0] - lead, *lengths[1:]]
     base, extra = divmod(items, runs)
     return [base + (1 if i < extra else 0) for i in range(runs)]
 
 
-def rule_breaks(ordered: pl.DataFrame, rules: SequenceRules) -> list[str]:
-    """Where an ordered run sheet breaks the sequencing rules (empty when it keeps them)."""
+def rule_breaks(ordered: pl.DataFrame, rules: SequenceRules, *, lead: int = 0) -> list[str]:
+    """Where an ordered run sheet breaks the sequencing rules (empty when it keeps them);
+    `lead` items without a deal come just before it (a replan's rest of the night)."""
     roles = ordered["role"].to_list()
     deal = [r in rules.deal_roles for r in roles]
     breaks = []
@@ -90,7 +107,7 @@ def rule_breaks(ordered: pl.DataFrame, rules: SequenceRules) -> list[str]:
     if roles and rules.close_with_deal and not deal[-1]:
         breaks.append(_("does not close with a deal"))
     if rules.deal_every:
-        streak = 0
+        streak = lead
         for position, is_deal in enumerate(deal, start=1):
             streak = 0 if is_deal else streak + 1
             if streak > rules.deal_every:

@@ -49,6 +49,7 @@ SLOT_COLUMNS = (
     "role",
     "minutes",
     "expected_units",
+    "plan_version",  # the version of the plan in force when the product was presented
 )
 
 
@@ -74,10 +75,12 @@ def session_report(
                 _("no plan {plan_id}").format(plan_id=plan_id),
                 hint=_("haowu sessions lists the saved plans"),
             )
-        items = db.plan_items(con, plan_id)
+        versions = db.plan_versions(con, plan_id)
+        latest = int(versions["plan_id"][-1])  # it holds every version's presented products
+        items = db.plan_items(con, latest)
         sessions = items["session"].n_unique()
         number, spec = _pick_session(plan_id, items, json.loads(record["brief"]), session)
-        items = items.filter(pl.col("session") == number)
+        items = _in_force(items.filter(pl.col("session") == number), versions, number)
         anchor_id, day = items["anchor_id"][0], items["session_date"][0]
         hour, minute = (int(x) for x in spec["start"].split(":"))
         last_day = day + dt.timedelta(days=(hour * 60 + minute + spec["minutes"] - 1) // 1440)
@@ -108,6 +111,13 @@ def session_report(
     income = commission_report(store, by="party", as_of=as_of, filters=ledger_filters)
 
     products = _products(items, sales, rules)
+    if versions.height > 1:
+        notes.append(
+            _(
+                "plan {plan_id} has {count} versions (haowu live replan): each product is "
+                "compared with the version in force when it was presented"
+            ).format(plan_id=int(versions["plan_id"][0]), count=versions.height)
+        )
     notes.append(_("income {check}").format(check=income.check))
     alert = headline = None
     if sales.is_empty():
@@ -191,6 +201,24 @@ def _no_orders(
             "--orders-session"
         ).format(looked=looked)
     )
+
+
+def _in_force(items: pl.DataFrame, versions: pl.DataFrame, number: int) -> pl.DataFrame:
+    """`items` (one session of the latest version) with `plan_version`: the version in force
+    when each was presented, the last to re-plan this session from its start minute or
+    before. A re-plan keeps what was presented as it was, so the latest version holds each
+    product as the version in force then planned it."""
+    replans = versions.filter(pl.col("replanned_session") == number).select(
+        "version", "applies_from_minute"
+    )
+    version = pl.lit(1, dtype=pl.Int64)
+    for replan_version, minute in replans.sort("applies_from_minute", "version").iter_rows():
+        version = (
+            pl.when(pl.col("start_minute") >= minute)
+            .then(pl.lit(int(replan_version), dtype=pl.Int64))
+            .otherwise(version)
+        )
+    return items.with_columns(version.alias("plan_version"))
 
 
 def _pick_session(
@@ -374,6 +402,7 @@ def _products_table(products: pl.DataFrame, *, measured: bool) -> Table:
         "product_id",
         "title",
         pl.col("role").fill_null(""),
+        pl.col("plan_version").cast(pl.String).fill_null(""),
         pl.col("expected_units").cast(pl.String).fill_null(""),
         *_people(measured=measured),
         pl.col("verdict")
@@ -387,6 +416,7 @@ def _products_table(products: pl.DataFrame, *, measured: bool) -> Table:
         Column("product_id", N_("product")),
         Column("title", N_("title"), max_width=22),
         Column("role", N_("role")),
+        Column("plan_version", N_("version"), "right"),
         Column("expected_units", N_("exp. units"), "right"),
         *SALES_COLUMNS,
         Column("verdict", N_("verdict")),

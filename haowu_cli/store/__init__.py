@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from haowu_cli.store.settlements import *  # noqa: F403
     from haowu_cli.store.sql import *  # noqa: F403
     from haowu_cli.store.upsert import *  # noqa: F403
+    from haowu_cli.store.versions import *  # noqa: F403
 
 _MODULES = (
     "connection",
@@ -51,6 +52,7 @@ _MODULES = (
     "activities",
     "live",
     "matching",
+    "versions",
 )
 
 

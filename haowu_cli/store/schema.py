@@ -309,6 +309,15 @@ MIGRATIONS: list[str] = [
     ALTER TABLE products ADD COLUMN category_l3 VARCHAR;  -- 三级类目
     ALTER TABLE products ADD COLUMN joined_at DATE;       -- the product's 加入快分销 date (L0)
     """,
+    """
+    -- Plan versions (haowu live replan): a replanned session is saved as a new plan linked to
+    -- the first of its versions. A first plan has no parent and version 1.
+    ALTER TABLE plans ADD COLUMN parent_plan_id BIGINT;   -- the first version's plan_id
+    ALTER TABLE plans ADD COLUMN version INTEGER DEFAULT 1;
+    ALTER TABLE plans ADD COLUMN replanned_session INTEGER;  -- the session that was replanned
+    ALTER TABLE plans ADD COLUMN applies_from TIMESTAMP;  -- in force from this minute (Beijing)
+    ALTER TABLE plans ADD COLUMN applies_from_minute INTEGER;  -- that minute of the session
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -48,7 +48,13 @@ def test_demo_runs_every_step_into_a_fresh_database(cli, tmp_path):
     assert workbook.read_bytes()[:2] == b"PK"  # a zip: a real workbook
     con = duckdb.connect(str(tmp_path / "demo.duckdb"), read_only=True)
     assert con.execute("SELECT count(DISTINCT merchant_id) FROM products").fetchone()[0] == 7
+    # 跟播 and 场控 run on a copy: the demo database keeps its one plan
+    assert con.execute("SELECT count(*) FROM plans").fetchone()[0] == 1
     con.close()
+    assert "12. 跟播 and 场控: plan 2 for A005 on 2026-12-08" in result.err
+    assert "plan 2, session 1: re-planned at 21:10 (minute 70)" in result.out
+    assert "expected gain ¥" in result.out
+    assert "plan 3, session 1, anchor A005: 2026-12-08 21:40:00" in result.out  # the version
 
 
 def test_demo_refuses_an_existing_database(cli, tmp_path):

@@ -15,7 +15,7 @@ from haowu_cli.cli import run
 
 SESSION_PRODUCT_COLUMNS = (
     "position,start,product_id,merchant_id,title,category_l1,role,minutes,expected_units,"
-    "expected_gmv,orders,units,gmv,refund,refund_rate,achievement,verdict,regular"
+    "plan_version,expected_gmv,orders,units,gmv,refund,refund_rate,achievement,verdict,regular"
 )
 GROUP_COLUMNS = (
     "planned_products,expected_gmv,sold_products,orders,units,gmv,off_sheet_gmv,refund,"

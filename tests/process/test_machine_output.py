@@ -48,7 +48,7 @@ REPORT_KEYS = {"report", "title", "subtitle", "figures", "tables", "notes"}
 # CSV, what its JSON is: "rows" (an array of objects with the CSV's keys) or a set of keys)
 CASES: dict[str, tuple[list[str], str | None, object]] = {
     "products": ([], PRODUCT_COLUMNS, "rows"),
-    "live": (
+    "live follow": (
         ["1", "--orders", "@folder", "--once", "--at", "20:30"],
         None,
         {
@@ -76,6 +76,37 @@ CASES: dict[str, tuple[list[str], str | None, object]] = {
             "stock_warnings",
             "products",
             "off_sheet",
+            "imports",
+        },
+    ),
+    "live replan": (
+        ["1", "--at", "21:10", "--dry-run"],
+        None,
+        {
+            "plan_id",
+            "version",
+            "root_plan_id",
+            "replanned_plan_id",
+            "session",
+            "at",
+            "minute",
+            "rest_from_minute",
+            "status",
+            "objective_fen",
+            "bound_fen",
+            "gap",
+            "pace",
+            "old_rest_objective_fen",
+            "new_rest_objective_fen",
+            "expected_gain_fen",
+            "kept",
+            "dropped",
+            "added",
+            "moved",
+            "rest",
+            "problems",
+            "warnings",
+            "solver",
             "imports",
         },
     ),
@@ -147,12 +178,13 @@ CASES: dict[str, tuple[list[str], str | None, object]] = {
         "plan_id,created_at,status,objective,objective_value,anchors,date,sessions,products",
         "rows",
     ),
-    "sessions show": (["1"], RUN_SHEET_COLUMNS, PLAN_KEYS | {"created_at"}),
+    "sessions show": (["1"], RUN_SHEET_COLUMNS, PLAN_KEYS | {"created_at", "versions"}),
     "commission": (["--as-of", "2026-12-31"], "party,item,estimated,settled", "rows"),
     "report session": (
         ["1", "--as-of", "2026-12-31"],
         "position,start,product_id,merchant_id,title,category_l1,role,minutes,expected_units,"
-        "expected_gmv,orders,units,gmv,refund,refund_rate,achievement,verdict,regular",
+        "plan_version,expected_gmv,orders,units,gmv,refund,refund_rate,achievement,verdict,"
+        "regular",
         REPORT_KEYS,
     ),
     "report merchants": (
