@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from haowu_cli.errors import HaowuError, LockTimeout, StorageError, UnusableDatabase
 from haowu_cli.i18n import _
+from haowu_cli.store.memory import apply_memory_settings, memory_limit
 from haowu_cli.store.schema import SCHEMA_VERSION, apply_migrations, known_schema_version
 from haowu_cli.store.sql import database_path, run
 
@@ -167,6 +168,7 @@ class Store:
     def __init__(self, path: Path, *, lock_timeout: float = DEFAULT_LOCK_TIMEOUT) -> None:
         self.path = Path(path)
         self.lock_timeout = lock_timeout
+        memory_limit()  # a HAOWU_MEMORY_LIMIT that is no size: said before anything starts
 
     @property
     def lock_path(self) -> Path:
@@ -189,6 +191,7 @@ class Store:
             con = duckdb.connect(":memory:", config=_CONNECTION_CONFIG)
             run(con, "SET enable_progress_bar = false")
             try:
+                apply_memory_settings(con, None)
                 migrate(con)
                 yield con
             finally:
@@ -280,6 +283,11 @@ class Store:
             try:
                 con = duckdb.connect(str(self.path), read_only=read_only, config=_CONNECTION_CONFIG)
                 run(con, "SET enable_progress_bar = false")  # haowu draws its own
+                try:
+                    apply_memory_settings(con, self.path)  # a cap, spilling beyond it
+                except BaseException:
+                    con.close()
+                    raise
                 return con
             except duckdb.Error as exc:
                 if not _is_lock_conflict(exc):
