@@ -302,8 +302,8 @@ def import_file(
         else:
             # A large CSV: read, checked and written a part at a time, in one transaction.
             empty = RawTable(path, pl.DataFrame(), stream.headers, stream.first_row, "")
-            if kind.key in map_headers(empty, kind)[0]:
-                columns = map_headers(empty, kind)[0]
+            columns = map_headers(empty, kind)[0]
+            if kind.key in columns:  # else the first part's plan says what is missing
                 superseded = superseded_rows(stream, kind, columns, import_rules)
             sheet_parts = stream.parts()
             raw, last = next(sheet_parts)
@@ -348,9 +348,9 @@ def import_file(
     stage(path, "writing")
     with store.write(scratch=options.dry_run) as con:
         if not options.dry_run:
-            # DuckDB's memory is capped for every connection (`store.memory`); a large file
-            # is written and posted a part at a time, and the order rows are stored in
-            # does not matter.
+            # DuckDB's memory is capped on every connection (`store.memory`): what it keeps
+            # in order for nothing is memory it cannot spill. No report relies on the order
+            # rows are stored in.
             db.run(con, "SET preserve_insertion_order = false")
         try:
             with db.transaction(con):
