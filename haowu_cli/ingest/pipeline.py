@@ -28,14 +28,16 @@ from haowu_cli.ingest import values
 from haowu_cli.ingest.categories import LEVELS, split_category_paths
 from haowu_cli.ingest.columns import MONEY, Field, Kind, normalise_header
 from haowu_cli.ingest.rules import ImportRules, label_form, load_import_rules
-from haowu_cli.ingest.sources import OVERFLOW, RawTable, read_table
+from haowu_cli.ingest.sources import OVERFLOW, CsvParts, RawTable, csv_parts, read_table
 
 if TYPE_CHECKING:
     from haowu_cli.ingest.platform import PlatformTable
 
 REJECT_COLUMNS = ["file", "row", "column", "value", "reason"]
 PLATFORM_CHUNK_ROWS = 100_000  # a large platform CSV is parsed and written in parts this big
-WRITE_MEMORY_LIMIT = "512MB"  # DuckDB's share while a platform file is written
+# Kinds whose large CSVs are read and written in parts (`sources.csv_parts`): their writing
+# needs no more than each part's rows (applications' hooks look at the whole file).
+STREAMED_KINDS = ("products", "orders", "anchors")
 _REJECT_SCHEMA = pl.Schema(
     {"row": pl.Int64, "column": pl.String, "value": pl.String, "reason": pl.String}
 )
@@ -281,6 +283,11 @@ def import_file(
     stage(path, "reading")
     table: PlatformTable | None = None
     parts: Iterator[PlatformTable] = iter(())
+    # A large CSV of haowu's shape comes in parts (`sheet_parts`), the file's superseded
+    # rows found first.
+    sheet_parts: Iterator[tuple[RawTable, bool]] | None = None
+    superseded: pl.DataFrame | None = None
+    last = True
     if source is not None:
         from haowu_cli.ingest import platform
 
@@ -295,11 +302,33 @@ def import_file(
         table = next(parts)
         raw, kind = _platform_raw(table, kind)
     else:
-        raw = read_table(
-            path, kind.aliases.__contains__, encoding=options.encoding, sheet=options.sheet
-        )
+        stream = None
+        if kind.name in STREAMED_KINDS:
+            stream = csv_parts(
+                path, kind.aliases.__contains__, encoding=options.encoding, sheet=options.sheet
+            )
+        if stream is None:
+            raw = read_table(
+                path, kind.aliases.__contains__, encoding=options.encoding, sheet=options.sheet
+            )
+        else:
+            # A large CSV: read, checked and written a part at a time, in one transaction.
+            empty = RawTable(path, pl.DataFrame(), stream.headers, stream.first_row, "")
+            columns = map_headers(empty, kind)[0]
+            if kind.key in columns:  # else the first part's plan says what is missing
+                superseded = superseded_rows(stream, kind, columns, import_rules)
+            sheet_parts = stream.parts()
+            raw, last = next(sheet_parts)
     stage(path, "checking")
-    plan = plan_sheet(raw, kind, merchant=options.merchant, rules=import_rules, today=today)
+    plan = plan_sheet(
+        raw,
+        kind,
+        merchant=options.merchant,
+        rules=import_rules,
+        today=today,
+        last=last,
+        superseded=None if superseded is None else superseded["row"],
+    )
     if table is not None:
         plan.rows_read = table.rows_read
         plan.skipped += len(table.self_operated)
@@ -322,19 +351,18 @@ def import_file(
         report.self_operated = table.self_operated
         report.not_read = table.not_read
         table = None  # its cells live on in `plan` until parsed, then go
-    if plan.cleaned_id_rows:
-        report.info.append(_cleaned_ids_note(plan))
+    cleaned_ids = list(plan.cleaned_ids)
+    if plan.cleaned_id_rows and sheet_parts is None:
+        report.info.append(_cleaned_ids_note(cleaned_ids, plan.cleaned_id_rows))
     parsed = parse_rows(plan, plan.rows)
     del raw, plan  # the sheet's text cells: free them before the database takes its share
     refused = _note_rejected_winners(refused, parsed.rejections)
     stage(path, "writing")
     with store.write(scratch=options.dry_run) as con:
-        if source is not None and not options.dry_run:
-            # DuckDB takes up to 80% of the machine's memory by default, on top of what the
-            # sheet's frames hold. A platform file is written and posted a part at a time,
-            # so DuckDB's share can be capped (it spills to disk beyond). A sheet of haowu's
-            # own shape posts its whole ledger at once, which the cap could not hold.
-            db.run(con, f"SET memory_limit = '{WRITE_MEMORY_LIMIT}'")
+        if not options.dry_run:
+            # DuckDB's memory is capped on every connection (`store.memory`): what it keeps
+            # in order for nothing is memory it cannot spill. No report relies on the order
+            # rows are stored in.
             db.run(con, "SET preserve_insertion_order = false")
         try:
             with db.transaction(con):
@@ -342,7 +370,8 @@ def import_file(
                 problems: list[pl.DataFrame] = []
                 notes: list[tuple[str, str]] = []
                 piece: tuple[ParsedRows, pl.DataFrame] | None = (parsed, refused)
-                in_parts = source is not None  # a platform file: perhaps in parts
+                # A platform file or a large CSV: perhaps in parts.
+                in_parts = source is not None or sheet_parts is not None
                 del parsed
                 while piece is not None:
                     part, part_refused = piece
@@ -367,8 +396,25 @@ def import_file(
                         _conflict_rejections(counts.conflicts, kind, key_header),
                     ]
                     del part
-                    # A large platform file comes in parts, each parsed and written in turn.
-                    piece = _next_part(parts, kind, options, import_rules, today, report)
+                    # A large file comes in parts, each parsed and written in turn.
+                    if sheet_parts is None:
+                        piece = _next_part(parts, kind, options, import_rules, today, report)
+                    else:
+                        piece = _next_sheet_part(
+                            sheet_parts,
+                            kind,
+                            options,
+                            import_rules,
+                            today,
+                            report,
+                            superseded,
+                            cleaned_ids,
+                        )
+                if superseded is not None:  # refused once, naming a winner rejected too
+                    rejected = pl.concat(problems, how="diagonal_relaxed")
+                    problems.append(_note_rejected_winners(superseded, rejected))
+                if sheet_parts is not None and report.cleaned_id_rows:
+                    report.info.append(_cleaned_ids_note(cleaned_ids, report.cleaned_id_rows))
                 for level, text in _merged_notes(notes):
                     (report.notes if level == "warning" else report.info).append(text)
                 if hooks is not None and not in_parts:
@@ -424,6 +470,41 @@ def _next_part(
     return parsed, _note_rejected_winners(refused, parsed.rejections)
 
 
+def _next_sheet_part(
+    parts: Iterator[tuple[RawTable, bool]],
+    kind: Kind,
+    options: ImportOptions,
+    rules: ImportRules,
+    today: date,
+    report: FileReport,
+    superseded: pl.DataFrame | None,
+    cleaned_ids: list[tuple[int, str, str]],
+) -> tuple[ParsedRows, pl.DataFrame] | None:
+    """The next part of a large CSV, parsed, with its refused rows; None at the end. Its
+    rows are added to the report's, the IDs it cleaned to `cleaned_ids`."""
+    item = next(parts, None)
+    if item is None:
+        return None
+    raw, last = item
+    plan = plan_sheet(
+        raw,
+        kind,
+        merchant=options.merchant,
+        rules=rules,
+        today=today,
+        last=last,
+        superseded=None if superseded is None else superseded["row"],
+    )
+    del raw
+    report.rows_read += plan.rows_read
+    report.skipped += plan.skipped
+    report.totals += plan.totals
+    report.cleaned_id_rows += plan.cleaned_id_rows
+    cleaned_ids += plan.cleaned_ids
+    parsed = parse_rows(plan, plan.rows)
+    return parsed, plan.refused
+
+
 def _merged_notes(notes: list[tuple[str, str]]) -> list[tuple[str, str]]:
     """Notes of a file's parts as one: `120 orders …` and `80 orders …` make `200 orders …`."""
     totals: dict[tuple[str, str], int] = {}
@@ -452,15 +533,16 @@ def _config_dir(options: ImportOptions) -> Path:
     return options.config_dir or packaged_path("configs")
 
 
-def _cleaned_ids_note(plan: SheetPlan) -> str:
+def _cleaned_ids_note(cleaned_ids: list[tuple[int, str, str]], cleaned_id_rows: int) -> str:
+    cleaned_ids = cleaned_ids[:SHOWN_CLEANED_IDS]
     shown = _("; ").join(
         _("row {row} {column}: {chars}").format(row=row, column=column, chars=chars)
-        for row, column, chars in plan.cleaned_ids
+        for row, column, chars in cleaned_ids
     )
-    more = " …" if plan.cleaned_id_rows > len(plan.cleaned_ids) else ""
+    more = " …" if cleaned_id_rows > len(cleaned_ids) else ""
     return _(
         "removed invisible characters from the IDs of {cleaned_id_rows} rows ({shown}{more})"
-    ).format(cleaned_id_rows=plan.cleaned_id_rows, shown=shown, more=more)
+    ).format(cleaned_id_rows=cleaned_id_rows, shown=shown, more=more)
 
 
 def _import_record(
@@ -526,8 +608,15 @@ def plan_sheet(
     merchant: str | None = None,
     rules: ImportRules | None = None,
     today: date | None = None,
+    last: bool = True,
+    superseded: pl.Series | None = None,
 ) -> SheetPlan:
-    """Map the headers, check the required columns are there, and make the file-wide calls."""
+    """Map the headers, check the required columns are there, and make the file-wide calls.
+
+    A part of a file read in parts (`sources.CsvParts`): `last` says whether it is the last
+    (a totals row is looked for at the bottom of the file only), `superseded` holds the rows
+    of the whole file that a later row with the same key replaces (`superseded_rows`); they
+    are left out here and refused once for the file."""
     if rules is None:
         from haowu_cli.config import packaged_path
 
@@ -544,10 +633,14 @@ def plan_sheet(
     frame, overflow = _set_aside_overflowing_rows(frame)
     rows_after_overflow = frame.height
     frame = _drop_blank_and_header_rows(frame, raw, kind, columns)
-    frame, totals = _drop_totals_rows(frame, rules.totals_labels)
+    frame, totals = _drop_totals_rows(frame, rules.totals_labels) if last else (frame, [])
     skipped = rows_after_overflow - frame.height
     cleaned_ids, cleaned_id_rows = _invisible_in_ids(frame, raw, kind, columns)
-    frame, duplicates = _drop_superseded_rows(frame, raw, kind, columns)
+    if superseded is None:
+        frame, duplicates = _drop_superseded_rows(frame, raw, kind, columns)
+    else:
+        duplicates = pl.DataFrame(schema=_REJECT_SCHEMA)
+        frame = frame.filter(~pl.col("_row").is_in(superseded.implode()))
     refused = pl.concat([overflow, duplicates], how="diagonal_relaxed")
     present = [f for f in kind.fields if f.name in columns]
     parsers = [f.type.parser(frame, f"c{columns[f.name]}", f.name) for f in present]
@@ -846,14 +939,23 @@ def _drop_superseded_rows(
     are refused. Keys are compared as they will be stored (trimmed, full-width folded)."""
     source = f"c{columns[kind.key]}"
     key = values.id_text(pl.col(source))
-    keyed = frame.select("_row", key.alias("_key"), pl.col(source))
+    keyed = frame.select("_row", key.alias("_key"), pl.col(source).alias("_value"))
+    duplicates = _duplicates(keyed, raw.headers[columns[kind.key]], kind)
+    if duplicates.height:
+        frame = frame.filter(~pl.col("_row").is_in(duplicates["row"].implode()))
+    return frame, duplicates
+
+
+def _duplicates(keyed: pl.DataFrame, header: str, kind: Kind) -> pl.DataFrame:
+    """Of rows `_row` with their key as stored (`_key`) and as written (`_value`), those a
+    later row with the same key supersedes, as rejections naming the winner (`winner`)."""
     repeated = keyed.filter(pl.col("_key").is_not_null() & pl.col("_key").is_duplicated())
     ranked = repeated.with_columns(pl.col("_row").max().over("_key").alias("_winner"))
     losers = ranked.filter(pl.col("_row") != pl.col("_winner"))
-    duplicates = losers.select(
+    return losers.select(
         pl.col("_row").alias("row"),
-        pl.lit(raw.headers[columns[kind.key]]).alias("column"),
-        pl.col(source).alias("value"),
+        pl.lit(header).alias("column"),
+        pl.col("_value").alias("value"),
         pl.format(
             _("duplicate {}: row {} has the same ID and wins"),
             pl.lit(pgettext("column", kind.key)),
@@ -861,9 +963,47 @@ def _drop_superseded_rows(
         ).alias("reason"),
         pl.col("_winner").alias("winner"),
     ).cast(_REJECT_SCHEMA)
-    if losers.height:
-        frame = frame.filter(~pl.col("_row").is_in(losers["_row"].implode()))
-    return frame, duplicates
+
+
+def superseded_rows(
+    stream: CsvParts, kind: Kind, columns: dict[str, int], rules: ImportRules
+) -> pl.DataFrame:
+    """The rows of a file read in parts that a later row with the same key supersedes (the
+    last row wins, as in a file read whole), found by reading the key column alone: their
+    rejections, with `winner`. Rows with cells past the header, blank and repeated header
+    rows are not counted, as `plan_sheet` sets them aside before it looks."""
+    from haowu_cli.ingest.sources import SPARE_COLUMNS
+
+    index, width = columns[kind.key], len(stream.headers)
+    source, header = f"c{index}", stream.headers[index]
+    spare = [f"c{i}" for i in range(width, width + SPARE_COLUMNS)]
+    keys = []
+    for part, _last in stream.parts([index, *range(width, width + SPARE_COLUMNS)]):
+        frame = part.frame.filter(~pl.any_horizontal(pl.col(spare).is_not_null()))
+        cell = pl.col(source)
+        keyed = frame.select(
+            pl.col("_row").cast(pl.Int32),
+            values.id_text(cell).alias("_key"),
+            # As written only where that differs (else the key): less to hold.
+            pl.when(cell != values.id_text(cell)).then(cell).alias("_value"),
+        )
+        keys.append(keyed)
+    # Blank keys and the header repeated are no keys.
+    keyed = pl.concat(keys).filter(
+        pl.col("_key").is_not_null()
+        & (pl.col("_key") != "")
+        & (pl.col("_key") != values.id_text(pl.lit(header)))
+    )
+    del keys
+    repeated = keyed.filter(pl.col("_key").is_duplicated())
+    labels = set(rules.totals_labels)
+    repeated = repeated.filter(
+        ~pl.col("_key").map_elements(lambda k: label_form(k) in labels, return_dtype=pl.Boolean)
+    )
+    repeated = repeated.with_columns(
+        pl.col("_row").cast(pl.Int64), pl.coalesce("_value", "_key").alias("_value")
+    )
+    return _duplicates(repeated, header, kind)
 
 
 def _conflict_rejections(

@@ -26,6 +26,7 @@ from haowu_cli.errors import (
     UnusableDatabase,
 )
 from haowu_cli.i18n import _
+from haowu_cli.store.memory import apply_memory_settings, memory_limit
 from haowu_cli.store.schema import SCHEMA_VERSION, apply_migrations, known_schema_version
 from haowu_cli.store.sql import database_path, run
 
@@ -176,6 +177,7 @@ class Store:
     def __init__(self, path: Path, *, lock_timeout: float = DEFAULT_LOCK_TIMEOUT) -> None:
         self.path = Path(path)
         self.lock_timeout = lock_timeout
+        memory_limit()  # a HAOWU_MEMORY_LIMIT that is no size: said before anything starts
 
     @property
     def lock_path(self) -> Path:
@@ -198,6 +200,7 @@ class Store:
             con = duckdb.connect(":memory:", config=_CONNECTION_CONFIG)
             run(con, "SET enable_progress_bar = false")
             try:
+                apply_memory_settings(con, None)
                 migrate(con)
                 yield con
             finally:
@@ -289,6 +292,11 @@ class Store:
             try:
                 con = duckdb.connect(str(self.path), read_only=read_only, config=_CONNECTION_CONFIG)
                 run(con, "SET enable_progress_bar = false")  # haowu draws its own
+                try:
+                    apply_memory_settings(con, self.path)  # a cap, spilling beyond it
+                except BaseException:
+                    con.close()
+                    raise
                 return con
             except duckdb.Error as exc:
                 if not _is_lock_conflict(exc):
