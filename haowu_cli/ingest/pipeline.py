@@ -534,12 +534,13 @@ def _config_dir(options: ImportOptions) -> Path:
 
 
 def _cleaned_ids_note(cleaned_ids: list[tuple[int, str, str]], cleaned_id_rows: int) -> str:
-    cleaned_ids = cleaned_ids[:SHOWN_CLEANED_IDS]
+    rows = sorted({row for row, _column, _chars in cleaned_ids})[:SHOWN_CLEANED_IDS]
+    cleaned_ids = [entry for entry in cleaned_ids if entry[0] in rows]  # the first rows' all
     shown = _("; ").join(
         _("row {row} {column}: {chars}").format(row=row, column=column, chars=chars)
         for row, column, chars in cleaned_ids
     )
-    more = " …" if cleaned_id_rows > len(cleaned_ids) else ""
+    more = " …" if cleaned_id_rows > len(rows) else ""
     return _(
         "removed invisible characters from the IDs of {cleaned_id_rows} rows ({shown}{more})"
     ).format(cleaned_id_rows=cleaned_id_rows, shown=shown, more=more)
