@@ -813,11 +813,8 @@ def post_import(
     from haowu_cli import store as db
 
     spread = rules.terms.new_merchants
-    terms = (rules.terms.new_days, rules.terms.new_cap_fen) if spread else None
     if rows is None:
-        touched = db.OrderSelection(
-            updated_by_import=import_id, spread_new_merchants=spread, new_merchant_terms=terms
-        )
+        touched = db.OrderSelection(updated_by_import=import_id, spread_new_merchants=spread)
         return db.post_ledger(con, split_query(rules, touched), touched, import_id, datetime.now())
     con.register("ledger_part_orders", rows.select("order_id"))
     try:
@@ -825,7 +822,6 @@ def post_import(
             updated_by_import=import_id,
             order_ids_table="ledger_part_orders",
             spread_new_merchants=spread,
-            new_merchant_terms=terms,
         )
         return db.post_ledger(con, split_query(rules, touched), touched, import_id, datetime.now())
     finally:

@@ -100,10 +100,6 @@ class OrderSelection:
     # Also every order of the new merchants (with a join date) whose orders the import
     # touched: their technical-fee cap spans their orders, so one order moves the others.
     spread_new_merchants: bool = False
-    # With the new-merchant terms (days of the window, cap in fen), the spread takes only
-    # the orders whose split the import can have moved: those in the merchant's window whose
-    # GMV before them, less every touched order's, is under the cap (`where`).
-    new_merchant_terms: tuple[int, int] | None = None
     merchant: str | None = None  # one merchant's orders only
     # Only the orders whose IDs a table (or registered frame) of this name holds: an import
     # in parts posts each part's splits in turn.
@@ -118,9 +114,7 @@ class OrderSelection:
                 touched += (
                     f" AND o.order_id IN (SELECT order_id FROM {quote(self.order_ids_table)})"
                 )
-            if self.spread_new_merchants and self.new_merchant_terms is not None:
-                touched = f"(({touched}) OR o.order_id IN ({self._capped_spread()}))"
-            elif self.spread_new_merchants:
+            if self.spread_new_merchants:
                 touched = (
                     f"(({touched}) OR o.merchant_id IN (SELECT merchant_id FROM merchants "
                     "WHERE joined_on IS NOT NULL AND merchant_id IN (SELECT merchant_id "
@@ -132,36 +126,6 @@ class OrderSelection:
             parts.append("o.merchant_id = $orders_merchant")
             params["orders_merchant"] = self.merchant
         return Query(" AND ".join(parts) or "TRUE", params)
-
-    def _capped_spread(self) -> str:
-        """The orders, not touched by the import, of the new merchants it touched whose
-        split it can have moved. An order's split depends on the others' only through the
-        part of its base under the cap: the cap less the merchant's GMV (bases, never
-        negative) before it in the window, in payment order. Untouched orders keep their
-        base and place, so the GMV before an order was, before the import, at least what it
-        is now less the bases of all the touched orders (`touched`); where that is still at
-        or over the cap, the order had no part under the cap and has none now, and its
-        split is as posted. Orders outside the window have none either way (a join date
-        that changes re-splits the merchant: `merchants.set_joined`)."""
-        assert self.new_merchant_terms is not None
-        days, cap = self.new_merchant_terms
-        return f"""SELECT order_id FROM (
-            SELECT n.order_id,
-                   coalesce(sum(n.base) OVER (PARTITION BY n.merchant_id
-                       ORDER BY n.paid_at, n.order_id
-                       ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS before,
-                   sum(CASE WHEN n.updated_import_id = $orders_import_id THEN n.base ELSE 0 END)
-                       OVER (PARTITION BY n.merchant_id) AS touched
-            FROM (SELECT n.order_id, n.merchant_id, n.paid_at, n.updated_import_id,
-                         CASE WHEN n.status = 'invalid' THEN 0
-                              ELSE greatest(n.paid_amount_fen
-                                            - coalesce(n.refund_amount_fen, 0), 0) END AS base
-                  FROM orders n JOIN merchants m USING (merchant_id)
-                  WHERE m.joined_on IS NOT NULL
-                    AND n.paid_at >= m.joined_on AND n.paid_at < m.joined_on + {int(days)}
-                    AND n.merchant_id IN (SELECT merchant_id FROM orders
-                                          WHERE updated_import_id = $orders_import_id)) n
-        ) WHERE before - touched < {int(cap)}"""
 
 
 ALL_ORDERS = OrderSelection()
