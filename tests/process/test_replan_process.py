@@ -234,6 +234,7 @@ def test_r_in_the_live_view_replans_and_the_terminal_comes_back(haowu, demo_copy
     read_until(b"press r to re-plan")
     os.write(leader, b"r")
     read_until(b"saved as plan 2, version 2 of plan 1")
+    read_until(b"plan 2, session 1, anchor")  # the view follows the new version
     process.send_signal(signal.SIGINT)
     while process.poll() is None:  # keep the pty drained until it ends
         if select.select([leader], [], [], 0.2)[0]:
