@@ -148,7 +148,11 @@ def live_command(
         return figures_at(app.store(), sheet, rules, moment_, follow_versions=True)
 
     if not once:
-        return _follow(app, figures, orders, when, interval, stdin=stdin)
+
+        def replan_now(moment_: "datetime") -> tuple[list[str], list[ScreenTable]]:
+            return replan_from_view(app, plan_id, session, moment_)
+
+        return _follow(app, figures, orders, when, interval, stdin=stdin, replan=replan_now)
     files, missing = export_files(orders)
     if missing:
         raise UsageError(_("{path}: no such file or folder").format(path=missing[0]))
@@ -234,19 +238,46 @@ def _follow(
     interval: float,
     *,
     stdin: bool = False,
+    replan: Any = None,
 ) -> int:
     """The view that refreshes in place until Ctrl-C: each export file is imported when it
     has stopped changing (a file the back office is still saving waits, and one that fails
     is tried again when it changes); Ctrl-C leaves the database as after the last complete
-    file (the file in progress is rolled back) and exits 130 (`cli.run`)."""
-    import time
+    file (the file in progress is rolled back) and exits 130 (`cli.run`).
 
+    With `replan(moment) -> (lines, tables)` and stdin a terminal that does not carry the
+    orders, the key `r` re-plans the rest of the night from the moment shown; what changed
+    stays on the view, which follows the new version (`figures` takes the version in
+    force). The terminal is read in cbreak mode and restored on the way out (`keys`)."""
+    import sys
+    import time
+    from contextlib import ExitStack
+
+    from haowu_cli.keys import key_reader, keys_available
     from haowu_cli.live import SourceWatcher
 
     watcher = SourceWatcher(sources)
     news: list[str] = []
     arriving = _stdin_lines() if stdin else None
-    with app.out.screen() as show:
+    replanned: tuple[list[str], list[ScreenTable]] = ([], [])
+    with ExitStack() as stack:
+        wait = None
+        if replan is not None and not stdin and keys_available(sys.stdin):
+            wait = stack.enter_context(key_reader(sys.stdin))
+            hint = _("press r to re-plan the rest of the night from now; Ctrl-C to stop")
+        elif replan is None:
+            hint = ""
+        elif stdin:
+            hint = _(
+                "the r key (re-plan) is unavailable: stdin carries the orders; use haowu live "
+                "replan in another terminal"
+            )
+        else:
+            hint = _(
+                "the r key (re-plan) is unavailable: stdin is not a terminal; use haowu live "
+                "replan in another terminal"
+            )
+        show = stack.enter_context(app.out.screen())
         while True:
             if arriving:
                 batch = [arriving.pop(0) for _line in range(len(arriving))]
@@ -258,9 +289,65 @@ def _follow(
                 for report in import_sources(app, ready, quiet=True):
                     watcher.done(report.path)
                     news = (news + [_import_line(report)])[-3:]
-            lines, warnings, tables = snapshot_screen(figures(when()))
-            show([*lines, *warnings, *news, *notes], tables)
-            time.sleep(interval)
+            now = when()
+            lines, warnings, tables = snapshot_screen(figures(now))
+            hints = [hint] if hint else []
+            shown = [*lines, *warnings, *news, *notes, *replanned[0], *hints]
+            show(shown, [*tables, *replanned[1]])
+            if wait is None:
+                time.sleep(interval)
+                continue
+            if "r" in wait(interval).lower():
+                show(
+                    [*shown, _("re-planning from {at} …").format(at=now.strftime("%H:%M"))],
+                    [*tables, *replanned[1]],
+                )
+                replanned = replan(now)
+
+
+def replan_from_view(
+    app: Any, plan_id: int, session: int, at: "datetime", *, time_limit: float | None = None
+) -> tuple[list[str], list[ScreenTable]]:
+    """The live view's `r`: the rest of session `session` of plan `plan_id` re-planned from
+    the minute of `at` and saved as a new version, as `haowu live replan PLAN_ID --at HH:MM`
+    does; returns what to show on the view (what changed, the expected gain, the version
+    saved). A replan that cannot be made (no minutes left, the brief cannot be met) is shown,
+    not raised: the view goes on."""
+    from haowu_cli.planner.replan import DEFAULT_TIME_LIMIT, replan
+    from haowu_cli.planner.rules import load_rules
+
+    at = at.replace(second=0, microsecond=0)
+    try:
+        result = replan(
+            app.store(),
+            plan_id,
+            load_rules(app.config_dir),
+            at=at,
+            session=session,
+            time_limit=DEFAULT_TIME_LIMIT if time_limit is None else time_limit,
+            save=True,
+        )
+    except HaowuError as error:
+        return [
+            _("re-plan at {at} not made: {error}").format(
+                at=at.strftime("%H:%M"), error=error.message
+            )
+        ], []
+    lines, tables = replan_screen(result)
+    if result.status == "feasible":
+        lines.append(
+            _(
+                "the time limit ran out before the new plan was proven optimal: it is "
+                "within {gap:.2%} of the best possible"
+            ).format(gap=result.gap)
+        )
+    if result.plan_id:
+        lines.append(
+            _(
+                "saved as plan {plan_id}, version {version} of plan {root}; the view follows it"
+            ).format(plan_id=result.plan_id, version=result.version, root=result.root_plan_id)
+        )
+    return lines, tables
 
 
 def _stdin_lines() -> list[str]:
@@ -647,38 +734,10 @@ def _replan_json(result: Any) -> dict:
     }
 
 
-def show_replan(out: Any, result: Any, *, run_sheet: bool = True) -> None:
-    """What a replan found, for people: the moment, the pace, the changes, the expected gain
-    and (unless `run_sheet` is false) the run sheet for the rest of the night."""
-    import polars as pl
-
-    from haowu_cli.commands.planning import RUN_SHEET_COLUMNS
+def _change_rows(result: Any) -> list[dict]:
+    """What a replan changed, one row a product: dropped, added, moved."""
     from haowu_cli.formats import money
-    from haowu_cli.planner.output import run_sheet_table
 
-    out.print_line(
-        _(
-            "plan {plan_id}, session {session}: re-planned at {at} (minute {minute}); "
-            "{kept} products presented stay, the rest from minute {rest}"
-        ).format(
-            plan_id=result.base_plan_id,
-            session=result.session,
-            at=result.at.strftime("%H:%M"),
-            minute=result.minute,
-            kept=result.fixed.height,
-            rest=result.from_minute,
-        )
-    )
-    pace = result.pace
-    out.print_line(
-        _("pace so far: the room {room}; by category {categories}; by role {roles}").format(
-            room=f"{pace.room:.0%}",
-            categories=", ".join(f"{k} {v:.0%}" for k, v in sorted(pace.categories.items())) or "—",
-            roles=", ".join(f"{k} {v:.0%}" for k, v in sorted(pace.roles.items())) or "—",
-        )
-    )
-    if result.status == "infeasible":
-        return
     rows = [
         {
             "change": _("dropped") + (f" ({d['reason']})" if d.get("reason") else ""),
@@ -712,11 +771,40 @@ def show_replan(out: Any, result: Any, *, run_sheet: bool = True) -> None:
         }
         for m in result.moved
     ]
-    if rows:
-        out.emit(pl.DataFrame(rows), OutputFormat.table, CHANGE_COLUMNS, title=_("changes"))
-    else:
-        out.print_line(_("no change: the plan for the rest of the night still holds"))
-    out.print_line(
+    return rows
+
+
+def _replan_lines(result: Any) -> tuple[list[str], list[dict], list[str]]:
+    """A replan for people: the lines before the changes (the moment, the pace), the change
+    rows, and the lines after (the expected gain); for a replan that found no plan, the
+    lines say why and there are no changes."""
+    from haowu_cli.formats import money
+
+    pace = result.pace
+    before = [
+        _(
+            "plan {plan_id}, session {session}: re-planned at {at} (minute {minute}); "
+            "{kept} products presented stay, the rest from minute {rest}"
+        ).format(
+            plan_id=result.base_plan_id,
+            session=result.session,
+            at=result.at.strftime("%H:%M"),
+            minute=result.minute,
+            kept=result.fixed.height,
+            rest=result.from_minute,
+        ),
+        _("pace so far: the room {room}; by category {categories}; by role {roles}").format(
+            room=f"{pace.room:.0%}",
+            categories=", ".join(f"{k} {v:.0%}" for k, v in sorted(pace.categories.items())) or "—",
+            roles=", ".join(f"{k} {v:.0%}" for k, v in sorted(pace.roles.items())) or "—",
+        ),
+    ]
+    if result.status == "infeasible":
+        return before, [], []
+    rows = _change_rows(result)
+    if not rows:
+        before.append(_("no change: the plan for the rest of the night still holds"))
+    after = [
         _(
             "expected gain {gain}: the rest of the night {old} as planned, {new} re-planned "
             "(both by the pace so far)"
@@ -725,7 +813,42 @@ def show_replan(out: Any, result: Any, *, run_sheet: bool = True) -> None:
             old=money(result.old_rest_value_fen),
             new=money(result.new_rest_value_fen),
         )
-    )
+    ]
+    return before, rows, after
+
+
+def replan_screen(result: Any) -> tuple[list[str], list[ScreenTable]]:
+    """A replan for the live view: its lines (with why, when no plan meets the brief) and
+    the table of changes."""
+    import polars as pl
+
+    before, rows, after = _replan_lines(result)
+    if result.status == "infeasible":
+        problems = "\n".join(f"  {p}" for p in result.problems)
+        before.append(
+            _("no plan for the rest of the night meets the brief:\n{lines}").format(lines=problems)
+        )
+    tables: list[ScreenTable] = [(pl.DataFrame(rows), CHANGE_COLUMNS, _("changes"))] if rows else []
+    return [*before, *after], tables
+
+
+def show_replan(out: Any, result: Any, *, run_sheet: bool = True) -> None:
+    """What a replan found, for people: the moment, the pace, the changes, the expected gain
+    and (unless `run_sheet` is false) the run sheet for the rest of the night."""
+    import polars as pl
+
+    from haowu_cli.commands.planning import RUN_SHEET_COLUMNS
+    from haowu_cli.planner.output import run_sheet_table
+
+    before, rows, after = _replan_lines(result)
+    for line in before:
+        out.print_line(line)
+    if result.status == "infeasible":
+        return
+    if rows:
+        out.emit(pl.DataFrame(rows), OutputFormat.table, CHANGE_COLUMNS, title=_("changes"))
+    for line in after:
+        out.print_line(line)
     if not run_sheet:
         return
     out.emit(

@@ -154,3 +154,138 @@ def test_the_old_form_of_live_still_works_beside_replan(haowu, demo_copy: Path, 
     )
     assert same.code == 0 and same.out == ran.out
     assert "replan" in haowu("live", "--help").out
+
+
+def test_the_live_views_replan_saves_a_version_the_view_then_follows(demo_copy: Path):
+    """The `r` key's work as a plain function: the rest re-planned from the minute shown and
+    saved, what changed returned for the view, and the figures then of the new version; a
+    replan that cannot be made is a line on the view, not an error."""
+    from datetime import datetime
+
+    from haowu_cli.commands.common import AppContext
+    from haowu_cli.commands.live import figures_at, replan_from_view
+    from haowu_cli.config import packaged_path
+    from haowu_cli.live import session_sheet
+    from haowu_cli.planner.rules import load_rules
+    from haowu_cli.render import Output
+    from haowu_cli.store import plan_items, plan_versions
+
+    configs = packaged_path("configs")
+    app = AppContext(
+        db=demo_copy,
+        config_dir=configs,
+        quiet=True,
+        traceback=False,
+        lock_timeout=5.0,
+        out=Output(),
+    )
+    at = datetime(2026, 12, 1, 21, 10, 37)
+    with app.store().read() as con:
+        sheet = session_sheet(1, plan_items(con, 1), 1)
+    rules = load_rules(configs)
+    assert figures_at(app.store(), sheet, rules, at, follow_versions=True)["plan_id"] == 1
+    lines, tables = replan_from_view(app, 1, 1, at)
+    text = "\n".join(lines)
+    assert "re-planned at 21:10 (minute 70)" in text, text
+    assert "expected gain" in text
+    assert "saved as plan 2, version 2 of plan 1; the view follows it" in text
+    assert all(title == "changes" for _frame, _columns, title in tables)
+    assert figures_at(app.store(), sheet, rules, at, follow_versions=True)["plan_id"] == 2
+    with app.store().read() as con:
+        assert plan_versions(con, 1)["version"].to_list() == [1, 2]
+    lines, tables = replan_from_view(app, 99, 1, at)
+    assert lines == ["re-plan at 21:10 not made: no plan 99"] and tables == []
+
+
+def test_r_in_the_live_view_replans_and_the_terminal_comes_back(haowu, demo_copy, tmp_path, home):
+    """On a terminal (stdin and stdout a pty) the view shows the key, `r` re-plans and saves
+    a version, and after Ctrl-C (exit 130) the terminal has its settings back."""
+    import os
+    import pty
+    import select
+    import signal
+    import subprocess
+    import termios
+    import time
+
+    from tests.process.conftest import HAOWU, clean_env
+
+    leader, follower = pty.openpty()
+    settings = termios.tcgetattr(follower)
+    args = ["--db", demo_copy, "live", "1", "--orders", tmp_path, "--at", "21:10"]
+    process = subprocess.Popen(
+        [str(HAOWU), *map(str, args), "--interval", "0.2"],
+        cwd=tmp_path,
+        env=clean_env(home, COLUMNS="200", LINES="80"),
+        stdin=follower,
+        stdout=follower,
+        stderr=subprocess.PIPE,
+    )
+    seen = b""
+
+    def read_until(text: bytes) -> None:
+        nonlocal seen
+        deadline = time.monotonic() + 60
+        while text not in seen and time.monotonic() < deadline and process.poll() is None:
+            if select.select([leader], [], [], 0.2)[0]:
+                seen += os.read(leader, 65536)
+        assert text in seen, seen.decode(errors="replace")
+
+    read_until(b"press r to re-plan")
+    os.write(leader, b"r")
+    read_until(b"saved as plan 2, version 2 of plan 1")
+    read_until(b"plan 2, session 1, anchor")  # the view follows the new version
+    process.send_signal(signal.SIGINT)
+    while process.poll() is None:  # keep the pty drained until it ends
+        if select.select([leader], [], [], 0.2)[0]:
+            os.read(leader, 65536)
+    process.wait(timeout=60)
+    assert process.returncode == 130, process.stderr.read().decode(errors="replace")
+    assert termios.tcgetattr(follower) == settings  # cbreak undone on the way out
+    os.close(follower)
+    os.close(leader)
+    shown = json.loads(haowu("--db", demo_copy, "sessions", "show", "1", "-f", "json").out)
+    assert [v["version"] for v in shown["versions"]] == [1, 2]
+
+
+def test_with_orders_on_stdin_the_view_says_the_key_is_unavailable(
+    haowu, demo_copy, tmp_path, home
+):
+    """`--orders -`: stdin carries the orders, so the view says `r` is unavailable."""
+    import os
+    import pty
+    import select
+    import signal
+    import subprocess
+    import time
+
+    from tests.process.conftest import HAOWU, clean_env
+
+    leader, follower = pty.openpty()
+    args = ["--db", demo_copy, "live", "1", "--orders", "-", "--at", "21:10"]
+    process = subprocess.Popen(
+        [str(HAOWU), *map(str, args), "--interval", "0.2"],
+        cwd=tmp_path,
+        env=clean_env(home, COLUMNS="200", LINES="80"),
+        stdin=subprocess.PIPE,
+        stdout=follower,
+        stderr=subprocess.PIPE,
+    )
+    os.close(follower)
+    seen, deadline = b"", time.monotonic() + 60
+    while b"unavailable" not in seen and time.monotonic() < deadline:
+        if process.poll() is not None:
+            break
+        if select.select([leader], [], [], 0.2)[0]:
+            seen += os.read(leader, 65536)
+    process.send_signal(signal.SIGINT)
+    while process.poll() is None:
+        if select.select([leader], [], [], 0.2)[0]:
+            try:
+                os.read(leader, 65536)
+            except OSError:
+                break
+    process.wait(timeout=60)
+    os.close(leader)
+    assert b"the r key (re-plan) is unavailable: stdin carries the orders" in seen, seen
+    assert process.returncode == 130
