@@ -738,40 +738,24 @@ def _change_rows(result: Any) -> list[dict]:
     """What a replan changed, one row a product: dropped, added, moved."""
     from haowu_cli.formats import money
 
-    rows = [
-        {
-            "change": _("dropped") + (f" ({d['reason']})" if d.get("reason") else ""),
-            "product_id": d["product_id"],
-            "title": d["title"] or "",
-            "role": d["role"],
-            "start": d["start"],
-            "expected_gmv": money(d["expected_gmv_fen"]),
+    def row(change: str, item: dict, start: str) -> dict:
+        return {
+            "change": change,
+            "product_id": item["product_id"],
+            "title": item["title"] or "",
+            "role": item["role"],
+            "start": start,
+            "expected_gmv": money(item["expected_gmv_fen"]),
         }
-        for d in result.dropped
+
+    return [
+        *(
+            row(_("dropped") + (f" ({d['reason']})" if d.get("reason") else ""), d, d["start"])
+            for d in result.dropped
+        ),
+        *(row(_("added"), a, a["start"]) for a in result.added),
+        *(row(_("moved"), m, f"{m['from']} → {m['to']}") for m in result.moved),
     ]
-    rows += [
-        {
-            "change": _("added"),
-            "product_id": a["product_id"],
-            "title": a["title"] or "",
-            "role": a["role"],
-            "start": a["start"],
-            "expected_gmv": money(a["expected_gmv_fen"]),
-        }
-        for a in result.added
-    ]
-    rows += [
-        {
-            "change": _("moved"),
-            "product_id": m["product_id"],
-            "title": m["title"] or "",
-            "role": "",
-            "start": f"{m['from']} → {m['to']}",
-            "expected_gmv": money(m["expected_gmv_fen"]),
-        }
-        for m in result.moved
-    ]
-    return rows
 
 
 def _replan_lines(result: Any) -> tuple[list[str], list[dict], list[str]]:

@@ -26,6 +26,12 @@ COLUMNS = [
     Column("potential", N_("潜力好货")),
 ]
 
+# Both answers are for a session on a day.
+SessionDateOption = Annotated[
+    dt.datetime | None,
+    typer.Option("--date", help=N_("The session's date [default: today]."), **DATE_FORMAT),
+]
+
 
 @match_app.command("products")
 def match_products_command(
@@ -39,10 +45,7 @@ def match_products_command(
         int,
         typer.Option("--limit", min=1, help=N_("At most this many [default: 20].")),
     ] = 20,
-    on: Annotated[
-        dt.datetime | None,
-        typer.Option("--date", help=N_("The session's date [default: today]."), **DATE_FORMAT),
-    ] = None,
+    on: SessionDateOption = None,
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """The products an anchor is expected to sell best, by the planner's expected-sales
@@ -140,10 +143,7 @@ def match_anchors_command(
         int,
         typer.Option("--limit", min=1, help=N_("Show at most this many anchors [default: 20].")),
     ] = 20,
-    on: Annotated[
-        dt.datetime | None,
-        typer.Option("--date", help=N_("The session's date [default: today]."), **DATE_FORMAT),
-    ] = None,
+    on: SessionDateOption = None,
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """Anchors ranked for a merchant's products by expected GMV and fit, with the reasons

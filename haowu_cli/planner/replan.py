@@ -520,6 +520,7 @@ def _changes(result: Replan, old: pl.DataFrame, new: pl.DataFrame, reasons: dict
         {
             "product_id": p,
             "title": r["title"],
+            "role": r["role"],
             "from": before[p]["start"],
             "to": r["start"],
             "expected_gmv_fen": int(r["expected_gmv_fen"]),
