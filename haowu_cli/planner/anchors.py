@@ -300,9 +300,16 @@ def match_anchors(
 ) -> AnchorMatch:
     """Every anchor ranked for the merchant's products (those of `product_ids` when given)."""
     with store.read() as con:
-        products = db.planning_products(con, today=on)
+        # The merchant's products only; their sales strength is still over every product.
+        own = db.match_query(
+            con,
+            db.Query(
+                "SELECT * FROM {products} WHERE merchant_id = $m_merchant ORDER BY product_id",
+                {"m_merchant": merchant_id},
+            ),
+            today=on,
+        )
         anchors = db.query_anchors(con)
-        own = products.filter(pl.col("merchant_id") == merchant_id)
         categories = sorted(own["category_l1"].drop_nulls().unique().to_list())
         history = db.anchor_history(con, categories, merchant_id, until=on)
     if own.is_empty():
