@@ -109,3 +109,47 @@ def test_the_sql_model_is_the_planners_own(anchor: dict, brief: dict):
         planner.select(columns).sort("product_id"),
         check_dtypes=False,
     )
+
+
+def test_potential_is_young_by_the_day_the_product_joined():
+    """潜力好货's "young" counts from 加入快分销 (joined_at), from the listing date only when the
+    sheet gave no join date; a product with neither is not young (its level may still count)."""
+    from haowu_cli.planner.matching import PotentialRules, potential_column
+
+    rules = PotentialRules(
+        max_level="L0",
+        max_joined_days=30,
+        min_sales_strength=0.5,
+        max_price_to_ticket=1.5,
+        category_match=True,
+    )
+    day = dt.date
+    rows = pl.DataFrame(
+        {
+            "product_id": ["joined_old_listed_new", "joined_new_listed_old", "listed_new",
+                           "listed_old", "neither", "young_weak", "old_but_l0"],
+            "joined_at": [day(2026, 8, 1), day(2026, 11, 20), None, None, None,
+                          day(2026, 11, 20), None],
+            "listed_at": [day(2026, 11, 30), day(2025, 1, 1), day(2026, 11, 6), day(2026, 11, 4),
+                          None, None, day(2020, 1, 1)],
+            "level": ["L2", "L2", "L2", "L2", "L2", "L2", "L0"],
+            "sales_strength": [0.9, 0.9, 0.9, 0.9, 0.9, 0.2, 0.9],
+            "price_to_ticket": [1.0] * 7,
+            "category_l1": ["美妆"] * 7,
+            "category_l2": [None] * 7,
+            "category_l3": [None] * 7,
+        },
+        schema_overrides={"category_l2": pl.String, "category_l3": pl.String},
+    )  # fmt: skip
+    flagged = rows.select(
+        "product_id", potential_column(rules, ["美妆"], on=day(2026, 12, 5)).alias("potential")
+    )
+    assert dict(flagged.iter_rows()) == {
+        "joined_old_listed_new": False,  # joined 126 days before: not young, whatever the listing
+        "joined_new_listed_old": True,  # joined 15 days before
+        "listed_new": True,  # no join date: listed 29 days before
+        "listed_old": False,  # no join date: listed 31 days before
+        "neither": False,
+        "young_weak": False,  # young, but its sales are behind half its category
+        "old_but_l0": True,  # low-level
+    }

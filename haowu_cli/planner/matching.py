@@ -22,7 +22,7 @@ from haowu_cli.planner.sql_model import eligible_sql, scored_sql
 MATCH_FILE = "match.yaml"
 POTENTIAL_KEYS = {
     "max_level",
-    "max_listed_days",
+    "max_joined_days",
     "min_sales_strength",
     "max_price_to_ticket",
     "category_match",
@@ -32,7 +32,7 @@ POTENTIAL_KEYS = {
 @dataclass(frozen=True)
 class PotentialRules:
     max_level: str
-    max_listed_days: int
+    max_joined_days: int
     min_sales_strength: float
     max_price_to_ticket: float
     category_match: bool
@@ -67,8 +67,8 @@ def load_potential(config_dir: Path) -> PotentialRules:
         max_level=str(level),
         max_listed_days=whole(
             doc,
-            (*path, "max_listed_days"),
-            section.get("max_listed_days", 30),
+            (*path, "max_joined_days"),
+            section.get("max_joined_days", 30),
             problems,
             low=0,
             high=3650,
@@ -146,9 +146,23 @@ def match_products(
     # The best rows, scored again by the planner's own model (`candidate_frame`): the columns
     # shown are its, and the SQL pass only chose the rows (tests/test_match_sql.py).
     frame = candidate_frame(best, anchor, session, rules)
-    categories = list(anchor.get("categories") or [])
+    flagged = potential_column(potential, list(anchor.get("categories") or []), on=on)
+    ranked = frame.with_columns(flagged.alias("potential")).sort(
+        ["expected_gmv_fen", "product_id"], descending=[True, False]
+    )
+    return ranked.with_row_index("rank", offset=1).select(MATCH_COLUMNS)
+
+
+def potential_column(potential: PotentialRules, categories: list[str], *, on: dt.date) -> pl.Expr:
+    """Whether a product is 潜力好货 for an anchor selling `categories`: young (joined 快分销,
+    or listed when the sheet gave no join date, at most `max_joined_days` before `on`) or
+    graded at most `max_level`, and every signal of match.yaml holds. Over candidate rows
+    (`level`, `joined_at`, `listed_at`, `sales_strength`, `price_to_ticket`, categories)."""
     rank = pl.col("level").replace_strict(LEVEL_RANK, default=None, return_dtype=pl.Int64)
-    young = pl.col("listed_at") >= pl.lit(on - dt.timedelta(days=potential.max_listed_days))
+    # Young by the day the product joined 快分销 (its listing date when the sheet gave none),
+    # as grading's L0 counts (`grading.L0_SINCE`).
+    joined = pl.coalesce(pl.col("joined_at"), pl.col("listed_at"))
+    young = joined >= pl.lit(on - dt.timedelta(days=potential.max_joined_days))
     signals = (pl.col("sales_strength") >= potential.min_sales_strength) & (
         pl.col("price_to_ticket").is_null()
         | (pl.col("price_to_ticket") <= potential.max_price_to_ticket)
@@ -159,13 +173,9 @@ def match_products(
             | pl.col("category_l2").is_in(categories)
             | pl.col("category_l3").is_in(categories)
         )
-    flagged = (
+    return (
         ((rank <= LEVEL_RANK[potential.max_level]) | young.fill_null(False)) & signals
     ).fill_null(False)
-    ranked = frame.with_columns(flagged.alias("potential")).sort(
-        ["expected_gmv_fen", "product_id"], descending=[True, False]
-    )
-    return ranked.with_row_index("rank", offset=1).select(MATCH_COLUMNS)
 
 
 def best_products_query(

@@ -31,7 +31,7 @@ def test_potential_follows_the_rules_in_match_yaml(haowu, demo_db, tmp_path):
     config = tmp_path / "configs"
     config.mkdir()
     (config / "match.yaml").write_text(
-        "potential:\n  max_level: L5\n  max_listed_days: 0\n  min_sales_strength: 0\n"
+        "potential:\n  max_level: L5\n  max_joined_days: 0\n  min_sales_strength: 0\n"
         "  max_price_to_ticket: 100\n  category_match: false\n",
         encoding="utf-8",
     )
