@@ -65,7 +65,7 @@ def load_potential(config_dir: Path) -> PotentialRules:
         )
     rules = PotentialRules(
         max_level=str(level),
-        max_listed_days=whole(
+        max_joined_days=whole(
             doc,
             (*path, "max_joined_days"),
             section.get("max_joined_days", 30),
