@@ -68,6 +68,7 @@ BRIEFS = [
     {"min_level": "L3", "min_commission_rate": "15%", "require_sample": True},
     {"merchants": ["M1", "M2"], "brands": ["花漾"], "exclude_products": ["P0005"]},
     {"categories": ["零食", "面霜"], "exclude_merchants": ["M3"], "min_level": "L1"},
+    {"categories": ["酒水>零食", "酒水 ＞ 护肤", "美妆>护肤>面霜"], "min_level": "L0"},
 ]
 
 

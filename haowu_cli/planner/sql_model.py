@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from haowu_cli.grading import LEVEL_RANK
 from haowu_cli.planner.brief import SessionBrief
-from haowu_cli.planner.candidates import PPM
+from haowu_cli.planner.candidates import CATEGORY_LEVELS, PPM, category_parts
 from haowu_cli.planner.rules import SessionRules
 
 # What the scoring reads of each product (`store.matching.MATCH_PRODUCTS` gives them).
@@ -55,11 +55,13 @@ def eligible_sql(session: SessionBrief, values: dict[str, object]) -> str:
         values["m_brands"] = list(session.brands)
         fails.append("NOT list_contains(CAST($m_brands AS VARCHAR[]), coalesce(brand, ''))")
     if session.only_categories:
-        values["m_categories"] = list(session.only_categories)
         fails.append(
-            "NOT (coalesce(list_contains(CAST($m_categories AS VARCHAR[]), category_l1), false)"
-            " OR coalesce(list_contains(CAST($m_categories AS VARCHAR[]), category_l2), false)"
-            " OR coalesce(list_contains(CAST($m_categories AS VARCHAR[]), category_l3), false))"
+            "NOT ("
+            + " OR ".join(
+                _in_category(key, f"m_category{i}", values)
+                for i, key in enumerate(session.only_categories)
+            )
+            + ")"
         )
     below = [name for name, rank in LEVEL_RANK.items() if rank < LEVEL_RANK[session.min_level]]
     values["m_below"] = below
@@ -77,6 +79,23 @@ def eligible_sql(session: SessionBrief, values: dict[str, object]) -> str:
         "stock IS NULL OR stock <= 0",
     ]
     return "NOT (" + " OR ".join(f"coalesce({f}, false)" for f in fails) + ")"
+
+
+def _in_category(key: str, name: str, values: dict[str, object]) -> str:
+    """`candidates.in_category` in SQL: a name at any level, or a path from the first."""
+    parts = category_parts(key)
+    if len(parts) == 1:
+        values[name] = parts[0]
+        return (
+            "("
+            + " OR ".join(f"coalesce({level} = ${name}, false)" for level in CATEGORY_LEVELS)
+            + ")"
+        )
+    tests = []
+    for index, (level, part) in enumerate(zip(CATEGORY_LEVELS, parts, strict=False)):
+        values[f"{name}_{index}"] = part
+        tests.append(f"coalesce({level} = ${name}_{index}, false)")
+    return "(" + " AND ".join(tests) + ")"
 
 
 def _curve(value: str, points: tuple[tuple[float, float], ...]) -> str:
