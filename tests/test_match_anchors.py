@@ -416,3 +416,13 @@ def test_every_anchors_session_at_once_is_the_one_fill_gives(minutes, most):
         finally:
             anchor_sessions.BLOCK_CELLS = saved
         assert_frame_equal(mine.sort("a_idx"), expected.sort("a_idx"), check_dtypes=False)
+
+
+def test_a_brand_of_several_merchants_needs_one_named():
+    from haowu_cli.planner.anchors import _one_merchant
+
+    own = GOODS.with_columns(pl.Series("merchant_id", ["M1", "M2"]))
+    with pytest.raises(HaowuError, match="brand b is sold by several merchants: M1, M2"):
+        _one_merchant(own, None, "b")
+    assert _one_merchant(own.head(1), None, "b") == "M1"
+    assert _one_merchant(own, "M2", None) == "M2"

@@ -292,23 +292,27 @@ def match_anchors(
     store: db.Store,
     rules: SessionRules,
     model: AnchorModel,
-    merchant_id: str,
+    merchant_id: str | None,
     *,
     on: dt.date,
     product_ids: Sequence[str] = (),
     goal_fen: int | None = None,
+    brand: str | None = None,
 ) -> AnchorMatch:
-    """Every anchor ranked for the merchant's products (those of `product_ids` when given)."""
+    """Every anchor ranked for the merchant's products (those of `brand` when given, and of
+    `product_ids`). With a brand and no merchant, the brand's merchant (it must have one)."""
     with store.read() as con:
         # The merchant's products only; their sales strength is still over every product.
         own = db.match_query(
             con,
             db.Query(
-                "SELECT * FROM {products} WHERE merchant_id = $m_merchant ORDER BY product_id",
-                {"m_merchant": merchant_id},
+                "SELECT * FROM {products} WHERE ($m_merchant IS NULL OR merchant_id = $m_merchant)"
+                " AND ($m_brand IS NULL OR brand = $m_brand) ORDER BY product_id",
+                {"m_merchant": merchant_id, "m_brand": brand},
             ),
             today=on,
         )
+        merchant_id = _one_merchant(own, merchant_id, brand)
         anchors = db.query_anchors(con)
         categories = sorted(own["category_l1"].drop_nulls().unique().to_list())
         history = db.anchor_history(con, categories, merchant_id, until=on)
@@ -334,6 +338,30 @@ def match_anchors(
         )
     session = resolve_brief(rules, None, {"anchor": "-", "date": on}).sessions[0]
     return rank_anchors(own, anchors, history, session, rules, model, on=on, goal_fen=goal_fen)
+
+
+def _one_merchant(own: pl.DataFrame, merchant_id: str | None, brand: str | None) -> str:
+    """The merchant whose products are matched: the one named, or the brand's only one."""
+    if brand is not None and own.is_empty():
+        raise HaowuError(
+            (
+                _("merchant {merchant} has no products of brand {brand}")
+                if merchant_id is not None
+                else _("no product of brand {brand} is in the database")
+            ).format(merchant=merchant_id, brand=brand),
+            hint=_("haowu products --search {brand} lists them").format(brand=brand),
+        )
+    if merchant_id is not None:
+        return merchant_id
+    merchants = sorted(own["merchant_id"].unique().to_list())
+    if len(merchants) > 1:
+        raise HaowuError(
+            _("brand {brand} is sold by several merchants: {merchants}").format(
+                brand=brand, merchants=", ".join(merchants)
+            ),
+            hint=_("name one with --merchant"),
+        )
+    return str(merchants[0])
 
 
 def rank_anchors(
