@@ -21,7 +21,7 @@ from haowu_cli.planner.brief import SessionBrief
 from haowu_cli.planner.candidates import PPM, money_columns
 from haowu_cli.planner.rules import SessionRules
 
-BLOCK_CELLS = 2_000_000  # (anchor, product) cells worked out at once: bounds the memory
+BLOCK_CELLS = 500_000  # (anchor, product) cells worked out at once: bounds the memory
 SESSION_COLUMNS = (
     "expected_gmv_fen",
     "commission_fen",
