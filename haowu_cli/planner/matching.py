@@ -141,9 +141,7 @@ def match_products(
                 hint=_("haowu anchors lists them"),
             )
         best = db.match_query(con, best_products_query(rules, session, anchor_id, limit), today=on)
-    if best.is_empty():
-        return pl.DataFrame(schema={c: pl.String for c in MATCH_COLUMNS})
-    # The best rows, scored again by the planner's own model (`candidate_frame`): the columns
+    # The best rows (none: an empty frame of the same columns and types), scored again by the planner's own model (`candidate_frame`): the columns
     # shown are its, and the SQL pass only chose the rows (tests/test_match_sql.py).
     frame = candidate_frame(best, anchor, session, rules)
     flagged = potential_column(potential, list(anchor.get("categories") or []), on=on)

@@ -16,23 +16,6 @@ from haowu_cli.planner.brief import SessionBrief
 from haowu_cli.planner.candidates import CATEGORY_LEVELS, PPM, category_parts
 from haowu_cli.planner.rules import SessionRules
 
-# What the scoring reads of each product (`store.matching.MATCH_PRODUCTS` gives them).
-PRODUCT_COLUMNS = (
-    "product_id",
-    "merchant_id",
-    "brand",
-    "category_l1",
-    "category_l2",
-    "category_l3",
-    "level",
-    "live_price_fen",
-    "commission_rate",
-    "service_fee_rate",
-    "stock",
-    "sample",
-    "sales_strength",
-)
-
 
 def _num(value: float) -> str:
     """A Python number as a DuckDB DOUBLE of exactly its value."""

@@ -204,3 +204,19 @@ def _anchors_for(haowu, db, *which):
     ran = haowu("--db", db, "match", "anchors", *which, "--date", "2026-12-05", "-f", "json")
     assert ran.code == 0, ran
     return json.loads(ran.out)
+
+
+def test_no_eligible_product_is_an_empty_answer_in_every_format(haowu, demo_db, tmp_path):
+    config = tmp_path / "configs"
+    config.mkdir()
+    session = (packaged_path("configs") / "session.yaml").read_text(encoding="utf-8")
+    (config / "session.yaml").write_text(
+        session.replace("min_commission_rate: 0.10", "min_commission_rate: 0.99"),
+        encoding="utf-8",
+    )
+    base = ("--config", config, "--db", demo_db, "match", "products", "--anchor", "A001")
+    assert json.loads(haowu(*base, "-f", "json").out) == []
+    csv_out = haowu(*base, "-f", "csv")
+    assert csv_out.code == 0 and csv_out.out.splitlines()[0].startswith("rank,product_id,")
+    table = haowu(*base)
+    assert table.code == 0 and "Traceback" not in table.err, table
