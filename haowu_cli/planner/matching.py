@@ -141,8 +141,9 @@ def match_products(
                 hint=_("haowu anchors lists them"),
             )
         best = db.match_query(con, best_products_query(rules, session, anchor_id, limit), today=on)
-    # The best rows (none: an empty frame of the same columns and types), scored again by the planner's own model (`candidate_frame`): the columns
-    # shown are its, and the SQL pass only chose the rows (tests/test_match_sql.py).
+    # The best rows (none: an empty frame of the same columns and types), scored again by the
+    # planner's own model (`candidate_frame`): the columns shown are its, and the SQL pass
+    # only chose the rows (tests/test_match_sql.py).
     frame = candidate_frame(best, anchor, session, rules)
     flagged = potential_column(potential, list(anchor.get("categories") or []), on=on)
     ranked = frame.with_columns(flagged.alias("potential")).sort(
