@@ -10,8 +10,9 @@ the products; then times, in the same run:
           category affinity / live price, rounded down, capped by stock, × price) and keep
           the best 20: the least the model's arithmetic can cost
   match   the whole `haowu match products --anchor B001 --min-level L0 --format json`
-          command (process start to exit): every product's eligibility, role, minutes and
-          expected sales by the planner's model, 潜力好货, the best 20
+          command (process start to exit): every product's eligibility and expected sales
+          by the planner's model in one DuckDB query (`planner/sql_model.py`), the best 20
+          read back and scored again by the Polars model, 潜力好货
 and prints each median, the ratio of match to sql and match's peak memory.
 
 Then `match anchors`: a database of 10,000 products of which one merchant (MBENCH) has
@@ -21,8 +22,10 @@ GMV per hour), graded; timed in the same run:
            pair's expected GMV as above, each anchor's best 40 summed, the best 20 anchors
   anchors  the whole `haowu match anchors --merchant MBENCH --format json` command:
            eligibility, every pair by the planner's model (roles, minutes, strength,
-           affinity, price fit), each anchor's session filled by GMV per minute within its
-           minutes, the five fit factors, the ranking, the best 20
+           affinity, price fit) as NumPy matrices (`planner/anchor_sessions.py`), each
+           anchor's session filled by GMV per minute within its minutes, the five fit
+           factors, the ranking, the best 20
+The package is byte-compiled first, as an installed copy is.
 """
 
 from __future__ import annotations
@@ -175,6 +178,9 @@ def main() -> None:
     parser.add_argument("--only", choices=["products", "anchors"])
     args = parser.parse_args()
     haowu = [sys.executable, "-m", "haowu_cli", "--quiet"]
+    # The package's bytecode, as an installed copy has it (pip compiles it): under
+    # PYTHONDONTWRITEBYTECODE every timed run would otherwise compile haowu_cli again.
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "haowu_cli")], check=True)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         if args.only != "anchors":

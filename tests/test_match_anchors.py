@@ -354,3 +354,75 @@ def test_the_planner_counts_price_fit_1_for_an_anchor_without_an_average_ticket(
         for anchor in (at_par, without)
     ]
     assert units[0] == units[1] > 0
+
+
+def _many_anchors(count: int) -> pl.DataFrame:
+    """Varied anchors: tickets (none, 0 and many), GMV per hour (none, 0 and many) and
+    categories (none, some of the goods', others)."""
+    sets = [[], ["美妆"], ["食品", "护肤"], ["酒水"], ["服饰"], None]
+    return anchors(
+        *(
+            {
+                "anchor_id": f"X{i:03d}",
+                "avg_ticket_fen": [None, 0, 990, 4_990, 29_900, 120_000][i % 6] or (i * 731),
+                "gmv_per_hour_fen": [None, 0, 60_000, 2_000_000][i % 4],
+                "categories": sets[i % len(sets)],
+            }
+            for i in range(count)
+        )
+    )
+
+
+@pytest.mark.parametrize(("minutes", "most"), [(240, 40), (30, 40), (240, 3), (5, 40)])
+def test_every_anchors_session_at_once_is_the_one_fill_gives(minutes, most):
+    """The matrices of `anchor_sessions` give each anchor the session `_fill` gives it over
+    `_pairs` (the planner's model, anchor by anchor), with session.yaml's own roles, strength,
+    affinity and price fit, on varied goods and anchors, in small blocks too."""
+    from haowu_cli.planner import anchor_sessions
+    from haowu_cli.planner.anchors import _anchor_frame, _fill, _goods_frame, _pairs, _sessions
+    from haowu_cli.planner.candidates import eligibility_columns
+
+    brief = resolve_brief(
+        PACKAGED,
+        None,
+        {"anchor": "-", "date": DAY, "minutes": minutes, "products": {"min": 0, "max": most}},
+    ).sessions[0]
+    # Twins of some products (another ID and commission rate) tie on GMV per minute: which
+    # one a full session takes shows in its commission.
+    twins = VARIED.head(12).with_columns(
+        pl.concat_str(pl.lit("W"), "product_id").alias("product_id"),
+        pl.lit(Decimal("0.33"), dtype=pl.Decimal(9, 6)).alias("commission_rate"),
+    )
+    both = pl.concat([VARIED, twins])
+    goods = _goods_frame(eligibility_columns(both, brief).filter(pl.col("eligible")))
+    people = _anchor_frame(pl.concat([PEOPLE, _many_anchors(60)], how="diagonal_relaxed"))
+    expected = (
+        _fill(_pairs(goods, people, PACKAGED), goods, brief, PACKAGED)
+        .group_by("a_idx")
+        .agg(
+            pl.col("expected_gmv_fen").sum(),
+            pl.col("commission_fen").sum(),
+            pl.col("team_income_fen").sum(),
+            pl.len().cast(pl.Int64).alias("session_products"),
+            pl.col("minutes").sum().cast(pl.Int64).alias("session_minutes"),
+        )
+    )
+    expected = people.select("a_idx").join(expected, on="a_idx", how="left").fill_null(0)
+    assert expected["expected_gmv_fen"].sum() > 0
+    for block in (anchor_sessions.BLOCK_CELLS, goods.height * 7):
+        anchor_sessions.BLOCK_CELLS, saved = block, anchor_sessions.BLOCK_CELLS
+        try:
+            mine = _sessions(goods, people, brief, PACKAGED)
+        finally:
+            anchor_sessions.BLOCK_CELLS = saved
+        assert_frame_equal(mine.sort("a_idx"), expected.sort("a_idx"), check_dtypes=False)
+
+
+def test_a_brand_of_several_merchants_needs_one_named():
+    from haowu_cli.planner.anchors import _one_merchant
+
+    own = GOODS.with_columns(pl.Series("merchant_id", ["M1", "M2"]))
+    with pytest.raises(HaowuError, match="brand b is sold by several merchants: M1, M2"):
+        _one_merchant(own, None, "b")
+    assert _one_merchant(own.head(1), None, "b") == "M1"
+    assert _one_merchant(own, "M2", None) == "M2"

@@ -210,7 +210,7 @@ def demo_command(
         f"report activity {activity_id}",
         "merchants --month 2026-12",
         "match products --anchor A001 --date 2026-12-05",
-        "match anchors --merchant M1001 --date 2026-12-05 --goal 50万",
+        "match anchors --brand 花漾 --date 2026-12-05 --goal 50万",
         f"plan-session --brief {packaged_path('sample_data') / 'brief_a001_huayang.yaml'}",
     ):
         out.note(f"  haowu --db {store.path} {example}")

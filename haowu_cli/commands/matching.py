@@ -125,7 +125,16 @@ ANCHOR_TABLE = [
 @match_app.command("anchors")
 def match_anchors_command(
     ctx: typer.Context,
-    merchant: Annotated[str, typer.Option("--merchant", help=N_("The merchant (商家ID)."))],
+    merchant: Annotated[
+        str | None, typer.Option("--merchant", help=N_("The merchant (商家ID)."))
+    ] = None,
+    brand: Annotated[
+        str | None,
+        typer.Option(
+            "--brand",
+            help=N_("Only the products of this brand (品牌); its merchant when it has only one."),
+        ),
+    ] = None,
     product: Annotated[
         list[str] | None,
         typer.Option(
@@ -154,6 +163,8 @@ def match_anchors_command(
     from haowu_cli.planner.rules import load_rules
 
     app = app_context(ctx)
+    if merchant is None and brand is None:
+        raise UsageError(_("name the goods: --merchant M, --brand B or both"))
     goal_fen = None
     if goal is not None:
         goal_fen = yuan_to_fen(goal)
@@ -174,7 +185,9 @@ def match_anchors_command(
         on=day,
         product_ids=tuple(product or ()),
         goal_fen=goal_fen,
+        brand=brand,
     )
+    merchant = found.merchant_id
     left_out = sum(found.not_eligible.values())
     if left_out:
         common = sorted(found.not_eligible.items(), key=lambda item: (-item[1], item[0]))

@@ -21,7 +21,7 @@ from haowu_cli.i18n import _
 from haowu_cli.planner.brief import Brief, brief_rules
 from haowu_cli.planner.candidates import PPM, candidate_frame, objective_column
 from haowu_cli.planner.explain import obvious_problems, relaxation_problems
-from haowu_cli.planner.greedy import MODEL_COLUMNS
+from haowu_cli.planner.greedy import MODEL_COLUMNS, with_category_key
 from haowu_cli.planner.model import prune, solve
 from haowu_cli.planner.output import ITEM_COLUMNS
 from haowu_cli.planner.rules import SessionRules
@@ -148,7 +148,8 @@ def _eligible(candidates: pl.DataFrame, rules: SessionRules) -> pl.DataFrame:
         preferred = pl.col("level").is_in(list(rules.prefer.levels)).fill_null(False)
         value = pl.when(preferred).then(value + (value * ppm + PPM // 2) // PPM).otherwise(value)
     return (
-        candidates.with_columns(value.alias("value"))
+        with_category_key(candidates)
+        .with_columns(value.alias("value"))
         .select(*MODEL_COLUMNS, "eligible")
         .with_row_index("_row")
         .filter(pl.col("eligible"))

@@ -34,12 +34,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import polars as pl
 
 from haowu_cli import store as db
 from haowu_cli.config import ConfigDoc, load_config_file, number, top_level, unknown_keys, whole
 from haowu_cli.errors import ConfigError, HaowuError
 from haowu_cli.i18n import _
+from haowu_cli.planner.anchor_sessions import all_sessions
 from haowu_cli.planner.brief import SessionBrief, resolve_brief
 from haowu_cli.planner.candidates import (
     eligibility_columns,
@@ -61,7 +63,6 @@ DEFAULT_WEIGHTS = {
     "age_band": 0.2,
     "history": 0.2,
 }
-CHUNK_PAIRS = 1_000_000  # (product, anchor) rows worked out at once: bounds the memory
 
 LEVELS = ("category_l1", "category_l2", "category_l3")  # a product's category levels
 
@@ -291,17 +292,28 @@ def match_anchors(
     store: db.Store,
     rules: SessionRules,
     model: AnchorModel,
-    merchant_id: str,
+    merchant_id: str | None,
     *,
     on: dt.date,
     product_ids: Sequence[str] = (),
     goal_fen: int | None = None,
+    brand: str | None = None,
 ) -> AnchorMatch:
-    """Every anchor ranked for the merchant's products (those of `product_ids` when given)."""
+    """Every anchor ranked for the merchant's products (those of `brand` when given, and of
+    `product_ids`). With a brand and no merchant, the brand's merchant (it must have one)."""
     with store.read() as con:
-        products = db.planning_products(con, today=on)
+        # The merchant's products only; their sales strength is still over every product.
+        own = db.match_query(
+            con,
+            db.Query(
+                "SELECT * FROM {products} WHERE ($m_merchant IS NULL OR merchant_id = $m_merchant)"
+                " AND ($m_brand IS NULL OR brand = $m_brand) ORDER BY product_id",
+                {"m_merchant": merchant_id, "m_brand": brand},
+            ),
+            today=on,
+        )
+        merchant_id = _one_merchant(own, merchant_id, brand)
         anchors = db.query_anchors(con)
-        own = products.filter(pl.col("merchant_id") == merchant_id)
         categories = sorted(own["category_l1"].drop_nulls().unique().to_list())
         history = db.anchor_history(con, categories, merchant_id, until=on)
     if own.is_empty():
@@ -326,6 +338,30 @@ def match_anchors(
         )
     session = resolve_brief(rules, None, {"anchor": "-", "date": on}).sessions[0]
     return rank_anchors(own, anchors, history, session, rules, model, on=on, goal_fen=goal_fen)
+
+
+def _one_merchant(own: pl.DataFrame, merchant_id: str | None, brand: str | None) -> str:
+    """The merchant whose products are matched: the one named, or the brand's only one."""
+    if brand is not None and own.is_empty():
+        raise HaowuError(
+            (
+                _("merchant {merchant} has no products of brand {brand}")
+                if merchant_id is not None
+                else _("no product of brand {brand} is in the database")
+            ).format(merchant=merchant_id, brand=brand),
+            hint=_("haowu products --search {brand} lists them").format(brand=brand),
+        )
+    if merchant_id is not None:
+        return merchant_id
+    merchants = sorted(own["merchant_id"].unique().to_list())
+    if len(merchants) > 1:
+        raise HaowuError(
+            _("brand {brand} is sold by several merchants: {merchants}").format(
+                brand=brand, merchants=", ".join(merchants)
+            ),
+            hint=_("name one with --merchant"),
+        )
+    return str(merchants[0])
 
 
 def rank_anchors(
@@ -392,28 +428,41 @@ def _sessions(
 ) -> pl.DataFrame:
     """Per anchor (a_idx): the session of the merchant's goods the model expects it to sell:
     `expected_gmv_fen`, `commission_fen`, `team_income_fen`, `session_products`,
-    `session_minutes` (0 for an anchor expected to sell none)."""
-    step = max(1, CHUNK_PAIRS // max(goods.height, 1))
-    taken = pl.concat(
-        [
-            _fill(_pairs(goods, people.slice(start, step), rules), goods, session, rules)
-            for start in range(0, people.height, step)
-        ]
+    `session_minutes` (0 for an anchor expected to sell none). Worked out for every anchor at
+    once as matrices (`anchor_sessions`), the same as `_fill` over `_pairs` for each."""
+    fewest = min(r.minutes for r in rules.roles)
+    most = min(_max_products(session), session.minutes // fewest)
+    return all_sessions(
+        goods,
+        people,
+        _sells(goods, people),
+        session,
+        rules,
+        most=most,
+        max_products=_max_products(session),
     )
-    return (
-        people.select("a_idx")
-        .join(_totals(taken), on="a_idx", how="left")
-        .with_columns(
-            pl.col(c).fill_null(0)
-            for c in (
-                "expected_gmv_fen",
-                "commission_fen",
-                "team_income_fen",
-                "session_products",
-                "session_minutes",
-            )
+
+
+def _sells(goods: pl.DataFrame, people: pl.DataFrame) -> np.ndarray[Any, Any]:
+    """Whether each anchor (rows, a_idx order) sells each of the goods' category
+    combinations (columns, `combo` order): any of its three levels among the anchor's."""
+    combos = goods.select("combo", *LEVELS).unique().sort("combo")
+    width = combos.height  # the combinations are numbered 0 … width − 1 (`_goods_frame`)
+    sells = (
+        people.select("a_idx", "categories")
+        .join(combos, how="cross")
+        .sort("a_idx", "combo")
+        .select(
+            (
+                pl.col("categories").list.contains(pl.col("category_l1")).fill_null(False)
+                | pl.col("categories").list.contains(pl.col("category_l2")).fill_null(False)
+                | pl.col("categories").list.contains(pl.col("category_l3")).fill_null(False)
+            ).alias("sells")
         )
+        .to_series()
+        .to_numpy()
     )
+    return sells.reshape(people.height, width)
 
 
 def _goods_frame(eligible: pl.DataFrame) -> pl.DataFrame:

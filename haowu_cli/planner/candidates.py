@@ -13,6 +13,7 @@ from typing import Any
 
 import polars as pl
 
+from haowu_cli.errors import HaowuError
 from haowu_cli.formats import percent_ppm
 from haowu_cli.grading import LEVEL_RANK
 from haowu_cli.i18n import _
@@ -20,6 +21,7 @@ from haowu_cli.planner.brief import SessionBrief
 from haowu_cli.planner.rules import SessionRules
 
 PPM = 1_000_000  # rates are DECIMAL(9,6): whole millionths
+CATEGORY_LEVELS = ("category_l1", "category_l2", "category_l3")
 
 
 def candidate_frame(
@@ -42,6 +44,7 @@ def candidate_frame(
         _price_to_ticket(pl.lit(ticket, dtype=pl.Int64)).alias("price_to_ticket")
     )
     frame = eligibility_columns(frame, session)
+    frame = frame.with_columns(category_key_column(session, frame))
     categories = list(anchor.get("categories") or [])
     matches = (
         pl.col("category_l1").is_in(categories).fill_null(False)
@@ -189,14 +192,9 @@ def _reason(session: SessionBrief) -> pl.Expr:
             )
         )
     if session.only_categories:
-        wanted = list(session.only_categories)
         checks.append(
             (
-                ~(
-                    pl.col("category_l1").is_in(wanted).fill_null(False)
-                    | pl.col("category_l2").is_in(wanted).fill_null(False)
-                    | pl.col("category_l3").is_in(wanted).fill_null(False)
-                ),
+                ~pl.any_horizontal([in_category(key) for key in session.only_categories]),
                 pl.lit(_("category "))
                 + pl.col("category_l1").fill_null("—")
                 + pl.lit(_(" is not among the brief's categories")),
@@ -208,14 +206,14 @@ def _reason(session: SessionBrief) -> pl.Expr:
             level_rank < LEVEL_RANK[session.min_level],
             pl.lit(_("level "))
             + pl.col("level")
-            + pl.lit(f" is below min_level {session.min_level}"),
+            + pl.lit(_(" is below min_level {level}").format(level=session.min_level)),
         ),
         (pl.col("commission_rate").is_null(), pl.lit(_("no commission rate"))),
         (
             pl.col("commission_ppm") < int(min_rate * PPM),
             pl.lit(_("commission "))
             + percent_ppm(pl.col("commission_ppm"))
-            + pl.lit(f" is below min_commission_rate {percent_text(min_rate)}"),
+            + pl.lit(_(" is below min_commission_rate {rate}").format(rate=percent_text(min_rate))),
         ),
         (
             pl.lit(session.require_sample) & ~pl.col("sample").fill_null(False),
@@ -231,6 +229,62 @@ def _reason(session: SessionBrief) -> pl.Expr:
     for condition, reason in checks[1:]:
         expr = expr.when(condition.fill_null(False)).then(reason)
     return expr.otherwise(pl.lit(None, dtype=pl.String))
+
+
+def category_parts(key: str) -> list[str]:
+    """A brief's category as levels: `美妆>护肤>面霜` (or `＞`) a path from the first level,
+    any other name one level's name."""
+    parts = [part.strip() for part in key.replace("＞", ">").split(">")]
+    # Deeper than three levels: the rest is the third, as an imported path keeps it.
+    return parts[:2] + [">".join(parts[2:])] if len(parts) > 3 else parts
+
+
+def in_category(key: str) -> pl.Expr:
+    """Whether a product is in a brief's category: a name at any of its three levels
+    (`面霜` is a category_l3 as well as `美妆` a category_l1), or a path (`美妆>护肤`) from
+    its first level down."""
+    parts = category_parts(key)
+    if len(parts) == 1:
+        return pl.any_horizontal(
+            pl.col(level).eq(parts[0]).fill_null(False) for level in CATEGORY_LEVELS
+        )
+    return pl.all_horizontal(
+        pl.col(level).eq(part).fill_null(False)
+        for level, part in zip(CATEGORY_LEVELS, parts, strict=False)
+    )
+
+
+def category_key_column(session: SessionBrief, frame: pl.DataFrame) -> pl.Expr:
+    """`category_key`: the brief's bounded category (a key of `categories`: a name at any
+    level, or a path) a product counts towards, null for none. The keys may not overlap
+    among the eligible products: a product in two of them is refused, naming both."""
+    keys = list(session.categories)
+    if not keys:
+        return pl.lit(None, dtype=pl.String).alias("category_key")
+    hits = frame.select(
+        "product_id", "eligible", *(in_category(k).alias(f"_in{i}") for i, k in enumerate(keys))
+    )
+    both = hits.filter(
+        pl.col("eligible") & (pl.sum_horizontal(pl.col(f"_in{i}") for i in range(len(keys))) > 1)
+    )
+    if both.height:
+        row = both.row(0, named=True)
+        names = [k for i, k in enumerate(keys) if row[f"_in{i}"]]
+        raise HaowuError(
+            _(
+                "the brief's categories {first} and {second} overlap: product {product} is in both"
+            ).format(first=names[0], second=names[1], product=row["product_id"]),
+            hint=_(
+                "bound categories that do not contain each other (one level, or paths such as "
+                "美妆>护肤 and 美妆>彩妆)"
+            ),
+        )
+    expr: Any = None
+    for key in keys:
+        expr = (pl.when(in_category(key)) if expr is None else expr.when(in_category(key))).then(
+            pl.lit(key)
+        )
+    return expr.otherwise(pl.lit(None, dtype=pl.String)).alias("category_key")
 
 
 def percent_text(rate: Decimal) -> str:

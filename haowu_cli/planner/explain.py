@@ -16,6 +16,7 @@ from haowu_cli import formats
 from haowu_cli.i18n import _
 from haowu_cli.planner.brief import Brief, SessionBrief
 from haowu_cli.planner.candidates import percent_text
+from haowu_cli.planner.greedy import with_category_key
 from haowu_cli.planner.model import Row, deal_class
 from haowu_cli.planner.rules import RoleRule, SessionRules
 
@@ -81,7 +82,7 @@ def obvious_problems(
     problems: list[str] = []
     several = len(brief.sessions) > 1
     for index, session in enumerate(brief.sessions):
-        part = candidates.filter(pl.col("session") == index)
+        part = with_category_key(candidates.filter(pl.col("session") == index))
         label = (
             _("session {number} ({anchor}): ").format(number=index + 1, anchor=session.anchor)
             if several
@@ -148,9 +149,9 @@ def _session_problems(
             )
         )
     for name, bounds in session.categories.items():
-        members = eligible.filter(pl.col("category_l1") == name)
+        members = eligible.filter(pl.col("category_key") == name)
         if bounds.min and bounds.min > members.height:
-            known = "" if part["category_l1"].eq(name).any() else " (no product has it)"
+            known = "" if part["category_key"].eq(name).any() else " (no product has it)"
             problems.append(
                 _(
                     "categories.{name}.min = {min}, but only {height} {name} "
@@ -300,7 +301,7 @@ def _pinned_problems(part: pl.DataFrame, session: SessionBrief) -> list[str]:
                 ).format(count=count, merchant=merchant, max_per_merchant=session.max_per_merchant)
             )
     for key, column, limits in (
-        ("categories", "category_l1", session.categories),
+        ("categories", "category_key", session.categories),
         ("roles", "role", session.roles),
     ):
         for name, bounds in limits.items():

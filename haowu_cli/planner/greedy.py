@@ -29,7 +29,7 @@ MODEL_COLUMNS = (  # the candidate columns the model and the greedy read
     "session",
     "product_id",
     "merchant_id",
-    "category_l1",
+    "category_key",
     "role",
     "minutes",
     "value",
@@ -58,10 +58,18 @@ class _Rows:
     deal: list[bool]
 
 
+def with_category_key(candidates: pl.DataFrame) -> pl.DataFrame:
+    """Candidates with `category_key`, the brief's bounded category each counts towards
+    (`candidates.category_key_column`); a frame built without one counts by its category_l1."""
+    if "category_key" in candidates.columns:
+        return candidates
+    return candidates.with_columns(pl.col("category_l1").alias("category_key"))
+
+
 def greedy_plan(candidates: pl.DataFrame, brief: Brief, rules: SessionRules) -> list[int] | None:
     """The greedy plan as the candidate rows it chooses (row numbers of `candidates`), or
     None when it cannot meet the brief. `candidates` are eligible rows with the model's
-    columns (`session`, `product_id`, `merchant_id`, `category_l1`, `role`, `minutes`,
+    columns (`session`, `product_id`, `merchant_id`, `category_key`, `role`, `minutes`,
     `value`, `pinned`, `expected_units`, `stock`)."""
     return _Greedy(candidates, brief, rules).run()
 
@@ -81,13 +89,13 @@ class _Greedy:
             candidates = candidates.with_columns(
                 pl.lit(0, dtype=pl.Int64).alias("expected_gmv_fen")
             )
-        frame = candidates.select(MODEL_COLUMNS).with_row_index("_row")
+        frame = with_category_key(candidates).select(MODEL_COLUMNS).with_row_index("_row")
         deal_roles = list(rules.sequence.deal_roles)
         self.rows = _Rows(
             session=frame["session"].to_list(),
             product=frame["product_id"].to_list(),
             merchant=frame["merchant_id"].to_list(),
-            category=frame["category_l1"].to_list(),
+            category=frame["category_key"].to_list(),
             role=frame["role"].to_list(),
             minutes=frame["minutes"].to_list(),
             value=frame["value"].to_list(),

@@ -28,7 +28,7 @@ import polars as pl
 from haowu_cli.errors import HaowuError
 from haowu_cli.i18n import _
 from haowu_cli.planner.brief import Brief, SessionBrief
-from haowu_cli.planner.greedy import greedy_plan
+from haowu_cli.planner.greedy import greedy_plan, with_category_key
 from haowu_cli.planner.rules import SessionRules
 
 if TYPE_CHECKING:
@@ -82,9 +82,10 @@ def prune(candidates: pl.DataFrame, brief: Brief, rules: SessionRules) -> pl.Dat
     the optimum over what is left is the optimum over every candidate.
 
     j dominates i in session s when both count the same under every constraint of s (same
-    category_l1 where the brief bounds categories, same role where it bounds roles, both
-    deals or both not), j's slot is no longer and j is worth at least as much in s (ties by
-    product ID: the order `_prune_session` sorts by, in which j comes first).
+    bounded category, `category_key`, where the brief bounds categories, same role where it
+    bounds roles, both deals or both not), j's slot is no longer and j is worth at least as
+    much in s (ties by product ID: the order `_prune_session` sorts by, in which j comes
+    first).
 
     The exchange. Take any plan with i in s, and a dominator j of i in s. Putting j in s in
     i's place keeps every count of s, uses no more minutes and loses nothing, and is a plan
@@ -118,6 +119,7 @@ def prune(candidates: pl.DataFrame, brief: Brief, rules: SessionRules) -> pl.Dat
         s.min_expected_gmv_fen is not None for s in brief.sessions
     ):  # a sales target counts expected GMV, which dominance does not compare
         return candidates
+    candidates = with_category_key(candidates)
     never_drop = pl.col("pinned") | pl.col("product_id").is_in(list(brief.pinned))
     # Products, merchants and roles as whole numbers (their codes in this frame): the windows,
     # sorts and groupings below on strings took most of the time at 100,000 products.
@@ -126,7 +128,7 @@ def prune(candidates: pl.DataFrame, brief: Brief, rules: SessionRules) -> pl.Dat
         "product_id",
         _code("product_id").alias("_product"),
         _code("merchant_id").alias("_merchant"),
-        "category_l1",
+        "category_key",
         "role",
         "minutes",
         "value",
@@ -221,7 +223,7 @@ def _prune_session(
     cap = session.max_per_merchant
     categories, roles = [""] + list(session.categories), [""] + list(session.roles)
     kind = (
-        pl.col("category_l1")
+        pl.col("category_key")
         .replace_strict({name: i for i, name in enumerate(categories)}, default=0)
         .fill_null(0)
         .cast(pl.Int64)
@@ -287,7 +289,11 @@ def _prune_session(
 def build_rows(candidates: pl.DataFrame, brief: Brief, rules: SessionRules) -> list[Row]:
     """Every constraint of the plan over the candidates' variables (row i = variable i)."""
     rows: list[Row] = []
-    frame = candidates.with_row_index("_var").with_columns(deal_class(rules).alias("_class"))
+    frame = (
+        with_category_key(candidates)
+        .with_row_index("_var")
+        .with_columns(deal_class(rules).alias("_class"))
+    )
     several = len(brief.sessions) > 1
     for index, session in enumerate(brief.sessions):
         prefix = f"sessions.{index}." if several else ""
@@ -315,7 +321,7 @@ def build_rows(candidates: pl.DataFrame, brief: Brief, rules: SessionRules) -> l
         add("products", session.products.min, session.products.max, every)
         add("minutes", None, session.minutes, every, part["minutes"].cast(pl.Float64).to_list())
         for name, bounds in session.categories.items():
-            members = part.filter(pl.col("category_l1") == name)["_var"].to_list()
+            members = part.filter(pl.col("category_key") == name)["_var"].to_list()
             add(f"categories.{name}", bounds.min, bounds.max, members)
         for name, bounds in session.roles.items():
             members = part.filter(pl.col("role") == name)["_var"].to_list()

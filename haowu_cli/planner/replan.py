@@ -37,7 +37,7 @@ from haowu_cli.i18n import _
 from haowu_cli.planner.brief import Bounds, Brief, SessionBrief, brief_rules
 from haowu_cli.planner.candidates import candidate_frame, objective_column
 from haowu_cli.planner.explain import relaxation_problems
-from haowu_cli.planner.greedy import MODEL_COLUMNS
+from haowu_cli.planner.greedy import MODEL_COLUMNS, with_category_key
 from haowu_cli.planner.model import prune, solve
 from haowu_cli.planner.output import ITEM_COLUMNS
 from haowu_cli.planner.rules import ReplanSettings, SequenceRules, SessionRules
@@ -397,13 +397,22 @@ def plan_rest(
     rest one more), so that nothing changes for nothing."""
     sequence = rest_rules(rules.sequence, fixed["role"].to_list())
     model_rules = dataclasses.replace(rules, sequence=sequence.model)
+    presented = _fixed_rows(fixed)
+    if "category_key" in rest_pool.columns:
+        # A presented product counts towards the brief's bounded category it is in (its
+        # levels are the rest pool's); one gone from the products, by its category_l1.
+        keys = rest_pool.select("product_id", "category_key").unique("product_id")
+        presented = presented.join(keys, on="product_id", how="left").with_columns(
+            pl.coalesce("category_key", "category_l1").alias("category_key")
+        )
     frame = pl.concat(
-        [_fixed_rows(fixed), rest_pool.with_columns(pl.lit(False).alias("fixed"))],
+        [presented, rest_pool.with_columns(pl.lit(False).alias("fixed"))],
         how="diagonal_relaxed",
     ).with_columns(pl.Series("settled", sequence.settled + [False] * rest_pool.height, pl.Boolean))
     scale = len(old_rest) + 1
     pool = prune(
-        frame.select(*MODEL_COLUMNS, "settled", "fixed", "eligible")
+        with_category_key(frame)
+        .select(*MODEL_COLUMNS, "settled", "fixed", "eligible")
         .with_row_index("_row")
         .filter(pl.col("eligible"))
         .drop("eligible")

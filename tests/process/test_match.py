@@ -31,7 +31,7 @@ def test_potential_follows_the_rules_in_match_yaml(haowu, demo_db, tmp_path):
     config = tmp_path / "configs"
     config.mkdir()
     (config / "match.yaml").write_text(
-        "potential:\n  max_level: L5\n  max_listed_days: 0\n  min_sales_strength: 0\n"
+        "potential:\n  max_level: L5\n  max_joined_days: 0\n  min_sales_strength: 0\n"
         "  max_price_to_ticket: 100\n  category_match: false\n",
         encoding="utf-8",
     )
@@ -179,3 +179,44 @@ def test_match_anchors_refuses_bad_input_without_a_traceback(haowu, demo_db, tmp
     assert "match.yaml:2 anchors.weights.category" in ran.err
     assert "match.yaml:4 audience.美妆.female_share" in ran.err
     assert "Traceback" not in ran.err
+
+
+def test_anchors_for_a_brand_are_its_merchants_and_only_its_products(haowu, demo_db):
+    """ "Which anchors for this brand?": `--brand 花漾` matches merchant M1001's 花漾 products,
+    the same answer as `--merchant M1001` when the merchant sells only that brand."""
+    by_brand = _anchors_for(haowu, demo_db, "--brand", "花漾")
+    by_merchant = _anchors_for(haowu, demo_db, "--merchant", "M1001")
+    assert by_brand["merchant_id"] == "M1001"
+    assert by_brand == by_merchant
+    both = _anchors_for(haowu, demo_db, "--merchant", "M1001", "--brand", "花漾")
+    assert both == by_merchant
+    base = ("--db", demo_db, "match", "anchors", "--date", "2026-12-05")
+    ran = haowu(*base, "--merchant", "M1002", "--brand", "花漾")
+    assert ran.code == 1 and "merchant M1002 has no products of brand 花漾" in ran.err, ran
+    ran = haowu(*base, "--brand", "没有")
+    assert ran.code == 1 and "no product of brand 没有 is in the database" in ran.err, ran
+    ran = haowu(*base)
+    assert ran.code == 2 and "--merchant M, --brand B or both" in ran.err, ran
+    assert "Traceback" not in ran.err
+
+
+def _anchors_for(haowu, db, *which):
+    ran = haowu("--db", db, "match", "anchors", *which, "--date", "2026-12-05", "-f", "json")
+    assert ran.code == 0, ran
+    return json.loads(ran.out)
+
+
+def test_no_eligible_product_is_an_empty_answer_in_every_format(haowu, demo_db, tmp_path):
+    config = tmp_path / "configs"
+    config.mkdir()
+    session = (packaged_path("configs") / "session.yaml").read_text(encoding="utf-8")
+    (config / "session.yaml").write_text(
+        session.replace("min_commission_rate: 0.10", "min_commission_rate: 0.99"),
+        encoding="utf-8",
+    )
+    base = ("--config", config, "--db", demo_db, "match", "products", "--anchor", "A001")
+    assert json.loads(haowu(*base, "-f", "json").out) == []
+    csv_out = haowu(*base, "-f", "csv")
+    assert csv_out.code == 0 and csv_out.out.splitlines()[0].startswith("rank,product_id,")
+    table = haowu(*base)
+    assert table.code == 0 and "Traceback" not in table.err, table
