@@ -82,6 +82,13 @@ def brute_force_rest(
                 sequence.deal_every and rest.lead > sequence.deal_every
             ):
                 continue  # the night must still close on a deal
+            # Opening and closing take two deals, never one product doing both (the
+            # planner's rule: see test_planner's products.max = 1 case); the deals counted
+            # are those from the last presented one on (`rest.settled`).
+            counted = [r for r, done in zip(presented, rest.settled, strict=True) if not done]
+            deals = sum(r["role"] in sequence.deal_roles for r in counted + list(subset))
+            if deals < rest.model.deal_slots_needed:
+                continue
             value = sum(r["value"] for r in subset)
             best = value if best is None else max(best, value)
     return best
