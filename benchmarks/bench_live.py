@@ -15,12 +15,17 @@ it times, `--repeat` times each:
   snapshot  the same with an empty folder: the snapshot alone
   plan      `haowu plan-session --brief sample_data/brief_a005.yaml --dry-run`: the first
             plan's solve, whole command
+and, in one process that stays up as the live view does (`--refresh-child`):
+  refresh   a new export file of `--landing` orders imported and the snapshot worked out
+            again, each of `--repeat` files in turn (after one that warms the process up):
+            what the live view does when a file lands, the process already running
 and prints medians, ratios to the baseline and to the plan's solve, and peak memory.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
 import sys
@@ -38,7 +43,57 @@ from simulate_live import plan_session, simulate, write_export  # noqa: E402
 HAOWU = str(Path(sys.executable).parent / "haowu")
 
 
+def refresh_child(db: Path, files: list[Path]) -> None:
+    """The live view's work when a file lands, timed in this process for each of `files`:
+    the import (one transaction, the ledger) and the snapshot at 23:00; prints the seconds
+    as JSON."""
+    import time
+
+    from haowu_cli.commands.common import AppContext
+    from haowu_cli.commands.live import figures_at, import_sources
+    from haowu_cli.config import resolve_config_dir
+    from haowu_cli.live import moment
+    from haowu_cli.planner.rules import load_rules
+    from haowu_cli.render import Output
+
+    app = AppContext(
+        db=db,
+        config_dir=resolve_config_dir(None, given_by="--config"),
+        quiet=True,
+        traceback=False,
+        lock_timeout=10,
+        out=Output(quiet=True),
+    )
+    rules = load_rules(app.config_dir)
+    sheet = plan_session(db, 1)
+    at = moment(sheet, "23:00")
+    seconds = []
+    for path in files:
+        started = time.perf_counter()
+        reports = import_sources(app, [path], quiet=True)
+        figures_at(app.store(), sheet, rules, at, follow_versions=True)
+        seconds.append(time.perf_counter() - started)
+        assert reports[0].status == "imported", reports[0].error
+    print(json.dumps(seconds))
+
+
+def refreshes(db: Path, files: list[Path]) -> tuple[list[float], int]:
+    """`refresh_child` in a process of its own: its seconds a file, and its peak memory."""
+    import subprocess
+
+    child = [sys.executable, __file__, "--refresh-child", str(db), *map(str, files)]
+    process = subprocess.Popen(child, stdout=subprocess.PIPE, text=True)
+    out = process.stdout.read() if process.stdout else ""
+    _, status, usage = os.wait4(process.pid, 0)
+    if os.waitstatus_to_exitcode(status):
+        raise SystemExit(f"failed: {' '.join(child)}")
+    return json.loads(out), usage.ru_maxrss // 1024
+
+
 def main() -> None:
+    if sys.argv[1:2] == ["--refresh-child"]:
+        refresh_child(Path(sys.argv[2]), [Path(p) for p in sys.argv[3:]])
+        return
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--orders", type=int, default=200_000)
     parser.add_argument("--landing", type=int, default=200)
@@ -62,7 +117,7 @@ def main() -> None:
         empty = work / "empty"
         empty.mkdir()
         runs: dict[str, list[tuple[float, int]]] = {
-            k: [] for k in ("baseline", "landing", "snapshot", "plan")
+            k: [] for k in ("baseline", "landing", "snapshot", "plan", "refresh")
         }
         for attempt in range(args.repeat):
             landing = work / f"landing_{attempt}.csv"
@@ -90,9 +145,17 @@ def main() -> None:
                     ]
                 )
             )
+        news = []
+        for attempt in range(args.repeat + 1):  # the first warms the process up: not counted
+            new = work / f"refresh_{attempt}.csv"
+            extra = simulate(sheet, args.landing, seed=200 + attempt)
+            write_export(new, [[f"R{attempt}{r[0]}", *r[1:]] for _, r in extra])
+            news.append(new)
+        seconds, mib = refreshes(db, news)
+        runs["refresh"] = [(s, mib) for s in seconds[1:]]
     median = {k: statistics.median(s for s, _ in v) for k, v in runs.items()}
     peak = {k: max(m for _, m in v) for k, v in runs.items()}
-    for key in ("baseline", "landing", "snapshot", "plan"):
+    for key in ("baseline", "landing", "snapshot", "plan", "refresh"):
         print(
             f"{key:9} {median[key]:6.2f} s  ×{median[key] / median['baseline']:5.2f} baseline"
             f"  ×{median[key] / median['plan']:5.2f} plan  peak {peak[key]} MiB"

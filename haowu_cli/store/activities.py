@@ -32,6 +32,7 @@ __all__ = [
     "record_decision",
     "review_activity",
     "save_activity",
+    "joined_on",
     "set_joined",
 ]
 
@@ -320,6 +321,14 @@ def set_joined(
         "INSERT INTO merchants VALUES (?, ?, ?, ?)",
         [merchant_id, joined_on, source, now],
     )
+
+
+def joined_on(con: duckdb.DuckDBPyConnection, merchant_id: str) -> date | None:
+    """A merchant's 加入快分销 date, None when haowu has none."""
+    found = con.execute(
+        "SELECT joined_on FROM merchants WHERE merchant_id = ?", [merchant_id]
+    ).fetchall()
+    return found[0][0] if found else None
 
 
 def merchant_rows(
