@@ -14,6 +14,7 @@ of orders per minute uses the timed ones only.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -283,12 +284,19 @@ class SourceWatcher:
             self._read[path] = self._seen[path]
 
 
-def orders_file_from_json_lines(lines: list[str], folder: Path) -> Path | None:
-    """JSON lines of orders (one object a line, keyed by haowu's orders columns or any of
-    their headers in columns.yaml: `order_id`, `product_id`, `paid_amount`, `paid_at` …) as
-    one CSV file in `folder`, for the normal import of orders; None when there is no line.
-    A `paid_at` with a time of day gives `paid_time` too (when the line has none).
-    A line that is not a JSON object of plain values fails the lot, naming it."""
+def orders_files_from_json_lines(
+    lines: list[str], folder: Path, platform_keys: Sequence[tuple[str, ...]] = ()
+) -> list[Path]:
+    """JSON lines of orders as files in `folder` for the normal import of orders, in the
+    order of their first line: the lines in an open-platform shape (an API response, its
+    envelope `{"result": 1, "data": {"orderView": [...]}}`, or one order with its
+    `cpsOrderProductView` list; a flat object too when it has all the keys of one of
+    `platform_keys`, the JSON orders sources' `detect`) as `stdin.jsonl`, read as that
+    platform file is; the rest, objects of plain values keyed by haowu's orders columns or
+    any of their headers in columns.yaml (`order_id`, `product_id`, `paid_amount`,
+    `paid_at` …), as one CSV file `stdin.csv`, where a `paid_at` with a time of day gives
+    `paid_time` too (when the line has none). No file when there is no line. A line that is
+    not JSON, or not an object or a list, fails the lot, naming it."""
     import csv
     import json
 
@@ -296,6 +304,8 @@ def orders_file_from_json_lines(lines: list[str], folder: Path) -> Path | None:
     from haowu_cli.i18n import _
 
     records: list[dict] = []
+    platform: list[str] = []
+    first: dict[str, int] = {}
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
@@ -305,24 +315,39 @@ def orders_file_from_json_lines(lines: list[str], folder: Path) -> Path | None:
             raise InputFileError(
                 _("stdin line {line}: not JSON ({error})").format(line=number, error=exc.msg)
             ) from None
-        if not isinstance(record, dict) or any(isinstance(v, dict | list) for v in record.values()):
+        if not isinstance(record, dict | list):
             raise InputFileError(
-                _("stdin line {line}: expected an object of plain values").format(line=number)
+                _("stdin line {line}: expected an order (a JSON object) or an API response").format(
+                    line=number
+                )
             )
+        keys = {str(k).lower() for k in record} if isinstance(record, dict) else set()
+        if (
+            isinstance(record, list)
+            or any(isinstance(v, dict | list) for v in record.values())
+            or any(all(k.lower() in keys for k in detect) for detect in platform_keys if detect)
+        ):
+            first.setdefault("jsonl", len(first))
+            platform.append(line.strip())
+            continue
+        first.setdefault("csv", len(first))
         paid = record.get("paid_at")
         if "paid_time" not in record and isinstance(paid, str) and len(paid.strip()) > 10:
             record["paid_time"] = paid  # a payment time, not only its day
         records.append(record)
-    if not records:
-        return None
-    headers = list(dict.fromkeys(key for record in records for key in record))
-    path = folder / "stdin.csv"
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(headers)
-        for record in records:
-            writer.writerow(["" if record.get(h) is None else record.get(h) for h in headers])
-    return path
+    files: dict[str, Path] = {}
+    if platform:
+        files["jsonl"] = folder / "stdin.jsonl"
+        files["jsonl"].write_text("\n".join(platform) + "\n", encoding="utf-8")
+    if records:
+        headers = list(dict.fromkeys(key for record in records for key in record))
+        files["csv"] = folder / "stdin.csv"
+        with files["csv"].open("w", encoding="utf-8", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(headers)
+            for record in records:
+                writer.writerow(["" if record.get(h) is None else record.get(h) for h in headers])
+    return [files[kind] for kind in sorted(files, key=first.__getitem__)]
 
 
 def sheet_in_force(store: Any, plan_id: int, session: int, at: datetime) -> SessionSheet | None:
