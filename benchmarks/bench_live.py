@@ -19,7 +19,9 @@ and, in one process that stays up as the live view does (`--refresh-child`):
   refresh   a new export file of `--landing` orders imported and the snapshot worked out
             again, each of `--repeat` files in turn (after one that warms the process up):
             what the live view does when a file lands, the process already running
-and prints medians, ratios to the baseline and to the plan's solve, and peak memory.
+and prints medians of wall and CPU seconds (on a shared machine the wall time grows with
+everyone else's load, the CPU time much less), ratios to the baseline and to the plan's
+solve, and peak memory.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(ROOT))
 
-from harness import timed  # noqa: E402
+from harness import measured  # noqa: E402
 from simulate_live import plan_session, simulate, write_export  # noqa: E402
 
 HAOWU = str(Path(sys.executable).parent / "haowu")
@@ -45,8 +47,8 @@ HAOWU = str(Path(sys.executable).parent / "haowu")
 
 def refresh_child(db: Path, files: list[Path]) -> None:
     """The live view's work when a file lands, timed in this process for each of `files`:
-    the import (one transaction, the ledger) and the snapshot at 23:00; prints the seconds
-    as JSON."""
+    the import (one transaction, the ledger) and the snapshot at 23:00; prints the wall
+    and CPU seconds of each as JSON."""
     import time
 
     from haowu_cli.commands.common import AppContext
@@ -69,16 +71,25 @@ def refresh_child(db: Path, files: list[Path]) -> None:
     at = moment(sheet, "23:00")
     seconds = []
     for path in files:
-        started = time.perf_counter()
+        started, used = time.perf_counter(), _cpu()
         reports = import_sources(app, [path], quiet=True)
         figures_at(app.store(), sheet, rules, at, follow_versions=True)
-        seconds.append(time.perf_counter() - started)
+        seconds.append((time.perf_counter() - started, _cpu() - used))
         assert reports[0].status == "imported", reports[0].error
     print(json.dumps(seconds))
 
 
-def refreshes(db: Path, files: list[Path]) -> tuple[list[float], int]:
-    """`refresh_child` in a process of its own: its seconds a file, and its peak memory."""
+def _cpu() -> float:
+    """CPU seconds (user + system) this process has used, its threads' (DuckDB's) too."""
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def refreshes(db: Path, files: list[Path]) -> tuple[list[tuple[float, float]], int]:
+    """`refresh_child` in a process of its own: its wall and CPU seconds a file, and its
+    peak memory."""
     import subprocess
 
     child = [sys.executable, __file__, "--refresh-child", str(db), *map(str, files)]
@@ -103,34 +114,38 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         work = Path(folder)
         db = work / "live.duckdb"
-        timed([HAOWU, "--quiet", "--db", str(db), "demo"])
+        measured([HAOWU, "--quiet", "--db", str(db), "demo"])
         sheet = plan_session(db, 1)
         night = work / "night.csv"
         rows = simulate(sheet, args.orders, seed=1)
         write_export(night, [r for _, r in rows])
         live = [HAOWU, "--quiet", "--db", str(db), "live", "1", "--once", "--at", "23:00"]
-        first, first_mib = timed([*live, "--orders", str(night), "--format", "json"], (0, 3))
+        first, _cpu, first_mib = measured(
+            [*live, "--orders", str(night), "--format", "json"], (0, 3)
+        )
         print(
             f"first read of the night: {len(rows):,} order lines in {first:.2f} s, "
             f"peak {first_mib} MiB"
         )
         empty = work / "empty"
         empty.mkdir()
-        runs: dict[str, list[tuple[float, int]]] = {
+        runs: dict[str, list[tuple[float, float, int]]] = {
             k: [] for k in ("baseline", "landing", "snapshot", "plan", "refresh")
         }
         for attempt in range(args.repeat):
             landing = work / f"landing_{attempt}.csv"
             extra = simulate(sheet, args.landing, seed=100 + attempt)
             write_export(landing, [[f"L{attempt}{r[0]}", *r[1:]] for _, r in extra])
-            runs["baseline"].append(timed([HAOWU, "--db", str(db), "anchors", "--format", "csv"]))
-            runs["landing"].append(
-                timed([*live, "--orders", str(landing), "--format", "json"], (0, 3))
+            runs["baseline"].append(
+                measured([HAOWU, "--db", str(db), "anchors", "--format", "csv"])
             )
-            runs["snapshot"].append(timed([*live, "--orders", str(empty), "--format", "json"]))
+            runs["landing"].append(
+                measured([*live, "--orders", str(landing), "--format", "json"], (0, 3))
+            )
+            runs["snapshot"].append(measured([*live, "--orders", str(empty), "--format", "json"]))
             brief = str(ROOT / "sample_data" / "brief_a005.yaml")
             runs["plan"].append(
-                timed(
+                measured(
                     [
                         HAOWU,
                         "--quiet",
@@ -152,13 +167,16 @@ def main() -> None:
             write_export(new, [[f"R{attempt}{r[0]}", *r[1:]] for _, r in extra])
             news.append(new)
         seconds, mib = refreshes(db, news)
-        runs["refresh"] = [(s, mib) for s in seconds[1:]]
-    median = {k: statistics.median(s for s, _ in v) for k, v in runs.items()}
-    peak = {k: max(m for _, m in v) for k, v in runs.items()}
+        runs["refresh"] = [(wall, cpu, mib) for wall, cpu in seconds[1:]]
+    wall = {k: statistics.median(s for s, _, _ in v) for k, v in runs.items()}
+    cpu = {k: statistics.median(c for _, c, _ in v) for k, v in runs.items()}
+    peak = {k: max(m for _, _, m in v) for k, v in runs.items()}
+    print("medians; wall and CPU (user + system) seconds, each as a ratio to the baseline's")
     for key in ("baseline", "landing", "snapshot", "plan", "refresh"):
         print(
-            f"{key:9} {median[key]:6.2f} s  ×{median[key] / median['baseline']:5.2f} baseline"
-            f"  ×{median[key] / median['plan']:5.2f} plan  peak {peak[key]} MiB"
+            f"{key:9} wall {wall[key]:6.2f} s ×{wall[key] / wall['baseline']:5.2f}"
+            f"  CPU {cpu[key]:6.2f} s ×{cpu[key] / cpu['baseline']:5.2f}"
+            f"  ×{wall[key] / wall['plan']:5.2f} plan (wall)  peak {peak[key]} MiB"
         )
 
 
