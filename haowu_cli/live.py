@@ -254,12 +254,19 @@ class SourceWatcher:
     A file is read once it has stopped changing: its size and modification time the same at
     two polls in a row (the back office may still be saving it). A file read (or that failed
     to read) is read again only when it changes: a half-written file that failed is retried
-    once it has been saved again, and one read whole is not read twice."""
+    once it has been saved again, and one read whole is not read twice.
+
+    A CSV export saved again with rows added at its end (the same bytes, then more) need not
+    be read whole again: `appended` gives what was added, as a file of its own that keeps
+    the rows' line numbers (the header, a blank line for each line read before, the new
+    lines). Reading the rows read before again would find each unchanged: the database ends
+    the same either way, a repeated order ID's last row winning as in a whole read."""
 
     def __init__(self, sources: list[Path]) -> None:
         self.sources = sources
         self._read: dict[Path, tuple[int, int]] = {}
         self._seen: dict[Path, tuple[int, int]] = {}
+        self._prefix: dict[Path, _Prefix] = {}
 
     def poll(self) -> tuple[list[Path], list[Path]]:
         """(the files ready to read, the sources not there now)."""
@@ -278,10 +285,69 @@ class SourceWatcher:
             self._seen[path] = signature
         return ready, missing
 
-    def done(self, path: Path) -> None:
-        """`path` was read (or failed) as it was at the last poll."""
+    def done(self, path: Path, *, read: bool = False) -> None:
+        """`path` was read (or failed) as it was at the last poll; `read`: it was read
+        without failing, so that what is added to it later can be read alone (`appended`)."""
+        self._prefix.pop(path, None)
         if path in self._seen:
             self._read[path] = self._seen[path]
+            prefix = _prefix(path, self._seen[path]) if read else None
+            if prefix is not None:
+                self._prefix[path] = prefix
+
+    def appended(self, path: Path, folder: Path) -> tuple[Path, int] | None:
+        """When `path` is the CSV file read last time with rows added at its end and
+        nothing else changed: those rows as a file in `folder` (of the same name, their line
+        numbers kept) and the line number of the first; else None (read it whole)."""
+        known = self._prefix.get(path)
+        if known is None:
+            return None
+        import hashlib
+
+        try:
+            data = path.read_bytes()
+        except OSError:
+            return None
+        if (
+            len(data) <= known.length
+            or hashlib.sha256(data[: known.length]).digest() != known.digest
+        ):
+            return None
+        eol = b"\r\n" if known.header.endswith(b"\r\n") else b"\n"
+        target = folder / path.name
+        target.write_bytes(known.header + eol * (known.lines - 1) + data[known.length :])
+        return target, known.lines + 1
+
+
+@dataclass(frozen=True)
+class _Prefix:
+    """A CSV file as it was read: its length, the SHA-256 of its bytes, its lines and its
+    first line (the header, with its line end)."""
+
+    length: int
+    digest: bytes
+    lines: int
+    header: bytes
+
+
+def _prefix(path: Path, signature: tuple[int, int]) -> _Prefix | None:
+    """`path` as `_Prefix` when it is a CSV file still as `signature` (modification time,
+    size) says, ending at a line's end; else None."""
+    import hashlib
+
+    if path.suffix.lower() != ".csv":
+        return None
+    try:
+        data = path.read_bytes()
+        stat = path.stat()
+    except OSError:
+        return None
+    if (stat.st_mtime_ns, stat.st_size) != signature or len(data) != stat.st_size:
+        return None
+    if not data.endswith(b"\n"):
+        return None
+    header = data[: data.index(b"\n") + 1]
+    return _Prefix(len(data), hashlib.sha256(data).digest(), data.count(b"\n"), header)
 
 
 def orders_files_from_json_lines(

@@ -274,6 +274,7 @@ def _follow(
     stays on the view, which follows the new version (`figures` takes the version in
     force). The terminal is read in cbreak mode and restored on the way out (`keys`)."""
     import sys
+    import tempfile
     import time
     from contextlib import ExitStack
 
@@ -288,6 +289,7 @@ def _follow(
         # Sent to the background (Ctrl-Z, bg), the view goes on importing without drawing
         # or reading keys, and draws again once back in the foreground (fg).
         stack.enter_context(job_control_ignored())
+        scratch = stack.enter_context(tempfile.TemporaryDirectory(prefix="haowu-live-"))
         wait = None
         if replan is not None and not stdin and keys_available(sys.stdin):
             wait = stack.enter_context(key_reader(sys.stdin))
@@ -312,10 +314,9 @@ def _follow(
                     news = (news + [_import_line(report)])[-3:]
             ready, missing = watcher.poll()
             notes = [_("{path}: not there; watching for it").format(path=p) for p in missing]
-            if ready:
-                for report in import_sources(app, ready, quiet=True):
-                    watcher.done(report.path)
-                    news = (news + [_import_line(report)])[-3:]
+            for path in ready:
+                report = _read_ready(app, watcher, path, Path(scratch))
+                news = (news + [_import_line(report)])[-3:]
             if in_background(app.out.stdout):
                 time.sleep(interval)
                 continue
@@ -333,6 +334,28 @@ def _follow(
                     [*tables, *replanned[1]],
                 )
                 replanned = replan(now)
+
+
+def _read_ready(app: Any, watcher: Any, path: Path, scratch: Path) -> "FileReport":
+    """A file ready to read (`live.SourceWatcher`) through the import of orders: only the
+    rows added at its end when that is all that changed (`SourceWatcher.appended`; their
+    rejected rows, line numbers as in the file, in FILE.from-row-N.rejects.csv beside it),
+    else the whole file; the watcher told either way."""
+    from haowu_cli.ingest.pipeline import default_rejects_path
+
+    added = watcher.appended(path, scratch)
+    if added is not None:
+        part, first = added
+        rejects = default_rejects_path(path.with_name(f"{path.stem}.from-row-{first}.csv"))
+        [report] = import_sources(app, [part], quiet=True, rejects=rejects)
+        part.unlink(missing_ok=True)
+        if report.status != "failed":
+            report.path = path
+            watcher.done(path, read=True)
+            return report
+    [report] = import_sources(app, [path], quiet=True)
+    watcher.done(path, read=report.status != "failed")
+    return report
 
 
 def replan_from_view(
@@ -417,9 +440,11 @@ def import_sources(
     quiet: bool = False,
     store: Any = None,
     today: Any = None,
+    rejects: Path | None = None,
 ) -> list[Any]:
     """Every file through the normal import of orders (each one transaction, rejects
-    written, idempotent), with its summary on stderr unless `quiet`."""
+    written — beside each file, or to `rejects` — idempotent), with its summary on stderr
+    unless `quiet`."""
     from haowu_cli import dates
     from haowu_cli.commands.importing import print_report
     from haowu_cli.commission import load_rules as load_commission_rules
@@ -440,6 +465,7 @@ def import_sources(
         sources=sources,
         kinds=kinds,
         kind_given=True,
+        rejects_path=rejects,
     )
     reports = import_files(store or app.store(), files, kinds["orders"], options)
     if not quiet:
