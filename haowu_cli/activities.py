@@ -746,7 +746,8 @@ class ApplicationHooks:
             for merchant, day in joined.iter_rows():
                 before = db.joined_on(con, merchant)
                 db.set_joined(con, merchant, day, "application sheet", self.now)
-                if before != day:  # its orders re-split, as `haowu merchants joined` does
+                if before != day and db.has_orders(con, merchant):
+                    # its orders re-split, as `haowu merchants joined` does
                     from haowu_cli import commission
 
                     commission.resplit(

@@ -26,6 +26,7 @@ __all__ = [
     "activity_record",
     "add_products_from_applications",
     "decision_history",
+    "has_orders",
     "merchant_rows",
     "passed_applications",
     "query_activities",
@@ -329,6 +330,12 @@ def joined_on(con: duckdb.DuckDBPyConnection, merchant_id: str) -> date | None:
         "SELECT joined_on FROM merchants WHERE merchant_id = ?", [merchant_id]
     ).fetchall()
     return found[0][0] if found else None
+
+
+def has_orders(con: duckdb.DuckDBPyConnection, merchant_id: str) -> bool:
+    """Whether haowu holds any order of the merchant."""
+    query = "SELECT count(*) FROM orders WHERE merchant_id = ?"
+    return bool(con.execute(query, [merchant_id]).fetchall()[0][0])
 
 
 def merchant_rows(
