@@ -744,7 +744,18 @@ class ApplicationHooks:
         if "joined_on" in kept.columns:  # 加入快分销日期: the merchant's, not the application's
             joined = kept.select("merchant_id", "joined_on").drop_nulls().unique("merchant_id")
             for merchant, day in joined.iter_rows():
+                before = db.joined_on(con, merchant)
                 db.set_joined(con, merchant, day, "application sheet", self.now)
+                if before != day and db.has_orders(con, merchant):
+                    # its orders re-split, as `haowu merchants joined` does
+                    from haowu_cli import commission
+
+                    commission.resplit(
+                        con,
+                        commission.load_rules(self.config_dir),
+                        merchant=merchant,
+                        what=f"application sheet: {merchant} joined {day}",
+                    )
             kept = kept.drop("joined_on")
         refusals = pl.DataFrame(
             refused,

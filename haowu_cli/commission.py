@@ -649,22 +649,7 @@ def split_orders_query(rules: CommissionRules, orders: OrderSelection = ALL_ORDE
         # New merchants: the first part of their GMV within the window pays the new rate. The
         # cap spans the merchant's orders in payment order (date, then order ID), so every
         # order of such a merchant in its window is looked at, selected or not.
-        new_cte = f"""new_orders AS (
-            SELECT n.order_id, n.merchant_id, n.paid_at,
-                   CASE WHEN n.status = 'invalid' THEN 0
-                        ELSE greatest(n.paid_amount_fen - coalesce(n.refund_amount_fen, 0), 0)
-                        END AS base
-            FROM orders n JOIN merchants m USING (merchant_id)
-            WHERE n.paid_at >= m.joined_on AND n.paid_at < m.joined_on + {terms.new_days}
-              AND n.merchant_id IN (SELECT o.merchant_id FROM orders o WHERE {where.sql})
-        ), covered AS (
-            SELECT order_id,
-                   greatest(least({terms.new_cap_fen} - coalesce(sum(base) OVER (
-                       PARTITION BY merchant_id ORDER BY paid_at, order_id
-                       ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0), base), 0)
-                       AS covered
-            FROM new_orders
-        ),"""
+        new_cte = _covered_ctes(rules, f"SELECT o.merchant_id FROM orders o WHERE {where.sql}")
         new_join = "LEFT JOIN covered nc ON nc.order_id = o.order_id"
         covered = "coalesce(nc.covered, 0)"
     technical_ppm = (
@@ -730,6 +715,30 @@ def split_orders_query(rules: CommissionRules, orders: OrderSelection = ALL_ORDE
     return Query(sql, {**where.params, **categories})
 
 
+def _covered_ctes(rules: CommissionRules, merchants: str) -> str:
+    """`new_orders` and `covered`: each order of the new merchants among `merchants` (a
+    query of merchant IDs) paid within their window, and the part of its base (`covered`)
+    under the cap. The cap spans the merchant's orders in payment order (date, then order
+    ID), so every order of such a merchant in its window is looked at, selected or not."""
+    terms = rules.terms
+    return f"""new_orders AS (
+            SELECT n.order_id, n.merchant_id, n.paid_at,
+                   CASE WHEN n.status = 'invalid' THEN 0
+                        ELSE greatest(n.paid_amount_fen - coalesce(n.refund_amount_fen, 0), 0)
+                        END AS base
+            FROM orders n JOIN merchants m USING (merchant_id)
+            WHERE n.paid_at >= m.joined_on AND n.paid_at < m.joined_on + {terms.new_days}
+              AND n.merchant_id IN ({merchants})
+        ), covered AS (
+            SELECT order_id,
+                   greatest(least({terms.new_cap_fen} - coalesce(sum(base) OVER (
+                       PARTITION BY merchant_id ORDER BY paid_at, order_id
+                       ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0), base), 0)
+                       AS covered
+            FROM new_orders
+        ),"""
+
+
 # Each share as a ledger entry: (account, item, the column of split_orders_query, party ID).
 ENTRIES = (
     ("base", "base", "base", "NULL"),
@@ -771,7 +780,9 @@ class LedgerHooks:
     def before_write(
         self, con: duckdb.DuckDBPyConnection, rows: pl.DataFrame
     ) -> tuple[pl.DataFrame, pl.DataFrame, list[tuple[str, str]]]:
-        return complete_orders(con, rows, self.rules)
+        completed = complete_orders(con, rows, self.rules)
+        note_covered(con, self.rules, completed[0])
+        return completed
 
     def after_write(
         self, con: duckdb.DuckDBPyConnection, import_id: int, rows: pl.DataFrame | None = None
@@ -813,19 +824,51 @@ def post_import(
     from haowu_cli import store as db
 
     spread = rules.terms.new_merchants
-    if rows is None:
-        touched = db.OrderSelection(updated_by_import=import_id, spread_new_merchants=spread)
-        return db.post_ledger(con, split_query(rules, touched), touched, import_id, datetime.now())
-    con.register("ledger_part_orders", rows.select("order_id"))
+    # The other orders of the new merchants it touched whose part under the cap moved
+    # (`note_covered` kept that part before the write); without that note, every order of
+    # those merchants.
+    covered = covered_query(rules, f"SELECT merchant_id FROM {db.SPREAD_MERCHANTS}")
+    spread_orders = db.spread_orders(con, covered) if spread else None
+    part = None
+    if rows is not None:
+        part = "ledger_part_orders"
+        con.register(part, rows.select("order_id"))
     try:
         touched = db.OrderSelection(
             updated_by_import=import_id,
-            order_ids_table="ledger_part_orders",
-            spread_new_merchants=spread,
+            order_ids_table=part,
+            spread_new_merchants=spread and spread_orders is None,
+            spread_orders_table=spread_orders,
         )
         return db.post_ledger(con, split_query(rules, touched), touched, import_id, datetime.now())
     finally:
-        con.unregister("ledger_part_orders")
+        if part is not None:
+            con.unregister(part)
+        if spread_orders is not None:
+            db.forget_spread(con)
+
+
+def covered_query(rules: CommissionRules, merchants: str) -> str:
+    """Each order of the new merchants among `merchants` (a query of merchant IDs) paid in
+    their window: order_id and `covered`, the part of its base under the cap."""
+    return (
+        f"WITH {_covered_ctes(rules, merchants)} now AS (SELECT * FROM covered) SELECT * FROM now"
+    )
+
+
+def note_covered(
+    con: duckdb.DuckDBPyConnection, rules: CommissionRules, rows: pl.DataFrame
+) -> None:
+    """Before an import writes `rows` (completed orders): the new merchants they may touch
+    and the part under the cap of each of their orders (`store.keep_covered`), for
+    `post_import` to re-split, beside the orders written, exactly the orders whose part
+    moved: an untouched order's split depends on the others only through that part."""
+    from haowu_cli import store as db
+
+    if rules.terms.new_merchants:
+        db.keep_covered(
+            con, rows, covered_query(rules, f"SELECT merchant_id FROM {db.SPREAD_MERCHANTS}")
+        )
 
 
 def resplit(

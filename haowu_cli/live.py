@@ -14,6 +14,7 @@ of orders per minute uses the timed ones only.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -253,12 +254,19 @@ class SourceWatcher:
     A file is read once it has stopped changing: its size and modification time the same at
     two polls in a row (the back office may still be saving it). A file read (or that failed
     to read) is read again only when it changes: a half-written file that failed is retried
-    once it has been saved again, and one read whole is not read twice."""
+    once it has been saved again, and one read whole is not read twice.
+
+    A CSV export saved again with rows added at its end (the same bytes, then more) need not
+    be read whole again: `appended` gives what was added, as a file of its own that keeps
+    the rows' line numbers (the header, a blank line for each line read before, the new
+    lines). Reading the rows read before again would find each unchanged: the database ends
+    the same either way, a repeated order ID's last row winning as in a whole read."""
 
     def __init__(self, sources: list[Path]) -> None:
         self.sources = sources
         self._read: dict[Path, tuple[int, int]] = {}
         self._seen: dict[Path, tuple[int, int]] = {}
+        self._prefix: dict[Path, _Prefix] = {}
 
     def poll(self) -> tuple[list[Path], list[Path]]:
         """(the files ready to read, the sources not there now)."""
@@ -277,18 +285,84 @@ class SourceWatcher:
             self._seen[path] = signature
         return ready, missing
 
-    def done(self, path: Path) -> None:
-        """`path` was read (or failed) as it was at the last poll."""
+    def done(self, path: Path, *, read: bool = False) -> None:
+        """`path` was read (or failed) as it was at the last poll; `read`: it was read
+        without failing, so that what is added to it later can be read alone (`appended`)."""
+        self._prefix.pop(path, None)
         if path in self._seen:
             self._read[path] = self._seen[path]
+            prefix = _prefix(path, self._seen[path]) if read else None
+            if prefix is not None:
+                self._prefix[path] = prefix
+
+    def appended(self, path: Path, folder: Path) -> tuple[Path, int] | None:
+        """When `path` is the CSV file read last time with rows added at its end and
+        nothing else changed: those rows as a file in `folder` (of the same name, their line
+        numbers kept) and the line number of the first; else None (read it whole)."""
+        known = self._prefix.get(path)
+        if known is None:
+            return None
+        import hashlib
+
+        try:
+            data = path.read_bytes()
+        except OSError:
+            return None
+        if (
+            len(data) <= known.length
+            or hashlib.sha256(data[: known.length]).digest() != known.digest
+        ):
+            return None
+        eol = b"\r\n" if known.header.endswith(b"\r\n") else b"\n"
+        target = folder / path.name
+        target.write_bytes(known.header + eol * (known.lines - 1) + data[known.length :])
+        return target, known.lines + 1
 
 
-def orders_file_from_json_lines(lines: list[str], folder: Path) -> Path | None:
-    """JSON lines of orders (one object a line, keyed by haowu's orders columns or any of
-    their headers in columns.yaml: `order_id`, `product_id`, `paid_amount`, `paid_at` …) as
-    one CSV file in `folder`, for the normal import of orders; None when there is no line.
-    A `paid_at` with a time of day gives `paid_time` too (when the line has none).
-    A line that is not a JSON object of plain values fails the lot, naming it."""
+@dataclass(frozen=True)
+class _Prefix:
+    """A CSV file as it was read: its length, the SHA-256 of its bytes, its lines and its
+    first line (the header, with its line end)."""
+
+    length: int
+    digest: bytes
+    lines: int
+    header: bytes
+
+
+def _prefix(path: Path, signature: tuple[int, int]) -> _Prefix | None:
+    """`path` as `_Prefix` when it is a CSV file still as `signature` (modification time,
+    size) says, ending at a line's end; else None."""
+    import hashlib
+
+    if path.suffix.lower() != ".csv":
+        return None
+    try:
+        data = path.read_bytes()
+        stat = path.stat()
+    except OSError:
+        return None
+    if (stat.st_mtime_ns, stat.st_size) != signature or len(data) != stat.st_size:
+        return None
+    if not data.endswith(b"\n"):
+        return None
+    header = data[: data.index(b"\n") + 1]
+    return _Prefix(len(data), hashlib.sha256(data).digest(), data.count(b"\n"), header)
+
+
+def orders_files_from_json_lines(
+    lines: list[str], folder: Path, platform_keys: Sequence[tuple[str, ...]] = ()
+) -> list[Path]:
+    """JSON lines of orders as files in `folder` for the normal import of orders, in the
+    order of their first line: the lines in an open-platform shape (an API response, its
+    envelope `{"result": 1, "data": {"orderView": [...]}}`, or one order with its
+    `cpsOrderProductView` list; a flat object too when it has all the keys of one of
+    `platform_keys`, the JSON orders sources' `detect`) as `stdin.jsonl`, read as that
+    platform file is; the rest, objects of plain values keyed by haowu's orders columns or
+    any of their headers in columns.yaml (`order_id`, `product_id`, `paid_amount`,
+    `paid_at` …), as one CSV file `stdin.csv`, where a `paid_at` with a time of day gives
+    `paid_time` too (when the line has none). No file when there is no line. A line that is
+    not JSON, or not an object or a list, fails the lot, naming it."""
     import csv
     import json
 
@@ -296,6 +370,8 @@ def orders_file_from_json_lines(lines: list[str], folder: Path) -> Path | None:
     from haowu_cli.i18n import _
 
     records: list[dict] = []
+    platform: list[str] = []
+    first: dict[str, int] = {}
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
@@ -305,24 +381,39 @@ def orders_file_from_json_lines(lines: list[str], folder: Path) -> Path | None:
             raise InputFileError(
                 _("stdin line {line}: not JSON ({error})").format(line=number, error=exc.msg)
             ) from None
-        if not isinstance(record, dict) or any(isinstance(v, dict | list) for v in record.values()):
+        if not isinstance(record, dict | list):
             raise InputFileError(
-                _("stdin line {line}: expected an object of plain values").format(line=number)
+                _("stdin line {line}: expected an order (a JSON object) or an API response").format(
+                    line=number
+                )
             )
+        keys = {str(k).lower() for k in record} if isinstance(record, dict) else set()
+        if (
+            isinstance(record, list)
+            or any(isinstance(v, dict | list) for v in record.values())
+            or any(all(k.lower() in keys for k in detect) for detect in platform_keys if detect)
+        ):
+            first.setdefault("jsonl", len(first))
+            platform.append(line.strip())
+            continue
+        first.setdefault("csv", len(first))
         paid = record.get("paid_at")
         if "paid_time" not in record and isinstance(paid, str) and len(paid.strip()) > 10:
             record["paid_time"] = paid  # a payment time, not only its day
         records.append(record)
-    if not records:
-        return None
-    headers = list(dict.fromkeys(key for record in records for key in record))
-    path = folder / "stdin.csv"
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(headers)
-        for record in records:
-            writer.writerow(["" if record.get(h) is None else record.get(h) for h in headers])
-    return path
+    files: dict[str, Path] = {}
+    if platform:
+        files["jsonl"] = folder / "stdin.jsonl"
+        files["jsonl"].write_text("\n".join(platform) + "\n", encoding="utf-8")
+    if records:
+        headers = list(dict.fromkeys(key for record in records for key in record))
+        files["csv"] = folder / "stdin.csv"
+        with files["csv"].open("w", encoding="utf-8", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(headers)
+            for record in records:
+                writer.writerow(["" if record.get(h) is None else record.get(h) for h in headers])
+    return [files[kind] for kind in sorted(files, key=first.__getitem__)]
 
 
 def sheet_in_force(store: Any, plan_id: int, session: int, at: datetime) -> SessionSheet | None:

@@ -471,3 +471,52 @@ def test_several_platform_activities_in_one_file_are_refused_with_their_ids(tmp_
     path = write_json(tmp_path, {"data": {"result": [PLATFORM_ACTIVITY, other]}})
     with pytest.raises(ConfigError, match=r"found 2 \(7741203, 7741204\)"):
         activities.load_activity_file(path, book)
+
+
+def test_a_join_date_from_an_application_sheet_re_splits_the_merchants_orders(
+    activity_store, tmp_path
+):
+    """The sheet's 加入快分销日期 makes M1 a new merchant: its orders already in the ledger are
+    split again at the new-merchant fee, with reversing entries, as `haowu merchants joined`
+    does; the same date again re-splits nothing."""
+    from dataclasses import replace
+
+    from haowu_cli.ingest.columns import load_kind
+    from haowu_cli.ingest.pipeline import ImportOptions, import_file
+
+    orders = write_csv(
+        tmp_path / "orders.csv",
+        [
+            ["订单号", "商品ID", "实付金额", "支付时间", "订单状态"],
+            ["O1", "P1", "100.00", "2026-11-12", "已付款"],
+        ],
+    )
+    report = import_file(
+        activity_store, orders, load_kind("orders", CONFIGS), ImportOptions(config_dir=CONFIGS)
+    )
+    assert report.rejected == 0, report.rejections
+
+    def technical_fee() -> int:
+        with activity_store.read() as con:
+            return con.execute(
+                "SELECT sum(amount_fen) FROM ledger WHERE item = 'technical_fee'"
+            ).fetchall()[0][0]
+
+    before = technical_fee()
+    kind = replace(
+        load_kind("applications", CONFIGS),
+        hooks=activities.application_hooks("T1", dt.datetime(2026, 11, 22)),
+    )
+    sheet = [[*APP_HEADER, "加入快分销日期"], [*app_row(), "2026-11-10"]]
+    for name in ("j.csv", "again.csv"):
+        path = write_csv(tmp_path / name, sheet)
+        assert (
+            import_file(activity_store, path, kind, ImportOptions(config_dir=CONFIGS)).rejected == 0
+        )
+    assert before != 100 and technical_fee() == 100  # 1% of ¥100.00, under the cap
+    with activity_store.read() as con:
+        resplits = con.execute("SELECT count(*) FROM imports WHERE kind = 'resplit'").fetchall()
+        reversed_ = con.execute(
+            "SELECT count(*) FROM ledger WHERE entry = 'reverse' AND item = 'technical_fee'"
+        ).fetchall()
+    assert resplits == [(1,)] and reversed_ == [(1,)]

@@ -231,3 +231,59 @@ def test_the_watcher_reads_a_file_once_it_stops_changing_and_again_when_it_chang
     os.utime(export, ns=(1, 1))
     assert watcher.poll()[0] == []
     assert watcher.poll()[0] == [export]  # changed, then stable: read again
+
+
+def test_rows_added_to_an_export_are_read_alone_with_their_line_numbers(tmp_path, store):
+    """An export saved again with rows added at its end: only those rows go through the
+    import (their rejects, numbered by their lines in the file, beside it); an export whose
+    earlier rows changed is read whole again."""
+    from haowu_cli.commands.common import AppContext
+    from haowu_cli.commands.live import _read_ready
+    from haowu_cli.config import packaged_path
+    from haowu_cli.live import SourceWatcher
+    from haowu_cli.render import Output
+
+    app = AppContext(
+        db=store.path,
+        config_dir=packaged_path("configs"),
+        quiet=True,
+        traceback=False,
+        lock_timeout=10,
+        out=Output(quiet=True),
+    )
+    header = "订单号,商品ID,实付金额,支付时间,订单状态,佣金率\r\n"
+    rows = [f"O{i},P1,9.90,2026-12-01,已付款,20%\r\n" for i in (1, 2)]
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    export = drop / "订单导出.csv"
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    watcher = SourceWatcher([drop])
+
+    def read_when_ready(text: str, mtime: int) -> object:
+        import os
+
+        export.write_text(text, encoding="utf-8")
+        os.utime(export, ns=(mtime, mtime))
+        assert watcher.poll()[0] == []
+        assert watcher.poll()[0] == [export]
+        return _read_ready(app, watcher, export, scratch)
+
+    first = read_when_ready(header + "".join(rows), 1)
+    assert (first.inserted, first.path) == (2, export)
+    grown = (
+        header
+        + "".join(rows)
+        + "O3,P1,19.90,2026-12-01,已付款,20%\r\nO4,P1,abc,2026-12-01,已付款,20%\r\n"
+    )
+    added = read_when_ready(grown, 2)
+    # Read alone: the two rows read before are neither new nor unchanged this time.
+    assert (added.inserted, added.unchanged, added.rejected, added.path) == (1, 0, 1, export)
+    rejects = (drop / "订单导出.from-row-4.rejects.csv").read_text(encoding="utf-8-sig")
+    assert "订单导出.csv,5,实付金额,abc" in rejects  # line 5 of the export
+    edited = grown.replace("O1,P1,9.90", "O1,P1,8.80")
+    whole = read_when_ready(edited, 3)  # an earlier row changed: the whole file again
+    assert (whole.updated, whole.unchanged) == (1, 2)
+    with store.read() as con:
+        assert con.execute("SELECT count(*) FROM orders").fetchall() == [(3,)]
+    assert list(scratch.iterdir()) == []

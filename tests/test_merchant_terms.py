@@ -226,3 +226,32 @@ def test_merchant_terms_are_checked_with_file_line_and_key(tmp_path):
     assert "commission.yaml:6 merchant_terms.new_merchant.days: expected 1–366 days" in problems
     assert "merchant_terms.new_merchant.technical_fee" in problems
     assert "commission.yaml:7 merchant_terms.wombats: unknown key" in problems
+
+
+def test_an_order_landing_re_splits_only_the_orders_whose_part_under_the_cap_moved(world, tmp_path):
+    """The cap spans a new merchant's orders, but an order landing re-posts only the orders
+    whose part under the cap it moved; what the ledger holds is a full re-split's, to the
+    fen, after orders past the cap, an earlier order arriving late and a refund."""
+    configs = config(tmp_path)
+    join(world, "M1", dt.date(2026, 11, 1))
+    rules = commission.load_rules(configs)
+    first = [row(f"O{i}", "300000.00", f"2026-11-{i + 1:02d}") for i in range(1, 6)]
+    import_orders(world, tmp_path, configs, first, "a.csv")  # O4 crosses the cap, O5 past it
+    # Past the cap, later in payment order: nothing else moves.
+    report = import_orders(world, tmp_path, configs, [row("O9", "100.00", "2026-11-20")], "b.csv")
+    assert report.ledger == (1, 0)
+    # An earlier order (¥50,000): of the later ones only O4, which crosses the cap, has
+    # another part under it (¥100,000 → ¥50,000); O1 … O3 stay under it, O5 and O9 past it.
+    report = import_orders(world, tmp_path, configs, [row("O0", "50000.00", "2026-11-01")], "c.csv")
+    assert report.ledger == (2, 1)
+    # A refund of ¥200,000 on O2 frees as much of the cap: O4's part grows to ¥250,000,
+    # O5 stays past it.
+    refund = [[*HEADER, "退款金额"], [*row("O2", "300000.00", "2026-11-03"), "200000.00"]]
+    kind = load_kind("orders", configs)
+    path = write_csv(tmp_path / "d.csv", refund)
+    options = ImportOptions(config_dir=configs, today=dt.date(2027, 1, 31))
+    report = import_file(world, path, kind, options)
+    assert report.rejected == 0 and report.updated == 1
+    assert report.ledger == (2, 2)  # O2 and O4, each with reversing entries
+    with world.write() as con, db.transaction(con):  # what a full re-split would post: nothing
+        assert commission.resplit(con, rules, what="check") == (0, 0)

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from haowu_cli.errors import InputFileError
-from haowu_cli.live import orders_file_from_json_lines
+from haowu_cli.live import orders_files_from_json_lines
 from haowu_cli.planner.replan import brief_from_json, observed_pace, plan_rest, rest_rules
 from haowu_cli.planner.rules import ReplanSettings, SequenceRules
 from haowu_cli.planner.run_sheet import _run_lengths, order_items, rule_breaks
@@ -275,25 +275,37 @@ def test_orders_as_json_lines_become_one_orders_file(tmp_path: Path):
         "",
         json.dumps({"order_id": "J2", "product_id": "P2", "quantity": 2, "paid_amount": 19.8}),
     ]
-    path = orders_file_from_json_lines(lines, tmp_path)
-    assert path is not None
+    [path] = orders_files_from_json_lines(lines, tmp_path)
     frame = pl.read_csv(path, infer_schema=False)
     assert frame.columns == ["order_id", "product_id", "paid_amount", "quantity"]
     assert frame.rows() == [("J1", "P1", "9.90", None), ("J2", "P2", "19.8", "2")]
-    assert orders_file_from_json_lines(["", " "], tmp_path / "none") is None
-    timed = orders_file_from_json_lines(
+    assert orders_files_from_json_lines(["", " "], tmp_path / "none") == []
+    [timed] = orders_files_from_json_lines(
         [json.dumps({"order_id": "J3", "paid_at": "2026-12-01 20:00:30"})], tmp_path
     )
-    assert timed is not None
     assert pl.read_csv(timed, infer_schema=False).row(0) == (
         "J3",
         "2026-12-01 20:00:30",
         "2026-12-01 20:00:30",
     )
     with pytest.raises(InputFileError, match="stdin line 2"):
-        orders_file_from_json_lines([lines[0], "{oops"], tmp_path)
-    with pytest.raises(InputFileError, match="stdin line 1: expected an object"):
-        orders_file_from_json_lines(['{"order_id": ["J1"]}'], tmp_path)
+        orders_files_from_json_lines([lines[0], "{oops"], tmp_path)
+    with pytest.raises(InputFileError, match="stdin line 1: expected an order"):
+        orders_files_from_json_lines(["42"], tmp_path)
+
+
+def test_open_platform_lines_go_apart_as_the_platform_file(tmp_path: Path):
+    """An API response, one order with its item list, and a flat order with the source's
+    keys are the platform's JSON lines; an order of haowu's columns goes to the CSV."""
+    envelope = {"result": 1, "data": {"orderView": [{"oid": 1, "cpsOrderStatus": 30}]}}
+    order = {"oid": 2, "cpsOrderStatus": 30, "cpsOrderProductView": [{"itemId": 7}]}
+    flat = {"oid": 3, "cpsOrderStatus": 30}
+    own = {"order_id": "J1", "product_id": "P1"}
+    lines = [json.dumps(x) for x in (own, envelope, order, flat)]
+    csv, jsonl = orders_files_from_json_lines(lines, tmp_path, [("oid", "cpsOrderStatus")])
+    assert csv.name == "stdin.csv" and jsonl.name == "stdin.jsonl"
+    assert [json.loads(x) for x in jsonl.read_text().splitlines()] == [envelope, order, flat]
+    assert pl.read_csv(csv, infer_schema=False).rows() == [("J1", "P1")]
 
 
 def test_a_replan_before_the_start_keeps_nothing_and_plans_the_whole_night():

@@ -101,7 +101,8 @@ def live_command(
 
     In a terminal the view refreshes in place, reading each export file again when it
     changes (Ctrl-C to stop); --once prints one snapshot (--format json for scripts).
-    `--orders -` reads orders as JSON lines on stdin (haowu's orders columns as keys).
+    `--orders -` reads orders as JSON lines on stdin: the open platform's order responses
+    (or single orders) as an API poller prints them, or haowu's orders columns as keys.
     """
     from haowu_cli.live import export_files, moment, session_sheet
 
@@ -111,6 +112,8 @@ def live_command(
             _("the live view needs a terminal"),
             hint=_("give --once for one snapshot (with --format json for scripts)"),
         )
+    if not once:
+        _check_foreground(app)
     if fmt is OutputFormat.csv:
         raise UsageError(_("haowu live prints a table or JSON (--format table|json)"))
     if not once and fmt is not OutputFormat.table:
@@ -177,6 +180,23 @@ def live_command(
     return ExitCode.OK
 
 
+def _check_foreground(app: Any) -> None:
+    """The live view refuses to start in the background (`haowu live … &`): it would stop
+    on its first look at the terminal (job control's SIGTTOU) and wait there unseen. The
+    refusal is written even so (SIGTTOU ignored from here: the process is ending)."""
+    import signal
+    import sys
+
+    from haowu_cli.keys import in_background
+
+    if in_background(app.out.stdout) or in_background(sys.stdin):
+        signal.signal(signal.SIGTTOU, signal.SIG_IGN)
+        raise UsageError(
+            _("the live view needs the terminal in the foreground, not in the background"),
+            hint=_("run it in the foreground (fg), or give --once for one snapshot"),
+        )
+
+
 def figures_at(
     store: Any, sheet: Any, rules: Any, when: Any, *, follow_versions: bool = False
 ) -> dict:
@@ -214,20 +234,24 @@ def _check_at(at: str | None) -> None:
 
 
 def _import_stdin(app: Any, lines: list[str] | None = None, *, quiet: bool = False) -> list[Any]:
-    """The JSON lines on stdin (or `lines`) through the normal import of orders, as one file
-    (`live.orders_file_from_json_lines`) in a private temporary folder."""
+    """The JSON lines on stdin (or `lines`) through the normal import of orders, as files
+    (`live.orders_files_from_json_lines`: the open-platform shapes as that platform file,
+    haowu's own orders columns as a CSV) in a private temporary folder."""
     import sys
     import tempfile
 
-    from haowu_cli.live import orders_file_from_json_lines
+    from haowu_cli.ingest.platform import load_sources
+    from haowu_cli.live import orders_files_from_json_lines
 
     if lines is None:
         lines = sys.stdin.read().splitlines()
+    sources = load_sources(app.config_dir)
+    detects = [
+        s.detect for s in sources.sources.values() if s.format == "json" and s.kind == "orders"
+    ]
     with tempfile.TemporaryDirectory(prefix="haowu-live-") as folder:
-        path = orders_file_from_json_lines(lines, Path(folder))
-        if path is None:
-            return []
-        return import_sources(app, [path], quiet=quiet)
+        paths = orders_files_from_json_lines(lines, Path(folder), detects)
+        return import_sources(app, paths, quiet=quiet)
 
 
 def _follow(
@@ -250,10 +274,11 @@ def _follow(
     stays on the view, which follows the new version (`figures` takes the version in
     force). The terminal is read in cbreak mode and restored on the way out (`keys`)."""
     import sys
+    import tempfile
     import time
     from contextlib import ExitStack
 
-    from haowu_cli.keys import key_reader, keys_available
+    from haowu_cli.keys import in_background, job_control_ignored, key_reader, keys_available
     from haowu_cli.live import SourceWatcher
 
     watcher = SourceWatcher(sources)
@@ -261,6 +286,10 @@ def _follow(
     arriving = _stdin_lines() if stdin else None
     replanned: tuple[list[str], list[ScreenTable]] = ([], [])
     with ExitStack() as stack:
+        # Sent to the background (Ctrl-Z, bg), the view goes on importing without drawing
+        # or reading keys, and draws again once back in the foreground (fg).
+        stack.enter_context(job_control_ignored())
+        scratch = stack.enter_context(tempfile.TemporaryDirectory(prefix="haowu-live-"))
         wait = None
         if replan is not None and not stdin and keys_available(sys.stdin):
             wait = stack.enter_context(key_reader(sys.stdin))
@@ -285,10 +314,12 @@ def _follow(
                     news = (news + [_import_line(report)])[-3:]
             ready, missing = watcher.poll()
             notes = [_("{path}: not there; watching for it").format(path=p) for p in missing]
-            if ready:
-                for report in import_sources(app, ready, quiet=True):
-                    watcher.done(report.path)
-                    news = (news + [_import_line(report)])[-3:]
+            for path in ready:
+                report = _read_ready(app, watcher, path, Path(scratch))
+                news = (news + [_import_line(report)])[-3:]
+            if in_background(app.out.stdout):
+                time.sleep(interval)
+                continue
             now = when()
             lines, warnings, tables = snapshot_screen(figures(now))
             hints = [hint] if hint else []
@@ -303,6 +334,28 @@ def _follow(
                     [*tables, *replanned[1]],
                 )
                 replanned = replan(now)
+
+
+def _read_ready(app: Any, watcher: Any, path: Path, scratch: Path) -> "FileReport":
+    """A file ready to read (`live.SourceWatcher`) through the import of orders: only the
+    rows added at its end when that is all that changed (`SourceWatcher.appended`; their
+    rejected rows, line numbers as in the file, in FILE.from-row-N.rejects.csv beside it),
+    else the whole file; the watcher told either way."""
+    from haowu_cli.ingest.pipeline import default_rejects_path
+
+    added = watcher.appended(path, scratch)
+    if added is not None:
+        part, first = added
+        rejects = default_rejects_path(path.with_name(f"{path.stem}.from-row-{first}.csv"))
+        [report] = import_sources(app, [part], quiet=True, rejects=rejects)
+        part.unlink(missing_ok=True)
+        if report.status != "failed":
+            report.path = path
+            watcher.done(path, read=True)
+            return report
+    [report] = import_sources(app, [path], quiet=True)
+    watcher.done(path, read=report.status != "failed")
+    return report
 
 
 def replan_from_view(
@@ -387,9 +440,11 @@ def import_sources(
     quiet: bool = False,
     store: Any = None,
     today: Any = None,
+    rejects: Path | None = None,
 ) -> list[Any]:
     """Every file through the normal import of orders (each one transaction, rejects
-    written, idempotent), with its summary on stderr unless `quiet`."""
+    written — beside each file, or to `rejects` — idempotent), with its summary on stderr
+    unless `quiet`."""
     from haowu_cli import dates
     from haowu_cli.commands.importing import print_report
     from haowu_cli.commission import load_rules as load_commission_rules
@@ -410,6 +465,7 @@ def import_sources(
         sources=sources,
         kinds=kinds,
         kind_given=True,
+        rejects_path=rejects,
     )
     reports = import_files(store or app.store(), files, kinds["orders"], options)
     if not quiet:

@@ -26,12 +26,14 @@ __all__ = [
     "activity_record",
     "add_products_from_applications",
     "decision_history",
+    "has_orders",
     "merchant_rows",
     "passed_applications",
     "query_activities",
     "record_decision",
     "review_activity",
     "save_activity",
+    "joined_on",
     "set_joined",
 ]
 
@@ -320,6 +322,20 @@ def set_joined(
         "INSERT INTO merchants VALUES (?, ?, ?, ?)",
         [merchant_id, joined_on, source, now],
     )
+
+
+def joined_on(con: duckdb.DuckDBPyConnection, merchant_id: str) -> date | None:
+    """A merchant's 加入快分销 date, None when haowu has none."""
+    found = con.execute(
+        "SELECT joined_on FROM merchants WHERE merchant_id = ?", [merchant_id]
+    ).fetchall()
+    return found[0][0] if found else None
+
+
+def has_orders(con: duckdb.DuckDBPyConnection, merchant_id: str) -> bool:
+    """Whether haowu holds any order of the merchant."""
+    query = "SELECT count(*) FROM orders WHERE merchant_id = ?"
+    return bool(con.execute(query, [merchant_id]).fetchall()[0][0])
 
 
 def merchant_rows(

@@ -23,12 +23,18 @@ __all__ = [
     "ALL_ORDERS",
     "LedgerFilters",
     "OrderSelection",
+    "COVERED_BEFORE",
+    "SPREAD_MERCHANTS",
+    "SPREAD_ORDERS",
     "commission_totals",
+    "forget_spread",
+    "keep_covered",
     "ledger_entries",
     "order_terms",
     "orders_posted_later",
     "post_ledger",
     "query_orders",
+    "spread_orders",
 ]
 
 
@@ -104,6 +110,9 @@ class OrderSelection:
     # Only the orders whose IDs a table (or registered frame) of this name holds: an import
     # in parts posts each part's splits in turn.
     order_ids_table: str | None = None
+    # Also the orders whose IDs this table holds (`spread_orders`: those whose part under a
+    # new merchant's cap the import moved).
+    spread_orders_table: str | None = None
 
     def where(self) -> Query:
         """The condition over `orders o`, its values as `$orders_*` parameters."""
@@ -119,6 +128,11 @@ class OrderSelection:
                     f"(({touched}) OR o.merchant_id IN (SELECT merchant_id FROM merchants "
                     "WHERE joined_on IS NOT NULL AND merchant_id IN (SELECT merchant_id "
                     "FROM orders WHERE updated_import_id = $orders_import_id)))"
+                )
+            if self.spread_orders_table:
+                touched = (
+                    f"(({touched}) OR o.order_id IN "
+                    f"(SELECT order_id FROM {quote(self.spread_orders_table)}))"
                 )
             parts.append(touched)
             params["orders_import_id"] = self.updated_by_import
@@ -145,20 +159,22 @@ def post_ledger(
     columns = f"import_id, posted_at, entry, {LEDGER_KEY}, amount_fen"
     touched = orders.where()
     stamp = {"import_id": import_id, "posted_at": posted_at}
-    # What the ledger holds for these orders. Read without a working table when there is
-    # none: a table dropped inside the transaction is kept until it ends, so a large import
-    # posted in parts would pile every part's up.
+    # What the ledger holds for these orders, read once.
     held = (
         f"SELECT {LEDGER_KEY}, sum(amount_fen) AS amount_fen FROM ledger "
         f"SEMI JOIN (SELECT order_id FROM orders o WHERE {touched.sql}) t USING (order_id) "
         "GROUP BY ALL HAVING sum(amount_fen) <> 0"
     )
-    if not scalar(con, f"SELECT count(*) FROM ({held})", dict(touched.params) or None):
+    run(con, f"CREATE OR REPLACE TEMP TABLE posted AS {held}", dict(touched.params) or None)
+    if not scalar(con, "SELECT count(*) FROM posted"):
         # Nothing posted for these orders yet (a first import): straight in, no comparing,
         # not sorted (sorting every entry of a large import is more than DuckDB can do within
         # its memory limit; no report relies on the order entries are stored in). An order
         # with entries has exactly one on the base account (its other shares are parts of a
-        # base that is not 0), so posting those first counts the orders posted.
+        # base that is not 0), so posting those first counts the orders posted. (`posted`
+        # is empty: a table dropped inside the transaction is kept until it ends, and a
+        # large import posted in parts keeps one empty table a part.)
+        run(con, "DROP TABLE posted")
         insert = (
             f"INSERT INTO ledger ({columns}) SELECT $import_id, $posted_at, 'post', "
             f"{LEDGER_KEY}, amount_fen FROM ({split.sql}) WHERE account {{}} 'base'"
@@ -166,7 +182,6 @@ def post_ledger(
         posted: int = scalar(con, insert.format("="), {**split.params, **stamp})
         run(con, insert.format("<>"), {**split.params, **stamp})
         return posted, 0
-    run(con, f"CREATE OR REPLACE TEMP TABLE posted AS {held}", dict(touched.params) or None)
     run(con, f"CREATE OR REPLACE TEMP TABLE split_new AS {split.sql}", dict(split.params) or None)
     # Orders whose new split differs from the one posted, either way round.
     run(
@@ -195,6 +210,68 @@ def post_ledger(
     posted = scalar(con, "SELECT count(*) FROM changed")
     run(con, "DROP TABLE split_new; DROP TABLE posted; DROP TABLE changed")
     return posted, reversed_orders
+
+
+# What an import of orders keeps between checking its orders and posting their splits: the
+# new merchants it may touch and the part under the cap of each of their orders before it
+# wrote (`keep_covered`), then the orders whose part moved (`spread_orders`).
+SPREAD_MERCHANTS = "ledger_spread_merchants"
+COVERED_BEFORE = "ledger_covered_before"
+SPREAD_ORDERS = "ledger_spread_orders"
+
+
+def keep_covered(con: duckdb.DuckDBPyConnection, incoming: pl.DataFrame, covered: str) -> None:
+    """Before orders `incoming` are written: the new merchants (with a join date) they may
+    touch — each order's merchant, its product's and the stored order's — as a temporary
+    table `SPREAD_MERCHANTS`, and `covered` (a query of order_id and covered over the
+    merchants of that table) as it is now, as `COVERED_BEFORE`."""
+    import polars as pl
+
+    ids = incoming.select(
+        "order_id",
+        "product_id",
+        pl.col("merchant_id")
+        if "merchant_id" in incoming.columns
+        else pl.lit(None, pl.String).alias("merchant_id"),
+    )
+    con.register("ledger_incoming", ids)
+    try:
+        run(
+            con,
+            f"CREATE OR REPLACE TEMP TABLE {SPREAD_MERCHANTS} AS "
+            "SELECT merchant_id FROM merchants WHERE joined_on IS NOT NULL AND merchant_id IN ("
+            "SELECT merchant_id FROM ledger_incoming "
+            "UNION SELECT p.merchant_id FROM ledger_incoming JOIN products p USING (product_id) "
+            "UNION SELECT o.merchant_id FROM ledger_incoming JOIN orders o USING (order_id))",
+        )
+    finally:
+        con.unregister("ledger_incoming")
+    run(con, f"CREATE OR REPLACE TEMP TABLE {COVERED_BEFORE} AS {covered}")
+
+
+def spread_orders(con: duckdb.DuckDBPyConnection, covered: str) -> str | None:
+    """After the orders are written: the orders whose `covered` differs from what
+    `keep_covered` kept, as a temporary table; its name, or None when nothing was kept."""
+    kept = scalar(
+        con,
+        "SELECT count(*) FROM duckdb_tables() WHERE temporary AND table_name = ?",
+        [COVERED_BEFORE],
+    )
+    if not kept:
+        return None
+    run(
+        con,
+        f"CREATE OR REPLACE TEMP TABLE {SPREAD_ORDERS} AS "
+        f"SELECT order_id FROM ({covered}) a FULL JOIN {COVERED_BEFORE} b USING (order_id) "
+        "WHERE coalesce(a.covered, 0) <> coalesce(b.covered, 0)",
+    )
+    return SPREAD_ORDERS
+
+
+def forget_spread(con: duckdb.DuckDBPyConnection) -> None:
+    """The tables of `keep_covered` and `spread_orders`, dropped."""
+    for table in (SPREAD_ORDERS, COVERED_BEFORE, SPREAD_MERCHANTS):
+        run(con, f"DROP TABLE IF EXISTS {table}")
 
 
 def _ledger_filters(filters: LedgerFilters) -> tuple[str, list[Any]]:
