@@ -1,0 +1,55 @@
+"""What a Chinese team leader reads: the screens for people show Chinese words, not English,
+raw keys or two columns headed alike; `--lang en` shows English; machine output keeps its
+stable English keys and values in both languages."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.process.conftest import clean_env, run_haowu
+
+EXPLAINED = "1006020111246"  # 翡翠葫芦耳钉: brand named, sample given
+
+
+@pytest.fixture
+def speak(tmp_path: Path, home: Path, demo_copy: Path):
+    """`speak(lang, *args)`: haowu on a copy of the demo database, in Chinese (lang None, the
+    default) or `--lang lang`."""
+
+    def run(lang: str | None, *args: str):
+        env = clean_env(home, COLUMNS="220")
+        env.pop("HAOWU_LANG")
+        given = ["--lang", lang] if lang else []
+        return run_haowu([*given, "--db", str(demo_copy), *args], cwd=tmp_path, env=env)
+
+    return run
+
+
+def _header(out: str) -> list[str]:
+    """The headings of the first table in `out`."""
+    line = next(row for row in out.splitlines() if row.startswith("┃"))
+    return [cell.strip() for cell in line.strip("┃").split("┃")]
+
+
+def test_grade_explain_reads_chinese_with_two_distinct_weights(speak):
+    zh = speak(None, "grade", "explain", EXPLAINED)
+    assert zh.code == 0, zh
+    headings = _header(zh.out)
+    assert "维度权重" in headings and "维度内权重" in headings, headings
+    assert len(set(headings)) == len(headings), headings
+    for english in ("brand GMV", "brand named", "shop score", "refund rate", " yes ", " h "):
+        assert english not in zh.out, (english, zh)
+    assert "有品牌" in zh.out and "店铺评分" in zh.out and "24 小时" in zh.out
+    en = speak("en", "grade", "explain", EXPLAINED)
+    assert en.code == 0 and "weight in dimension" in _header(en.out), en
+    assert "brand named" in en.out and "店铺评分" not in en.out
+
+
+def test_grade_explain_json_is_the_same_in_both_languages(speak):
+    zh = speak(None, "grade", "explain", EXPLAINED, "--format", "json")
+    en = speak("en", "grade", "explain", EXPLAINED, "--format", "json")
+    assert zh.code == en.code == 0, (zh, en)
+    assert json.loads(zh.out) == json.loads(en.out)
