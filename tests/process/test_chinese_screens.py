@@ -53,3 +53,31 @@ def test_grade_explain_json_is_the_same_in_both_languages(speak):
     en = speak("en", "grade", "explain", EXPLAINED, "--format", "json")
     assert zh.code == en.code == 0, (zh, en)
     assert json.loads(zh.out) == json.loads(en.out)
+
+
+RAW_PLATFORM_KEYS = ("commission_cut", "service_fee_cut", "technical_fee")
+
+
+def test_commission_tables_name_the_platform_items_in_chinese(speak, tmp_path):
+    by_party = speak(None, "commission", "--as-of", "2026-12-31")
+    assert by_party.code == 0, by_party
+    for key in RAW_PLATFORM_KEYS:
+        assert key not in by_party.out, by_party
+    assert "平台：佣金抽成" in by_party.out and "平台：技术服务费" in by_party.out
+    by_merchant = speak(None, "commission", "--by", "merchant", "--as-of", "2026-12-31")
+    headings = _header(by_merchant.out)
+    assert headings[0] == "商家ID" and "计佣基数" in headings and "二级团长" in headings, headings
+    assert len(set(headings)) == len(headings), headings
+    assert not any(h.isascii() for h in headings), headings
+    page = tmp_path / "review.html"
+    ran = speak(None, "report", "session", "1", "--as-of", "2026-12-31", "--html", str(page))
+    assert ran.code == 0, ran
+    html = page.read_text(encoding="utf-8")
+    assert "佣金抽成" in html and not any(key in html for key in RAW_PLATFORM_KEYS)
+
+
+def test_commission_machine_output_keeps_the_keys(speak):
+    ran = speak(None, "commission", "--as-of", "2026-12-31", "--format", "json")
+    assert ran.code == 0, ran
+    items = {row["item"] for row in json.loads(ran.out) if row["party"] == "platform"}
+    assert items == set(RAW_PLATFORM_KEYS)
