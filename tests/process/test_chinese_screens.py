@@ -81,3 +81,21 @@ def test_commission_machine_output_keeps_the_keys(speak):
     assert ran.code == 0, ran
     items = {row["item"] for row in json.loads(ran.out) if row["party"] == "platform"}
     assert items == set(RAW_PLATFORM_KEYS)
+
+
+def test_the_commission_benchmark_finds_the_reports_check_line(demo_copy, home, monkeypatch):
+    """The benchmark prints the report's "check:" line whatever language the machine speaks
+    (the report is Chinese by default: 核对：…)."""
+    import sys
+
+    from tests.process.conftest import HAOWU
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+    from bench_commission import report_check
+
+    for name, value in clean_env(home).items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("HAOWU_LANG")
+    line, balanced = report_check([str(HAOWU)], demo_copy)
+    assert line.startswith("check: estimated: parts ¥") and "add up to the base" in line, line
+    assert balanced
