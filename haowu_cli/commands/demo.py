@@ -57,6 +57,7 @@ def demo_command(
         export_kinds,
         find_products,
         listing_frame,
+        with_benefits,
     )
     from haowu_cli.reports.commission import PARTY_COLUMNS, commission_report
     from haowu_cli.reports.page import write_page
@@ -127,7 +128,8 @@ def demo_command(
         _("\n4. list: {total} products imported; the first 10 by merchant").format(total=total),
         style="bold",
     )
-    out.emit(listing_frame(find_products(store, limit=10)), OutputFormat.table, TABLE_COLUMNS)
+    listed = with_benefits(find_products(store, limit=10), model.benefits)
+    out.emit(listing_frame(listed), OutputFormat.table, TABLE_COLUMNS)
 
     export_path = work / "products.csv"
     exported = export_frame(find_products(store))

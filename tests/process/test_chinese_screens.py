@@ -5,11 +5,12 @@ stable English keys and values in both languages."""
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
 import pytest
 
-from tests.process.conftest import clean_env, run_haowu
+from tests.process.conftest import HAOWU, clean_env, run_haowu
 
 EXPLAINED = "1006020111246"  # 翡翠葫芦耳钉: brand named, sample given
 
@@ -26,6 +27,37 @@ def speak(tmp_path: Path, home: Path, demo_copy: Path):
         return run_haowu([*given, "--db", str(demo_copy), *args], cwd=tmp_path, env=env)
 
     return run
+
+
+@pytest.fixture(scope="module")
+def demo_zh(tmp_path_factory) -> str:
+    """What `haowu demo` prints in Chinese (the default), on a wide terminal."""
+    folder = tmp_path_factory.mktemp("demo_zh")
+    home = folder / "home"
+    home.mkdir()
+    env = clean_env(home, COLUMNS="220")
+    env.pop("HAOWU_LANG")
+    # stdout (the tables) and stderr (the steps' headings and notes) in one stream, in order
+    done = subprocess.run(
+        [str(HAOWU), "demo", "--db", "demo.duckdb"],
+        cwd=folder,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        timeout=400,
+        check=False,
+    )
+    said = done.stdout.decode("utf-8", errors="replace")
+    assert done.returncode == 0, said
+    return said
+
+
+def _step(out: str, number: int) -> str:
+    """Step `number` of the demo's output, up to the next step."""
+    start = out.index(f"\n{number}. ")
+    end = out.find(f"\n{number + 1}. ", start)
+    return out[start : end if end != -1 else None]
 
 
 def _header(out: str) -> list[str]:
@@ -88,8 +120,6 @@ def test_the_commission_benchmark_finds_the_reports_check_line(demo_copy, home, 
     (the report is Chinese by default: 核对：…)."""
     import sys
 
-    from tests.process.conftest import HAOWU
-
     sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
     from bench_commission import report_check
 
@@ -99,3 +129,19 @@ def test_the_commission_benchmark_finds_the_reports_check_line(demo_copy, home, 
     line, balanced = report_check([str(HAOWU)], demo_copy)
     assert line.startswith("check: estimated: parts ¥") and "add up to the base" in line, line
     assert balanced
+
+
+def _benefits_by_product(table: str) -> dict[str, str]:
+    """The 权益 cell of each product row of a products table."""
+    rows = [line.strip("│").split("│") for line in table.splitlines() if line.startswith("│ 10")]
+    return {cells[0].strip(): cells[-1].strip() for cells in rows}
+
+
+def test_the_product_lists_show_each_levels_benefits(demo_zh, speak):
+    listed = _benefits_by_product(_step(demo_zh, 4))
+    # L4 and L3 products of the sample (configs/grading.yaml: benefits)
+    assert listed["1001020000493"] == "流量加持、专属标识", listed
+    assert listed["1001020037470"] == "流量加持", listed
+    assert listed["1001020111513"] == "—", listed  # L2: none
+    ran = speak(None, "products", "--limit", "4")
+    assert ran.code == 0 and _benefits_by_product(ran.out)["1001020000493"] == "流量加持、专属标识"
