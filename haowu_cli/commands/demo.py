@@ -433,6 +433,12 @@ def _live_step(app: Any, store: Store, work: Path) -> None:
         ).format(plan_id=plan.plan_id, day=day),
         style="bold",
     )
+    out.note(
+        _(
+            "   (in a copy of the demo database, {copy}, so that the steps above keep theirs; "
+            "the simulated exports go to {drop})"
+        ).format(copy=copy, drop=work / "live")
+    )
     rows = simulate(sheet, 3000, seed=7, category_heat={"美妆": 1.8, "食品": 0.6})
     drop = work / "live"
     drop.mkdir()

@@ -145,3 +145,10 @@ def test_the_product_lists_show_each_levels_benefits(demo_zh, speak):
     assert listed["1001020111513"] == "—", listed  # L2: none
     ran = speak(None, "products", "--limit", "4")
     assert ran.code == 0 and _benefits_by_product(ran.out)["1001020000493"] == "流量加持、专属标识"
+
+
+def test_a_plan_is_called_jihua_throughout_the_demo(demo_zh):
+    assert "方案" not in demo_zh
+    live = _step(demo_zh, 12)
+    assert "计划 2" in live and "live.duckdb" in live, live
+    assert "副本" in live  # it says the live step works in a copy of the demo database
