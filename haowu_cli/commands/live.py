@@ -15,6 +15,7 @@ from haowu_cli.commands.common import FormatOption, OutOption, app_context
 from haowu_cli.errors import ExitCode, HaowuError, UsageError
 from haowu_cli.i18n import N_, _
 from haowu_cli.render import Column, OutputFormat, ScreenTable
+from haowu_cli.roles import role_label
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -554,7 +555,7 @@ CHANGE_COLUMNS = [
     Column("change", N_("change")),
     Column("product_id", N_("product")),
     Column("title", N_("title"), max_width=20),
-    Column("role", N_("role")),
+    Column("role", N_("role"), words=role_label),
     Column("start", N_("start")),
     Column("expected_gmv", N_("expected GMV"), "right"),
 ]
@@ -780,7 +781,8 @@ def _replan_lines(result: Any) -> tuple[list[str], list[dict], list[str]]:
         _("pace so far: the room {room}; by category {categories}; by role {roles}").format(
             room=f"{pace.room:.0%}",
             categories=", ".join(f"{k} {v:.0%}" for k, v in sorted(pace.categories.items())) or "—",
-            roles=", ".join(f"{k} {v:.0%}" for k, v in sorted(pace.roles.items())) or "—",
+            roles=", ".join(f"{role_label(k)} {v:.0%}" for k, v in sorted(pace.roles.items()))
+            or "—",
         ),
     ]
     if result.status == "infeasible":

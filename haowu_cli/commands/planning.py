@@ -22,6 +22,7 @@ from haowu_cli.commands.common import (
 from haowu_cli.errors import ExitCode, HaowuError
 from haowu_cli.i18n import N_, Language, _, pgettext
 from haowu_cli.render import Column, Output, OutputFormat
+from haowu_cli.roles import note_label, role_label
 from haowu_cli.store import Store
 
 if TYPE_CHECKING:
@@ -52,7 +53,7 @@ RUN_SHEET_COLUMNS = [
     Column("merchant_id", N_("merchant")),
     Column("title", N_("title"), max_width=24),
     Column("category_l1", N_("category")),
-    Column("role", N_("role")),
+    Column("role", N_("role"), words=role_label),
     Column("live_price", N_("live price"), "right"),
     Column("mechanism", N_("mechanism"), max_width=10),
     Column("commission_rate", N_("commission rate"), "right"),
@@ -60,7 +61,7 @@ RUN_SHEET_COLUMNS = [
     Column("minutes", N_("min"), "right"),
     Column("expected_units", N_("units"), "right"),
     Column("expected_gmv", N_("GMV"), "right"),
-    Column("note", N_("note")),
+    Column("note", N_("note"), words=note_label),
 ]
 
 
