@@ -208,14 +208,14 @@ def _reason(session: SessionBrief) -> pl.Expr:
             level_rank < LEVEL_RANK[session.min_level],
             pl.lit(_("level "))
             + pl.col("level")
-            + pl.lit(f" is below min_level {session.min_level}"),
+            + pl.lit(_(" is below min_level {level}").format(level=session.min_level)),
         ),
         (pl.col("commission_rate").is_null(), pl.lit(_("no commission rate"))),
         (
             pl.col("commission_ppm") < int(min_rate * PPM),
             pl.lit(_("commission "))
             + percent_ppm(pl.col("commission_ppm"))
-            + pl.lit(f" is below min_commission_rate {percent_text(min_rate)}"),
+            + pl.lit(_(" is below min_commission_rate {rate}").format(rate=percent_text(min_rate))),
         ),
         (
             pl.lit(session.require_sample) & ~pl.col("sample").fill_null(False),
