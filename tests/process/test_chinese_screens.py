@@ -152,3 +152,49 @@ def test_a_plan_is_called_jihua_throughout_the_demo(demo_zh):
     live = _step(demo_zh, 12)
     assert "计划 2" in live and "live.duckdb" in live, live
     assert "副本" in live  # it says the live step works in a copy of the demo database
+
+
+CHINESE_ROLES = ("引流款", "主推款", "利润款", "形象款")
+
+
+def test_roles_and_notes_are_words_of_the_language_and_keys_for_machines(speak):
+    zh, en = speak(None, "sessions", "show", "1"), speak("en", "sessions", "show", "1")
+    assert zh.code == en.code == 0, (zh, en)
+    assert all(role in zh.out for role in CHINESE_ROLES) and "开场" in zh.out, zh
+    assert not any(role in en.out for role in CHINESE_ROLES), en
+    assert "deal item" in en.out and "hero item" in en.out and "opening" in en.out, en
+    for note in ("开场", "高峰", "收尾"):
+        assert note not in en.out, en
+    machine = [speak(lang, "sessions", "show", "1", "--format", "json") for lang in (None, "en")]
+    assert machine[0].out == machine[1].out
+    assert "引流款" in {item["role"] for item in json.loads(machine[1].out)["items"]}
+
+
+def test_match_anchors_says_which_gmv_is_which(speak, demo_zh):
+    ran = speak(
+        None, "match", "anchors", "--merchant", "M1001", "--date", "2026-12-05", "--goal", "20万"
+    )
+    assert ran.code == 0, ran
+    assert "单场预计GMV" in _header(ran.out), ran
+    goal = next(line for line in ran.out.splitlines() if line.startswith("目标 ¥20万"))
+    # the goal's sessions share the stock: their GMV is not the table's one-session figure
+    assert "合计预计" in goal and "剩下的商家库存" in goal, goal
+    assert "单场预计GMV" in _step(demo_zh, 11)
+    assert "剩下的商家库存" in _step(demo_zh, 11)
+
+
+@pytest.mark.parametrize(
+    ("options", "reason"),
+    [
+        (["--pin", "1001020111513", "--min-level", "L3"], "等级 L2 低于 min_level L3"),
+        (
+            ["--pin", "1001020222265", "--min-commission-rate", "20%"],
+            "佣金 15% 低于 min_commission_rate 20%",
+        ),
+    ],
+)
+def test_why_a_product_is_not_eligible_reads_chinese(speak, options, reason):
+    brief = Path(__file__).resolve().parents[2] / "sample_data" / "brief_a005.yaml"
+    ran = speak(None, "plan-session", "--brief", str(brief), *options, "--dry-run")
+    assert ran.code != 0 and reason in ran.err, ran
+    assert "is below" not in ran.err
