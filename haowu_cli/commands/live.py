@@ -763,6 +763,7 @@ def _replan_lines(result: Any) -> tuple[list[str], list[dict], list[str]]:
     """A replan for people: the lines before the changes (the moment, the pace), the change
     rows, and the lines after (the expected gain); for a replan that found no plan, the
     lines say why and there are no changes."""
+    from haowu_cli.commands.planning import objective_name
     from haowu_cli.formats import money
 
     pace = result.pace
@@ -790,11 +791,13 @@ def _replan_lines(result: Any) -> tuple[list[str], list[dict], list[str]]:
     rows = _change_rows(result)
     if not rows:
         before.append(_("no change: the plan for the rest of the night still holds"))
+    # The values are in the brief's objective (团长收入, GMV or 佣金): say which.
     after = [
         _(
-            "expected gain {gain}: the rest of the night {old} as planned, {new} re-planned "
-            "(both by the pace so far)"
+            "expected gain {gain} in {objective}: {objective} for the rest of the night {old} "
+            "as planned, {new} re-planned (both by the pace so far)"
         ).format(
+            objective=objective_name(getattr(result, "objective", "gmv")),
             gain=money(result.gain_fen),
             old=money(result.old_rest_value_fen),
             new=money(result.new_rest_value_fen),

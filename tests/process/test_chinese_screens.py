@@ -198,3 +198,11 @@ def test_why_a_product_is_not_eligible_reads_chinese(speak, options, reason):
     ran = speak(None, "plan-session", "--brief", str(brief), *options, "--dry-run")
     assert ran.code != 0 and reason in ran.err, ran
     assert "is below" not in ran.err
+
+
+def test_a_replan_worth_nothing_more_keeps_the_plan_and_names_its_figures(demo_zh):
+    live = _step(demo_zh, 12)
+    # the demo's re-plan at 21:10 finds the same products worth the same: no swap shown
+    assert "无变化" in live and "调整时间" not in live, live
+    gain = next(line for line in live.splitlines() if line.startswith("预计"))
+    assert gain.startswith("预计团长收入增益 ¥0.00：剩下时间的团长收入按原计划 ¥"), gain
