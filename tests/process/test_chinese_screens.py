@@ -206,3 +206,11 @@ def test_a_replan_worth_nothing_more_keeps_the_plan_and_names_its_figures(demo_z
     assert "无变化" in live and "调整时间" not in live, live
     gain = next(line for line in live.splitlines() if line.startswith("预计"))
     assert gain.startswith("预计团长收入增益 ¥0.00：剩下时间的团长收入按原计划 ¥"), gain
+
+
+def test_refused_applications_name_the_sheets_own_columns(demo_zh):
+    activity = _step(demo_zh, 9)
+    assert "第 6 行，一级类目 '服饰'" in activity and "第 7 行，活动价 '139.00'" in activity, (
+        activity
+    )
+    assert "category_l1" not in activity and "activity_price" not in activity
