@@ -37,6 +37,11 @@ SOLVER = "HiGHS"  # the MILP solver every plan is solved by (planner.model)
 STATUS_NAMES = {"optimal": N_("optimal"), "feasible": N_("feasible, not proven optimal")}
 
 
+def status_name(code: str) -> str:
+    """The solver's verdict (optimal) in the language in use (最优)."""
+    return _(STATUS_NAMES[code]) if code in STATUS_NAMES else code
+
+
 def objective_name(code: str) -> str:
     """An objective as the brief writes it (team_income), in the language in use (团长收入)."""
     return {
@@ -326,12 +331,12 @@ def sessions_command(ctx: typer.Context, fmt: FormatOption = OutputFormat.table)
     columns = [
         Column("plan_id", N_("plan"), "right"),
         Column("created_at", N_("created")),
-        Column("status", N_("status")),
+        Column("status", N_("status"), words=status_name),
         Column("anchors", N_("anchors")),
         Column("date", N_("date")),
         Column("sessions", N_("sessions"), "right"),
         Column("products", N_("products"), "right"),
-        Column("objective", N_("objective")),
+        Column("objective", N_("objective"), words=objective_name),
         Column("objective_value", N_("value (¥)"), "right"),
     ]
     if fmt is OutputFormat.table:  # people read minutes; machines get the ISO form

@@ -214,3 +214,16 @@ def test_refused_applications_name_the_sheets_own_columns(demo_zh):
         activity
     )
     assert "category_l1" not in activity and "activity_price" not in activity
+
+
+def test_plans_merchants_and_activity_reviews_read_chinese(speak):
+    plans = speak(None, "sessions")
+    assert plans.code == 0 and "最优" in plans.out and "团长收入" in plans.out, plans
+    assert "optimal" not in plans.out and "team_income" not in plans.out
+    merchants = speak(None, "report", "merchants", "--month", "2026-12")
+    assert merchants.code == 0 and "（按实付）" in merchants.out and "上月为0" in merchants.out
+    assert "（paid）" not in merchants.out and " new " not in merchants.out, merchants
+    review = speak(None, "report", "activity", "A1212")
+    assert review.code == 0 and "要求寄样（sample_required）" in review.out, review
+    machine = speak(None, "report", "activity", "A1212", "--format", "json")
+    assert '"sample_required"' in machine.out
