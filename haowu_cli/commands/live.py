@@ -797,7 +797,8 @@ def _replan_lines(result: Any) -> tuple[list[str], list[dict], list[str]]:
             "expected gain {gain} in {objective}: {objective} for the rest of the night {old} "
             "as planned, {new} re-planned (both by the pace so far)"
         ).format(
-            objective=objective_name(getattr(result, "objective", "gmv")),
+            # (English has no catalog word for it: team_income reads "team income")
+            objective=objective_name(getattr(result, "objective", "gmv")).replace("_", " "),
             gain=money(result.gain_fen),
             old=money(result.old_rest_value_fen),
             new=money(result.new_rest_value_fen),
