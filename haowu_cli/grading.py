@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 from haowu_cli.config import ConfigDoc, load_config_file, number, top_level, unknown_keys
 from haowu_cli.errors import ConfigError
-from haowu_cli.i18n import _, ngettext
+from haowu_cli.i18n import N_, _, ngettext
 from haowu_cli.store.sql import Query
 
 if TYPE_CHECKING:
@@ -41,7 +41,8 @@ L0_BASES = ("joined_at", "listed_at", "none")
 
 @dataclass(frozen=True)
 class InputDef:
-    """An input the model can read: its name for people and its SQL over `products p`."""
+    """An input the model can read: its name for people (an English message id, shown
+    through `_`) and its SQL over `products p`."""
 
     label: str
     sql: str
@@ -50,34 +51,30 @@ class InputDef:
 
 INPUTS: dict[str, InputDef] = {
     "brand_gmv_30d": InputDef(
-        "品牌近30天GMV brand GMV",
+        N_("brand GMV, 30 days"),
         "CASE WHEN p.brand IS NOT NULL THEN "
         "sum(p.gmv_30d_fen) OVER (PARTITION BY p.brand) / 100.0 END",
         "yuan",
     ),
-    "has_brand": InputDef(
-        "品牌 brand named", "CASE WHEN p.brand IS NULL THEN 0 ELSE 1 END", "flag"
-    ),
+    "has_brand": InputDef(N_("brand named"), "CASE WHEN p.brand IS NULL THEN 0 ELSE 1 END", "flag"),
     "discount": InputDef(
-        "直播价折扣 discount",
+        N_("live-price discount"),
         "CASE WHEN p.list_price_fen > 0 THEN 1 - p.live_price_fen / p.list_price_fen::DOUBLE END",
         "fraction",
     ),
-    "live_price": InputDef("直播价 live price", "p.live_price_fen / 100.0", "yuan"),
-    "commission_rate": InputDef("佣金率 commission", "p.commission_rate::DOUBLE", "fraction"),
-    "service_fee_rate": InputDef(
-        "团长服务费率 service fee", "p.service_fee_rate::DOUBLE", "fraction"
-    ),
+    "live_price": InputDef(N_("live price"), "p.live_price_fen / 100.0", "yuan"),
+    "commission_rate": InputDef(N_("commission rate"), "p.commission_rate::DOUBLE", "fraction"),
+    "service_fee_rate": InputDef(N_("service fee rate"), "p.service_fee_rate::DOUBLE", "fraction"),
     "sample": InputDef(
-        "样品 sample", "CASE WHEN p.sample THEN 1 WHEN NOT p.sample THEN 0 END", "flag"
+        N_("sample"), "CASE WHEN p.sample THEN 1 WHEN NOT p.sample THEN 0 END", "flag"
     ),
-    "shop_score": InputDef("店铺评分 shop score", "p.shop_score::DOUBLE", "score"),
-    "refund_rate": InputDef("退货率 refund rate", "p.refund_rate::DOUBLE", "fraction"),
-    "good_rate": InputDef("好评率 good reviews", "p.good_rate::DOUBLE", "fraction"),
-    "ship_hours": InputDef("发货时效 shipping time", "p.ship_hours::DOUBLE", "hours"),
-    "sales_30d": InputDef("近30天销量 30-day sales", "p.sales_30d::DOUBLE", "count"),
-    "gmv_30d": InputDef("近30天GMV 30-day GMV", "p.gmv_30d_fen / 100.0", "yuan"),
-    "stock": InputDef("库存 stock", "p.stock::DOUBLE", "count"),
+    "shop_score": InputDef(N_("shop score"), "p.shop_score::DOUBLE", "score"),
+    "refund_rate": InputDef(N_("refund rate"), "p.refund_rate::DOUBLE", "fraction"),
+    "good_rate": InputDef(N_("good-review rate"), "p.good_rate::DOUBLE", "fraction"),
+    "ship_hours": InputDef(N_("shipping time"), "p.ship_hours::DOUBLE", "hours"),
+    "sales_30d": InputDef(N_("units sold, 30 days"), "p.sales_30d::DOUBLE", "count"),
+    "gmv_30d": InputDef(N_("GMV, 30 days"), "p.gmv_30d_fen / 100.0", "yuan"),
+    "stock": InputDef(N_("stock"), "p.stock::DOUBLE", "count"),
 }
 
 
@@ -695,14 +692,14 @@ def _weakest_input_words(dimension: Dimension, inputs: dict) -> str:
         key=lambda r: ((100 - inputs[(dimension.name, r.name)][1]) * r.weight, r.name),
     )
     value, score = inputs[(dimension.name, best.name)]
-    shown = "missing" if value is None else format_input(best.name, value)
+    shown = _("missing") if value is None else format_input(best.name, value)
     direction = _("higher") if best.rises else _("lower")
     share = best.weight / sum(r.weight for r in dimension.inputs)
     return _(
         "{label} {shown} has the most room (score {round:g}, {share:.0%} of "
         "{label2}; {direction} is better)"
     ).format(
-        label=INPUTS[best.name].label,
+        label=_(INPUTS[best.name].label),
         shown=shown,
         round=round(score, 1),
         share=share,
@@ -720,9 +717,9 @@ def format_input(name: str, value: float | None) -> str:
     if unit == "fraction":
         return f"{value * 100:.1f}%"
     if unit == "hours":
-        return f"{value:g} h"
+        return _("{hours:g} h").format(hours=value)
     if unit == "flag":
-        return "yes" if value else "no"
+        return _("yes") if value else _("no")
     return f"{value:g}"
 
 
@@ -1001,7 +998,7 @@ def explanation_rows(model: GradingModel, found: Explanation) -> pl.DataFrame:
                     "dimension_score": str(found.grade[d.name]),
                     "dimension_weight": round(dim_weight, 4),
                     "input": r.name,
-                    "input_label": INPUTS[r.name].label,
+                    "input_label": _(INPUTS[r.name].label),
                     "value": format_input(r.name, value) if value is not None else None,
                     "input_score": round(score, 1),
                     "input_weight": round(r.weight / sum(x.weight for x in d.inputs), 4),

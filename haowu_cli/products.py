@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
 import polars as pl
 
 from haowu_cli import formats
@@ -80,6 +82,18 @@ def export_kinds() -> dict[str, str]:
     return field_kinds(PRODUCTS.fields) | {"total_score": "number"}
 
 
+def with_benefits(products: pl.DataFrame, benefits: Mapping[str, Sequence[str]]) -> pl.DataFrame:
+    """`products` with a `benefits` column: the platform's 权益 at each product's level
+    (`benefits:` in configs/grading.yaml), ";"-separated; "" for none or no grade."""
+    return products.with_columns(
+        pl.col("level")
+        .replace_strict(
+            {k: ";".join(v) for k, v in benefits.items()}, default="", return_dtype=pl.String
+        )
+        .alias("benefits")
+    )
+
+
 def listing_frame(products: pl.DataFrame) -> pl.DataFrame:
     """The columns of the terminal table, formatted for people (¥59.90, 20%)."""
     return products.select(
@@ -92,7 +106,8 @@ def listing_frame(products: pl.DataFrame) -> pl.DataFrame:
         formats.percent(pl.col("service_fee_rate")).alias("service_fee_rate"),
         pl.col("stock"),
         pl.col("level"),
-        pl.col("benefits").str.replace_all(";", "、")
+        # "—": no 权益 at this level (or no grade), as other empty cells
+        pl.col("benefits").str.replace_all(";", "、").replace("", "—")
         if "benefits" in products.columns
         else pl.lit("").alias("benefits"),
     )

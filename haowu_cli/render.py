@@ -279,7 +279,7 @@ def _rich_table(frame: pl.DataFrame, columns: Sequence[Column], title: str | Non
             overflow="fold",
         )
     for row in frame.select([c.name for c in columns]).iter_rows():
-        table.add_row(*("" if v is None else str(v) for v in row))
+        table.add_row(*(c.cell(v) for c, v in zip(columns, row, strict=True)))
     return table
 
 

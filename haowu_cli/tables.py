@@ -3,6 +3,7 @@ describes its tables with these; `render` draws them."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -18,8 +19,16 @@ class Column:
     heading: str
     justify: Literal["left", "center", "right"] = "left"
     max_width: int | None = None
+    # A cell's words for people where the frame holds a stable key (a role: roles.role_label)
+    words: Callable[[str], str] | None = None
 
     @property
     def label(self) -> str:
         """The heading in the language in use."""
         return _(self.heading)
+
+    def cell(self, value: object) -> str:
+        """A value of this column as people read it ("" for none)."""
+        if value is None:
+            return ""
+        return self.words(str(value)) if self.words is not None else str(value)

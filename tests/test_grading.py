@@ -516,7 +516,7 @@ def test_explain_names_the_rule_and_the_way_up(store, model):
     assert found.rule == "L3: total ≥ 60, 30-day sales ≥ 50 (levels.L3.min_sales_30d)"
     assert found.current
     assert found.advice == [
-        f"to reach L4: raise 服务力 from {found.grade['service']} to 65: 退货率 refund rate 19.0% "
+        f"to reach L4: raise 服务力 from {found.grade['service']} to 65: refund rate 19.0% "
         "has the most room (score 5, 30% of 服务力; lower is better)"
     ]
     assert found.inputs[("service", "refund_rate")][0] == pytest.approx(0.19)

@@ -75,7 +75,7 @@ def commission_command(
     then): see the README.
     """
     from haowu_cli import dates
-    from haowu_cli.reports.commission import commission_report
+    from haowu_cli.reports.commission import GROUP_HEADINGS, commission_report
 
     app = app_context(ctx)
     if start and end and start > end:
@@ -99,7 +99,7 @@ def commission_command(
     )
     if fmt is OutputFormat.table:
         columns = [
-            Column(c, c.replace("_", " "), "left" if i == 0 else "right")
+            Column(c, GROUP_HEADINGS.get(c, c.replace("_", " ")), "left" if i == 0 else "right")
             for i, c in enumerate(report.table.columns)
         ]
         app.out.emit(report.table, fmt, columns, title=report.title)

@@ -57,6 +57,7 @@ def demo_command(
         export_kinds,
         find_products,
         listing_frame,
+        with_benefits,
     )
     from haowu_cli.reports.commission import PARTY_COLUMNS, commission_report
     from haowu_cli.reports.page import write_page
@@ -127,7 +128,8 @@ def demo_command(
         _("\n4. list: {total} products imported; the first 10 by merchant").format(total=total),
         style="bold",
     )
-    out.emit(listing_frame(find_products(store, limit=10)), OutputFormat.table, TABLE_COLUMNS)
+    listed = with_benefits(find_products(store, limit=10), model.benefits)
+    out.emit(listing_frame(listed), OutputFormat.table, TABLE_COLUMNS)
 
     export_path = work / "products.csv"
     exported = export_frame(find_products(store))
@@ -430,6 +432,12 @@ def _live_step(app: Any, store: Store, work: Path) -> None:
             "21:10 (haowu live replan {plan_id} --at 21:10), and the new version followed"
         ).format(plan_id=plan.plan_id, day=day),
         style="bold",
+    )
+    out.note(
+        _(
+            "   (in a copy of the demo database, {copy}, so that the steps above keep theirs; "
+            "the simulated exports go to {drop})"
+        ).format(copy=copy, drop=work / "live")
     )
     rows = simulate(sheet, 3000, seed=7, category_heat={"美妆": 1.8, "食品": 0.6})
     drop = work / "live"

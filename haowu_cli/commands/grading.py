@@ -9,7 +9,7 @@ import typer
 
 from haowu_cli.commands.common import DATE_FORMAT, FormatOption, app_context
 from haowu_cli.errors import HaowuError
-from haowu_cli.i18n import N_, _
+from haowu_cli.i18n import N_, _, language
 from haowu_cli.render import Column, Output, OutputFormat
 
 if TYPE_CHECKING:
@@ -171,7 +171,10 @@ def explain_command(
     if fmt is OutputFormat.table:
         show_explanation(app.out, model, found)
     else:
-        app.out.emit(explanation_rows(model, found), fmt)
+        # machine output is the same in every language: its labels and values in English
+        with language("en"):
+            rows = explanation_rows(model, found)
+        app.out.emit(rows, fmt)
 
 
 def show_explanation(out: Output, model: "GradingModel", found: "Explanation") -> None:
@@ -202,11 +205,12 @@ def show_explanation(out: Output, model: "GradingModel", found: "Explanation") -
     )
     columns = [
         Column("dimension", N_("dimension (score)")),
-        Column("dimension_weight", N_("weight"), "right"),
+        # two weights: the dimension's share of the total, and the input's share of its dimension
+        Column("dimension_weight", N_("dimension weight"), "right"),
         Column("input_label", N_("input")),
         Column("value", N_("value"), "right"),
         Column("input_score", N_("score"), "right"),
-        Column("input_weight", N_("weight"), "right"),
+        Column("input_weight", N_("weight in dimension"), "right"),
     ]
     out.emit(shown, OutputFormat.table, columns, title=title)
     out.print_line(_("level rule: {rule}").format(rule=found.rule))

@@ -15,6 +15,7 @@ from haowu_cli.commands.common import FormatOption, OutOption, app_context
 from haowu_cli.errors import ExitCode, HaowuError, UsageError
 from haowu_cli.i18n import N_, _
 from haowu_cli.render import Column, OutputFormat, ScreenTable
+from haowu_cli.roles import role_label
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -610,7 +611,7 @@ CHANGE_COLUMNS = [
     Column("change", N_("change")),
     Column("product_id", N_("product")),
     Column("title", N_("title"), max_width=20),
-    Column("role", N_("role")),
+    Column("role", N_("role"), words=role_label),
     Column("start", N_("start")),
     Column("expected_gmv", N_("expected GMV"), "right"),
 ]
@@ -818,6 +819,7 @@ def _replan_lines(result: Any) -> tuple[list[str], list[dict], list[str]]:
     """A replan for people: the lines before the changes (the moment, the pace), the change
     rows, and the lines after (the expected gain); for a replan that found no plan, the
     lines say why and there are no changes."""
+    from haowu_cli.commands.planning import objective_name
     from haowu_cli.formats import money
 
     pace = result.pace
@@ -836,7 +838,8 @@ def _replan_lines(result: Any) -> tuple[list[str], list[dict], list[str]]:
         _("pace so far: the room {room}; by category {categories}; by role {roles}").format(
             room=f"{pace.room:.0%}",
             categories=", ".join(f"{k} {v:.0%}" for k, v in sorted(pace.categories.items())) or "—",
-            roles=", ".join(f"{k} {v:.0%}" for k, v in sorted(pace.roles.items())) or "—",
+            roles=", ".join(f"{role_label(k)} {v:.0%}" for k, v in sorted(pace.roles.items()))
+            or "—",
         ),
     ]
     if result.status == "infeasible":
@@ -844,11 +847,14 @@ def _replan_lines(result: Any) -> tuple[list[str], list[dict], list[str]]:
     rows = _change_rows(result)
     if not rows:
         before.append(_("no change: the plan for the rest of the night still holds"))
+    # The values are in the brief's objective (团长收入, GMV or 佣金): say which.
     after = [
         _(
-            "expected gain {gain}: the rest of the night {old} as planned, {new} re-planned "
-            "(both by the pace so far)"
+            "expected gain {gain} in {objective}: {objective} for the rest of the night {old} "
+            "as planned, {new} re-planned (both by the pace so far)"
         ).format(
+            # (English has no catalog word for it: team_income reads "team income")
+            objective=objective_name(getattr(result, "objective", "gmv")).replace("_", " "),
             gain=money(result.gain_fen),
             old=money(result.old_rest_value_fen),
             new=money(result.new_rest_value_fen),

@@ -8,6 +8,7 @@ import typer
 from haowu_cli.commands.common import DATE_FORMAT, FormatOption, app_context
 from haowu_cli.i18n import N_, _, ngettext
 from haowu_cli.render import Column, OutputFormat
+from haowu_cli.roles import role_label
 
 match_app = typer.Typer(help=N_("Who sells what: products for an anchor."), no_args_is_help=True)
 
@@ -18,7 +19,7 @@ COLUMNS = [
     Column("title", N_("title"), max_width=30),
     Column("category_l1", N_("category")),
     Column("level", N_("level")),
-    Column("role", N_("role")),
+    Column("role", N_("role"), words=role_label),
     Column("live_price", N_("live price"), "right"),
     Column("commission_rate", N_("commission rate"), "right"),
     Column("expected_units", N_("units"), "right"),
@@ -111,14 +112,15 @@ ANCHOR_TABLE = [
     Column("anchor_id", N_("anchor")),
     Column("anchor_name", N_("name"), max_width=12),
     Column("fit", N_("fit"), "right"),
-    Column("expected_gmv", N_("expected GMV"), "right"),
+    # one session of this anchor on its own (the goal's lines share the stock between them)
+    Column("expected_gmv", N_("expected GMV, one session"), "right"),
     Column("expected_commission", N_("commission"), "right"),
     Column("categories_matched", N_("categories"), max_width=14),
     Column("price_shown", N_("price ÷ ticket"), "right"),
     Column("fans_shown", N_("fans (female, age)"), max_width=22),
     Column("gmv_per_hour_shown", N_("GMV per hour"), "right"),
     Column("history_shown", N_("history"), max_width=16),
-    Column("goal_session", N_("goal"), "right"),
+    Column("goal_session", N_("session # for the goal"), "right"),
 ]
 
 

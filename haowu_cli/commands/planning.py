@@ -22,6 +22,7 @@ from haowu_cli.commands.common import (
 from haowu_cli.errors import ExitCode, HaowuError
 from haowu_cli.i18n import N_, Language, _, pgettext
 from haowu_cli.render import Column, Output, OutputFormat
+from haowu_cli.roles import note_label, role_label
 from haowu_cli.store import Store
 
 if TYPE_CHECKING:
@@ -34,6 +35,11 @@ SOLVER = "HiGHS"  # the MILP solver every plan is solved by (planner.model)
 
 # How the solver's verdict reads for people (JSON keeps the codes).
 STATUS_NAMES = {"optimal": N_("optimal"), "feasible": N_("feasible, not proven optimal")}
+
+
+def status_name(code: str) -> str:
+    """The solver's verdict (optimal) in the language in use (最优)."""
+    return _(STATUS_NAMES[code]) if code in STATUS_NAMES else code
 
 
 def objective_name(code: str) -> str:
@@ -52,7 +58,7 @@ RUN_SHEET_COLUMNS = [
     Column("merchant_id", N_("merchant")),
     Column("title", N_("title"), max_width=24),
     Column("category_l1", N_("category")),
-    Column("role", N_("role")),
+    Column("role", N_("role"), words=role_label),
     Column("live_price", N_("live price"), "right"),
     Column("mechanism", N_("mechanism"), max_width=10),
     Column("commission_rate", N_("commission rate"), "right"),
@@ -60,7 +66,7 @@ RUN_SHEET_COLUMNS = [
     Column("minutes", N_("min"), "right"),
     Column("expected_units", N_("units"), "right"),
     Column("expected_gmv", N_("GMV"), "right"),
-    Column("note", N_("note")),
+    Column("note", N_("note"), words=note_label),
 ]
 
 
@@ -325,12 +331,12 @@ def sessions_command(ctx: typer.Context, fmt: FormatOption = OutputFormat.table)
     columns = [
         Column("plan_id", N_("plan"), "right"),
         Column("created_at", N_("created")),
-        Column("status", N_("status")),
+        Column("status", N_("status"), words=status_name),
         Column("anchors", N_("anchors")),
         Column("date", N_("date")),
         Column("sessions", N_("sessions"), "right"),
         Column("products", N_("products"), "right"),
-        Column("objective", N_("objective")),
+        Column("objective", N_("objective"), words=objective_name),
         Column("objective_value", N_("value (¥)"), "right"),
     ]
     if fmt is OutputFormat.table:  # people read minutes; machines get the ISO form

@@ -74,11 +74,16 @@ def products_command(
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """List products: a table for people, or every field as CSV or JSON."""
-    import polars as pl
 
     from haowu_cli.errors import UsageError
     from haowu_cli.grading import LEVEL_RANK, load_model
-    from haowu_cli.products import export_frame, find_products, listing_frame, rank_products
+    from haowu_cli.products import (
+        export_frame,
+        find_products,
+        listing_frame,
+        rank_products,
+        with_benefits,
+    )
 
     app = app_context(ctx)
     if min_level is not None and min_level.upper() not in LEVEL_RANK:
@@ -103,13 +108,7 @@ def products_command(
     )
     if ranked:
         found = rank_products(found, min_level=min_level and min_level.upper(), sort=sort)
-    found = found.with_columns(
-        pl.col("level")
-        .replace_strict(
-            {k: ";".join(v) for k, v in benefits.items()}, default="", return_dtype=pl.String
-        )
-        .alias("benefits")
-    )
+    found = with_benefits(found, benefits)
     more = shown is not None and found.height > shown
     found = found.head(shown) if shown else found
     if fmt is OutputFormat.table:

@@ -335,6 +335,9 @@ def import_file(
         plan.refused = pl.concat([plan.refused, table.refused], how="diagonal_relaxed")
     refused = plan.refused
     key_header = raw.headers[plan.columns[kind.key]]
+    # A hook names the column of a row it refuses by its field: shown as the sheet's header,
+    # as the other rejections are (一级类目, not category_l1).
+    sheet_headers = {name: raw.headers[index] for name, index in plan.columns.items()}
     report = FileReport(
         path=path,
         status="dry-run" if options.dry_run else "imported",
@@ -378,6 +381,9 @@ def import_file(
                     valid, more_refused = part.valid, part.rejections.clear()
                     if hooks is not None:
                         valid, more_refused, part_notes = hooks.before_write(con, valid)
+                        more_refused = more_refused.with_columns(
+                            pl.col("column").replace(sheet_headers)
+                        )
                         notes += part_notes
                     counts = db.apply_rows(con, kind.target(), valid, import_id=import_id)
                     if hooks is not None and in_parts:

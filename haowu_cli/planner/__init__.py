@@ -68,8 +68,10 @@ def plan_sessions(
         anchors = [db.anchor_row(con, s.anchor) for s in brief.sessions]
     if brief.activity is not None and products.is_empty():
         raise HaowuError(
-            f"activity {brief.activity} has passed no application yet",
-            hint=f"import 报名 and review them: haowu activity review {brief.activity}",
+            _("activity {activity} has passed no application yet").format(activity=brief.activity),
+            hint=_("import 报名 and review them: haowu activity review {activity}").format(
+                activity=brief.activity
+            ),
         )
     _check_inputs(brief, products, anchors)
     found = cast("list[dict]", anchors)  # _check_inputs: every session's anchor is known
@@ -126,14 +128,20 @@ def _check_activity_windows(store: db.Store, brief: Brief) -> None:
         start = dt.datetime.combine(session.date, session.start)
         end = start + dt.timedelta(minutes=session.minutes)
         if not any(w.starts_at <= start and end <= w.ends_at for w in selling):
-            outside.append(f"session {index} ({start:%Y-%m-%d %H:%M}–{end:%H:%M})")
+            outside.append(
+                _("session {number} ({start}–{end})").format(
+                    number=index, start=f"{start:%Y-%m-%d %H:%M}", end=f"{end:%H:%M}"
+                )
+            )
     if outside:
         shown = "; ".join(
             f"{w.name} {w.starts_at:%Y-%m-%d %H:%M}–{w.ends_at:%Y-%m-%d %H:%M}" for w in selling
         )
         raise HaowuError(
-            f"{', '.join(outside)} not inside a window of activity {activity.activity_id}: {shown}",
-            hint="move the session's date, start or minutes into a window",
+            _("{sessions} not inside a window of activity {activity}: {windows}").format(
+                sessions=_("; ").join(outside), activity=activity.activity_id, windows=shown
+            ),
+            hint=_("move the session's date, start or minutes into a window"),
         )
 
 

@@ -146,9 +146,12 @@ def goal_lines(found: AnchorMatch) -> list[str]:
     who = ", ".join(f"{s.anchor_id} {formats.fen_label(s.expected_gmv_fen)}" for s in goal.sessions)
     count = len(goal.sessions)
     if goal.reachable:
+        # Each session's GMV here sells from the stock the sessions before it left: not the
+        # table's figure for one session on its own.
         head = ngettext(
-            "goal {goal}: reached with {count} session ({gmv} expected): {who}",
-            "goal {goal}: reached with {count} sessions ({gmv} expected): {who}",
+            "goal {goal}: reached with {count} session ({gmv} expected in all): {who}",
+            "goal {goal}: reached with {count} sessions ({gmv} expected in all; in rank "
+            "order, each selling the merchant's stock the ones before it left): {who}",
             count,
         )
         return [
@@ -176,5 +179,10 @@ def goal_lines(found: AnchorMatch) -> list[str]:
         )
     ]
     if who:
-        lines.append(_("sessions: {who}").format(who=who))
+        lines.append(
+            _(
+                "sessions, in rank order, each selling the merchant's stock the ones before "
+                "it left: {who}"
+            ).format(who=who)
+        )
     return lines

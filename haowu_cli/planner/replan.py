@@ -113,6 +113,7 @@ class Replan:
     solve_seconds: float = 0.0
     seconds: float = 0.0
     plan_id: int | None = None  # the new version's, once saved
+    objective: str = "gmv"  # the brief's: what the values and the gain are in
 
     @property
     def gain_fen(self) -> int:
@@ -311,6 +312,7 @@ def replan(
         from_minute=from_minute,
         pace=pace,
         fixed=fixed,
+        objective=brief.objective,
     )
     candidates = _candidates(products, sold, anchor, spec, brief, rules, pace)
     elsewhere = items.filter(pl.col("session") != session)["product_id"].to_list()
@@ -332,12 +334,20 @@ def replan(
     result.status, result.solve_seconds = found.status, found.seconds
     chosen, sequence = found.chosen, found.sequence
     result.new_rest_value_fen = int(chosen["value"].sum())
-    rest = order_items(
-        chosen,
-        spec,
-        sequence.order,
-        from_minute=from_minute,
-        lead=sequence.lead,
+    # The same products as the plan in force (worth no more, by the tie-break of plan_rest):
+    # their order stays too, when it keeps the sequencing rules, rather than being sorted
+    # again by the updated figures (a swap worth nothing is no change to make).
+    kept = _in_old_order(chosen, part, old_rest, spec, sequence, from_minute)
+    rest = (
+        kept
+        if kept is not None
+        else order_items(
+            chosen,
+            spec,
+            sequence.order,
+            from_minute=from_minute,
+            lead=sequence.lead,
+        )
     )
     for problem in rule_breaks(rest, sequence.order, lead=sequence.lead):
         result.warnings.append(_("the rest of the run sheet {problem}").format(problem=problem))
@@ -444,6 +454,50 @@ def plan_rest(
         variables=variables,
         seconds=solution.seconds,
     )
+
+
+def _in_old_order(
+    chosen: pl.DataFrame,
+    part: pl.DataFrame,
+    old_rest: list[str],
+    spec: SessionBrief,
+    sequence: RestRules,
+    from_minute: int,
+) -> pl.DataFrame | None:
+    """`chosen` in the order of the plan in force (`part`, the session's run sheet), as
+    `order_items` shapes a run sheet, when it holds exactly the old rest's products and that
+    order keeps the sequencing rules; None otherwise. The host notes 开场 and 收尾 stay where
+    they were; 高峰 follows the clock."""
+    if chosen.height != len(old_rest) or set(chosen["product_id"]) != set(old_rest):
+        return None
+    old = (
+        part.filter(pl.col("product_id").is_in(old_rest))
+        .sort("start_minute")
+        .select("product_id", pl.col("note").alias("_old_note"))
+        .with_row_index("_old")
+    )
+    ordered = chosen.join(old, on="product_id", how="inner").sort("_old")
+    rules = sequence.order
+    clock, starts, notes = from_minute, [], []
+    for role, minutes, note in ordered.select("role", "minutes", "_old_note").iter_rows():
+        peak = rules.peak_from <= clock < rules.peak_to and role in rules.peak_roles
+        notes.append(note if note in ("开场", "收尾") else "高峰" if peak else None)
+        starts.append(clock)
+        clock += int(minutes)
+    begins = dt.datetime.combine(spec.date, spec.start)
+    frame = ordered.drop("_old", "_old_note").with_columns(
+        pl.Series("start_minute", starts, dtype=pl.Int64),
+        pl.Series("note", notes, dtype=pl.String),
+        pl.int_range(1, ordered.height + 1, dtype=pl.Int64).alias("position"),
+        pl.Series(
+            "start",
+            [(begins + dt.timedelta(minutes=m)).strftime("%H:%M") for m in starts],
+            dtype=pl.String,
+        ),
+    )
+    if rule_breaks(frame, rules, lead=sequence.lead):
+        return None
+    return frame
 
 
 def _candidates(

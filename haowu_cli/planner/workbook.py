@@ -26,13 +26,14 @@ import polars as pl
 from haowu_cli.exporting import BookWriter, display_width, fen_number
 from haowu_cli.i18n import N_, _
 from haowu_cli.planner.rules import RunSheetSettings
+from haowu_cli.roles import NOTE_WORDS, role_labels
 
 if TYPE_CHECKING:
     from xlsxwriter.worksheet import Worksheet
 
 A4 = 9  # XlsxWriter's paper code for A4
 FOOTER = N_("Page &P of &N")  # Excel fills &P (this page) and &N (the pages)
-NOTES = {"开场": N_("opening"), "高峰": N_("peak"), "收尾": N_("closing")}
+NOTES = NOTE_WORDS
 
 
 @dataclass(frozen=True)
@@ -116,6 +117,7 @@ def run_sheet_frame(plan: RunSheetPlan, settings: RunSheetSettings) -> pl.DataFr
         pl.col("note").replace_strict(
             {key: _(text) for key, text in NOTES.items()}, default=pl.col("note")
         ),
+        pl.col("role").replace_strict(role_labels(), default=pl.col("role")),
     ).sort("session", "position")
 
 

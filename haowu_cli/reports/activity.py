@@ -34,6 +34,31 @@ RULE_OF_REASON = [
 ]
 TOP_PRODUCTS = 10
 
+# Each rule as people read it, with its key in the activity file.
+RULE_WORDS = {
+    "min_level": N_("minimum grade"),
+    "min_commission_rate": N_("minimum commission rate"),
+    "min_service_fee_rate": N_("minimum service fee rate"),
+    "max_price_vs_list": N_("price against the list price"),
+    "max_price_vs_lowest": N_("price against the recent lowest price"),
+    "min_stock": N_("minimum activity stock"),
+    "sample_required": N_("sample required"),
+    "min_shop_score": N_("minimum shop score"),
+    "categories": N_("activity categories"),
+    "merchants": N_("invited merchants"),
+    "person": N_("a reviewer's reason"),
+}
+
+
+def rule_label(rule: str) -> str:
+    """A rule of the review in the language in use, its key after it."""
+    words = RULE_WORDS.get(rule)
+    if words is None:
+        return rule
+    if rule == "person":
+        return _(words)
+    return _("{label} ({key})").format(label=_(words), key=rule)
+
 
 def _rule(reason: pl.Expr) -> pl.Expr:
     expr: Then | ChainedThen  # Then, or a ChainedThen once a `when` is chained to it
@@ -112,7 +137,10 @@ def activity_report(store: db.Store, activity_id: str) -> Report:
             _("Rejections by rule"),
             reasons,
             reasons,
-            [Column("rule", N_("rule")), Column("applications", "applications", "right")],
+            [
+                Column("rule", N_("rule"), words=rule_label),
+                Column("applications", "applications", "right"),
+            ],
             empty=_("no rejections"),
         ),
         Table(

@@ -50,6 +50,33 @@ PARTY_COLUMNS = [
 ]
 
 
+# The platform's items under "platform" in the table by party, as people read them (the
+# machine rows keep the codes).
+PLATFORM_ITEMS = {
+    "commission_cut": N_("cut of the commission"),
+    "service_fee_cut": N_("cut of the service fee"),
+    "technical_fee": N_("technical service fee"),
+}
+
+# The headings of the table per group (--by merchant|anchor|session|day) for people.
+GROUP_HEADINGS = {
+    "merchant_id": N_("merchant ID"),
+    "anchor_id": N_("anchor ID"),
+    "session_id": N_("session ID"),
+    "day": N_("paid on"),
+    "orders": N_("orders"),
+    "base": N_("commission base"),
+    "merchant": N_("merchant"),
+    "anchor": N_("anchor"),
+    "agency": N_("agency"),
+    "leader": N_("team leader"),
+    "second_leader": N_("second-level leader"),
+    "platform": N_("platform"),
+    "settled_base": N_("settled base"),
+    "check": N_("parts − base"),
+}
+
+
 def commission_report(store: db.Store, *, by: str, as_of: date, filters: dict) -> CommissionReport:
     """The ledger's totals as it stood at the end of `as_of` (entries posted, that is
     imported, on or before it; settled: settlement date on or before it), for the orders the
@@ -115,7 +142,12 @@ def _by_party(totals: pl.DataFrame, title: str) -> CommissionReport:
                 "settled_fen",
             ),
             rows.filter(pl.col("account") == "platform").select(
-                (pl.lit(_("  platform: ")) + pl.col("item")).alias("party"),
+                (
+                    pl.lit(_("  platform: "))
+                    + pl.col("item").replace_strict(
+                        {k: _(v) for k, v in PLATFORM_ITEMS.items()}, default=pl.col("item")
+                    )
+                ).alias("party"),
                 "estimated_fen",
                 "settled_fen",
             ),
@@ -162,7 +194,7 @@ def _by_group(totals: pl.DataFrame, by: str, title: str) -> CommissionReport:
     table = wide.select(
         pl.col("group").fill_null("—").alias(name),
         "orders",
-        *[formats.yuan(pl.col(c)).alias(c) for c in money],
+        *[formats.yuan_label(pl.col(c)).alias(c) for c in money],
     )
     check, balanced = _check(totals)
     return CommissionReport(frame, table, title, check, balanced)

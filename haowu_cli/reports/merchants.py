@@ -102,7 +102,7 @@ def merchants_report(
         .head(rules.closest)
         .drop("_progress")
     )
-    gmv_word = "paid" if rules.merchant_gmv == "paid" else _("net of refunds")
+    gmv_word = _("as paid") if rules.merchant_gmv == "paid" else _("net of refunds")
     total, total_before = int(merchants["gmv_fen"].sum()), int(merchants["previous_fen"].sum())
     growth = formats.ratio_of(total - total_before, total_before)
     growth_text = formats.share_of(total - total_before, total_before, 0)
@@ -248,7 +248,9 @@ def _merchants_table(merchants: pl.DataFrame, label: str, before: dt.date) -> Ta
         "orders",
         formats.yuan_label(pl.col("gmv_fen")).alias("gmv"),
         formats.yuan_label(pl.col("previous_fen")).alias("previous_gmv"),
-        formats.share(growth, pl.col("previous_fen"), 0).fill_null("new").alias("growth"),
+        formats.share(growth, pl.col("previous_fen"), 0)
+        .fill_null(_("none last month"))
+        .alias("growth"),
         pl.col("reached").fill_null(""),
         pl.col("next").fill_null("—"),
         formats.yuan_label(pl.col("gap_fen")).fill_null("").alias("gap"),

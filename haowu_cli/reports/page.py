@@ -38,7 +38,7 @@ def render_page(report: Report, *, now: dt.datetime | None = None) -> str:
     for table in report.tables:
         columns = [c for c in table.columns if c.name != "bar"]  # the charts draw those
         rows = [
-            [(c, "" if v is None else str(v)) for c, v in zip(columns, values, strict=True)]
+            [(c, c.cell(v)) for c, v in zip(columns, values, strict=True)]
             for values in table.view.select([c.name for c in columns]).iter_rows()
         ]
         tables.append(

@@ -29,6 +29,7 @@ from haowu_cli.i18n import N_, _
 from haowu_cli.reports.commission import PARTY_COLUMNS, CommissionReport, commission_report
 from haowu_cli.reports.document import Chart, Figure, Report, Series, Table, bar
 from haowu_cli.reports.settings import ReportRules
+from haowu_cli.roles import role_label
 from haowu_cli.tables import Column
 
 VERDICT_TEXT = {
@@ -415,7 +416,7 @@ def _products_table(products: pl.DataFrame, *, measured: bool) -> Table:
         Column("start", N_("start")),
         Column("product_id", N_("product")),
         Column("title", N_("title"), max_width=22),
-        Column("role", N_("role")),
+        Column("role", N_("role"), words=role_label),
         Column("plan_version", N_("version"), "right"),
         Column("expected_units", N_("exp. units"), "right"),
         *SALES_COLUMNS,

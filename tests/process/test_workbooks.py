@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from haowu_cli.roles import ROLE_WORDS
+
 openpyxl = pytest.importorskip("openpyxl")
 
 EN = {"HAOWU_LANG": "en"}
@@ -102,7 +104,7 @@ def test_the_host_sheet_heads_with_the_session_and_lists_the_products_in_order(r
         assert minutes.value == int(row["minutes"]) and stock.value == int(row["stock"])
         assert title.value == row["title"] and title.data_type == "s"
         assert live.value == yuan(row["live_price"]) and live.number_format == MONEY
-        assert role.value == row["role"]
+        assert role.value == ROLE_WORDS[row["role"]]  # in English, as the notes
     assert table[0][-1].value == "opening" and table[-1][-1].value == "closing"
     # List prices from the product sheets; the food merchant's 卖点 column on its products.
     assert all(
