@@ -17,6 +17,7 @@ from haowu_cli import store as db
 from haowu_cli.config import packaged_path
 from haowu_cli.errors import ConfigError, HaowuError
 from haowu_cli.grading import LEVEL_RANK, explain, grade_products, grading_query, load_model
+from haowu_cli.store import reports
 
 AS_OF = dt.date(2026, 11, 22)
 COLUMNS = [
@@ -855,9 +856,21 @@ def test_the_latest_and_previous_grades_look_only_at_the_history_that_can_hold_t
             "INSERT INTO grade_runs VALUES (?, ?, ?, 'x', now(), now(), 0, '{}', 0, 0)",
             [run_id, as_of, merchant],
         )
+        db.update_latest_grades(con, as_of, run_id)  # as save_grades keeps it
+    kept = con.execute("SELECT * EXCLUDE (run_id) FROM latest_grades ORDER BY 1").fetchall()
+    db.rebuild_latest_grades(con)  # what the migration builds from the history
+    assert kept == con.execute("SELECT * EXCLUDE (run_id) FROM latest_grades ORDER BY 1").fetchall()
     for offset in range(-1, 12):
         day = day0 + dt.timedelta(days=offset)
-        got = con.execute(f"{db.LATEST_GRADES} ORDER BY 1", [day, day]).fetchall()
+        got = con.execute(f"{db.LATEST_GRADES} ORDER BY 1", db.latest_grades_params(day)).fetchall()
         assert got == con.execute(f"{UNBOUNDED_LATEST} ORDER BY 1", [day]).fetchall()
         got = con.execute(f"{BOUNDED_PREVIOUS} ORDER BY 1", {"day": day}).fetchall()
         assert got == con.execute(f"{UNBOUNDED_PREVIOUS} ORDER BY 1", [day]).fetchall()
+        # The grades report's products with their previous grade, from latest_grades when
+        # the date is every graded product's latest, and from the history otherwise.
+        query = f"SELECT * FROM ({reports.grades_with_previous(con, day)}) ORDER BY 1"
+        full = f"SELECT * FROM ({reports.GRADES_WITH_PREVIOUS}) ORDER BY 1"
+        assert (
+            con.execute(query, {"as_of": day}).fetchall()
+            == con.execute(full, {"as_of": day}).fetchall()
+        )
