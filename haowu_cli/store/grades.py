@@ -127,7 +127,8 @@ def save_grades(
     )
     # Each product against its own previous grade (a merchant-only run may have graded some
     # products on a date and not others).
-    previous = scalar(con, "SELECT max(as_of) FROM grades WHERE as_of < ?", [as_of])
+    # (Every date with grades has its run: the runs are far fewer to look through.)
+    previous = scalar(con, "SELECT max(as_of) FROM grade_runs WHERE as_of < ?", [as_of])
     newest = scalar(
         con, "SELECT count(*) FROM latest_grades WHERE run_id = ? AND as_of = ?", [run_id, as_of]
     )

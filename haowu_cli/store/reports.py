@@ -175,6 +175,11 @@ def grade_moves(con: duckdb.DuckDBPyConnection, as_of: date) -> pl.DataFrame:
 
 def grading_dates(con: duckdb.DuckDBPyConnection) -> list[date]:
     """The dates with grades, from the newest (future ones included: callers pick)."""
-    return [
-        r[0] for r in con.execute("SELECT DISTINCT as_of FROM grades ORDER BY 1 DESC").fetchall()
-    ]
+    # The runs' dates, and each product's latest two from `latest_grades` (grades written
+    # without a run, by hand): not a scan of every grade ever stored.
+    sql = (
+        "SELECT as_of FROM grade_runs UNION SELECT as_of FROM latest_grades "
+        "UNION SELECT previous_as_of FROM latest_grades WHERE previous_as_of IS NOT NULL "
+        "ORDER BY 1 DESC"
+    )
+    return [r[0] for r in con.execute(sql).fetchall()]
