@@ -423,6 +423,33 @@ def test_history_across_dates_and_moves(store, model):
     assert sorted(changes["direction"].to_list()) == ["down", "up"]
 
 
+def test_a_backfill_moves_against_the_grade_before_it_and_keeps_the_latest(store, model):
+    """Grading an earlier date after a later one: the backfill's moves compare with what came
+    before it (nothing here), the later grade stays each product's latest, and the later
+    date's previous grade becomes the backfill's."""
+    fill(store, [product("A", sales_30d=10), product("B", sales_30d=10000)])
+    later = AS_OF + dt.timedelta(days=2)
+    grade_products(store, model, later)
+    with store.write() as con:  # A and B swap places for the backfill
+        con.execute(
+            "UPDATE products SET sales_30d = 20000, gmv_30d_fen = 10^11 WHERE product_id = 'A'"
+        )
+        con.execute("UPDATE products SET sales_30d = 1, gmv_30d_fen = 100 WHERE product_id = 'B'")
+    run = grade_products(store, model, AS_OF)
+    assert (run.moved_up, run.moved_down) == (0, 0)
+    with store.read() as con:
+        levels = dict(con.execute("SELECT product_id || as_of, level FROM grades").fetchall())
+        latest = con.execute(
+            "SELECT product_id, as_of, level, previous_as_of, previous_level "
+            "FROM latest_grades ORDER BY 1"
+        ).fetchall()
+        listed = db.query_products(con, today=later)
+    assert latest == [
+        (p, later, levels[f"{p}{later}"], AS_OF, levels[f"{p}{AS_OF}"]) for p in ("A", "B")
+    ]
+    assert listed["level"].to_list() == [levels[f"A{later}"], levels[f"B{later}"]]
+
+
 def test_dry_run_keeps_nothing(store, model):
     fill(store, [product("A")])
     run = grade_products(store, model, AS_OF, dry_run=True)
