@@ -8,7 +8,12 @@ Imports a generated product sheet once (`generate.py`), then times, in the same 
   haowu       the whole `haowu grade` command (process start to exit), which scores every
               input of configs/grading.yaml, writes that date's grades and records the run
   next day    the same the day after, comparing every product with its previous grade
-and prints each median with its ratio to the bare pass and haowu's peak memory.
+  bare count  a whole process that counts that day's grades per level and previous level
+              (the least the grades report has to do)
+  start-up    `haowu anchors --format csv`: what every command pays before its work
+  report      the whole `haowu report grades --format json` command on that day
+and prints each median with its ratio to its baseline (the bare pass; the bare count plus
+haowu's start-up for the report), the CPU seconds and haowu's peak memory.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from harness import timed  # noqa: E402
+from harness import measured  # noqa: E402
 
 BARE_PASS = """
 import duckdb, sys
@@ -50,6 +55,17 @@ con.close()
 """
 
 
+BARE_COUNT = """
+import duckdb, sys
+con = duckdb.connect(sys.argv[1], read_only=True)
+con.execute('''
+    SELECT g.level, p.level AS previous_level, count(*) FROM grades g
+    LEFT JOIN (SELECT * FROM grades WHERE as_of = DATE '2026-11-22') p USING (product_id)
+    WHERE g.as_of = DATE '2026-11-23' GROUP BY ALL
+''').fetchall()
+"""
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
@@ -63,23 +79,45 @@ def main() -> None:
             [sys.executable, str(HERE / "generate.py"), str(args.rows), str(sheet)], check=True
         )
         subprocess.run([*haowu, "--db", str(base), "import", str(sheet)], check=True)
-        results: dict[str, list] = {"bare": [], "haowu grade": [], "next day": []}
+        results: dict[str, list[tuple[float, float, int]]] = {
+            "bare": [],
+            "haowu grade": [],
+            "next day": [],
+            "bare count": [],
+            "start-up": [],
+            "report": [],
+        }
         for run in range(args.repeat):
             copy = folder / f"run{run}.duckdb"
             shutil.copy(base, copy)
-            results["bare"].append(timed([sys.executable, "-c", BARE_PASS, str(copy)]))
+            results["bare"].append(measured([sys.executable, "-c", BARE_PASS, str(copy)]))
             log = folder / "grade.log"
             grade = [*haowu, "--db", str(copy), "grade", "--log", str(log), "--as-of"]
-            results["haowu grade"].append(timed([*grade, "2026-11-22"]))
-            results["next day"].append(timed([*grade, "2026-11-23"]))  # with a day of history
+            results["haowu grade"].append(measured([*grade, "2026-11-22"]))
+            results["next day"].append(measured([*grade, "2026-11-23"]))  # a day of history
+            results["bare count"].append(measured([sys.executable, "-c", BARE_COUNT, str(copy)]))
+            read = [*haowu, "--db", str(copy)]
+            results["start-up"].append(measured([*read, "anchors", "--format", "csv"]))
+            report = [*read, "report", "grades", "--as-of", "2026-11-23", "--format", "json"]
+            results["report"].append(measured(report))
             copy.unlink()
-    base_seconds = statistics.median(s for s, _ in results["bare"])
+    median = {name: statistics.median(s for s, _, _ in runs) for name, runs in results.items()}
+    baseline = {
+        "bare": median["bare"],
+        "haowu grade": median["bare"],
+        "next day": median["bare"],
+        "bare count": median["bare count"],
+        "start-up": median["start-up"],
+        "report": median["bare count"] + median["start-up"],
+    }
     print(f"{args.rows:,} products, median of {args.repeat} runs, {os.cpu_count()} cores")
-    print(f"{'':12} {'seconds':>8} {'÷ bare':>8} {'peak MiB':>9}")
+    print(f"{'':12} {'seconds':>8} {'÷ base':>8} {'CPU s':>7} {'peak MiB':>9}")
     for name, runs in results.items():
-        seconds = statistics.median(s for s, _ in runs)
-        peak = max(m for _, m in runs)
-        print(f"{name:12} {seconds:8.2f} {seconds / base_seconds:8.2f} {peak:9d}")
+        cpu = statistics.median(c for _, c, _ in runs)
+        peak = max(m for _, _, m in runs)
+        ratio = median[name] / baseline[name]
+        print(f"{name:12} {median[name]:8.2f} {ratio:8.2f} {cpu:7.2f} {peak:9d}")
+    print("÷ base: grading ÷ the bare pass; the report ÷ (bare count + start-up)")
 
 
 if __name__ == "__main__":

@@ -8,8 +8,9 @@ each, in the same run:
   grade           the next night's `haowu grade` (compares every product with its previous grade)
   report grades   `haowu report grades --format json` (levels and moves since the previous run)
   products        `haowu products --limit 1 --format csv` (joins every product's latest grade)
-and prints each median for both databases, the ratio history ÷ baseline (the goal: 1, no
-growth with history) and the peak memory.
+and, as the baseline of each turn, bench_grade.py's bare SQL pass over the same products. It
+prints each median for both databases, the ratio history ÷ one night (the goal: 1, no growth
+with history), each ÷ the bare pass, the CPU seconds and the peak memory.
 """
 
 from __future__ import annotations
@@ -27,7 +28,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from harness import timed  # noqa: E402
+from bench_grade import BARE_PASS  # noqa: E402
+from harness import measured  # noqa: E402
 
 FIRST = date(2026, 10, 1)
 
@@ -65,26 +67,41 @@ def main() -> None:
             "report grades": ["report", "grades", "--format", "json"],
             "products": ["products", "--limit", "1", "--format", "csv"],
         }
-        results: dict[tuple[str, str], list[tuple[float, int]]] = {}
+        results: dict[tuple[str, str], list[tuple[float, float, int]]] = {}
         os.environ.update(HAOWU_TODAY=next_night, HAOWU_LANG="en")
         for _ in range(args.repeat):
             for name, db in databases.items():
                 copy = folder / "copy.duckdb"
                 shutil.copy(db, copy)
+                runs = results.setdefault(("bare pass", name), [])
+                runs.append(measured([sys.executable, "-c", BARE_PASS, str(copy)]))
                 for label, command in commands.items():
                     runs = results.setdefault((label, name), [])
-                    runs.append(timed([*haowu, "--db", str(copy), *command]))
+                    runs.append(measured([*haowu, "--db", str(copy), *command]))
                 copy.unlink()
     print(
         f"{args.rows:,} products, {args.nights} nights of history against one, "
         f"median of {args.repeat} runs, {os.cpu_count()} cores"
     )
-    print(f"{'':14} {'one night s':>11} {'history s':>10} {'÷':>6} {'peak MiB':>9}")
-    for label in commands:
-        one = statistics.median(s for s, _ in results[(label, "one night")])
-        history = statistics.median(s for s, _ in results[(label, "history")])
-        peak = max(m for _, m in results[(label, "history")])
-        print(f"{label:14} {one:11.2f} {history:10.2f} {history / one:6.2f} {peak:9d}")
+    bare = {
+        name: statistics.median(s for s, _, _ in results[("bare pass", name)]) for name in databases
+    }
+    print(
+        f"{'':14} {'one night s':>11} {'history s':>10} {'÷':>6} "
+        f"{'÷ bare (1 / hist)':>18} {'CPU s (1 / hist)':>17} {'peak MiB':>9}"
+    )
+    for label in ("bare pass", *commands):
+        one = statistics.median(s for s, _, _ in results[(label, "one night")])
+        history = statistics.median(s for s, _, _ in results[(label, "history")])
+        cpu_one = statistics.median(c for _, c, _ in results[(label, "one night")])
+        cpu_history = statistics.median(c for _, c, _ in results[(label, "history")])
+        peak = max(m for _, _, m in results[(label, "history")])
+        ratios = f"{one / bare['one night']:.2f} / {history / bare['history']:.2f}"
+        cpu = f"{cpu_one:.2f} / {cpu_history:.2f}"
+        print(
+            f"{label:14} {one:11.2f} {history:10.2f} {history / one:6.2f} "
+            f"{ratios:>18} {cpu:>17} {peak:9d}"
+        )
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ from haowu_cli import store as db
 from haowu_cli.config import packaged_path
 from haowu_cli.errors import ConfigError, HaowuError
 from haowu_cli.grading import LEVEL_RANK, explain, grade_products, grading_query, load_model
+from haowu_cli.store import reports
 
 AS_OF = dt.date(2026, 11, 22)
 COLUMNS = [
@@ -420,6 +421,33 @@ def test_history_across_dates_and_moves(store, model):
         assert con.execute("SELECT count(DISTINCT as_of) FROM grades").fetchall() == [(2,)]
         changes = db.level_changes(con)
     assert sorted(changes["direction"].to_list()) == ["down", "up"]
+
+
+def test_a_backfill_moves_against_the_grade_before_it_and_keeps_the_latest(store, model):
+    """Grading an earlier date after a later one: the backfill's moves compare with what came
+    before it (nothing here), the later grade stays each product's latest, and the later
+    date's previous grade becomes the backfill's."""
+    fill(store, [product("A", sales_30d=10), product("B", sales_30d=10000)])
+    later = AS_OF + dt.timedelta(days=2)
+    grade_products(store, model, later)
+    with store.write() as con:  # A and B swap places for the backfill
+        con.execute(
+            "UPDATE products SET sales_30d = 20000, gmv_30d_fen = 10^11 WHERE product_id = 'A'"
+        )
+        con.execute("UPDATE products SET sales_30d = 1, gmv_30d_fen = 100 WHERE product_id = 'B'")
+    run = grade_products(store, model, AS_OF)
+    assert (run.moved_up, run.moved_down) == (0, 0)
+    with store.read() as con:
+        levels = dict(con.execute("SELECT product_id || as_of, level FROM grades").fetchall())
+        latest = con.execute(
+            "SELECT product_id, as_of, level, previous_as_of, previous_level "
+            "FROM latest_grades ORDER BY 1"
+        ).fetchall()
+        listed = db.query_products(con, today=later)
+    assert latest == [
+        (p, later, levels[f"{p}{later}"], AS_OF, levels[f"{p}{AS_OF}"]) for p in ("A", "B")
+    ]
+    assert listed["level"].to_list() == [levels[f"A{later}"], levels[f"B{later}"]]
 
 
 def test_dry_run_keeps_nothing(store, model):
@@ -855,9 +883,21 @@ def test_the_latest_and_previous_grades_look_only_at_the_history_that_can_hold_t
             "INSERT INTO grade_runs VALUES (?, ?, ?, 'x', now(), now(), 0, '{}', 0, 0)",
             [run_id, as_of, merchant],
         )
+        db.update_latest_grades(con, as_of, run_id)  # as save_grades keeps it
+    kept = con.execute("SELECT * EXCLUDE (run_id) FROM latest_grades ORDER BY 1").fetchall()
+    db.rebuild_latest_grades(con)  # what the migration builds from the history
+    assert kept == con.execute("SELECT * EXCLUDE (run_id) FROM latest_grades ORDER BY 1").fetchall()
     for offset in range(-1, 12):
         day = day0 + dt.timedelta(days=offset)
-        got = con.execute(f"{db.LATEST_GRADES} ORDER BY 1", [day, day]).fetchall()
+        got = con.execute(f"{db.LATEST_GRADES} ORDER BY 1", db.latest_grades_params(day)).fetchall()
         assert got == con.execute(f"{UNBOUNDED_LATEST} ORDER BY 1", [day]).fetchall()
         got = con.execute(f"{BOUNDED_PREVIOUS} ORDER BY 1", {"day": day}).fetchall()
         assert got == con.execute(f"{UNBOUNDED_PREVIOUS} ORDER BY 1", [day]).fetchall()
+        # The grades report's products with their previous grade, from latest_grades when
+        # the date is every graded product's latest, and from the history otherwise.
+        query = f"SELECT * FROM ({reports.grades_with_previous(con, day)}) ORDER BY 1"
+        full = f"SELECT * FROM ({reports.GRADES_WITH_PREVIOUS}) ORDER BY 1"
+        assert (
+            con.execute(query, {"as_of": day}).fetchall()
+            == con.execute(full, {"as_of": day}).fetchall()
+        )

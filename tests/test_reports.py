@@ -592,6 +592,7 @@ def graded(store, tmp_path):
                 "VALUES (?, ?, 1, 50, ?)",
                 [day, product, level],
             )
+        db.rebuild_latest_grades(con)
     return store
 
 

@@ -42,6 +42,15 @@ def test_an_old_database_is_migrated_without_losing_rows(fixture, tmp_path, cli)
         grades = con.execute("SELECT count(*) FROM grades").fetchone()[0]
         anchors = con.execute("SELECT count(*) FROM anchors").fetchone()[0]
         assert (grades, anchors) == (3 if version >= 2 else 0, 1 if version >= 3 else 0)
+        # Each graded product's latest grade and the one before it, built from the history.
+        latest = con.execute(
+            "SELECT product_id, as_of, level, previous_as_of, previous_level "
+            "FROM latest_grades ORDER BY 1"
+        ).fetchall()
+        history = con.execute(
+            "SELECT product_id, max(as_of), arg_max(level, as_of) FROM grades GROUP BY 1 ORDER BY 1"
+        ).fetchall()
+        assert [row[:3] for row in latest] == history
         plans = con.execute("SELECT count(*) FROM plan_items").fetchone()[0]
         ledger = con.execute("SELECT sum(amount_fen) FROM ledger WHERE account = 'base'")
         assert (plans, ledger.fetchone()[0]) == (

@@ -24,11 +24,15 @@ __all__ = [
     "grade_floor",
     "l0_bases",
     "latest_grades_params",
+    "latest_grades_sql",
+    "latest_on",
+    "rebuild_latest_grades",
     "level_changes",
     "next_grade_run_id",
     "product_grade",
     "record_grade_run",
     "save_grades",
+    "update_latest_grades",
 ]
 
 
@@ -51,21 +55,30 @@ def grade_floor(day: str, *, before: bool = False) -> str:
     )
 
 
-# Each product's latest grade that is not in the future (both `?`: today, as
-# `latest_grades_params` gives them). A grade dated ahead (`haowu grade --as-of` a later day
-# with --allow-future) waits for its day, so a database that holds one lists, exports, plans
-# and reports by today's grades all the same. (Today is given twice, not joined in once: the
-# floor must be a constant subquery for DuckDB to filter the history before aggregating it.)
-LATEST_GRADES = (
-    "SELECT product_id, arg_max(level, as_of) AS level, arg_max(total, as_of) AS total_score "
-    f"FROM grades WHERE as_of <= ? AND as_of >= {grade_floor('?')} GROUP BY product_id"
-)
+def latest_grades_sql(day: str) -> str:
+    """SQL for each product's latest grade not after `day` (an SQL expression): its row of
+    `latest_grades` (kept with every grading run: no search of the history), and for the few
+    products whose latest grade is dated after `day` (`haowu grade --as-of` a later day with
+    --allow-future), a search of their grades that looks back only to `grade_floor`."""
+    return (
+        "SELECT product_id, level, total AS total_score FROM latest_grades "
+        f"WHERE as_of <= {day} UNION ALL "
+        "SELECT product_id, arg_max(level, as_of), arg_max(total, as_of) FROM grades "
+        f"WHERE as_of <= {day} AND as_of >= {grade_floor(day)} AND product_id IN "
+        f"(SELECT product_id FROM latest_grades WHERE as_of > {day}) GROUP BY product_id"
+    )
+
+
+# Each product's latest grade that is not in the future (every `?`: today, as
+# `latest_grades_params` gives them). A grade dated ahead waits for its day, so a database
+# that holds one lists, exports, plans and reports by today's grades all the same. (Today is
+# given each time, not joined in once: DuckDB filters by constants before it reads.)
+LATEST_GRADES = latest_grades_sql("?")
 
 
 def latest_grades_params(today: date | None) -> list[date]:
     """The parameters of `LATEST_GRADES`: today (default `dates.today()`), once per `?`."""
-    day = grade_day(today)
-    return [day, day]
+    return [grade_day(today)] * LATEST_GRADES.count("?")
 
 
 def grade_day(today: date | None) -> date:
@@ -106,6 +119,7 @@ def save_grades(
             [as_of, merchant],
         )
         run(con, insert + " WHERE merchant_id = $merchant", {**params, "merchant": merchant})
+    update_latest_grades(con, as_of, run_id)
     counts = dict(
         con.execute(
             "SELECT level, count(*) FROM grades WHERE run_id = ? GROUP BY level", [run_id]
@@ -113,8 +127,19 @@ def save_grades(
     )
     # Each product against its own previous grade (a merchant-only run may have graded some
     # products on a date and not others).
-    previous = scalar(con, "SELECT max(as_of) FROM grades WHERE as_of < ?", [as_of])
-    up, down = con.execute(
+    # (Every date with grades has its run: the runs are far fewer to look through.)
+    previous = scalar(con, "SELECT max(as_of) FROM grade_runs WHERE as_of < ?", [as_of])
+    newest = scalar(
+        con, "SELECT count(*) FROM latest_grades WHERE run_id = ? AND as_of = ?", [run_id, as_of]
+    )
+    if newest == sum(counts.values()):  # the date is every graded product's latest
+        up, down = con.execute(
+            "SELECT count(*) FILTER (WHERE level > previous_level), "
+            "count(*) FILTER (WHERE level < previous_level) FROM latest_grades WHERE run_id = ?",
+            [run_id],
+        ).fetchall()[0]
+        return counts, up, down, previous
+    up, down = con.execute(  # a backfill: some have later grades
         "SELECT count(*) FILTER (WHERE g.level > p.level), "
         "count(*) FILTER (WHERE g.level < p.level) "
         "FROM grades g JOIN (SELECT product_id, arg_max(level, as_of) AS level FROM grades "
@@ -123,6 +148,68 @@ def save_grades(
         {"day": as_of, "run_id": run_id},
     ).fetchall()[0]
     return counts, up, down, previous
+
+
+def update_latest_grades(con: duckdb.DuckDBPyConnection, as_of: date, run_id: int) -> None:
+    """Bring `latest_grades` up to date with the grades that run `run_id` has just written
+    on `as_of`, in place of each of those products' earlier grades on that date: the date is
+    a product's latest when none is later, else its previous when it falls between. Reads
+    only this run's grades and the products' rows: no history."""
+    new = "$day >= l.as_of OR l.as_of IS NULL"  # the run's grade is the product's latest
+    between = "l.previous_as_of IS NULL OR l.previous_as_of <= $day"  # or its previous one
+    run(
+        con,
+        f"""
+        INSERT INTO latest_grades
+        SELECT n.product_id,
+               CASE WHEN {new} THEN n.as_of ELSE l.as_of END,
+               CASE WHEN {new} THEN n.level ELSE l.level END,
+               CASE WHEN {new} THEN n.total ELSE l.total END,
+               CASE WHEN l.as_of IS NULL THEN NULL WHEN $day > l.as_of THEN l.as_of
+                    WHEN $day = l.as_of OR NOT ({between}) THEN l.previous_as_of
+                    ELSE n.as_of END,
+               CASE WHEN l.as_of IS NULL THEN NULL WHEN $day > l.as_of THEN l.level
+                    WHEN $day = l.as_of OR NOT ({between}) THEN l.previous_level
+                    ELSE n.level END,
+               $run_id
+        FROM grades n LEFT JOIN latest_grades l USING (product_id)
+        WHERE n.run_id = $run_id
+        """,
+        {"day": as_of, "run_id": run_id},
+    )
+    run(
+        con,
+        "DELETE FROM latest_grades WHERE run_id <> $run_id AND product_id IN "
+        "(SELECT product_id FROM grades WHERE run_id = $run_id)",
+        {"run_id": run_id},
+    )
+
+
+def rebuild_latest_grades(con: duckdb.DuckDBPyConnection) -> None:
+    """`latest_grades` worked out again from the whole history, as the migration that added
+    it did: for grades written by hand (tests, repairs)."""
+    run(con, "DELETE FROM latest_grades")
+    run(
+        con,
+        """
+        INSERT INTO latest_grades
+        SELECT product_id, as_of, level, total, previous_as_of, previous_level, run_id FROM (
+            SELECT product_id, as_of, level, total, run_id,
+                   lag(as_of) OVER (PARTITION BY product_id ORDER BY as_of) AS previous_as_of,
+                   lag(level) OVER (PARTITION BY product_id ORDER BY as_of) AS previous_level,
+                   row_number() OVER (PARTITION BY product_id ORDER BY as_of DESC) AS newest
+            FROM grades
+        ) WHERE newest = 1
+        """,
+    )
+
+
+def latest_on(con: duckdb.DuckDBPyConnection, as_of: date) -> bool:
+    """Whether `as_of` is the latest grading date of every product graded on it, so that
+    `latest_grades` holds each one's grade that day and the one before."""
+    graded = scalar(con, "SELECT count(*) FROM grades WHERE as_of = ?", [as_of])
+    latest = scalar(con, "SELECT count(*) FROM latest_grades WHERE as_of = ?", [as_of])
+    return bool(graded == latest)
 
 
 def l0_bases(
@@ -169,6 +256,12 @@ def product_grade(
         "LEFT JOIN products p USING (product_id) WHERE g.product_id = ? "
     )
     params: list[Any] = [product_id]
+    if as_of is None:  # its latest, when that is not in the future
+        found = con.execute(
+            "SELECT as_of FROM latest_grades WHERE product_id = ? AND as_of <= ?",
+            [product_id, grade_day(today)],
+        ).fetchall()
+        as_of = found[0][0] if found else None
     if as_of is not None:
         sql += "AND g.as_of = ? "
         params.append(as_of)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from haowu_cli.store.grades import grade_floor
+from haowu_cli.store.grades import grade_floor, latest_on
 from haowu_cli.store.sql import frame
 
 if TYPE_CHECKING:
@@ -116,6 +116,19 @@ GRADES_WITH_PREVIOUS = f"""
                GROUP BY product_id) prev USING (product_id)
     WHERE g.as_of = $as_of
 """
+# The same when the date is every graded product's latest (`latest_on`), as it is after each
+# night's grading: read from `latest_grades`, with no search of the history.
+LATEST_WITH_PREVIOUS = """
+    SELECT l.product_id, p.merchant_id, p.title, p.category_l1, p.category_l2, p.category_l3,
+           l.level, l.previous_as_of, l.previous_level
+    FROM latest_grades l LEFT JOIN products p USING (product_id)
+    WHERE l.as_of = $as_of
+"""
+
+
+def grades_with_previous(con: duckdb.DuckDBPyConnection, as_of: date) -> str:
+    """SQL for the products graded on `as_of` with each one's previous grade (`$as_of`)."""
+    return LATEST_WITH_PREVIOUS if latest_on(con, as_of) else GRADES_WITH_PREVIOUS
 
 
 # A category down to a level (1, 2 or 3) as one text: `美妆`, `美妆>护肤`, `美妆>护肤>面霜`;
@@ -142,7 +155,7 @@ def grade_counts(
         SELECT {CATEGORY_PATHS[category_level]} AS category, level, previous_level,
                count(*) AS products,
                max(previous_as_of) AS previous_as_of
-        FROM ({GRADES_WITH_PREVIOUS}) GROUP BY ALL ORDER BY ALL
+        FROM ({grades_with_previous(con, as_of)}) GROUP BY ALL ORDER BY ALL
         """,
         {"as_of": as_of},
     )
@@ -153,7 +166,7 @@ def grade_moves(con: duckdb.DuckDBPyConnection, as_of: date) -> pl.DataFrame:
     return frame(
         con,
         f"""
-        SELECT * FROM ({GRADES_WITH_PREVIOUS})
+        SELECT * FROM ({grades_with_previous(con, as_of)})
         WHERE previous_level IS NOT NULL AND previous_level <> level ORDER BY product_id
         """,
         {"as_of": as_of},
@@ -162,6 +175,11 @@ def grade_moves(con: duckdb.DuckDBPyConnection, as_of: date) -> pl.DataFrame:
 
 def grading_dates(con: duckdb.DuckDBPyConnection) -> list[date]:
     """The dates with grades, from the newest (future ones included: callers pick)."""
-    return [
-        r[0] for r in con.execute("SELECT DISTINCT as_of FROM grades ORDER BY 1 DESC").fetchall()
-    ]
+    # The runs' dates, and each product's latest two from `latest_grades` (grades written
+    # without a run, by hand): not a scan of every grade ever stored.
+    sql = (
+        "SELECT as_of FROM grade_runs UNION SELECT as_of FROM latest_grades "
+        "UNION SELECT previous_as_of FROM latest_grades WHERE previous_as_of IS NOT NULL "
+        "ORDER BY 1 DESC"
+    )
+    return [r[0] for r in con.execute(sql).fetchall()]

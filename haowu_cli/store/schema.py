@@ -318,6 +318,28 @@ MIGRATIONS: list[str] = [
     ALTER TABLE plans ADD COLUMN applies_from TIMESTAMP;  -- in force from this minute (Beijing)
     ALTER TABLE plans ADD COLUMN applies_from_minute INTEGER;  -- that minute of the session
     """,
+    """
+    -- Each product's latest grade and the one before it (store.grades keeps it with every
+    -- grading run), so listing, reports and the next night's grading need not search the
+    -- history. Built here from the grades already stored.
+    CREATE TABLE latest_grades (
+        product_id VARCHAR NOT NULL,
+        as_of DATE NOT NULL,              -- the product's latest grading date (may be ahead)
+        level VARCHAR NOT NULL,
+        total DECIMAL(4,1) NOT NULL,
+        previous_as_of DATE,              -- its grading date before that; null: none
+        previous_level VARCHAR,
+        run_id BIGINT NOT NULL            -- the grading run that last wrote this row
+    );
+    INSERT INTO latest_grades
+    SELECT product_id, as_of, level, total, previous_as_of, previous_level, run_id FROM (
+        SELECT product_id, as_of, level, total, run_id,
+               lag(as_of) OVER (PARTITION BY product_id ORDER BY as_of) AS previous_as_of,
+               lag(level) OVER (PARTITION BY product_id ORDER BY as_of) AS previous_level,
+               row_number() OVER (PARTITION BY product_id ORDER BY as_of DESC) AS newest
+        FROM grades
+    ) WHERE newest = 1;
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -30,7 +30,7 @@ __all__ = [
     "record_import",
 ]
 
-UPSERT_SLICE_ROWS = 250_000  # rows compared with the stored ones at a time
+UPSERT_SLICE_ROWS = 1_000_000  # rows compared with the stored ones at a time
 
 
 @dataclass(frozen=True)
@@ -123,12 +123,14 @@ def _apply_incoming(
     by_name = {c.name: c for c in present}
     tracked = [by_name[name] for name in target.tracked if name in by_name]
     total = scalar(con, "SELECT count(*) FROM incoming")
-    # Comparing every column of a million stored rows at once holds them all in memory;
-    # slices by key hash keep that to a quarter million rows. New rows need no slicing.
+    # Comparing every column of more than a million stored rows at once would hold them all
+    # in memory: slices by key hash keep that to a million rows. Each slice reads the whole
+    # table and sheet again (a quarter million a slice made re-importing a million-row sheet
+    # slower than importing it), so up to a million there is one. New rows need no slicing.
     matched = scalar(con, f"SELECT count(*) FROM incoming s SEMI JOIN {table} t USING ({key})")
     slices = max(1, -(-matched // UPSERT_SLICE_ROWS))
     columns = [quote(c.column) for c in present] + (["extra"] if has_extra else [])
-    updated = inserted = 0
+    updated = 0
     for part in range(slices):
         params: dict[str, Any] = {"import_id": import_id}
         in_slice, stored = "TRUE", table
@@ -145,12 +147,16 @@ def _apply_incoming(
             where=f"{in_slice} AND {applicable}",
             params=params,
         )
-        inserted += scalar(
+    # The new rows, in one pass that needs only the stored keys (none when every key is
+    # stored already, as in a re-import).
+    inserted = 0
+    if matched < total:
+        inserted = scalar(
             con,
             f"INSERT INTO {table} ({', '.join(columns)}, created_import_id, updated_import_id) "
             f"SELECT {', '.join('s.' + c for c in columns)}, $import_id, $import_id "
-            f"FROM incoming s ANTI JOIN {stored} t USING ({key}) WHERE {in_slice}",
-            params,
+            f"FROM incoming s ANTI JOIN {table} t USING ({key})",
+            {"import_id": import_id},
         )
     run(con, "DROP TABLE conflicting")
     return ImportCounts(

@@ -111,6 +111,7 @@ def test_category_at_any_level_merchant_min_level_and_sort(cli, tmp_path):
     with duckdb.connect(str(tmp_path / "h.duckdb")) as con:
         for pid, level in (("P1", "L3"), ("P2", "L2"), ("P3", "L4"), ("P4", "L0")):
             con.execute("UPDATE grades SET level = ? WHERE product_id = ?", [level, pid])
+            con.execute("UPDATE latest_grades SET level = ? WHERE product_id = ?", [level, pid])
     assert ids("--min-level", "L2") == ["P1", "P2", "P3"]
     assert ids("--sort", "level") == ["P3", "P1", "P2", "P4"]
     assert ids("--category", "面部护理", "--min-level", "l3", "--sort", "level") == ["P3", "P1"]

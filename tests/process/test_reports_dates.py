@@ -10,6 +10,8 @@ import json
 
 import duckdb
 
+from haowu_cli.store.grades import rebuild_latest_grades
+
 TODAY = {"HAOWU_TODAY": "2026-12-02"}  # the demo grades as of 2026-11-22
 FUTURE = "2027-01-01"
 
@@ -54,6 +56,7 @@ def test_future_grades_in_a_database_wait_for_their_day(haowu, demo_copy):
             f"INSERT INTO grades SELECT DATE '{FUTURE}', product_id, run_id, brand, price, "
             "distribution, service, sales, 0, 'L0' FROM grades"
         )
+        rebuild_latest_grades(con)  # as grading on that date would have left it
         today_levels = dict(
             con.execute(
                 "SELECT product_id, level FROM grades WHERE as_of = '2026-11-22'"
