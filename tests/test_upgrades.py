@@ -14,7 +14,9 @@ import pytest
 from haowu_cli.store import SCHEMA_VERSION, Store, schema_version
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
-RELEASED = sorted(FIXTURES.glob("schema_v*.duckdb.gz"))
+RELEASED = sorted(
+    FIXTURES.glob("schema_v*.duckdb.gz"), key=lambda p: int(p.name.split("_v")[1].split(".")[0])
+)
 
 
 def unpack(fixture: Path, folder: Path) -> Path:
