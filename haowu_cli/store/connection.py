@@ -42,6 +42,7 @@ __all__ = [
     "retry_conflicts",
     "storage_error",
     "transaction",
+    "write_transaction",
 ]
 
 DEFAULT_LOCK_TIMEOUT = 120.0
@@ -417,6 +418,24 @@ def retry_conflicts(work: Callable[[], _T], attempts: int = CONFLICT_RETRIES) ->
         except TransactionConflict:
             retry_pause(attempt)
     return work()
+
+
+def write_transaction(
+    store: Store,
+    work: Callable[[duckdb.DuckDBPyConnection], _T],
+    *,
+    scratch: bool = False,
+) -> _T:
+    """One writing command's unit: open `store` for writing, BEGIN, `work(con)`, COMMIT, and
+    all of it again from the start (`retry_conflicts`) when team mode's DuckLake refuses the
+    commit. `work` only changes the database (what it prints or writes to files comes after),
+    so a second try repeats nothing a user saw. `scratch`: a dry run's (`Store.write`)."""
+
+    def once() -> _T:
+        with store.write(scratch=scratch) as con, transaction(con):
+            return work(con)
+
+    return retry_conflicts(once)
 
 
 def open_store(

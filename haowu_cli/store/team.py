@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from haowu_cli.errors import HaowuError
 from haowu_cli.i18n import _
-from haowu_cli.store.connection import Store, migrate, transaction
+from haowu_cli.store.connection import Store, migrate, retry_conflicts, transaction
 from haowu_cli.store.lake import (
     SEQUENCES_TABLE,
     LakeStore,
@@ -47,9 +47,14 @@ class TableCopy:
 
 
 def init_lake(lake: LakeStore) -> int:
-    """Create the haowu schema on the lake (or bring it up to date); its version."""
-    with lake.write() as con:
-        return known_schema_version(con)
+    """Create the haowu schema on the lake (or bring it up to date); its version. Two
+    machines running it at once: the second's commit is refused and it runs again."""
+
+    def once() -> int:
+        with lake.write() as con:
+            return known_schema_version(con)
+
+    return retry_conflicts(once)
 
 
 def _tables(con: duckdb.DuckDBPyConnection, database: str) -> list[str]:
