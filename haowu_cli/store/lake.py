@@ -180,7 +180,9 @@ class LakeStore(Store):
     lock file: writers on several machines work at once; DuckLake's snapshot transactions
     commit, or fail at commit on a conflict (`connection.TransactionConflict`)."""
 
-    def __init__(self, spec: str, data_path: str | Path | None) -> None:
+    def __init__(
+        self, spec: str, data_path: str | Path | None, *, lock_timeout: float = 0.0
+    ) -> None:
         self.spec = spec
         self.conninfo = _conninfo(spec)
         if data_path is None or not str(data_path):
@@ -192,7 +194,9 @@ class LakeStore(Store):
             )
         self.data_path = str(data_path)
         self.path = Path(shown_spec(spec))  # for messages and the checks of output targets
-        self.lock_timeout = 0.0
+        # No lock to wait for: how long a writer goes on retrying after conflicts
+        # (`connection.retry_conflicts`), as `--lock-timeout` says.
+        self.lock_timeout = lock_timeout
 
     @property
     def lock_path(self) -> Path:

@@ -54,7 +54,7 @@ def init_lake(lake: LakeStore) -> int:
         with lake.write() as con:
             return known_schema_version(con)
 
-    return retry_conflicts(once)
+    return retry_conflicts(once, patience=lake.lock_timeout)
 
 
 def _tables(con: duckdb.DuckDBPyConnection, database: str) -> list[str]:
