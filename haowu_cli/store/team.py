@@ -133,9 +133,11 @@ def push_to_lake(local: Store, lake: LakeStore) -> list[TableCopy]:
                 ),
                 hint=_("push into a new, empty lake (haowu team init on a new database)"),
             )
+        # The last number each counter gave. A sequence read from a file (none is used in
+        # this connection) shows as `start_value` the next number it will give, and as
+        # `last_value` that same number (NULL if never used): the last given is one less.
         sequences = con.execute(
-            "SELECT sequence_name, coalesce(last_value, 0) FROM duckdb_sequences() "
-            "WHERE database_name = ?",
+            "SELECT sequence_name, start_value - 1 FROM duckdb_sequences() WHERE database_name = ?",
             [source],
         ).fetchall()
         copies = _copy(con, source, "team_lake", _tables(con, source))

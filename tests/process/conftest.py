@@ -114,7 +114,7 @@ def haowu(request: pytest.FixtureRequest, tmp_path: Path, home: Path) -> Callabl
     lakes: Lakes | None = request.getfixturevalue("lakes") if ON_LAKE else None
 
     def invoke(*args, stdin=None, env: dict[str, str] | None = None, timeout=180) -> Ran:
-        args_, env_ = list(args), dict(env or {})
+        args_, env_ = [str(a) for a in args], dict(env or {})
         if lakes is not None and "HAOWU_DB" not in env_:
             args_, on_lake = lakes.rewrite(args_)
             env_.update(on_lake)
