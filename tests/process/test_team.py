@@ -247,36 +247,62 @@ def test_push_then_pull_keeps_every_row(haowu, lake, demo_copy, tmp_path):
     assert json.loads(ran.out)[0]["import_id"] > top[0]  # no id taken twice
 
 
-def test_sigkill_mid_import_leaves_the_lake_consistent(lake, tmp_path, home):
-    env = clean_env(home, **lake)
-    assert run_haowu(["team", "init"], cwd=tmp_path, env=env).code == 0
-    sheet = _products_sheet(tmp_path, "M9999", 20_000)
-    data = Path(lake["HAOWU_DATA_PATH"])
+def _kill_when(args: list[str], cwd: Path, env: dict[str, str], folder: Path) -> None:
+    """Start haowu and SIGKILL it once a data file appears in `folder`: its data files are
+    written before the catalog commits them, so the kill lands before or during the commit."""
     process = subprocess.Popen(
-        [str(HAOWU), "import", sheet.name],
-        cwd=tmp_path,
+        [str(HAOWU), *args],
+        cwd=cwd,
         env=env,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
     deadline = time.monotonic() + 300
-    # The data files are written before the catalog commits them: kill it then.
-    while not any(data.rglob("*.parquet")) and process.poll() is None:
+    while not any(folder.rglob("*.parquet")) and process.poll() is None:
         assert time.monotonic() < deadline
         time.sleep(0.005)
-    assert process.poll() is None, "the import ended before its data files were seen"
+    assert process.poll() is None, "haowu ended before its data files were seen"
     process.send_signal(signal.SIGKILL)
     process.wait(timeout=60)
+
+
+def test_sigkill_mid_import_leaves_the_lake_consistent(lake, tmp_path, home):
+    """Killed while writing products (the first data file), then while writing the ledger
+    (the last data file an orders import writes before the catalog commits): all of each
+    import or none of it, and the next run completes."""
+    env = clean_env(home, **lake)
+    assert run_haowu(["team", "init"], cwd=tmp_path, env=env).code == 0
+    rows = 20_000
+    sheet = _products_sheet(tmp_path, "M9999", rows)
+    data = Path(lake["HAOWU_DATA_PATH"])
+    _kill_when(["import", sheet.name], tmp_path, env, data)
     products = _json(run_haowu(["products", "-f", "json"], cwd=tmp_path, env=env))
     assert isinstance(products, list)
-    assert len(products) in (0, 20_000)  # all or nothing
+    assert len(products) in (0, rows)  # all or nothing
     ran = run_haowu(["import", "-f", "json", sheet.name], cwd=tmp_path, env=env)
     assert ran.code == 0, ran
     products = _json(run_haowu(["products", "-f", "json"], cwd=tmp_path, env=env))
     assert isinstance(products, list)
     ids = [p["product_id"] for p in products]
-    assert len(ids) == 20_000 and len(set(ids)) == 20_000
+    assert len(ids) == rows and len(set(ids)) == rows
+
+    orders = _orders_sheet(tmp_path, "M9999", 5_000)
+    args = ["import", "--kind", "orders", "-f", "json", orders.name]
+    _kill_when(args, tmp_path, env, data / "main" / "ledger")
+    ran = run_haowu(args, cwd=tmp_path, env=env)
+    assert ran.code == 0, ran
+    [report] = json.loads(ran.out)
+    # the killed import left all its orders (the rerun changes none) or none (it adds all)
+    assert (report["inserted"], report["unchanged"]) in ((5_000, 0), (0, 5_000)), report
+    # every order split once: commission checks each split sums to its base (else exit 1)
+    ran = run_haowu(["commission", "--by", "merchant", "-f", "json"], cwd=tmp_path, env=env)
+    by_merchant = _json(ran)
+    local = clean_env(home, HAOWU_DB=str(tmp_path / "local.duckdb"))
+    for args in (["import", sheet.name], ["import", "--kind", "orders", orders.name]):
+        assert run_haowu(args, cwd=tmp_path, env=local).code == 0
+    ran = run_haowu(["commission", "--by", "merchant", "-f", "json"], cwd=tmp_path, env=local)
+    assert by_merchant == _json(ran)
 
 
 def test_team_commands_refuse_a_file_and_a_missing_data_path(haowu, lake, tmp_path):
