@@ -13,8 +13,10 @@ What DuckLake lacks, and how haowu works around it (checked with DuckDB 1.5.5):
   the first: two writers never store the same key twice;
 - no user-defined (ENUM) types: those columns are VARCHAR on the lake;
 - a transaction that conflicts with one committed meanwhile fails at COMMIT
-  ("Transaction conflict …"): nothing of it was written; haowu retries the whole file
-  (`connection.retry_conflicts`).
+  ("Transaction conflict …"): nothing of it was written; haowu runs the whole unit again
+  (a file's import, a grading run, any other command's one transaction:
+  `connection.retry_conflicts`, `connection.write_transaction`), for as long as
+  `--lock-timeout` allows and at least 8 times.
 """
 
 from __future__ import annotations
