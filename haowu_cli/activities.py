@@ -869,8 +869,9 @@ def create_activity(store: Store, path: Path, config_dir: Path) -> tuple[Activit
         {"name": w.name, "kind": w.kind, "starts_at": w.starts_at, "ends_at": w.ends_at}
         for w in activity.windows
     ]
-    with store.write() as con, db.transaction(con):
-        new = db.save_activity(con, activity.record(), windows, beijing_now())
+    new = db.write_transaction(
+        store, lambda con: db.save_activity(con, activity.record(), windows, beijing_now())
+    )
     return activity, new
 
 
@@ -905,7 +906,8 @@ def review(store: Store, activity_id: str, config_dir: Path, *, dry_run: bool) -
     book = load_rule_book(config_dir)
     if not store.exists():
         require_activity(store, activity_id)  # says there is none
-    with store.write(scratch=dry_run) as con, db.transaction(con):
+
+    def write(con: duckdb.DuckDBPyConnection) -> ReviewResult:
         found = db.activity_record(con, activity_id)
         if found is None:
             raise no_activity(con, activity_id)
@@ -919,7 +921,9 @@ def review(store: Store, activity_id: str, config_dir: Path, *, dry_run: bool) -
             decided_at=beijing_now(),
             dry_run=dry_run,
         )
-    return ReviewResult(activity=activity, summary=summary, changed=changed, dry_run=dry_run)
+        return ReviewResult(activity=activity, summary=summary, changed=changed, dry_run=dry_run)
+
+    return db.write_transaction(store, write, scratch=dry_run)
 
 
 def benefit_levels(activity: Activity, config_dir: Path) -> tuple[str, ...]:
@@ -958,8 +962,9 @@ def decide(
             hint=_('add --reason "…", e.g. --reason "价格高于近期最低价"'),
         )
     activity = require_activity(store, activity_id)
-    with store.write() as con, db.transaction(con):
-        found = db.record_decision(
+    found = db.write_transaction(
+        store,
+        lambda con: db.record_decision(
             con,
             activity_id=activity.activity_id,
             product_id=product_id,
@@ -969,7 +974,8 @@ def decide(
             fingerprint=activity.fingerprint,
             decided_at=beijing_now(),
             today=dates.today(),
-        )
+        ),
+    )
     if not found:
         raise UsageError(
             _("activity {id} has no application for product {product}").format(

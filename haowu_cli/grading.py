@@ -828,7 +828,8 @@ def grade_products(
     from haowu_cli import store as db
 
     return db.retry_conflicts(
-        lambda: _grade_products(store, model, as_of, merchant=merchant, dry_run=dry_run)
+        lambda: _grade_products(store, model, as_of, merchant=merchant, dry_run=dry_run),
+        patience=store.lock_timeout,
     )
 
 

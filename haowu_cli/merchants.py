@@ -14,6 +14,8 @@ from haowu_cli import store as db
 from haowu_cli.i18n import _
 
 if TYPE_CHECKING:
+    import duckdb
+
     from haowu_cli.commission import MerchantTerms
 
 
@@ -92,11 +94,14 @@ def set_joined(store: db.Store, merchant: str, day: dt.date, config_dir: Path) -
     from haowu_cli import activities, commission
 
     rules = commission.load_rules(config_dir)
-    with store.write() as con, db.transaction(con):
+
+    def write(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
         db.set_joined(con, merchant, day, "haowu merchants joined", activities.beijing_now())
         return commission.resplit(
             con, rules, merchant=merchant, what=f"haowu merchants joined {merchant} {day}"
         )
+
+    return db.write_transaction(store, write)
 
 
 def resplit_all(store: db.Store, config_dir: Path, merchant: str | None) -> tuple[int, int]:
@@ -104,5 +109,9 @@ def resplit_all(store: db.Store, config_dir: Path, merchant: str | None) -> tupl
     from haowu_cli import commission
 
     rules = commission.load_rules(config_dir)
-    with store.write() as con, db.transaction(con):
-        return commission.resplit(con, rules, merchant=merchant, what="haowu merchants resplit")
+    return db.write_transaction(
+        store,
+        lambda con: commission.resplit(
+            con, rules, merchant=merchant, what="haowu merchants resplit"
+        ),
+    )

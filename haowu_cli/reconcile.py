@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import polars as pl
 
@@ -29,6 +30,9 @@ from haowu_cli.ingest.platform import (
     detect,
     read_platform,
 )
+
+if TYPE_CHECKING:
+    import duckdb
 
 STATES = ("matched", "differs", "only_platform", "only_haowu")
 
@@ -186,9 +190,13 @@ def reconcile(
         ],
         schema={"party": pl.String, "account": pl.String, "item": pl.String},
     )
-    with store.write() as con, db.transaction(con):
+
+    # One transaction, run again from the start when team mode's lake refuses its commit
+    # (`store.write_transaction`): the files' lines stay in memory until it is done.
+    def write(
+        con: duckdb.DuckDBPyConnection,
+    ) -> tuple[int, int, dict[str, int], pl.DataFrame, pl.DataFrame]:
         db.load_settlements(con, lines, parties)
-        del lines
         kept = db.record_settlements(con, started)
         import_id = db.next_import_id(con)
         dated, _posted = db.date_settled_orders(con, import_id, started)
@@ -214,6 +222,9 @@ def reconcile(
         summary = db.reconciled_summary(con)
         compared = db.reconciled_detail(con, differing_only=not detail)
         db.drop_settlement_tables(con)
+        return kept, dated, states, summary, compared
+
+    kept, dated, states, summary, compared = db.write_transaction(store, write)
     return Reconciliation(
         detail=compared,
         rejections=rejections,

@@ -111,8 +111,9 @@ class Cluster:
         self._run(self.bindir / "pg_ctl", "-D", self.folder / "data", "-m", "immediate", "stop")
         shutil.rmtree(self.folder, ignore_errors=True)
 
-    def create_database(self, name: str) -> str:
-        """A new database; its conninfo."""
+    def create_database(self, name: str, template: str | None = None) -> str:
+        """A new database (a copy of `template` when given); its conninfo."""
+        copy = ("-T", template) if template else ()
         done = self._run(
             self.bindir / "createdb",
             "-h",
@@ -121,6 +122,7 @@ class Cluster:
             str(self.port),
             "-U",
             "postgres",
+            *copy,
             name,
         )
         if done.returncode != 0:

@@ -136,8 +136,7 @@ def save_plan(store, sessions: list[tuple[str, str, list[tuple]]]) -> int:
         pl.col("commission_rate", "service_fee_rate").cast(pl.Decimal(9, 6)),
         pl.col("mechanism", "note").cast(pl.String),
     )
-    with store.write() as con:
-        return db.save_plan(con, record, items)
+    return db.write_transaction(store, lambda con: db.save_plan(con, record, items))
 
 
 # --- session review ----------------------------------------------------------------------------

@@ -31,7 +31,7 @@ def _lake(app: AppContext) -> "LakeStore":  # imported late: `haowu --help` stay
             _("--db {db} is a file: team commands work on a lake").format(db=app.db),
             hint=_("give --db ducklake:postgres:CONNINFO and --data-path DIR"),
         )
-    return LakeStore(str(app.db), app.data_path)
+    return LakeStore(str(app.db), app.data_path, lock_timeout=app.lock_timeout)
 
 
 def _report(app: AppContext, copies: "list[TableCopy]", what: str) -> None:

@@ -199,7 +199,8 @@ def import_files(
             # Team mode: a commit DuckLake refused (another writer first) is the whole file
             # again; a local file's writers queue on its lock and never conflict.
             report = db.retry_conflicts(
-                partial(import_file, store, path, file_kind, options, stage, source=source)
+                partial(import_file, store, path, file_kind, options, stage, source=source),
+                patience=store.lock_timeout,
             )
         except UnusableDatabase:  # the database, not this file: no file can go in
             raise

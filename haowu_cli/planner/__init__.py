@@ -260,5 +260,6 @@ def _save(store: db.Store, plan: Plan, rules: SessionRules) -> int:
         "eligible": int(plan.candidates["eligible"].sum()),
         "variables": plan.variables,
     }
-    with store.write() as con:
-        return db.save_plan(con, record, plan.items)
+    items = plan.items
+    assert items is not None  # a solved plan has its run sheets
+    return db.write_transaction(store, lambda con: db.save_plan(con, record, items))

@@ -613,5 +613,6 @@ def _save(store: db.Store, result: Replan, record: dict, rules: SessionRules, el
         "applies_from": result.at,
         "applies_from_minute": result.minute,
     }
-    with store.write() as con:
-        return db.save_plan(con, saved, result.items)
+    items = result.items
+    assert items is not None  # a solved plan has its run sheets
+    return db.write_transaction(store, lambda con: db.save_plan(con, saved, items))

@@ -42,6 +42,7 @@ __all__ = [
     "retry_conflicts",
     "storage_error",
     "transaction",
+    "write_transaction",
 ]
 
 DEFAULT_LOCK_TIMEOUT = 120.0
@@ -398,25 +399,50 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
         raise refused from exc
 
 
-# Team mode: how many times a transaction DuckLake refused at commit is run again.
+# Team mode: how many times, at least, a transaction DuckLake refused at commit is run again.
 CONFLICT_RETRIES = 8
 
 _T = TypeVar("_T")
 
 
-def retry_conflicts(work: Callable[[], _T], attempts: int = CONFLICT_RETRIES) -> _T:
+def retry_conflicts(
+    work: Callable[[], _T], attempts: int = CONFLICT_RETRIES, patience: float = 0.0
+) -> _T:
     """Run `work` (one whole transaction: a file's import, a grading run) and run it again
-    from the start, up to `attempts` times in all, when DuckLake refuses its commit because
-    another writer committed the same data first. Nothing of a refused try was written. On a
-    local file no conflict arises: the lock file queues the writers."""
+    from the start when DuckLake refuses its commit because another writer committed the same
+    data first: `attempts` times at least, and on while `patience` seconds (a lake's
+    `--lock-timeout`) have not passed since the first try. Nothing of a refused try was
+    written. On a local file no conflict arises: the lock file queues the writers."""
     from haowu_cli.store.lake import retry_pause
 
-    for attempt in range(attempts - 1):
+    deadline = time.monotonic() + patience
+    attempt = 0
+    while True:
         try:
             return work()
         except TransactionConflict:
-            retry_pause(attempt)
-    return work()
+            attempt += 1
+            if attempt >= attempts and time.monotonic() >= deadline:
+                raise
+            retry_pause(min(attempt - 1, 5))
+
+
+def write_transaction(
+    store: Store,
+    work: Callable[[duckdb.DuckDBPyConnection], _T],
+    *,
+    scratch: bool = False,
+) -> _T:
+    """One writing command's unit: open `store` for writing, BEGIN, `work(con)`, COMMIT, and
+    all of it again from the start (`retry_conflicts`) when team mode's DuckLake refuses the
+    commit. `work` only changes the database (what it prints or writes to files comes after),
+    so a second try repeats nothing a user saw. `scratch`: a dry run's (`Store.write`)."""
+
+    def once() -> _T:
+        with store.write(scratch=scratch) as con, transaction(con):
+            return work(con)
+
+    return retry_conflicts(once, patience=store.lock_timeout)
 
 
 def open_store(
@@ -430,7 +456,7 @@ def open_store(
     from haowu_cli.store.lake import LakeStore, is_lake_spec
 
     if is_lake_spec(db):
-        return LakeStore(str(db), data_path)
+        return LakeStore(str(db), data_path, lock_timeout=lock_timeout)
     return Store(Path(db), lock_timeout=lock_timeout)
 
 

@@ -13,8 +13,10 @@ What DuckLake lacks, and how haowu works around it (checked with DuckDB 1.5.5):
   the first: two writers never store the same key twice;
 - no user-defined (ENUM) types: those columns are VARCHAR on the lake;
 - a transaction that conflicts with one committed meanwhile fails at COMMIT
-  ("Transaction conflict …"): nothing of it was written; haowu retries the whole file
-  (`connection.retry_conflicts`).
+  ("Transaction conflict …"): nothing of it was written; haowu runs the whole unit again
+  (a file's import, a grading run, any other command's one transaction:
+  `connection.retry_conflicts`, `connection.write_transaction`), for as long as
+  `--lock-timeout` allows and at least 8 times.
 """
 
 from __future__ import annotations
@@ -180,7 +182,9 @@ class LakeStore(Store):
     lock file: writers on several machines work at once; DuckLake's snapshot transactions
     commit, or fail at commit on a conflict (`connection.TransactionConflict`)."""
 
-    def __init__(self, spec: str, data_path: str | Path | None) -> None:
+    def __init__(
+        self, spec: str, data_path: str | Path | None, *, lock_timeout: float = 0.0
+    ) -> None:
         self.spec = spec
         self.conninfo = _conninfo(spec)
         if data_path is None or not str(data_path):
@@ -192,7 +196,9 @@ class LakeStore(Store):
             )
         self.data_path = str(data_path)
         self.path = Path(shown_spec(spec))  # for messages and the checks of output targets
-        self.lock_timeout = 0.0
+        # No lock to wait for: how long a writer goes on retrying after conflicts
+        # (`connection.retry_conflicts`), as `--lock-timeout` says.
+        self.lock_timeout = lock_timeout
 
     @property
     def lock_path(self) -> Path:

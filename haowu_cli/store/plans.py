@@ -6,7 +6,6 @@ from collections.abc import Mapping
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from haowu_cli.store.connection import transaction
 from haowu_cli.store.grades import LATEST_GRADES, latest_grades_params
 from haowu_cli.store.lake import next_value
 from haowu_cli.store.sql import (
@@ -114,21 +113,21 @@ def planning_products(
 def save_plan(
     con: duckdb.DuckDBPyConnection, record: Mapping[str, Any], items: pl.DataFrame
 ) -> int:
-    """Store a plan and its run sheets in one transaction; returns the new plan ID."""
+    """Store a plan and its run sheets; returns the new plan ID. Within the caller's
+    transaction (`write_transaction`), so that a plan never goes in without its sheets."""
     columns = ", ".join(quote(c) for c in RUN_SHEET_COLUMNS)
-    with transaction(con):
-        plan_id = next_value(con, "plan_id_seq")
-        insert_record(con, "plans", {"plan_id": plan_id} | dict(record))
-        con.register("plan_items_frame", items)
-        try:
-            run(
-                con,
-                f"INSERT INTO plan_items (plan_id, {columns}) "
-                f"SELECT ?, {columns} FROM plan_items_frame",
-                [plan_id],
-            )
-        finally:
-            con.unregister("plan_items_frame")
+    plan_id = next_value(con, "plan_id_seq")
+    insert_record(con, "plans", {"plan_id": plan_id} | dict(record))
+    con.register("plan_items_frame", items)
+    try:
+        run(
+            con,
+            f"INSERT INTO plan_items (plan_id, {columns}) "
+            f"SELECT ?, {columns} FROM plan_items_frame",
+            [plan_id],
+        )
+    finally:
+        con.unregister("plan_items_frame")
     return plan_id
 
 

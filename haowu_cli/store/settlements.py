@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from haowu_cli.store.lake import is_lake
 from haowu_cli.store.sql import frame, quote, run, scalar
 
 if TYPE_CHECKING:
@@ -168,9 +169,12 @@ def compare_settlements(con: duckdb.DuckDBPyConnection, party_map: pl.DataFrame)
     (party, account, item) says which ledger entries are haowu's side of it. Lines only in
     haowu are its platform orders due to settle within the dates the files cover that the
     files do not have. Only the ledger entries of these orders are read."""
+    compare = _COMPARE
+    if is_lake(con):  # the ledger's ENUM columns are VARCHAR on a lake (`store.lake`)
+        compare = compare.replace("ledger_account", "VARCHAR").replace("ledger_item", "VARCHAR")
     con.register("settlement_parties", party_map)
     try:
-        run(con, f"CREATE OR REPLACE TEMP TABLE {RECONCILED} AS {_COMPARE}")
+        run(con, f"CREATE OR REPLACE TEMP TABLE {RECONCILED} AS {compare}")
     finally:
         con.unregister("settlement_parties")
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from haowu_cli.errors import HaowuError
 from haowu_cli.i18n import _
-from haowu_cli.store.connection import Store, migrate, transaction
+from haowu_cli.store.connection import Store, migrate, retry_conflicts, transaction
 from haowu_cli.store.lake import (
     SEQUENCES_TABLE,
     LakeStore,
@@ -47,9 +47,14 @@ class TableCopy:
 
 
 def init_lake(lake: LakeStore) -> int:
-    """Create the haowu schema on the lake (or bring it up to date); its version."""
-    with lake.write() as con:
-        return known_schema_version(con)
+    """Create the haowu schema on the lake (or bring it up to date); its version. Two
+    machines running it at once: the second's commit is refused and it runs again."""
+
+    def once() -> int:
+        with lake.write() as con:
+            return known_schema_version(con)
+
+    return retry_conflicts(once, patience=lake.lock_timeout)
 
 
 def _tables(con: duckdb.DuckDBPyConnection, database: str) -> list[str]:
@@ -128,9 +133,11 @@ def push_to_lake(local: Store, lake: LakeStore) -> list[TableCopy]:
                 ),
                 hint=_("push into a new, empty lake (haowu team init on a new database)"),
             )
+        # The last number each counter gave. A sequence read from a file (none is used in
+        # this connection) shows as `start_value` the next number it will give, and as
+        # `last_value` that same number (NULL if never used): the last given is one less.
         sequences = con.execute(
-            "SELECT sequence_name, coalesce(last_value, 0) FROM duckdb_sequences() "
-            "WHERE database_name = ?",
+            "SELECT sequence_name, start_value - 1 FROM duckdb_sequences() WHERE database_name = ?",
             [source],
         ).fetchall()
         copies = _copy(con, source, "team_lake", _tables(con, source))

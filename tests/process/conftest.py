@@ -9,6 +9,8 @@ venv), never one found elsewhere on PATH.
 
 from __future__ import annotations
 
+import filecmp
+import itertools
 import os
 import shutil
 import signal
@@ -16,11 +18,13 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from tests.pg_cluster import Cluster, start_cluster, team_extra_missing
 
 HAOWU = Path(sys.executable).parent / "haowu"
 
@@ -104,19 +108,126 @@ def home(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def haowu(tmp_path: Path, home: Path) -> Callable[..., Ran]:
-    """`haowu(*args, stdin=None, env={})`: run the installed haowu in `tmp_path`."""
+def haowu(request: pytest.FixtureRequest, tmp_path: Path, home: Path) -> Callable[..., Ran]:
+    """`haowu(*args, stdin=None, env={})`: run the installed haowu in `tmp_path`. With
+    HAOWU_TEST_ENGINE=lake, on a lake for each database file the test names (`Lakes`)."""
+    lakes: Lakes | None = request.getfixturevalue("lakes") if ON_LAKE else None
 
     def invoke(*args, stdin=None, env: dict[str, str] | None = None, timeout=180) -> Ran:
+        args_, env_ = [str(a) for a in args], dict(env or {})
+        if lakes is not None and "HAOWU_DB" not in env_:
+            args_, on_lake = lakes.rewrite(args_)
+            env_.update(on_lake)
         return run_haowu(
-            list(args),
+            args_,
             cwd=tmp_path,
-            env=clean_env(home, **(env or {})),
+            env=clean_env(home, **env_),
             stdin=stdin,
             timeout=timeout,
         )
 
     return invoke
+
+
+# The engine the `haowu` fixture runs every command on: `file` (a DuckDB file, the default)
+# or `lake` (HAOWU_TEST_ENGINE=lake: team mode, a DuckLake on the throwaway PostgreSQL of
+# tests/pg_cluster.py). `file_only(reason)` marks a test that is about the file itself.
+ENGINE = os.environ.get("HAOWU_TEST_ENGINE", "file")
+ON_LAKE = ENGINE == "lake"
+
+
+def file_only(reason: str) -> pytest.MarkDecorator:
+    return pytest.mark.skipif(ON_LAKE, reason=f"about the local database file: {reason}")
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[Cluster]:
+    """A throwaway PostgreSQL cluster for the session; skips where none can start."""
+    missing = team_extra_missing()
+    if missing:
+        pytest.skip(missing)
+    try:
+        cluster = start_cluster()
+    except RuntimeError as exc:
+        pytest.skip(f"no PostgreSQL for the team-mode tests: {exc}")
+    yield cluster
+    cluster.stop()
+
+
+_lake_names = itertools.count()
+
+
+def new_lake_name() -> str:
+    return f"lake_{os.getpid()}_{next(_lake_names)}"
+
+
+@pytest.fixture(scope="session")
+def demo_lake(postgres: Cluster, demo_db: Path, tmp_path_factory) -> tuple[str, Path]:
+    """The demo database pushed once into a lake: its PostgreSQL database (a template the
+    tests copy with `createdb -T`) and its data folder, which the copies share (DuckLake
+    only ever adds files to it, each under a new name)."""
+    folder = tmp_path_factory.mktemp("demo_lake")
+    data = folder / "data"
+    data.mkdir()
+    name = new_lake_name()
+    conninfo = postgres.create_database(name)
+    home = folder / "home"
+    home.mkdir()
+    env = clean_env(home, HAOWU_DB=f"ducklake:postgres:{conninfo}", HAOWU_DATA_PATH=str(data))
+    ran = run_haowu(["team", "push", "--from", demo_db], cwd=folder, env=env)
+    assert ran.code == 0, ran
+    return name, data
+
+
+class Lakes:
+    """Lake mode: the lake standing in for each database file a test names (`--db FILE`, or
+    haowu.duckdb in the working folder), made when first named. The demo database (or an
+    unchanged copy) is a copy of `demo_lake`; another existing file is pushed into a new lake
+    (`team push`); a file that does not exist is a new, empty lake."""
+
+    def __init__(self, request: pytest.FixtureRequest, cwd: Path, home: Path) -> None:
+        self.request, self.cwd, self.home = request, cwd, home
+        self.cluster: Cluster = request.getfixturevalue("postgres")
+        self.made: dict[Path, dict[str, str]] = {}
+
+    def rewrite(self, args: list[str]) -> tuple[list[str], dict[str, str]]:
+        """`args` without their `--db FILE`, and the environment naming that file's lake."""
+        path, rest = Path("haowu.duckdb"), []
+        items = iter(args)
+        for arg in items:
+            if arg == "--db":
+                path = Path(next(items))
+            elif arg.startswith("--db="):
+                path = Path(arg.removeprefix("--db="))
+            else:
+                rest.append(arg)
+        return rest, self.env_for(self.cwd / path)
+
+    def env_for(self, path: Path) -> dict[str, str]:
+        path = path.resolve()
+        if path in self.made:
+            return self.made[path]
+        demo_db: Path = self.request.getfixturevalue("demo_db")
+        if path.exists() and filecmp.cmp(path, demo_db, shallow=False):
+            template, data = self.request.getfixturevalue("demo_lake")
+            conninfo = self.cluster.create_database(new_lake_name(), template=template)
+        else:
+            data = self.cwd / f"lake_data_{len(self.made)}"
+            data.mkdir()
+            conninfo = self.cluster.create_database(new_lake_name())
+        env = {"HAOWU_DB": f"ducklake:postgres:{conninfo}", "HAOWU_DATA_PATH": str(data)}
+        if path.exists() and not filecmp.cmp(path, demo_db, shallow=False):
+            ran = run_haowu(
+                ["team", "push", "--from", path], cwd=self.cwd, env=clean_env(self.home, **env)
+            )
+            assert ran.code == 0, ran
+        self.made[path] = env
+        return env
+
+
+@pytest.fixture
+def lakes(request: pytest.FixtureRequest, tmp_path: Path, home: Path) -> Lakes:
+    return Lakes(request, tmp_path, home)
 
 
 @pytest.fixture(scope="session")

@@ -28,7 +28,11 @@ import pytest
 
 from haowu_cli.config import packaged_path
 from tests.conftest import HEADER, product_row, write_csv
-from tests.process.conftest import HAOWU, Ran, clean_env
+from tests.process.conftest import HAOWU, Ran, clean_env, file_only
+
+pytestmark = file_only(
+    "the file system refusing the database file (permissions, full disk, size limit)"
+)
 
 SHEET = packaged_path("sample_data") / "m1002_food_utf8bom.csv"  # 10 products
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"

@@ -16,6 +16,11 @@ import pytest
 
 from haowu_cli.config import packaged_path
 from haowu_cli.store import SCHEMA_VERSION
+from tests.process.conftest import file_only
+
+pytestmark = file_only(
+    "what the --db file is (SQLite, text, another DuckDB file, its schema version)"
+)
 
 SHEET = packaged_path("sample_data") / "m1002_food_utf8bom.csv"
 

@@ -14,6 +14,9 @@ from pathlib import Path
 import pytest
 
 from haowu_cli.config import packaged_path
+from tests.process.conftest import file_only
+
+pytestmark = file_only("its lock file and who holds it open")
 
 SHEET = packaged_path("sample_data") / "m1002_food_utf8bom.csv"
 REPO = Path(__file__).resolve().parents[2]

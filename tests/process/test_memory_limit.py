@@ -6,6 +6,9 @@ from __future__ import annotations
 import duckdb
 
 from tests.conftest import HEADER, product_row, write_csv
+from tests.process.conftest import file_only
+
+pytestmark = file_only("DuckDB's memory cap and spill folder for the file, read back from it")
 
 
 def test_a_memory_limit_that_is_no_size_exits_2_naming_the_variable(haowu, tmp_path):

@@ -9,42 +9,27 @@ Skipped, with the reason, where PostgreSQL's server or the team extra is not ins
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import signal
 import subprocess
+import threading
 import time
-from collections.abc import Callable, Iterator
-from itertools import count
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import write_csv
-from tests.pg_cluster import Cluster, start_cluster, team_extra_missing
-from tests.process.conftest import HAOWU, Ran, clean_env, run_haowu
+from tests.pg_cluster import Cluster
+from tests.process.conftest import HAOWU, Ran, clean_env, new_lake_name, run_haowu
 
 SAMPLES = Path(__file__).resolve().parents[2] / "sample_data"
-_names = count()
-
-
-@pytest.fixture(scope="session")
-def postgres() -> Iterator[Cluster]:
-    missing = team_extra_missing()
-    if missing:
-        pytest.skip(missing)
-    try:
-        cluster = start_cluster()
-    except RuntimeError as exc:
-        pytest.skip(f"no PostgreSQL for the team-mode tests: {exc}")
-    yield cluster
-    cluster.stop()
 
 
 @pytest.fixture
 def lake(postgres: Cluster, tmp_path: Path) -> dict[str, str]:
     """A new, empty lake: `--db` and `--data-path` as the environment gives them."""
-    conninfo = postgres.create_database(f"lake_{os.getpid()}_{next(_names)}")
+    conninfo = postgres.create_database(new_lake_name())
     data = tmp_path / "shared"
     data.mkdir()
     return {"HAOWU_DB": f"ducklake:postgres:{conninfo}", "HAOWU_DATA_PATH": str(data)}
@@ -110,36 +95,115 @@ def _products_sheet(folder: Path, merchant: str, rows: int) -> Path:
     return write_csv(folder / f"{merchant}.csv", [header, *body])
 
 
-def test_four_merchants_import_at_once_and_all_land(lake, tmp_path, home):
-    """Four processes, each in its own working folder (a machine each), import at the same
-    time. DuckLake refuses all but one commit at a time; the others run their file again."""
-    assert run_haowu(["team", "init"], cwd=tmp_path, env=clean_env(home, **lake)).code == 0
-    merchants = [f"M9{n}01" for n in range(4)]
-    processes = []
+def _orders_sheet(folder: Path, merchant: str, rows: int) -> Path:
+    header = ["订单编号", "商品ID", "达人ID", "专场ID", "购买数量", "实付金额", "支付时间"]
+    header += ["订单状态", "退款金额", "收货时间", "佣金率", "团长服务费率", "先用后付"]
+    body = [
+        [f"KS{merchant}{i:06d}", f"{merchant[1:]}{i:06d}", "A005", "ZC20261120A005", "1"]
+        + [f"{10 + i % 90}.90", "2026-11-20 20:00:01", "已收货", "", "2026-11-23", "20%", "6%"]
+        + ["否"]
+        for i in range(rows)
+    ]
+    return write_csv(folder / f"{merchant}_orders.csv", [header, *body])
+
+
+# A machine's patience with conflicts (`--lock-timeout`): room for a loaded, shared CI machine.
+PATIENCE = ["--lock-timeout", "900"]
+
+
+def _machine(merchant: str, folder: Path, env: dict[str, str], rows: int) -> list[Ran]:
+    """One merchant at their own computer: its products, then its orders (ledger entries)."""
+    products = _products_sheet(folder, merchant, rows)
+    orders = _orders_sheet(folder, merchant, rows)
+    return [
+        run_haowu(
+            [*PATIENCE, "import", "--merchant", merchant, "-f", "json", products.name],
+            cwd=folder,
+            env=env,
+            timeout=900,
+        ),
+        run_haowu(
+            [*PATIENCE, "import", "--kind", "orders", "-f", "json", orders.name],
+            cwd=folder,
+            env=env,
+            timeout=900,
+        ),
+    ]
+
+
+def _day(run: Callable[..., Ran]) -> dict[str, object]:
+    """What the lake and the file are compared on: every product, order split and grade."""
+    return {
+        "products": _json(run("products", "-f", "json")),
+        "commission party": _json(run("commission", "--by", "party", "-f", "json")),
+        "commission merchant": _json(run("commission", "--by", "merchant", "-f", "json")),
+        "grades": _json(run("report", "grades", "--as-of", "2026-11-25", "-f", "json")),
+    }
+
+
+def test_eight_merchants_import_at_once_with_grading_and_reports_alongside(lake, tmp_path, home):
+    """Eight processes, each in its own working folder (a machine each), import products and
+    then orders at the same time, while another grades and reads reports. DuckLake refuses
+    all but one conflicting commit at a time; the others run their whole file again (the
+    documented retries): every command succeeds, and the lake ends holding exactly what a
+    local file holds after the same imports one after another."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    env = clean_env(home, **lake)
+    assert run_haowu(["team", "init"], cwd=tmp_path, env=env).code == 0
+    seed = shutil.copy(SAMPLES / "m1001_beauty_gbk.csv", tmp_path)  # graders have products
+    assert run_haowu(["import", seed], cwd=tmp_path, env=env).code == 0
+    merchants = [f"M9{n}01" for n in range(8)]
+    rows = 150
+    stop = threading.Event()
+
+    def alongside() -> list[Ran]:
+        done: list[Ran] = []
+        for _round in range(2):  # while the imports run (the second, if they still do)
+            if done and stop.is_set():
+                break
+            for args in (
+                [*PATIENCE, "grade", "--as-of", "2026-11-25", "-f", "json"],
+                ["report", "grades", "--as-of", "2026-11-25", "-f", "json"],
+                ["commission", "--by", "merchant", "-f", "json"],
+            ):
+                done.append(run_haowu(args, cwd=tmp_path, env=env, timeout=900))
+        return done
+
+    with ThreadPoolExecutor(len(merchants) + 1) as pool:
+        reader = pool.submit(alongside)
+        machines = []
+        for merchant in merchants:
+            folder = tmp_path / merchant
+            folder.mkdir()
+            machines.append(pool.submit(_machine, merchant, folder, env, rows))
+        runs = [ran for machine in machines for ran in machine.result()]
+        stop.set()
+        read = reader.result()
+    for ran in runs:
+        assert ran.code == 0, ran
+        assert json.loads(ran.out)[0]["rejected"] == 0, ran
+    for ran in read:
+        assert ran.code == 0, ran
+    # grade once more after the last import, then compare with a file fed the same sheets
+    assert run_haowu(["grade", "--as-of", "2026-11-25"], cwd=tmp_path, env=env).code == 0
+    on_lake = _day(lambda *a: run_haowu(list(a), cwd=tmp_path, env=env))
+    local = clean_env(home, HAOWU_DB=str(tmp_path / "local.duckdb"))
+    assert run_haowu(["import", seed], cwd=tmp_path, env=local).code == 0
+    sheets = [tmp_path / m / f"{m}.csv" for m in merchants]  # 商家ID in every row
+    assert run_haowu(["import", *sheets], cwd=tmp_path, env=local).code == 0
+    orders = [tmp_path / m / f"{m}_orders.csv" for m in merchants]
+    assert run_haowu(["import", "--kind", "orders", *orders], cwd=tmp_path, env=local).code == 0
+    assert run_haowu(["grade", "--as-of", "2026-11-25"], cwd=tmp_path, env=local).code == 0
+    on_file = _day(lambda *a: run_haowu(list(a), cwd=tmp_path, env=local))
+    products = on_lake["products"]
+    assert isinstance(products, list)
+    ids = [p["product_id"] for p in products]
+    assert len(ids) == len(set(ids))  # no product stored twice
     for merchant in merchants:
-        folder = tmp_path / merchant
-        folder.mkdir()
-        sheet = _products_sheet(folder, merchant, 300)
-        processes.append(
-            subprocess.Popen(
-                [str(HAOWU), "import", "--merchant", merchant, "--format", "json", sheet.name],
-                cwd=folder,
-                env=clean_env(home, **lake),
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-            )
-        )
-    for process in processes:
-        out, err = process.communicate(timeout=600)
-        assert process.returncode == 0, err.decode()
-        assert json.loads(out)[0]["inserted"] == 300, out
-    ran = run_haowu(["products", "--format", "json"], cwd=tmp_path, env=clean_env(home, **lake))
-    rows = _json(ran)
-    assert isinstance(rows, list)
-    ids = [r["product_id"] for r in rows]
-    assert len(ids) == 1200 and len(set(ids)) == 1200
-    assert {r["merchant_id"] for r in rows} == set(merchants)
+        assert sum(p["merchant_id"] == merchant for p in products) == rows, merchant
+    for key in on_file:
+        assert on_lake[key] == on_file[key], key
 
 
 def test_push_then_pull_keeps_every_row(haowu, lake, demo_copy, tmp_path):
@@ -183,36 +247,62 @@ def test_push_then_pull_keeps_every_row(haowu, lake, demo_copy, tmp_path):
     assert json.loads(ran.out)[0]["import_id"] > top[0]  # no id taken twice
 
 
-def test_sigkill_mid_import_leaves_the_lake_consistent(lake, tmp_path, home):
-    env = clean_env(home, **lake)
-    assert run_haowu(["team", "init"], cwd=tmp_path, env=env).code == 0
-    sheet = _products_sheet(tmp_path, "M9999", 20_000)
-    data = Path(lake["HAOWU_DATA_PATH"])
+def _kill_when(args: list[str], cwd: Path, env: dict[str, str], folder: Path) -> None:
+    """Start haowu and SIGKILL it once a data file appears in `folder`: its data files are
+    written before the catalog commits them, so the kill lands before or during the commit."""
     process = subprocess.Popen(
-        [str(HAOWU), "import", sheet.name],
-        cwd=tmp_path,
+        [str(HAOWU), *args],
+        cwd=cwd,
         env=env,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
     deadline = time.monotonic() + 300
-    # The data files are written before the catalog commits them: kill it then.
-    while not any(data.rglob("*.parquet")) and process.poll() is None:
+    while not any(folder.rglob("*.parquet")) and process.poll() is None:
         assert time.monotonic() < deadline
         time.sleep(0.005)
-    assert process.poll() is None, "the import ended before its data files were seen"
+    assert process.poll() is None, "haowu ended before its data files were seen"
     process.send_signal(signal.SIGKILL)
     process.wait(timeout=60)
+
+
+def test_sigkill_mid_import_leaves_the_lake_consistent(lake, tmp_path, home):
+    """Killed while writing products (the first data file), then while writing the ledger
+    (the last data file an orders import writes before the catalog commits): all of each
+    import or none of it, and the next run completes."""
+    env = clean_env(home, **lake)
+    assert run_haowu(["team", "init"], cwd=tmp_path, env=env).code == 0
+    rows = 20_000
+    sheet = _products_sheet(tmp_path, "M9999", rows)
+    data = Path(lake["HAOWU_DATA_PATH"])
+    _kill_when(["import", sheet.name], tmp_path, env, data)
     products = _json(run_haowu(["products", "-f", "json"], cwd=tmp_path, env=env))
     assert isinstance(products, list)
-    assert len(products) in (0, 20_000)  # all or nothing
+    assert len(products) in (0, rows)  # all or nothing
     ran = run_haowu(["import", "-f", "json", sheet.name], cwd=tmp_path, env=env)
     assert ran.code == 0, ran
     products = _json(run_haowu(["products", "-f", "json"], cwd=tmp_path, env=env))
     assert isinstance(products, list)
     ids = [p["product_id"] for p in products]
-    assert len(ids) == 20_000 and len(set(ids)) == 20_000
+    assert len(ids) == rows and len(set(ids)) == rows
+
+    orders = _orders_sheet(tmp_path, "M9999", 5_000)
+    args = ["import", "--kind", "orders", "-f", "json", orders.name]
+    _kill_when(args, tmp_path, env, data / "main" / "ledger")
+    ran = run_haowu(args, cwd=tmp_path, env=env)
+    assert ran.code == 0, ran
+    [report] = json.loads(ran.out)
+    # the killed import left all its orders (the rerun changes none) or none (it adds all)
+    assert (report["inserted"], report["unchanged"]) in ((5_000, 0), (0, 5_000)), report
+    # every order split once: commission checks each split sums to its base (else exit 1)
+    ran = run_haowu(["commission", "--by", "merchant", "-f", "json"], cwd=tmp_path, env=env)
+    by_merchant = _json(ran)
+    local = clean_env(home, HAOWU_DB=str(tmp_path / "local.duckdb"))
+    for args in (["import", sheet.name], ["import", "--kind", "orders", orders.name]):
+        assert run_haowu(args, cwd=tmp_path, env=local).code == 0
+    ran = run_haowu(["commission", "--by", "merchant", "-f", "json"], cwd=tmp_path, env=local)
+    assert by_merchant == _json(ran)
 
 
 def test_team_commands_refuse_a_file_and_a_missing_data_path(haowu, lake, tmp_path):
