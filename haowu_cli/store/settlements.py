@@ -124,37 +124,57 @@ def date_settled_orders(
         "order_id, account, item, party_id, settles_on, merchant_id, anchor_id, session_id, paid_on"
     )
     # What stands of a valid order is what its latest posting posted (a posting reverses
-    # all that stood before it): those entries, of the orders whose day moves.
-    entries = ", ".join(f"e.{k}" for k in key.split(", "))
+    # all that stood before it): those entries, of the orders whose day moves. One pass
+    # over the ledger finds each order's latest posting (`_LATEST_POSTING`: its import and
+    # day as one number); the orders whose day moves are kept (a row each), and their
+    # entries are reversed and posted again on the new day by one insert that reads them
+    # once, two rows for each, in no particular order (no report relies on the order
+    # entries are stored in).
     run(
         con,
-        "CREATE OR REPLACE TEMP TABLE settlement_redated AS "
-        "WITH latest AS (SELECT order_id, max(import_id) AS import_id, "
-        "max(import_id) FILTER (WHERE entry = 'post') AS posted FROM ledger "
-        "SEMI JOIN settlement_dated USING (order_id) GROUP BY order_id), "
-        "moving AS (SELECT l.order_id, l.import_id, CAST(d.new AS DATE) AS day FROM latest l "
-        "JOIN settlement_dated d USING (order_id) WHERE l.posted = l.import_id) "
-        f"SELECT {entries}, e.amount_fen, m.day "
-        "FROM ledger e JOIN moving m USING (order_id, import_id) "
-        "WHERE e.entry = 'post' AND e.settles_on IS DISTINCT FROM m.day",
+        "CREATE OR REPLACE TEMP TABLE settlement_moving AS "
+        f"SELECT order_id, {_POSTED_IMPORT} AS import_id, CAST(d.new AS DATE) AS day "
+        f"FROM (SELECT order_id, max(import_id) AS last, {_LATEST_POSTING} AS posted "
+        "FROM ledger SEMI JOIN settlement_dated USING (order_id) GROUP BY order_id) l "
+        "JOIN settlement_dated d USING (order_id) "
+        f"WHERE {_POSTED_IMPORT} = l.last AND {_POSTED_DAY} IS DISTINCT FROM CAST(d.new AS DATE)",
     )
     columns = f"import_id, posted_at, entry, {key}, amount_fen"
+    names = key.split(", ")
+    values = ", ".join(
+        "CASE w.entry WHEN 'post' THEN r.day ELSE r.settles_on END"
+        if k == "settles_on"
+        else f"r.{k}"
+        for k in names
+    )
+    picked = ", ".join(f"e.{k}" for k in names)
     run(
         con,
-        f"INSERT INTO ledger ({columns}) SELECT $id, $at, 'reverse', {key}, -amount_fen "
-        "FROM settlement_redated",
+        f"INSERT INTO ledger ({columns}) SELECT $id, $at, w.entry, {values}, "
+        "CASE w.entry WHEN 'post' THEN r.amount_fen ELSE -r.amount_fen END "
+        f"FROM (SELECT {picked}, e.amount_fen, m.day FROM ledger e "
+        "JOIN settlement_moving m USING (order_id, import_id) "
+        "WHERE e.entry = 'post' AND e.settles_on IS DISTINCT FROM m.day) r, "
+        "(VALUES ('reverse'), ('post')) w(entry)",
         {"id": import_id, "at": posted_at},
     )
-    moved = key.replace("settles_on", "day")
-    run(
-        con,
-        f"INSERT INTO ledger ({columns}) SELECT $id, $at, 'post', {moved}, amount_fen "
-        "FROM settlement_redated ORDER BY order_id",
-        {"id": import_id, "at": posted_at},
-    )
-    reposted: int = scalar(con, "SELECT count(DISTINCT order_id) FROM settlement_redated")
-    run(con, "DROP TABLE settlement_dated; DROP TABLE settlement_redated")
+    reposted: int = scalar(con, "SELECT count(*) FROM settlement_moving")
+    run(con, "DROP TABLE settlement_dated; DROP TABLE settlement_moving")
     return dated, reposted
+
+
+# An order's latest posting among its ledger entries, and its settlement day, as one number
+# that a plain `max` finds (a posting has one day: a split settles on one day):
+# import_id * 10,000,000 + the day's number from 0001-01-01 plus one (0: no day).
+_LATEST_POSTING = (
+    "max(import_id * 10000000 + coalesce(date_diff('day', DATE '0001-01-01', settles_on) + 1, "
+    "0)) FILTER (WHERE entry = 'post')"
+)
+_POSTED_IMPORT = "posted // 10000000"
+_POSTED_DAY = (
+    "CASE WHEN posted % 10000000 > 0 "
+    "THEN DATE '0001-01-01' + CAST(posted % 10000000 - 1 AS INTEGER) END"
+)
 
 
 def compare_settlements(con: duckdb.DuckDBPyConnection, party_map: pl.DataFrame) -> None:
@@ -167,15 +187,46 @@ def compare_settlements(con: duckdb.DuckDBPyConnection, party_map: pl.DataFrame)
     product summed). A party is compared where the file gives its amount; `party_map`
     (party, account, item) says which ledger entries are haowu's side of it. Lines only in
     haowu are its platform orders due to settle within the dates the files cover that the
-    files do not have. Only the ledger entries of these orders are read."""
-    con.register("settlement_parties", party_map)
-    try:
-        run(con, f"CREATE OR REPLACE TEMP TABLE {RECONCILED} AS {_COMPARE}")
-    finally:
-        con.unregister("settlement_parties")
+    files do not have. Only the ledger entries of these orders are read, once: a row per
+    order, a column per party."""
+    pairs = [(str(p), str(a), str(i)) for p, a, i in party_map.select(PARTY_MAP).iter_rows()]
+    run(con, f"CREATE OR REPLACE TEMP TABLE {RECONCILED} AS {_compare_query(pairs)}")
 
 
-_COMPARE = f"""
+PARTY_MAP = ("party", "account", "item")
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _compare_query(pairs: list[tuple[str, str, str]]) -> str:
+    """The comparison's query; `pairs` (party, account, item): which ledger entries make
+    haowu's side of each party."""
+    parties = list(dict.fromkeys(party for party, _account, _item in pairs))
+    sums = [
+        "sum(amount_fen) FILTER (WHERE "
+        + " OR ".join(
+            f"(account = {_literal(a)} AND item = {_literal(i)})" for p, a, i in pairs if p == party
+        )
+        + f") AS {quote(party)}"
+        for party in parties
+    ]
+    columns = ", ".join(quote(p) for p in parties)
+    per_order = "".join(f", {total}" for total in sums)
+    per_line = "".join(f", sum({quote(p)}) AS {quote(p)}" for p in parties)
+    if parties:
+        h = (
+            f"SELECT platform_order_id, product_id, party, haowu_fen FROM (UNPIVOT "
+            f"(SELECT platform_order_id, product_id, {columns} FROM h_wide) ON {columns} "
+            "INTO NAME party VALUE haowu_fen) WHERE haowu_fen <> 0"
+        )
+    else:
+        h = (
+            "SELECT platform_order_id, product_id, CAST(NULL AS VARCHAR) AS party, "
+            "CAST(NULL AS BIGINT) AS haowu_fen FROM h_wide WHERE FALSE"
+        )
+    return f"""
 WITH p AS (
     SELECT platform_order_id, product_id, party, sum(amount_fen) AS platform_fen,
            max(settled_at) AS settled_at
@@ -194,28 +245,20 @@ WITH p AS (
     SELECT l.order_id FROM ledger l, span WHERE l.settles_on BETWEEN span.lo AND span.hi
 ), c AS (
     SELECT o.* FROM o SEMI JOIN candidates USING (order_id)
-), parties_map AS (
-    SELECT party, CAST(account AS ledger_account) AS account, CAST(item AS ledger_item) AS item
-    FROM settlement_parties
-), per_item AS (  -- one pass over the ledger entries of these orders
-    SELECT order_id, account, item, sum(amount_fen) AS amount_fen, max(import_id) AS last,
-           max(import_id) FILTER (WHERE entry = 'post') AS last_post,
-           arg_max_null(settles_on, import_id) FILTER (WHERE entry = 'post') AS day
-    FROM ledger SEMI JOIN c USING (order_id) GROUP BY ALL
-), per_order AS (
-    -- An order's settlement day is that of its latest posting (a split has one day); none
-    -- when its latest import only reversed it (it became invalid). Reversals cancel in sums.
-    SELECT order_id,
-           CASE WHEN max(last_post) = max(last) THEN arg_max_null(day, last_post) END
-               AS settles_on
-    FROM per_item GROUP BY order_id
-), h_lines AS (
-    SELECT c.platform_order_id, c.product_id, max(po.settles_on) AS settles_on
+), per_order AS (  -- one pass over the ledger entries of these orders: a row per order
+    -- An order's settlement day is that of its latest posting; none when its latest
+    -- import only reversed it (it became invalid). Reversals cancel in sums.
+    SELECT order_id, max(import_id) AS last, {_LATEST_POSTING} AS posted{per_order}
+    FROM ledger SEMI JOIN c USING (order_id) GROUP BY order_id
+), h_wide AS (  -- a row per line, a column per party
+    SELECT c.platform_order_id, c.product_id,
+           max(CASE WHEN {_POSTED_IMPORT} = po.last THEN {_POSTED_DAY} END)
+               AS settles_on{per_line}
     FROM c LEFT JOIN per_order po USING (order_id) GROUP BY ALL
+), h_lines AS (
+    SELECT platform_order_id, product_id, settles_on FROM h_wide
 ), h AS (
-    SELECT c.platform_order_id, c.product_id, m.party, sum(i.amount_fen) AS haowu_fen
-    FROM per_item i JOIN parties_map m USING (account, item) JOIN c USING (order_id)
-    GROUP BY ALL HAVING sum(i.amount_fen) <> 0
+    {h}
 ), lines AS (
     SELECT coalesce(pl.platform_order_id, hl.platform_order_id) AS platform_order_id,
            coalesce(pl.product_id, hl.product_id) AS product_id,
@@ -237,13 +280,14 @@ WITH p AS (
     SELECT *, coalesce(platform_fen, 0) - coalesce(haowu_fen, 0) AS difference_fen
     FROM parties
     WHERE coalesce(platform_fen, 0) <> 0 OR coalesce(haowu_fen, 0) <> 0  -- nothing to compare
+), differing AS (  -- the lines with a party whose amounts differ
+    SELECT DISTINCT platform_order_id, product_id FROM compared WHERE difference_fen <> 0
 )
 SELECT platform_order_id, product_id, party,
-       coalesce(side, CASE WHEN bool_or(difference_fen <> 0)
-                            OVER (PARTITION BY platform_order_id, product_id)
-                           THEN 'differs' ELSE 'matched' END) AS state,
+       coalesce(side, CASE WHEN d.platform_order_id IS NOT NULL THEN 'differs'
+                           ELSE 'matched' END) AS state,
        platform_fen, haowu_fen, difference_fen, settled_at, settles_on
-FROM compared
+FROM compared LEFT JOIN differing d USING (platform_order_id, product_id)
 """
 
 
