@@ -27,6 +27,7 @@ __all__ = [
 ]
 
 INCOMING = "settlement_incoming"  # platform_order_id, product_id, party, amount_fen, …
+LINES = "settlement_lines"  # platform_order_id, product_id, settled_at, a column per party
 RECONCILED = "settlement_reconciled"  # compare_settlements' result
 
 
@@ -35,7 +36,8 @@ def load_settlements(
 ) -> int:
     """The settlement lines read (platform_order_id, product_id, settled_at, file_name and
     a column per party, in fen) as a temporary table of a row per line and party with an
-    amount (`settlement_incoming`). Returns its rows."""
+    amount (`settlement_incoming`), and one of a row per line (`settlement_lines`). Returns
+    the rows of the first."""
     con.register("settlement_wide", lines)
     try:
         columns = ", ".join(quote(p) for p in parties)
@@ -52,6 +54,18 @@ def load_settlements(
             else f"CREATE OR REPLACE TEMP TABLE {INCOMING} (platform_order_id VARCHAR, "
             "product_id VARCHAR, party VARCHAR, amount_fen BIGINT, settled_at TIMESTAMP, "
             "file_name VARCHAR)",
+        )
+        # And a row per line (the files' rows of one line summed), a column per party: what
+        # the comparison reads. A line is one the files give an amount of.
+        given = " OR ".join(f"{quote(p)} IS NOT NULL" for p in parties) or "FALSE"
+        sums = "".join(f", CAST(sum({quote(p)}) AS BIGINT) AS {quote(p)}" for p in parties)
+        run(
+            con,
+            f"CREATE OR REPLACE TEMP TABLE {LINES} AS "
+            "SELECT CAST(platform_order_id AS VARCHAR) AS platform_order_id, "
+            "CAST(product_id AS VARCHAR) AS product_id, "
+            f"CAST(max(settled_at) AS TIMESTAMP) AS settled_at{sums} "
+            f"FROM settlement_wide WHERE {given} GROUP BY ALL",
         )
     finally:
         con.unregister("settlement_wide")
@@ -190,7 +204,10 @@ def compare_settlements(con: duckdb.DuckDBPyConnection, party_map: pl.DataFrame)
     files do not have. Only the ledger entries of these orders are read, once: a row per
     order, a column per party."""
     pairs = [(str(p), str(a), str(i)) for p, a, i in party_map.select(PARTY_MAP).iter_rows()]
-    run(con, f"CREATE OR REPLACE TEMP TABLE {RECONCILED} AS {_compare_query(pairs)}")
+    fixed = ("platform_order_id", "product_id", "settled_at")
+    description = con.execute(f"SELECT * FROM {LINES} LIMIT 0").description or []
+    given = [str(column[0]) for column in description if column[0] not in fixed]
+    run(con, f"CREATE OR REPLACE TEMP TABLE {RECONCILED} AS {_compare_query(pairs, given)}")
 
 
 PARTY_MAP = ("party", "account", "item")
@@ -200,49 +217,44 @@ def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def _compare_query(pairs: list[tuple[str, str, str]]) -> str:
+def _compare_query(pairs: list[tuple[str, str, str]], given: list[str]) -> str:
     """The comparison's query; `pairs` (party, account, item): which ledger entries make
-    haowu's side of each party."""
-    parties = list(dict.fromkeys(party for party, _account, _item in pairs))
+    haowu's side of each party; `given`: the parties the files have a column of."""
+    mapped = list(dict.fromkeys(party for party, _account, _item in pairs))
     sums = [
         "sum(amount_fen) FILTER (WHERE "
         + " OR ".join(
             f"(account = {_literal(a)} AND item = {_literal(i)})" for p, a, i in pairs if p == party
         )
         + f") AS {quote(party)}"
-        for party in parties
+        for party in mapped
     ]
-    columns = ", ".join(quote(p) for p in parties)
     per_order = "".join(f", {total}" for total in sums)
-    per_line = "".join(f", sum({quote(p)}) AS {quote(p)}" for p in parties)
-    if parties:
-        h = (
-            f"SELECT platform_order_id, product_id, party, haowu_fen FROM (UNPIVOT "
-            f"(SELECT platform_order_id, product_id, {columns} FROM h_wide) ON {columns} "
-            "INTO NAME party VALUE haowu_fen) WHERE haowu_fen <> 0"
-        )
-    else:
-        h = (
-            "SELECT platform_order_id, product_id, CAST(NULL AS VARCHAR) AS party, "
-            "CAST(NULL AS BIGINT) AS haowu_fen FROM h_wide WHERE FALSE"
-        )
+    per_line = "".join(f", sum({quote(p)}) AS {quote(p)}" for p in mapped)
+    # Each party of either side: the platform's amount (none where the files have no
+    # column of it) and haowu's (none where it is 0, or no ledger entry makes it).
+    sides = [
+        "{"
+        + f"'party': {_literal(party)}, "
+        + f"'platform_fen': {'pl.' + quote(party) if party in given else 'NULL'}::HUGEINT, "
+        + f"'haowu_fen': {f'nullif(hl.{quote(party)}, 0)' if party in mapped else 'NULL'}::HUGEINT"
+        + "}"
+        for party in dict.fromkeys([*given, *mapped])
+    ] or ["{'party': NULL::VARCHAR, 'platform_fen': NULL::HUGEINT, 'haowu_fen': NULL::HUGEINT}"]
+    each = f"unnest([{', '.join(sides)}], recursive := true)"
     return f"""
-WITH p AS (
-    SELECT platform_order_id, product_id, party, sum(amount_fen) AS platform_fen,
-           max(settled_at) AS settled_at
-    FROM {INCOMING} GROUP BY ALL
-), p_lines AS (
-    SELECT platform_order_id, product_id, max(settled_at) AS settled_at FROM p GROUP BY ALL
-), span AS (
+WITH span AS (
     SELECT min(CAST(settled_at AS DATE)) AS lo, max(CAST(settled_at AS DATE)) AS hi
-    FROM p_lines
+    FROM {LINES}
 ), o AS (
     SELECT order_id, platform_order_id, product_id FROM orders
     WHERE platform_order_id IS NOT NULL
 ), candidates AS (  -- the file's lines, and haowu's due within the dates it covers
-    SELECT order_id FROM o SEMI JOIN p_lines USING (platform_order_id, product_id)
+    SELECT order_id FROM o SEMI JOIN {LINES} USING (platform_order_id, product_id)
     UNION
-    SELECT l.order_id FROM ledger l, span WHERE l.settles_on BETWEEN span.lo AND span.hi
+    -- (an order's postings are found by their one base entry each)
+    SELECT l.order_id FROM ledger l, span
+    WHERE l.account = 'base' AND l.entry = 'post' AND l.settles_on BETWEEN span.lo AND span.hi
 ), c AS (
     SELECT o.* FROM o SEMI JOIN candidates USING (order_id)
 ), per_order AS (  -- one pass over the ledger entries of these orders: a row per order
@@ -250,36 +262,28 @@ WITH p AS (
     -- import only reversed it (it became invalid). Reversals cancel in sums.
     SELECT order_id, max(import_id) AS last, {_LATEST_POSTING} AS posted{per_order}
     FROM ledger SEMI JOIN c USING (order_id) GROUP BY order_id
-), h_wide AS (  -- a row per line, a column per party
+), h_lines AS (  -- a row per line, a column per party
     SELECT c.platform_order_id, c.product_id,
            max(CASE WHEN {_POSTED_IMPORT} = po.last THEN {_POSTED_DAY} END)
                AS settles_on{per_line}
     FROM c LEFT JOIN per_order po USING (order_id) GROUP BY ALL
-), h_lines AS (
-    SELECT platform_order_id, product_id, settles_on FROM h_wide
-), h AS (
-    {h}
 ), lines AS (
     SELECT coalesce(pl.platform_order_id, hl.platform_order_id) AS platform_order_id,
            coalesce(pl.product_id, hl.product_id) AS product_id,
            pl.settled_at, hl.settles_on,
            CASE WHEN hl.platform_order_id IS NULL THEN 'only_platform'
-                WHEN pl.platform_order_id IS NULL THEN 'only_haowu' END AS side
-    FROM p_lines pl FULL JOIN h_lines hl USING (platform_order_id, product_id)
+                WHEN pl.platform_order_id IS NULL THEN 'only_haowu' END AS side,
+           {each}
+    FROM {LINES} pl FULL JOIN h_lines hl USING (platform_order_id, product_id)
     WHERE pl.platform_order_id IS NOT NULL
        OR hl.settles_on BETWEEN (SELECT lo FROM span) AND (SELECT hi FROM span)
-), parties AS (
-    SELECT l.*, p.party, p.platform_fen, h.haowu_fen
-    FROM lines l JOIN p USING (platform_order_id, product_id)
-    LEFT JOIN h USING (platform_order_id, product_id, party)
-    UNION ALL
-    SELECT l.*, h.party, NULL, h.haowu_fen
-    FROM lines l JOIN h USING (platform_order_id, product_id)
-    WHERE l.side = 'only_haowu'
 ), compared AS (
+    -- A line the files have compares the parties they give an amount of; a line only in
+    -- haowu, the parties haowu has an amount of. Nothing on either side: nothing to compare.
     SELECT *, coalesce(platform_fen, 0) - coalesce(haowu_fen, 0) AS difference_fen
-    FROM parties
-    WHERE coalesce(platform_fen, 0) <> 0 OR coalesce(haowu_fen, 0) <> 0  -- nothing to compare
+    FROM lines
+    WHERE (CASE WHEN side = 'only_haowu' THEN haowu_fen ELSE platform_fen END) IS NOT NULL
+      AND (coalesce(platform_fen, 0) <> 0 OR coalesce(haowu_fen, 0) <> 0)
 ), differing AS (  -- the lines with a party whose amounts differ
     SELECT DISTINCT platform_order_id, product_id FROM compared WHERE difference_fen <> 0
 )
@@ -326,4 +330,8 @@ def reconciled_detail(con: duckdb.DuckDBPyConnection, *, differing_only: bool) -
 
 
 def drop_settlement_tables(con: duckdb.DuckDBPyConnection) -> None:
-    run(con, f"DROP TABLE IF EXISTS {INCOMING}; DROP TABLE IF EXISTS {RECONCILED}")
+    run(
+        con,
+        f"DROP TABLE IF EXISTS {INCOMING}; DROP TABLE IF EXISTS {LINES}; "
+        f"DROP TABLE IF EXISTS {RECONCILED}",
+    )
