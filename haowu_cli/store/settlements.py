@@ -80,9 +80,8 @@ def record_settlements(con: duckdb.DuckDBPyConnection, recorded_at: datetime) ->
     if kept_before:  # a first reading has nothing to replace
         run(
             con,
-            "DELETE FROM platform_settlements s USING (SELECT DISTINCT platform_order_id, "
-            f"product_id FROM {INCOMING}) i WHERE i.platform_order_id = s.platform_order_id "
-            "AND i.product_id = s.product_id",
+            f"DELETE FROM platform_settlements s USING {LINES} i "
+            "WHERE i.platform_order_id = s.platform_order_id AND i.product_id = s.product_id",
         )
     run(
         con,
@@ -90,9 +89,7 @@ def record_settlements(con: duckdb.DuckDBPyConnection, recorded_at: datetime) ->
         f"amount_fen, settled_at, file_name, ? FROM {INCOMING}",
         [recorded_at],
     )
-    count: int = scalar(
-        con, f"SELECT count(*) FROM (SELECT DISTINCT platform_order_id, product_id FROM {INCOMING})"
-    )
+    count: int = scalar(con, f"SELECT count(*) FROM {LINES}")
     return count
 
 
@@ -113,8 +110,8 @@ def date_settled_orders(
         con,
         "CREATE OR REPLACE TEMP TABLE settlement_dated AS "
         "SELECT o.order_id, o.settled_at AS old, d.settled_at AS new "
-        "FROM orders o JOIN (SELECT platform_order_id, product_id, max(settled_at) AS settled_at "
-        f"FROM {INCOMING} WHERE settled_at IS NOT NULL GROUP BY ALL) d "
+        "FROM orders o JOIN (SELECT platform_order_id, product_id, settled_at "
+        f"FROM {LINES} WHERE settled_at IS NOT NULL) d "
         "USING (platform_order_id, product_id) "
         "WHERE o.settled_at IS DISTINCT FROM d.settled_at AND o.status <> 'invalid'",
     )
