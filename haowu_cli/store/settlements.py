@@ -26,6 +26,7 @@ __all__ = [
     "record_settlements",
 ]
 
+ROWS = "settlement_rows"  # the files' rows: platform_order_id, …, a column per party
 INCOMING = "settlement_incoming"  # platform_order_id, product_id, party, amount_fen, …
 LINES = "settlement_lines"  # platform_order_id, product_id, settled_at, a column per party
 RECONCILED = "settlement_reconciled"  # compare_settlements' result
@@ -35,40 +36,45 @@ def load_settlements(
     con: duckdb.DuckDBPyConnection, lines: pl.DataFrame, parties: list[str]
 ) -> int:
     """The settlement lines read (platform_order_id, product_id, settled_at, file_name and
-    a column per party, in fen) as a temporary table of a row per line and party with an
-    amount (`settlement_incoming`), and one of a row per line (`settlement_lines`). Returns
-    the rows of the first."""
+    a column per party, in fen) as a temporary view of a row per line and party with an
+    amount (`settlement_incoming`), and a table of a row per line (`settlement_lines`).
+    Returns the rows of the first."""
     con.register("settlement_wide", lines)
     try:
-        columns = ", ".join(quote(p) for p in parties)
+        # The frame is read once, into a table of the files' rows, a column per party.
+        sums = "".join(f", CAST({quote(p)} AS BIGINT) AS {quote(p)}" for p in parties)
         run(
             con,
-            f"CREATE OR REPLACE TEMP TABLE {INCOMING} AS "
-            "SELECT CAST(platform_order_id AS VARCHAR) AS platform_order_id, "
-            "CAST(product_id AS VARCHAR) AS product_id, CAST(party AS VARCHAR) AS party, "
-            "CAST(amount_fen AS BIGINT) AS amount_fen, "
-            "CAST(settled_at AS TIMESTAMP) AS settled_at, "
-            "CAST(file_name AS VARCHAR) AS file_name "
-            f"FROM (UNPIVOT settlement_wide ON {columns} INTO NAME party VALUE amount_fen)"
-            if parties
-            else f"CREATE OR REPLACE TEMP TABLE {INCOMING} (platform_order_id VARCHAR, "
-            "product_id VARCHAR, party VARCHAR, amount_fen BIGINT, settled_at TIMESTAMP, "
-            "file_name VARCHAR)",
-        )
-        # And a row per line (the files' rows of one line summed), a column per party: what
-        # the comparison reads. A line is one the files give an amount of.
-        given = " OR ".join(f"{quote(p)} IS NOT NULL" for p in parties) or "FALSE"
-        sums = "".join(f", CAST(sum({quote(p)}) AS BIGINT) AS {quote(p)}" for p in parties)
-        run(
-            con,
-            f"CREATE OR REPLACE TEMP TABLE {LINES} AS "
+            f"CREATE OR REPLACE TEMP TABLE {ROWS} AS "
             "SELECT CAST(platform_order_id AS VARCHAR) AS platform_order_id, "
             "CAST(product_id AS VARCHAR) AS product_id, "
-            f"CAST(max(settled_at) AS TIMESTAMP) AS settled_at{sums} "
-            f"FROM settlement_wide WHERE {given} GROUP BY ALL",
+            "CAST(settled_at AS TIMESTAMP) AS settled_at, "
+            f"CAST(file_name AS VARCHAR) AS file_name{sums} FROM settlement_wide",
         )
     finally:
         con.unregister("settlement_wide")
+    columns = ", ".join(quote(p) for p in parties)
+    run(
+        con,
+        f"CREATE OR REPLACE TEMP VIEW {INCOMING} AS "
+        "SELECT platform_order_id, product_id, CAST(party AS VARCHAR) AS party, amount_fen, "
+        f"settled_at, file_name FROM (UNPIVOT {ROWS} ON {columns} "
+        "INTO NAME party VALUE amount_fen)"
+        if parties
+        else f"CREATE OR REPLACE TEMP VIEW {INCOMING} AS "
+        "SELECT platform_order_id, product_id, CAST(NULL AS VARCHAR) AS party, "
+        f"CAST(NULL AS BIGINT) AS amount_fen, settled_at, file_name FROM {ROWS} WHERE FALSE",
+    )
+    # And a row per line (the files' rows of one line summed), a column per party: what
+    # the comparison reads. A line is one the files give an amount of.
+    given = " OR ".join(f"{quote(p)} IS NOT NULL" for p in parties) or "FALSE"
+    sums = "".join(f", sum({quote(p)}) AS {quote(p)}" for p in parties)
+    run(
+        con,
+        f"CREATE OR REPLACE TEMP TABLE {LINES} AS "
+        f"SELECT platform_order_id, product_id, max(settled_at) AS settled_at{sums} "
+        f"FROM {ROWS} WHERE {given} GROUP BY ALL",
+    )
     count: int = scalar(con, f"SELECT count(*) FROM {INCOMING}")
     return count
 
@@ -329,6 +335,7 @@ def reconciled_detail(con: duckdb.DuckDBPyConnection, *, differing_only: bool) -
 def drop_settlement_tables(con: duckdb.DuckDBPyConnection) -> None:
     run(
         con,
-        f"DROP TABLE IF EXISTS {INCOMING}; DROP TABLE IF EXISTS {LINES}; "
+        f"DROP VIEW IF EXISTS {INCOMING}; DROP TABLE IF EXISTS {ROWS}; "
+        f"DROP TABLE IF EXISTS {LINES}; "
         f"DROP TABLE IF EXISTS {RECONCILED}",
     )
