@@ -234,17 +234,21 @@ def _compare_query(pairs: list[tuple[str, str, str]], given: list[str]) -> str:
     ]
     per_order = "".join(f", {total}" for total in sums)
     per_line = "".join(f", sum({quote(p)}) AS {quote(p)}" for p in mapped)
-    # Each party of either side: the platform's amount (none where the files have no
-    # column of it) and haowu's (none where it is 0, or no ledger entry makes it).
-    sides = [
-        "{"
-        + f"'party': {_literal(party)}, "
-        + f"'platform_fen': {'pl.' + quote(party) if party in given else 'NULL'}::HUGEINT, "
-        + f"'haowu_fen': {f'nullif(hl.{quote(party)}, 0)' if party in mapped else 'NULL'}::HUGEINT"
-        + "}"
-        for party in dict.fromkeys([*given, *mapped])
-    ] or ["{'party': NULL::VARCHAR, 'platform_fen': NULL::HUGEINT, 'haowu_fen': NULL::HUGEINT}"]
-    each = f"unnest([{', '.join(sides)}], recursive := true)"
+    # Each party of either side (a row of the line for each): the platform's amount (none
+    # where the files have no column of it) and haowu's (none where it is 0, or no ledger
+    # entry makes it).
+    every = list(dict.fromkeys([*given, *mapped]))
+    platform = " ".join(f"WHEN {_literal(p)} THEN pl.{quote(p)}" for p in every if p in given)
+    haowu = " ".join(
+        f"WHEN {_literal(p)} THEN nullif(hl.{quote(p)}, 0)" for p in every if p in mapped
+    )
+    platform_fen = f"CASE k.party {platform} END" if platform else "NULL"
+    haowu_fen = f"CASE k.party {haowu} END" if haowu else "NULL"
+    each = (
+        f"k.party, CAST({platform_fen} AS HUGEINT) AS platform_fen, "
+        f"CAST({haowu_fen} AS HUGEINT) AS haowu_fen"
+    )
+    names = ", ".join(f"({_literal(p)})" for p in every) or "(CAST(NULL AS VARCHAR))"
     return f"""
 WITH span AS (
     SELECT min(CAST(settled_at AS DATE)) AS lo, max(CAST(settled_at AS DATE)) AS hi
@@ -278,6 +282,7 @@ WITH span AS (
                 WHEN pl.platform_order_id IS NULL THEN 'only_haowu' END AS side,
            {each}
     FROM {LINES} pl FULL JOIN h_lines hl USING (platform_order_id, product_id)
+         CROSS JOIN (VALUES {names}) k(party)
     WHERE pl.platform_order_id IS NOT NULL
        OR hl.settles_on BETWEEN (SELECT lo FROM span) AND (SELECT hi FROM span)
 ), compared AS (
