@@ -341,7 +341,8 @@ def money(source: str, name: str) -> Parser:
     """Yuan as typed (`¥59.9`, `￥59.90`, `59.90元`, `1,299`, `1.2万`) to integer fen."""
     what = _("an amount in yuan (at most 2 decimals)")
     full = _number_stages(source, name, scale=2, what=what, units=_BIG_UNITS, bare_exponent=0)
-    clean = _clean_where(source, r"^[0-9]{1,13}(\.[0-9]{1,2})?$")
+    # An empty cell (`-`) is clean too: both paths read it as none, without a reason.
+    clean = _clean_where(source, r"^[0-9]{1,13}(\.[0-9]{1,2})?$") | _missing(pl.col(source))
     return Parser(name, full, clean, [_fast_decimal(source, name, 2, 2)])
 
 
@@ -574,10 +575,15 @@ def timestamp(source: str, name: str) -> Parser:
     fast = [
         [
             pl.col(source)
+            .str.replace_all("/", "-")
             .str.to_datetime("%Y-%m-%d %H:%M:%S", strict=False, time_unit="us")
             .alias(name),
             _no_error(name),
         ]
     ]
-    clean = _clean_where(source, r"^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}$")
+    # `2025-03-08 20:15:42` or `2025/03/08 20:15:42` (the 结算明细 writes slashes); an empty
+    # cell (`-`) too: both paths read it as none, without a reason.
+    clean = _clean_where(
+        source, r"^[0-9]{4}[-/][0-9]{2}[-/][0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}$"
+    ) | _missing(pl.col(source))
     return Parser(name, full, clean, fast)

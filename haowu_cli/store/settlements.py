@@ -9,7 +9,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from haowu_cli.store.lake import is_lake
 from haowu_cli.store.sql import frame, quote, run, scalar
 
 if TYPE_CHECKING:
@@ -27,7 +26,9 @@ __all__ = [
     "record_settlements",
 ]
 
+ROWS = "settlement_rows"  # the files' rows: platform_order_id, …, a column per party
 INCOMING = "settlement_incoming"  # platform_order_id, product_id, party, amount_fen, …
+LINES = "settlement_lines"  # platform_order_id, product_id, settled_at, a column per party
 RECONCILED = "settlement_reconciled"  # compare_settlements' result
 
 
@@ -35,27 +36,45 @@ def load_settlements(
     con: duckdb.DuckDBPyConnection, lines: pl.DataFrame, parties: list[str]
 ) -> int:
     """The settlement lines read (platform_order_id, product_id, settled_at, file_name and
-    a column per party, in fen) as a temporary table of a row per line and party with an
-    amount (`settlement_incoming`). Returns its rows."""
+    a column per party, in fen) as a temporary view of a row per line and party with an
+    amount (`settlement_incoming`), and a table of a row per line (`settlement_lines`).
+    Returns the rows of the first."""
     con.register("settlement_wide", lines)
     try:
-        columns = ", ".join(quote(p) for p in parties)
+        # The frame is read once, into a table of the files' rows, a column per party.
+        sums = "".join(f", CAST({quote(p)} AS BIGINT) AS {quote(p)}" for p in parties)
         run(
             con,
-            f"CREATE OR REPLACE TEMP TABLE {INCOMING} AS "
+            f"CREATE OR REPLACE TEMP TABLE {ROWS} AS "
             "SELECT CAST(platform_order_id AS VARCHAR) AS platform_order_id, "
-            "CAST(product_id AS VARCHAR) AS product_id, CAST(party AS VARCHAR) AS party, "
-            "CAST(amount_fen AS BIGINT) AS amount_fen, "
+            "CAST(product_id AS VARCHAR) AS product_id, "
             "CAST(settled_at AS TIMESTAMP) AS settled_at, "
-            "CAST(file_name AS VARCHAR) AS file_name "
-            f"FROM (UNPIVOT settlement_wide ON {columns} INTO NAME party VALUE amount_fen)"
-            if parties
-            else f"CREATE OR REPLACE TEMP TABLE {INCOMING} (platform_order_id VARCHAR, "
-            "product_id VARCHAR, party VARCHAR, amount_fen BIGINT, settled_at TIMESTAMP, "
-            "file_name VARCHAR)",
+            f"CAST(file_name AS VARCHAR) AS file_name{sums} FROM settlement_wide",
         )
     finally:
         con.unregister("settlement_wide")
+    columns = ", ".join(quote(p) for p in parties)
+    run(
+        con,
+        f"CREATE OR REPLACE TEMP VIEW {INCOMING} AS "
+        "SELECT platform_order_id, product_id, CAST(party AS VARCHAR) AS party, amount_fen, "
+        f"settled_at, file_name FROM (UNPIVOT {ROWS} ON {columns} "
+        "INTO NAME party VALUE amount_fen)"
+        if parties
+        else f"CREATE OR REPLACE TEMP VIEW {INCOMING} AS "
+        "SELECT platform_order_id, product_id, CAST(NULL AS VARCHAR) AS party, "
+        f"CAST(NULL AS BIGINT) AS amount_fen, settled_at, file_name FROM {ROWS} WHERE FALSE",
+    )
+    # And a row per line (the files' rows of one line summed), a column per party: what
+    # the comparison reads. A line is one the files give an amount of.
+    given = " OR ".join(f"{quote(p)} IS NOT NULL" for p in parties) or "FALSE"
+    sums = "".join(f", sum({quote(p)}) AS {quote(p)}" for p in parties)
+    run(
+        con,
+        f"CREATE OR REPLACE TEMP TABLE {LINES} AS "
+        f"SELECT platform_order_id, product_id, max(settled_at) AS settled_at{sums} "
+        f"FROM {ROWS} WHERE {given} GROUP BY ALL",
+    )
     count: int = scalar(con, f"SELECT count(*) FROM {INCOMING}")
     return count
 
@@ -67,9 +86,8 @@ def record_settlements(con: duckdb.DuckDBPyConnection, recorded_at: datetime) ->
     if kept_before:  # a first reading has nothing to replace
         run(
             con,
-            "DELETE FROM platform_settlements s USING (SELECT DISTINCT platform_order_id, "
-            f"product_id FROM {INCOMING}) i WHERE i.platform_order_id = s.platform_order_id "
-            "AND i.product_id = s.product_id",
+            f"DELETE FROM platform_settlements s USING {LINES} i "
+            "WHERE i.platform_order_id = s.platform_order_id AND i.product_id = s.product_id",
         )
     run(
         con,
@@ -77,9 +95,7 @@ def record_settlements(con: duckdb.DuckDBPyConnection, recorded_at: datetime) ->
         f"amount_fen, settled_at, file_name, ? FROM {INCOMING}",
         [recorded_at],
     )
-    count: int = scalar(
-        con, f"SELECT count(*) FROM (SELECT DISTINCT platform_order_id, product_id FROM {INCOMING})"
-    )
+    count: int = scalar(con, f"SELECT count(*) FROM {LINES}")
     return count
 
 
@@ -100,8 +116,8 @@ def date_settled_orders(
         con,
         "CREATE OR REPLACE TEMP TABLE settlement_dated AS "
         "SELECT o.order_id, o.settled_at AS old, d.settled_at AS new "
-        "FROM orders o JOIN (SELECT platform_order_id, product_id, max(settled_at) AS settled_at "
-        f"FROM {INCOMING} WHERE settled_at IS NOT NULL GROUP BY ALL) d "
+        "FROM orders o JOIN (SELECT platform_order_id, product_id, settled_at "
+        f"FROM {LINES} WHERE settled_at IS NOT NULL) d "
         "USING (platform_order_id, product_id) "
         "WHERE o.settled_at IS DISTINCT FROM d.settled_at AND o.status <> 'invalid'",
     )
@@ -125,37 +141,57 @@ def date_settled_orders(
         "order_id, account, item, party_id, settles_on, merchant_id, anchor_id, session_id, paid_on"
     )
     # What stands of a valid order is what its latest posting posted (a posting reverses
-    # all that stood before it): those entries, of the orders whose day moves.
-    entries = ", ".join(f"e.{k}" for k in key.split(", "))
+    # all that stood before it): those entries, of the orders whose day moves. One pass
+    # over the ledger finds each order's latest posting (`_LATEST_POSTING`: its import and
+    # day as one number); the orders whose day moves are kept (a row each), and their
+    # entries are reversed and posted again on the new day by one insert that reads them
+    # once, two rows for each, in no particular order (no report relies on the order
+    # entries are stored in).
     run(
         con,
-        "CREATE OR REPLACE TEMP TABLE settlement_redated AS "
-        "WITH latest AS (SELECT order_id, max(import_id) AS import_id, "
-        "max(import_id) FILTER (WHERE entry = 'post') AS posted FROM ledger "
-        "SEMI JOIN settlement_dated USING (order_id) GROUP BY order_id), "
-        "moving AS (SELECT l.order_id, l.import_id, CAST(d.new AS DATE) AS day FROM latest l "
-        "JOIN settlement_dated d USING (order_id) WHERE l.posted = l.import_id) "
-        f"SELECT {entries}, e.amount_fen, m.day "
-        "FROM ledger e JOIN moving m USING (order_id, import_id) "
-        "WHERE e.entry = 'post' AND e.settles_on IS DISTINCT FROM m.day",
+        "CREATE OR REPLACE TEMP TABLE settlement_moving AS "
+        f"SELECT order_id, {_POSTED_IMPORT} AS import_id, CAST(d.new AS DATE) AS day "
+        f"FROM (SELECT order_id, max(import_id) AS last, {_LATEST_POSTING} AS posted "
+        "FROM ledger SEMI JOIN settlement_dated USING (order_id) GROUP BY order_id) l "
+        "JOIN settlement_dated d USING (order_id) "
+        f"WHERE {_POSTED_IMPORT} = l.last AND {_POSTED_DAY} IS DISTINCT FROM CAST(d.new AS DATE)",
     )
     columns = f"import_id, posted_at, entry, {key}, amount_fen"
+    names = key.split(", ")
+    values = ", ".join(
+        "CASE w.entry WHEN 'post' THEN r.day ELSE r.settles_on END"
+        if k == "settles_on"
+        else f"r.{k}"
+        for k in names
+    )
+    picked = ", ".join(f"e.{k}" for k in names)
     run(
         con,
-        f"INSERT INTO ledger ({columns}) SELECT $id, $at, 'reverse', {key}, -amount_fen "
-        "FROM settlement_redated",
+        f"INSERT INTO ledger ({columns}) SELECT $id, $at, w.entry, {values}, "
+        "CASE w.entry WHEN 'post' THEN r.amount_fen ELSE -r.amount_fen END "
+        f"FROM (SELECT {picked}, e.amount_fen, m.day FROM ledger e "
+        "JOIN settlement_moving m USING (order_id, import_id) "
+        "WHERE e.entry = 'post' AND e.settles_on IS DISTINCT FROM m.day) r, "
+        "(VALUES ('reverse'), ('post')) w(entry)",
         {"id": import_id, "at": posted_at},
     )
-    moved = key.replace("settles_on", "day")
-    run(
-        con,
-        f"INSERT INTO ledger ({columns}) SELECT $id, $at, 'post', {moved}, amount_fen "
-        "FROM settlement_redated ORDER BY order_id",
-        {"id": import_id, "at": posted_at},
-    )
-    reposted: int = scalar(con, "SELECT count(DISTINCT order_id) FROM settlement_redated")
-    run(con, "DROP TABLE settlement_dated; DROP TABLE settlement_redated")
+    reposted: int = scalar(con, "SELECT count(*) FROM settlement_moving")
+    run(con, "DROP TABLE settlement_dated; DROP TABLE settlement_moving")
     return dated, reposted
+
+
+# An order's latest posting among its ledger entries, and its settlement day, as one number
+# that a plain `max` finds (a posting has one day: a split settles on one day):
+# import_id * 10,000,000 + the day's number from 0001-01-01 plus one (0: no day).
+_LATEST_POSTING = (
+    "max(import_id * 10000000 + coalesce(date_diff('day', DATE '0001-01-01', settles_on) + 1, "
+    "0)) FILTER (WHERE entry = 'post')"
+)
+_POSTED_IMPORT = "posted // 10000000"
+_POSTED_DAY = (
+    "CASE WHEN posted % 10000000 > 0 "
+    "THEN DATE '0001-01-01' + CAST(posted % 10000000 - 1 AS INTEGER) END"
+)
 
 
 def compare_settlements(con: duckdb.DuckDBPyConnection, party_map: pl.DataFrame) -> None:
@@ -168,86 +204,102 @@ def compare_settlements(con: duckdb.DuckDBPyConnection, party_map: pl.DataFrame)
     product summed). A party is compared where the file gives its amount; `party_map`
     (party, account, item) says which ledger entries are haowu's side of it. Lines only in
     haowu are its platform orders due to settle within the dates the files cover that the
-    files do not have. Only the ledger entries of these orders are read."""
-    compare = _COMPARE
-    if is_lake(con):  # the ledger's ENUM columns are VARCHAR on a lake (`store.lake`)
-        compare = compare.replace("ledger_account", "VARCHAR").replace("ledger_item", "VARCHAR")
-    con.register("settlement_parties", party_map)
-    try:
-        run(con, f"CREATE OR REPLACE TEMP TABLE {RECONCILED} AS {compare}")
-    finally:
-        con.unregister("settlement_parties")
+    files do not have. Only the ledger entries of these orders are read, once: a row per
+    order, a column per party."""
+    pairs = [(str(p), str(a), str(i)) for p, a, i in party_map.select(PARTY_MAP).iter_rows()]
+    fixed = ("platform_order_id", "product_id", "settled_at")
+    description = con.execute(f"SELECT * FROM {LINES} LIMIT 0").description or []
+    given = [str(column[0]) for column in description if column[0] not in fixed]
+    run(con, f"CREATE OR REPLACE TEMP TABLE {RECONCILED} AS {_compare_query(pairs, given)}")
 
 
-_COMPARE = f"""
-WITH p AS (
-    SELECT platform_order_id, product_id, party, sum(amount_fen) AS platform_fen,
-           max(settled_at) AS settled_at
-    FROM {INCOMING} GROUP BY ALL
-), p_lines AS (
-    SELECT platform_order_id, product_id, max(settled_at) AS settled_at FROM p GROUP BY ALL
-), span AS (
+PARTY_MAP = ("party", "account", "item")
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _compare_query(pairs: list[tuple[str, str, str]], given: list[str]) -> str:
+    """The comparison's query; `pairs` (party, account, item): which ledger entries make
+    haowu's side of each party; `given`: the parties the files have a column of."""
+    mapped = list(dict.fromkeys(party for party, _account, _item in pairs))
+    sums = [
+        "sum(amount_fen) FILTER (WHERE "
+        + " OR ".join(
+            f"(account = {_literal(a)} AND item = {_literal(i)})" for p, a, i in pairs if p == party
+        )
+        + f") AS {quote(party)}"
+        for party in mapped
+    ]
+    per_order = "".join(f", {total}" for total in sums)
+    per_line = "".join(f", sum({quote(p)}) AS {quote(p)}" for p in mapped)
+    # Each party of either side (a row of the line for each): the platform's amount (none
+    # where the files have no column of it) and haowu's (none where it is 0, or no ledger
+    # entry makes it).
+    every = list(dict.fromkeys([*given, *mapped]))
+    platform = " ".join(f"WHEN {_literal(p)} THEN pl.{quote(p)}" for p in every if p in given)
+    haowu = " ".join(
+        f"WHEN {_literal(p)} THEN nullif(hl.{quote(p)}, 0)" for p in every if p in mapped
+    )
+    platform_fen = f"CASE k.party {platform} END" if platform else "NULL"
+    haowu_fen = f"CASE k.party {haowu} END" if haowu else "NULL"
+    each = (
+        f"k.party, CAST({platform_fen} AS HUGEINT) AS platform_fen, "
+        f"CAST({haowu_fen} AS HUGEINT) AS haowu_fen"
+    )
+    names = ", ".join(f"({_literal(p)})" for p in every) or "(CAST(NULL AS VARCHAR))"
+    return f"""
+WITH span AS (
     SELECT min(CAST(settled_at AS DATE)) AS lo, max(CAST(settled_at AS DATE)) AS hi
-    FROM p_lines
+    FROM {LINES}
 ), o AS (
     SELECT order_id, platform_order_id, product_id FROM orders
     WHERE platform_order_id IS NOT NULL
 ), candidates AS (  -- the file's lines, and haowu's due within the dates it covers
-    SELECT order_id FROM o SEMI JOIN p_lines USING (platform_order_id, product_id)
+    SELECT order_id FROM o SEMI JOIN {LINES} USING (platform_order_id, product_id)
     UNION
-    SELECT l.order_id FROM ledger l, span WHERE l.settles_on BETWEEN span.lo AND span.hi
+    -- (an order's postings are found by their one base entry each)
+    SELECT l.order_id FROM ledger l, span
+    WHERE l.account = 'base' AND l.entry = 'post' AND l.settles_on BETWEEN span.lo AND span.hi
 ), c AS (
     SELECT o.* FROM o SEMI JOIN candidates USING (order_id)
-), parties_map AS (
-    SELECT party, CAST(account AS ledger_account) AS account, CAST(item AS ledger_item) AS item
-    FROM settlement_parties
-), per_item AS (  -- one pass over the ledger entries of these orders
-    SELECT order_id, account, item, sum(amount_fen) AS amount_fen, max(import_id) AS last,
-           max(import_id) FILTER (WHERE entry = 'post') AS last_post,
-           arg_max_null(settles_on, import_id) FILTER (WHERE entry = 'post') AS day
-    FROM ledger SEMI JOIN c USING (order_id) GROUP BY ALL
-), per_order AS (
-    -- An order's settlement day is that of its latest posting (a split has one day); none
-    -- when its latest import only reversed it (it became invalid). Reversals cancel in sums.
-    SELECT order_id,
-           CASE WHEN max(last_post) = max(last) THEN arg_max_null(day, last_post) END
-               AS settles_on
-    FROM per_item GROUP BY order_id
-), h_lines AS (
-    SELECT c.platform_order_id, c.product_id, max(po.settles_on) AS settles_on
+), per_order AS (  -- one pass over the ledger entries of these orders: a row per order
+    -- An order's settlement day is that of its latest posting; none when its latest
+    -- import only reversed it (it became invalid). Reversals cancel in sums.
+    SELECT order_id, max(import_id) AS last, {_LATEST_POSTING} AS posted{per_order}
+    FROM ledger SEMI JOIN c USING (order_id) GROUP BY order_id
+), h_lines AS (  -- a row per line, a column per party
+    SELECT c.platform_order_id, c.product_id,
+           max(CASE WHEN {_POSTED_IMPORT} = po.last THEN {_POSTED_DAY} END)
+               AS settles_on{per_line}
     FROM c LEFT JOIN per_order po USING (order_id) GROUP BY ALL
-), h AS (
-    SELECT c.platform_order_id, c.product_id, m.party, sum(i.amount_fen) AS haowu_fen
-    FROM per_item i JOIN parties_map m USING (account, item) JOIN c USING (order_id)
-    GROUP BY ALL HAVING sum(i.amount_fen) <> 0
 ), lines AS (
     SELECT coalesce(pl.platform_order_id, hl.platform_order_id) AS platform_order_id,
            coalesce(pl.product_id, hl.product_id) AS product_id,
            pl.settled_at, hl.settles_on,
            CASE WHEN hl.platform_order_id IS NULL THEN 'only_platform'
-                WHEN pl.platform_order_id IS NULL THEN 'only_haowu' END AS side
-    FROM p_lines pl FULL JOIN h_lines hl USING (platform_order_id, product_id)
+                WHEN pl.platform_order_id IS NULL THEN 'only_haowu' END AS side,
+           {each}
+    FROM {LINES} pl FULL JOIN h_lines hl USING (platform_order_id, product_id)
+         CROSS JOIN (VALUES {names}) k(party)
     WHERE pl.platform_order_id IS NOT NULL
        OR hl.settles_on BETWEEN (SELECT lo FROM span) AND (SELECT hi FROM span)
-), parties AS (
-    SELECT l.*, p.party, p.platform_fen, h.haowu_fen
-    FROM lines l JOIN p USING (platform_order_id, product_id)
-    LEFT JOIN h USING (platform_order_id, product_id, party)
-    UNION ALL
-    SELECT l.*, h.party, NULL, h.haowu_fen
-    FROM lines l JOIN h USING (platform_order_id, product_id)
-    WHERE l.side = 'only_haowu'
 ), compared AS (
+    -- A line the files have compares the parties they give an amount of; a line only in
+    -- haowu, the parties haowu has an amount of. Nothing on either side: nothing to compare.
     SELECT *, coalesce(platform_fen, 0) - coalesce(haowu_fen, 0) AS difference_fen
-    FROM parties
-    WHERE coalesce(platform_fen, 0) <> 0 OR coalesce(haowu_fen, 0) <> 0  -- nothing to compare
+    FROM lines
+    WHERE (CASE WHEN side = 'only_haowu' THEN haowu_fen ELSE platform_fen END) IS NOT NULL
+      AND (coalesce(platform_fen, 0) <> 0 OR coalesce(haowu_fen, 0) <> 0)
+), differing AS (  -- the lines with a party whose amounts differ
+    SELECT DISTINCT platform_order_id, product_id FROM compared WHERE difference_fen <> 0
 )
 SELECT platform_order_id, product_id, party,
-       coalesce(side, CASE WHEN bool_or(difference_fen <> 0)
-                            OVER (PARTITION BY platform_order_id, product_id)
-                           THEN 'differs' ELSE 'matched' END) AS state,
+       coalesce(side, CASE WHEN d.platform_order_id IS NOT NULL THEN 'differs'
+                           ELSE 'matched' END) AS state,
        platform_fen, haowu_fen, difference_fen, settled_at, settles_on
-FROM compared
+FROM compared LEFT JOIN differing d USING (platform_order_id, product_id)
 """
 
 
@@ -286,4 +338,9 @@ def reconciled_detail(con: duckdb.DuckDBPyConnection, *, differing_only: bool) -
 
 
 def drop_settlement_tables(con: duckdb.DuckDBPyConnection) -> None:
-    run(con, f"DROP TABLE IF EXISTS {INCOMING}; DROP TABLE IF EXISTS {RECONCILED}")
+    run(
+        con,
+        f"DROP VIEW IF EXISTS {INCOMING}; DROP TABLE IF EXISTS {ROWS}; "
+        f"DROP TABLE IF EXISTS {LINES}; "
+        f"DROP TABLE IF EXISTS {RECONCILED}",
+    )
