@@ -349,12 +349,12 @@ def test_rates_that_leave_the_merchant_a_negative_share_are_refused(haowu, tmp_p
     ran = haowu("--db", "h.duckdb", "import", "--kind", "orders", path, env=TODAY)
     assert ran.code == 3, ran
     assert (
-        "row 2, commission_rate '90%': commission 90% + service fee 10% + technical fee 5% "
+        "row 2, 佣金率 '90%': commission 90% + service fee 10% + technical fee 5% "
         "(technical_fee in commission.yaml) add up to 105%: the merchant's share would be "
         "negative" in ran.err
     ), ran
     assert (
-        "row 3, commission_rate '88%': commission 88% + service fee 10% + technical fee 5% "
+        "row 3, 佣金率 '88%': commission 88% + service fee 10% + technical fee 5% "
         "(technical_fee in commission.yaml), the rates taken from product P2, add up to 103%"
         in ran.err
     ), ran
