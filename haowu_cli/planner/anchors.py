@@ -452,17 +452,17 @@ def _sells(goods: pl.DataFrame, people: pl.DataFrame) -> np.ndarray[Any, Any]:
         people.select("a_idx", "categories")
         .join(combos, how="cross")
         .sort("a_idx", "combo")
-        .select(
-            (
-                pl.col("categories").list.contains(pl.col("category_l1")).fill_null(False)
-                | pl.col("categories").list.contains(pl.col("category_l2")).fill_null(False)
-                | pl.col("categories").list.contains(pl.col("category_l3")).fill_null(False)
-            ).alias("sells")
-        )
+        .select(_held_category().alias("sells"))
         .to_series()
         .to_numpy()
     )
     return sells.reshape(people.height, width)
+
+
+def _held_category() -> pl.Expr:
+    """Whether the anchor's categories hold the product's category at any of its levels."""
+    held = pl.col("categories").list
+    return pl.any_horizontal([held.contains(pl.col(level)).fill_null(False) for level in LEVELS])
 
 
 def _goods_frame(eligible: pl.DataFrame) -> pl.DataFrame:
@@ -496,13 +496,7 @@ def _pairs(goods: pl.DataFrame, people: pl.DataFrame, rules: SessionRules) -> pl
     sells = (
         local.select("a_idx", "categories")
         .join(combos, how="cross")
-        .select(
-            (
-                pl.col("categories").list.contains(pl.col("category_l1")).fill_null(False)
-                | pl.col("categories").list.contains(pl.col("category_l2")).fill_null(False)
-                | pl.col("categories").list.contains(pl.col("category_l3")).fill_null(False)
-            ).alias("sells")
-        )
+        .select(_held_category().alias("sells"))
         .to_series()
     )
     pairs = (
