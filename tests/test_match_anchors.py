@@ -296,8 +296,29 @@ def test_an_unreachable_goal_says_why():
     assert (goal.expected_gmv_fen, goal.shortfall_fen) == (35_000, 5_000)
     capped = rank(model=dataclasses.replace(MODEL, goal_max_sessions=1), goal=35_000).goal
     assert capped.stopped_by == "max_sessions" and len(capped.sessions) == 1
-    everyone = rank(goal=10_000_000).goal
-    assert everyone.stopped_by == "anchors" and len(everyone.sessions) == 2
+    # Past what one session of each anchor sells, the anchors come round again in rank
+    # order, each repeat selling as its first did while the stock lasts.
+    rounds = rank(model=dataclasses.replace(MODEL, goal_max_sessions=5), goal=10_000_000).goal
+    assert [(s.anchor_id, s.expected_gmv_fen) for s in rounds.sessions] == [
+        ("A2", 30_000),
+        ("A1", 15_000),
+        ("A2", 30_000),
+        ("A1", 15_000),
+        ("A2", 30_000),
+    ]
+    assert rounds.stopped_by == "max_sessions" and rounds.shortfall_fen == 10_000_000 - 120_000
+
+
+def test_a_goal_the_anchors_cannot_sell_towards_stops_at_the_round_that_sells_nothing():
+    # P1 (one in stock) sells out in the first session; P2 is priced so far above any
+    # anchor's hourly GMV that no session expects to sell one: its stock is left, and the
+    # second round, selling nothing, ends the search.
+    goods = GOODS.with_columns(
+        pl.Series("stock", [1, 1000]), pl.Series("live_price_fen", [10_000, 10**12])
+    )
+    goal = rank(goods=goods, goal=10_000_000).goal
+    assert len(goal.sessions) == 1  # the first-ranked anchor sells P1 out
+    assert goal.stopped_by == "anchors" and not goal.reachable
 
 
 def test_no_eligible_product_is_an_error_naming_the_reasons():

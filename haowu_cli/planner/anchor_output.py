@@ -9,7 +9,7 @@ import polars as pl
 
 from haowu_cli import formats
 from haowu_cli.i18n import _, ngettext
-from haowu_cli.planner.anchors import AnchorMatch
+from haowu_cli.planner.anchors import AnchorMatch, Goal
 
 MONEY = {
     "expected_gmv_fen": "expected_gmv",
@@ -23,10 +23,12 @@ LISTS = ("categories_matched", "audience_age_bands")
 
 
 def _shown(found: AnchorMatch, limit: int | None) -> pl.DataFrame:
-    """The ranked anchors, the first `limit`, with `goal_session` (their place in the goal's
-    sessions, or null)."""
+    """The ranked anchors, the first `limit`, with `goal_session` (the place of their first
+    session among the goal's, or null)."""
     frame = found.anchors
-    places = {s.anchor_id: i for i, s in enumerate(found.goal.sessions, 1)} if found.goal else {}
+    places: dict[str, int] = {}
+    for index, s in enumerate(found.goal.sessions if found.goal else [], 1):
+        places.setdefault(s.anchor_id, index)
     frame = frame.with_columns(
         pl.col("anchor_id")
         .replace_strict(places, default=None, return_dtype=pl.Int64)
@@ -138,12 +140,27 @@ def anchors_table(found: AnchorMatch, limit: int | None) -> pl.DataFrame:
     )
 
 
+def _who(goal: Goal) -> str:
+    """The goal's sessions in short: each anchor with its expected GMV, and when anchors come
+    round again, each anchor once, in the order of its first session, with its count."""
+    if len({s.anchor_id for s in goal.sessions}) == len(goal.sessions):
+        return ", ".join(
+            f"{s.anchor_id} {formats.fen_label(s.expected_gmv_fen)}" for s in goal.sessions
+        )
+    sessions: dict[str, list[int]] = {}
+    for s in goal.sessions:
+        sessions.setdefault(s.anchor_id, []).append(s.expected_gmv_fen)
+    return ", ".join(
+        f"{anchor} ×{len(gmv)} {formats.fen_label(sum(gmv))}" for anchor, gmv in sessions.items()
+    )
+
+
 def goal_lines(found: AnchorMatch) -> list[str]:
     """What the goal comes to, for people."""
     goal = found.goal
     if goal is None:
         return []
-    who = ", ".join(f"{s.anchor_id} {formats.fen_label(s.expected_gmv_fen)}" for s in goal.sessions)
+    who = _who(goal)
     count = len(goal.sessions)
     if goal.reachable:
         # Each session's GMV here sells from the stock the sessions before it left: not the
@@ -167,7 +184,7 @@ def goal_lines(found: AnchorMatch) -> list[str]:
             "at most {max} sessions (anchors.goal_max_sessions in match.yaml)"
         ).format(max=goal.max_sessions),
         "stock": _("the merchant's stock runs out"),
-        "anchors": _("every anchor with expected sales has one session"),
+        "anchors": _("no anchor's next session would sell any more of the stock left"),
     }[goal.stopped_by]
     lines = [
         _("goal {goal}: not reachable: {why}; {count} sessions reach {gmv}, {short} short").format(

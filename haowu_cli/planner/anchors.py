@@ -20,9 +20,10 @@ ticket, no fan profile, no audience for the categories) is left out of the mean:
                   `history_full_sessions` (at most 1)
 
 Anchors rank by score = expected GMV × (1 − fit_weight + fit_weight × fit), then expected GMV,
-then anchor ID. With a goal, the ranked anchors each give one session in rank order, the
-merchant's stock shared between them, until the sessions' expected GMV reaches the goal (or
-`goal_max_sessions`, or the anchors, run out: the goal is then unreachable).
+then anchor ID. With a goal, the ranked anchors give sessions in rounds, one each in rank
+order, the merchant's stock shared by them all, until the sessions' expected GMV reaches the
+goal (or `goal_max_sessions` or the stock runs out, or a round sells nothing more: the goal is
+then unreachable).
 """
 
 from __future__ import annotations
@@ -740,35 +741,48 @@ def _allocate(
     rules: SessionRules,
     model: AnchorModel,
 ) -> Goal:
-    """Sessions in rank order, one per anchor, the merchant's stock shared between them (each
-    session sells from what the ones before left), until their expected GMV reaches the goal."""
+    """Sessions in rounds until their expected GMV reaches the goal: each round the ranked
+    anchors give one session each in rank order, the merchant's stock shared by every session
+    (each sells from what the ones before left). It stops at `goal_max_sessions`, when the
+    stock runs out, or when a whole round sells nothing more ("anchors"). A repeat session
+    of an anchor is expected to sell as its first would on the stock left: no fatigue is
+    modelled."""
     stock = goods["stock"].clip(lower_bound=0).to_list()
     goal = Goal(goal_fen, False, [], 0, model.goal_max_sessions, "anchors")
-    for a_idx, anchor_id, unshared in ranked.select(
-        "a_idx", "anchor_id", "expected_gmv_fen"
-    ).iter_rows():
-        if goal.expected_gmv_fen >= goal_fen:
-            break
-        if unshared <= 0:
-            continue
-        if len(goal.sessions) == model.goal_max_sessions:
-            goal.stopped_by = "max_sessions"
-            break
-        if not any(stock):
-            goal.stopped_by = "stock"
-            break
-        left = goods.with_columns(pl.Series("stock", stock, dtype=pl.Int64))
-        one = people.filter(pl.col("a_idx") == a_idx)
-        taken = _fill(_pairs(left, one, rules), left, session, rules)
-        gmv = int(taken["expected_gmv_fen"].sum())
-        if gmv <= 0:
-            continue
-        for index, units in taken.select("p_idx", "expected_units").iter_rows():
-            stock[index] -= units
-        goal.expected_gmv_fen += gmv
-        goal.sessions.append(
-            GoalSession(anchor_id, gmv, int(taken["commission_fen"].sum()), goal.expected_gmv_fen)
-        )
+    order = [
+        (a_idx, anchor_id)
+        for a_idx, anchor_id, unshared in ranked.select(
+            "a_idx", "anchor_id", "expected_gmv_fen"
+        ).iter_rows()
+        if unshared > 0
+    ]
+    sold = True
+    while sold and goal.expected_gmv_fen < goal_fen:
+        sold = False
+        for a_idx, anchor_id in order:
+            if goal.expected_gmv_fen >= goal_fen:
+                break
+            if len(goal.sessions) == model.goal_max_sessions:
+                goal.stopped_by = "max_sessions"
+                return goal
+            if not any(stock):
+                goal.stopped_by = "stock"
+                return goal
+            left = goods.with_columns(pl.Series("stock", stock, dtype=pl.Int64))
+            one = people.filter(pl.col("a_idx") == a_idx)
+            taken = _fill(_pairs(left, one, rules), left, session, rules)
+            gmv = int(taken["expected_gmv_fen"].sum())
+            if gmv <= 0:
+                continue
+            sold = True
+            for index, units in taken.select("p_idx", "expected_units").iter_rows():
+                stock[index] -= units
+            goal.expected_gmv_fen += gmv
+            goal.sessions.append(
+                GoalSession(
+                    anchor_id, gmv, int(taken["commission_fen"].sum()), goal.expected_gmv_fen
+                )
+            )
     goal.reachable = goal.expected_gmv_fen >= goal_fen
     if goal.reachable:
         goal.stopped_by = "reached"

@@ -155,7 +155,12 @@ def test_a_goal_says_which_sessions_reach_it_or_that_it_cannot(haowu, demo_db):
     goal = big["goal"]
     assert goal["goal"] == "5000000.00" and goal["reachable"] is False
     assert Decimal(goal["shortfall"]) == Decimal("5000000.00") - Decimal(goal["expected_gmv"])
-    assert [r["goal_session"] for r in big["anchors"]] == [s["session"] for s in goal["sessions"]]
+    firsts: dict[str, int] = {}
+    for s in goal["sessions"]:
+        firsts.setdefault(s["anchor_id"], s["session"])
+    assert {r["anchor_id"]: r["goal_session"] for r in big["anchors"]} == firsts
+    assert len(goal["sessions"]) == goal["max_sessions"] == 30  # anchors come round again
+    assert goal["stopped_by"] == "max_sessions"
     table = _anchors(haowu, demo_db, "--goal", "500万").out
     assert "not reachable" in table
 
