@@ -82,7 +82,20 @@ class StorageError(HaowuError):
 
 def is_interrupt(exc: BaseException) -> bool:
     """Ctrl-C, as Python raises it or as DuckDB reports the query it stopped (an
-    `InterruptException`, or a RuntimeError while it scanned a Polars frame)."""
+    `InterruptException`, or a RuntimeError while it scanned a Polars frame), also when
+    another error was raised while it was being handled or from it (a message that explains
+    a DuckDB error, a rollback that failed because the query was stopped)."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if _is_interrupt_itself(current):
+            return True
+        current = current.__cause__ or current.__context__
+    return False
+
+
+def _is_interrupt_itself(exc: BaseException) -> bool:
     if isinstance(exc, KeyboardInterrupt):
         return True
     if any(kind.__name__ == "InterruptException" for kind in type(exc).__mro__):
