@@ -854,7 +854,7 @@ def _replan_lines(result: Any) -> tuple[list[str], list[dict], list[str]]:
             "as planned, {new} re-planned (both by the pace so far)"
         ).format(
             # (English has no catalog word for it: team_income reads "team income")
-            objective=objective_name(getattr(result, "objective", "gmv")).replace("_", " "),
+            objective=objective_name(getattr(result, "objective", "gmv")),
             gain=money(result.gain_fen),
             old=money(result.old_rest_value_fen),
             new=money(result.new_rest_value_fen),

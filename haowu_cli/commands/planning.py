@@ -45,9 +45,9 @@ def status_name(code: str) -> str:
 def objective_name(code: str) -> str:
     """An objective as the brief writes it (team_income), in the language in use (团长收入)."""
     return {
-        "gmv": pgettext("objective", "gmv"),
+        "gmv": pgettext("objective", "GMV"),
         "commission": pgettext("objective", "commission"),
-        "team_income": pgettext("objective", "team_income"),
+        "team_income": pgettext("objective", "team income"),
     }.get(code, code)
 
 

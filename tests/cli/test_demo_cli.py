@@ -34,7 +34,7 @@ def test_demo_runs_every_step_into_a_fresh_database(cli, tmp_path):
     assert "35 products have no 加入快分销 date: L0 counted from their listing date" in result.err
     assert "level rule: L" in result.out and "to reach L" in result.out
     assert "plan 1, session 1: anchor A005 on 2026-12-01 from 20:00" in result.out
-    assert "objective team_income: ¥" in result.out and "(optimal)" in result.out
+    assert "objective team income: ¥" in result.out and "(optimal)" in result.out
     assert "orders_a005.csv (utf-8-sig): 3,306 rows: 3,306 new" in result.err
     assert "check: estimated: parts ¥219,667.50 add up to the base ¥219,667.50" in result.out
     # It ends with the session review: its headline, and the page's path.

@@ -66,7 +66,7 @@ def test_plan_session_shows_the_run_sheet_and_saves_the_plan(planner):
     result = planner("plan-session", "--brief", "brief.yaml")
     assert result.code == 0, result.err
     assert "plan 1, session 1: anchor A005 on 2026-12-01 from 20:00, 180 minutes" in result.out
-    assert "objective team_income: ¥" in result.out and "(optimal)" in result.out
+    assert "objective team income: ¥" in result.out and "(optimal)" in result.out
     assert "opening" in result.out and "closing" in result.out  # 开场, 收尾 in English
     assert "optimal:" in result.err and "saved as plan 1" in result.err
     listed = planner("sessions", "--format", "json")
