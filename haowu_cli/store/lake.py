@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING
 from haowu_cli.errors import HaowuError, UsageError
 from haowu_cli.i18n import _
 from haowu_cli.store.connection import Store, migrate
-from haowu_cli.store.sql import quote, run, scalar
+from haowu_cli.store.sql import literal, quote, run, scalar
 
 if TYPE_CHECKING:
     import duckdb
@@ -143,11 +143,6 @@ def next_value(con: duckdb.DuckDBPyConnection, sequence: str, count: int = 1) ->
     run(con, f"UPDATE {SEQUENCES_TABLE} SET value = value + ? WHERE name = ?", params)
     last: int = scalar(con, f"SELECT value FROM {SEQUENCES_TABLE} WHERE name = ?", [sequence])
     return last - count + 1
-
-
-def literal(text: str) -> str:
-    """A string as an SQL literal, for the statements that take no parameters (ATTACH, LOAD)."""
-    return "'" + text.replace("'", "''") + "'"
 
 
 def attach_lake(con: duckdb.DuckDBPyConnection, url: str, data_dir: str, alias: str) -> None:

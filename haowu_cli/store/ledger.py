@@ -38,22 +38,22 @@ __all__ = [
 ]
 
 
+def _order_ids(incoming: pl.DataFrame, column: str) -> pl.DataFrame:
+    """`order_id`, `product_id` and `column` of the incoming orders (null where the sheet
+    has no such column)."""
+    import polars as pl
+
+    own = pl.col(column) if column in incoming.columns else pl.lit(None, pl.String).alias(column)
+    return incoming.select("order_id", "product_id", own)
+
+
 def order_terms(con: duckdb.DuckDBPyConnection, incoming: pl.DataFrame) -> pl.DataFrame:
     """What the database knows of each incoming order (`order_id`, `product_id`,
     `anchor_id`): `stored` (whether it is), its stored rates, second-level leader, anchor and
     agency share (`*_stored`); its merchant and category (`*_known`: the stored ones while
     the product stays the same, else the product's); its product's current rates
     (`*_product`); its anchor's agency and share (`*_anchor`). Rates in parts per million."""
-    import polars as pl
-
-    ids = incoming.select(
-        "order_id",
-        "product_id",
-        pl.col("anchor_id")
-        if "anchor_id" in incoming.columns
-        else pl.lit(None, pl.String).alias("anchor_id"),
-    )
-    con.register("incoming_orders", ids)
+    con.register("incoming_orders", _order_ids(incoming, "anchor_id"))
     ppm = "* 1000000 AS BIGINT)"
     try:
         return frame(
@@ -225,16 +225,7 @@ def keep_covered(con: duckdb.DuckDBPyConnection, incoming: pl.DataFrame, covered
     touch — each order's merchant, its product's and the stored order's — as a temporary
     table `SPREAD_MERCHANTS`, and `covered` (a query of order_id and covered over the
     merchants of that table) as it is now, as `COVERED_BEFORE`."""
-    import polars as pl
-
-    ids = incoming.select(
-        "order_id",
-        "product_id",
-        pl.col("merchant_id")
-        if "merchant_id" in incoming.columns
-        else pl.lit(None, pl.String).alias("merchant_id"),
-    )
-    con.register("ledger_incoming", ids)
+    con.register("ledger_incoming", _order_ids(incoming, "merchant_id"))
     try:
         run(
             con,

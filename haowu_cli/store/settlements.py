@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from haowu_cli.store.sql import frame, quote, run, scalar
+from haowu_cli.store.sql import frame, literal, quote, run, scalar
 
 if TYPE_CHECKING:
     import duckdb
@@ -216,10 +216,6 @@ def compare_settlements(con: duckdb.DuckDBPyConnection, party_map: pl.DataFrame)
 PARTY_MAP = ("party", "account", "item")
 
 
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
 def _compare_query(pairs: list[tuple[str, str, str]], given: list[str]) -> str:
     """The comparison's query; `pairs` (party, account, item): which ledger entries make
     haowu's side of each party; `given`: the parties the files have a column of."""
@@ -227,7 +223,7 @@ def _compare_query(pairs: list[tuple[str, str, str]], given: list[str]) -> str:
     sums = [
         "sum(amount_fen) FILTER (WHERE "
         + " OR ".join(
-            f"(account = {_literal(a)} AND item = {_literal(i)})" for p, a, i in pairs if p == party
+            f"(account = {literal(a)} AND item = {literal(i)})" for p, a, i in pairs if p == party
         )
         + f") AS {quote(party)}"
         for party in mapped
@@ -238,9 +234,9 @@ def _compare_query(pairs: list[tuple[str, str, str]], given: list[str]) -> str:
     # where the files have no column of it) and haowu's (none where it is 0, or no ledger
     # entry makes it).
     every = list(dict.fromkeys([*given, *mapped]))
-    platform = " ".join(f"WHEN {_literal(p)} THEN pl.{quote(p)}" for p in every if p in given)
+    platform = " ".join(f"WHEN {literal(p)} THEN pl.{quote(p)}" for p in every if p in given)
     haowu = " ".join(
-        f"WHEN {_literal(p)} THEN nullif(hl.{quote(p)}, 0)" for p in every if p in mapped
+        f"WHEN {literal(p)} THEN nullif(hl.{quote(p)}, 0)" for p in every if p in mapped
     )
     platform_fen = f"CASE k.party {platform} END" if platform else "NULL"
     haowu_fen = f"CASE k.party {haowu} END" if haowu else "NULL"
@@ -248,7 +244,7 @@ def _compare_query(pairs: list[tuple[str, str, str]], given: list[str]) -> str:
         f"k.party, CAST({platform_fen} AS HUGEINT) AS platform_fen, "
         f"CAST({haowu_fen} AS HUGEINT) AS haowu_fen"
     )
-    names = ", ".join(f"({_literal(p)})" for p in every) or "(CAST(NULL AS VARCHAR))"
+    names = ", ".join(f"({literal(p)})" for p in every) or "(CAST(NULL AS VARCHAR))"
     return f"""
 WITH span AS (
     SELECT min(CAST(settled_at AS DATE)) AS lo, max(CAST(settled_at AS DATE)) AS hi

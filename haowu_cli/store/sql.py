@@ -41,6 +41,13 @@ def quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+def literal(text: str) -> str:
+    """A string as an SQL literal, inner quotes doubled: for the statements that take no
+    parameters (ATTACH, LOAD) and the names a query's shape is built from (a column per
+    party); values go in as parameters."""
+    return "'" + text.replace("'", "''") + "'"
+
+
 def run(con: duckdb.DuckDBPyConnection, sql: str, params: Params | None = None) -> None:
     """Execute a statement whose result is not needed, and finish it: DuckDB 2 refuses the
     next statement on a connection while a result is unread."""

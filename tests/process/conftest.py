@@ -66,6 +66,62 @@ def clean_env(home: Path, **extra: str) -> dict[str, str]:
     return env
 
 
+class OnTerminal:
+    """`haowu ARGS` with its stdout on a pseudo-terminal (and its stdin too, with
+    `stdin="terminal"`), as a person runs the live view: read what it draws, type keys,
+    Ctrl-C it. `close()` when done."""
+
+    def __init__(
+        self, args: list[object], *, cwd: Path, home: Path, stdin: str = "devnull"
+    ) -> None:
+        import pty
+
+        self.leader, self.follower = pty.openpty()
+        source = {"devnull": subprocess.DEVNULL, "pipe": subprocess.PIPE}.get(stdin, self.follower)
+        self.process = subprocess.Popen(
+            [str(HAOWU), *map(str, args)],
+            cwd=cwd,
+            env=clean_env(home, COLUMNS="200", LINES="80"),
+            stdin=source,
+            stdout=self.follower,
+            stderr=subprocess.PIPE,
+        )
+        self.seen = b""
+
+    def _read(self) -> None:
+        import contextlib
+        import select
+
+        if select.select([self.leader], [], [], 0.2)[0]:
+            with contextlib.suppress(OSError):  # the terminal closed with the process
+                self.seen += os.read(self.leader, 65536)
+
+    def read_until(self, text: bytes, seconds: float = 60) -> bool:
+        """Whether the terminal shows `text` within `seconds` (False once the process ends)."""
+        deadline = time.monotonic() + seconds
+        while text not in self.seen and time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                self._read()
+                break
+            self._read()
+        return text in self.seen
+
+    def interrupt(self) -> int:
+        """Ctrl-C, the terminal kept drained until the process ends; its exit code."""
+        self.process.send_signal(signal.SIGINT)
+        while self.process.poll() is None:
+            self._read()
+        return self.process.wait(timeout=60)
+
+    def stderr(self) -> str:
+        assert self.process.stderr is not None
+        return self.process.stderr.read().decode(errors="replace")
+
+    def close(self) -> None:
+        os.close(self.follower)
+        os.close(self.leader)
+
+
 def run_haowu(
     args: list[str],
     *,

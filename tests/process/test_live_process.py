@@ -119,52 +119,22 @@ def test_the_live_view_follows_a_folder_and_ctrl_c_keeps_what_was_read(
 ):
     """On a terminal (a pty) the view reads an export once it has stopped changing, shows
     it, and Ctrl-C exits 130 with the file's orders in the database."""
-    import os
-    import pty
-    import select
-    import signal
-    import subprocess
-    import time
-
-    from tests.process.conftest import HAOWU, clean_env
+    from tests.process.conftest import OnTerminal
 
     first = plan["items"][0]["product_id"]
     drop = tmp_path / "drop"
     drop.mkdir()
     _, before = snap(haowu, demo_copy, drop, "20:02")
     export(drop / "a.csv", [("L1", "20:00:30", first, 2, "19.80")])
-    leader, follower = pty.openpty()
     args = ["--db", demo_copy, "live", "1", "--orders", drop, "--at", "20:02", "--interval", "0.2"]
-    process = subprocess.Popen(
-        [str(HAOWU), *map(str, args)],
-        cwd=tmp_path,
-        env=clean_env(home, COLUMNS="200", LINES="80"),
-        stdin=subprocess.DEVNULL,
-        stdout=follower,
-        stderr=subprocess.PIPE,
-    )
-    os.close(follower)
-    seen, deadline = b"", time.monotonic() + 60
-    while b"a.csv: 1 new" not in seen and time.monotonic() < deadline:
-        if process.poll() is not None:
-            break
-        if select.select([leader], [], [], 0.2)[0]:
-            try:
-                seen += os.read(leader, 65536)
-            except OSError:
-                break
+    view = OnTerminal(args, cwd=tmp_path, home=home)
+    view.read_until(b"a.csv: 1 new")
+    seen = view.seen
     assert b"a.csv: 1 new" in seen, seen.decode(errors="replace")
     assert b"expected by now" in seen
-    process.send_signal(signal.SIGINT)
-    while process.poll() is None:  # keep the pty drained until it ends
-        if select.select([leader], [], [], 0.2)[0]:
-            try:
-                os.read(leader, 65536)
-            except OSError:
-                break
-    process.wait(timeout=60)
-    os.close(leader)
-    assert process.returncode == 130, process.stderr.read().decode(errors="replace")
+    code = view.interrupt()
+    view.close()
+    assert code == 130, view.stderr()
     _, after = snap(haowu, demo_copy, drop, "20:02")
     assert product(after, first)["units"] == product(before, first)["units"] + 2
     assert after["imports"][0]["unchanged"] == 1  # read once by the view, not again here

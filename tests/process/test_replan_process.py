@@ -201,49 +201,25 @@ def test_r_in_the_live_view_replans_and_the_terminal_comes_back(haowu, demo_copy
     """On a terminal (stdin and stdout a pty) the view shows the key, `r` re-plans and saves
     a version, and after Ctrl-C (exit 130) the terminal has its settings back."""
     import os
-    import pty
-    import select
-    import signal
-    import subprocess
     import termios
-    import time
 
-    from tests.process.conftest import HAOWU, clean_env
+    from tests.process.conftest import OnTerminal
 
-    leader, follower = pty.openpty()
-    settings = termios.tcgetattr(follower)
     args = ["--db", demo_copy, "live", "1", "--orders", tmp_path, "--at", "21:10"]
-    process = subprocess.Popen(
-        [str(HAOWU), *map(str, args), "--interval", "0.2"],
-        cwd=tmp_path,
-        env=clean_env(home, COLUMNS="200", LINES="80"),
-        stdin=follower,
-        stdout=follower,
-        stderr=subprocess.PIPE,
-    )
-    seen = b""
+    view = OnTerminal([*args, "--interval", "0.2"], cwd=tmp_path, home=home, stdin="terminal")
+    settings = termios.tcgetattr(view.follower)
 
     def read_until(text: bytes) -> None:
-        nonlocal seen
-        deadline = time.monotonic() + 60
-        while text not in seen and time.monotonic() < deadline and process.poll() is None:
-            if select.select([leader], [], [], 0.2)[0]:
-                seen += os.read(leader, 65536)
-        assert text in seen, seen.decode(errors="replace")
+        assert view.read_until(text), view.seen.decode(errors="replace")
 
     read_until(b"press r to re-plan")
-    os.write(leader, b"r")
+    os.write(view.leader, b"r")
     read_until(b"saved as plan 2, version 2 of plan 1")
     read_until(b"plan 2, session 1, anchor")  # the view follows the new version
-    process.send_signal(signal.SIGINT)
-    while process.poll() is None:  # keep the pty drained until it ends
-        if select.select([leader], [], [], 0.2)[0]:
-            os.read(leader, 65536)
-    process.wait(timeout=60)
-    assert process.returncode == 130, process.stderr.read().decode(errors="replace")
-    assert termios.tcgetattr(follower) == settings  # cbreak undone on the way out
-    os.close(follower)
-    os.close(leader)
+    code = view.interrupt()
+    assert code == 130, view.stderr()
+    assert termios.tcgetattr(view.follower) == settings  # cbreak undone on the way out
+    view.close()
     shown = json.loads(haowu("--db", demo_copy, "sessions", "show", "1", "-f", "json").out)
     assert [v["version"] for v in shown["versions"]] == [1, 2]
 
@@ -252,40 +228,13 @@ def test_with_orders_on_stdin_the_view_says_the_key_is_unavailable(
     haowu, demo_copy, tmp_path, home
 ):
     """`--orders -`: stdin carries the orders, so the view says `r` is unavailable."""
-    import os
-    import pty
-    import select
-    import signal
-    import subprocess
-    import time
+    from tests.process.conftest import OnTerminal
 
-    from tests.process.conftest import HAOWU, clean_env
-
-    leader, follower = pty.openpty()
     args = ["--db", demo_copy, "live", "1", "--orders", "-", "--at", "21:10"]
-    process = subprocess.Popen(
-        [str(HAOWU), *map(str, args), "--interval", "0.2"],
-        cwd=tmp_path,
-        env=clean_env(home, COLUMNS="200", LINES="80"),
-        stdin=subprocess.PIPE,
-        stdout=follower,
-        stderr=subprocess.PIPE,
-    )
-    os.close(follower)
-    seen, deadline = b"", time.monotonic() + 60
-    while b"unavailable" not in seen and time.monotonic() < deadline:
-        if process.poll() is not None:
-            break
-        if select.select([leader], [], [], 0.2)[0]:
-            seen += os.read(leader, 65536)
-    process.send_signal(signal.SIGINT)
-    while process.poll() is None:
-        if select.select([leader], [], [], 0.2)[0]:
-            try:
-                os.read(leader, 65536)
-            except OSError:
-                break
-    process.wait(timeout=60)
-    os.close(leader)
+    view = OnTerminal([*args, "--interval", "0.2"], cwd=tmp_path, home=home, stdin="pipe")
+    view.read_until(b"unavailable")
+    code = view.interrupt()
+    view.close()
+    seen = view.seen
     assert b"the r key (re-plan) is unavailable: stdin carries the orders" in seen, seen
-    assert process.returncode == 130
+    assert code == 130
