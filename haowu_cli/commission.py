@@ -649,7 +649,12 @@ def split_orders_query(rules: CommissionRules, orders: OrderSelection = ALL_ORDE
         # New merchants: the first part of their GMV within the window pays the new rate. The
         # cap spans the merchant's orders in payment order (date, then order ID), so every
         # order of such a merchant in its window is looked at, selected or not.
-        new_cte = _covered_ctes(rules, f"SELECT o.merchant_id FROM orders o WHERE {where.sql}")
+        new_cte = _covered_ctes(
+            rules,
+            None
+            if where.sql == "TRUE"
+            else f"SELECT o.merchant_id FROM orders o WHERE {where.sql}",
+        )
         new_join = "LEFT JOIN covered nc ON nc.order_id = o.order_id"
         covered = "coalesce(nc.covered, 0)"
     technical_ppm = (
@@ -715,12 +720,14 @@ def split_orders_query(rules: CommissionRules, orders: OrderSelection = ALL_ORDE
     return Query(sql, {**where.params, **categories})
 
 
-def _covered_ctes(rules: CommissionRules, merchants: str) -> str:
+def _covered_ctes(rules: CommissionRules, merchants: str | None) -> str:
     """`new_orders` and `covered`: each order of the new merchants among `merchants` (a
-    query of merchant IDs) paid within their window, and the part of its base (`covered`)
-    under the cap. The cap spans the merchant's orders in payment order (date, then order
-    ID), so every order of such a merchant in its window is looked at, selected or not."""
+    query of merchant IDs; None: every merchant) paid within their window, and the part of
+    its base (`covered`) under the cap. The cap spans the merchant's orders in payment order
+    (date, then order ID), so every order of such a merchant in its window is looked at,
+    selected or not."""
     terms = rules.terms
+    among = f"AND n.merchant_id IN ({merchants})" if merchants is not None else ""
     return f"""new_orders AS (
             SELECT n.order_id, n.merchant_id, n.paid_at,
                    CASE WHEN n.status = 'invalid' THEN 0
@@ -728,13 +735,15 @@ def _covered_ctes(rules: CommissionRules, merchants: str) -> str:
                         END AS base
             FROM orders n JOIN merchants m USING (merchant_id)
             WHERE n.paid_at >= m.joined_on AND n.paid_at < m.joined_on + {terms.new_days}
-              AND n.merchant_id IN ({merchants})
+              {among}
         ), covered AS (
+            -- BIGINT: between 0 and the order's base (a window's sum is 128-bit, and
+            -- 128-bit arithmetic in the split took several times as long).
             SELECT order_id,
-                   greatest(least({terms.new_cap_fen} - coalesce(sum(base) OVER (
+                   CAST(greatest(least({terms.new_cap_fen} - coalesce(sum(base) OVER (
                        PARTITION BY merchant_id ORDER BY paid_at, order_id
                        ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0), base), 0)
-                       AS covered
+                       AS BIGINT) AS covered
             FROM new_orders
         ),"""
 

@@ -284,6 +284,51 @@ def test_reports_by_group_add_up(world, tmp_path):
     assert report.frame["orders"].to_list() == [1, 1]
 
 
+def test_orders_per_group_count_where_an_orders_base_stands(world, tmp_path):
+    """An order counts in the group its latest posting is in: not where it was before it
+    moved (another anchor or session), not once it is invalid, once after a correction; and
+    as of an earlier day, where it stood then."""
+    import_orders(
+        world,
+        tmp_path,
+        [
+            order("O1"),
+            order("O2"),
+            order("O3", anchor="A2", product="P2"),
+            order("O4", session="S2"),
+        ],
+    )
+    yesterday = dt.date.today() - dt.timedelta(days=1)
+    with world.write() as con:  # as if the first import had run two days ago
+        db.run(con, "UPDATE ledger SET posted_at = posted_at - INTERVAL 2 DAY")
+    import_orders(
+        world,
+        tmp_path,
+        [
+            order("O1", anchor="A2"),  # moves to A2
+            order("O2", status="已失效"),  # invalid: reversed, nothing posted
+            order("O3", anchor="A2", product="P2", refund="5"),  # corrected in place
+            order("O4"),  # moves to S1
+        ],
+        name="o2.csv",
+    )
+
+    def orders(by: str, as_of: dt.date) -> dict[str, int]:
+        frame = commission_report(world, by=by, as_of=as_of, filters={}).frame
+        return dict(zip(frame[f"{by}_id"], frame["orders"], strict=True))
+
+    assert orders("anchor", LATER) == {"A1": 1, "A2": 2}
+    assert orders("session", LATER) == {"S1": 3, "S2": 0}
+    assert orders("anchor", yesterday) == {"A1": 3, "A2": 1}
+    assert orders("session", yesterday) == {"S1": 3, "S2": 1}
+    # Narrowed to one anchor: A1 keeps O4 alone, now in S1 (O1 left it, O2 is invalid).
+    narrowed = commission_report(world, by="session", as_of=LATER, filters={"anchor": "A1"})
+    assert dict(zip(narrowed.frame["session_id"], narrowed.frame["orders"], strict=True)) == {
+        "S1": 1,
+        "S2": 0,
+    }
+
+
 # Up to 80%: with a service fee up to 10% and the technical fee up to 5.4%, the merchant keeps
 # a share. Rates that would leave a negative share are refused (see
 # test_no_accepted_order_leaves_the_merchant_a_negative_share).

@@ -255,3 +255,32 @@ def test_an_order_landing_re_splits_only_the_orders_whose_part_under_the_cap_mov
     assert report.ledger == (2, 2)  # O2 and O4, each with reversing entries
     with world.write() as con, db.transaction(con):  # what a full re-split would post: nothing
         assert commission.resplit(con, rules, what="check") == (0, 0)
+
+
+def test_the_split_stays_in_64_bit_integers_with_every_term_on(world, tmp_path):
+    """Every share of the split is a BIGINT in fen, the new merchants' part under the cap
+    too (a window's sum is 128-bit in DuckDB, and 128-bit arithmetic over a million orders
+    took several times as long: bench_commission.py)."""
+    join(world, "M1", dt.date(2026, 11, 1))
+    rules = commission.load_rules(config(tmp_path))
+    assert rules.terms.new_merchants and rules.terms.busy_relief_ppm
+    query = commission.split_orders_query(rules)
+    with world.read() as con:
+        types = dict(
+            (name, kind)
+            for name, kind, *_ in con.execute(
+                f"DESCRIBE {query.sql}", dict(query.params) or None
+            ).fetchall()
+        )
+    money = [
+        "base",
+        "merchant",
+        "anchor",
+        "agency",
+        "leader",
+        "second_leader",
+        "commission_cut",
+        "service_fee_cut",
+        "technical_fee",
+    ]
+    assert {name: types[name] for name in money} == dict.fromkeys(money, "BIGINT")

@@ -288,7 +288,7 @@ GROUPS = {
     "merchant": "merchant_id",
     "anchor": "anchor_id",
     "session": "session_id",
-    "day": "CAST(paid_on AS VARCHAR)",
+    "day": "paid_on",  # shown as text (2026-12-01)
 }
 
 
@@ -299,32 +299,34 @@ def commission_totals(
     session and day they were posted under), per account and item or per group, account and
     item: `estimated_fen` (every valid order), `settled_fen` (entries whose settlement date
     has come) and `orders` (those with a base left, on the base rows). The filters' `start`
-    and `end` are paid dates (`paid_on`), the business date; `as_of` is a posting date."""
+    and `end` are paid dates (`paid_on`), the business date; `as_of` is a posting date.
+
+    One pass over the entries, no row per order: what stands of an order is its latest
+    posting (a posting first reverses all that stood, `post_ledger`), whose base entry is
+    above 0 (a base of 0 posts nothing) and is reversed under the same merchant, anchor,
+    session and day. So in a group, an order's base entries are posts each followed by its
+    reversal but the last, and their signs add up to 1 when a base is left there, else 0."""
     where, params = _ledger_filters(filters)
     group = "NULL" if by == "party" else GROUPS[by]
+    # Grouped on the stored values (the accounts' and items' ENUM codes, the day's date),
+    # made text in the few rows that come out.
     return frame(
         con,
         f"""
-        WITH entries AS (
-            SELECT {group} AS "group", order_id, account, item, amount_fen, settles_on
+        SELECT {"NULL" if by == "party" else 'CAST("group" AS VARCHAR)'} AS "group",
+               CAST(account AS VARCHAR) AS account, CAST(item AS VARCHAR) AS item,
+               estimated_fen, settled_fen, orders
+        FROM (
+            SELECT {group} AS "group", account, item, sum(amount_fen) AS estimated_fen,
+                   coalesce(sum(amount_fen) FILTER (WHERE settles_on <= ?), 0) AS settled_fen,
+                   CAST(coalesce(sum(sign(amount_fen)) FILTER (WHERE account = 'base'), 0)
+                        AS BIGINT) AS orders
             FROM ledger WHERE CAST(posted_at AS DATE) <= ? AND {where}
-        ), totals AS (
-            SELECT "group", account, item, sum(amount_fen) AS estimated_fen,
-                   coalesce(sum(amount_fen) FILTER (WHERE settles_on <= ?), 0) AS settled_fen
-            FROM entries GROUP BY ALL
-        ), counted AS (  -- orders with a base left (an invalid one nets to 0)
-            SELECT "group", count(*) FILTER (WHERE base <> 0) AS orders
-            FROM (SELECT "group", order_id, sum(amount_fen) AS base FROM entries
-                  WHERE account = 'base' GROUP BY ALL)
             GROUP BY ALL
         )
-        SELECT t."group", CAST(t.account AS VARCHAR) AS account,
-               CAST(t.item AS VARCHAR) AS item, t.estimated_fen, t.settled_fen,
-               CASE WHEN t.account = 'base' THEN coalesce(c.orders, 0) ELSE 0 END AS orders
-        FROM totals t LEFT JOIN counted c ON c."group" IS NOT DISTINCT FROM t."group"
         ORDER BY ALL
         """,
-        [as_of, *params, as_of],
+        [as_of, as_of, *params],
     )
 
 
@@ -332,16 +334,22 @@ def orders_posted_later(
     con: duckdb.DuckDBPyConnection, *, as_of: date, filters: LedgerFilters
 ) -> int:
     """Orders paid on or before `as_of` (within the filters) that the ledger first heard of
-    after it (imported later): those a report as of that day cannot show."""
+    after it (imported later): those a report as of that day cannot show. Only the orders
+    with an entry posted after `as_of` are grouped (most days none is)."""
     where, params = _ledger_filters(filters)
     return con.execute(
         f"""
+        WITH later AS (
+            SELECT DISTINCT order_id FROM ledger
+            WHERE CAST(posted_at AS DATE) > ? AND paid_on <= ? AND {where}
+        )
         SELECT count(*) FROM (
-            SELECT order_id FROM ledger WHERE paid_on <= ? AND {where}
+            SELECT order_id FROM ledger SEMI JOIN later USING (order_id)
+            WHERE paid_on <= ? AND {where}
             GROUP BY order_id HAVING min(CAST(posted_at AS DATE)) > ?
         )
         """,
-        [as_of, *params, as_of],
+        [as_of, as_of, *params, as_of, *params, as_of],
     ).fetchall()[0][0]
 
 
