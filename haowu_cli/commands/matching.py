@@ -192,7 +192,7 @@ def match_anchors_command(
     merchant = found.merchant_id
     left_out = sum(found.not_eligible.values())
     if left_out:
-        common = sorted(found.not_eligible.items(), key=lambda item: (-item[1], item[0]))
+        common = sorted(found.why_not_eligible.items(), key=lambda item: (-item[1], item[0]))
         shown = "; ".join(f"{reason} ({count})" for reason, count in common[:3])
         app.out.notice(
             ngettext(

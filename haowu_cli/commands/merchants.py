@@ -24,7 +24,7 @@ COLUMNS = [
     Column("joined_on", "加入快分销"),
     Column("new_until", N_("new until")),
     Column("new_merchant", N_("new")),
-    Column("new_cap_left", N_("1% cap left"), "right"),
+    Column("new_cap_left", N_("cap left (1%)"), "right"),
     Column("shop_score", N_("DSR"), "right"),
     Column("activities_this_month", "activities", "right"),
     Column("gmv_this_month", N_("GMV this month"), "right"),

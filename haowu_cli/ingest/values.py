@@ -285,7 +285,7 @@ def _number_stages(
             ~missing & ~too_large & unclear,
             _(
                 "ambiguous rate: this column's bare numbers are both fractions (0.2) and percents "
-                "(20), and this one could be either; write it with % (20% or 0.2%)"
+                "(20), and this one could be either; write it with a percent sign: 20%, or 0.2%"
             ),
         ),
         _reason(
@@ -426,7 +426,7 @@ def rate(source: str, name: str, style: str = "fraction") -> Parser:
         source,
         name,
         scale=0,
-        what=_("a rate (write 20% or 0.2)"),
+        what=_("a rate (write 0.2 or 20%)"),
         units={"%": (percent, 1)},
         bare_exponent=fraction if style == "fraction" else percent,
         ambiguous_up_to=10**percent if style == "ambiguous" else None,  # 1, as a percent

@@ -247,7 +247,8 @@ class AnchorMatch:
     date: dt.date
     products: int  # the merchant's products considered
     eligible: int  # of them, eligible under the brief defaults
-    not_eligible: dict[str, int]  # why not -> how many
+    not_eligible: dict[str, int]  # why not (a stable code, candidates.REASON_CODES) -> how many
+    why_not_eligible: dict[str, int]  # the same for people: why not, in words -> how many
     session_minutes: int
     session_max_products: int
     anchors: pl.DataFrame  # ranked (ANCHOR_COLUMNS)
@@ -379,8 +380,11 @@ def rank_anchors(
     """The ranking itself, on frames: `products` one merchant's (`store.planning_products`
     rows), `anchors` stored anchor rows, `history` `store.anchor_history` rows."""
     checked = eligibility_columns(products, session)
-    reasons = checked.filter(~pl.col("eligible")).group_by("reason").len()
-    not_eligible = {str(r): int(n) for r, n in reasons.sort("reason").iter_rows()}
+    left_out = checked.filter(~pl.col("eligible"))
+    codes = left_out.group_by("reason_code").len().sort("reason_code")
+    not_eligible = {str(r): int(n) for r, n in codes.iter_rows()}
+    reasons = left_out.group_by("reason").len().sort("reason")
+    why = {str(r): int(n) for r, n in reasons.iter_rows()}
     eligible = checked.filter(pl.col("eligible")).sort("product_id")
     merchant_id = str(products["merchant_id"][0])
     result = AnchorMatch(
@@ -389,12 +393,13 @@ def rank_anchors(
         products=products.height,
         eligible=eligible.height,
         not_eligible=not_eligible,
+        why_not_eligible=why,
         session_minutes=session.minutes,
         session_max_products=_max_products(session),
         anchors=pl.DataFrame(),
     )
     if eligible.is_empty():
-        shown = "; ".join(f"{reason} ({count})" for reason, count in not_eligible.items())
+        shown = "; ".join(f"{reason} ({count})" for reason, count in why.items())
         raise HaowuError(
             _("no product of merchant {merchant} is eligible: {reasons}").format(
                 merchant=merchant_id, reasons=shown

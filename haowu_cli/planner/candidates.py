@@ -62,13 +62,17 @@ def candidate_frame(
 
 def eligibility_columns(products: pl.DataFrame, session: SessionBrief) -> pl.DataFrame:
     """What does not depend on the anchor: `commission_ppm`, `service_fee_ppm`, `reason`
-    (why a product is not eligible, or null) and `eligible`."""
+    (why a product is not eligible, for people, or null), `reason_code` (the same as a stable
+    English code for machine output: `REASON_CODES`) and `eligible`."""
     frame = products.with_columns(
         (pl.col("commission_rate") * PPM).cast(pl.Int64).alias("commission_ppm"),
         # No service fee set: the team leader earns nothing on the product.
         (pl.col("service_fee_rate") * PPM).cast(pl.Int64).fill_null(0).alias("service_fee_ppm"),
     )
-    frame = frame.with_columns(_reason(session).alias("reason"))
+    checks = _checks(session)
+    frame = frame.with_columns(
+        _first(checks, text=True).alias("reason"), _first(checks, text=False).alias("reason_code")
+    )
     return frame.with_columns(pl.col("reason").is_null().alias("eligible"))
 
 
@@ -157,17 +161,35 @@ def _price_to_ticket(avg_ticket_fen: pl.Expr) -> pl.Expr:
     )
 
 
-def _reason(session: SessionBrief) -> pl.Expr:
-    """Why a product is not eligible (the first filter it fails), or null."""
+REASON_CODES = (
+    "excluded_product",
+    "excluded_merchant",
+    "merchant_not_in_brief",
+    "brand_not_in_brief",
+    "category_not_in_brief",
+    "not_graded",
+    "below_min_level",
+    "no_commission_rate",
+    "below_min_commission_rate",
+    "no_sample",
+    "no_live_price",
+    "out_of_stock",
+)
+
+
+def _checks(session: SessionBrief) -> list[tuple[pl.Expr, str, pl.Expr]]:
+    """The brief's filters in order: (fails, code in REASON_CODES, why for people)."""
     level_rank = pl.col("level").replace_strict(LEVEL_RANK, default=None, return_dtype=pl.Int64)
     min_rate = session.min_commission_rate
     checks = [
         (
             pl.col("product_id").is_in(list(session.exclude_products)),
+            "excluded_product",
             pl.lit(_("excluded by exclude_products")),
         ),
         (
             pl.col("merchant_id").is_in(list(session.exclude_merchants)),
+            "excluded_merchant",
             pl.lit(_("merchant "))
             + pl.col("merchant_id")
             + pl.lit(_(" excluded by exclude_merchants")),
@@ -177,6 +199,7 @@ def _reason(session: SessionBrief) -> pl.Expr:
         checks.append(
             (
                 ~pl.col("merchant_id").is_in(list(session.merchants)),
+                "merchant_not_in_brief",
                 pl.lit(_("merchant "))
                 + pl.col("merchant_id")
                 + pl.lit(_(" is not among the brief's merchants")),
@@ -186,6 +209,7 @@ def _reason(session: SessionBrief) -> pl.Expr:
         checks.append(
             (
                 ~pl.col("brand").fill_null("").is_in(list(session.brands)),
+                "brand_not_in_brief",
                 pl.lit(_("brand "))
                 + pl.col("brand").fill_null("—")
                 + pl.lit(_(" is not among the brief's brands")),
@@ -195,39 +219,62 @@ def _reason(session: SessionBrief) -> pl.Expr:
         checks.append(
             (
                 ~pl.any_horizontal([in_category(key) for key in session.only_categories]),
+                "category_not_in_brief",
                 pl.lit(_("category "))
                 + pl.col("category_l1").fill_null("—")
                 + pl.lit(_(" is not among the brief's categories")),
             )
         )
     checks += [
-        (pl.col("level").is_null(), pl.lit(_("not graded yet (run haowu grade)"))),
+        (pl.col("level").is_null(), "not_graded", pl.lit(_("not graded yet (run haowu grade)"))),
         (
             level_rank < LEVEL_RANK[session.min_level],
+            "below_min_level",
             pl.lit(_("level "))
             + pl.col("level")
             + pl.lit(_(" is below min_level {level}").format(level=session.min_level)),
         ),
-        (pl.col("commission_rate").is_null(), pl.lit(_("no commission rate"))),
+        (
+            pl.col("commission_rate").is_null(),
+            "no_commission_rate",
+            pl.lit(_("no commission rate")),
+        ),
         (
             pl.col("commission_ppm") < int(min_rate * PPM),
+            "below_min_commission_rate",
             pl.lit(_("commission "))
             + percent_ppm(pl.col("commission_ppm"))
             + pl.lit(_(" is below min_commission_rate {rate}").format(rate=percent_text(min_rate))),
         ),
         (
             pl.lit(session.require_sample) & ~pl.col("sample").fill_null(False),
+            "no_sample",
             pl.lit(_("no sample (require_sample)")),
         ),
         (
             pl.col("live_price_fen").is_null() | (pl.col("live_price_fen") <= 0),
+            "no_live_price",
             pl.lit(_("no live price")),
         ),
-        (pl.col("stock").is_null() | (pl.col("stock") <= 0), pl.lit(_("out of stock"))),
+        (
+            pl.col("stock").is_null() | (pl.col("stock") <= 0),
+            "out_of_stock",
+            pl.lit(_("out of stock")),
+        ),
     ]
-    expr: Any = pl.when(checks[0][0]).then(checks[0][1])
-    for condition, reason in checks[1:]:
-        expr = expr.when(condition.fill_null(False)).then(reason)
+    return checks
+
+
+def _first(checks: list[tuple[pl.Expr, str, pl.Expr]], *, text: bool) -> pl.Expr:
+    """The first failed check's text (`text`) or code, or null when none fails."""
+    expr: Any = None
+    for condition, code, why in checks:
+        then = why if text else pl.lit(code)
+        expr = (
+            pl.when(condition.fill_null(False))
+            if expr is None
+            else expr.when(condition.fill_null(False))
+        ).then(then)
     return expr.otherwise(pl.lit(None, dtype=pl.String))
 
 

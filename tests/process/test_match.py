@@ -140,6 +140,16 @@ def test_anchors_for_a_merchant_as_json_with_stable_keys(haowu, demo_db):
     assert again.out == ran.out  # deterministic
 
 
+def test_why_products_are_left_out_is_a_stable_code_in_every_language(haowu, demo_db):
+    from haowu_cli.planner.candidates import REASON_CODES
+
+    english = json.loads(_anchors(haowu, demo_db, "-f", "json").out)["not_eligible"]
+    chinese = _anchors(haowu, demo_db, "-f", "json", "--lang", "zh")
+    assert english and set(english) <= set(REASON_CODES), english
+    assert json.loads(chinese.out)["not_eligible"] == english
+    assert "无库存" in chinese.err, chinese  # people still read why, in Chinese
+
+
 def test_anchors_as_csv_and_table(haowu, demo_db):
     csv_out = _anchors(haowu, demo_db, "-f", "csv", "--limit", "2").out.splitlines()
     assert csv_out[0].split(",") == ANCHOR_KEYS and len(csv_out) == 3
