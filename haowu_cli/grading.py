@@ -48,6 +48,17 @@ class InputDef:
     sql: str
     unit: str  # yuan | fraction | count | hours | score | flag
     joins: str = ""  # a table of `INPUT_JOINS` its SQL reads beside `products p`
+    # The stored column the input is the value of (only converted: to DOUBLE, fen to yuan),
+    # when it orders the products exactly as the input does: the same order, the same ties
+    # (distinct fen or decimals stay distinct doubles), null where the input is null. A
+    # percentile ranks by it: sorting a stored integer or decimal is cheaper than working
+    # out and sorting the double, and gives the same ranks.
+    column: str = ""
+
+    @property
+    def rank_key(self) -> str:
+        """What a percentile of this input sorts and counts by."""
+        return self.column or f"({self.sql})"
 
 
 # What an input reads beside the product's own row, joined to `products p` by name: a
@@ -72,19 +83,40 @@ INPUTS: dict[str, InputDef] = {
         "CASE WHEN p.list_price_fen > 0 THEN 1 - p.live_price_fen / p.list_price_fen::DOUBLE END",
         "fraction",
     ),
-    "live_price": InputDef(N_("live price"), "p.live_price_fen / 100.0", "yuan"),
-    "commission_rate": InputDef(N_("commission rate"), "p.commission_rate::DOUBLE", "fraction"),
-    "service_fee_rate": InputDef(N_("service fee rate"), "p.service_fee_rate::DOUBLE", "fraction"),
+    "live_price": InputDef(
+        N_("live price"), "p.live_price_fen / 100.0", "yuan", column="p.live_price_fen"
+    ),
+    "commission_rate": InputDef(
+        N_("commission rate"), "p.commission_rate::DOUBLE", "fraction", column="p.commission_rate"
+    ),
+    "service_fee_rate": InputDef(
+        N_("service fee rate"),
+        "p.service_fee_rate::DOUBLE",
+        "fraction",
+        column="p.service_fee_rate",
+    ),
     "sample": InputDef(
         N_("sample"), "CASE WHEN p.sample THEN 1 WHEN NOT p.sample THEN 0 END", "flag"
     ),
-    "shop_score": InputDef(N_("shop score"), "p.shop_score::DOUBLE", "score"),
-    "refund_rate": InputDef(N_("refund rate"), "p.refund_rate::DOUBLE", "fraction"),
-    "good_rate": InputDef(N_("good-review rate"), "p.good_rate::DOUBLE", "fraction"),
-    "ship_hours": InputDef(N_("shipping time"), "p.ship_hours::DOUBLE", "hours"),
-    "sales_30d": InputDef(N_("units sold, 30 days"), "p.sales_30d::DOUBLE", "count"),
-    "gmv_30d": InputDef(N_("GMV, 30 days"), "p.gmv_30d_fen / 100.0", "yuan"),
-    "stock": InputDef(N_("stock"), "p.stock::DOUBLE", "count"),
+    "shop_score": InputDef(
+        N_("shop score"), "p.shop_score::DOUBLE", "score", column="p.shop_score"
+    ),
+    "refund_rate": InputDef(
+        N_("refund rate"), "p.refund_rate::DOUBLE", "fraction", column="p.refund_rate"
+    ),
+    "good_rate": InputDef(
+        N_("good-review rate"), "p.good_rate::DOUBLE", "fraction", column="p.good_rate"
+    ),
+    "ship_hours": InputDef(
+        N_("shipping time"), "p.ship_hours::DOUBLE", "hours", column="p.ship_hours"
+    ),
+    "sales_30d": InputDef(
+        N_("units sold, 30 days"), "p.sales_30d::DOUBLE", "count", column="p.sales_30d"
+    ),
+    "gmv_30d": InputDef(
+        N_("GMV, 30 days"), "p.gmv_30d_fen / 100.0", "yuan", column="p.gmv_30d_fen"
+    ),
+    "stock": InputDef(N_("stock"), "p.stock::DOUBLE", "count", column="p.stock"),
 }
 
 
@@ -478,7 +510,7 @@ def _percentile_sql(rule: InputRule, index: int) -> tuple[str, str]:
     numbers, exact as doubles: the result does not depend on the order of rows, and the
     arithmetic is done in doubles (no decimal constant to convert on every row).
     """
-    value = f"({INPUTS[rule.name].sql})"
+    value = INPUTS[rule.name].rank_key
     assert rule.within is not None  # a percentile input always has its partition
     # A lower-level category is only meaningful inside its higher-level ones.
     part = {
