@@ -47,14 +47,35 @@ class InputDef:
     label: str
     sql: str
     unit: str  # yuan | fraction | count | hours | score | flag
+    joins: str = ""  # a table of `INPUT_JOINS` its SQL reads beside `products p`
+    # The stored column the input is the value of (only converted: to DOUBLE, fen to yuan),
+    # when it orders the products exactly as the input does: the same order, the same ties
+    # (distinct fen or decimals stay distinct doubles), null where the input is null. A
+    # percentile ranks by it: sorting a stored integer or decimal is cheaper than working
+    # out and sorting the double, and gives the same ranks.
+    column: str = ""
+
+    @property
+    def rank_key(self) -> str:
+        """What a percentile of this input sorts and counts by."""
+        return self.column or f"({self.sql})"
+
+
+# What an input reads beside the product's own row, joined to `products p` by name: a
+# grouped total joined in costs one pass and a small hash table, where a window over the
+# products would sort or partition every row again.
+INPUT_JOINS = {
+    "brands": "LEFT JOIN (SELECT brand, sum(gmv_30d_fen) AS gmv_30d_fen FROM products "
+    "WHERE brand IS NOT NULL GROUP BY brand) brands ON brands.brand = p.brand",
+}
 
 
 INPUTS: dict[str, InputDef] = {
     "brand_gmv_30d": InputDef(
         N_("brand GMV, 30 days"),
-        "CASE WHEN p.brand IS NOT NULL THEN "
-        "sum(p.gmv_30d_fen) OVER (PARTITION BY p.brand) / 100.0 END",
+        "CASE WHEN p.brand IS NOT NULL THEN brands.gmv_30d_fen / 100.0 END",
         "yuan",
+        joins="brands",
     ),
     "has_brand": InputDef(N_("brand named"), "CASE WHEN p.brand IS NULL THEN 0 ELSE 1 END", "flag"),
     "discount": InputDef(
@@ -62,19 +83,40 @@ INPUTS: dict[str, InputDef] = {
         "CASE WHEN p.list_price_fen > 0 THEN 1 - p.live_price_fen / p.list_price_fen::DOUBLE END",
         "fraction",
     ),
-    "live_price": InputDef(N_("live price"), "p.live_price_fen / 100.0", "yuan"),
-    "commission_rate": InputDef(N_("commission rate"), "p.commission_rate::DOUBLE", "fraction"),
-    "service_fee_rate": InputDef(N_("service fee rate"), "p.service_fee_rate::DOUBLE", "fraction"),
+    "live_price": InputDef(
+        N_("live price"), "p.live_price_fen / 100.0", "yuan", column="p.live_price_fen"
+    ),
+    "commission_rate": InputDef(
+        N_("commission rate"), "p.commission_rate::DOUBLE", "fraction", column="p.commission_rate"
+    ),
+    "service_fee_rate": InputDef(
+        N_("service fee rate"),
+        "p.service_fee_rate::DOUBLE",
+        "fraction",
+        column="p.service_fee_rate",
+    ),
     "sample": InputDef(
         N_("sample"), "CASE WHEN p.sample THEN 1 WHEN NOT p.sample THEN 0 END", "flag"
     ),
-    "shop_score": InputDef(N_("shop score"), "p.shop_score::DOUBLE", "score"),
-    "refund_rate": InputDef(N_("refund rate"), "p.refund_rate::DOUBLE", "fraction"),
-    "good_rate": InputDef(N_("good-review rate"), "p.good_rate::DOUBLE", "fraction"),
-    "ship_hours": InputDef(N_("shipping time"), "p.ship_hours::DOUBLE", "hours"),
-    "sales_30d": InputDef(N_("units sold, 30 days"), "p.sales_30d::DOUBLE", "count"),
-    "gmv_30d": InputDef(N_("GMV, 30 days"), "p.gmv_30d_fen / 100.0", "yuan"),
-    "stock": InputDef(N_("stock"), "p.stock::DOUBLE", "count"),
+    "shop_score": InputDef(
+        N_("shop score"), "p.shop_score::DOUBLE", "score", column="p.shop_score"
+    ),
+    "refund_rate": InputDef(
+        N_("refund rate"), "p.refund_rate::DOUBLE", "fraction", column="p.refund_rate"
+    ),
+    "good_rate": InputDef(
+        N_("good-review rate"), "p.good_rate::DOUBLE", "fraction", column="p.good_rate"
+    ),
+    "ship_hours": InputDef(
+        N_("shipping time"), "p.ship_hours::DOUBLE", "hours", column="p.ship_hours"
+    ),
+    "sales_30d": InputDef(
+        N_("units sold, 30 days"), "p.sales_30d::DOUBLE", "count", column="p.sales_30d"
+    ),
+    "gmv_30d": InputDef(
+        N_("GMV, 30 days"), "p.gmv_30d_fen / 100.0", "yuan", column="p.gmv_30d_fen"
+    ),
+    "stock": InputDef(N_("stock"), "p.stock::DOUBLE", "count", column="p.stock"),
 }
 
 
@@ -459,31 +501,34 @@ def _score_sql(rule: InputRule) -> str:
     return f"CASE WHEN {value} IS NULL THEN {rule.missing} ELSE {_curve_sql(value, rule.curve)} END"
 
 
-def _percentile_sql(rule: InputRule) -> str:
-    """A percentile input's score per product (`rid`): the mid-rank percentile, that is
-    (values worse × 2 + ties, itself included) / (values × 2), in percent.
+def _percentile_sql(rule: InputRule, index: int) -> tuple[str, str]:
+    """A percentile input's score (`pct<index>`) as a column of a query over `products p`,
+    and the windows it needs: the mid-rank percentile, that is (values worse × 2 + ties,
+    itself included) / (values × 2), in percent.
 
-    It reads only the row id, the partition and the value, so its sort stays narrow; rank
-    and cume_dist share one sort, the two counts one partitioning. Counts are whole numbers:
-    the result does not depend on the order of rows.
+    rank and cume_dist share one sort, the two counts one partitioning. Counts are whole
+    numbers, exact as doubles: the result does not depend on the order of rows, and the
+    arithmetic is done in doubles (no decimal constant to convert on every row).
     """
-    value = _input_column(rule.name)
+    value = INPUTS[rule.name].rank_key
     assert rule.within is not None  # a percentile input always has its partition
     # A lower-level category is only meaningful inside its higher-level ones.
     part = {
         "all": "",
-        "category_l1": "PARTITION BY category_l1",
-        "category_l2": "PARTITION BY category_l1, category_l2",
-        "category_l3": "PARTITION BY category_l1, category_l2, category_l3",
+        "category_l1": "PARTITION BY p.category_l1",
+        "category_l2": "PARTITION BY p.category_l1, p.category_l2",
+        "category_l3": "PARTITION BY p.category_l1, p.category_l2, p.category_l3",
     }[rule.within]
     order = "ASC" if rule.better == "higher" else "DESC"
-    worse_and_ties = "round(cume_dist() OVER w * count(*) OVER p)"  # nulls sort last
-    return (
-        f"SELECT rid, CASE WHEN {value} IS NULL THEN {rule.missing} "
-        f"ELSE 100.0 * (rank() OVER w - 1 + {worse_and_ties}) / (2.0 * count({value}) OVER p) "
-        f"END AS score FROM base "
-        f"WINDOW w AS ({part} ORDER BY {value} {order} NULLS LAST), p AS ({part})"
+    ranked, counted = f"w{index}", f"n{index}"
+    worse_and_ties = f"round(cume_dist() OVER {ranked} * count(*) OVER {counted})"  # nulls last
+    score = (
+        f"CASE WHEN {value} IS NULL THEN {rule.missing} "
+        f"ELSE 100.0::DOUBLE * (rank() OVER {ranked} - 1 + {worse_and_ties}) "
+        f"/ (2 * count({value}) OVER {counted}) END AS pct{index}"
     )
+    windows = f"{ranked} AS ({part} ORDER BY {value} {order} NULLS LAST), {counted} AS ({part})"
+    return score, windows
 
 
 def _curve_sql(value: str, points: tuple) -> str:
@@ -509,25 +554,32 @@ L0_BASIS = (
 )
 
 
+def _input_joins(names: list[str]) -> str:
+    """The joins (`INPUT_JOINS`) that the inputs `names` read beside `products p`."""
+    return " ".join(INPUT_JOINS[j] for j in sorted({INPUTS[n].joins for n in names} - {""}))
+
+
 def grading_query(model: GradingModel, as_of: date, *, detail: bool = False) -> Query:
     """One query over `products p`: each product's five scores, total, level, and which date
     its L0 rule counted from (`l0_basis`: joined_at, listed_at or none). With `detail`, also
     every input's value and score and the two dates (for `explain`).
 
-    The store runs it (`store.save_grades`, `store.grade_detail`). The date is a parameter;
-    the model's weights, gates and curves are written into the text: they come from the
-    checked grading.yaml, not from a sheet, and make the query what it is."""
+    The percentile inputs are ranked first, in a query that reads only the row id, the
+    categories and the values it sorts by, so that each sort stays narrow (and no window
+    has the product's other columns to carry); the products are joined to those scores once,
+    by row id. The store runs it (`store.save_grades`, `store.grade_detail`). The date is a
+    parameter; the model's weights, gates and curves are written into the text: they come
+    from the checked grading.yaml, not from a sheet, and make the query what it is."""
     inputs = sorted({r.name for d in model.dimensions for r in d.inputs})
     base = ", ".join(f"{INPUTS[n].sql} AS {_input_column(n)}" for n in inputs)
     rules = [(d, r) for d in model.dimensions for r in d.inputs]
     ranked = [(d, r) for d, r in rules if not r.curve]
-    percentiles = "".join(f", pct{i} AS ({_percentile_sql(r)})" for i, (_, r) in enumerate(ranked))
+    percentiles = [_percentile_sql(r, i) for i, (_, r) in enumerate(ranked)]
     scores = ", ".join(
-        (f"pct{ranked.index((d, r))}.score" if not r.curve else _score_sql(r))
+        (f"pct{ranked.index((d, r))}" if not r.curve else _score_sql(r))
         + f" AS {_score_column(d.name, r.name)}"
         for d, r in rules
     )
-    joins = " ".join(f"JOIN pct{i} USING (rid)" for i in range(len(ranked)))
     dims = ", ".join(
         f"round({_weighted([(r.weight, _score_column(d.name, r.name)) for r in d.inputs])}, 1)"
         f'::DECIMAL(4,1) AS "{d.name}"'
@@ -542,8 +594,8 @@ def grading_query(model: GradingModel, as_of: date, *, detail: bool = False) -> 
     level_cases = [f"WHEN {new} THEN 'L0'"]
     for rule in model.levels:
         gates = " AND ".join(
-            [f"t.total >= {rule.min_total}"]
-            + [f't."{d}" >= {s}' for d, s in rule.min_scores.items()]
+            [f"p.total >= {rule.min_total}"]
+            + [f'p."{d}" >= {s}' for d, s in rule.min_scores.items()]
             + (
                 [f"coalesce(p.sales_30d, 0) >= {int(rule.min_sales_30d)}"]
                 if rule.min_sales_30d
@@ -554,23 +606,35 @@ def grading_query(model: GradingModel, as_of: date, *, detail: bool = False) -> 
     extra = ""
     if detail:
         extra = ", " + ", ".join(
-            [f"t.{_input_column(n)}" for n in inputs]
-            + [f"t.{_score_column(d.name, r.name)}" for d in model.dimensions for r in d.inputs]
+            [f"p.{_input_column(n)}" for n in inputs]
+            + [f"p.{_score_column(d.name, r.name)}" for d in model.dimensions for r in d.inputs]
             + ["p.joined_at", "p.listed_at"]
         )
+    ranking, ranked_join = "", ""
+    if ranked:
+        ranking = (
+            f"ranked AS (SELECT p.rowid AS rid, {', '.join(score for score, _ in percentiles)} "
+            f"FROM products p {_input_joins([r.name for _, r in ranked])} "
+            f"WINDOW {', '.join(windows for _, windows in percentiles)}),"
+        )
+        ranked_join = "JOIN ranked r ON r.rid = p.rowid"
+    pct_columns = "".join(f", r.pct{i}" for i in range(len(ranked)))
+    # The last step names the row `p` again: the L0 rules read the product's columns as p.….
     sql = f"""
-        WITH base AS MATERIALIZED (
-            SELECT p.rowid AS rid, p.category_l1, p.category_l2, p.category_l3, {base}
-            FROM products p
-        ){percentiles},
-        scored AS (SELECT base.*, {scores} FROM base {joins}),
+        WITH {ranking}
+        base AS (
+            SELECT p.product_id, p.merchant_id, p.sales_30d, p.joined_at, p.listed_at,
+                   {base}{pct_columns}
+            FROM products p {_input_joins(inputs)} {ranked_join}
+        ),
+        scored AS (SELECT *, {scores} FROM base),
         dimensioned AS (SELECT *, {dims} FROM scored),
         totalled AS (SELECT *, {total} AS total FROM dimensioned)
         SELECT p.product_id, p.merchant_id,
-               {", ".join(f't."{d}"' for d in DIMENSIONS)}, t.total,
+               {", ".join(f'p."{d}"' for d in DIMENSIONS)}, p.total,
                CASE {" ".join(level_cases)} ELSE 'L1' END AS level,
                {L0_BASIS} AS l0_basis{extra}
-        FROM totalled t JOIN products p ON p.rowid = t.rid
+        FROM totalled p
     """
     return Query(sql, {"as_of": as_of, "new_product_days": model.new_product_days})
 

@@ -901,3 +901,46 @@ def test_the_latest_and_previous_grades_look_only_at_the_history_that_can_hold_t
             con.execute(query, {"as_of": day}).fetchall()
             == con.execute(full, {"as_of": day}).fetchall()
         )
+
+
+def test_percentiles_rank_by_the_stored_column_as_by_the_value():
+    """An input with a `column` is ranked by that column (cheaper to sort); it must give each
+    product the same rank, ties and nulls as its value would, down to neighbouring fen and
+    millionths and up to the largest amounts."""
+    from haowu_cli.grading import INPUTS
+
+    big = 9_000_000_000_000  # fen: ¥90 billion
+    numbers = [None, 0, 1, 2, 3, 199, 200, 201, 10**6 - 1, 10**6, big - 1, big, big, 7, 7]
+    fractions = [None, "0", "0.000001", "0.000002", "0.1", "0.100001", "0.2", "0.2", "0.999999"]
+    rows = [
+        product(
+            f"P{i}",
+            live_price_fen=numbers[i % len(numbers)],
+            gmv_30d_fen=numbers[(i + 3) % len(numbers)],
+            sales_30d=numbers[(i + 5) % len(numbers)],
+            stock=numbers[(i + 7) % len(numbers)],
+            ship_hours=(i * 7) % 13 if i % 4 else None,
+            commission_rate=_dec(fractions[i % len(fractions)]),
+            service_fee_rate=_dec(fractions[(i + 2) % len(fractions)]),
+            good_rate=_dec(fractions[(i + 4) % len(fractions)]),
+            refund_rate=_dec(fractions[(i + 6) % len(fractions)]),
+            shop_score=_dec(["4.99", "5", "4.98", None, "0", "4.98"][i % 6]),
+        )
+        for i in range(60)
+    ]
+    con = memory_db(rows)
+    keyed = {name: spec for name, spec in INPUTS.items() if spec.column}
+    assert {"live_price", "gmv_30d", "commission_rate", "sales_30d"} <= set(keyed)
+    for name, spec in keyed.items():
+        for order in ("ASC", "DESC"):
+            differ = con.execute(
+                f"SELECT count(*) FROM (SELECT rank() OVER (ORDER BY {spec.column} {order} "
+                f"NULLS LAST) AS a, rank() OVER (ORDER BY ({spec.sql}) {order} NULLS LAST) AS b, "
+                f"({spec.column}) IS NULL AS c, ({spec.sql}) IS NULL AS d FROM products p) "
+                "WHERE a <> b OR c <> d"
+            ).fetchone()[0]
+            assert differ == 0, (name, order)
+
+
+def _dec(text: str | None) -> Decimal | None:
+    return None if text is None else Decimal(text)
