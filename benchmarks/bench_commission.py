@@ -133,6 +133,7 @@ print(json.dumps(result))
 COUNTS = """
 import duckdb, json, sys
 con = duckdb.connect(sys.argv[1], read_only=True)
+con.execute("SET enable_progress_bar = false")  # else a slow count prints a bar to stdout
 one = lambda sql: con.execute(sql).fetchall()[0][0]
 print(json.dumps({
     "orders": one("SELECT count(*) FROM orders"),

@@ -763,10 +763,7 @@ class ApplicationHooks:
         )
         return kept, refusals, []
 
-    def after_write(
-        self, con: duckdb.DuckDBPyConnection, import_id: int, rows: pl.DataFrame | None = None
-    ) -> tuple[int, int]:
-        # (`rows`, a part of a large file, is never given: applications are no platform file)
+    def after_write(self, con: duckdb.DuckDBPyConnection, import_id: int) -> tuple[int, int]:
         from haowu_cli import store as db
 
         db.add_products_from_applications(con, import_id)

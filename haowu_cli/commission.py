@@ -16,6 +16,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -793,10 +794,8 @@ class LedgerHooks:
         note_covered(con, self.rules, completed[0])
         return completed
 
-    def after_write(
-        self, con: duckdb.DuckDBPyConnection, import_id: int, rows: pl.DataFrame | None = None
-    ) -> tuple[int, int]:
-        return post_import(con, self.rules, import_id, rows)
+    def after_write(self, con: duckdb.DuckDBPyConnection, import_id: int) -> tuple[int, int]:
+        return post_import(con, self.rules, import_id)
 
 
 def complete_orders(
@@ -820,14 +819,11 @@ def complete_orders(
 
 
 def post_import(
-    con: duckdb.DuckDBPyConnection,
-    rules: CommissionRules,
-    import_id: int,
-    rows: pl.DataFrame | None = None,
+    con: duckdb.DuckDBPyConnection, rules: CommissionRules, import_id: int
 ) -> tuple[int, int]:
-    """After an import wrote its orders: post the splits of the orders it inserted or
-    changed (of those in `rows` only, when given: a part of a large file). Returns (orders
-    posted, of which reversed earlier entries)."""
+    """After an import wrote its orders (all of a file, every part of a large one): post the
+    splits of the orders it inserted or changed, in batches (`store.post_ledger_in_batches`)
+    within its transaction. Returns (orders posted, of which reversed earlier entries)."""
     from datetime import datetime
 
     from haowu_cli import store as db
@@ -838,21 +834,16 @@ def post_import(
     # those merchants.
     covered = covered_query(rules, f"SELECT merchant_id FROM {db.SPREAD_MERCHANTS}")
     spread_orders = db.spread_orders(con, covered) if spread else None
-    part = None
-    if rows is not None:
-        part = "ledger_part_orders"
-        con.register(part, rows.select("order_id"))
     try:
         touched = db.OrderSelection(
             updated_by_import=import_id,
-            order_ids_table=part,
             spread_new_merchants=spread and spread_orders is None,
             spread_orders_table=spread_orders,
         )
-        return db.post_ledger(con, split_query(rules, touched), touched, import_id, datetime.now())
+        return db.post_ledger_in_batches(
+            con, partial(split_query, rules), touched, import_id, datetime.now()
+        )
     finally:
-        if part is not None:
-            con.unregister(part)
         if spread_orders is not None:
             db.forget_spread(con)
 
@@ -868,16 +859,15 @@ def covered_query(rules: CommissionRules, merchants: str) -> str:
 def note_covered(
     con: duckdb.DuckDBPyConnection, rules: CommissionRules, rows: pl.DataFrame
 ) -> None:
-    """Before an import writes `rows` (completed orders): the new merchants they may touch
-    and the part under the cap of each of their orders (`store.keep_covered`), for
-    `post_import` to re-split, beside the orders written, exactly the orders whose part
-    moved: an untouched order's split depends on the others only through that part."""
+    """Before an import writes `rows` (completed orders; a part of a large file): the new
+    merchants they may touch and the part under the cap of each of their orders
+    (`store.keep_covered`, added to what earlier parts kept), for `post_import` to re-split,
+    beside the orders written, exactly the orders whose part moved: an untouched order's
+    split depends on the others only through that part."""
     from haowu_cli import store as db
 
     if rules.terms.new_merchants:
-        db.keep_covered(
-            con, rows, covered_query(rules, f"SELECT merchant_id FROM {db.SPREAD_MERCHANTS}")
-        )
+        db.keep_covered(con, rows, covered_query(rules, f"SELECT merchant_id FROM {db.SPREAD_NEW}"))
 
 
 def resplit(

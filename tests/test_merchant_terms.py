@@ -284,3 +284,50 @@ def test_the_split_stays_in_64_bit_integers_with_every_term_on(world, tmp_path):
         "technical_fee",
     ]
     assert {name: types[name] for name in money} == dict.fromkeys(money, "BIGINT")
+
+
+def test_an_import_in_parts_and_batches_posts_as_one_read_whole(world, tmp_path, monkeypatch):
+    """A new merchant's cap spans the parts of a large file (a later part's order paid
+    earlier moves an earlier part's): posted once after every part, in batches of a few
+    orders, the ledger is the file read whole and posted at once, with no entry reversed
+    within the import; a second file in parts re-splits the first's orders that its first
+    part moved, across batches, the same way."""
+    from haowu_cli.ingest import sources
+    from haowu_cli.store import ledger
+
+    configs = config(tmp_path)
+    join(world, "M1", dt.date(2026, 11, 1))
+    first = [row(f"O{i}", f"{100000 + i}.00", f"2026-11-{25 - i:02d}") for i in range(12)]
+    # An early order in the second file's first part moves the first file's orders; its
+    # later parts (paid past the window) do not.
+    second = [row("OA", "300000.00", "2026-11-02")]
+    second += [row(f"F{i}", "10.00", "2026-12-15") for i in range(8)]
+    whole_store = db.Store(tmp_path / "whole.duckdb", lock_timeout=10)
+    shutil.copy(world.path, whole_store.path)
+
+    def entries(store):
+        with store.read() as con:
+            return con.execute(
+                "SELECT order_id, CAST(entry AS VARCHAR), account, item, amount_fen "
+                "FROM ledger ORDER BY ALL"
+            ).fetchall()
+
+    whole = [
+        import_orders(whole_store, tmp_path, configs, rows, f"w{i}.csv").ledger
+        for i, rows in enumerate((first, second))
+    ]
+    monkeypatch.setattr(sources, "STREAM_BYTES", 1)
+    monkeypatch.setattr(sources, "PART_BYTES", 200)
+    monkeypatch.setattr(ledger, "POST_BATCH_ORDERS", 3)
+    parts = [
+        import_orders(world, tmp_path, configs, rows, f"p{i}.csv").ledger
+        for i, rows in enumerate((first, second))
+    ]
+    assert parts == whole and whole[0] == (12, 0) and whole[1][1] > 0
+    assert entries(world) == entries(whole_store)
+    with world.read() as con:
+        reversed_first = con.execute(
+            "SELECT count(*) FROM ledger WHERE entry = 'reverse' AND import_id = "
+            "(SELECT min(import_id) FROM ledger)"
+        ).fetchall()[0][0]
+    assert reversed_first == 0

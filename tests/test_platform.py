@@ -605,7 +605,7 @@ def test_unreadable_json_is_a_failed_file(store, sources, tmp_path):
 
 
 def test_a_large_export_read_in_parts_lands_the_same(tmp_path, sources, monkeypatch):
-    """Parts of 7 rows (an order's two lines split across parts among them) give the same
+    """Parts of a few rows (an order's two lines split across parts among them) give the same
     orders, ledger and counts as the file read whole."""
     from haowu_cli.ingest import pipeline, platform
     from haowu_cli.store import Store
@@ -625,7 +625,7 @@ def test_a_large_export_read_in_parts_lands_the_same(tmp_path, sources, monkeypa
         return report, rows, ledger
 
     whole, whole_rows, whole_ledger = imported("whole.duckdb")
-    monkeypatch.setattr(pipeline, "PLATFORM_CHUNK_ROWS", 7)
+    monkeypatch.setattr(pipeline, "PLATFORM_PART_BYTES", 3000)
     monkeypatch.setattr(platform, "CHUNK_BYTES", 0)
     parts, part_rows, part_ledger = imported("parts.duckdb")
     assert part_rows == whole_rows and part_ledger == whole_ledger

@@ -139,11 +139,9 @@ class WriteHooks(Protocol):
         (level, text)."""
         ...
 
-    def after_write(
-        self, con: duckdb.DuckDBPyConnection, import_id: int, rows: pl.DataFrame | None = None
-    ) -> tuple[int, int]:
-        """After the rows are written (`rows`: only these, a part of a large file): (rows
-        posted elsewhere, of which reversed earlier entries)."""
+    def after_write(self, con: duckdb.DuckDBPyConnection, import_id: int) -> tuple[int, int]:
+        """After every row of the file is written (every part of a large one): (rows posted
+        elsewhere, of which reversed earlier entries)."""
         ...
 
 

@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from haowu_cli.ingest.platform import PlatformTable
 
 REJECT_COLUMNS = ["file", "row", "column", "value", "reason"]
-PLATFORM_CHUNK_ROWS = 100_000  # a large platform CSV is parsed and written in parts this big
+PLATFORM_PART_BYTES = 64 * 1024 * 1024  # a large platform CSV is parsed and written in parts
 # Kinds whose large CSVs are read and written in parts (`sources.csv_parts`): their writing
 # needs no more than each part's rows (applications' hooks look at the whole file).
 STREAMED_KINDS = ("products", "orders", "anchors")
@@ -298,7 +298,7 @@ def import_file(
             options.sources,
             encoding=options.encoding,
             sheet=options.sheet,
-            chunk_rows=PLATFORM_CHUNK_ROWS,
+            part_bytes=PLATFORM_PART_BYTES,
         )
         table = next(parts)
         raw, kind = _platform_raw(table, kind)
@@ -374,8 +374,6 @@ def import_file(
                 problems: list[pl.DataFrame] = []
                 notes: list[tuple[str, str]] = []
                 piece: tuple[ParsedRows, pl.DataFrame] | None = (parsed, refused)
-                # A platform file or a large CSV: perhaps in parts.
-                in_parts = source is not None or sheet_parts is not None
                 del parsed
                 while piece is not None:
                     part, part_refused = piece
@@ -387,11 +385,6 @@ def import_file(
                         )
                         notes += part_notes
                     counts = db.apply_rows(con, kind.target(), valid, import_id=import_id)
-                    if hooks is not None and in_parts:
-                        # Each part's splits posted in turn: DuckDB's memory holds one part's.
-                        posted = hooks.after_write(con, import_id, valid)
-                        done = report.ledger or (0, 0)
-                        report.ledger = (done[0] + posted[0], done[1] + posted[1])
                     del valid
                     report.inserted += counts.inserted
                     report.updated += counts.updated
@@ -424,7 +417,9 @@ def import_file(
                     report.info.append(_cleaned_ids_note(cleaned_ids, report.cleaned_id_rows))
                 for level, text in _merged_notes(notes):
                     (report.notes if level == "warning" else report.info).append(text)
-                if hooks is not None and not in_parts:
+                if hooks is not None:
+                    # After every part: what the file wrote is posted once (in batches that
+                    # DuckDB's memory holds), not re-read part after part.
                     report.ledger = hooks.after_write(con, import_id)
                 report.rejections = pl.concat(problems).sort("row", maintain_order=True)
                 report.rejected = report.rejections["row"].n_unique()

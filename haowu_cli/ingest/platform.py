@@ -571,6 +571,10 @@ def read_platform(
     return _translate(path, source, frame, encoding_used, personal, not_read)
 
 
+CHUNK_BYTES = 64 * 1024 * 1024  # a CSV this large is read in parts
+PART_BYTES = 64 * 1024 * 1024  # about this much of it a part
+
+
 def read_platform_chunks(
     path: Path,
     source: Source,
@@ -578,12 +582,15 @@ def read_platform_chunks(
     *,
     encoding: str | None = None,
     sheet: str | None = None,
-    chunk_rows: int = 200_000,
+    part_bytes: int = PART_BYTES,
 ) -> Iterator[PlatformTable]:
-    """`read_platform` a part at a time: a large UTF-8 CSV comes `chunk_rows` rows at a
-    time (only the columns the source reads are parsed, each part in turn), so that memory
-    holds one part's cells, not the file's. Other files come whole, as one part. Personal
-    and unread columns are named in the first part."""
+    """`read_platform` a part at a time: a large UTF-8 CSV comes about `part_bytes` of the
+    file at a time, cut at line ends (only the columns the source reads are parsed, each
+    part in turn), so that memory holds one part's cells, not the file's. The file is read
+    once, front to back. Other files come whole, as one part. Personal and unread columns
+    are named in the first part."""
+    from haowu_cli.ingest.sources import csv_chunks
+
     if source.format == "json" or encoding not in (None, "utf-8", "utf-8-sig"):
         yield read_platform(path, source, sources, encoding=encoding, sheet=sheet)
         return
@@ -598,13 +605,19 @@ def read_platform_chunks(
     take, personal, not_read = _projection(path, source, sources, headers)
     indices = sorted(take)
     seen = _line_counts(path, source, index, delimiter, len(headers), take)
-    offset = 0
-    while True:
+    offset, skip = 0, index + 1  # the lines down to the header's, in the first parts
+    for chunk in csv_chunks(path, used, part_bytes):
+        lines = chunk.count(b"\n")
+        if skip > lines:
+            skip -= lines  # a part of the lines above the header, no more
+            continue
         frame = _project_csv(
-            path, index, delimiter, len(headers), indices, used, encoding, offset, chunk_rows
+            io.BytesIO(chunk), skip - 1, delimiter, len(headers), indices, used, encoding, file=path
         )
+        skip = 0
+        del chunk
         if frame.height == 0 and offset:
-            return
+            continue
         frame = frame.rename({f"c{i}": take[i] for i in indices})
         frame = frame.with_row_index("_row", offset=index + 2 + offset).with_columns(
             pl.col("_row").cast(pl.Int64)
@@ -616,11 +629,6 @@ def read_platform_chunks(
             path, source, frame, used, personal if first else [], not_read if first else []
         )
         offset += frame.height
-        if frame.height < chunk_rows:
-            return
-
-
-CHUNK_BYTES = 64 * 1024 * 1024  # a CSV this large is read in parts
 
 
 def _line_counts(
@@ -725,18 +733,19 @@ def _required(source: Source) -> set[str]:
 
 
 def _project_csv(
-    path: Path,
+    path: Path | io.BytesIO,
     index: int,
     delimiter: str,
     width: int,
     indices: list[int],
     used: str,
     encoding: str | None,
-    offset: int = 0,
-    length: int | None = None,
+    *,
+    file: Path | None = None,
 ) -> pl.DataFrame:
     """Only the columns asked for are parsed: the others (personal data among them) are
-    skipped by the CSV reader itself."""
+    skipped by the CSV reader itself. `path`: the file, or a part of it (`file`, `index`:
+    the header's line in it, -1 for none)."""
     schema = {f"c{i}": pl.String for i in range(width)}
     options = dict(
         has_header=False,
@@ -750,12 +759,7 @@ def _project_csv(
         quote_char='"',
     )
     try:
-        if length is not None:  # a part: the scan parses only these columns of these rows
-            scan_options = {k: v for k, v in options.items() if k not in ("columns",)}
-            scan_options.pop("raise_if_empty")
-            scan = pl.scan_csv(path, **scan_options)  # type: ignore[arg-type]
-            return scan.select([f"c{i}" for i in indices]).slice(offset, length).collect()
-        if used in ("utf-8", "utf-8-sig"):
+        if used in ("utf-8", "utf-8-sig") or not isinstance(path, Path):
             return pl.read_csv(path, **options)  # type: ignore[arg-type]
         from haowu_cli.ingest.sources import decode
 
@@ -764,7 +768,7 @@ def _project_csv(
     except pl.exceptions.PolarsError as exc:
         raise InputFileError(
             _("{path}: cannot be read as CSV: {value}").format(
-                path=path, value=str(exc).splitlines()[0]
+                path=file or path, value=str(exc).splitlines()[0]
             )
         ) from exc
 

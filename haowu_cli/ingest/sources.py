@@ -465,27 +465,32 @@ class CsvParts:
             yield raw, last
 
     def _chunks(self) -> Iterator[bytes]:
-        """The file's bytes (its BOM left out) in pieces that each end at the end of a line
-        outside quotes: where the quotes so far are even (a doubled quote counts twice)."""
-        with self.path.open("rb") as handle:
-            if self.encoding == "utf-8-sig":
-                handle.read(3)
-            carry = b""
-            while True:
-                block = handle.read(self.part_bytes)
-                if not block:
-                    if carry:
-                        yield carry
-                    return
-                buffer = carry + block
-                cut = buffer.rfind(b"\n")
-                while cut >= 0 and buffer.count(b'"', 0, cut) % 2:
-                    cut = buffer.rfind(b"\n", 0, cut)
-                if cut < 0:  # one line longer than a part: read on
-                    carry = buffer
-                    continue
-                yield buffer[: cut + 1]
-                carry = buffer[cut + 1 :]
+        return csv_chunks(self.path, self.encoding, self.part_bytes)
+
+
+def csv_chunks(path: Path, encoding: str, part_bytes: int) -> Iterator[bytes]:
+    """The bytes of a UTF-8 CSV (`encoding` utf-8, or utf-8-sig: its BOM left out) in pieces
+    of about `part_bytes` that each end at the end of a line outside quotes: where the
+    quotes so far are even (a doubled quote counts twice). The file is read once."""
+    with path.open("rb") as handle:
+        if encoding == "utf-8-sig":
+            handle.read(3)
+        carry = b""
+        while True:
+            block = handle.read(part_bytes if part_bytes > 0 else -1)
+            if not block:
+                if carry:
+                    yield carry
+                return
+            buffer = carry + block
+            cut = buffer.rfind(b"\n")
+            while cut >= 0 and buffer.count(b'"', 0, cut) % 2:
+                cut = buffer.rfind(b"\n", 0, cut)
+            if cut < 0:  # one line longer than a part: read on
+                carry = buffer
+                continue
+            yield buffer[: cut + 1]
+            carry = buffer[cut + 1 :]
 
 
 def _lookahead(items: Iterator[bytes]) -> Iterator[tuple[bytes, bool]]:

@@ -7,8 +7,8 @@ over the orders an `OrderSelection` picks, binding its values as parameters.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +25,7 @@ __all__ = [
     "OrderSelection",
     "COVERED_BEFORE",
     "SPREAD_MERCHANTS",
+    "SPREAD_NEW",
     "SPREAD_ORDERS",
     "commission_totals",
     "forget_spread",
@@ -33,6 +34,7 @@ __all__ = [
     "order_terms",
     "orders_posted_later",
     "post_ledger",
+    "post_ledger_in_batches",
     "query_orders",
     "spread_orders",
 ]
@@ -107,22 +109,18 @@ class OrderSelection:
     # touched: their technical-fee cap spans their orders, so one order moves the others.
     spread_new_merchants: bool = False
     merchant: str | None = None  # one merchant's orders only
-    # Only the orders whose IDs a table (or registered frame) of this name holds: an import
-    # in parts posts each part's splits in turn.
-    order_ids_table: str | None = None
     # Also the orders whose IDs this table holds (`spread_orders`: those whose part under a
     # new merchant's cap the import moved).
     spread_orders_table: str | None = None
+    # Only batch `index` of `count` (by a hash of the order ID): a large posting goes in
+    # batches (`post_ledger_in_batches`), each order in exactly one.
+    batch: tuple[int, int] | None = None
 
     def where(self) -> Query:
         """The condition over `orders o`, its values as `$orders_*` parameters."""
         parts, params = [], dict[str, Any]()
         if self.updated_by_import is not None:
             touched = "o.updated_import_id = $orders_import_id"
-            if self.order_ids_table:
-                touched += (
-                    f" AND o.order_id IN (SELECT order_id FROM {quote(self.order_ids_table)})"
-                )
             if self.spread_new_merchants:
                 touched = (
                     f"(({touched}) OR o.merchant_id IN (SELECT merchant_id FROM merchants "
@@ -139,6 +137,9 @@ class OrderSelection:
         if self.merchant is not None:
             parts.append("o.merchant_id = $orders_merchant")
             params["orders_merchant"] = self.merchant
+        if self.batch is not None:
+            parts.append("hash(o.order_id) % $orders_batches = $orders_batch")
+            params["orders_batch"], params["orders_batches"] = self.batch
         return Query(" AND ".join(parts) or "TRUE", params)
 
 
@@ -159,28 +160,44 @@ def post_ledger(
     columns = f"import_id, posted_at, entry, {LEDGER_KEY}, amount_fen"
     touched = orders.where()
     stamp = {"import_id": import_id, "posted_at": posted_at}
-    # What the ledger holds for these orders, read once.
+    # What the ledger holds for these orders, read once. None of it is this posting's own
+    # (an import posts its orders once, each batch its own orders): the entries an earlier
+    # batch just wrote are skipped by their import ID, whole row groups at a time, rather
+    # than joined order by order.
     held = (
         f"SELECT {LEDGER_KEY}, sum(amount_fen) AS amount_fen FROM ledger "
         f"SEMI JOIN (SELECT order_id FROM orders o WHERE {touched.sql}) t USING (order_id) "
-        "GROUP BY ALL HAVING sum(amount_fen) <> 0"
+        "WHERE import_id <> $posting_import_id GROUP BY ALL HAVING sum(amount_fen) <> 0"
     )
-    run(con, f"CREATE OR REPLACE TEMP TABLE posted AS {held}", dict(touched.params) or None)
+    run(
+        con,
+        f"CREATE OR REPLACE TEMP TABLE posted AS {held}",
+        {**touched.params, "posting_import_id": import_id},
+    )
     if not scalar(con, "SELECT count(*) FROM posted"):
         # Nothing posted for these orders yet (a first import): straight in, no comparing,
         # not sorted (sorting every entry of a large import is more than DuckDB can do within
-        # its memory limit; no report relies on the order entries are stored in). An order
-        # with entries has exactly one on the base account (its other shares are parts of a
-        # base that is not 0), so posting those first counts the orders posted. (`posted`
-        # is empty: a table dropped inside the transaction is kept until it ends, and a
-        # large import posted in parts keeps one empty table a part.)
+        # its memory limit; no report relies on the order entries are stored in), the split
+        # computed once. An order with entries has exactly one on the base account (its
+        # other shares are parts of a base that is not 0), so the base entries this posting
+        # adds count the orders posted: counted before and after among this import's own
+        # (two narrow columns, older row groups skipped by their import ID), where computing
+        # the split again to count them took a fifth of the posting. (`posted` is empty: a
+        # table dropped inside the transaction is kept until it ends, and a posting in
+        # batches keeps one empty table a batch.)
         run(con, "DROP TABLE posted")
-        insert = (
-            f"INSERT INTO ledger ({columns}) SELECT $import_id, $posted_at, 'post', "
-            f"{LEDGER_KEY}, amount_fen FROM ({split.sql}) WHERE account {{}} 'base'"
+        mine = (
+            "SELECT count(*) FROM ledger "
+            "WHERE import_id = ? AND entry = 'post' AND account = 'base'"
         )
-        posted: int = scalar(con, insert.format("="), {**split.params, **stamp})
-        run(con, insert.format("<>"), {**split.params, **stamp})
+        before: int = scalar(con, mine, [import_id])
+        run(
+            con,
+            f"INSERT INTO ledger ({columns}) SELECT $import_id, $posted_at, 'post', "
+            f"{LEDGER_KEY}, amount_fen FROM ({split.sql})",
+            {**split.params, **stamp},
+        )
+        posted: int = scalar(con, mine, [import_id]) - before
         return posted, 0
     run(con, f"CREATE OR REPLACE TEMP TABLE split_new AS {split.sql}", dict(split.params) or None)
     # Orders whose new split differs from the one posted, either way round.
@@ -212,32 +229,72 @@ def post_ledger(
     return posted, reversed_orders
 
 
+# Orders posted at a time: the split of a batch (a row an order, held by DuckDB while its
+# entries are written) and the comparison with what the ledger holds stay within DuckDB's
+# memory limit, however many orders one import or re-split touches.
+POST_BATCH_ORDERS = 500_000
+
+
+def post_ledger_in_batches(
+    con: duckdb.DuckDBPyConnection,
+    split_of: Callable[[OrderSelection], Query],
+    orders: OrderSelection,
+    import_id: int,
+    posted_at: datetime,
+) -> tuple[int, int]:
+    """`post_ledger` of the orders `orders` selects, in batches of about `POST_BATCH_ORDERS`
+    orders (`split_of`: the commission rules' query over a selection); all inside the
+    caller's one transaction. Returns (orders posted, of which reversed earlier entries)."""
+    touched = orders.where()
+    count: int = scalar(
+        con, f"SELECT count(*) FROM orders o WHERE {touched.sql}", dict(touched.params) or None
+    )
+    batches = max(1, -(-count // max(POST_BATCH_ORDERS, 1)))
+    if batches == 1:
+        return post_ledger(con, split_of(orders), orders, import_id, posted_at)
+    posted = reversed_orders = 0
+    for index in range(batches):
+        batch = replace(orders, batch=(index, batches))
+        done = post_ledger(con, split_of(batch), batch, import_id, posted_at)
+        posted, reversed_orders = posted + done[0], reversed_orders + done[1]
+    return posted, reversed_orders
+
+
 # What an import of orders keeps between checking its orders and posting their splits: the
 # new merchants it may touch and the part under the cap of each of their orders before it
-# wrote (`keep_covered`), then the orders whose part moved (`spread_orders`).
+# wrote (`keep_covered`), then the orders whose part moved (`spread_orders`). A file written
+# in parts adds each part's new merchants (`SPREAD_NEW`) as it goes.
 SPREAD_MERCHANTS = "ledger_spread_merchants"
+SPREAD_NEW = "ledger_spread_new"
 COVERED_BEFORE = "ledger_covered_before"
 SPREAD_ORDERS = "ledger_spread_orders"
 
 
 def keep_covered(con: duckdb.DuckDBPyConnection, incoming: pl.DataFrame, covered: str) -> None:
-    """Before orders `incoming` are written: the new merchants (with a join date) they may
-    touch — each order's merchant, its product's and the stored order's — as a temporary
-    table `SPREAD_MERCHANTS`, and `covered` (a query of order_id and covered over the
-    merchants of that table) as it is now, as `COVERED_BEFORE`."""
+    """Before orders `incoming` (all of a file, or a part of it) are written: the new
+    merchants (with a join date) they may touch — each order's merchant, its product's and
+    the stored order's — not kept yet, added to the temporary table `SPREAD_MERCHANTS`, and
+    `covered` (a query of order_id and covered over the merchants of `SPREAD_NEW`, those
+    just added) as it is now, added to `COVERED_BEFORE`. A merchant first touched by a later
+    part has no order an earlier part wrote, so what is kept is as it was before the file."""
+    run(con, f"CREATE TEMP TABLE IF NOT EXISTS {SPREAD_MERCHANTS} (merchant_id VARCHAR)")
     con.register("ledger_incoming", _order_ids(incoming, "merchant_id"))
     try:
         run(
             con,
-            f"CREATE OR REPLACE TEMP TABLE {SPREAD_MERCHANTS} AS "
+            f"CREATE OR REPLACE TEMP TABLE {SPREAD_NEW} AS "
             "SELECT merchant_id FROM merchants WHERE joined_on IS NOT NULL AND merchant_id IN ("
             "SELECT merchant_id FROM ledger_incoming "
             "UNION SELECT p.merchant_id FROM ledger_incoming JOIN products p USING (product_id) "
-            "UNION SELECT o.merchant_id FROM ledger_incoming JOIN orders o USING (order_id))",
+            "UNION SELECT o.merchant_id FROM ledger_incoming JOIN orders o USING (order_id)) "
+            f"AND merchant_id NOT IN (SELECT merchant_id FROM {SPREAD_MERCHANTS})",
         )
     finally:
         con.unregister("ledger_incoming")
-    run(con, f"CREATE OR REPLACE TEMP TABLE {COVERED_BEFORE} AS {covered}")
+    run(con, f"INSERT INTO {SPREAD_MERCHANTS} SELECT merchant_id FROM {SPREAD_NEW}")
+    run(con, f"CREATE TEMP TABLE IF NOT EXISTS {COVERED_BEFORE} AS {covered} LIMIT 0")
+    run(con, f"INSERT INTO {COVERED_BEFORE} SELECT order_id, covered FROM ({covered})")
+    run(con, f"DROP TABLE {SPREAD_NEW}")
 
 
 def spread_orders(con: duckdb.DuckDBPyConnection, covered: str) -> str | None:
@@ -261,7 +318,7 @@ def spread_orders(con: duckdb.DuckDBPyConnection, covered: str) -> str | None:
 
 def forget_spread(con: duckdb.DuckDBPyConnection) -> None:
     """The tables of `keep_covered` and `spread_orders`, dropped."""
-    for table in (SPREAD_ORDERS, COVERED_BEFORE, SPREAD_MERCHANTS):
+    for table in (SPREAD_ORDERS, COVERED_BEFORE, SPREAD_MERCHANTS, SPREAD_NEW):
         run(con, f"DROP TABLE IF EXISTS {table}")
 
 
