@@ -36,6 +36,10 @@ ORDERS = "settlement_orders"  # haowu's orders compared, a row each (gather_ledg
 MOVING = "settlement_moving"  # the orders whose ledger moved to the platform's day
 _LINE = "platform_order_id, product_id"  # what makes a line
 _ROWS_READ = "_rows_read"  # settlement_lines: the line's rows of settlement_incoming
+# settlement_lines' columns besides those of the parties (their amounts, and their rows'
+# counts `n_<party>`): what `record_settlements` compares the kept rows with
+_LINE_FIXED = ("platform_order_id", "product_id", "settled_at", _ROWS_READ)
+_LINE_CHECKS = ("_timed", "_file_rows", "_first_at", "_last_at", "_first_file", "_last_file")
 
 
 def load_settlements(
@@ -76,12 +80,17 @@ def load_settlements(
     # amount given, what `record_settlements` checks the kept rows against.)
     given = " OR ".join(f"{quote(p)} IS NOT NULL" for p in parties) or "FALSE"
     sums = "".join(f", sum({quote(p)}) AS {quote(p)}" for p in parties)
-    counts = " + ".join(f"count({quote(p)})" for p in parties) or "0"
+    counts = "".join(f", count({quote(p)}) AS {quote('n_' + p)}" for p in parties)
+    rows_read = " + ".join(f"count({quote(p)})" for p in parties) or "0"
     run(
         con,
         f"CREATE OR REPLACE TEMP TABLE {LINES} AS "
         f"SELECT platform_order_id, product_id, max(settled_at) AS settled_at{sums}, "
-        f"{counts} AS {_ROWS_READ} FROM {ROWS} WHERE {given} GROUP BY ALL",
+        f"{rows_read} AS {_ROWS_READ}{counts}, "
+        "count(settled_at) AS _timed, count(*) AS _file_rows, "
+        "min(settled_at) AS _first_at, max(settled_at) AS _last_at, "
+        f"min(file_name) AS _first_file, max(file_name) AS _last_file "
+        f"FROM {ROWS} WHERE {given} GROUP BY ALL",
     )
 
 
@@ -99,30 +108,45 @@ def record_settlements(con: duckdb.DuckDBPyConnection, recorded_at: datetime) ->
             [recorded_at],
         )
     else:
-        # A line is unchanged when its rows read and its rows kept are the same multiset.
-        # Rows are matched on every column (no settlement time matches none): with no row
-        # left unmatched either way, the pairs made are as many as the rows read and as
-        # the rows kept only when no row repeats on either side and the two sets are the
-        # same (a line whose rows repeat is written again, which changes nothing).
-        row = "platform_order_id, product_id, party, amount_fen, settled_at, file_name"
-        same = " AND ".join(
-            f"i.{c} IS NOT DISTINCT FROM k.{c}" if c == "settled_at" else f"i.{c} = k.{c}"
-            for c in row.split(", ")
+        # A line is unchanged when its rows kept are its rows read. Compared a line at a
+        # time (the rows of both sides summed into one row per line, as `settlement_lines`
+        # has them): the same count and sum for each party with at most one row each, one
+        # settlement time (or none) and one file on either side, the same: then every row
+        # is the same. A line with two rows of a party is written again, which changes
+        # nothing. (A join row by row took more than DuckDB's 512 MB at a million lines.)
+        parties = _line_parties(con)
+        per_party = "".join(
+            f", count(*) FILTER (WHERE party = {literal(p)}) AS {quote('n_' + p)}"
+            f", sum(amount_fen) FILTER (WHERE party = {literal(p)}) AS {quote(p)}"
+            for p in parties
         )
-        kept = f"SELECT {row} FROM platform_settlements SEMI JOIN {LINES} USING ({_LINE})"
+        same = " AND ".join(
+            [
+                f"k.{quote('n_' + p)} = l.{quote('n_' + p)} AND l.{quote('n_' + p)} <= 1 "
+                f"AND k.{quote(p)} IS NOT DISTINCT FROM l.{quote(p)}"
+                for p in parties
+            ]
+            + [
+                f"k.rows = l.{_ROWS_READ}",
+                "k.timed IN (0, k.rows) AND l._timed IN (0, l._file_rows)",
+                "k.first_at IS NOT DISTINCT FROM l._first_at",
+                "k.last_at IS NOT DISTINCT FROM l._last_at AND l._first_at IS NOT DISTINCT FROM "
+                "l._last_at",
+                "k.first_file = l._first_file AND k.last_file = l._last_file "
+                "AND l._first_file = l._last_file",
+            ]
+        )
         run(
             con,
             f"""CREATE OR REPLACE TEMP TABLE {CHANGED} AS
-WITH kept AS ({kept}), pairs AS (
-    SELECT coalesce(i.platform_order_id, k.platform_order_id) AS platform_order_id,
-           coalesce(i.product_id, k.product_id) AS product_id, count(*) AS pairs,
-           count(*) FILTER (WHERE i.party IS NULL OR k.party IS NULL) AS unmatched
-    FROM {INCOMING} i FULL JOIN kept k ON {same} GROUP BY ALL
-), kept_rows AS (
-    SELECT {_LINE}, count(*) AS rows FROM kept GROUP BY ALL
+WITH k AS (
+    SELECT {_LINE}, count(*) AS rows, count(settled_at) AS timed,
+           min(settled_at) AS first_at, max(settled_at) AS last_at,
+           min(file_name) AS first_file, max(file_name) AS last_file{per_party}
+    FROM platform_settlements SEMI JOIN {LINES} USING ({_LINE}) GROUP BY ALL
 )
-SELECT {_LINE} FROM pairs JOIN {LINES} l USING ({_LINE}) LEFT JOIN kept_rows k USING ({_LINE})
-WHERE unmatched > 0 OR pairs <> l.{_ROWS_READ} OR pairs IS DISTINCT FROM k.rows""",
+SELECT {_LINE} FROM {LINES} l LEFT JOIN k USING ({_LINE})
+WHERE NOT coalesce({same}, FALSE)""",
         )
         if scalar(con, f"SELECT count(*) FROM {CHANGED}"):
             run(
@@ -133,13 +157,21 @@ WHERE unmatched > 0 OR pairs <> l.{_ROWS_READ} OR pairs IS DISTINCT FROM k.rows"
             )
             run(
                 con,
-                f"INSERT INTO platform_settlements SELECT {row}, ? "
+                "INSERT INTO platform_settlements SELECT platform_order_id, product_id, party, "
+                f"amount_fen, settled_at, file_name, ? "
                 f"FROM {INCOMING} SEMI JOIN {CHANGED} USING ({_LINE})",
                 [recorded_at],
             )
         run(con, f"DROP TABLE {CHANGED}")
     count: int = scalar(con, f"SELECT count(*) FROM {LINES}")
     return count
+
+
+def _line_parties(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The parties `settlement_lines` has an amount column of."""
+    names = [str(c[0]) for c in con.execute(f"SELECT * FROM {LINES} LIMIT 0").description or []]
+    counted = {"n_" + name for name in names}
+    return [n for n in names if n not in (*_LINE_FIXED, *_LINE_CHECKS) and n not in counted]
 
 
 def gather_ledger(con: duckdb.DuckDBPyConnection, party_map: pl.DataFrame) -> None:
@@ -299,9 +331,7 @@ def compare_settlements(con: duckdb.DuckDBPyConnection, party_map: pl.DataFrame)
     files do not have. haowu's side is `gather_ledger`'s row per order (a column per
     party), each order's day the platform's where `date_settled_orders` moved it."""
     pairs = [(str(p), str(a), str(i)) for p, a, i in party_map.select(PARTY_MAP).iter_rows()]
-    fixed = ("platform_order_id", "product_id", "settled_at", _ROWS_READ)
-    description = con.execute(f"SELECT * FROM {LINES} LIMIT 0").description or []
-    given = [str(column[0]) for column in description if column[0] not in fixed]
+    given = _line_parties(con)
     run(con, f"CREATE OR REPLACE TEMP TABLE {RECONCILED} AS {_compare_query(pairs, given)}")
 
 
