@@ -198,7 +198,6 @@ def reconcile(
     ) -> tuple[int, int, dict[str, int], pl.DataFrame, pl.DataFrame]:
         db.load_settlements(con, lines, parties)
         kept = db.record_settlements(con, started)
-        db.gather_ledger(con, party_map)  # the ledger read once, for dating and comparing
         import_id = db.next_import_id(con)
         dated, _posted = db.date_settled_orders(con, import_id, started)
         if dated:

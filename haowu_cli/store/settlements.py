@@ -19,7 +19,6 @@ __all__ = [
     "compare_settlements",
     "date_settled_orders",
     "drop_settlement_tables",
-    "gather_ledger",
     "load_settlements",
     "reconciled_detail",
     "reconciled_states",
@@ -32,8 +31,6 @@ INCOMING = "settlement_incoming"  # platform_order_id, product_id, party, amount
 LINES = "settlement_lines"  # platform_order_id, product_id, settled_at, a column per party
 RECONCILED = "settlement_reconciled"  # compare_settlements' result
 CHANGED = "settlement_changed"  # the lines read whose kept rows differ (record_settlements)
-ORDERS = "settlement_orders"  # haowu's orders compared, a row each (gather_ledger)
-MOVING = "settlement_moving"  # the orders whose ledger moved to the platform's day
 _LINE = "platform_order_id, product_id"  # what makes a line
 _ROWS_READ = "_rows_read"  # settlement_lines: the line's rows of settlement_incoming
 # settlement_lines' columns besides those of the parties (their amounts, and their rows'
@@ -174,52 +171,6 @@ def _line_parties(con: duckdb.DuckDBPyConnection) -> list[str]:
     return [n for n in names if n not in (*_LINE_FIXED, *_LINE_CHECKS) and n not in counted]
 
 
-def gather_ledger(con: duckdb.DuckDBPyConnection, party_map: pl.DataFrame) -> None:
-    """haowu's side of the comparison, read from the ledger once, into a temporary table
-    (`settlement_orders`) of a row per order compared: order_id, platform_order_id,
-    product_id, last (its latest import), posted (its latest posting and that posting's
-    day as one number: `_LATEST_POSTING`) and a column per party that `party_map` (party,
-    account, item) maps ledger entries to, their amounts summed.
-
-    The orders compared are haowu's of the lines loaded, and its platform orders due to
-    settle within the dates the lines cover (an order's postings are found by their one
-    base entry each). Read before `date_settled_orders` and used by it and by
-    `compare_settlements`: re-dating reverses and posts again, which changes no sum, and
-    where it moves an order it notes the new day (`settlement_moving`)."""
-    pairs = [(str(p), str(a), str(i)) for p, a, i in party_map.select(PARTY_MAP).iter_rows()]
-    mapped = list(dict.fromkeys(party for party, _account, _item in pairs))
-    sums = "".join(
-        ", sum(amount_fen) FILTER (WHERE "
-        + " OR ".join(
-            f"(account = {literal(a)} AND item = {literal(i)})" for p, a, i in pairs if p == party
-        )
-        + f") AS {quote(party)}"
-        for party in mapped
-    )
-    run(
-        con,
-        f"""CREATE OR REPLACE TEMP TABLE {ORDERS} AS
-WITH span AS (
-    SELECT min(CAST(settled_at AS DATE)) AS lo, max(CAST(settled_at AS DATE)) AS hi
-    FROM {LINES}
-), o AS (
-    SELECT order_id, platform_order_id, product_id FROM orders
-    WHERE platform_order_id IS NOT NULL
-), candidates AS (  -- the file's lines, and haowu's due within the dates it covers
-    SELECT order_id FROM o SEMI JOIN {LINES} USING ({_LINE})
-    UNION
-    SELECT l.order_id FROM ledger l, span
-    WHERE l.account = 'base' AND l.entry = 'post' AND l.settles_on BETWEEN span.lo AND span.hi
-), c AS (
-    SELECT o.* FROM o SEMI JOIN candidates USING (order_id)
-), per_order AS (  -- one pass over the ledger entries of these orders: a row per order
-    SELECT order_id, max(import_id) AS last, {_LATEST_POSTING} AS posted{sums}
-    FROM ledger SEMI JOIN c USING (order_id) GROUP BY order_id
-)
-SELECT * FROM c LEFT JOIN per_order USING (order_id)""",
-    )
-
-
 def date_settled_orders(
     con: duckdb.DuckDBPyConnection, import_id: int, posted_at: datetime
 ) -> tuple[int, int]:
@@ -227,24 +178,19 @@ def date_settled_orders(
     settlement date of haowu's orders of that line where it differs (the 订单导出 gives
     none). For each such order: `orders.settled_at` set, the change noted under
     `import_id` (order_changes, the order's `updated_import_id`), and, where the day moves,
-    its ledger entries reversed and posted again under the platform's day (the orders
-    moved and their day stay in `settlement_moving` for `compare_settlements`). The
-    split's amounts do not depend on the settlement date (`commission.split_orders_query`
-    settles a valid order with a settled_at on its day), so the entries standing (those of
-    the order's latest posting) are reversed and posted again as they are, dated. Invalid
-    orders settle nothing and are left alone. Call inside a transaction, after
-    `gather_ledger`. Returns (orders dated, orders whose entries were posted again)."""
-    run(
-        con,
-        f"CREATE OR REPLACE TEMP TABLE {MOVING} (order_id VARCHAR, import_id BIGINT, day DATE)",
-    )
+    its ledger entries reversed and posted again under the platform's day. The split's
+    amounts do not depend on the settlement date (`commission.split_orders_query` settles
+    a valid order with a settled_at on its day), so the entries standing (those of the
+    order's latest posting) are reversed and posted again as they are, dated. Invalid
+    orders settle nothing and are left alone. Call inside a transaction. Returns (orders
+    dated, orders whose entries were posted again)."""
     run(
         con,
         "CREATE OR REPLACE TEMP TABLE settlement_dated AS "
         "SELECT o.order_id, o.settled_at AS old, d.settled_at AS new "
         "FROM orders o JOIN (SELECT platform_order_id, product_id, settled_at "
         f"FROM {LINES} WHERE settled_at IS NOT NULL) d "
-        f"USING ({_LINE}) "
+        "USING (platform_order_id, product_id) "
         "WHERE o.settled_at IS DISTINCT FROM d.settled_at AND o.status <> 'invalid'",
     )
     dated: int = scalar(con, "SELECT count(*) FROM settlement_dated")
@@ -267,17 +213,19 @@ def date_settled_orders(
         "order_id, account, item, party_id, settles_on, merchant_id, anchor_id, session_id, paid_on"
     )
     # What stands of a valid order is what its latest posting posted (a posting reverses
-    # all that stood before it): those entries, of the orders whose day moves. The one
-    # pass over the ledger (`gather_ledger`) found each order's latest posting (its import
-    # and day as one number); the orders whose day moves are kept (a row each), and their
+    # all that stood before it): those entries, of the orders whose day moves. One pass
+    # over the ledger finds each order's latest posting (`_LATEST_POSTING`: its import and
+    # day as one number); the orders whose day moves are kept (a row each), and their
     # entries are reversed and posted again on the new day by one insert that reads them
     # once, two rows for each, in no particular order (no report relies on the order
     # entries are stored in).
     run(
         con,
-        f"INSERT INTO {MOVING} "
+        "CREATE OR REPLACE TEMP TABLE settlement_moving AS "
         f"SELECT order_id, {_POSTED_IMPORT} AS import_id, CAST(d.new AS DATE) AS day "
-        f"FROM {ORDERS} l JOIN settlement_dated d USING (order_id) "
+        f"FROM (SELECT order_id, max(import_id) AS last, {_LATEST_POSTING} AS posted "
+        "FROM ledger SEMI JOIN settlement_dated USING (order_id) GROUP BY order_id) l "
+        "JOIN settlement_dated d USING (order_id) "
         f"WHERE {_POSTED_IMPORT} = l.last AND {_POSTED_DAY} IS DISTINCT FROM CAST(d.new AS DATE)",
     )
     columns = f"import_id, posted_at, entry, {key}, amount_fen"
@@ -294,13 +242,13 @@ def date_settled_orders(
         f"INSERT INTO ledger ({columns}) SELECT $id, $at, w.entry, {values}, "
         "CASE w.entry WHEN 'post' THEN r.amount_fen ELSE -r.amount_fen END "
         f"FROM (SELECT {picked}, e.amount_fen, m.day FROM ledger e "
-        f"JOIN {MOVING} m USING (order_id, import_id) "
+        "JOIN settlement_moving m USING (order_id, import_id) "
         "WHERE e.entry = 'post' AND e.settles_on IS DISTINCT FROM m.day) r, "
         "(VALUES ('reverse'), ('post')) w(entry)",
         {"id": import_id, "at": posted_at},
     )
-    reposted: int = scalar(con, f"SELECT count(*) FROM {MOVING}")
-    run(con, "DROP TABLE settlement_dated")
+    reposted: int = scalar(con, "SELECT count(*) FROM settlement_moving")
+    run(con, "DROP TABLE settlement_dated; DROP TABLE settlement_moving")
     return dated, reposted
 
 
@@ -328,8 +276,8 @@ def compare_settlements(con: duckdb.DuckDBPyConnection, party_map: pl.DataFrame)
     product summed). A party is compared where the file gives its amount; `party_map`
     (party, account, item) says which ledger entries are haowu's side of it. Lines only in
     haowu are its platform orders due to settle within the dates the files cover that the
-    files do not have. haowu's side is `gather_ledger`'s row per order (a column per
-    party), each order's day the platform's where `date_settled_orders` moved it."""
+    files do not have. Only the ledger entries of these orders are read, once: a row per
+    order, a column per party."""
     pairs = [(str(p), str(a), str(i)) for p, a, i in party_map.select(PARTY_MAP).iter_rows()]
     given = _line_parties(con)
     run(con, f"CREATE OR REPLACE TEMP TABLE {RECONCILED} AS {_compare_query(pairs, given)}")
@@ -342,6 +290,15 @@ def _compare_query(pairs: list[tuple[str, str, str]], given: list[str]) -> str:
     """The comparison's query; `pairs` (party, account, item): which ledger entries make
     haowu's side of each party; `given`: the parties the files have a column of."""
     mapped = list(dict.fromkeys(party for party, _account, _item in pairs))
+    sums = [
+        "sum(amount_fen) FILTER (WHERE "
+        + " OR ".join(
+            f"(account = {literal(a)} AND item = {literal(i)})" for p, a, i in pairs if p == party
+        )
+        + f") AS {quote(party)}"
+        for party in mapped
+    ]
+    per_order = "".join(f", {total}" for total in sums)
     per_line = "".join(f", sum({quote(p)}) AS {quote(p)}" for p in mapped)
     # Each party of either side (a row of the line for each): the platform's amount (none
     # where the files have no column of it) and haowu's (none where it is 0, or no ledger
@@ -362,15 +319,27 @@ def _compare_query(pairs: list[tuple[str, str, str]], given: list[str]) -> str:
 WITH span AS (
     SELECT min(CAST(settled_at AS DATE)) AS lo, max(CAST(settled_at AS DATE)) AS hi
     FROM {LINES}
+), o AS (
+    SELECT order_id, platform_order_id, product_id FROM orders
+    WHERE platform_order_id IS NOT NULL
+), candidates AS (  -- the file's lines, and haowu's due within the dates it covers
+    SELECT order_id FROM o SEMI JOIN {LINES} USING (platform_order_id, product_id)
+    UNION
+    -- (an order's postings are found by their one base entry each)
+    SELECT l.order_id FROM ledger l, span
+    WHERE l.account = 'base' AND l.entry = 'post' AND l.settles_on BETWEEN span.lo AND span.hi
+), c AS (
+    SELECT o.* FROM o SEMI JOIN candidates USING (order_id)
+), per_order AS (  -- one pass over the ledger entries of these orders: a row per order
+    -- An order's settlement day is that of its latest posting; none when its latest
+    -- import only reversed it (it became invalid). Reversals cancel in sums.
+    SELECT order_id, max(import_id) AS last, {_LATEST_POSTING} AS posted{per_order}
+    FROM ledger SEMI JOIN c USING (order_id) GROUP BY order_id
 ), h_lines AS (  -- a row per line, a column per party
-    -- An order's settlement day is that of its latest posting (or the platform's, where
-    -- it was just moved there); none when its latest import only reversed it (it became
-    -- invalid). Reversals cancel in sums.
     SELECT c.platform_order_id, c.product_id,
-           max(CASE WHEN m.order_id IS NOT NULL THEN m.day
-                    WHEN {_POSTED_IMPORT} = c.last THEN {_POSTED_DAY} END)
+           max(CASE WHEN {_POSTED_IMPORT} = po.last THEN {_POSTED_DAY} END)
                AS settles_on{per_line}
-    FROM {ORDERS} c LEFT JOIN {MOVING} m USING (order_id) GROUP BY ALL
+    FROM c LEFT JOIN per_order po USING (order_id) GROUP BY ALL
 ), lines AS (
     SELECT coalesce(pl.platform_order_id, hl.platform_order_id) AS platform_order_id,
            coalesce(pl.product_id, hl.product_id) AS product_id,
@@ -378,7 +347,7 @@ WITH span AS (
            CASE WHEN hl.platform_order_id IS NULL THEN 'only_platform'
                 WHEN pl.platform_order_id IS NULL THEN 'only_haowu' END AS side,
            {each}
-    FROM {LINES} pl FULL JOIN h_lines hl USING ({_LINE})
+    FROM {LINES} pl FULL JOIN h_lines hl USING (platform_order_id, product_id)
          CROSS JOIN (VALUES {names}) k(party)
     WHERE pl.platform_order_id IS NOT NULL
        OR hl.settles_on BETWEEN (SELECT lo FROM span) AND (SELECT hi FROM span)
@@ -438,6 +407,6 @@ def drop_settlement_tables(con: duckdb.DuckDBPyConnection) -> None:
     run(
         con,
         f"DROP VIEW IF EXISTS {INCOMING}; DROP TABLE IF EXISTS {ROWS}; "
-        f"DROP TABLE IF EXISTS {LINES}; DROP TABLE IF EXISTS {ORDERS}; "
-        f"DROP TABLE IF EXISTS {MOVING}; DROP TABLE IF EXISTS {RECONCILED}",
+        f"DROP TABLE IF EXISTS {LINES}; "
+        f"DROP TABLE IF EXISTS {RECONCILED}",
     )
