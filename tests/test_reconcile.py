@@ -115,40 +115,6 @@ def test_reading_again_replaces_the_kept_lines(imported, sources, tmp_path):
         assert con.execute("SELECT count(*) FROM platform_settlements").fetchone()[0] == 5
 
 
-def test_reading_again_writes_only_the_lines_that_changed(imported, sources, tmp_path):
-    """A line read again as it was kept is left as it is (its rows keep the time they were
-    recorded); a line whose amounts changed is replaced; a line given in two identical
-    rows keeps both."""
-    one = ["1", "101", "26.45", "6.45", "6.45", "89.65", "0.00", "2025-03-26 03:00:00"]
-    two = ["2", "101", "26.45", "6.45", "6.45", "89.65", "-", "2025-03-26 03:00:00"]
-    half = ["3", "101", "13.00", "-", "-", "-", "-", "2025-03-26 03:00:00"]
-
-    def kept() -> dict[tuple[str, str], list[tuple[int, object]]]:
-        with imported.read() as con:
-            rows = con.execute(
-                "SELECT platform_order_id, party, amount_fen, recorded_at "
-                "FROM platform_settlements ORDER BY ALL"
-            ).fetchall()
-        out: dict[tuple[str, str], list[tuple[int, object]]] = {}
-        for order_id, party, amount, recorded in rows:
-            out.setdefault((order_id, party), []).append((amount, recorded))
-        return out
-
-    reconcile(imported, [settlement(tmp_path, [one, two, half, half])], sources)
-    before = kept()
-    assert [amount for amount, _at in before[("3", "anchor")]] == [1300, 1300]
-    changed = [*two[:3], "6.95", *two[4:]]
-    result = reconcile(imported, [settlement(tmp_path, [one, changed, half, half])], sources)
-    after = kept()
-    assert states(result)["2"] == "differs"
-    assert after[("1", "anchor")] == before[("1", "anchor")]  # not written again
-    assert [amount for amount, _at in after[("2", "leader")]] == [695]
-    assert after[("2", "leader")][0][1] > before[("2", "leader")][0][1]
-    assert after[("2", "anchor")][0][1] > before[("2", "anchor")][0][1]  # the whole line
-    assert [amount for amount, _at in after[("3", "anchor")]] == [1300, 1300]
-    assert set(after) == set(before)
-
-
 def test_settled_order_json(imported, sources, tmp_path):
     settled = [order(1), order(2), order(3)]
     settled[1]["regimentalPromotionAmount"] = 600

@@ -30,21 +30,15 @@ ROWS = "settlement_rows"  # the files' rows: platform_order_id, …, a column pe
 INCOMING = "settlement_incoming"  # platform_order_id, product_id, party, amount_fen, …
 LINES = "settlement_lines"  # platform_order_id, product_id, settled_at, a column per party
 RECONCILED = "settlement_reconciled"  # compare_settlements' result
-CHANGED = "settlement_changed"  # the lines read whose kept rows differ (record_settlements)
-_LINE = "platform_order_id, product_id"  # what makes a line
-_ROWS_READ = "_rows_read"  # settlement_lines: the line's rows of settlement_incoming
-# settlement_lines' columns besides those of the parties (their amounts, and their rows'
-# counts `n_<party>`): what `record_settlements` compares the kept rows with
-_LINE_FIXED = ("platform_order_id", "product_id", "settled_at", _ROWS_READ)
-_LINE_CHECKS = ("_timed", "_file_rows", "_first_at", "_last_at", "_first_file", "_last_file")
 
 
 def load_settlements(
     con: duckdb.DuckDBPyConnection, lines: pl.DataFrame, parties: list[str]
-) -> None:
+) -> int:
     """The settlement lines read (platform_order_id, product_id, settled_at, file_name and
     a column per party, in fen) as a temporary view of a row per line and party with an
-    amount (`settlement_incoming`), and a table of a row per line (`settlement_lines`)."""
+    amount (`settlement_incoming`), and a table of a row per line (`settlement_lines`).
+    Returns the rows of the first."""
     con.register("settlement_wide", lines)
     try:
         # The frame is read once, into a table of the files' rows, a column per party.
@@ -73,102 +67,36 @@ def load_settlements(
     )
     # And a row per line (the files' rows of one line summed), a column per party: what
     # the comparison reads. A line is one the files give an amount of.
-    # (With the number of rows of the line that `settlement_incoming` has: one per party
-    # amount given, what `record_settlements` checks the kept rows against.)
     given = " OR ".join(f"{quote(p)} IS NOT NULL" for p in parties) or "FALSE"
     sums = "".join(f", sum({quote(p)}) AS {quote(p)}" for p in parties)
-    counts = "".join(f", count({quote(p)}) AS {quote('n_' + p)}" for p in parties)
-    rows_read = " + ".join(f"count({quote(p)})" for p in parties) or "0"
     run(
         con,
         f"CREATE OR REPLACE TEMP TABLE {LINES} AS "
-        f"SELECT platform_order_id, product_id, max(settled_at) AS settled_at{sums}, "
-        f"{rows_read} AS {_ROWS_READ}{counts}, "
-        "count(settled_at) AS _timed, count(*) AS _file_rows, "
-        "min(settled_at) AS _first_at, max(settled_at) AS _last_at, "
-        f"min(file_name) AS _first_file, max(file_name) AS _last_file "
+        f"SELECT platform_order_id, product_id, max(settled_at) AS settled_at{sums} "
         f"FROM {ROWS} WHERE {given} GROUP BY ALL",
     )
+    count: int = scalar(con, f"SELECT count(*) FROM {INCOMING}")
+    return count
 
 
 def record_settlements(con: duckdb.DuckDBPyConnection, recorded_at: datetime) -> int:
     """Keep the settlement lines loaded (`load_settlements`): a line read again replaces
-    what was kept of it, unless what was kept is what was read (the same parties, amounts,
-    settlement time and file): an unchanged line is left as it is, so reading a file again
-    writes only the lines that changed. Call inside a transaction. Returns the lines kept."""
+    what was kept of it. Call inside a transaction. Returns the lines kept."""
     kept_before = scalar(con, "SELECT count(*) FROM platform_settlements")
-    if not kept_before:  # a first reading has nothing to replace or compare with
+    if kept_before:  # a first reading has nothing to replace
         run(
             con,
-            "INSERT INTO platform_settlements SELECT platform_order_id, product_id, party, "
-            f"amount_fen, settled_at, file_name, ? FROM {INCOMING}",
-            [recorded_at],
+            f"DELETE FROM platform_settlements s USING {LINES} i "
+            "WHERE i.platform_order_id = s.platform_order_id AND i.product_id = s.product_id",
         )
-    else:
-        # A line is unchanged when its rows kept are its rows read. Compared a line at a
-        # time (the rows of both sides summed into one row per line, as `settlement_lines`
-        # has them): the same count and sum for each party with at most one row each, one
-        # settlement time (or none) and one file on either side, the same: then every row
-        # is the same. A line with two rows of a party is written again, which changes
-        # nothing. (A join row by row took more than DuckDB's 512 MB at a million lines.)
-        parties = _line_parties(con)
-        per_party = "".join(
-            f", count(*) FILTER (WHERE party = {literal(p)}) AS {quote('n_' + p)}"
-            f", sum(amount_fen) FILTER (WHERE party = {literal(p)}) AS {quote(p)}"
-            for p in parties
-        )
-        same = " AND ".join(
-            [
-                f"k.{quote('n_' + p)} = l.{quote('n_' + p)} AND l.{quote('n_' + p)} <= 1 "
-                f"AND k.{quote(p)} IS NOT DISTINCT FROM l.{quote(p)}"
-                for p in parties
-            ]
-            + [
-                f"k.rows = l.{_ROWS_READ}",
-                "k.timed IN (0, k.rows) AND l._timed IN (0, l._file_rows)",
-                "k.first_at IS NOT DISTINCT FROM l._first_at",
-                "k.last_at IS NOT DISTINCT FROM l._last_at AND l._first_at IS NOT DISTINCT FROM "
-                "l._last_at",
-                "k.first_file = l._first_file AND k.last_file = l._last_file "
-                "AND l._first_file = l._last_file",
-            ]
-        )
-        run(
-            con,
-            f"""CREATE OR REPLACE TEMP TABLE {CHANGED} AS
-WITH k AS (
-    SELECT {_LINE}, count(*) AS rows, count(settled_at) AS timed,
-           min(settled_at) AS first_at, max(settled_at) AS last_at,
-           min(file_name) AS first_file, max(file_name) AS last_file{per_party}
-    FROM platform_settlements SEMI JOIN {LINES} USING ({_LINE}) GROUP BY ALL
-)
-SELECT {_LINE} FROM {LINES} l LEFT JOIN k USING ({_LINE})
-WHERE NOT coalesce({same}, FALSE)""",
-        )
-        if scalar(con, f"SELECT count(*) FROM {CHANGED}"):
-            run(
-                con,
-                f"DELETE FROM platform_settlements s USING {CHANGED} i "
-                "WHERE i.platform_order_id = s.platform_order_id "
-                "AND i.product_id = s.product_id",
-            )
-            run(
-                con,
-                "INSERT INTO platform_settlements SELECT platform_order_id, product_id, party, "
-                f"amount_fen, settled_at, file_name, ? "
-                f"FROM {INCOMING} SEMI JOIN {CHANGED} USING ({_LINE})",
-                [recorded_at],
-            )
-        run(con, f"DROP TABLE {CHANGED}")
+    run(
+        con,
+        "INSERT INTO platform_settlements SELECT platform_order_id, product_id, party, "
+        f"amount_fen, settled_at, file_name, ? FROM {INCOMING}",
+        [recorded_at],
+    )
     count: int = scalar(con, f"SELECT count(*) FROM {LINES}")
     return count
-
-
-def _line_parties(con: duckdb.DuckDBPyConnection) -> list[str]:
-    """The parties `settlement_lines` has an amount column of."""
-    names = [str(c[0]) for c in con.execute(f"SELECT * FROM {LINES} LIMIT 0").description or []]
-    counted = {"n_" + name for name in names}
-    return [n for n in names if n not in (*_LINE_FIXED, *_LINE_CHECKS) and n not in counted]
 
 
 def date_settled_orders(
@@ -279,7 +207,9 @@ def compare_settlements(con: duckdb.DuckDBPyConnection, party_map: pl.DataFrame)
     files do not have. Only the ledger entries of these orders are read, once: a row per
     order, a column per party."""
     pairs = [(str(p), str(a), str(i)) for p, a, i in party_map.select(PARTY_MAP).iter_rows()]
-    given = _line_parties(con)
+    fixed = ("platform_order_id", "product_id", "settled_at")
+    description = con.execute(f"SELECT * FROM {LINES} LIMIT 0").description or []
+    given = [str(column[0]) for column in description if column[0] not in fixed]
     run(con, f"CREATE OR REPLACE TEMP TABLE {RECONCILED} AS {_compare_query(pairs, given)}")
 
 
