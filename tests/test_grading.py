@@ -854,7 +854,7 @@ steps = st.lists(
 )
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=30, deadline=None)
 @given(steps)
 def test_the_latest_and_previous_grades_look_only_at_the_history_that_can_hold_them(ops):
     """Gradings in any order (full ones, one merchant's, backfills of earlier dates, re-runs
