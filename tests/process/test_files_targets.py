@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import HEADER, product_row, write_csv
-from tests.process.conftest import HAOWU, clean_env
+from tests.process.conftest import HAOWU, clean_env, file_only
 
 WRITERS = {
     "export products": ["export", "products", "--out"],
@@ -50,6 +50,7 @@ def database_target(name: str, tmp_path: Path, writer: str) -> str:
     return {"itself": "demo.duckdb", "wal": "demo.duckdb.wal", "lock": "demo.duckdb.lock"}[name]
 
 
+@file_only("an output aimed at the database file, its WAL or its lock file")
 @pytest.mark.parametrize("name", ["itself", "dot-dot", "hard link", "wal", "lock"])
 @pytest.mark.parametrize("writer", list(WRITERS))
 def test_no_output_goes_over_the_database(haowu, demo_copy, bad_sheet, tmp_path, writer, name):

@@ -340,8 +340,10 @@ def test_ctrl_c_mid_import_rolls_back_the_file_in_progress(lake, tmp_path, home)
         assert sorted(p["product_id"] for p in products) == [f"9998{i:06d}" for i in range(rows)]
 
 
-def test_team_commands_refuse_a_file_and_a_missing_data_path(haowu, lake, tmp_path):
-    ran = haowu("--db", tmp_path / "x.duckdb", "team", "init")
+def test_team_commands_refuse_a_file_and_a_missing_data_path(haowu, lake, tmp_path, home):
+    # run as given: the `haowu` fixture would put a lake in the file's place on a lake run
+    args = ["--db", str(tmp_path / "x.duckdb"), "team", "init"]
+    ran = run_haowu(args, cwd=tmp_path, env=clean_env(home))
     assert ran.code == 2 and "team commands work on a lake" in ran.err, ran
     ran = haowu("products", env={"HAOWU_DB": lake["HAOWU_DB"]})
     assert ran.code == 2 and "--data-path" in ran.err, ran
