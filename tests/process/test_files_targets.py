@@ -198,7 +198,17 @@ def test_an_export_writes_only_its_own_file(haowu, demo_copy, tmp_path):
     assert set(tmp_path.iterdir()) - before == {tmp_path / "only.csv", tmp_path / "only.xlsx"}
 
 
-@pytest.mark.parametrize("name", ["demo.duckdb", "demo.duckdb.wal", "link.log"])
+THE_FILE = file_only("the run log aimed at the database file or its WAL")
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param("demo.duckdb", marks=THE_FILE),
+        pytest.param("demo.duckdb.wal", marks=THE_FILE),
+        "link.log",
+    ],
+)
 def test_the_run_log_is_never_the_database_nor_a_link(haowu, demo_copy, tmp_path, name):
     (tmp_path / "elsewhere.txt").write_text("keep me\n")
     (tmp_path / "link.log").symlink_to(tmp_path / "elsewhere.txt")
