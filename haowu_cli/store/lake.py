@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING
 from haowu_cli.errors import HaowuError, UsageError
 from haowu_cli.i18n import _
 from haowu_cli.store.connection import Store, migrate
+from haowu_cli.store.memory import apply_memory_settings, memory_limit
 from haowu_cli.store.sql import literal, quote, run, scalar
 
 if TYPE_CHECKING:
@@ -190,6 +191,7 @@ class LakeStore(Store):
                 hint=_("give --data-path DIR (or set HAOWU_DATA_PATH)"),
             )
         self.data_path = str(data_path)
+        memory_limit()  # a HAOWU_MEMORY_LIMIT that is no size: said before anything starts
         self.path = Path(shown_spec(spec))  # for messages and the checks of output targets
         # No lock to wait for: how long a writer goes on retrying after conflicts
         # (`connection.retry_conflicts`), as `--lock-timeout` says.
@@ -218,6 +220,9 @@ class LakeStore(Store):
         con = duckdb.connect(":memory:", config=_CONNECTION_CONFIG)
         try:
             run(con, "SET enable_progress_bar = false")
+            # The same cap as on a file; spilling where HAOWU_TEMP_DIR says (the lake has no
+            # file to spill beside).
+            apply_memory_settings(con, None)
             load_team_extensions(con)
             data_dir = self.data_dir()
             try:
@@ -261,6 +266,7 @@ class LakeStore(Store):
             if scratch and schema_version(con) == 0:
                 con.close()
                 con = duckdb.connect(":memory:", config=_CONNECTION_CONFIG)
+                apply_memory_settings(con, None)
             migrate(con)
             yield con
         finally:

@@ -10,6 +10,7 @@ venv), never one found elsewhere on PATH.
 from __future__ import annotations
 
 import filecmp
+import hashlib
 import itertools
 import os
 import shutil
@@ -19,8 +20,10 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -72,7 +75,13 @@ class OnTerminal:
     Ctrl-C it. `close()` when done."""
 
     def __init__(
-        self, args: list[object], *, cwd: Path, home: Path, stdin: str = "devnull"
+        self,
+        args: list[object],
+        *,
+        cwd: Path,
+        home: Path,
+        stdin: str = "devnull",
+        env: dict[str, str] | None = None,
     ) -> None:
         import pty
 
@@ -81,7 +90,7 @@ class OnTerminal:
         self.process = subprocess.Popen(
             [str(HAOWU), *map(str, args)],
             cwd=cwd,
-            env=clean_env(home, COLUMNS="200", LINES="80"),
+            env=clean_env(home, COLUMNS="200", LINES="80", **(env or {})),
             stdin=source,
             stdout=self.follower,
             stderr=subprocess.PIPE,
@@ -171,7 +180,7 @@ def haowu(request: pytest.FixtureRequest, tmp_path: Path, home: Path) -> Callabl
 
     def invoke(*args, stdin=None, env: dict[str, str] | None = None, timeout=180) -> Ran:
         args_, env_ = [str(a) for a in args], dict(env or {})
-        if lakes is not None and "HAOWU_DB" not in env_:
+        if lakes is not None and "HAOWU_DB" not in env_ and not runs_on_a_file(args_):
             args_, on_lake = lakes.rewrite(args_)
             env_.update(on_lake)
         return run_haowu(
@@ -183,6 +192,21 @@ def haowu(request: pytest.FixtureRequest, tmp_path: Path, home: Path) -> Callabl
         )
 
     return invoke
+
+
+@pytest.fixture
+def on_engine(request: pytest.FixtureRequest) -> Callable[[list[object]], tuple[list[str], dict]]:
+    """`args, env = on_engine(args)`: for a test that starts haowu itself (on a terminal, in a
+    pipeline, to Ctrl-C it), the arguments and the environment that run it on the test's engine,
+    as the `haowu` fixture does (on a lake: `--db FILE` becomes that file's lake)."""
+
+    def rewrite(args: list[object]) -> tuple[list[str], dict[str, str]]:
+        if not ON_LAKE:
+            return [str(a) for a in args], {}
+        lakes: Lakes = request.getfixturevalue("lakes")
+        return lakes.rewrite([str(a) for a in args])
+
+    return rewrite
 
 
 # The engine the `haowu` fixture runs every command on: `file` (a DuckDB file, the default)
@@ -235,6 +259,18 @@ def demo_lake(postgres: Cluster, demo_db: Path, tmp_path_factory) -> tuple[str, 
     return name, data
 
 
+def runs_on_a_file(args: list[str]) -> bool:
+    """Whether the command is `haowu demo`, whose `--db` is always a new local file (it
+    never works on $HAOWU_DB): on a lake run it runs as given."""
+    items = iter(args)
+    for arg in items:
+        if arg in {"--db", "--data-path", "--config", "--lock-timeout", "--lang"}:
+            next(items, None)  # its value
+        elif not arg.startswith("-"):
+            return arg == "demo"
+    return False
+
+
 class Lakes:
     """Lake mode: the lake standing in for each database file a test names (`--db FILE`, or
     haowu.duckdb in the working folder), made when first named. The demo database (or an
@@ -284,6 +320,76 @@ class Lakes:
 @pytest.fixture
 def lakes(request: pytest.FixtureRequest, tmp_path: Path, home: Path) -> Lakes:
     return Lakes(request, tmp_path, home)
+
+
+class Databases:
+    """The database behind a `--db FILE` a test names, on the engine the `haowu` fixture runs:
+    the file itself, or (HAOWU_TEST_ENGINE=lake) its lake, attached as haowu attaches it. For
+    tests whose point is the data a command left, not the file that holds it."""
+
+    def __init__(self, request: pytest.FixtureRequest, cwd: Path) -> None:
+        self.request, self.cwd = request, cwd
+
+    def spec(self, database: Path | str) -> tuple[str, str | None]:
+        """What haowu's `--db` and `--data-path` would be for `database` on this engine."""
+        path = self.cwd / database
+        if not ON_LAKE:
+            return str(path), None
+        env = self.request.getfixturevalue("lakes").env_for(path)
+        return env["HAOWU_DB"], env["HAOWU_DATA_PATH"]
+
+    def store(self, database: Path | str):  # -> haowu_cli.store.Store
+        """haowu's own store for `database` (in this process)."""
+        from haowu_cli.store import open_store
+
+        db, data_path = self.spec(database)
+        return open_store(db, data_path=data_path)
+
+    @contextmanager
+    def connect(self, database: Path | str, *, write: bool = False) -> Iterator[Any]:
+        """A plain connection to `database` (no migration, no lock): read-only on a file
+        unless `write`."""
+        import duckdb
+
+        db, data_path = self.spec(database)
+        if ON_LAKE:
+            from haowu_cli.store.lake import LakeStore
+
+            con = LakeStore(db, data_path).connect()
+        else:
+            con = duckdb.connect(db, read_only=not write)
+        try:
+            yield con
+        finally:
+            con.close()
+
+    def rows(self, database: Path | str, sql: str, params: list[object] | None = None) -> list:
+        """The rows of the query `sql` on `database`."""
+        with self.connect(database) as con:
+            return con.execute(sql, params or []).fetchall()
+
+    def fingerprint(self, database: Path | str) -> str:
+        """What changes whenever anything is written to `database`: the file's bytes (their
+        SHA-256), or the lake's latest snapshot (DuckLake makes one at each commit)."""
+        if not ON_LAKE:
+            return hashlib.sha256((self.cwd / database).read_bytes()).hexdigest()
+        with self.connect(database) as con:
+            [(snapshot,)] = con.execute(
+                "SELECT max(snapshot_id) FROM ducklake_snapshots(current_database())"
+            ).fetchall()
+        return str(snapshot)
+
+    def execute(self, database: Path | str, sql: str, params: list[object] | None = None) -> None:
+        """Run `sql` on `database`, as another program changing the data would."""
+        with self.connect(database, write=True) as con:
+            con.execute(sql, params or [])
+
+
+@pytest.fixture
+def databases(request: pytest.FixtureRequest, tmp_path: Path) -> Databases:
+    """`databases.rows(FILE, sql)`, `.execute(FILE, sql)`, `.store(FILE)`: the data of the
+    database the test named `--db FILE` (relative to the test's folder), whichever engine."""
+    return Databases(request, tmp_path)
 
 
 @pytest.fixture(scope="session")

@@ -16,15 +16,16 @@ EXPLAINED = "1006020111246"  # 翡翠葫芦耳钉: brand named, sample given
 
 
 @pytest.fixture
-def speak(tmp_path: Path, home: Path, demo_copy: Path):
+def speak(tmp_path: Path, home: Path, demo_copy: Path, on_engine):
     """`speak(lang, *args)`: haowu on a copy of the demo database, in Chinese (lang None, the
     default) or `--lang lang`."""
 
     def run(lang: str | None, *args: str):
-        env = clean_env(home, COLUMNS="220")
-        env.pop("HAOWU_LANG")
         given = ["--lang", lang] if lang else []
-        return run_haowu([*given, "--db", str(demo_copy), *args], cwd=tmp_path, env=env)
+        args_, on_lake = on_engine([*given, "--db", demo_copy, *args])
+        env = clean_env(home, COLUMNS="220", **on_lake)
+        env.pop("HAOWU_LANG")
+        return run_haowu(args_, cwd=tmp_path, env=env)
 
     return run
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 import subprocess
 from importlib.metadata import version
 
@@ -124,12 +125,13 @@ CLOSED_PIPE_CASES = [
 
 
 @pytest.mark.parametrize("args", CLOSED_PIPE_CASES, ids=" ".join)
-def test_a_closed_pipe_is_a_normal_end(demo_copy, tmp_path, home, args):
+def test_a_closed_pipe_is_a_normal_end(demo_copy, tmp_path, home, args, on_engine):
     """stdout's reader has gone before haowu writes a byte: exit 0, nothing on stderr."""
+    args, env = on_engine(["--db", demo_copy, *args])
     process = subprocess.Popen(
-        [str(HAOWU), "--db", str(demo_copy), *args],
+        [str(HAOWU), *args],
         cwd=tmp_path,
-        env=clean_env(home),
+        env=clean_env(home, **env),
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -139,13 +141,14 @@ def test_a_closed_pipe_is_a_normal_end(demo_copy, tmp_path, home, args):
     assert (process.wait(timeout=120), err) == (0, ""), args
 
 
-def test_head_reads_one_line(demo_copy, tmp_path, home):
+def test_head_reads_one_line(demo_copy, tmp_path, home, on_engine):
     """`haowu report merchants | head -1`: haowu's own exit status is 0, stderr empty."""
-    command = f'set -o pipefail; "{HAOWU}" --db "{demo_copy}" report merchants | head -1'
+    args, env = on_engine(["--db", demo_copy, "report", "merchants"])
+    command = f"set -o pipefail; {shlex.join([str(HAOWU), *args])} | head -1"
     ran = subprocess.run(
         ["bash", "-c", command],
         cwd=tmp_path,
-        env=clean_env(home),
+        env=clean_env(home, **env),
         capture_output=True,
         timeout=120,
         check=False,

@@ -18,9 +18,7 @@ from haowu_cli.config import packaged_path
 from haowu_cli.store import SCHEMA_VERSION
 from tests.process.conftest import file_only
 
-pytestmark = file_only(
-    "what the --db file is (SQLite, text, another DuckDB file, its schema version)"
-)
+IS_THE_FILE = file_only("what the --db file is (SQLite, text, another DuckDB file, a folder)")
 
 SHEET = packaged_path("sample_data") / "m1002_food_utf8bom.csv"
 
@@ -59,6 +57,7 @@ def other_duckdb(path: Path) -> str:
 FOREIGN = [sqlite_file, text_file, empty_file, other_duckdb]
 
 
+@IS_THE_FILE
 @pytest.mark.parametrize("make", FOREIGN, ids=lambda f: f.__name__)
 @pytest.mark.parametrize(
     "command",
@@ -89,6 +88,7 @@ def test_a_file_that_is_not_a_haowu_database_is_refused_at_once(
     assert not target.with_name("target.duckdb.wal").exists()
 
 
+@IS_THE_FILE
 def test_another_applications_duckdb_file_keeps_its_tables_only(haowu, tmp_path):
     target = tmp_path / "theirs.duckdb"
     other_duckdb(target)
@@ -99,6 +99,7 @@ def test_another_applications_duckdb_file_keeps_its_tables_only(haowu, tmp_path)
     assert tables == [("measurements",)]
 
 
+@IS_THE_FILE
 def test_a_folder_given_as_the_database_is_refused(haowu, tmp_path):
     (tmp_path / "data").mkdir()
     ran = haowu("--db", tmp_path / "data", "products")
@@ -106,6 +107,7 @@ def test_a_folder_given_as_the_database_is_refused(haowu, tmp_path):
     assert "is a folder, not a haowu database" in ran.err
 
 
+@IS_THE_FILE
 def test_a_duckdb_file_with_no_tables_yet_becomes_a_haowu_database(haowu, tmp_path):
     target = tmp_path / "new.duckdb"
     duckdb.connect(str(target)).close()
@@ -114,6 +116,7 @@ def test_a_duckdb_file_with_no_tables_yet_becomes_a_haowu_database(haowu, tmp_pa
     assert haowu("--db", target, "products", "--format", "csv").out.count("\n") == 11
 
 
+@file_only("whether the file exists before and after (a lake has no file)")
 def test_a_missing_database_is_created_by_writers_and_reported_by_readers(haowu, tmp_path):
     target = tmp_path / "fresh.duckdb"
     ran = haowu("--db", target, "products")
@@ -131,13 +134,11 @@ def database(haowu, tmp_path) -> Path:
     return target
 
 
-def set_version(path: Path, value: str | None) -> None:
-    con = duckdb.connect(str(path))
+def set_version(databases, path: Path, value: str | None) -> None:
     if value is None:
-        con.execute("DELETE FROM meta WHERE key = 'schema_version'")
+        databases.execute(path, "DELETE FROM meta WHERE key = 'schema_version'")
     else:
-        con.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", [value])
-    con.close()
+        databases.execute(path, "UPDATE meta SET value = ? WHERE key = 'schema_version'", [value])
 
 
 READ = ["products", "--format", "csv"]
@@ -145,16 +146,18 @@ WRITE = ["import", str(SHEET)]
 
 
 @pytest.mark.parametrize("command", [READ, WRITE], ids=["reader", "writer"])
-def test_a_database_from_a_newer_haowu_is_refused_naming_both_versions(command, database, haowu):
+def test_a_database_from_a_newer_haowu_is_refused_naming_both_versions(
+    command, database, haowu, databases
+):
     newer = SCHEMA_VERSION + 1
-    set_version(database, str(newer))
-    before = digest(database)
+    set_version(databases, database, str(newer))
+    before = databases.fingerprint(database)
     ran = haowu("--db", database, *command)
     assert ran.code == 2, ran
     assert f"schema version {newer}, newer than this haowu knows ({SCHEMA_VERSION})" in ran.err
     assert "pip install -U haowu" in ran.err
     assert ran.out == ""
-    assert digest(database) == before
+    assert databases.fingerprint(database) == before
 
 
 @pytest.mark.parametrize(
@@ -162,8 +165,10 @@ def test_a_database_from_a_newer_haowu_is_refused_naming_both_versions(command, 
     [(READ, "abc"), (WRITE, "abc"), (READ, "5.0"), (READ, "")],
     ids=["reader-abc", "writer-abc", "reader-5.0", "reader-empty"],
 )
-def test_a_schema_version_haowu_never_writes_is_refused(command, version, database, haowu):
-    set_version(database, version)
+def test_a_schema_version_haowu_never_writes_is_refused(
+    command, version, database, haowu, databases
+):
+    set_version(databases, database, version)
     ran = haowu("--db", database, *command)
     assert ran.code == 2, ran
     assert f"schema version {version!r}, which no haowu writes" in ran.err
@@ -171,8 +176,8 @@ def test_a_schema_version_haowu_never_writes_is_refused(command, version, databa
     assert "unexpected" not in ran.err
 
 
-def test_a_meta_table_without_a_version_is_not_a_haowu_database(database, haowu):
-    set_version(database, None)
+def test_a_meta_table_without_a_version_is_not_a_haowu_database(database, haowu, databases):
+    set_version(databases, database, None)
     ran = haowu("--db", database, *READ)
     assert ran.code == 2, ran
     assert "not a haowu database" in ran.err

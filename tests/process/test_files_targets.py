@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import HEADER, product_row, write_csv
-from tests.process.conftest import HAOWU, clean_env
+from tests.process.conftest import HAOWU, clean_env, file_only
 
 WRITERS = {
     "export products": ["export", "products", "--out"],
@@ -50,6 +50,7 @@ def database_target(name: str, tmp_path: Path, writer: str) -> str:
     return {"itself": "demo.duckdb", "wal": "demo.duckdb.wal", "lock": "demo.duckdb.lock"}[name]
 
 
+@file_only("an output aimed at the database file, its WAL or its lock file")
 @pytest.mark.parametrize("name", ["itself", "dot-dot", "hard link", "wal", "lock"])
 @pytest.mark.parametrize("writer", list(WRITERS))
 def test_no_output_goes_over_the_database(haowu, demo_copy, bad_sheet, tmp_path, writer, name):
@@ -197,7 +198,17 @@ def test_an_export_writes_only_its_own_file(haowu, demo_copy, tmp_path):
     assert set(tmp_path.iterdir()) - before == {tmp_path / "only.csv", tmp_path / "only.xlsx"}
 
 
-@pytest.mark.parametrize("name", ["demo.duckdb", "demo.duckdb.wal", "link.log"])
+THE_FILE = file_only("the run log aimed at the database file or its WAL")
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param("demo.duckdb", marks=THE_FILE),
+        pytest.param("demo.duckdb.wal", marks=THE_FILE),
+        "link.log",
+    ],
+)
 def test_the_run_log_is_never_the_database_nor_a_link(haowu, demo_copy, tmp_path, name):
     (tmp_path / "elsewhere.txt").write_text("keep me\n")
     (tmp_path / "link.log").symlink_to(tmp_path / "elsewhere.txt")

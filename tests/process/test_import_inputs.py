@@ -10,8 +10,6 @@ import io
 import json
 from pathlib import Path
 
-import duckdb
-
 from tests.conftest import HEADER, product_row
 
 TODAY = {"HAOWU_TODAY": "2026-12-02"}  # the day of the import, fixed for these tests
@@ -25,14 +23,6 @@ def sheet(path: Path, rows: list[list[str]], *, newline: str = "\r\n", encoding=
     return path
 
 
-def rows_of(database: Path, sql: str) -> list[tuple]:
-    con = duckdb.connect(str(database), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
-
-
 def products_in(haowu, tmp_path, rows) -> None:
     products = sheet(tmp_path / "products.csv", [HEADER, *rows])
     assert haowu("--db", "h.duckdb", "import", products, env=TODAY).code == 0
@@ -41,25 +31,27 @@ def products_in(haowu, tmp_path, rows) -> None:
 # --- line endings, blank lines ----------------------------------------------------------------
 
 
-def test_a_sheet_with_cr_only_line_endings_is_read(haowu, tmp_path):
+def test_a_sheet_with_cr_only_line_endings_is_read(haowu, tmp_path, databases):
     path = sheet(tmp_path / "mac.csv", [HEADER, product_row("P1"), product_row("P2")], newline="\r")
     ran = haowu("--db", "h.duckdb", "import", path)
     assert ran.code == 0, ran
     assert "2 rows: 2 new" in ran.err, ran
-    assert rows_of(tmp_path / "h.duckdb", "SELECT product_id FROM products ORDER BY 1") == [
+    assert databases.rows(tmp_path / "h.duckdb", "SELECT product_id FROM products ORDER BY 1") == [
         ("P1",),
         ("P2",),
     ]
 
 
-def test_a_cr_only_sheet_with_a_line_break_inside_a_cell_is_read(haowu, tmp_path):
+def test_a_cr_only_sheet_with_a_line_break_inside_a_cell_is_read(haowu, tmp_path, databases):
     rows = [HEADER, product_row("P1"), product_row("P2"), product_row("P3")]
     rows[2][2] = "两行\n的标题"  # Excel writes a line break in a cell as LF, in quotes
     path = tmp_path / "mac.csv"
     path.write_text("\r".join(",".join(f'"{c}"' for c in row) for row in rows), encoding="utf-8")
     ran = haowu("--db", "h.duckdb", "import", path)
     assert ran.code == 0 and "3 rows: 3 new" in ran.err, ran
-    found = rows_of(tmp_path / "h.duckdb", "SELECT title FROM products WHERE product_id = 'P2'")
+    found = databases.rows(
+        tmp_path / "h.duckdb", "SELECT title FROM products WHERE product_id = 'P2'"
+    )
     assert found == [("两行\n的标题",)]
 
 
@@ -99,7 +91,7 @@ def test_dates_after_the_import_day_are_rejected_with_a_days_grace(haowu, tmp_pa
     ), ran
 
 
-def test_an_order_paid_next_year_is_rejected(haowu, tmp_path):
+def test_an_order_paid_next_year_is_rejected(haowu, tmp_path, databases):
     products_in(haowu, tmp_path, [product_row("P1")])
     rows = [
         ORDERS,
@@ -110,7 +102,7 @@ def test_an_order_paid_next_year_is_rejected(haowu, tmp_path):
     ran = haowu("--db", "h.duckdb", "import", "--kind", "orders", path, env=TODAY)
     assert ran.code == 3, ran
     assert "row 3, 支付时间 '2027-12-01 20:00': in the future" in ran.err, ran
-    assert rows_of(tmp_path / "h.duckdb", "SELECT order_id FROM orders") == [("O1",)]
+    assert databases.rows(tmp_path / "h.duckdb", "SELECT order_id FROM orders") == [("O1",)]
 
 
 def test_the_date_bounds_come_from_the_config(haowu, tmp_path):
@@ -154,7 +146,7 @@ def test_a_broken_imports_config_is_reported_with_file_line_and_key(haowu, tmp_p
 # --- amounts ----------------------------------------------------------------------------------
 
 
-def test_an_absurd_amount_is_rejected_and_the_rest_imported(haowu, tmp_path):
+def test_an_absurd_amount_is_rejected_and_the_rest_imported(haowu, tmp_path, databases):
     products_in(haowu, tmp_path, [product_row("P1")])
     rows = [
         ORDERS,
@@ -170,7 +162,7 @@ def test_an_absurd_amount_is_rejected_and_the_rest_imported(haowu, tmp_path):
         "row 2, 实付金额 '99999999999999.99': too large: more than ¥100,000,000 "
         "(amount_max_yuan in configs/imports.yaml)" in ran.err
     ), ran
-    assert rows_of(
+    assert databases.rows(
         tmp_path / "h.duckdb",
         "SELECT order_id, base FROM (SELECT order_id, "
         "sum(amount_fen) AS base FROM ledger WHERE account = 'base' GROUP BY 1)",
@@ -187,7 +179,7 @@ def test_a_price_above_the_cap_is_rejected(haowu, tmp_path):
 # --- IDs --------------------------------------------------------------------------------------
 
 
-def test_invisible_characters_are_removed_from_every_id_and_reported(haowu, tmp_path):
+def test_invisible_characters_are_removed_from_every_id_and_reported(haowu, tmp_path, databases):
     products_in(haowu, tmp_path, [product_row("P1"), product_row("P2"), product_row("P3")])
     rows = [
         HEADER,
@@ -204,7 +196,7 @@ def test_invisible_characters_are_removed_from_every_id_and_reported(haowu, tmp_
         "row 3 商品ID: U+FEFF; row 3 商家ID: U+2060; row 4 商品ID: U+0009)" in ran.err
     ), ran
     database = tmp_path / "h.duckdb"
-    assert rows_of(database, "SELECT product_id, merchant_id FROM products ORDER BY 1") == [
+    assert databases.rows(database, "SELECT product_id, merchant_id FROM products ORDER BY 1") == [
         ("P1", "M1"),
         ("P2", "M1"),
         ("P3", "M1"),
@@ -218,15 +210,15 @@ def test_invisible_characters_are_removed_from_every_id_and_reported(haowu, tmp_
     ran = haowu("--db", "h.duckdb", "import", "--kind", "orders", path, env=TODAY)
     assert ran.code == 0, ran
     assert "removed invisible characters from the IDs of 1 rows" in ran.err, ran
-    assert rows_of(database, "SELECT order_id, product_id, anchor_id, session_id FROM orders") == [
-        ("O1", "P1", "A1", "S1")
-    ]
+    assert databases.rows(
+        database, "SELECT order_id, product_id, anchor_id, session_id FROM orders"
+    ) == [("O1", "P1", "A1", "S1")]
 
 
 # --- totals rows ------------------------------------------------------------------------------
 
 
-def test_a_totals_row_at_the_bottom_is_skipped_and_named(haowu, tmp_path):
+def test_a_totals_row_at_the_bottom_is_skipped_and_named(haowu, tmp_path, databases):
     rows = [HEADER, product_row("P1"), product_row("P2"), ["合计", "", "", "", "119.80", ""]]
     ran = haowu("--db", "h.duckdb", "import", sheet(tmp_path / "s.csv", rows))
     assert ran.code == 0, ran
@@ -234,7 +226,7 @@ def test_a_totals_row_at_the_bottom_is_skipped_and_named(haowu, tmp_path):
         "3 rows: 2 new, 0 updated, 0 unchanged, 0 rejected, 1 skipped (1 totals row: row 4: "
         "合计)" in ran.err
     ), ran
-    assert rows_of(tmp_path / "h.duckdb", "SELECT count(*) FROM products") == [(2,)]
+    assert databases.rows(tmp_path / "h.duckdb", "SELECT count(*) FROM products") == [(2,)]
 
 
 def test_totals_rows_in_a_text_column_with_blank_lines_after_them(haowu, tmp_path):
@@ -287,7 +279,7 @@ def test_a_bad_byte_in_a_utf8_sheet_is_named_by_line(haowu, tmp_path):
 # --- rates ------------------------------------------------------------------------------------
 
 
-def test_a_rate_column_with_one_fraction_among_percents_refuses_only_it(haowu, tmp_path):
+def test_a_rate_column_with_one_fraction_among_percents_refuses_only_it(haowu, tmp_path, databases):
     rows = [
         HEADER,
         product_row("P1", rate="30"),
@@ -300,7 +292,9 @@ def test_a_rate_column_with_one_fraction_among_percents_refuses_only_it(haowu, t
     assert ran.code == 3, ran
     assert "4 new" in ran.err and "1 rejected" in ran.err, ran
     assert "row 5, 佣金率 '0.2': ambiguous rate" in ran.err, ran
-    found = rows_of(tmp_path / "h.duckdb", "SELECT product_id, commission_rate FROM products")
+    found = databases.rows(
+        tmp_path / "h.duckdb", "SELECT product_id, commission_rate FROM products"
+    )
     assert sorted((p, str(r)) for p, r in found) == [
         ("P1", "0.300000"),
         ("P2", "0.250000"),
@@ -337,7 +331,7 @@ def test_quiet_reimport_that_clears_the_rejects_says_nothing(haowu, tmp_path):
     assert not (tmp_path / "p.rejects.csv").exists()  # it would mislead now
 
 
-def test_rates_that_leave_the_merchant_a_negative_share_are_refused(haowu, tmp_path):
+def test_rates_that_leave_the_merchant_a_negative_share_are_refused(haowu, tmp_path, databases):
     products_in(haowu, tmp_path, [product_row("P1"), product_row("P2", rate="88%")])
     rows = [
         [*ORDERS, "佣金率", "团长服务费率"],
@@ -358,9 +352,9 @@ def test_rates_that_leave_the_merchant_a_negative_share_are_refused(haowu, tmp_p
         "(technical_fee in commission.yaml), the rates taken from product P2, add up to 103%"
         in ran.err
     ), ran
-    found = rows_of(
+    found = databases.rows(
         tmp_path / "h.duckdb",
         "SELECT order_id, amount_fen FROM ledger WHERE account = 'merchant'",
     )
     assert found == [], found  # 100 − 85 − 10 − 5 leaves the merchant nothing, and no less
-    assert rows_of(tmp_path / "h.duckdb", "SELECT order_id FROM orders") == [("O3",)]
+    assert databases.rows(tmp_path / "h.duckdb", "SELECT order_id FROM orders") == [("O3",)]

@@ -20,19 +20,20 @@ BAD_SHEET = (
 
 
 @pytest.fixture
-def speak(tmp_path: Path, home: Path, demo_copy: Path):
+def speak(tmp_path: Path, home: Path, demo_copy: Path, on_engine):
     """`speak(lang, *args)`: run haowu on a copy of the demo database; lang None: no
     language given at all (the default), "env:xx": HAOWU_LANG=xx, else `--lang xx`."""
 
     def run(lang: str | None, *args: str):
-        env = clean_env(home)
-        env.pop("HAOWU_LANG")
         given: list[str] = []
+        if lang and not lang.startswith("env:"):
+            given = ["--lang", lang]
+        args_, on_lake = on_engine([*given, "--db", demo_copy, *args])
+        env = clean_env(home, **on_lake)
+        env.pop("HAOWU_LANG")
         if lang and lang.startswith("env:"):
             env["HAOWU_LANG"] = lang.removeprefix("env:")
-        elif lang:
-            given = ["--lang", lang]
-        return run_haowu([*given, "--db", str(demo_copy), *args], cwd=tmp_path, env=env)
+        return run_haowu(args_, cwd=tmp_path, env=env)
 
     return run
 

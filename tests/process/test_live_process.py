@@ -115,7 +115,7 @@ def test_refusals(haowu, demo_copy, args, code, message):
 
 
 def test_the_live_view_follows_a_folder_and_ctrl_c_keeps_what_was_read(
-    haowu, demo_copy, plan, tmp_path, home
+    haowu, demo_copy, plan, tmp_path, home, on_engine
 ):
     """On a terminal (a pty) the view reads an export once it has stopped changing, shows
     it, and Ctrl-C exits 130 with the file's orders in the database."""
@@ -127,7 +127,8 @@ def test_the_live_view_follows_a_folder_and_ctrl_c_keeps_what_was_read(
     _, before = snap(haowu, demo_copy, drop, "20:02")
     export(drop / "a.csv", [("L1", "20:00:30", first, 2, "19.80")])
     args = ["--db", demo_copy, "live", "1", "--orders", drop, "--at", "20:02", "--interval", "0.2"]
-    view = OnTerminal(args, cwd=tmp_path, home=home)
+    args, env = on_engine(args)
+    view = OnTerminal(args, cwd=tmp_path, home=home, env=env)
     view.read_until(b"a.csv: 1 new")
     seen = view.seen
     assert b"a.csv: 1 new" in seen, seen.decode(errors="replace")

@@ -197,7 +197,9 @@ def test_the_live_views_replan_saves_a_version_the_view_then_follows(demo_copy: 
     assert lines == ["re-plan at 21:10 not made: no plan 99"] and tables == []
 
 
-def test_r_in_the_live_view_replans_and_the_terminal_comes_back(haowu, demo_copy, tmp_path, home):
+def test_r_in_the_live_view_replans_and_the_terminal_comes_back(
+    haowu, demo_copy, tmp_path, home, on_engine
+):
     """On a terminal (stdin and stdout a pty) the view shows the key, `r` re-plans and saves
     a version, and after Ctrl-C (exit 130) the terminal has its settings back."""
     import os
@@ -206,7 +208,8 @@ def test_r_in_the_live_view_replans_and_the_terminal_comes_back(haowu, demo_copy
     from tests.process.conftest import OnTerminal
 
     args = ["--db", demo_copy, "live", "1", "--orders", tmp_path, "--at", "21:10"]
-    view = OnTerminal([*args, "--interval", "0.2"], cwd=tmp_path, home=home, stdin="terminal")
+    args, env = on_engine([*args, "--interval", "0.2"])
+    view = OnTerminal(args, cwd=tmp_path, home=home, stdin="terminal", env=env)
     settings = termios.tcgetattr(view.follower)
 
     def read_until(text: bytes) -> None:
@@ -225,13 +228,14 @@ def test_r_in_the_live_view_replans_and_the_terminal_comes_back(haowu, demo_copy
 
 
 def test_with_orders_on_stdin_the_view_says_the_key_is_unavailable(
-    haowu, demo_copy, tmp_path, home
+    haowu, demo_copy, tmp_path, home, on_engine
 ):
     """`--orders -`: stdin carries the orders, so the view says `r` is unavailable."""
     from tests.process.conftest import OnTerminal
 
     args = ["--db", demo_copy, "live", "1", "--orders", "-", "--at", "21:10"]
-    view = OnTerminal([*args, "--interval", "0.2"], cwd=tmp_path, home=home, stdin="pipe")
+    args, env = on_engine([*args, "--interval", "0.2"])
+    view = OnTerminal(args, cwd=tmp_path, home=home, stdin="pipe", env=env)
     view.read_until(b"unavailable")
     code = view.interrupt()
     view.close()

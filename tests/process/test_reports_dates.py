@@ -16,26 +16,23 @@ TODAY = {"HAOWU_TODAY": "2026-12-02"}  # the demo grades as of 2026-11-22
 FUTURE = "2027-01-01"
 
 
-def grading_dates(path) -> list[str]:
-    with duckdb.connect(str(path), read_only=True) as con:
-        return [
-            str(r[0])
-            for r in con.execute("SELECT DISTINCT as_of FROM grades ORDER BY 1").fetchall()
-        ]
+def grading_dates(databases, path) -> list[str]:
+    rows = databases.rows(path, "SELECT DISTINCT as_of FROM grades ORDER BY 1")
+    return [str(r[0]) for r in rows]
 
 
-def test_grading_after_today_is_refused_unless_allowed(haowu, demo_copy):
+def test_grading_after_today_is_refused_unless_allowed(haowu, demo_copy, databases):
     ran = haowu("--db", demo_copy, "grade", "--as-of", FUTURE, env=TODAY)
     assert ran.code == 2, ran
     assert f"--as-of {FUTURE} is in the future (today is 2026-12-02)" in ran.err
     assert "--allow-future" in ran.err and ran.out == ""
-    assert grading_dates(demo_copy) == ["2026-11-22"]
+    assert grading_dates(databases, demo_copy) == ["2026-11-22"]
 
     ran = haowu("--db", demo_copy, "grade", "--as-of", "2026-12-02", env=TODAY)
     assert ran.code == 0, ran
     ran = haowu("--db", demo_copy, "grade", "--as-of", FUTURE, "--allow-future", env=TODAY)
     assert ran.code == 0, ran
-    assert grading_dates(demo_copy) == ["2026-11-22", "2026-12-02", FUTURE]
+    assert grading_dates(databases, demo_copy) == ["2026-11-22", "2026-12-02", FUTURE]
     # On its day, the same date needs no flag.
     ran = haowu("--db", demo_copy, "grade", "--as-of", FUTURE, env={"HAOWU_TODAY": FUTURE})
     assert ran.code == 0, ran

@@ -21,7 +21,14 @@ import pytest
 
 from tests.conftest import write_csv
 from tests.pg_cluster import Cluster
-from tests.process.conftest import HAOWU, Ran, clean_env, new_lake_name, run_haowu
+from tests.process.conftest import (
+    HAOWU,
+    Ran,
+    clean_env,
+    interrupt_when,
+    new_lake_name,
+    run_haowu,
+)
 
 SAMPLES = Path(__file__).resolve().parents[2] / "sample_data"
 
@@ -305,8 +312,38 @@ def test_sigkill_mid_import_leaves_the_lake_consistent(lake, tmp_path, home):
     assert by_merchant == _json(ran)
 
 
-def test_team_commands_refuse_a_file_and_a_missing_data_path(haowu, lake, tmp_path):
-    ran = haowu("--db", tmp_path / "x.duckdb", "team", "init")
+def test_ctrl_c_mid_import_rolls_back_the_file_in_progress(lake, tmp_path, home):
+    """Ctrl-C once an import's first data file appears on the lake (the rows of its first
+    sheet being written): exit 130, the sheet in progress rolled back or, if its commit came
+    first, said to be in; the second not started; the lake holds what the message says."""
+    env = clean_env(home, **lake)
+    assert run_haowu(["team", "init"], cwd=tmp_path, env=env).code == 0
+    rows = 20_000
+    first, second = (_products_sheet(tmp_path, m, rows) for m in ("M9998", "M9999"))
+    data = Path(lake["HAOWU_DATA_PATH"])
+    ran = interrupt_when(
+        ["import", first.name, second.name],
+        cwd=tmp_path,
+        env=env,
+        ready=lambda: any(data.rglob("*.parquet")),
+        timeout=300,
+    )
+    assert ran.code == 130, ran
+    assert "Traceback" not in ran.err and "this is a bug" not in ran.err, ran
+    assert "1 files after it were not started" in ran.err, ran
+    products = _json(run_haowu(["products", "-f", "json"], cwd=tmp_path, env=env))
+    assert isinstance(products, list)
+    if f"{first.name}: it was rolled back, none of it is in" in ran.err:
+        assert products == []
+    else:
+        assert f"Ctrl-C after {first.name} was imported" in ran.err, ran
+        assert sorted(p["product_id"] for p in products) == [f"9998{i:06d}" for i in range(rows)]
+
+
+def test_team_commands_refuse_a_file_and_a_missing_data_path(haowu, lake, tmp_path, home):
+    # run as given: the `haowu` fixture would put a lake in the file's place on a lake run
+    args = ["--db", str(tmp_path / "x.duckdb"), "team", "init"]
+    ran = run_haowu(args, cwd=tmp_path, env=clean_env(home))
     assert ran.code == 2 and "team commands work on a lake" in ran.err, ran
     ran = haowu("products", env={"HAOWU_DB": lake["HAOWU_DB"]})
     assert ran.code == 2 and "--data-path" in ran.err, ran
