@@ -199,7 +199,7 @@ def reconcile(
         db.load_settlements(con, lines, parties)
         kept = db.record_settlements(con, started)
         import_id = db.next_import_id(con)
-        dated, _posted = db.date_settled_orders(con, import_id, started)
+        dated, lines_dated, _posted = db.date_settled_orders(con, import_id, started)
         if dated:
             db.record_import(
                 con,
@@ -211,8 +211,9 @@ def reconcile(
                     "finished_at": datetime.now(),
                     "rows_read": kept,
                     "inserted": 0,
-                    "updated": dated,
-                    "unchanged": kept - dated,
+                    # Counted in lines, as rows_read is (a line may date several orders).
+                    "updated": lines_dated,
+                    "unchanged": kept - lines_dated,
                     "rejected": int(rejections["row"].n_unique()) if rejections.height else 0,
                     "skipped": 0,
                 },

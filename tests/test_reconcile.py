@@ -205,3 +205,38 @@ def test_the_platforms_settlement_date_dates_orders_that_had_none(store, sources
     assert "settlements" in kinds_seen
     again = reconcile(store, [settlement(tmp_path, [row])], sources)
     assert again.dated == 0 and ledger()[1] == rows  # read again: nothing moves
+
+
+def test_a_line_that_dates_several_orders_is_recorded_in_lines(store, sources, tmp_path):
+    """Two SKU lines of one product in one 订单导出 order are two of haowu's orders and one
+    settlement line: the import record counts lines (read, updated, unchanged), never a
+    negative number unchanged."""
+    from tests.test_platform import EXPORT, export_row
+
+    path = tmp_path / "订单导出.csv"
+    with path.open("w", encoding="utf-8-sig", newline="") as handle:
+        csv.writer(handle).writerows(
+            [
+                EXPORT,
+                export_row("5", "101", SKU编码="A"),
+                export_row("5", "101", SKU编码="B"),
+                export_row("6", "101"),
+            ]
+        )
+    kinds = {name: load_kind(name, CONFIGS) for name in ("products", "orders")}
+    options = ImportOptions(
+        sources=sources, kinds=kinds, kind_given=False, config_dir=CONFIGS, today=date(2026, 1, 1)
+    )
+    [report] = import_files(store, [path], kinds["orders"], options)
+    assert report.inserted == 3, report.rejections
+    rows = [
+        ["5", "101", "52.90", "12.90", "12.90", "179.30", "0.00", "2025-03-27 10:00:00"],
+        ["6", "101", "26.45", "6.45", "6.45", "89.65", "0.00", "2025-03-28 10:00:00"],
+    ]
+    result = reconcile(store, [settlement(tmp_path, rows)], sources)
+    assert result.dated == 3
+    with store.read() as con:
+        record = con.execute(
+            "SELECT rows_read, updated, unchanged FROM imports WHERE kind = 'settlements'"
+        ).fetchall()
+    assert record == [(2, 2, 0)]

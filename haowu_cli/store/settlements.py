@@ -101,7 +101,7 @@ def record_settlements(con: duckdb.DuckDBPyConnection, recorded_at: datetime) ->
 
 def date_settled_orders(
     con: duckdb.DuckDBPyConnection, import_id: int, posted_at: datetime
-) -> tuple[int, int]:
+) -> tuple[int, int, int]:
     """The platform's settlement date (实际结算时间) of each line loaded, taken as the
     settlement date of haowu's orders of that line where it differs (the 订单导出 gives
     none). For each such order: `orders.settled_at` set, the change noted under
@@ -111,20 +111,24 @@ def date_settled_orders(
     a valid order with a settled_at on its day), so the entries standing (those of the
     order's latest posting) are reversed and posted again as they are, dated. Invalid
     orders settle nothing and are left alone. Call inside a transaction. Returns (orders
-    dated, orders whose entries were posted again)."""
+    dated, settlement lines that dated them, orders whose entries were posted again): a line
+    may date several of haowu's orders (an order's SKUs of one product)."""
     run(
         con,
         "CREATE OR REPLACE TEMP TABLE settlement_dated AS "
-        "SELECT o.order_id, o.settled_at AS old, d.settled_at AS new "
+        "SELECT o.order_id, o.settled_at AS old, d.settled_at AS new, "
+        "platform_order_id, product_id "
         "FROM orders o JOIN (SELECT platform_order_id, product_id, settled_at "
         f"FROM {LINES} WHERE settled_at IS NOT NULL) d "
         "USING (platform_order_id, product_id) "
         "WHERE o.settled_at IS DISTINCT FROM d.settled_at AND o.status <> 'invalid'",
     )
-    dated: int = scalar(con, "SELECT count(*) FROM settlement_dated")
+    dated, lines = con.execute(
+        "SELECT count(*), count(DISTINCT (platform_order_id, product_id)) FROM settlement_dated"
+    ).fetchone() or (0, 0)
     if not dated:
         run(con, "DROP TABLE settlement_dated")
-        return 0, 0
+        return 0, 0, 0
     run(
         con,
         "INSERT INTO order_changes SELECT ?, order_id, 'settled_at', "
@@ -177,7 +181,7 @@ def date_settled_orders(
     )
     reposted: int = scalar(con, "SELECT count(*) FROM settlement_moving")
     run(con, "DROP TABLE settlement_dated; DROP TABLE settlement_moving")
-    return dated, reposted
+    return dated, lines, reposted
 
 
 # An order's latest posting among its ledger entries, and its settlement day, as one number
