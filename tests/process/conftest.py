@@ -304,8 +304,10 @@ class Lakes:
             template, data = self.request.getfixturevalue("demo_lake")
             conninfo = self.cluster.create_database(new_lake_name(), template=template)
         else:
-            data = self.cwd / f"lake_data_{len(self.made)}"
-            data.mkdir()
+            # Outside the working folder, which stands for the user's: tests list what haowu
+            # wrote there, and the lake's shared data folder is elsewhere on a team's machines.
+            factory: pytest.TempPathFactory = self.request.getfixturevalue("tmp_path_factory")
+            data = factory.mktemp("lake_data")
             conninfo = self.cluster.create_database(new_lake_name())
         env = {"HAOWU_DB": f"ducklake:postgres:{conninfo}", "HAOWU_DATA_PATH": str(data)}
         if path.exists() and not filecmp.cmp(path, demo_db, shallow=False):
