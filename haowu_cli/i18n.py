@@ -112,3 +112,10 @@ def N_(message: str) -> str:
     """Marks a string for extraction without translating it: for module-level constants,
     which are translated with `_` where they are shown (the language is chosen at run time)."""
     return message
+
+
+def word(words: dict[str, str], key: str) -> str:
+    """`words[key]` (a message marked with `N_`) in the language in use; a key the table does
+    not hold (a name a team leader added in a config) as it is."""
+    message = words.get(key)
+    return _(message) if message is not None else key

@@ -9,7 +9,7 @@ the four roles haowu ships are words of the catalog like any other (English unde
 
 from __future__ import annotations
 
-from haowu_cli.i18n import N_, _
+from haowu_cli.i18n import N_, _, word
 
 ROLE_WORDS = {
     "引流款": N_("deal item"),
@@ -21,8 +21,7 @@ ROLE_WORDS = {
 
 def role_label(role: str) -> str:
     """`role` (as configs/session.yaml names it) in the language in use."""
-    words = ROLE_WORDS.get(role)
-    return _(words) if words is not None else role
+    return word(ROLE_WORDS, role)
 
 
 def role_labels() -> dict[str, str]:
@@ -36,5 +35,4 @@ NOTE_WORDS = {"开场": N_("opening"), "高峰": N_("peak"), "收尾": N_("closi
 
 def note_label(note: str) -> str:
     """A run-sheet note in the language in use."""
-    words = NOTE_WORDS.get(note)
-    return _(words) if words is not None else note
+    return word(NOTE_WORDS, note)

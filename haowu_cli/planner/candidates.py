@@ -267,15 +267,12 @@ def _checks(session: SessionBrief) -> list[tuple[pl.Expr, str, pl.Expr]]:
 
 def _first(checks: list[tuple[pl.Expr, str, pl.Expr]], *, text: bool) -> pl.Expr:
     """The first failed check's text (`text`) or code, or null when none fails."""
-    expr: Any = None
-    for condition, code, why in checks:
-        then = why if text else pl.lit(code)
+    expr = pl.lit(None, dtype=pl.String)
+    for condition, code, why in reversed(checks):  # built from the last: the first one wins
         expr = (
-            pl.when(condition.fill_null(False))
-            if expr is None
-            else expr.when(condition.fill_null(False))
-        ).then(then)
-    return expr.otherwise(pl.lit(None, dtype=pl.String))
+            pl.when(condition.fill_null(False)).then(why if text else pl.lit(code)).otherwise(expr)
+        )
+    return expr
 
 
 def category_parts(key: str) -> list[str]:
