@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import filecmp
 import hashlib
-import itertools
 import os
 import shutil
 import signal
@@ -27,7 +26,10 @@ from typing import Any
 
 import pytest
 
-from tests.pg_cluster import Cluster, start_cluster, team_extra_missing
+from tests.conftest import ENGINE, ON_LAKE, file_only, new_lake_name
+from tests.pg_cluster import Cluster
+
+__all__ = ["ENGINE", "ON_LAKE", "file_only", "new_lake_name"]  # the process tests' imports
 
 HAOWU = Path(sys.executable).parent / "haowu"
 
@@ -223,36 +225,9 @@ def on_engine(request: pytest.FixtureRequest) -> Callable[[list[object]], tuple[
     return rewrite
 
 
-# The engine the `haowu` fixture runs every command on: `file` (a DuckDB file, the default)
-# or `lake` (HAOWU_TEST_ENGINE=lake: team mode, a DuckLake on the throwaway PostgreSQL of
-# tests/pg_cluster.py). `file_only(reason)` marks a test that is about the file itself.
-ENGINE = os.environ.get("HAOWU_TEST_ENGINE", "file")
-ON_LAKE = ENGINE == "lake"
-
-
-def file_only(reason: str) -> pytest.MarkDecorator:
-    return pytest.mark.skipif(ON_LAKE, reason=f"about the local database file: {reason}")
-
-
-@pytest.fixture(scope="session")
-def postgres() -> Iterator[Cluster]:
-    """A throwaway PostgreSQL cluster for the session; skips where none can start."""
-    missing = team_extra_missing()
-    if missing:
-        pytest.skip(missing)
-    try:
-        cluster = start_cluster()
-    except RuntimeError as exc:
-        pytest.skip(f"no PostgreSQL for the team-mode tests: {exc}")
-    yield cluster
-    cluster.stop()
-
-
-_lake_names = itertools.count()
-
-
-def new_lake_name() -> str:
-    return f"lake_{os.getpid()}_{next(_lake_names)}"
+# The engine the `haowu` fixture runs every command on (and the `store` of the unit tests):
+# `file` or `lake` (HAOWU_TEST_ENGINE=lake), `file_only(reason)`, the `postgres` cluster and
+# the lakes' names: tests/conftest.py.
 
 
 @pytest.fixture(scope="session")
