@@ -78,7 +78,7 @@ def write_csv(
     *,
     excel: bool = False,
     kinds: ColumnKinds = {},  # noqa: B006
-    protect: Iterable[tuple[Path, str]] = (),
+    protect: Iterable[outfiles.Kept] = (),
 ) -> None:
     """Write `frame` as CSV to `target`, or to stdout when `target` is None.
 
@@ -121,7 +121,7 @@ def write_xlsx(
     *,
     kinds: ColumnKinds,
     sheet: str,
-    protect: Iterable[tuple[Path, str]] = (),
+    protect: Iterable[outfiles.Kept] = (),
 ) -> None:
     """Write `frame` as an Excel workbook of one sheet: IDs and text as string cells (never
     a formula, leading zeros kept), money as numbers shown `¥#,##0.00`, rates as
@@ -169,7 +169,7 @@ def write_workbook(
     target: Path,
     build: Callable[[BookWriter], None],
     *,
-    protect: Iterable[tuple[Path, str]] = (),
+    protect: Iterable[outfiles.Kept] = (),
     option: str = "--out",
     constant_memory: bool = False,
 ) -> None:

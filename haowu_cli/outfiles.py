@@ -5,6 +5,9 @@ A target is checked before anything is written to it:
 - it is not the database, its `.wal` or `.lock`, nor an input of the same command: paths are
   compared resolved (`x/../haowu.duckdb` is the database) and existing files by device and
   inode (a hard link to the database is the database);
+- in team mode, it is not in the lake's shared data folder (`--data-path`), however that is
+  reached: DuckLake's files are the data, and a file of ours among them is at best clutter
+  on every team member's mount, at worst taken for the lake's;
 - it is not a symbolic link: haowu never writes through a link, and it does not silently
   replace one either (a link planted in a shared folder is left for a person to look at);
 - it is a regular file or does not exist yet (a folder, a FIFO, a device is refused), and
@@ -25,7 +28,7 @@ import secrets
 import stat
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, NamedTuple
 
 from haowu_cli.errors import HaowuError, UsageError
 from haowu_cli.i18n import _
@@ -40,27 +43,50 @@ _CREATE = (
 )
 
 
-def database_files(db: Path) -> list[tuple[Path, str]]:
+class Kept(NamedTuple):
+    """A path no output may be: `path` (`what` it is, for the message), or with `folder`,
+    any file in that folder or below it."""
+
+    path: Path
+    what: str
+    folder: bool = False
+
+
+def database_files(db: Path) -> list[Kept]:
     """The files of a database that no output may be: the database, its WAL and its lock."""
     return [
-        (db, _("the database")),
-        (db.with_name(db.name + ".wal"), _("the database's write-ahead log")),
-        (db.with_name(db.name + ".lock"), _("the database's lock file")),
+        Kept(db, _("the database")),
+        Kept(db.with_name(db.name + ".wal"), _("the database's write-ahead log")),
+        Kept(db.with_name(db.name + ".lock"), _("the database's lock file")),
     ]
 
 
-def protected(db: Path | None, inputs: Iterable[Path] = ()) -> list[tuple[Path, str]]:
-    """What a command's outputs must not overwrite: the database files and its inputs."""
-    return (database_files(db) if db is not None else []) + [
-        (path, _("an input of this command")) for path in inputs
-    ]
+def protected(
+    db: Path | None, inputs: Iterable[Path] = (), *, data_path: str | None = None
+) -> list[Kept]:
+    """What a command's outputs must not overwrite: the database files and its inputs, and
+    in team mode no file in the lake's shared data folder `data_path` (a URL holds none of
+    ours)."""
+    kept = database_files(db) if db is not None else []
+    kept += [Kept(path, _("an input of this command")) for path in inputs]
+    if data_path and "://" not in data_path:
+        kept.append(Kept(Path(data_path), "", folder=True))
+    return kept
 
 
-def check_target(target: Path, *, option: str, protect: Iterable[tuple[Path, str]] = ()) -> None:
+def check_target(target: Path, *, option: str, protect: Iterable[Kept] = ()) -> None:
     """Refuse (exit 2) a target haowu must not write: see the module's docstring. `option`
     names where the target came from in the message (`--out`, `--html`, `--rejects`)."""
-    for path, what in protect:
-        if _same_file(target, path):
+    for path, what, inside in protect:
+        if inside and _in_folder(target, path):
+            raise UsageError(
+                _(
+                    "{option} {target} is in the lake's shared data folder ({path}): it "
+                    "holds DuckLake's data files and nothing else"
+                ).format(option=option, target=target, path=path),
+                hint=_("name another file"),
+            )
+        if not inside and _same_file(target, path):
             raise UsageError(
                 _("{option} {target} is {what} ({path}): haowu will not write over it").format(
                     option=option, target=target, what=what, path=path
@@ -189,3 +215,24 @@ def _same_file(a: Path, b: Path) -> bool:
     except OSError:
         return False
     return (first.st_dev, first.st_ino) == (second.st_dev, second.st_ino)
+
+
+def _in_folder(target: Path, folder: Path) -> bool:
+    """Whether `target` (which may not exist yet) is `folder` or lies anywhere below it, by
+    resolved path or, for a folder reached another way (a link, a bind mount), by device and
+    inode of each folder above the target."""
+    real = Path(os.path.realpath(target))
+    if real.is_relative_to(os.path.realpath(folder)):
+        return True
+    try:
+        kept = os.stat(folder)
+    except OSError:
+        return False
+    for above in real.parents:
+        try:
+            info = os.stat(above)
+        except OSError:
+            continue
+        if (info.st_dev, info.st_ino) == (kept.st_dev, kept.st_ino):
+            return True
+    return False

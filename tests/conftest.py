@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -19,12 +22,94 @@ from haowu_cli.config import packaged_path
 from haowu_cli.ingest.columns import load_kind
 from haowu_cli.store import Store
 
+if TYPE_CHECKING:
+    from tests.pg_cluster import Cluster
+
 HEADER = ["商品ID", "商家ID", "商品名称", "一级类目", "直播价", "佣金率"]
 
 
+# The engine the tests' databases are on: `file` (a DuckDB file, the default) or `lake`
+# (HAOWU_TEST_ENGINE=lake: team mode, a DuckLake on the throwaway PostgreSQL of
+# tests/pg_cluster.py): the `store` fixture here, every `haowu` of the process tests
+# (tests/process/conftest.py). `file_only(reason)` marks a test about the file itself.
+ENGINE = os.environ.get("HAOWU_TEST_ENGINE", "file")
+ON_LAKE = ENGINE == "lake"
+
+
+def file_only(reason: str) -> pytest.MarkDecorator:
+    return pytest.mark.skipif(ON_LAKE, reason=f"about the local database file: {reason}")
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[Cluster]:
+    """A throwaway PostgreSQL cluster for the session; skips where none can start."""
+    from tests.pg_cluster import start_cluster, team_extra_missing
+
+    missing = team_extra_missing()
+    if missing:
+        pytest.skip(missing)
+    try:
+        cluster = start_cluster()
+    except RuntimeError as exc:
+        pytest.skip(f"no PostgreSQL for the team-mode tests: {exc}")
+    yield cluster
+    cluster.stop()
+
+
+_lake_names = itertools.count()
+
+
+def new_lake_name() -> str:
+    return f"lake_{os.getpid()}_{next(_lake_names)}"
+
+
+def _snapshot(con) -> int:
+    """A lake's latest snapshot: DuckLake makes one at each commit."""
+    [(snapshot,)] = con.execute(
+        "SELECT max(snapshot_id) FROM ducklake_snapshots(current_database())"
+    ).fetchall()
+    return snapshot
+
+
+_empty_snapshot: list[int] = []  # `empty_lake`'s, which its copies start from
+
+
+@pytest.fixture(scope="session")
+def empty_lake(postgres: Cluster, tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
+    """A lake with haowu's tables and nothing in them, made once: its PostgreSQL database (a
+    template the `store` fixture copies) and its data folder (the copies share it: DuckLake
+    only ever adds files to it, each under a new name)."""
+    from haowu_cli.store.lake import LakeStore
+
+    data = tmp_path_factory.mktemp("empty_lake")
+    name = new_lake_name()
+    with LakeStore(f"ducklake:postgres:{postgres.create_database(name)}", data).write() as con:
+        _empty_snapshot.append(_snapshot(con))  # the schema, migrated on the first write
+    return name, data
+
+
+def written_to(store: Store) -> bool:
+    """Whether anything was written to the `store` fixture's database: on a file, whether
+    there is one (a refused import leaves none, not even an empty database); on a lake
+    (made with haowu's tables, as `team init` leaves it), whether a commit followed."""
+    if not ON_LAKE:
+        return store.exists()
+    with store.read() as con:
+        return _snapshot(con) != _empty_snapshot[0]
+
+
 @pytest.fixture
-def store(tmp_path: Path) -> Store:
-    return Store(tmp_path / "haowu.duckdb", lock_timeout=10)
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
+    """A new, empty database on the tests' engine: haowu.duckdb in `tmp_path`, or (a lake
+    run) a copy of `empty_lake`."""
+    if not ON_LAKE:
+        return Store(tmp_path / "haowu.duckdb", lock_timeout=10)
+    from haowu_cli.store.lake import LakeStore
+
+    cluster: Cluster = request.getfixturevalue("postgres")
+    template, data = request.getfixturevalue("empty_lake")
+    conninfo = cluster.create_database(new_lake_name(), template=template)
+    return LakeStore(f"ducklake:postgres:{conninfo}", data, lock_timeout=10)
 
 
 @pytest.fixture(scope="session")

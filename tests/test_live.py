@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from pathlib import Path
 
 import polars as pl
 import pytest
@@ -244,7 +245,8 @@ def test_rows_added_to_an_export_are_read_alone_with_their_line_numbers(tmp_path
     from haowu_cli.render import Output
 
     app = AppContext(
-        db=store.path,
+        db=Path(getattr(store, "spec", store.path)),  # a lake's spec, or the file
+        data_path=store.data_path,
         config_dir=packaged_path("configs"),
         quiet=True,
         traceback=False,

@@ -62,6 +62,24 @@ def test_check_target_refuses_the_database_by_inode_and_by_path(tmp_path):
         outfiles.check_target(tmp_path / "haowu.duckdb.wal", option="--out", protect=protect)
 
 
+def test_check_target_refuses_any_file_in_a_lakes_data_folder_however_named(tmp_path):
+    data = tmp_path / "shared"
+    (data / "main").mkdir(parents=True)
+    (tmp_path / "mounted").symlink_to(data)  # the same folder reached by another name
+    protect = outfiles.protected(tmp_path / "x", data_path=str(data))
+    for target in (
+        data / "p.csv",
+        data / "main" / "deeper" / "p.csv",
+        tmp_path / "y" / ".." / "shared" / "p.csv",
+        tmp_path / "mounted" / "p.csv",
+    ):
+        with pytest.raises(UsageError, match=r"is in the lake's shared data folder"):
+            outfiles.check_target(target, option="--out", protect=protect)
+    outfiles.check_target(tmp_path / "shared.csv", option="--out", protect=protect)  # beside it
+    # a URL data path (s3://) holds no file of ours to refuse
+    assert not [kept for kept in outfiles.protected(None, data_path="s3://b/x") if kept.folder]
+
+
 @pytest.fixture
 def sheet(tmp_path):
     return write_csv(tmp_path / "s.csv", [HEADER, product_row("P1"), product_row("P2", price="x")])

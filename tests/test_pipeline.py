@@ -11,7 +11,7 @@ from haowu_cli import store as db
 from haowu_cli.errors import InputFileError
 from haowu_cli.ingest.pipeline import ImportOptions, import_file
 from haowu_cli.store import upsert
-from tests.conftest import HEADER, product_row, write_csv
+from tests.conftest import HEADER, product_row, write_csv, written_to
 
 FULL_HEADER = [
     "商品ID",
@@ -181,7 +181,7 @@ def test_a_missing_required_column_fails_the_file_and_lists_what_it_found(
         in error.value.message
     )
     assert "Columns found: 商品ID, 商品名称, 价格" in message
-    assert not store.exists()  # nothing written, not even an empty database
+    assert not written_to(store)  # nothing written, not even an empty database
 
 
 def test_merchant_option_fills_a_sheet_without_merchant_column(store, products_kind, tmp_path):
@@ -256,7 +256,7 @@ def test_dry_run_writes_nothing(store, products_kind, tmp_path):
     path = write_csv(tmp_path / "s.csv", [HEADER, product_row("P1"), product_row("P2", price="x")])
     report = run(store, products_kind, path, dry_run=True)
     assert (report.status, report.inserted, report.rejected) == ("dry-run", 1, 1)
-    assert not store.exists() and report.rejects_file is None
+    assert not written_to(store) and report.rejects_file is None
     run(store, products_kind, write_csv(tmp_path / "t.csv", [HEADER, product_row("P9")]))
     report = run(store, products_kind, path, dry_run=True)
     assert report.inserted == 1 and set(products(store)) == {"P9"}

@@ -14,7 +14,7 @@ import pytest
 from haowu_cli import store as db
 from haowu_cli.errors import HaowuError, LockTimeout, StorageError, UnusableDatabase
 from haowu_cli.store import SCHEMA_VERSION, Store
-from tests.conftest import HEADER, product_row, write_csv
+from tests.conftest import HEADER, file_only, product_row, write_csv
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -35,6 +35,7 @@ def test_a_database_from_a_newer_haowu_is_refused(store):
         pass
 
 
+@file_only("a file not there (tests/process/test_team.py: a lake without tables)")
 def test_reading_a_missing_database_says_what_to_do(tmp_path):
     with (
         pytest.raises(HaowuError, match="no haowu database") as error,
@@ -76,6 +77,7 @@ def hold(path: Path, seconds: float) -> subprocess.Popen:
     return process
 
 
+@file_only("its lock: writers queue on a file; a lake has no lock")
 def test_duckdb_alone_fails_at_once_while_another_process_writes(store):
     with store.write():
         pass
@@ -87,6 +89,7 @@ def test_duckdb_alone_fails_at_once_while_another_process_writes(store):
         holder.wait()
 
 
+@file_only("its lock: writers queue on a file; a lake has no lock")
 def test_a_writer_waits_for_another_writer_then_succeeds(store):
     with store.write():
         pass
@@ -99,6 +102,7 @@ def test_a_writer_waits_for_another_writer_then_succeeds(store):
     assert waited > 0.5
 
 
+@file_only("its lock: writers queue on a file; a lake has no lock")
 def test_a_reader_waits_for_a_writer_then_succeeds(store):
     with store.write():
         pass
@@ -108,6 +112,7 @@ def test_a_reader_waits_for_a_writer_then_succeeds(store):
     holder.wait()
 
 
+@file_only("its lock: writers queue on a file; a lake has no lock")
 def test_waiting_too_long_gives_a_clear_error(store):
     with store.write():
         pass
@@ -134,6 +139,7 @@ IMPORT = textwrap.dedent(
 )
 
 
+@file_only("two imports queue on its lock (tests/process/test_team.py: eight on a lake)")
 def test_two_concurrent_imports_into_one_database_both_succeed(tmp_path):
     database = tmp_path / "shared.duckdb"
     sheets = []
@@ -158,6 +164,7 @@ def test_two_concurrent_imports_into_one_database_both_succeed(tmp_path):
         assert con.execute("SELECT count(*) FROM imports").fetchone() == (2,)
 
 
+@file_only("a file an earlier haowu left")
 def test_a_database_of_an_earlier_schema_is_migrated_without_losing_rows(tmp_path):
     path = tmp_path / "old.duckdb"
     con = duckdb.connect(str(path))
@@ -185,6 +192,7 @@ def test_a_database_from_a_newer_haowu_is_refused_by_readers_too(store):
     assert error.value.exit_code == 2
 
 
+@file_only("a file DuckDB cannot open for writing")
 def test_an_old_schema_that_cannot_be_written_is_not_read_but_explained(tmp_path, monkeypatch):
     """Without root tricks: the read-write open fails as DuckDB fails on a read-only file."""
     path = tmp_path / "old.duckdb"

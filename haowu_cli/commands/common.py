@@ -15,6 +15,8 @@ from haowu_cli.store import Store, open_store
 if TYPE_CHECKING:
     import polars as pl
 
+    from haowu_cli.outfiles import Kept
+
 
 @dataclass
 class AppContext:
@@ -30,6 +32,15 @@ class AppContext:
 
     def store(self) -> Store:
         return open_store(self.db, lock_timeout=self.lock_timeout, data_path=self.data_path)
+
+    def protected(self) -> "list[Kept]":
+        """What no output of the command may be (`outfiles.check_target`): the database's
+        files; on a lake, any file in its shared data folder."""
+        from haowu_cli import outfiles
+        from haowu_cli.store.lake import is_lake_spec
+
+        data_path = self.data_path if is_lake_spec(self.db) else None
+        return outfiles.protected(self.db, data_path=data_path)
 
 
 def app_context(ctx: typer.Context) -> AppContext:
@@ -120,14 +131,14 @@ def write_export(
     orders"). `for_people`: a file handed to people (the run sheet), headed in `headers`'
     language (default: the language in use); other exports keep the documented column
     names."""
-    from haowu_cli import exporting, headings, outfiles
+    from haowu_cli import exporting, headings
 
     if for_people:
         frame, kinds = headings.for_people(frame, headers.value if headers else None, kinds)
     book = workbook_target(out, xlsx=xlsx)
     if out is not None and str(out) == "-":
         out = None
-    protect = outfiles.protected(app.db)
+    protect = app.protected()
     if book is not None:
         exporting.write_xlsx(frame, book, kinds=kinds, sheet=sheet, protect=protect)
     else:

@@ -74,7 +74,7 @@ def grade_command(
     if log is not None:  # appended to, never the database or a planted link
         from haowu_cli import outfiles
 
-        outfiles.check_target(log, option="--log", protect=outfiles.database_files(app.db))
+        outfiles.check_target(log, option="--log", protect=app.protected())
     logger = run_logger(log, database=app.store().path)  # a lake: its password hidden
     try:
         check_grading_date(day, today, allow_future=allow_future)

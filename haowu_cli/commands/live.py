@@ -912,7 +912,6 @@ def _write_rest(app: Any, result: Any, out: Path) -> None:
     from haowu_cli import store as db
     from haowu_cli.commands.common import workbook_target, write_export
     from haowu_cli.exporting import write_workbook
-    from haowu_cli.outfiles import protected
     from haowu_cli.planner.output import RUN_SHEET_KINDS, run_sheet_export
     from haowu_cli.planner.rules import load_rules
     from haowu_cli.planner.workbook import RunSheetPlan, write_run_sheet
@@ -941,7 +940,7 @@ def _write_rest(app: Any, result: Any, out: Path) -> None:
     plan = RunSheetPlan(plan_id, rest, brief, details)
     settings = load_rules(app.config_dir).run_sheet
     write_workbook(
-        book, lambda workbook: write_run_sheet(workbook, plan, settings), protect=protected(app.db)
+        book, lambda workbook: write_run_sheet(workbook, plan, settings), protect=app.protected()
     )
     app.out.info(
         _("wrote the run sheet for the rest of the night ({products} products) to {target}").format(

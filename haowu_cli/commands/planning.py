@@ -28,6 +28,7 @@ from haowu_cli.store import Store
 if TYPE_CHECKING:
     import polars as pl
 
+    from haowu_cli.outfiles import Kept
     from haowu_cli.planner import Plan
     from haowu_cli.planner.brief import Brief
 
@@ -505,11 +506,10 @@ def write_run_sheet_workbook(
     """Write plan `plan_id`'s run sheet workbook (`planner.workbook`) to `target`, its words
     in `headers`' language (default: the language in use)."""
     from haowu_cli.i18n import current, language, ngettext
-    from haowu_cli.outfiles import protected
 
     with language(headers.value if headers else current()):
         items = save_run_sheet_workbook(
-            app.store(), app.config_dir, plan_id, target, protect=protected(app.db)
+            app.store(), app.config_dir, plan_id, target, protect=app.protected()
         )
     merchants = items["merchant_id"].n_unique()
     app.out.info(
@@ -529,7 +529,7 @@ def save_run_sheet_workbook(
     plan_id: int,
     target: Path,
     *,
-    protect: Iterable[tuple[Path, str]],
+    protect: Iterable["Kept"],
 ) -> "pl.DataFrame":
     """Read plan `plan_id` and write its run sheet workbook to `target`; returns its items."""
     from haowu_cli import store as db

@@ -291,21 +291,20 @@ def write_file(
     """The report as a workbook (`reports.workbook`) or one of its tables as CSV."""
     from haowu_cli import exporting
     from haowu_cli.commands.common import workbook_target
-    from haowu_cli.outfiles import protected
 
     book = workbook_target(out, xlsx=xlsx)
     if book is not None:
         from haowu_cli.reports.workbook import write_report
 
         exporting.write_workbook(
-            book, lambda writer: write_report(writer, report), protect=protected(app.db)
+            book, lambda writer: write_report(writer, report), protect=app.protected()
         )
         app.out.info(
             _("wrote the {kind} report workbook to {target}").format(kind=report.kind, target=book)
         )
         return
     assert out is not None  # workbook_target refuses --xlsx without --out
-    exporting.write_csv(report.table(table).frame, out, protect=protected(app.db))
+    exporting.write_csv(report.table(table).frame, out, protect=app.protected())
     app.out.info(
         _("wrote the {kind} report's {table} table to {target}").format(
             kind=report.kind, table=table, target=out
@@ -314,7 +313,6 @@ def write_file(
 
 
 def write_page(app: AppContext, report: "Report", path: Path) -> None:
-    from haowu_cli.outfiles import protected
     from haowu_cli.reports.page import write_page as write
 
-    write(report, path, protect=protected(app.db))
+    write(report, path, protect=app.protected())

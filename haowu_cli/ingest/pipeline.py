@@ -183,7 +183,7 @@ def import_files(
     """Import each file in its own transaction. A file that fails does not stop the others;
     Ctrl-C stops them all (KeyboardInterrupt, whichever library saw it first), the file in
     progress rolled back; `run` says how far it got."""
-    check_rejects_targets(store.path, paths, options)
+    check_rejects_targets(store.path, paths, options, data_path=store.data_path)
     run = run if run is not None else ImportRun()
     for index, path in enumerate(paths):
         started = time.perf_counter()
@@ -1048,13 +1048,16 @@ def rejects_target(path: Path, options: ImportOptions) -> Path | None:
     return options.rejects_path
 
 
-def check_rejects_targets(db: Path, paths: Sequence[Path], options: ImportOptions) -> None:
+def check_rejects_targets(
+    db: Path, paths: Sequence[Path], options: ImportOptions, *, data_path: str | None = None
+) -> None:
     """Before any file is imported: refuse (exit 2) a rejects target that is the database,
-    its WAL or lock, an input, a link, a folder or a device, or is in a missing folder; and
-    a `--rejects` place where no file can be created."""
+    its WAL or lock, an input, a link, a folder or a device, is in a missing folder or (a
+    lake's `data_path`) in the lake's shared data folder; and a `--rejects` place where no
+    file can be created."""
     from haowu_cli import outfiles
 
-    protect = outfiles.protected(db, paths)
+    protect = outfiles.protected(db, paths, data_path=data_path)
     for path in paths:
         target = rejects_target(path, options)
         if target is None or (options.rejects_path is None and not path.exists()):

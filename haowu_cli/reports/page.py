@@ -70,7 +70,7 @@ def render_page(report: Report, *, now: dt.datetime | None = None) -> str:
     )
 
 
-def write_page(report: Report, path: Path, *, protect: Iterable[tuple[Path, str]] = ()) -> None:
+def write_page(report: Report, path: Path, *, protect: Iterable[outfiles.Kept] = ()) -> None:
     """Write the page whole or not at all (`outfiles`): never over the database or an input
     (`protect`), a link or a device."""
     outfiles.check_target(path, option="--html", protect=protect)

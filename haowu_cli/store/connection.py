@@ -175,6 +175,8 @@ class Store:
     (permissions, read-only, disk full) is a `StorageError` (exit 1), never a bug.
     """
 
+    data_path: str | None = None  # a lake's shared data folder (`LakeStore`)
+
     def __init__(self, path: Path, *, lock_timeout: float = DEFAULT_LOCK_TIMEOUT) -> None:
         self.path = Path(path)
         self.lock_timeout = lock_timeout

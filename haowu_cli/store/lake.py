@@ -178,6 +178,8 @@ class LakeStore(Store):
     lock file: writers on several machines work at once; DuckLake's snapshot transactions
     commit, or fail at commit on a conflict (`connection.TransactionConflict`)."""
 
+    data_path: str
+
     def __init__(
         self, spec: str, data_path: str | Path | None, *, lock_timeout: float = 0.0
     ) -> None:

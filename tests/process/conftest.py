@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import filecmp
 import hashlib
-import itertools
 import os
 import shutil
 import signal
@@ -27,7 +26,10 @@ from typing import Any
 
 import pytest
 
-from tests.pg_cluster import Cluster, start_cluster, team_extra_missing
+from tests.conftest import ENGINE, ON_LAKE, file_only, new_lake_name
+from tests.pg_cluster import Cluster
+
+__all__ = ["ENGINE", "ON_LAKE", "file_only", "new_lake_name"]  # the process tests' imports
 
 HAOWU = Path(sys.executable).parent / "haowu"
 
@@ -177,21 +179,35 @@ def haowu(request: pytest.FixtureRequest, tmp_path: Path, home: Path) -> Callabl
     """`haowu(*args, stdin=None, env={})`: run the installed haowu in `tmp_path`. With
     HAOWU_TEST_ENGINE=lake, on a lake for each database file the test names (`Lakes`)."""
     lakes: Lakes | None = request.getfixturevalue("lakes") if ON_LAKE else None
+    return _runner(lakes, tmp_path, home, {})
+
+
+def _runner(
+    lakes: Lakes | None, cwd: Path, home: Path, base_env: dict[str, str]
+) -> Callable[..., Ran]:
+    """`run(*args, stdin=None, env={})`: the installed haowu in `cwd`, on a lake of `lakes`
+    for each database file named when there are lakes."""
 
     def invoke(*args, stdin=None, env: dict[str, str] | None = None, timeout=180) -> Ran:
-        args_, env_ = [str(a) for a in args], dict(env or {})
+        args_, env_ = [str(a) for a in args], {**base_env, **(env or {})}
         if lakes is not None and "HAOWU_DB" not in env_ and not runs_on_a_file(args_):
             args_, on_lake = lakes.rewrite(args_)
             env_.update(on_lake)
-        return run_haowu(
-            args_,
-            cwd=tmp_path,
-            env=clean_env(home, **env_),
-            stdin=stdin,
-            timeout=timeout,
-        )
+        return run_haowu(args_, cwd=cwd, env=clean_env(home, **env_), stdin=stdin, timeout=timeout)
 
     return invoke
+
+
+def shared_haowu(
+    request: pytest.FixtureRequest, cwd: Path, home: Path, **env: str
+) -> Callable[..., Ran]:
+    """For a module- or session-scoped fixture that builds a database its tests share: `run`
+    as the `haowu` fixture's, in `cwd` with `env`, on the test's engine. On a lake, the lake
+    made for a database file is the one every test naming that file then gets (through
+    `haowu`, `on_engine` or `databases`), as every test gets the same file on files."""
+    if not ON_LAKE:
+        return _runner(None, cwd, home, env)
+    return _runner(Lakes(request, cwd, home, shared=True), cwd, home, env)
 
 
 @pytest.fixture
@@ -209,36 +225,9 @@ def on_engine(request: pytest.FixtureRequest) -> Callable[[list[object]], tuple[
     return rewrite
 
 
-# The engine the `haowu` fixture runs every command on: `file` (a DuckDB file, the default)
-# or `lake` (HAOWU_TEST_ENGINE=lake: team mode, a DuckLake on the throwaway PostgreSQL of
-# tests/pg_cluster.py). `file_only(reason)` marks a test that is about the file itself.
-ENGINE = os.environ.get("HAOWU_TEST_ENGINE", "file")
-ON_LAKE = ENGINE == "lake"
-
-
-def file_only(reason: str) -> pytest.MarkDecorator:
-    return pytest.mark.skipif(ON_LAKE, reason=f"about the local database file: {reason}")
-
-
-@pytest.fixture(scope="session")
-def postgres() -> Iterator[Cluster]:
-    """A throwaway PostgreSQL cluster for the session; skips where none can start."""
-    missing = team_extra_missing()
-    if missing:
-        pytest.skip(missing)
-    try:
-        cluster = start_cluster()
-    except RuntimeError as exc:
-        pytest.skip(f"no PostgreSQL for the team-mode tests: {exc}")
-    yield cluster
-    cluster.stop()
-
-
-_lake_names = itertools.count()
-
-
-def new_lake_name() -> str:
-    return f"lake_{os.getpid()}_{next(_lake_names)}"
+# The engine the `haowu` fixture runs every command on (and the `store` of the unit tests):
+# `file` or `lake` (HAOWU_TEST_ENGINE=lake), `file_only(reason)`, the `postgres` cluster and
+# the lakes' names: tests/conftest.py.
 
 
 @pytest.fixture(scope="session")
@@ -277,10 +266,15 @@ class Lakes:
     unchanged copy) is a copy of `demo_lake`; another existing file is pushed into a new lake
     (`team push`); a file that does not exist is a new, empty lake."""
 
-    def __init__(self, request: pytest.FixtureRequest, cwd: Path, home: Path) -> None:
+    def __init__(
+        self, request: pytest.FixtureRequest, cwd: Path, home: Path, *, shared: bool = False
+    ) -> None:
         self.request, self.cwd, self.home = request, cwd, home
         self.cluster: Cluster = request.getfixturevalue("postgres")
-        self.made: dict[Path, dict[str, str]] = {}
+        # A test's own lakes, or (`shared`, a module or session fixture's) the session's,
+        # which every test naming their file finds first.
+        self.shared: dict[Path, dict[str, str]] = request.getfixturevalue("shared_lakes")
+        self.made: dict[Path, dict[str, str]] = self.shared if shared else {}
 
     def rewrite(self, args: list[str]) -> tuple[list[str], dict[str, str]]:
         """`args` without their `--db FILE`, and the environment naming that file's lake."""
@@ -297,6 +291,8 @@ class Lakes:
 
     def env_for(self, path: Path) -> dict[str, str]:
         path = path.resolve()
+        if path in self.shared:
+            return self.shared[path]
         if path in self.made:
             return self.made[path]
         demo_db: Path = self.request.getfixturevalue("demo_db")
@@ -322,6 +318,13 @@ class Lakes:
 @pytest.fixture
 def lakes(request: pytest.FixtureRequest, tmp_path: Path, home: Path) -> Lakes:
     return Lakes(request, tmp_path, home)
+
+
+@pytest.fixture(scope="session")
+def shared_lakes() -> dict[Path, dict[str, str]]:
+    """The lakes standing in for the database files that module and session fixtures built
+    to share (`shared_haowu`), by resolved path."""
+    return {}
 
 
 class Databases:

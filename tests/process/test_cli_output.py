@@ -15,7 +15,7 @@ import pytest
 
 from haowu_cli.config import packaged_path
 
-from .conftest import HAOWU, clean_env
+from .conftest import HAOWU, clean_env, file_only
 from .test_machine_output import CASES, _args
 
 BRIEF = packaged_path("sample_data") / "brief_a005.yaml"
@@ -31,6 +31,7 @@ def test_plan_session_prints_no_solver_banner(haowu, demo_copy, fmt):
         assert ran.out.lstrip().startswith("plan (not saved), session 1"), ran
 
 
+@file_only("`haowu demo` makes its own new file on any engine")
 def test_demo_prints_no_solver_banner(haowu):
     ran = haowu("demo", timeout=300)
     assert ran.code == 0, ran

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import write_csv
-from tests.process.conftest import clean_env, run_haowu
+from tests.process.conftest import shared_haowu
 
 # Typed into every text field a user can fill. `-5` is text in a text column (a title), so it
 # is neutralised too; only haowu's own numbers (money, rates) may start with a minus.
@@ -43,17 +43,19 @@ PLAIN_NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?")
 
 
 @pytest.fixture(scope="module")
-def hostile(demo_db, tmp_path_factory):
+def hostile(request, demo_db, tmp_path_factory):
     """The demo database after users typed formulas into every text field: products (and
     products with IDs Excel mangles), an anchor and its MCN, orders (posted, then refunded:
-    negative ledger entries), a plan (run sheet 2) and a sheet whose rejects are written."""
+    negative ledger entries), a plan (run sheet 2) and a sheet whose rejects are written.
+    On the test's engine: on a lake run, a lake the module's tests share."""
     folder = tmp_path_factory.mktemp("hostile")
     home = folder / "home"
     home.mkdir()
     shutil.copyfile(demo_db, folder / "h.duckdb")
+    haowu = shared_haowu(request, folder, home)
 
     def run(*args, ok=(0,)):
-        ran = run_haowu(["--db", "h.duckdb", *args], cwd=folder, env=clean_env(home))
+        ran = haowu("--db", "h.duckdb", *args)
         assert ran.code in ok, ran
         return ran
 

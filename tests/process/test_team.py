@@ -352,3 +352,30 @@ def test_team_commands_refuse_a_file_and_a_missing_data_path(haowu, lake, tmp_pa
     assert ran.code == 0, ran
     ran = haowu("products", env=lake)  # not initialised yet
     assert ran.code == 1 and "team init" in ran.err, ran
+
+
+def test_no_output_is_written_into_the_lakes_data_folder(postgres, demo_lake, tmp_path, home):
+    """Exports, workbooks, pages, the run log and rejects aimed at the lake's shared data
+    folder (DuckLake's files, on every member's mount), by its name or another: exit 2 naming
+    the target and the folder, nothing written there; beside it, the same export is written."""
+    template, data = demo_lake
+    conninfo = postgres.create_database(new_lake_name(), template=template)
+    env = clean_env(home, HAOWU_DB=f"ducklake:postgres:{conninfo}", HAOWU_DATA_PATH=str(data))
+    (tmp_path / "team").symlink_to(data)  # the folder as another machine might mount it
+    sheet = shutil.copy(SAMPLES / "m1001_beauty_gbk.csv", tmp_path)
+    before = sorted(data.rglob("*"))
+    for args, target in [
+        (["export", "products", "--out", data / "p.csv"], data / "p.csv"),
+        (["export", "orders", "--out", "team/o.xlsx"], "team/o.xlsx"),
+        (["export", "run-sheet", "1", "--out", data / "x/../rs.xlsx"], data / "x/../rs.xlsx"),
+        (["report", "session", "1", "--html", data / "r.html"], data / "r.html"),
+        (["grade", "--as-of", "2026-11-22", "--log", data / "g.log"], data / "g.log"),
+        (["import", sheet, "--rejects", data], data / "m1001_beauty_gbk.rejects.csv"),
+    ]:
+        ran = run_haowu([str(a) for a in args], cwd=tmp_path, env=env)
+        assert ran.code == 2, ran
+        assert f"{target} is in the lake's shared data folder ({data})" in ran.err, ran
+        assert "Traceback" not in ran.err, ran
+    assert sorted(data.rglob("*")) == before
+    ran = run_haowu(["export", "products", "--out", "p.csv"], cwd=tmp_path, env=env)
+    assert ran.code == 0 and (tmp_path / "p.csv").read_text(encoding="utf-8").count("\n") > 10

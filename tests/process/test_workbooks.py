@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import shutil
 import zipfile
 from decimal import Decimal
 from pathlib import Path
@@ -38,16 +39,19 @@ MONEY = "¥#,##0.00"
 
 
 @pytest.fixture(scope="module")
-def run_sheet(demo_db, tmp_path_factory):
-    """The demo plan's run sheet workbook, and its CSV export (what the plan holds)."""
-    from tests.process.conftest import clean_env, run_haowu
+def run_sheet(request, demo_db, tmp_path_factory):
+    """The demo plan's run sheet workbook, and its CSV export (what the plan holds), from the
+    demo database on the test's engine."""
+    from tests.process.conftest import shared_haowu
 
     folder = tmp_path_factory.mktemp("workbook")
     home = folder / "home"
     home.mkdir()
+    shutil.copyfile(demo_db, folder / "demo.duckdb")  # the module's own, on either engine
+    haowu = shared_haowu(request, folder, home, **EN)
 
     def run(*args):
-        ran = run_haowu(["--db", str(demo_db), *args], cwd=folder, env=clean_env(home, **EN))
+        ran = haowu("--db", "demo.duckdb", *args)
         assert ran.code == 0, ran
         return ran
 
