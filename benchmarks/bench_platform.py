@@ -10,8 +10,9 @@ times, each a whole process:
                   the export into a fresh database file: no cleaning, no split
   haowu import    `haowu import order_export.csv` into a database holding the items: read,
                   check, split and post every line's ledger entries
-  bare join       the 结算明细 read by DuckDB and joined with the orders and their ledger,
-                  summed per line (no party mapping, nothing kept)
+  bare join       the 结算明细 read by DuckDB and joined with the orders and their ledger
+                  as stored (since schema 11 its table of a row per order posting, a column
+                  per share), summed per line (no party mapping, nothing kept)
   haowu reconcile `haowu reconcile settlement.csv` on the imported database: it also takes
                   the 结算明细's settlement dates into the orders and the ledger (the export
                   gives none), reposting every line's entries on its day
@@ -50,12 +51,23 @@ con.execute("SET enable_progress_bar = false")
 con.execute('''
     CREATE TEMP TABLE s AS SELECT * FROM read_csv(?, all_varchar = true)
 ''', [sys.argv[2]])
-con.execute('''
+# The ledger as stored: a row per order posting, a column per share (schema 11), or else a
+# row per entry (before it).
+wide = con.execute(
+    "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'ledger_postings'"
+).fetchall()[0][0]
+amount = (
+    "l.base_fen + l.merchant_fen + l.anchor_fen + l.agency_fen + l.leader_fen "
+    "+ l.second_leader_fen + l.commission_cut_fen + l.service_fee_cut_fen + l.technical_fee_fen"
+    if wide else "l.amount_fen"
+)
+table = "ledger_postings" if wide else "ledger"
+con.execute(f'''
     CREATE TEMP TABLE j AS
     SELECT s."订单号", s."商品ID", any_value(s."达人佣金(元)") AS platform,
-           sum(l.amount_fen) AS haowu
+           sum({amount}) AS haowu
     FROM s JOIN orders o ON o.platform_order_id = s."订单号" AND o.product_id = s."商品ID"
-    JOIN ledger l USING (order_id)
+    JOIN {table} l USING (order_id)
     GROUP BY ALL
 ''')
 con.close()
