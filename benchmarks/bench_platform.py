@@ -34,7 +34,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from harness import timed  # noqa: E402
+from harness import measured  # noqa: E402
 
 BARE_READ = """
 import duckdb, sys
@@ -74,9 +74,14 @@ con.close()
 """
 
 
-def median_run(make, repeat: int, ok=(0, 3, 4)) -> tuple[float, int]:
-    runs = [timed(make(), ok_codes=ok) for _ in range(repeat)]
-    return statistics.median(s for s, _ in runs), max(m for _, m in runs)
+def median_run(make, repeat: int, ok=(0, 3, 4)) -> tuple[float, float, int]:
+    """Median wall and CPU seconds of `repeat` runs, and the highest peak memory."""
+    runs = [measured(make(), ok_codes=ok) for _ in range(repeat)]
+    return (
+        statistics.median(s for s, _, _ in runs),
+        statistics.median(c for _, c, _ in runs),
+        max(m for _, _, m in runs),
+    )
 
 
 def fresh(folder: Path, name: str) -> Path:
@@ -151,10 +156,13 @@ def main() -> None:
             f"{args.lines:,} export lines ({export.stat().st_size / 1e6:.0f} MB), "
             f"{lines:,} settlement lines; medians of {args.repeat}"
         )
-        print(f"{'run':<18}{'seconds':>9}{'ratio':>8}{'peak MiB':>10}")
-        for name, (seconds, peak) in results.items():
+        print(f"{'run':<18}{'seconds':>9}{'ratio':>8}{'CPU s':>9}{'ratio':>8}{'peak MiB':>10}")
+        for name, (seconds, cpu, peak) in results.items():
             bare = results["bare read" if "import" in name or "read" in name else "bare join"]
-            print(f"{name:<18}{seconds:>9.2f}{seconds / bare[0]:>8.2f}{peak:>10,}")
+            print(
+                f"{name:<18}{seconds:>9.2f}{seconds / bare[0]:>8.2f}{cpu:>9.2f}"
+                f"{cpu / bare[1]:>8.2f}{peak:>10,}"
+            )
 
 
 if __name__ == "__main__":
