@@ -296,7 +296,7 @@ def test_sigkill_mid_import_leaves_the_lake_consistent(lake, tmp_path, home):
 
     orders = _orders_sheet(tmp_path, "M9999", 5_000)
     args = ["import", "--kind", "orders", "-f", "json", orders.name]
-    _kill_when(args, tmp_path, env, data / "main" / "ledger")
+    _kill_when(args, tmp_path, env, data / "main" / "ledger_postings")
     ran = run_haowu(args, cwd=tmp_path, env=env)
     assert ran.code == 0, ran
     [report] = json.loads(ran.out)
