@@ -49,7 +49,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
-from harness import timed  # noqa: E402
+from harness import measured  # noqa: E402
 
 TARGET_RATIO = 3.0
 AS_OF = "2099-12-31"  # every entry posted, every received order settled
@@ -326,7 +326,7 @@ def main() -> None:
     haowu = [sys.executable, "-m", "haowu_cli", "--quiet", "--config", str(ROOT / "configs")]
     python = sys.executable
     names = ["bare read", "import", "bare aggregate", "by party", "by merchant"]
-    runs: dict[str, list[tuple[float, int]]] = {name: [] for name in names}
+    runs: dict[str, list[tuple[float, float, int]]] = {name: [] for name in names}
     with tempfile.TemporaryDirectory(prefix="haowu-bench-") as tmp:
         folder = Path(tmp)
         base = prepare(folder, args.rows, args.products, haowu)
@@ -334,15 +334,15 @@ def main() -> None:
         db = folder / "run.duckdb"
         for _ in range(args.repeat):
             bare = fresh(folder / "bare.duckdb")
-            runs["bare read"].append(timed([python, "-c", BARE_READ, str(bare), orders]))
+            runs["bare read"].append(measured([python, "-c", BARE_READ, str(bare), orders]))
             shutil.copy(base, fresh(db))
             importing = [*haowu, "--db", str(db), "import", "--kind", "orders", orders]
-            runs["import"].append(timed(importing))
-            runs["bare aggregate"].append(timed([python, "-c", BARE_AGGREGATE, str(db)]))
+            runs["import"].append(measured(importing))
+            runs["bare aggregate"].append(measured([python, "-c", BARE_AGGREGATE, str(db)]))
             for by in ("party", "merchant"):
                 report = [*haowu, "--db", str(db), "commission", "--by", by, "--as-of", AS_OF]
-                # Exits 1 when the parts do not add up to the base: timed() stops then.
-                runs[f"by {by}"].append(timed([*report, "--format", "csv"]))
+                # Exits 1 when the parts do not add up to the base: measured() stops then.
+                runs[f"by {by}"].append(measured([*report, "--format", "csv"]))
         queries = json.loads(
             subprocess.run(
                 [python, "-c", QUERIES, str(db), str(ROOT / "configs")],
@@ -361,7 +361,8 @@ def main() -> None:
         check, balanced = report_check(haowu, db)
         sizes = {p.name: p.stat().st_size for p in (folder / "orders.csv", db)}
 
-    medians = {name: statistics.median(s for s, _ in runs[name]) for name in names}
+    medians = {name: statistics.median(s for s, _, _ in runs[name]) for name in names}
+    cpu = {name: statistics.median(c for _, c, _ in runs[name]) for name in names}
     baseline = {
         "bare read": None,
         "import": "bare read",
@@ -378,12 +379,19 @@ def main() -> None:
         f"{counts['ledger']:,} for {counts['posted']:,} orders; orders.csv "
         f"{sizes['orders.csv'] / 2**20:,.0f} MiB, database {sizes[db.name] / 2**20:,.0f} MiB"
     )
-    print(f"{'':15} {'seconds':>8} {'÷ base':>7} {'base':>15} {'peak MiB':>9}")
+    print(
+        f"{'':15} {'seconds':>8} {'÷ base':>7} {'CPU s':>8} {'÷ base':>7} {'base':>15} "
+        f"{'peak MiB':>9}"
+    )
     for name in names:
         seconds, against = medians[name], baseline[name]
         ratio = f"{seconds / medians[against]:7.2f}" if against else f"{'':7}"
-        peak = max(m for _, m in runs[name])
-        print(f"{name:15} {seconds:8.2f} {ratio} {against or '':>15} {peak:9d}")
+        cpu_ratio = f"{cpu[name] / cpu[against]:7.2f}" if against else f"{'':7}"
+        peak = max(m for _, _, m in runs[name])
+        print(
+            f"{name:15} {seconds:8.2f} {ratio} {cpu[name]:8.2f} {cpu_ratio} "
+            f"{against or '':>15} {peak:9d}"
+        )
     bare, split = queries["bare aggregate query"], queries["split query"]
     print(f"{'bare aggregate query':21} {bare:8.3f}   (in one process, median of 5)")
     print(f"{'split query':21} {split:8.3f} {split / bare:7.2f}× the bare aggregate query")

@@ -10,8 +10,9 @@ times, each a whole process:
                   the export into a fresh database file: no cleaning, no split
   haowu import    `haowu import order_export.csv` into a database holding the items: read,
                   check, split and post every line's ledger entries
-  bare join       the 结算明细 read by DuckDB and joined with the orders and their ledger,
-                  summed per line (no party mapping, nothing kept)
+  bare join       the 结算明细 read by DuckDB and joined with the orders and their ledger
+                  as stored (since schema 11 its table of a row per order posting, a column
+                  per share), summed per line (no party mapping, nothing kept)
   haowu reconcile `haowu reconcile settlement.csv` on the imported database: it also takes
                   the 结算明细's settlement dates into the orders and the ledger (the export
                   gives none), reposting every line's entries on its day
@@ -33,7 +34,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from harness import timed  # noqa: E402
+from harness import measured  # noqa: E402
 
 BARE_READ = """
 import duckdb, sys
@@ -50,21 +51,37 @@ con.execute("SET enable_progress_bar = false")
 con.execute('''
     CREATE TEMP TABLE s AS SELECT * FROM read_csv(?, all_varchar = true)
 ''', [sys.argv[2]])
-con.execute('''
+# The ledger as stored: a row per order posting, a column per share (schema 11), or else a
+# row per entry (before it).
+wide = con.execute(
+    "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'ledger_postings'"
+).fetchall()[0][0]
+amount = (
+    "l.base_fen + l.merchant_fen + l.anchor_fen + l.agency_fen + l.leader_fen "
+    "+ l.second_leader_fen + l.commission_cut_fen + l.service_fee_cut_fen + l.technical_fee_fen"
+    if wide else "l.amount_fen"
+)
+table = "ledger_postings" if wide else "ledger"
+con.execute(f'''
     CREATE TEMP TABLE j AS
     SELECT s."订单号", s."商品ID", any_value(s."达人佣金(元)") AS platform,
-           sum(l.amount_fen) AS haowu
+           sum({amount}) AS haowu
     FROM s JOIN orders o ON o.platform_order_id = s."订单号" AND o.product_id = s."商品ID"
-    JOIN ledger l USING (order_id)
+    JOIN {table} l USING (order_id)
     GROUP BY ALL
 ''')
 con.close()
 """
 
 
-def median_run(make, repeat: int, ok=(0, 3, 4)) -> tuple[float, int]:
-    runs = [timed(make(), ok_codes=ok) for _ in range(repeat)]
-    return statistics.median(s for s, _ in runs), max(m for _, m in runs)
+def median_run(make, repeat: int, ok=(0, 3, 4)) -> tuple[float, float, int]:
+    """Median wall and CPU seconds of `repeat` runs, and the highest peak memory."""
+    runs = [measured(make(), ok_codes=ok) for _ in range(repeat)]
+    return (
+        statistics.median(s for s, _, _ in runs),
+        statistics.median(c for _, c, _ in runs),
+        max(m for _, _, m in runs),
+    )
 
 
 def fresh(folder: Path, name: str) -> Path:
@@ -139,10 +156,13 @@ def main() -> None:
             f"{args.lines:,} export lines ({export.stat().st_size / 1e6:.0f} MB), "
             f"{lines:,} settlement lines; medians of {args.repeat}"
         )
-        print(f"{'run':<18}{'seconds':>9}{'ratio':>8}{'peak MiB':>10}")
-        for name, (seconds, peak) in results.items():
+        print(f"{'run':<18}{'seconds':>9}{'ratio':>8}{'CPU s':>9}{'ratio':>8}{'peak MiB':>10}")
+        for name, (seconds, cpu, peak) in results.items():
             bare = results["bare read" if "import" in name or "read" in name else "bare join"]
-            print(f"{name:<18}{seconds:>9.2f}{seconds / bare[0]:>8.2f}{peak:>10,}")
+            print(
+                f"{name:<18}{seconds:>9.2f}{seconds / bare[0]:>8.2f}{cpu:>9.2f}"
+                f"{cpu / bare[1]:>8.2f}{peak:>10,}"
+            )
 
 
 if __name__ == "__main__":

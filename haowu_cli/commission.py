@@ -750,6 +750,8 @@ def _covered_ctes(rules: CommissionRules, merchants: str | None) -> str:
 
 
 # Each share as a ledger entry: (account, item, the column of split_orders_query, party ID).
+# The ledger keeps them a row per order posting, a column `<column>_fen` per share
+# (`store.SHARES`); its view `ledger` shows them as these entries.
 ENTRIES = (
     ("base", "base", "base", "NULL"),
     ("merchant", "net", "merchant", "merchant_id"),
@@ -763,18 +765,22 @@ ENTRIES = (
 )
 
 
-def split_query(rules: CommissionRules, orders: OrderSelection = ALL_ORDERS) -> Query:
-    """The ledger entries of the split of every order `orders` selects: order_id, account,
-    item, party_id, settles_on, the merchant, anchor, session and paid date they are posted
-    under, amount_fen. Zero amounts are left out."""
-    branches = " UNION ALL ".join(
-        f"SELECT order_id, '{account}' AS account, '{item}' AS item, {party} AS party_id, "
-        f"settles_on, merchant_id, anchor_id, session_id, paid_on, {column} AS amount_fen "
-        f"FROM split_orders WHERE {column} <> 0"
-        for account, item, column, party in ENTRIES
-    )
+def postings_query(rules: CommissionRules, orders: OrderSelection = ALL_ORDERS) -> Query:
+    """The ledger postings of the split of every order `orders` selects, a row an order
+    with a share that is not 0 (`store.POSTING`): order_id, settles_on, the merchant,
+    anchor, session and paid date they are posted under, the agency and second-level leader
+    (null where their share is 0: an entry's party), and each share in fen."""
+    shares = ", ".join(f"{column} AS {column}_fen" for _a, _i, column, _p in ENTRIES)
+    any_share = " OR ".join(f"{column} <> 0" for _a, _i, column, _p in ENTRIES)
     split = split_orders_query(rules, orders)
-    return Query(f"WITH split_orders AS ({split.sql}) {branches}", split.params)
+    return Query(
+        f"WITH split_orders AS ({split.sql}) "
+        "SELECT order_id, settles_on, merchant_id, anchor_id, session_id, paid_on, "
+        "CASE WHEN agency <> 0 THEN mcn END AS mcn, "
+        "CASE WHEN second_leader <> 0 THEN second_leader_id END AS second_leader_id, "
+        f"{shares} FROM split_orders WHERE {any_share}",
+        split.params,
+    )
 
 
 # --- an import of orders ----------------------------------------------------------------------
@@ -841,7 +847,7 @@ def post_import(
             spread_orders_table=spread_orders,
         )
         return db.post_ledger_in_batches(
-            con, partial(split_query, rules), touched, import_id, datetime.now()
+            con, partial(postings_query, rules), touched, import_id, datetime.now()
         )
     finally:
         if spread_orders is not None:
@@ -888,7 +894,7 @@ def resplit(
     import_id = db.next_import_id(con)
     started = datetime.now()
     selection = db.OrderSelection(merchant=merchant)
-    posted = db.post_ledger(con, split_query(rules, selection), selection, import_id, started)
+    posted = db.post_ledger(con, postings_query(rules, selection), selection, import_id, started)
     db.record_import(
         con,
         {

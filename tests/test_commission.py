@@ -262,7 +262,7 @@ def test_a_past_report_can_be_made_again(world, tmp_path):
     import_orders(world, tmp_path, [order("O1")])
     yesterday = dt.date.today() - dt.timedelta(days=1)
     with world.write() as con:  # as if the first import had run two days ago
-        db.run(con, "UPDATE ledger SET posted_at = posted_at - INTERVAL 2 DAY")
+        db.run(con, "UPDATE ledger_postings SET posted_at = posted_at - INTERVAL 2 DAY")
     before = commission_report(world, by="party", as_of=yesterday, filters={}).frame
     import_orders(world, tmp_path, [order("O1", refund="50")], name="o2.csv")
     again = commission_report(world, by="party", as_of=yesterday, filters={})
@@ -300,7 +300,7 @@ def test_orders_per_group_count_where_an_orders_base_stands(world, tmp_path):
     )
     yesterday = dt.date.today() - dt.timedelta(days=1)
     with world.write() as con:  # as if the first import had run two days ago
-        db.run(con, "UPDATE ledger SET posted_at = posted_at - INTERVAL 2 DAY")
+        db.run(con, "UPDATE ledger_postings SET posted_at = posted_at - INTERVAL 2 DAY")
     import_orders(
         world,
         tmp_path,
@@ -398,7 +398,7 @@ def test_a_report_as_of_before_an_anchor_change_keeps_the_old_anchor(world, tmp_
     import_orders(world, tmp_path, [order("O1", anchor="A1")])
     yesterday = dt.date.today() - dt.timedelta(days=1)
     with world.write() as con:
-        db.run(con, "UPDATE ledger SET posted_at = posted_at - INTERVAL 2 DAY")
+        db.run(con, "UPDATE ledger_postings SET posted_at = posted_at - INTERVAL 2 DAY")
     before = commission_report(world, by="anchor", as_of=yesterday, filters={})
     import_orders(world, tmp_path, [order("O1", anchor="A2")], name="o2.csv")
     again = commission_report(world, by="anchor", as_of=yesterday, filters={})
@@ -545,7 +545,7 @@ def test_paid_dates_pick_orders_whenever_imported_and_as_of_is_the_posting_day(w
     5 November, as known today, are N1 and N2."""
     import_orders(world, tmp_path, [paid_on(order("N1"), "2026-11-02 10:00")], "early.csv")
     with world.write() as con:
-        con.execute("UPDATE ledger SET posted_at = TIMESTAMP '2026-11-04 09:00'")
+        con.execute("UPDATE ledger_postings SET posted_at = TIMESTAMP '2026-11-04 09:00'")
     import_orders(
         world,
         tmp_path,
@@ -557,7 +557,7 @@ def test_paid_dates_pick_orders_whenever_imported_and_as_of_is_the_posting_day(w
     )
     with world.write() as con:
         con.execute(
-            "UPDATE ledger SET posted_at = TIMESTAMP '2026-12-03 09:00' "
+            "UPDATE ledger_postings SET posted_at = TIMESTAMP '2026-12-03 09:00' "
             "WHERE order_id IN ('N2', 'N3')"
         )
 

@@ -9,9 +9,10 @@ import json
 import shutil
 from pathlib import Path
 
+import duckdb
 import pytest
 
-from haowu_cli.store import SCHEMA_VERSION, Store, schema_version
+from haowu_cli.store import MIGRATIONS, SCHEMA_VERSION, Store, schema_version
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 RELEASED = sorted(
@@ -74,3 +75,81 @@ def test_an_old_database_is_migrated_without_losing_rows(fixture, tmp_path, cli)
         assert review.code == 0, review.err
         figures = json.loads(review.out)["figures"]
         assert figures["gmv"] == ("100.00" if version >= 5 else "0.00")
+
+
+# Entries as schema 10 kept them: import_id, posted_at, order_id, entry, account, item,
+# party_id, settles_on, merchant_id, anchor_id, session_id, paid_on, amount_fen.
+_AT, _PAID = "TIMESTAMP '2026-12-02 10:00:01'", "DATE '2026-12-01'"
+_ENTRIES_V10 = [
+    f"(2, {_AT}, 'O1', 'post', 'base', 'base', NULL, NULL, 'M1', 'A1', 'S1', {_PAID}, 10000)",
+    f"(2, {_AT}, 'O1', 'post', 'merchant', 'net', 'M1', NULL, 'M1', 'A1', 'S1', {_PAID}, 7000)",
+    f"(2, {_AT}, 'O1', 'post', 'anchor', 'net', 'A1', NULL, 'M1', 'A1', 'S1', {_PAID}, 1260)",
+    f"(2, {_AT}, 'O1', 'post', 'agency', 'net', '星光', NULL, 'M1', 'A1', 'S1', {_PAID}, 540)",
+    f"(2, {_AT}, 'O1', 'post', 'second_leader', 'net', 'L2', NULL, 'M1', 'A1', 'S1', {_PAID}, 300)",
+    f"(2, {_AT}, 'O1', 'post', 'platform', 'technical_fee', NULL, NULL, 'M1', 'A1', 'S1', "
+    f"{_PAID}, 900)",
+    # re-dated by a reconcile: reversed as posted, posted again on the platform's day
+    f"(3, {_AT}, 'O1', 'reverse', 'base', 'base', NULL, NULL, 'M1', 'A1', 'S1', {_PAID}, -10000)",
+    f"(3, {_AT}, 'O1', 'reverse', 'merchant', 'net', 'M1', NULL, 'M1', 'A1', 'S1', {_PAID}, -7000)",
+    f"(3, {_AT}, 'O1', 'reverse', 'agency', 'net', '星光', NULL, 'M1', 'A1', 'S1', {_PAID}, -540)",
+    f"(3, {_AT}, 'O1', 'post', 'base', 'base', NULL, DATE '2026-12-09', 'M1', 'A1', 'S1', "
+    f"{_PAID}, 10000)",
+    f"(3, {_AT}, 'O1', 'post', 'agency', 'net', '星光', DATE '2026-12-09', 'M1', 'A1', 'S1', "
+    f"{_PAID}, 540)",
+    # another order, no anchor: its base and the merchant's share only
+    f"(2, {_AT}, 'O2', 'post', 'base', 'base', NULL, NULL, 'M2', NULL, NULL, {_PAID}, 500)",
+    f"(2, {_AT}, 'O2', 'post', 'merchant', 'net', 'M2', NULL, 'M2', NULL, NULL, {_PAID}, 500)",
+]
+
+
+def _schema_10_with(entries: list[str]) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect(":memory:")
+    for script in MIGRATIONS[:10]:
+        con.execute(script)
+    con.execute("INSERT INTO ledger VALUES " + ", ".join(entries))
+    return con
+
+
+def test_the_ledger_becomes_a_row_per_posting_and_its_view_the_same_entries():
+    con = _schema_10_with(_ENTRIES_V10)
+    before = con.execute("SELECT * FROM ledger ORDER BY ALL").fetchall()
+    types = con.execute("SELECT * FROM ledger LIMIT 0").description
+    con.execute(MIGRATIONS[10])
+    assert con.execute("SELECT * FROM ledger ORDER BY ALL").fetchall() == before
+    assert [(d[0], d[1]) for d in con.execute("SELECT * FROM ledger LIMIT 0").description] == [
+        (d[0], d[1]) for d in types
+    ]
+    postings = con.execute(
+        "SELECT import_id, order_id, entry, settles_on, mcn, second_leader_id, base_fen, "
+        "agency_fen FROM ledger_postings ORDER BY ALL"
+    ).fetchall()
+    assert [p[:3] for p in postings] == [
+        (2, "O1", "post"),
+        (2, "O2", "post"),
+        (3, "O1", "post"),
+        (3, "O1", "reverse"),
+    ]
+    assert postings[0][4:] == ("星光", "L2", 10000, 540)
+    assert postings[3][4:] == ("星光", None, -10000, -540)
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [
+        # an amount of 0 (a row per share that is not 0 would drop it)
+        f"(2, {_AT}, 'O3', 'post', 'leader', 'net', NULL, NULL, 'M1', 'A1', 'S1', {_PAID}, 0)",
+        # a merchant's share whose party is not the order's merchant
+        f"(2, {_AT}, 'O3', 'post', 'merchant', 'net', 'M9', NULL, 'M1', 'A1', 'S1', {_PAID}, 5)",
+        # an account and item no share is
+        f"(2, {_AT}, 'O3', 'post', 'platform', 'net', NULL, NULL, 'M1', 'A1', 'S1', {_PAID}, 5)",
+        # a second agency entry of the same posting, to another agency
+        f"(2, {_AT}, 'O1', 'post', 'agency', 'net', '月光', NULL, 'M1', 'A1', 'S1', {_PAID}, 5)",
+    ],
+)
+def test_an_entry_a_row_per_posting_cannot_keep_stops_the_upgrade(entry):
+    con = _schema_10_with([*_ENTRIES_V10, entry])
+    con.execute("BEGIN")
+    with pytest.raises(duckdb.Error, match="cannot keep"):
+        con.execute(MIGRATIONS[10])
+    con.execute("ROLLBACK")
+    assert con.execute("SELECT count(*) FROM ledger").fetchone() == (len(_ENTRIES_V10) + 1,)

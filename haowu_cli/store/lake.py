@@ -112,10 +112,11 @@ _SEQUENCE = re.compile(r"CREATE\s+SEQUENCE\s+(\w+)\s+START\s+1\s*;", re.I)
 _KEY = re.compile(r"\s+PRIMARY\s+KEY\b", re.I)
 
 
-def lake_script(script: str) -> str:
-    """A migration as DuckLake takes it: no PRIMARY KEY, ENUM columns as VARCHAR, each
-    sequence a row of `haowu_sequences` (see the module's docstring)."""
-    enums = _ENUM.findall(script)
+def lake_script(script: str, earlier: str = "") -> str:
+    """A migration as DuckLake takes it: no PRIMARY KEY, ENUM columns as VARCHAR (those of
+    the types it creates, and of those the migrations `earlier` created), each sequence a
+    row of `haowu_sequences` (see the module's docstring)."""
+    enums = _ENUM.findall(earlier) + _ENUM.findall(script)
     script = _ENUM.sub("", script)
     for name in enums:
         script = re.sub(rf"\b{name}\b", "VARCHAR", script)

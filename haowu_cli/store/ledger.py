@@ -1,7 +1,7 @@
 """Orders and the commission ledger (分佣台账): what an import of orders needs to know, posting
 the splits, and the ledger's totals.
 
-The split itself is the commission rules' query (`commission.split_query`): the store runs it
+The split itself is the commission rules' query (`commission.postings_query`): the store runs it
 over the orders an `OrderSelection` picks, binding its values as parameters.
 """
 
@@ -27,6 +27,9 @@ __all__ = [
     "SPREAD_MERCHANTS",
     "SPREAD_NEW",
     "SPREAD_ORDERS",
+    "POSTING",
+    "POSTING_KEY",
+    "SHARES",
     "commission_totals",
     "forget_spread",
     "keep_covered",
@@ -98,6 +101,31 @@ LEDGER_KEY = (
     "order_id, account, item, party_id, settles_on, merchant_id, anchor_id, session_id, paid_on"
 )
 
+# The ledger is kept a row per order posting (`ledger_postings`, schema version 11): the
+# order, post or reverse, the dimensions it was posted under, and a column per share in fen;
+# the view `ledger` shows those as entries (a row per share that is not 0). Each share's
+# column, account and item, in the order the view and `commission.ENTRIES` list them.
+SHARES = (
+    ("base_fen", "base", "base"),
+    ("merchant_fen", "merchant", "net"),
+    ("anchor_fen", "anchor", "net"),
+    ("agency_fen", "agency", "net"),
+    ("leader_fen", "leader", "net"),
+    ("second_leader_fen", "second_leader", "net"),
+    ("commission_cut_fen", "platform", "commission_cut"),
+    ("service_fee_cut_fen", "platform", "service_fee_cut"),
+    ("technical_fee_fen", "platform", "technical_fee"),
+)
+SHARE_COLUMNS = ", ".join(column for column, _account, _item in SHARES)
+# A posting's order and dimensions: what a split's posting row (`commission.postings_query`)
+# gives besides its shares. `mcn` and `second_leader_id` are the parties of the agency's and
+# the second-level leader's shares, null where that share is 0.
+POSTING_KEY = (
+    "order_id, settles_on, merchant_id, anchor_id, session_id, paid_on, mcn, second_leader_id"
+)
+POSTING = f"{POSTING_KEY}, {SHARE_COLUMNS}"
+ANY_SHARE = " OR ".join(f"{column} <> 0" for column, _account, _item in SHARES)
+
 
 @dataclass(frozen=True)
 class OrderSelection:
@@ -153,21 +181,25 @@ def post_ledger(
     import_id: int,
     posted_at: datetime,
 ) -> tuple[int, int]:
-    """Post the split (`split`, the commission rules' query over the same `orders`) of the
-    selected orders where it differs from what the ledger holds for them: reversing entries
-    for the old, entries for the new (none for an invalid order). Returns how many orders
-    were posted and how many of them reversed earlier entries. Call inside a transaction."""
-    columns = f"import_id, posted_at, entry, {LEDGER_KEY}, amount_fen"
+    """Post the split (`split`, the commission rules' postings query over the same `orders`:
+    a row per order with a share that is not 0, `POSTING`'s columns) of the selected orders
+    where it differs from what the ledger holds for them: a reversing row for the old, a
+    row for the new (none for an invalid order). Returns how many orders were posted and
+    how many of them reversed earlier entries. Call inside a transaction."""
+    columns = f"import_id, posted_at, entry, {POSTING}"
     touched = orders.where()
     stamp = {"import_id": import_id, "posted_at": posted_at}
-    # What the ledger holds for these orders, read once. None of it is this posting's own
-    # (an import posts its orders once, each batch its own orders): the entries an earlier
-    # batch just wrote are skipped by their import ID, whole row groups at a time, rather
-    # than joined order by order.
+    # What the ledger holds for these orders, read once: each share summed over the rows of
+    # an order posted under the same dimensions (a posting and its reversal cancel). None
+    # of it is this posting's own (an import posts its orders once, each batch its own
+    # orders): the rows an earlier batch just wrote are skipped by their import ID, whole
+    # row groups at a time, rather than joined order by order.
+    sums = ", ".join(f"CAST(sum({c}) AS BIGINT) AS {c}" for c, _a, _i in SHARES)
+    standing = " OR ".join(f"sum({c}) <> 0" for c, _a, _i in SHARES)
     held = (
-        f"SELECT {LEDGER_KEY}, sum(amount_fen) AS amount_fen FROM ledger "
+        f"SELECT {POSTING_KEY}, {sums} FROM ledger_postings "
         f"SEMI JOIN (SELECT order_id FROM orders o WHERE {touched.sql}) t USING (order_id) "
-        "WHERE import_id <> $posting_import_id GROUP BY ALL HAVING sum(amount_fen) <> 0"
+        f"WHERE import_id <> $posting_import_id GROUP BY ALL HAVING {standing}"
     )
     run(
         con,
@@ -176,51 +208,38 @@ def post_ledger(
     )
     if not scalar(con, "SELECT count(*) FROM posted"):
         # Nothing posted for these orders yet (a first import): straight in, no comparing,
-        # not sorted (sorting every entry of a large import is more than DuckDB can do within
-        # its memory limit; no report relies on the order entries are stored in), the split
-        # computed once. An order with entries has exactly one on the base account (its
-        # other shares are parts of a base that is not 0), so the base entries this posting
-        # adds count the orders posted: counted before and after among this import's own
-        # (two narrow columns, older row groups skipped by their import ID), where computing
-        # the split again to count them took a fifth of the posting. (`posted` is empty: a
-        # table dropped inside the transaction is kept until it ends, and a posting in
+        # not sorted (no report relies on the order rows are stored in), the split computed
+        # once; a row an order posted, so the rows written count them. (`posted` is empty:
+        # a table dropped inside the transaction is kept until it ends, and a posting in
         # batches keeps one empty table a batch.)
         run(con, "DROP TABLE posted")
-        mine = (
-            "SELECT count(*) FROM ledger "
-            "WHERE import_id = ? AND entry = 'post' AND account = 'base'"
-        )
-        before: int = scalar(con, mine, [import_id])
-        run(
-            con,
-            f"INSERT INTO ledger ({columns}) SELECT $import_id, $posted_at, 'post', "
-            f"{LEDGER_KEY}, amount_fen FROM ({split.sql})",
+        written = con.execute(
+            f"INSERT INTO ledger_postings ({columns}) SELECT $import_id, $posted_at, 'post', "
+            f"{POSTING} FROM ({split.sql})",
             {**split.params, **stamp},
-        )
-        posted: int = scalar(con, mine, [import_id]) - before
-        return posted, 0
+        ).fetchall()
+        return int(written[0][0]), 0
     run(con, f"CREATE OR REPLACE TEMP TABLE split_new AS {split.sql}", dict(split.params) or None)
     # Orders whose new split differs from the one posted, either way round.
     run(
         con,
         "CREATE OR REPLACE TEMP TABLE changed AS SELECT DISTINCT order_id FROM ("
-        f"(SELECT {LEDGER_KEY}, amount_fen FROM split_new EXCEPT "
-        f"SELECT {LEDGER_KEY}, amount_fen FROM posted) UNION ALL "
-        f"(SELECT {LEDGER_KEY}, amount_fen FROM posted EXCEPT "
-        f"SELECT {LEDGER_KEY}, amount_fen FROM split_new))",
+        f"(SELECT {POSTING} FROM split_new EXCEPT SELECT {POSTING} FROM posted) UNION ALL "
+        f"(SELECT {POSTING} FROM posted EXCEPT SELECT {POSTING} FROM split_new))",
     )
     reversed_orders: int = scalar(
         con, "SELECT count(DISTINCT order_id) FROM posted SEMI JOIN changed USING (order_id)"
     )
+    negated = ", ".join(f"-{c}" for c, _a, _i in SHARES)
     run(
         con,
-        f"INSERT INTO ledger ({columns}) SELECT ?, ?, 'reverse', {LEDGER_KEY}, -amount_fen "
-        "FROM posted SEMI JOIN changed USING (order_id)",
+        f"INSERT INTO ledger_postings ({columns}) SELECT ?, ?, 'reverse', {POSTING_KEY}, "
+        f"{negated} FROM posted SEMI JOIN changed USING (order_id)",
         [import_id, posted_at],
     )
     run(
         con,
-        f"INSERT INTO ledger ({columns}) SELECT ?, ?, 'post', {LEDGER_KEY}, amount_fen "
+        f"INSERT INTO ledger_postings ({columns}) SELECT ?, ?, 'post', {POSTING} "
         "FROM split_new SEMI JOIN changed USING (order_id)",
         [import_id, posted_at],
     )
@@ -365,25 +384,36 @@ def commission_totals(
     reversal but the last, and their signs add up to 1 when a base is left there, else 0."""
     where, params = _ledger_filters(filters)
     group = "NULL" if by == "party" else GROUPS[by]
-    # Grouped on the stored values (the accounts' and items' ENUM codes, the day's date),
-    # made text in the few rows that come out.
+    # One pass over the postings (a row per order posting, a column per share): per group,
+    # each share's sum, its settled part and whether any entry of it is there (a share
+    # that is not 0: the entry the view `ledger` shows); then a row per account and item
+    # that has entries, made text in the few rows that come out.
+    sums = "".join(
+        f", sum({c}) AS e{n}, coalesce(sum({c}) FILTER (WHERE settles_on <= ?), 0) AS s{n}, "
+        f"count(*) FILTER (WHERE {c} <> 0) AS n{n}"
+        for n, (c, _a, _i) in enumerate(SHARES)
+    )
+    shown = "NULL" if by == "party" else 'CAST("group" AS VARCHAR)'
+    rows = " UNION ALL ".join(
+        f"SELECT {shown} AS \"group\", '{account}' AS account, '{item}' AS item, "
+        f"e{n} AS estimated_fen, s{n} AS settled_fen, "
+        f"{'orders' if column == 'base_fen' else 'CAST(0 AS BIGINT)'} AS orders "
+        f"FROM totals WHERE n{n} > 0"
+        for n, (column, account, item) in enumerate(SHARES)
+    )
     return frame(
         con,
         f"""
-        SELECT {"NULL" if by == "party" else 'CAST("group" AS VARCHAR)'} AS "group",
-               CAST(account AS VARCHAR) AS account, CAST(item AS VARCHAR) AS item,
-               estimated_fen, settled_fen, orders
-        FROM (
-            SELECT {group} AS "group", account, item, sum(amount_fen) AS estimated_fen,
-                   coalesce(sum(amount_fen) FILTER (WHERE settles_on <= ?), 0) AS settled_fen,
-                   CAST(coalesce(sum(sign(amount_fen)) FILTER (WHERE account = 'base'), 0)
-                        AS BIGINT) AS orders
-            FROM ledger WHERE CAST(posted_at AS DATE) <= ? AND {where}
+        WITH totals AS (
+            SELECT {group} AS "group"{sums},
+                   CAST(coalesce(sum(sign(base_fen)), 0) AS BIGINT) AS orders
+            FROM ledger_postings WHERE CAST(posted_at AS DATE) <= ? AND {where}
             GROUP BY ALL
         )
+        {rows}
         ORDER BY ALL
         """,
-        [as_of, as_of, *params],
+        [*([as_of] * len(SHARES)), as_of, *params],
     )
 
 
@@ -397,11 +427,11 @@ def orders_posted_later(
     return con.execute(
         f"""
         WITH later AS (
-            SELECT DISTINCT order_id FROM ledger
+            SELECT DISTINCT order_id FROM ledger_postings
             WHERE CAST(posted_at AS DATE) > ? AND paid_on <= ? AND {where}
         )
         SELECT count(*) FROM (
-            SELECT order_id FROM ledger SEMI JOIN later USING (order_id)
+            SELECT order_id FROM ledger_postings SEMI JOIN later USING (order_id)
             WHERE paid_on <= ? AND {where}
             GROUP BY order_id HAVING min(CAST(posted_at AS DATE)) > ?
         )

@@ -340,6 +340,109 @@ MIGRATIONS: list[str] = [
         FROM grades
     ) WHERE newest = 1;
     """,
+    """
+    -- The ledger a row per order posting (import, order, post or reverse, the dimensions it
+    -- was posted under), a column per share, where it had a row per share: an import of
+    -- orders writes an eighth of the rows, and reconcile reads and re-posts an eighth.
+    -- Append-only, as before. The view `ledger` shows it as the entries it was: a row per
+    -- share that is not 0, the party its account's (the merchant, anchor, agency, second
+    -- leader), same columns and types.
+    CREATE TABLE ledger_postings (
+        import_id BIGINT NOT NULL,        -- the import that posted it
+        posted_at TIMESTAMP NOT NULL,
+        order_id VARCHAR NOT NULL,
+        entry ledger_entry NOT NULL,      -- post, or reverse (undoes an earlier post)
+        settles_on DATE,                  -- null: not received yet
+        merchant_id VARCHAR,              -- the order's, as posted (party of merchant_fen)
+        anchor_id VARCHAR,                -- likewise (party of anchor_fen)
+        session_id VARCHAR,
+        paid_on DATE,
+        mcn VARCHAR,                      -- the agency (party of agency_fen); null when that is 0
+        second_leader_id VARCHAR,         -- party of second_leader_fen; null when that is 0
+        base_fen BIGINT NOT NULL,
+        merchant_fen BIGINT NOT NULL,
+        anchor_fen BIGINT NOT NULL,
+        agency_fen BIGINT NOT NULL,
+        leader_fen BIGINT NOT NULL,
+        second_leader_fen BIGINT NOT NULL,
+        commission_cut_fen BIGINT NOT NULL,
+        service_fee_cut_fen BIGINT NOT NULL,
+        technical_fee_fen BIGINT NOT NULL
+    );
+    INSERT INTO ledger_postings
+    SELECT import_id, posted_at, order_id, entry, settles_on, merchant_id, anchor_id,
+           session_id, paid_on,
+           max(party_id) FILTER (WHERE account = 'agency'),
+           max(party_id) FILTER (WHERE account = 'second_leader'),
+           coalesce(sum(amount_fen) FILTER (WHERE account = 'base' AND item = 'base'), 0),
+           coalesce(sum(amount_fen) FILTER (WHERE account = 'merchant' AND item = 'net'), 0),
+           coalesce(sum(amount_fen) FILTER (WHERE account = 'anchor' AND item = 'net'), 0),
+           coalesce(sum(amount_fen) FILTER (WHERE account = 'agency' AND item = 'net'), 0),
+           coalesce(sum(amount_fen) FILTER (WHERE account = 'leader' AND item = 'net'), 0),
+           coalesce(sum(amount_fen) FILTER (
+               WHERE account = 'second_leader' AND item = 'net'), 0),
+           coalesce(sum(amount_fen) FILTER (
+               WHERE account = 'platform' AND item = 'commission_cut'), 0),
+           coalesce(sum(amount_fen) FILTER (
+               WHERE account = 'platform' AND item = 'service_fee_cut'), 0),
+           coalesce(sum(amount_fen) FILTER (
+               WHERE account = 'platform' AND item = 'technical_fee'), 0)
+    FROM ledger
+    GROUP BY import_id, posted_at, order_id, entry, settles_on, merchant_id, anchor_id,
+             session_id, paid_on;
+    -- Exactly the entries there were, or the upgrade stops (and nothing of it is kept): each
+    -- entry an account's own item, not 0, its party the order's merchant or anchor (or
+    -- none) where the row has those, and an entry a share of its posting.
+    SELECT error('ledger_postings: the ledger holds entries a row per posting cannot keep')
+    FROM (
+        SELECT (SELECT count(*) FROM ledger WHERE amount_fen = 0
+                OR (account, item) NOT IN (
+                    ('base', 'base'), ('merchant', 'net'), ('anchor', 'net'), ('agency', 'net'),
+                    ('leader', 'net'), ('second_leader', 'net'),
+                    ('platform', 'commission_cut'), ('platform', 'service_fee_cut'),
+                    ('platform', 'technical_fee'))
+                OR CASE account WHEN 'merchant' THEN party_id IS DISTINCT FROM merchant_id
+                                WHEN 'anchor' THEN party_id IS DISTINCT FROM anchor_id
+                                WHEN 'agency' THEN FALSE WHEN 'second_leader' THEN FALSE
+                                ELSE party_id IS NOT NULL END) AS bad,
+               (SELECT count(*) FROM ledger) AS entries,
+               (SELECT coalesce(sum(
+                    CAST(base_fen <> 0 AS INTEGER) + CAST(merchant_fen <> 0 AS INTEGER)
+                    + CAST(anchor_fen <> 0 AS INTEGER) + CAST(agency_fen <> 0 AS INTEGER)
+                    + CAST(leader_fen <> 0 AS INTEGER) + CAST(second_leader_fen <> 0 AS INTEGER)
+                    + CAST(commission_cut_fen <> 0 AS INTEGER)
+                    + CAST(service_fee_cut_fen <> 0 AS INTEGER)
+                    + CAST(technical_fee_fen <> 0 AS INTEGER)), 0)
+                FROM ledger_postings) AS kept
+    ) WHERE bad > 0 OR entries <> kept;
+    DROP TABLE ledger;
+    CREATE VIEW ledger AS
+    SELECT import_id, posted_at, order_id, entry, account, item, party_id, settles_on,
+           merchant_id, anchor_id, session_id, paid_on, amount_fen
+    FROM (
+        SELECT p.import_id, p.posted_at, p.order_id, p.entry,
+               CAST(s.account AS ledger_account) AS account,
+               CAST(s.item AS ledger_item) AS item,
+               CASE s.share WHEN 'merchant' THEN p.merchant_id WHEN 'anchor' THEN p.anchor_id
+                            WHEN 'agency' THEN p.mcn
+                            WHEN 'second_leader' THEN p.second_leader_id END AS party_id,
+               p.settles_on, p.merchant_id, p.anchor_id, p.session_id, p.paid_on,
+               CASE s.share WHEN 'base' THEN p.base_fen WHEN 'merchant' THEN p.merchant_fen
+                            WHEN 'anchor' THEN p.anchor_fen WHEN 'agency' THEN p.agency_fen
+                            WHEN 'leader' THEN p.leader_fen
+                            WHEN 'second_leader' THEN p.second_leader_fen
+                            WHEN 'commission_cut' THEN p.commission_cut_fen
+                            WHEN 'service_fee_cut' THEN p.service_fee_cut_fen
+                            WHEN 'technical_fee' THEN p.technical_fee_fen END AS amount_fen
+        FROM ledger_postings p, (VALUES
+            ('base', 'base', 'base'), ('merchant', 'merchant', 'net'),
+            ('anchor', 'anchor', 'net'), ('agency', 'agency', 'net'),
+            ('leader', 'leader', 'net'), ('second_leader', 'second_leader', 'net'),
+            ('commission_cut', 'platform', 'commission_cut'),
+            ('service_fee_cut', 'platform', 'service_fee_cut'),
+            ('technical_fee', 'platform', 'technical_fee')) s(share, account, item)
+    ) WHERE amount_fen <> 0;
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -407,7 +510,7 @@ def apply_migrations(con: duckdb.DuckDBPyConnection, current: int) -> None:
     from haowu_cli.store.lake import is_lake, lake_script
 
     lake = is_lake(con)  # DuckLake: no keys, sequences or enums (see store.lake)
-    for script in MIGRATIONS[current:]:
-        run(con, lake_script(script) if lake else script)
+    for index, script in enumerate(MIGRATIONS[current:], start=current):
+        run(con, lake_script(script, "".join(MIGRATIONS[:index])) if lake else script)
     run(con, "DELETE FROM meta WHERE key = 'schema_version'")
     run(con, "INSERT INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])

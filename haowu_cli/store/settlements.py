@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from haowu_cli.store.ledger import POSTING, POSTING_KEY, SHARES
 from haowu_cli.store.sql import frame, literal, quote, run, scalar
 
 if TYPE_CHECKING:
@@ -141,39 +142,38 @@ def date_settled_orders(
         "FROM settlement_dated d WHERE orders.order_id = d.order_id",
         [import_id],
     )
-    key = (
-        "order_id, account, item, party_id, settles_on, merchant_id, anchor_id, session_id, paid_on"
-    )
     # What stands of a valid order is what its latest posting posted (a posting reverses
-    # all that stood before it): those entries, of the orders whose day moves. One pass
-    # over the ledger finds each order's latest posting (`_LATEST_POSTING`: its import and
-    # day as one number); the orders whose day moves are kept (a row each), and their
-    # entries are reversed and posted again on the new day by one insert that reads them
-    # once, two rows for each, in no particular order (no report relies on the order
-    # entries are stored in).
+    # all that stood before it): that posting's rows (one, normally), of the orders whose
+    # day moves. One pass over the ledger's postings finds each order's latest posting
+    # (`_LATEST_POSTING`: its import and day as one number); the orders whose day moves are
+    # kept (a row each), and their rows are reversed and posted again on the new day by one
+    # insert that reads them once, two rows for each, in no particular order (no report
+    # relies on the order rows are stored in).
     run(
         con,
         "CREATE OR REPLACE TEMP TABLE settlement_moving AS "
         f"SELECT order_id, {_POSTED_IMPORT} AS import_id, CAST(d.new AS DATE) AS day "
         f"FROM (SELECT order_id, max(import_id) AS last, {_LATEST_POSTING} AS posted "
-        "FROM ledger SEMI JOIN settlement_dated USING (order_id) GROUP BY order_id) l "
+        "FROM ledger_postings SEMI JOIN settlement_dated USING (order_id) GROUP BY order_id) l "
         "JOIN settlement_dated d USING (order_id) "
         f"WHERE {_POSTED_IMPORT} = l.last AND {_POSTED_DAY} IS DISTINCT FROM CAST(d.new AS DATE)",
     )
-    columns = f"import_id, posted_at, entry, {key}, amount_fen"
-    names = key.split(", ")
+    names = POSTING_KEY.split(", ")
     values = ", ".join(
         "CASE w.entry WHEN 'post' THEN r.day ELSE r.settles_on END"
         if k == "settles_on"
         else f"r.{k}"
         for k in names
     )
-    picked = ", ".join(f"e.{k}" for k in names)
+    amounts = ", ".join(
+        f"CASE w.entry WHEN 'post' THEN r.{c} ELSE -r.{c} END" for c, _a, _i in SHARES
+    )
+    picked = ", ".join(f"e.{k}" for k in POSTING.split(", "))
     run(
         con,
-        f"INSERT INTO ledger ({columns}) SELECT $id, $at, w.entry, {values}, "
-        "CASE w.entry WHEN 'post' THEN r.amount_fen ELSE -r.amount_fen END "
-        f"FROM (SELECT {picked}, e.amount_fen, m.day FROM ledger e "
+        f"INSERT INTO ledger_postings (import_id, posted_at, entry, {POSTING}) "
+        f"SELECT $id, $at, w.entry, {values}, {amounts} "
+        f"FROM (SELECT {picked}, m.day FROM ledger_postings e "
         "JOIN settlement_moving m USING (order_id, import_id) "
         "WHERE e.entry = 'post' AND e.settles_on IS DISTINCT FROM m.day) r, "
         "(VALUES ('reverse'), ('post')) w(entry)",
@@ -224,14 +224,16 @@ def _compare_query(pairs: list[tuple[str, str, str]], given: list[str]) -> str:
     """The comparison's query; `pairs` (party, account, item): which ledger entries make
     haowu's side of each party; `given`: the parties the files have a column of."""
     mapped = list(dict.fromkeys(party for party, _account, _item in pairs))
-    sums = [
-        "sum(amount_fen) FILTER (WHERE "
-        + " OR ".join(
-            f"(account = {literal(a)} AND item = {literal(i)})" for p, a, i in pairs if p == party
+    column = {(account, item): c for c, account, item in SHARES}
+    sums = []
+    for party in mapped:
+        # The shares of its entries, added along each posting row (a share no entry makes
+        # adds nothing: as in the entries, where none matches).
+        shares = list(
+            dict.fromkeys(column[a, i] for p, a, i in pairs if p == party and (a, i) in column)
         )
-        + f") AS {quote(party)}"
-        for party in mapped
-    ]
+        total = f"sum({' + '.join(shares)})" if shares else "CAST(NULL AS HUGEINT)"
+        sums.append(f"{total} AS {quote(party)}")
     per_order = "".join(f", {total}" for total in sums)
     per_line = "".join(f", sum({quote(p)}) AS {quote(p)}" for p in mapped)
     # Each party of either side (a row of the line for each): the platform's amount (none
@@ -259,16 +261,16 @@ WITH span AS (
 ), candidates AS (  -- the file's lines, and haowu's due within the dates it covers
     SELECT order_id FROM o SEMI JOIN {LINES} USING (platform_order_id, product_id)
     UNION
-    -- (an order's postings are found by their one base entry each)
-    SELECT l.order_id FROM ledger l, span
-    WHERE l.account = 'base' AND l.entry = 'post' AND l.settles_on BETWEEN span.lo AND span.hi
+    -- (an order's postings: its rows with a base)
+    SELECT l.order_id FROM ledger_postings l, span
+    WHERE l.base_fen <> 0 AND l.entry = 'post' AND l.settles_on BETWEEN span.lo AND span.hi
 ), c AS (
     SELECT o.* FROM o SEMI JOIN candidates USING (order_id)
 ), per_order AS (  -- one pass over the ledger entries of these orders: a row per order
     -- An order's settlement day is that of its latest posting; none when its latest
     -- import only reversed it (it became invalid). Reversals cancel in sums.
     SELECT order_id, max(import_id) AS last, {_LATEST_POSTING} AS posted{per_order}
-    FROM ledger SEMI JOIN c USING (order_id) GROUP BY order_id
+    FROM ledger_postings SEMI JOIN c USING (order_id) GROUP BY order_id
 ), h_lines AS (  -- a row per line, a column per party
     SELECT c.platform_order_id, c.product_id,
            max(CASE WHEN {_POSTED_IMPORT} = po.last THEN {_POSTED_DAY} END)

@@ -20,6 +20,7 @@ from haowu_cli.store.lake import (
     load_team_extensions,
     shown_spec,
 )
+from haowu_cli.store.ledger import SHARES
 from haowu_cli.store.schema import SCHEMA_VERSION, known_schema_version
 from haowu_cli.store.sql import quote, run, scalar
 
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
 __all__ = ["TableCopy", "init_lake", "pull_lake", "push_to_lake"]
 
 _NOT_COPIED = {"meta", SEQUENCES_TABLE}  # written by the receiving side's own schema
+SHARE_TOTAL = " + ".join(column for column, _account, _item in SHARES)
 
 
 @dataclass(frozen=True)
@@ -93,8 +95,8 @@ def _copy(
             name = f"{quote(database)}.{quote(table)}"
             rows: int = scalar(con, f"SELECT count(*) FROM {name}")
             fen = None
-            if table == "ledger":
-                fen = int(scalar(con, f"SELECT coalesce(sum(amount_fen), 0) FROM {name}"))
+            if table == "ledger_postings":  # every share of every posting
+                fen = int(scalar(con, f"SELECT coalesce(sum({SHARE_TOTAL}), 0) FROM {name}"))
             return rows, fen
 
         (src_rows, src_fen), (dst_rows, dst_fen) = count(source), count(target)
