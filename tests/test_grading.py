@@ -450,6 +450,24 @@ def test_a_backfill_moves_against_the_grade_before_it_and_keeps_the_latest(store
     assert listed["level"].to_list() == [levels[f"A{later}"], levels[f"B{later}"]]
 
 
+def test_a_later_full_grading_keeps_the_latest_grade_of_a_product_it_does_not_grade(store, model):
+    """A full grading on a new date replaces the latest grades of the products it grades and
+    leaves a product it does not grade (its row gone from the products by hand) as it was."""
+    fill(store, [product("A"), product("B")])
+    first = grade_products(store, model, AS_OF)
+    with store.write() as con:
+        con.execute("DELETE FROM products WHERE product_id = 'B'")
+    later = grade_products(store, model, AS_OF + dt.timedelta(days=1))
+    with store.read() as con:
+        latest = con.execute(
+            "SELECT product_id, as_of, previous_as_of, run_id FROM latest_grades ORDER BY 1"
+        ).fetchall()
+    assert latest == [
+        ("A", AS_OF + dt.timedelta(days=1), AS_OF, later.run_id),
+        ("B", AS_OF, None, first.run_id),
+    ]
+
+
 def test_dry_run_keeps_nothing(store, model):
     fill(store, [product("A")])
     run = grade_products(store, model, AS_OF, dry_run=True)

@@ -154,11 +154,17 @@ def update_latest_grades(con: duckdb.DuckDBPyConnection, as_of: date, run_id: in
     """Bring `latest_grades` up to date with the grades that run `run_id` has just written
     on `as_of`, in place of each of those products' earlier grades on that date: the date is
     a product's latest when none is later, else its previous when it falls between. Reads
-    only this run's grades and the products' rows: no history.
+    only this run's grades and the products' rows: no history. A run dated after every
+    date there (each new night) takes a shorter way (`_update_latest_after`); a re-run of a
+    date, a backfill or a date behind a grade ahead take the general one below.
 
     (Not a MERGE that updates the rows in place: it cost less on the first night, but with
     it the 32nd night's grading took 17 × the second night's at 100,000 products
     (bench_grade_history.py); the cause was not pinned down.)"""
+    kept, newest = con.execute("SELECT count(*), max(as_of) FROM latest_grades").fetchall()[0]
+    if newest is None or as_of > newest:
+        _update_latest_after(con, run_id, kept)
+        return
     new = "$day >= l.as_of OR l.as_of IS NULL"  # the run's grade is the product's latest
     between = "l.previous_as_of IS NULL OR l.previous_as_of <= $day"  # or its previous one
     run(
@@ -181,6 +187,42 @@ def update_latest_grades(con: duckdb.DuckDBPyConnection, as_of: date, run_id: in
         """,
         {"day": as_of, "run_id": run_id},
     )
+    _delete_replaced_latest(con, run_id)
+
+
+def _update_latest_after(con: duckdb.DuckDBPyConnection, run_id: int, kept: int) -> None:
+    """`update_latest_grades` when the run's date is after every date in `latest_grades`
+    (`kept` rows), as on every new night: each graded product's new row is the run's grade,
+    and its previous one the product's row until now (three of its columns read, not six).
+    When every row until now belongs to a product the run graded (a full run grades every
+    product, and products are not deleted), they all go by their run, with no second join
+    against the run's products (at 1,000,000 products that join took about 0.2 of the 1.1
+    CPU seconds the next night spent on `latest_grades`). Otherwise (one merchant's
+    products) the replaced rows go by product, as on the general path."""
+    run(
+        con,
+        """
+        INSERT INTO latest_grades
+        SELECT n.product_id, n.as_of, n.level, n.total, l.as_of, l.level, $run_id
+        FROM grades n LEFT JOIN latest_grades l USING (product_id)
+        WHERE n.run_id = $run_id
+        """,
+        {"run_id": run_id},
+    )
+    # A product with an earlier row now has a previous date (the run's date is after all):
+    # how many earlier rows the run's products replace (a run grades each product once).
+    replaced = scalar(
+        con, "SELECT count(previous_as_of) FROM latest_grades WHERE run_id = ?", [run_id]
+    )
+    if replaced == kept:
+        if kept:
+            run(con, "DELETE FROM latest_grades WHERE run_id <> ?", [run_id])
+        return
+    _delete_replaced_latest(con, run_id)
+
+
+def _delete_replaced_latest(con: duckdb.DuckDBPyConnection, run_id: int) -> None:
+    """The rows of `latest_grades` that run `run_id`'s new rows replace: its products' others."""
     run(
         con,
         "DELETE FROM latest_grades WHERE run_id <> $run_id AND product_id IN "
