@@ -84,17 +84,38 @@ def apply_rows(
     stored = [f"{c.stored.format(quote(c.name))} AS {quote(c.column)}" for c in present]
     if "extra" in rows.columns:
         stored.append("extra")
-    con.register("incoming_frame", rows)
-    run(
-        con,
-        f"CREATE OR REPLACE TEMP VIEW incoming AS SELECT _row, {', '.join(stored)} "
-        "FROM incoming_frame",
-    )
-    try:
-        return _apply_incoming(con, target, present, import_id, "extra" in rows.columns)
-    finally:
-        run(con, "DROP VIEW IF EXISTS incoming")
-        con.unregister("incoming_frame")
+    incoming = _Incoming(con, rows, f"(SELECT _row, {', '.join(stored)} FROM {_ROWS})")
+    return _apply_incoming(con, target, present, import_id, "extra" in rows.columns, incoming)
+
+
+_ROWS = "haowu_incoming_rows"  # the name the incoming frame is read by: see `_Incoming.fetch`
+
+
+@dataclass(frozen=True)
+class _Incoming:
+    """The rows an import writes, for the statements that read them (`sql`: a subquery of
+    `_row` and the stored columns).
+
+    The frame is read where it stands, by name, never `con.register`ed: DuckDB keeps a
+    registered frame alive until the transaction ends, `unregister` or not, so a file
+    written in parts (one transaction) held every part's rows in memory until its commit.
+    """
+
+    con: duckdb.DuckDBPyConnection
+    rows: pl.DataFrame
+    sql: str
+
+    def fetch(self, statement: str, params: Mapping[str, Any] | None = None) -> list[Any]:
+        """Every row of `statement`, which reads the rows as `self.sql`."""
+        # DuckDB's replacement scan finds a frame by its name among the variables of the
+        # function that runs the statement: this one.
+        haowu_incoming_rows = self.rows  # noqa: F841
+        if params is None:
+            return self.con.execute(statement).fetchall()
+        return self.con.execute(statement, params).fetchall()
+
+    def scalar(self, statement: str, params: Mapping[str, Any] | None = None) -> Any:
+        return self.fetch(statement, params)[0][0]
 
 
 def _apply_incoming(
@@ -103,15 +124,16 @@ def _apply_incoming(
     present: list[UpsertColumn],
     import_id: int,
     has_extra: bool,
+    incoming: _Incoming,
 ) -> ImportCounts:
     table, key = quote(target.table), quote(target.key)
     conflicts: list[tuple[int, str, str]] = []
     if target.owner and any(c.name == target.owner for c in present):
         owner = quote(target.owner)
-        conflicts = con.execute(
-            f"SELECT s._row, s.{key}, t.{owner} FROM incoming s JOIN {table} t USING ({key}) "
-            f"WHERE t.{owner} <> s.{owner} ORDER BY s._row"
-        ).fetchall()
+        conflicts = incoming.fetch(
+            f"SELECT s._row, s.{key}, t.{owner} FROM {incoming.sql} s JOIN {table} t "
+            f"USING ({key}) WHERE t.{owner} <> s.{owner} ORDER BY s._row"
+        )
     run(con, f"CREATE OR REPLACE TEMP TABLE conflicting ({key} VARCHAR)")
     if conflicts:
         con.executemany("INSERT INTO conflicting VALUES (?)", [[k] for _, k, _ in conflicts])
@@ -122,12 +144,14 @@ def _apply_incoming(
         value_columns.append("extra")
     by_name = {c.name: c for c in present}
     tracked = [by_name[name] for name in target.tracked if name in by_name]
-    total = scalar(con, "SELECT count(*) FROM incoming")
+    total: int = incoming.scalar(f"SELECT count(*) FROM {incoming.sql} s")
     # Comparing every column of more than a million stored rows at once would hold them all
     # in memory: slices by key hash keep that to a million rows. Each slice reads the whole
     # table and sheet again (a quarter million a slice made re-importing a million-row sheet
     # slower than importing it), so up to a million there is one. New rows need no slicing.
-    matched = scalar(con, f"SELECT count(*) FROM incoming s SEMI JOIN {table} t USING ({key})")
+    matched: int = incoming.scalar(
+        f"SELECT count(*) FROM {incoming.sql} s SEMI JOIN {table} t USING ({key})"
+    )
     slices = max(1, -(-matched // UPSERT_SLICE_ROWS))
     columns = [quote(c.column) for c in present] + (["extra"] if has_extra else [])
     updated = 0
@@ -143,6 +167,7 @@ def _apply_incoming(
             target,
             value_columns,
             tracked,
+            incoming,
             stored=stored,
             where=f"{in_slice} AND {applicable}",
             params=params,
@@ -151,11 +176,10 @@ def _apply_incoming(
     # stored already, as in a re-import).
     inserted = 0
     if matched < total:
-        inserted = scalar(
-            con,
+        inserted = incoming.scalar(
             f"INSERT INTO {table} ({', '.join(columns)}, created_import_id, updated_import_id) "
             f"SELECT {', '.join('s.' + c for c in columns)}, $import_id, $import_id "
-            f"FROM incoming s ANTI JOIN {table} t USING ({key})",
+            f"FROM {incoming.sql} s ANTI JOIN {table} t USING ({key})",
             {"import_id": import_id},
         )
     run(con, "DROP TABLE conflicting")
@@ -172,6 +196,7 @@ def _update_changed(
     target: UpsertTarget,
     value_columns: list[str],
     tracked: list[UpsertColumn],
+    incoming: _Incoming,
     *,
     stored: str,
     where: str,
@@ -183,9 +208,8 @@ def _update_changed(
     table, key = quote(target.table), quote(target.key)
     slice_params = {k: v for k, v in params.items() if k != "import_id"}
     differs = " OR ".join(f"s.{c} IS DISTINCT FROM t.{c}" for c in value_columns) or "FALSE"
-    run(
-        con,
-        f"CREATE OR REPLACE TEMP TABLE changed AS SELECT s.* FROM incoming s "
+    incoming.fetch(
+        f"CREATE OR REPLACE TEMP TABLE changed AS SELECT s.* FROM {incoming.sql} s "
         f"JOIN {stored} t USING ({key}) WHERE ({differs}) AND {where}",
         slice_params or None,
     )
