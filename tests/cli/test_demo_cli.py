@@ -9,7 +9,10 @@ import duckdb
 
 
 def test_demo_runs_every_step_into_a_fresh_database(cli, tmp_path):
-    result = cli("demo", "--db", tmp_path / "demo.duckdb")
+    # The global --db (before the command name) is the demo's database too; `demo --db FILE`
+    # is how the process tests' demo database is made (tests/process/conftest.py, `demo_db`),
+    # and a demo with $HAOWU_DB set leaves that database alone (tests/process/test_cli_output.py).
+    result = cli("--db", tmp_path / "demo.duckdb", "demo")
     assert result.code == 0, result.err
     steps = (
         "1. import",
@@ -61,11 +64,3 @@ def test_demo_refuses_an_existing_database(cli, tmp_path):
     (tmp_path / "mine.duckdb").write_bytes(b"")
     result = cli("demo", "--db", tmp_path / "mine.duckdb")
     assert result.code == 2 and "fresh database" in result.err
-
-
-def test_demo_takes_the_global_db_option_but_not_the_environment(cli, tmp_path, monkeypatch):
-    assert cli("--db", tmp_path / "g.duckdb", "demo").code == 0
-    assert (tmp_path / "g.duckdb").exists()
-    monkeypatch.setenv("HAOWU_DB", str(tmp_path / "real.duckdb"))
-    assert cli("demo").code == 0
-    assert not (tmp_path / "real.duckdb").exists()

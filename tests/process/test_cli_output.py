@@ -32,10 +32,12 @@ def test_plan_session_prints_no_solver_banner(haowu, demo_copy, fmt):
 
 
 @file_only("`haowu demo` makes its own new file on any engine")
-def test_demo_prints_no_solver_banner(haowu):
-    ran = haowu("demo", timeout=300)
+def test_demo_prints_no_solver_banner_and_leaves_the_environments_database_alone(haowu, tmp_path):
+    real = tmp_path / "real.duckdb"  # $HAOWU_DB: someone's real database
+    ran = haowu("demo", env={"HAOWU_DB": str(real)}, timeout=300)
     assert ran.code == 0, ran
     assert not BANNER.search(ran.out + ran.err), ran
+    assert not real.exists(), ran  # the demo never fills $HAOWU_DB's database
 
 
 def test_version(haowu):
