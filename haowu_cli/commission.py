@@ -26,7 +26,7 @@ from haowu_cli.config import load_config_file, number, top_level, unknown_keys, 
 from haowu_cli.errors import ConfigError
 from haowu_cli.formats import percent_ppm, yuan
 from haowu_cli.i18n import N_, _, pgettext
-from haowu_cli.store.ledger import ALL_ORDERS, OrderSelection
+from haowu_cli.store.ledger import ALL_ORDERS, SHARES, OrderSelection
 from haowu_cli.store.sql import Query
 
 if TYPE_CHECKING:
@@ -749,29 +749,14 @@ def _covered_ctes(rules: CommissionRules, merchants: str | None) -> str:
         ),"""
 
 
-# Each share as a ledger entry: (account, item, the column of split_orders_query, party ID).
-# The ledger keeps them a row per order posting, a column `<column>_fen` per share
-# (`store.SHARES`); its view `ledger` shows them as these entries.
-ENTRIES = (
-    ("base", "base", "base", "NULL"),
-    ("merchant", "net", "merchant", "merchant_id"),
-    ("anchor", "net", "anchor", "anchor_id"),
-    ("agency", "net", "agency", "mcn"),
-    ("leader", "net", "leader", "NULL"),
-    ("second_leader", "net", "second_leader", "second_leader_id"),
-    ("platform", "commission_cut", "commission_cut", "NULL"),
-    ("platform", "service_fee_cut", "service_fee_cut", "NULL"),
-    ("platform", "technical_fee", "technical_fee", "NULL"),
-)
-
-
 def postings_query(rules: CommissionRules, orders: OrderSelection = ALL_ORDERS) -> Query:
     """The ledger postings of the split of every order `orders` selects, a row an order
     with a share that is not 0 (`store.POSTING`): order_id, settles_on, the merchant,
     anchor, session and paid date they are posted under, the agency and second-level leader
     (null where their share is 0: an entry's party), and each share in fen."""
-    shares = ", ".join(f"{column} AS {column}_fen" for _a, _i, column, _p in ENTRIES)
-    any_share = " OR ".join(f"{column} <> 0" for _a, _i, column, _p in ENTRIES)
+    columns = [column.removesuffix("_fen") for column, _account, _item in SHARES]
+    shares = ", ".join(f"{column} AS {column}_fen" for column in columns)
+    any_share = " OR ".join(f"{column} <> 0" for column in columns)
     split = split_orders_query(rules, orders)
     return Query(
         f"WITH split_orders AS ({split.sql}) "

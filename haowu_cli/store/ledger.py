@@ -97,14 +97,11 @@ def order_terms(con: duckdb.DuckDBPyConnection, incoming: pl.DataFrame) -> pl.Da
 # and `end` (paid dates); a key left out or None does not narrow it.
 LedgerFilters = Mapping[str, Any]
 
-LEDGER_KEY = (
-    "order_id, account, item, party_id, settles_on, merchant_id, anchor_id, session_id, paid_on"
-)
-
 # The ledger is kept a row per order posting (`ledger_postings`, schema version 11): the
 # order, post or reverse, the dimensions it was posted under, and a column per share in fen;
 # the view `ledger` shows those as entries (a row per share that is not 0). Each share's
-# column, account and item, in the order the view and `commission.ENTRIES` list them.
+# column, account and item, in the order the view lists them; the split's query
+# (`commission.postings_query`) names each share as its column without `_fen`.
 SHARES = (
     ("base_fen", "base", "base"),
     ("merchant_fen", "merchant", "net"),
@@ -124,7 +121,6 @@ POSTING_KEY = (
     "order_id, settles_on, merchant_id, anchor_id, session_id, paid_on, mcn, second_leader_id"
 )
 POSTING = f"{POSTING_KEY}, {SHARE_COLUMNS}"
-ANY_SHARE = " OR ".join(f"{column} <> 0" for column, _account, _item in SHARES)
 
 
 @dataclass(frozen=True)
