@@ -21,8 +21,9 @@ Then it times, in the same run, each a whole process from start to exit:
                   posted ledger (every entry counted, every order settled or not)
   by merchant     the same with `--by merchant`
 and prints each median with its ratio to its baseline (the import to the bare read, the
-reports to the bare aggregate) and its peak memory, the orders and ledger rows written. Then,
-as queries in one process (no start-up in either), it times the split of every order
+reports to the bare aggregate) and its peak memory, the orders written and the ledger
+entries (the view `ledger`) posted. Then, as queries in one process (no start-up in
+either), it times the split of every order
 (haowu's `split_orders_query`: every share of every order, summed per merchant) against a
 bare aggregate of the same money (base and base × each rate per merchant, unrounded), and
 says whether the target is met: the split within 3× of the bare aggregate. The
@@ -375,7 +376,7 @@ def main() -> None:
         f"median of {args.repeat} runs, {os.cpu_count()} cores; each a whole process"
     )
     print(
-        f"orders written {counts['orders']:,} ({counts['invalid']:,} invalid), ledger rows "
+        f"orders written {counts['orders']:,} ({counts['invalid']:,} invalid), ledger entries "
         f"{counts['ledger']:,} for {counts['posted']:,} orders; orders.csv "
         f"{sizes['orders.csv'] / 2**20:,.0f} MiB, database {sizes[db.name] / 2**20:,.0f} MiB"
     )
